@@ -1,0 +1,3 @@
+# placeholder, replaced later
+test:
+	go test ./...

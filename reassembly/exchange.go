@@ -1,0 +1,53 @@
+// Package reassembly turns decoded TCP segments into HTTP exchanges: it
+// reassembles TCP streams with gopacket's reassembly package, under explicit
+// memory bounds, shards flows across workers, parses each direction with
+// package http1 and pairs requests with responses.
+package reassembly
+
+import (
+	"net/netip"
+
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// Flow identifies the connection an exchange travelled on. Client and Server
+// are decided from the content (who sent the request), not from who sent the
+// first packet, so captures that start mid-connection get them right.
+type Flow struct {
+	Client, Server netip.AddrPort
+	Zone           capture.Zone
+}
+
+// Flags describe an exchange as a whole.
+type Flags uint8
+
+const (
+	// FlagUnmatchedRequest: a request whose response was never seen.
+	FlagUnmatchedRequest Flags = 1 << iota
+	// FlagUnmatchedResponse: a response whose request was never seen (the
+	// capture started late, or the request was lost).
+	FlagUnmatchedResponse
+	// FlagGap: bytes of the request or the response were lost in capture.
+	FlagGap
+	// FlagTruncated: the request or response body was cut at the cap.
+	FlagTruncated
+)
+
+// Has reports whether all bits of g are set in f.
+func (f Flags) Has(g Flags) bool { return f&g == g }
+
+// Exchange is one HTTP request with its response. One of Request and
+// Response may be nil, as the flags say.
+type Exchange struct {
+	Flow Flow
+	// ConnID numbers connections in the order they were first seen by their
+	// worker; it is unique within a run.
+	ConnID uint64
+	// Interim holds the status codes of interim (1xx) responses that came
+	// before the final one, such as 100 Continue.
+	Interim  []int
+	Request  *http1.Request
+	Response *http1.Response
+	Flags    Flags
+}

@@ -1,0 +1,119 @@
+// Package http1 parses HTTP/1.0 and HTTP/1.1 messages incrementally from one
+// direction of a reassembled TCP stream, the way a passive observer sees them:
+// bytes arrive in pieces, some may be lost, the capture may start in the
+// middle of a message, and nothing may block or panic whatever the bytes are.
+package http1
+
+import (
+	"net/http"
+	"time"
+)
+
+// Flags describe what happened to a message on its way through the parser.
+type Flags uint16
+
+const (
+	// FlagBodyTruncated: the body was longer than Config.MaxBody; Body holds
+	// its first MaxBody bytes (after content decoding).
+	FlagBodyTruncated Flags = 1 << iota
+	// FlagGap: bytes of this message were lost in capture.
+	FlagGap
+	// FlagDecodeError: the Content-Encoding could not be decoded; Body holds
+	// the raw (encoded) bytes.
+	FlagDecodeError
+	// FlagBombCut: decoding stopped at Config.MaxDecoded bytes: the body
+	// expands further than we are willing to hold (a decompression bomb or
+	// just a large document).
+	FlagBombCut
+	// FlagIncomplete: the stream ended before the message did.
+	FlagIncomplete
+	// FlagChunked: the body was sent with chunked transfer coding.
+	FlagChunked
+)
+
+// Has reports whether all bits of g are set in f.
+func (f Flags) Has(g Flags) bool { return f&g == g }
+
+// Request is one parsed HTTP request.
+type Request struct {
+	Method string
+	// Target is the request-target exactly as sent (origin-form, absolute-form,
+	// authority-form or "*").
+	Target string
+	// Path and RawQuery are split from Target; Path is not unescaped.
+	Path, RawQuery string
+	Proto          string // "HTTP/1.1"
+	// Host is the Host header, or the authority of an absolute-form target.
+	Host   string
+	Header http.Header
+	// Body is the body after transfer and content decoding, cut at the cap.
+	Body []byte
+	// WireSize is the body's size on the wire after de-chunking and before
+	// content decoding (what Content-Length would say).
+	WireSize int64
+	// Start and End are the capture times of the message's first and last
+	// bytes.
+	Start, End time.Time
+	Flags      Flags
+}
+
+// Response is one parsed HTTP response. Interim (1xx) responses are delivered
+// as Responses too; the caller pairs them with the request they precede.
+type Response struct {
+	Proto      string
+	StatusCode int
+	Reason     string
+	Header     http.Header
+	Body       []byte
+	WireSize   int64
+	Start, End time.Time
+	Flags      Flags
+}
+
+// Protocol is what a stream turned out to carry.
+type Protocol uint8
+
+// Protocols a stream can be recognized as.
+const (
+	ProtoUnknown Protocol = iota // nothing recognizable yet
+	ProtoHTTP1
+	ProtoHTTP2  // connection preface or an HTTP/2 SETTINGS frame first
+	ProtoTLS    // a TLS record header first
+	ProtoTunnel // after a 101 Switching Protocols or a CONNECT 2xx: not HTTP any more
+	ProtoOther  // bytes that are none of the above
+)
+
+var protoNames = [...]string{"unknown", "http/1", "http/2", "tls", "tunnel", "other"}
+
+func (p Protocol) String() string {
+	if int(p) < len(protoNames) {
+		return protoNames[p]
+	}
+	return "invalid"
+}
+
+// Config bounds what the parser keeps. The zero value is not useful; start
+// from DefaultConfig().
+type Config struct {
+	// MaxBody caps the body kept per message (after decoding). Longer bodies
+	// are cut and flagged FlagBodyTruncated; the rest is counted, not kept.
+	MaxBody int
+	// MaxDecoded caps how many bytes content decoding may produce; past it
+	// decoding stops and the message is flagged FlagBombCut.
+	MaxDecoded int
+	// MaxHeaderBytes caps the start line plus header section. A longer one is
+	// a parse error and the parser resynchronizes.
+	MaxHeaderBytes int
+	// Decode turns Content-Encoding decoding (gzip, deflate, br, zstd) on.
+	Decode bool
+}
+
+// DefaultConfig returns what Specter uses unless told otherwise.
+func DefaultConfig() Config {
+	return Config{
+		MaxBody:        256 << 10,
+		MaxDecoded:     1 << 20,
+		MaxHeaderBytes: 64 << 10,
+		Decode:         true,
+	}
+}
