@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/har"
+)
+
+// runWithProgress runs the pipeline, with a progress line on stderr when it
+// is a terminal, and turns the outcome into an exit code.
+func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange)) (summary, error) {
+	var prog progress
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
+		go func() { progressLine(f, &prog, stop); close(done) }()
+	} else {
+		close(done)
+	}
+	sum, err := runFiles(cmd.Context(), paths, cfg, emit, &prog)
+	close(stop)
+	<-done
+	return sum, err
+}
+
+// outcome maps a run's result to the error execute turns into an exit code:
+// fatal errors exit 2, input errors with results exit 1.
+func outcome(sum summary, err error) error {
+	if err != nil {
+		if sum.Packets == 0 {
+			return &exitError{code: exitFatal, err: err}
+		}
+		return &exitError{code: exitPartial, err: err}
+	}
+	if len(sum.Errors) > 0 {
+		if sum.Packets == 0 {
+			return &exitError{code: exitFatal, err: fmt.Errorf("no packets could be read")}
+		}
+		return &exitError{code: exitPartial, err: fmt.Errorf("%d input error(s); results are partial", len(sum.Errors))}
+	}
+	return nil
+}
+
+func newAnalyzeCmd() *cobra.Command {
+	var pf pipelineFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] FILE|DIR|- ...",
+		Short: "Analyze capture files and summarize the HTTP traffic in them",
+		Long: `Analyze reads pcap and pcapng files (gzip-compressed or not, detected by
+content), whole directories of them, or standard input ("-"), reassembles
+every TCP connection and parses the HTTP/1.x exchanges in it.
+
+Exit status: 0 on success, 1 when some input was bad but results were
+produced, 2 on usage errors or when nothing could be read.`,
+		Example: `  specter analyze capture.pcap
+  specter analyze --json captures/ > summary.json
+  tcpdump -i eth0 -w - | specter analyze -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sum, err := runWithProgress(cmd, args, pf.config(), func(*reassembly.Exchange) {})
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if e := enc.Encode(sum); e != nil {
+					return e
+				}
+			} else {
+				printSummary(out, sum)
+			}
+			return outcome(sum, err)
+		},
+	}
+	pf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+func printSummary(w io.Writer, s summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	r := s.Reassembly
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+	row("files", len(s.Files))
+	row("packets", s.Packets)
+	row("bytes", fmt.Sprintf("%d (%s)", s.Bytes, humanBytes(int64(s.Bytes))))
+	row("tcp segments", s.Decode.TCP)
+	row("non-tcp packets", s.Decode.NonTCP)
+	row("undecodable packets", s.Decode.Errors)
+	row("connections", r.Connections)
+	row("  http/1", r.ConnsHTTP1)
+	row("  http/2 (not parsed)", r.ConnsHTTP2)
+	row("  tls (not parsed)", r.ConnsTLS)
+	row("  upgraded/tunnelled", r.ConnsTunnel)
+	row("  other", r.ConnsOther)
+	row("exchanges", r.Exchanges)
+	row("  unmatched requests", r.UnmatchedRequests)
+	row("  unmatched responses", r.UnmatchedResponses)
+	row("interim (1xx) responses", r.Interim)
+	row("parse errors", r.ParseErrors)
+	row("gaps (lost segments)", fmt.Sprintf("%d (%d bytes)", r.Gaps, r.GapBytes))
+	row("drops by bound", fmt.Sprintf("%d connections evicted, %d gaps forced, %d pipelined requests, %d ip fragments",
+		r.EvictedConns, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
+	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
+	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
+	tw.Flush()
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+}
+
+func newExchangesCmd() *cobra.Command {
+	var pf pipelineFlags
+	var format, output string
+	cmd := &cobra.Command{
+		Use:   "exchanges [flags] FILE|DIR|- ...",
+		Short: "Write every HTTP exchange in the captures as JSON lines or HAR",
+		Long: `Exchanges writes each HTTP request with its response, in capture order, as
+one JSON object per line (jsonl) or as an HTTP Archive (har, HAR 1.2).
+Bodies are kept up to --max-body bytes, decoded from gzip, deflate, br and
+zstd; a body cut at the cap is flagged truncated.`,
+		Example: `  specter exchanges capture.pcap | jq .request.path
+  specter exchanges --format har -o out.har capture.pcapng`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var w io.Writer = cmd.OutOrStdout()
+			if output != "" && output != "-" {
+				f, err := os.Create(output)
+				if err != nil {
+					return usageError("%v", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			var emit func(*reassembly.Exchange)
+			var finish func() error
+			var writeErr error
+			switch format {
+			case "jsonl":
+				bw := bufio.NewWriterSize(w, 64<<10)
+				enc := json.NewEncoder(bw)
+				emit = func(x *reassembly.Exchange) {
+					if writeErr == nil {
+						writeErr = enc.Encode(x)
+					}
+				}
+				finish = bw.Flush
+			case "har":
+				hw, err := har.NewWriter(w, "specter", version)
+				if err != nil {
+					return err
+				}
+				emit = func(x *reassembly.Exchange) {
+					if writeErr == nil {
+						writeErr = hw.Write(x)
+					}
+				}
+				finish = hw.Close
+			default:
+				return usageError("unknown --format %q (want jsonl or har)", format)
+			}
+			sum, err := runWithProgress(cmd, args, pf.config(), emit)
+			if e := finish(); writeErr == nil {
+				writeErr = e
+			}
+			if writeErr != nil {
+				return &exitError{code: exitFatal, err: fmt.Errorf("writing exchanges: %w", writeErr)}
+			}
+			for _, e := range sum.Errors {
+				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
+			}
+			return outcome(sum, err)
+		},
+	}
+	pf.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl or har")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	return cmd
+}

@@ -1,0 +1,123 @@
+// Command specter is a passive traffic analyzer for shadow API discovery:
+// it reads HTTP traffic from captures, infers the API its services serve,
+// and compares that with what their OpenAPI specs declare.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	xterm "golang.org/x/term"
+
+	"github.com/specter-dev/specter/reassembly"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes, for scripts and CI to gate on.
+const (
+	exitOK      = 0 // success
+	exitPartial = 1 // errors in the input, but results were produced
+	exitFatal   = 2 // usage error or nothing could be done
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line args and returns the exit code. It is main
+// without the process, for tests.
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "specter: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "specter: %v\n", err)
+	return exitFatal
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "specter",
+		Short: "Discover the APIs your services really serve, from their traffic",
+		Long: `Specter watches HTTP traffic passively (capture files, a mirror port, eBPF)
+and tells you what your services actually serve: every endpoint, its
+parameters and schemas, its authentication and the sensitive data it
+carries, compared with the OpenAPI specs your teams declared.`,
+		Example: `  specter analyze traffic.pcap
+  specter exchanges --format har -o traffic.har traffic.pcapng.gz`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newAnalyzeCmd(), newExchangesCmd())
+	return root
+}
+
+// pipelineFlags are the reassembly bounds every command that reads traffic
+// accepts.
+type pipelineFlags struct {
+	workers  int
+	maxBody  int
+	maxConns int
+	noDecode bool
+}
+
+func (f *pipelineFlags) register(cmd *cobra.Command) {
+	d := reassembly.DefaultConfig()
+	cmd.Flags().IntVar(&f.workers, "workers", d.Workers, "reassembly workers (flows are sharded across them)")
+	cmd.Flags().IntVar(&f.maxBody, "max-body", d.HTTP.MaxBody, "bytes of each body kept (the rest is counted, flagged truncated)")
+	cmd.Flags().IntVar(&f.maxConns, "max-conns", d.MaxConnections, "TCP connections tracked at once (the least recently active are closed early)")
+	cmd.Flags().BoolVar(&f.noDecode, "no-decode", false, "keep bodies as sent (no gzip/deflate/br/zstd decoding)")
+}
+
+func (f *pipelineFlags) config() reassembly.Config {
+	c := reassembly.DefaultConfig()
+	c.Workers = f.workers
+	c.MaxConnections = f.maxConns
+	if f.maxBody > 0 {
+		c.HTTP.MaxBody = f.maxBody
+		if c.HTTP.MaxDecoded < f.maxBody {
+			c.HTTP.MaxDecoded = f.maxBody
+		}
+	}
+	c.HTTP.Decode = !f.noDecode
+	return c
+}
+
+func usageError(format string, a ...any) error {
+	return &exitError{code: exitFatal, err: fmt.Errorf(format, a...)}
+}
+
+func term(f *os.File) bool { return xterm.IsTerminal(int(f.Fd())) }

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/reassembly"
+)
+
+// summary is what one run over capture files did; `specter analyze` prints it.
+type summary struct {
+	Files      []string          `json:"files"`
+	Packets    uint64            `json:"packets"`
+	Bytes      uint64            `json:"bytes"`
+	Decode     decodeSummary     `json:"decode"`
+	Reassembly reassembly.Stats  `json:"reassembly"`
+	Errors     []string          `json:"errors,omitempty"`
+	Seconds    float64           `json:"seconds"`
+	MBPerSec   float64           `json:"mb_per_sec"`
+	Extra      map[string]uint64 `json:"extra,omitempty"`
+}
+
+type decodeSummary struct {
+	TCP              uint64 `json:"tcp"`
+	NonTCP           uint64 `json:"non_tcp"`
+	Errors           uint64 `json:"errors"`
+	Fragments        uint64 `json:"ip_fragments"`
+	Reassembled      uint64 `json:"ip_reassembled"`
+	FragmentsDropped uint64 `json:"ip_fragments_dropped"`
+}
+
+// progress is read by the progress line while a run goes on.
+type progress struct {
+	file      atomic.Pointer[string]
+	fileBytes atomic.Int64 // bytes of the current file read so far
+	fileSize  atomic.Int64 // its size, 0 when unknown (stdin, pipes)
+	doneBytes atomic.Int64 // bytes of the files already finished
+	pipeline  atomic.Pointer[reassembly.Pipeline]
+}
+
+// runFiles reads every capture in paths, in order, through the decoder and
+// the reassembly pipeline, calling emit for each exchange. Errors in one
+// file are recorded and the run goes on with the next: what was decoded up
+// to the error still counts. The error returned is fatal (nothing could be
+// read at all) or the context's.
+func runFiles(ctx context.Context, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
+	var sum summary
+	files, err := capture.Expand(paths)
+	if err != nil {
+		return sum, err
+	}
+	if len(files) == 0 {
+		return sum, errors.New("no capture files found in the given paths")
+	}
+	sum.Files = files
+	start := time.Now()
+	dec := capture.NewDecoder(capture.DecoderOptions{})
+	pipe := reassembly.New(cfg, emit)
+	if prog != nil {
+		prog.pipeline.Store(pipe)
+	}
+	var pkt capture.Packet
+	var ctxErr error
+	for _, name := range files {
+		if ctxErr = ctx.Err(); ctxErr != nil {
+			break
+		}
+		if prog != nil {
+			n := name
+			prog.file.Store(&n)
+		}
+		r, err := capture.Open(name)
+		if err != nil {
+			sum.Errors = append(sum.Errors, err.Error())
+			continue
+		}
+		if prog != nil {
+			prog.fileSize.Store(r.Size())
+		}
+		for i := 0; ; i++ {
+			if i&1023 == 0 {
+				if ctxErr = ctx.Err(); ctxErr != nil {
+					break
+				}
+				if prog != nil {
+					prog.fileBytes.Store(r.BytesRead())
+				}
+			}
+			f, err := r.Next()
+			if err != nil {
+				if err != io.EOF {
+					sum.Errors = append(sum.Errors, err.Error())
+				}
+				break
+			}
+			sum.Packets++
+			sum.Bytes += uint64(len(f.Data))
+			ok, err := dec.Decode(f, &pkt)
+			if err != nil || !ok {
+				continue
+			}
+			pipe.Add(&pkt)
+		}
+		if prog != nil {
+			prog.doneBytes.Add(r.BytesRead())
+			prog.fileBytes.Store(0)
+		}
+		r.Close()
+		if ctxErr != nil {
+			break
+		}
+	}
+	// Whatever happened, what is buffered is flushed: an interrupted run
+	// still reports every exchange it saw.
+	sum.Reassembly = pipe.Close()
+	ds := dec.Stats()
+	sum.Decode = decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.MBPerSec = float64(sum.Bytes) / 1e6 / sum.Seconds
+	}
+	if ctxErr != nil {
+		return sum, fmt.Errorf("interrupted: %w", ctxErr)
+	}
+	return sum, nil
+}
+
+// progressLine prints a one-line, refreshed status on w (a terminal) until
+// stop is closed.
+func progressLine(w io.Writer, prog *progress, stop <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-stop:
+			fmt.Fprint(w, "\r\033[K")
+			return
+		case <-t.C:
+		}
+		name := ""
+		if p := prog.file.Load(); p != nil {
+			name = *p
+		}
+		read := prog.doneBytes.Load() + prog.fileBytes.Load()
+		secs := time.Since(start).Seconds()
+		pct := ""
+		if size := prog.fileSize.Load(); size > 0 {
+			pct = fmt.Sprintf(" %3.0f%%", 100*float64(prog.fileBytes.Load())/float64(size))
+		}
+		var ex uint64
+		if p := prog.pipeline.Load(); p != nil {
+			ex = p.Stats().Exchanges
+		}
+		fmt.Fprintf(w, "\r\033[K%s%s  %s  %.0f MB/s  %d exchanges", name, pct, humanBytes(read), float64(read)/1e6/secs, ex)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func isTerminal(f *os.File) bool { return term(f) }

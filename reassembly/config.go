@@ -1,0 +1,91 @@
+package reassembly
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// Config bounds the reassembler. Every limit says what happens when it is
+// hit; Stats counts each time it is.
+type Config struct {
+	// Workers is the number of goroutines that reassemble flows. Flows are
+	// sharded across them by a symmetric hash of their addresses, so both
+	// directions of a connection meet in the same worker.
+	Workers int
+	// MaxConnections caps the TCP connections tracked at once (over all
+	// workers). Past it the least recently active connections are flushed
+	// and closed (Stats.EvictedConns): what they had is parsed, pending
+	// requests are reported unmatched.
+	MaxConnections int
+	// MaxPagesPerConn caps the out-of-order data buffered for one connection,
+	// in gopacket pages of 1900 bytes. Past it the oldest missing data is
+	// given up on and reported to the parser as a gap.
+	MaxPagesPerConn int
+	// MaxPagesTotal caps the out-of-order data buffered over all connections,
+	// in pages. Past it every connection that gets a packet gives up waiting
+	// for its missing data.
+	MaxPagesTotal int
+	// MaxPending caps the requests waiting for their responses on one
+	// connection (pipelining depth). Past it the oldest is reported as an
+	// unmatched request (Stats.PendingOverflow).
+	MaxPending int
+	// GapTimeout is how long, in capture time, out-of-order data waits for
+	// the missing segments before they are declared lost.
+	GapTimeout time.Duration
+	// IdleTimeout closes connections that saw no packet for this long, in
+	// capture time.
+	IdleTimeout time.Duration
+	// FlushInterval is how often, in capture time, timeouts are checked.
+	FlushInterval time.Duration
+	// HTTP bounds the HTTP/1 parser (body caps, decoding).
+	HTTP http1.Config
+}
+
+// DefaultConfig returns the limits Specter uses unless told otherwise: about
+// 64 MiB of out-of-order buffering and 16384 concurrent connections.
+func DefaultConfig() Config {
+	return Config{
+		Workers:         runtime.GOMAXPROCS(0),
+		MaxConnections:  16384,
+		MaxPagesPerConn: 256,
+		MaxPagesTotal:   32768,
+		MaxPending:      64,
+		GapTimeout:      5 * time.Second,
+		IdleTimeout:     2 * time.Minute,
+		FlushInterval:   time.Second,
+		HTTP:            http1.DefaultConfig(),
+	}
+}
+
+func (c *Config) normalize() {
+	d := DefaultConfig()
+	if c.Workers <= 0 {
+		c.Workers = d.Workers
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = d.MaxConnections
+	}
+	if c.MaxPagesPerConn <= 0 {
+		c.MaxPagesPerConn = d.MaxPagesPerConn
+	}
+	if c.MaxPagesTotal <= 0 {
+		c.MaxPagesTotal = d.MaxPagesTotal
+	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = d.MaxPending
+	}
+	if c.GapTimeout <= 0 {
+		c.GapTimeout = d.GapTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = d.FlushInterval
+	}
+	if c.HTTP.MaxBody <= 0 && c.HTTP.MaxHeaderBytes <= 0 {
+		c.HTTP = d.HTTP
+	}
+}

@@ -1,0 +1,277 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	gpreasm "github.com/gopacket/gopacket/reassembly"
+
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// conn is one TCP connection: gopacket's reassembler feeds it both
+// directions in order, each into its own HTTP/1 parser, and conn pairs the
+// requests one direction yields with the responses of the other.
+type conn struct {
+	w     *worker
+	id    uint64
+	zone  capture.Zone
+	addrs [2]netip.AddrPort // source of each direction, as gopacket numbers them
+	half  [2]half
+
+	pending []*pendingRequest // FIFO of requests waiting for their response
+	proto   http1.Protocol
+	hadData bool
+	seq     uint32 // exchanges emitted so far on this connection
+	done    bool
+
+	// LRU links for MaxConnections eviction; lastSeen in capture time.
+	prev, next *conn
+	lastSeen   time.Time
+}
+
+type pendingRequest struct {
+	req     *http1.Request
+	dir     int
+	interim []int
+}
+
+// half is one direction of a connection. It is the parser's Handler.
+type half struct {
+	c      *conn
+	dir    int
+	parser *http1.Parser
+	closed bool
+}
+
+func newConn(w *worker, id uint64, seg *segment) *conn {
+	c := &conn{w: w, id: id, zone: seg.zone}
+	c.addrs[0] = netip.AddrPortFrom(seg.src, uint16(seg.tcp.SrcPort))
+	c.addrs[1] = netip.AddrPortFrom(seg.dst, uint16(seg.tcp.DstPort))
+	for i := range c.half {
+		h := &c.half[i]
+		h.c, h.dir = c, i
+		h.parser = http1.NewParser(&w.cfg.HTTP, h)
+	}
+	return c
+}
+
+func dirIndex(d gpreasm.TCPFlowDirection) int {
+	if d == gpreasm.TCPDirClientToServer {
+		return 0
+	}
+	return 1
+}
+
+// Accept implements gopacket's reassembly.Stream. Every segment is taken,
+// and a direction whose start (SYN) we never saw starts with the first
+// segment we do see: captures begin in the middle of connections.
+func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpreasm.TCPFlowDirection, nextSeq gpreasm.Sequence, start *bool, ac gpreasm.AssemblerContext) bool {
+	if nextSeq == -1 && !tcp.SYN {
+		*start = true
+	}
+	c.w.touch(c, ci.Timestamp)
+	return true
+}
+
+// ReassembledSG implements gopacket's reassembly.Stream.
+func (c *conn) ReassembledSG(sg gpreasm.ScatterGather, ac gpreasm.AssemblerContext) {
+	d, _, end, skip := sg.Info()
+	h := &c.half[dirIndex(d)]
+	if h.closed {
+		return
+	}
+	n, _ := sg.Lengths()
+	var ts time.Time
+	if n > 0 || skip > 0 || end {
+		ts = sg.CaptureInfo(0).Timestamp
+	}
+	if skip > 0 {
+		c.w.ctr.gaps.Add(1)
+		c.w.ctr.gapBytes.Add(uint64(skip))
+		if !c.w.flushing {
+			c.w.ctr.gapsByBound.Add(1)
+		}
+		h.parser.Gap(skip, ts)
+	}
+	if n > 0 {
+		c.hadData = true
+		h.parser.Feed(sg.Fetch(n), ts)
+	}
+	if end {
+		h.close(ts)
+	}
+}
+
+// ReassemblyComplete implements gopacket's reassembly.Stream. Both
+// directions are done: finish what the parsers hold and report requests
+// that never got their response.
+func (c *conn) ReassemblyComplete(ac gpreasm.AssemblerContext) bool {
+	c.finish()
+	return true
+}
+
+func (c *conn) finish() {
+	if c.done {
+		return
+	}
+	c.done = true
+	ts := c.lastSeen
+	for i := range c.half {
+		c.half[i].close(ts)
+	}
+	for _, p := range c.pending {
+		c.emitUnmatchedRequest(p)
+	}
+	c.pending = nil
+	c.w.retire(c)
+	switch {
+	case c.proto == http1.ProtoHTTP1:
+		c.w.ctr.http1.Add(1)
+	case c.proto == http1.ProtoHTTP2:
+		c.w.ctr.http2.Add(1)
+	case c.proto == http1.ProtoTLS:
+		c.w.ctr.tls.Add(1)
+	case c.proto == http1.ProtoTunnel:
+		c.w.ctr.tunnel.Add(1)
+	case !c.hadData:
+		c.w.ctr.empty.Add(1)
+	default:
+		c.w.ctr.other.Add(1)
+	}
+	for i := range c.half {
+		st := c.half[i].parser.Stats()
+		c.w.ctr.parseErrors.Add(st.ParseErrors)
+		c.w.ctr.resyncs.Add(st.Resyncs)
+		c.w.ctr.skippedBytes.Add(st.SkippedBytes)
+	}
+}
+
+func (h *half) close(ts time.Time) {
+	if h.closed {
+		return
+	}
+	h.closed = true
+	h.parser.Close(ts)
+}
+
+// Request implements http1.Handler.
+func (h *half) Request(r *http1.Request) {
+	c := h.c
+	c.w.ctr.requests.Add(1)
+	if len(c.pending) >= c.w.cfg.MaxPending {
+		c.w.ctr.pendingOverflow.Add(1)
+		c.emitUnmatchedRequest(c.pending[0])
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+	}
+	c.pending = append(c.pending, &pendingRequest{req: r, dir: h.dir})
+}
+
+// Response implements http1.Handler.
+func (h *half) Response(r *http1.Response) {
+	c := h.c
+	if r.StatusCode >= 100 && r.StatusCode < 200 && r.StatusCode != 101 {
+		c.w.ctr.interim.Add(1)
+		if len(c.pending) > 0 {
+			p := c.pending[0]
+			p.interim = append(p.interim, r.StatusCode)
+		}
+		return
+	}
+	c.w.ctr.responses.Add(1)
+	x := &Exchange{Response: r}
+	client, server := c.addrs[1-h.dir], c.addrs[h.dir]
+	if len(c.pending) > 0 {
+		p := c.pending[0]
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+		x.Request, x.Interim = p.req, p.interim
+		if p.req.Method == "CONNECT" && r.StatusCode/100 == 2 {
+			c.tunnel()
+		}
+	} else {
+		x.Flags |= FlagUnmatchedResponse
+		c.w.ctr.unmatchedResp.Add(1)
+	}
+	if r.StatusCode == 101 {
+		c.tunnel()
+	}
+	c.emit(x, client, server)
+}
+
+// PendingMethod implements http1.Handler.
+func (h *half) PendingMethod() string {
+	if p := h.c.pending; len(p) > 0 {
+		return p[0].req.Method
+	}
+	return ""
+}
+
+// Protocol implements http1.Handler.
+func (h *half) Protocol(p http1.Protocol) {
+	c := h.c
+	// TLS and HTTP/2 are facts about the whole connection; HTTP/1 only
+	// counts when nothing stronger was seen, a tunnel only after HTTP/1.
+	switch p {
+	case http1.ProtoHTTP2, http1.ProtoTLS:
+		if c.proto != http1.ProtoTunnel {
+			c.proto = p
+		}
+	case http1.ProtoHTTP1:
+		if c.proto == http1.ProtoUnknown || c.proto == http1.ProtoOther {
+			c.proto = p
+		}
+	case http1.ProtoTunnel:
+		c.proto = p
+	case http1.ProtoOther:
+		if c.proto == http1.ProtoUnknown {
+			c.proto = p
+		}
+	}
+}
+
+// tunnel stops HTTP parsing on both directions after an upgrade.
+func (c *conn) tunnel() {
+	c.proto = http1.ProtoTunnel
+	for i := range c.half {
+		c.half[i].parser.Tunnel()
+	}
+}
+
+func (c *conn) emitUnmatchedRequest(p *pendingRequest) {
+	c.w.ctr.unmatchedReq.Add(1)
+	x := &Exchange{Request: p.req, Interim: p.interim, Flags: FlagUnmatchedRequest}
+	c.emit(x, c.addrs[p.dir], c.addrs[1-p.dir])
+}
+
+func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
+	x.Flow = Flow{Client: client, Server: server, Zone: c.zone}
+	x.ConnID = c.id
+	var f http1.Flags
+	if x.Request != nil {
+		f |= x.Request.Flags
+	}
+	if x.Response != nil {
+		f |= x.Response.Flags
+	}
+	if f&(http1.FlagGap|http1.FlagIncomplete) != 0 {
+		x.Flags |= FlagGap
+	}
+	if f&http1.FlagBodyTruncated != 0 {
+		x.Flags |= FlagTruncated
+		c.w.ctr.truncated.Add(1)
+	}
+	if f&http1.FlagBombCut != 0 {
+		c.w.ctr.bombs.Add(1)
+	}
+	if f&http1.FlagDecodeError != 0 {
+		c.w.ctr.decodeErrors.Add(1)
+	}
+	c.w.ctr.exchanges.Add(1)
+	c.w.emit(x, c.seq)
+	c.seq++
+}

@@ -1,0 +1,132 @@
+package reassembly
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// exchangeJSON is the stable JSON form of an Exchange: one object per line
+// in `specter exchanges --format jsonl`.
+type exchangeJSON struct {
+	Conn     uint64        `json:"conn"`
+	Client   string        `json:"client"`
+	Server   string        `json:"server"`
+	VLAN     []uint16      `json:"vlan,omitempty"`
+	Tunnel   string        `json:"tunnel,omitempty"`
+	TunnelID uint32        `json:"tunnel_id,omitempty"`
+	Flags    []string      `json:"flags,omitempty"`
+	Interim  []int         `json:"interim,omitempty"`
+	Request  *requestJSON  `json:"request,omitempty"`
+	Response *responseJSON `json:"response,omitempty"`
+}
+
+type messageJSON struct {
+	Start      time.Time   `json:"start"`
+	End        time.Time   `json:"end"`
+	Proto      string      `json:"proto"`
+	Header     http.Header `json:"headers,omitempty"`
+	Body       string      `json:"body,omitempty"`
+	BodyBase64 []byte      `json:"body_base64,omitempty"`
+	BodySize   int64       `json:"body_size"`
+	Flags      []string    `json:"flags,omitempty"`
+}
+
+type requestJSON struct {
+	Method string `json:"method"`
+	Host   string `json:"host,omitempty"`
+	Target string `json:"target"`
+	Path   string `json:"path"`
+	Query  string `json:"query,omitempty"`
+	messageJSON
+}
+
+type responseJSON struct {
+	Status int    `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	messageJSON
+}
+
+var exchangeFlagNames = []struct {
+	f    Flags
+	name string
+}{
+	{FlagUnmatchedRequest, "unmatched_request"},
+	{FlagUnmatchedResponse, "unmatched_response"},
+	{FlagGap, "gap"},
+	{FlagTruncated, "truncated"},
+}
+
+var messageFlagNames = []struct {
+	f    http1.Flags
+	name string
+}{
+	{http1.FlagBodyTruncated, "body_truncated"},
+	{http1.FlagGap, "gap"},
+	{http1.FlagDecodeError, "decode_error"},
+	{http1.FlagBombCut, "bomb_cut"},
+	{http1.FlagIncomplete, "incomplete"},
+	{http1.FlagChunked, "chunked"},
+}
+
+// Names returns the flags' names, in a fixed order.
+func (f Flags) Names() []string {
+	var out []string
+	for _, n := range exchangeFlagNames {
+		if f.Has(n.f) {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+func messageFlags(f http1.Flags) []string {
+	var out []string
+	for _, n := range messageFlagNames {
+		if f.Has(n.f) {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+func body(m *messageJSON, b []byte) {
+	if utf8.Valid(b) {
+		m.Body = string(b)
+	} else {
+		m.BodyBase64 = b
+	}
+}
+
+// MarshalJSON encodes the exchange in Specter's JSON lines form. Bodies are
+// text when they are valid UTF-8 and base64 ("body_base64") otherwise.
+func (x *Exchange) MarshalJSON() ([]byte, error) {
+	j := exchangeJSON{
+		Conn:    x.ConnID,
+		Client:  x.Flow.Client.String(),
+		Server:  x.Flow.Server.String(),
+		Flags:   x.Flags.Names(),
+		Interim: x.Interim,
+	}
+	if z := x.Flow.Zone; z.VLAN != 0 {
+		j.VLAN = append(j.VLAN, z.VLAN)
+		if z.InnerVLAN != 0 {
+			j.VLAN = append(j.VLAN, z.InnerVLAN)
+		}
+	}
+	j.Tunnel, j.TunnelID = x.Flow.Zone.Tunnel.String(), x.Flow.Zone.TunnelID
+	if r := x.Request; r != nil {
+		j.Request = &requestJSON{Method: r.Method, Host: r.Host, Target: r.Target, Path: r.Path, Query: r.RawQuery,
+			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: r.Header, BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
+		body(&j.Request.messageJSON, r.Body)
+	}
+	if r := x.Response; r != nil {
+		j.Response = &responseJSON{Status: r.StatusCode, Reason: r.Reason,
+			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: r.Header, BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
+		body(&j.Response.messageJSON, r.Body)
+	}
+	return json.Marshal(j)
+}

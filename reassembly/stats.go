@@ -1,0 +1,77 @@
+package reassembly
+
+import "sync/atomic"
+
+// Stats counts what the reassembler did. All fields are totals over the run.
+type Stats struct {
+	Segments uint64 `json:"segments"` // TCP segments taken in
+	Bytes    uint64 `json:"bytes"`    // TCP payload bytes taken in
+
+	Connections  uint64 `json:"connections"`   // TCP connections seen
+	ConnsHTTP1   uint64 `json:"conns_http1"`   // ... that carried HTTP/1
+	ConnsHTTP2   uint64 `json:"conns_http2"`   // ... recognized as HTTP/2 (not parsed)
+	ConnsTLS     uint64 `json:"conns_tls"`     // ... recognized as TLS (not parsed)
+	ConnsTunnel  uint64 `json:"conns_tunnel"`  // ... upgraded (101) or CONNECTed after HTTP/1
+	ConnsOther   uint64 `json:"conns_other"`   // ... carrying something else
+	ConnsEmpty   uint64 `json:"conns_empty"`   // ... with no payload at all
+	EvictedConns uint64 `json:"evicted_conns"` // closed early by MaxConnections
+
+	Exchanges          uint64 `json:"exchanges"`           // exchanges emitted (all kinds)
+	Requests           uint64 `json:"requests"`            // requests parsed
+	Responses          uint64 `json:"responses"`           // final responses parsed
+	Interim            uint64 `json:"interim_responses"`   // 1xx responses parsed
+	UnmatchedRequests  uint64 `json:"unmatched_requests"`  // requests without a response
+	UnmatchedResponses uint64 `json:"unmatched_responses"` // responses without a request
+	PendingOverflow    uint64 `json:"pending_overflow"`    // requests given up by MaxPending
+
+	Gaps         uint64 `json:"gaps"`          // holes in a TCP stream (lost segments)
+	GapBytes     uint64 `json:"gap_bytes"`     // bytes in those holes
+	GapsByBound  uint64 `json:"gaps_by_bound"` // holes forced by the page bounds, not by time
+	ParseErrors  uint64 `json:"parse_errors"`  // HTTP parse errors (each followed by a resync)
+	Resyncs      uint64 `json:"resyncs"`       // times a parser found its way back
+	SkippedBytes uint64 `json:"skipped_bytes"` // bytes skipped while resynchronizing
+	BombsCut     uint64 `json:"bombs_cut"`     // bodies whose decoding hit the cap
+	DecodeErrors uint64 `json:"decode_errors"` // bodies whose Content-Encoding failed
+	Truncated    uint64 `json:"truncated"`     // bodies cut at the body cap
+}
+
+// counters is the live, atomically updated form of Stats, one per worker.
+type counters struct {
+	segments, bytes                                          atomic.Uint64
+	connections, http1, http2, tls, tunnel, other, empty     atomic.Uint64
+	evicted                                                  atomic.Uint64
+	exchanges, requests, responses, interim                  atomic.Uint64
+	unmatchedReq, unmatchedResp, pendingOverflow             atomic.Uint64
+	gaps, gapBytes, gapsByBound                              atomic.Uint64
+	parseErrors, resyncs, skippedBytes, bombs, decodeErrors  atomic.Uint64
+	truncated                                                atomic.Uint64
+}
+
+func (c *counters) addTo(s *Stats) {
+	s.Segments += c.segments.Load()
+	s.Bytes += c.bytes.Load()
+	s.Connections += c.connections.Load()
+	s.ConnsHTTP1 += c.http1.Load()
+	s.ConnsHTTP2 += c.http2.Load()
+	s.ConnsTLS += c.tls.Load()
+	s.ConnsTunnel += c.tunnel.Load()
+	s.ConnsOther += c.other.Load()
+	s.ConnsEmpty += c.empty.Load()
+	s.EvictedConns += c.evicted.Load()
+	s.Exchanges += c.exchanges.Load()
+	s.Requests += c.requests.Load()
+	s.Responses += c.responses.Load()
+	s.Interim += c.interim.Load()
+	s.UnmatchedRequests += c.unmatchedReq.Load()
+	s.UnmatchedResponses += c.unmatchedResp.Load()
+	s.PendingOverflow += c.pendingOverflow.Load()
+	s.Gaps += c.gaps.Load()
+	s.GapBytes += c.gapBytes.Load()
+	s.GapsByBound += c.gapsByBound.Load()
+	s.ParseErrors += c.parseErrors.Load()
+	s.Resyncs += c.resyncs.Load()
+	s.SkippedBytes += c.skippedBytes.Load()
+	s.BombsCut += c.bombs.Load()
+	s.DecodeErrors += c.decodeErrors.Load()
+	s.Truncated += c.truncated.Load()
+}
