@@ -170,6 +170,8 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		s, err = ipVersion(data)
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		data, s, err = nullHeader(data, f.LinkType == layers.LinkTypeLoop)
+	case linkTypeNFLOG:
+		data, s, err = nflog(data)
 	case layers.LinkTypeLinuxSLL:
 		if err = d.sll.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
 			return false, false, err
@@ -183,7 +185,10 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		data = d.sll2.Payload
 		s = d.etherType(d.sll2.ProtocolType)
 	default:
-		data, s, err = d.generic(data, f.LinkType.LayerType())
+		if int(f.LinkType) >= len(layers.LinkTypeMetadata) || layers.LinkTypeMetadata[f.LinkType].DecodeWith == nil {
+			return false, false, fmt.Errorf("%w %d", errUnsupportedLink, f.LinkType)
+		}
+		data, s, err = d.generic(data, f.LinkType)
 	}
 	if err != nil {
 		return false, false, err
@@ -305,6 +310,44 @@ func (d *Decoder) etherType(t layers.EthernetType) step {
 	return stepDone
 }
 
+// linkTypeNFLOG is Linux netfilter NFLOG, which gopacket does not decode.
+const linkTypeNFLOG layers.LinkType = 239
+
+// nflog finds the packet in an NFLOG record: a 4-byte header (family,
+// version, resource id) and TLVs with host-order (in practice little
+// endian) 16-bit length and type, padded to 4 bytes; type 9 is the payload.
+func nflog(data []byte) ([]byte, step, error) {
+	if len(data) < 4 {
+		return nil, stepDone, errors.New("nflog header truncated")
+	}
+	family := data[0]
+	data = data[4:]
+	for len(data) >= 4 {
+		n := int(binary.LittleEndian.Uint16(data))
+		typ := binary.LittleEndian.Uint16(data[2:])
+		if n < 4 || n > len(data) {
+			return nil, stepDone, fmt.Errorf("nflog TLV length %d", n)
+		}
+		if typ == 9 {
+			payload := data[4:n]
+			switch family {
+			case 2:
+				return payload, stepIPv4, nil
+			case 10:
+				return payload, stepIPv6, nil
+			}
+			s, err := ipVersion(payload)
+			return payload, s, err
+		}
+		n = (n + 3) &^ 3
+		if n > len(data) {
+			break
+		}
+		data = data[n:]
+	}
+	return nil, stepDone, nil
+}
+
 // ipVersion picks IPv4 or IPv6 from the first nibble.
 func ipVersion(data []byte) (step, error) {
 	if len(data) == 0 {
@@ -401,10 +444,7 @@ func pppHeader(data []byte) ([]byte, step, error) {
 // generic decodes data with gopacket's full decoder for link layers the fast
 // path does not handle (802.11, NFLOG, PPP, ...), and continues the fast walk
 // at the innermost IP header it finds.
-func (d *Decoder) generic(data []byte, first gopacket.LayerType) ([]byte, step, error) {
-	if first == gopacket.LayerTypeZero {
-		return nil, stepDone, errUnsupportedLink
-	}
+func (d *Decoder) generic(data []byte, first gopacket.Decoder) ([]byte, step, error) {
 	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 	var ip gopacket.Layer
 	for _, l := range pkt.Layers() {

@@ -62,6 +62,11 @@ func (d *Decoder) ipProto(p layers.IPProtocol) step {
 // fragments, and returns the upper-layer payload and the next step.
 func (d *Decoder) ipv6(data []byte) (rest []byte, s step, held bool, err error) {
 	ip := &d.ip6
+	if len(data) >= 40 && data[4] == 0 && data[5] == 0 && data[6] != 0 {
+		// An empty packet (payload length 0, no hop-by-hop jumbogram), as
+		// in Teredo bubbles: valid, and nothing to decode.
+		return nil, stepDone, false, nil
+	}
 	if err := ip.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
 		return nil, stepDone, false, fmt.Errorf("ipv6: %w", err)
 	}
