@@ -162,3 +162,6 @@ func (t *fragTable) add6(ip *layers.IPv6, fg *layers.IPv6Fragment, ts time.Time)
 	t.m[key] = e
 	return nil, dropped
 }
+
+// len returns the number of datagrams held.
+func (t *fragTable) len() int { return len(t.m) }
