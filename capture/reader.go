@@ -107,7 +107,9 @@ type Reader struct {
 	pcap     *pcapgo.Reader
 	ng       *pcapgo.NgReader
 	linkType layers.LinkType
-	err      error // sticky: once set, Next returns it
+	// ngLinkKnown is set once the pcapng first interface has been read.
+	ngLinkKnown bool
+	err         error // sticky: once set, Next returns it
 }
 
 // Open opens the capture file at path ("-" for standard input). The format
@@ -174,12 +176,9 @@ func newReader(rd io.Reader, name string, size int64) (*Reader, error) {
 			r.linkType = r.pcap.LinkType()
 		}
 	case FormatPcapNG:
+		// The first interface block is only read with the first packet:
+		// Next sets linkType then.
 		r.ng, err = pcapgo.NewNgReader(r.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
-		if err == nil {
-			if intf, ierr := r.ng.Interface(0); ierr == nil {
-				r.linkType = intf.LinkType
-			}
-		}
 	}
 	if err != nil {
 		return nil, &FormatError{File: name, Offset: 0, Err: fmt.Errorf("%s file header: %w", format, unexpected(err))}
@@ -220,6 +219,11 @@ func (r *Reader) Next() (Frame, error) {
 		if err == nil && len(ci.AncillaryData) > 0 {
 			if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
 				lt = l
+			}
+		}
+		if err == nil && !r.ngLinkKnown {
+			if intf, ierr := r.ng.Interface(0); ierr == nil {
+				r.linkType, r.ngLinkKnown = intf.LinkType, true
 			}
 		}
 	}
@@ -270,7 +274,8 @@ func (r *Reader) Format() Format { return r.format }
 func (r *Reader) Compressed() bool { return r.gz != nil }
 
 // LinkType returns the file's link type (for pcapng, that of the first
-// interface; each Frame carries its own).
+// interface, known once the first frame has been read; each Frame carries
+// its own).
 func (r *Reader) LinkType() layers.LinkType { return r.linkType }
 
 // BytesRead returns how many bytes of the file (compressed, if it is) have
