@@ -1,0 +1,195 @@
+package http1
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// maxZstdWindow caps the zstd window (and so the decoder's memory); RFC 8878
+// asks decoders to support at least 8 MiB.
+const maxZstdWindow = 8 << 20
+
+// Decompressors are costly to build and hold sizeable tables, so they are
+// shared by all parsers through pools rather than kept per connection.
+var (
+	gzipPool  sync.Pool // *gzip.Reader
+	flatePool sync.Pool // io.ReadCloser implementing flate.Resetter
+	brPool    sync.Pool // *brotli.Reader
+	zstdPool  sync.Pool // *zstd.Decoder
+)
+
+var errUnsupported = errors.New("unsupported content coding")
+
+// decoder holds what a parser reuses between decodes.
+type decoder struct {
+	src     bytes.Reader
+	scratch []byte // sink for output past MaxBody, allocated on first need
+	release []func()
+}
+
+// decode undoes p.codings on raw. A body that was complete on the wire and
+// fails to decode is returned raw with FlagDecodeError; one that was cut
+// (MaxBody, gap, end of stream) keeps what decoded.
+func (p *Parser) decode(raw []byte, flags Flags) ([]byte, Flags) {
+	out, truncated, bomb, err := p.dec.run(raw, p.codings, p.cfg.MaxBody, p.cfg.MaxDecoded)
+	whole := flags&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0
+	if err != nil && (whole || len(out) == 0) {
+		p.lastErr = errAt(p.off, err)
+		return raw, flags | FlagDecodeError
+	}
+	if truncated {
+		flags |= FlagBodyTruncated
+	}
+	if bomb {
+		flags |= FlagBombCut
+	}
+	return out, flags
+}
+
+// run decodes raw through codings (listed in the order they were applied,
+// so undone last to first), streaming: it keeps the first keep bytes of the
+// output, reads on without keeping up to limit bytes in all, and reports a
+// bomb when there is more past limit. Memory never depends on what the
+// compressed data claims.
+func (d *decoder) run(raw []byte, codings []string, keep, limit int) (out []byte, truncated, bomb bool, err error) {
+	defer d.releaseAll()
+	d.src.Reset(raw)
+	var r io.Reader = &d.src
+	for i := len(codings) - 1; i >= 0; i-- {
+		if r, err = d.layer(r, codings[i]); err != nil {
+			return nil, false, false, err
+		}
+	}
+	keep = min(keep, limit)
+	out = make([]byte, 0, min(keep, max(4*len(raw), 512)))
+	total, stalls := 0, 0
+	for {
+		var n int
+		var e error
+		switch {
+		case len(out) < keep:
+			if len(out) == cap(out) {
+				// Double (append grows large slices by 1.25x, which
+				// would copy a big body many times over).
+				grown := make([]byte, len(out), min(2*cap(out), keep))
+				copy(grown, out)
+				out = grown
+			}
+			n, e = r.Read(out[len(out):cap(out)])
+			out = out[:len(out)+n]
+		case total < limit:
+			if d.scratch == nil {
+				d.scratch = make([]byte, 32<<10)
+			}
+			n, e = r.Read(d.scratch[:min(len(d.scratch), limit-total)])
+		default:
+			var one [1]byte
+			n, e = r.Read(one[:])
+			if n > 0 {
+				return out, true, true, nil
+			}
+		}
+		total += n
+		if n == 0 && e == nil {
+			if stalls++; stalls > 100 {
+				return out, total > keep, false, io.ErrNoProgress
+			}
+		} else {
+			stalls = 0
+		}
+		if e == io.EOF {
+			return out, total > keep, false, nil
+		}
+		if e != nil {
+			return out, total > keep, false, e
+		}
+	}
+}
+
+// layer wraps r in a decoder for one content coding.
+func (d *decoder) layer(r io.Reader, coding string) (io.Reader, error) {
+	switch coding {
+	case "identity":
+		return r, nil
+	case "gzip", "x-gzip":
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		if zr == nil {
+			zr = new(gzip.Reader)
+		}
+		d.release = append(d.release, func() { gzipPool.Put(zr) })
+		if err := zr.Reset(r); err != nil {
+			return nil, fmt.Errorf("gzip header: %w", err)
+		}
+		return zr, nil
+	case "deflate":
+		// RFC 9110 says zlib, but servers also send raw deflate: look at
+		// the first two bytes for a zlib header (RFC 1950).
+		var hdr [2]byte
+		n, err := io.ReadFull(r, hdr[:])
+		if err != nil {
+			return nil, fmt.Errorf("deflate: %w", err)
+		}
+		zlib := hdr[0]&0x0f == 8 && hdr[0]>>4 <= 7 && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0
+		if zlib && hdr[1]&0x20 != 0 {
+			return nil, errors.New("deflate: zlib preset dictionary not supported")
+		}
+		if !zlib {
+			r = io.MultiReader(bytes.NewReader(hdr[:n]), r)
+		}
+		// The zlib Adler-32 trailer is left unread and unchecked.
+		fr, _ := flatePool.Get().(io.ReadCloser)
+		if fr == nil {
+			fr = flate.NewReader(r)
+		} else if err := fr.(flate.Resetter).Reset(r, nil); err != nil {
+			return nil, fmt.Errorf("deflate: %w", err)
+		}
+		d.release = append(d.release, func() { flatePool.Put(fr) })
+		return fr, nil
+	case "br":
+		br, _ := brPool.Get().(*brotli.Reader)
+		if br == nil {
+			br = brotli.NewReader(r)
+		} else if err := br.Reset(r); err != nil {
+			return nil, fmt.Errorf("br: %w", err)
+		}
+		d.release = append(d.release, func() { brPool.Put(br) })
+		return br, nil
+	case "zstd":
+		zd, _ := zstdPool.Get().(*zstd.Decoder)
+		if zd == nil {
+			var err error
+			// Concurrency 1 decodes synchronously: no goroutines to leak.
+			zd, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
+				zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow))
+			if err != nil {
+				return nil, fmt.Errorf("zstd: %w", err)
+			}
+		}
+		d.release = append(d.release, func() {
+			_ = zd.Reset(nil) // drop the reference to the body
+			zstdPool.Put(zd)
+		})
+		if err := zd.Reset(r); err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zd, nil
+	}
+	return nil, fmt.Errorf("%w %q", errUnsupported, coding)
+}
+
+func (d *decoder) releaseAll() {
+	for _, f := range d.release {
+		f()
+	}
+	clear(d.release)
+	d.release = d.release[:0]
+	d.src.Reset(nil)
+}

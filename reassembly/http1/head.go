@@ -1,0 +1,625 @@
+package http1
+
+import (
+	"bytes"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// maxMethod caps the length of a request method.
+const maxMethod = 32
+
+// head collects the start line and header section. When the whole section
+// is in data it is parsed in place; otherwise it is gathered in p.buf (at
+// most MaxHeaderBytes) and the search for its end resumes where it stopped.
+func (p *Parser) head(data []byte, ts time.Time) int {
+	limit := p.cfg.MaxHeaderBytes
+	if len(p.buf) == 0 {
+		end, scan := headerEnd(data, 0)
+		if end > 0 && end <= limit {
+			p.parseHead(data[:end], ts)
+			return end
+		}
+		if end > limit || len(data) > limit {
+			return p.tooLarge(min(len(data), limit+1))
+		}
+		p.buf = append(p.buf, data...)
+		p.scan = scan
+		return len(data)
+	}
+	old := len(p.buf)
+	take := len(data)
+	if room := limit + 1 - old; take > room {
+		take = room
+	}
+	p.buf = append(p.buf, data[:take]...)
+	end, scan := headerEnd(p.buf, p.scan)
+	if end > 0 && end <= limit {
+		p.parseHead(p.buf[:end], ts)
+		p.buf = p.buf[:0]
+		return end - old
+	}
+	if end > limit || len(p.buf) > limit {
+		p.stats.SkippedBytes += int64(old)
+		return p.tooLarge(take)
+	}
+	p.scan = scan
+	return take
+}
+
+func (p *Parser) tooLarge(n int) int {
+	p.fail(ErrHeaderTooLarge)
+	p.stats.SkippedBytes += int64(n)
+	p.lineStart = false
+	return n
+}
+
+// headerEnd finds the end of a header section in b: the index just past
+// the first empty line (CRLF or bare LF) that follows a line end. The
+// search starts at from; when the end is not found, next is where to resume
+// once more bytes are appended.
+func headerEnd(b []byte, from int) (end, next int) {
+	i := from
+	for {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1, len(b)
+		}
+		k := i + j
+		if k+1 >= len(b) {
+			return -1, k
+		}
+		switch b[k+1] {
+		case '\n':
+			return k + 2, 0
+		case '\r':
+			if k+2 >= len(b) {
+				return -1, k
+			}
+			if b[k+2] == '\n' {
+				return k + 3, 0
+			}
+		}
+		i = k + 1
+	}
+}
+
+// parseHead parses a complete start line and header section, then frames
+// the body (RFC 9112 section 6.3).
+func (p *Parser) parseHead(hb []byte, ts time.Time) {
+	// One string holds every string of the message's head.
+	s := string(hb)
+	nl := strings.IndexByte(s, '\n')
+	first, rest := trimCR(s[:nl]), s[nl+1:]
+	nf := strings.Count(rest, "\n") - 1
+	nf = max(0, min(nf, maxHeaderFields))
+	hdr := make(http.Header, nf)
+	var strs []string
+	if nf > 0 {
+		strs = make([]string, nf)
+	}
+	if p.role != roleResponse {
+		if m, t, ok := parseRequestLine(first); ok {
+			if err := p.parseFields(rest, hdr, strs); err != nil {
+				p.fail(err)
+				return
+			}
+			p.role = roleRequest
+			p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			p.httpSeen()
+			p.frameRequest(p.req, ts)
+			return
+		}
+	}
+	if p.role != roleRequest {
+		if code, ok := parseStatusLine(first); ok {
+			if err := p.parseFields(rest, hdr, strs); err != nil {
+				p.fail(err)
+				return
+			}
+			p.role = roleResponse
+			r := &Response{Proto: first[:8], StatusCode: code, Header: hdr}
+			if len(first) > 13 {
+				r.Reason = first[13:]
+			}
+			p.resp = r
+			p.httpSeen()
+			p.frameResponse(r, ts)
+			return
+		}
+	}
+	p.fail(ErrStartLine)
+}
+
+// partialHead builds the message whose head was cut short by a gap or the
+// end of the stream, from the complete lines in p.buf, so that it can be
+// delivered flagged.
+func (p *Parser) partialHead() {
+	b := p.buf
+	p.buf = p.buf[:0]
+	k := bytes.LastIndexByte(b, '\n')
+	if k < 0 {
+		return
+	}
+	s := string(b[:k+1])
+	nl := strings.IndexByte(s, '\n')
+	first, rest := trimCR(s[:nl]), s[nl+1:]
+	hdr := http.Header{}
+	if m, t, ok := parseRequestLine(first); ok && p.role != roleResponse {
+		_ = p.parseFields(rest, hdr, nil) // keep the fields before a bad one
+		p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+		splitTarget(p.req)
+		p.httpSeen()
+	} else if code, ok := parseStatusLine(first); ok && p.role != roleRequest {
+		_ = p.parseFields(rest, hdr, nil)
+		p.resp = &Response{Proto: first[:8], StatusCode: code, Header: hdr}
+		if len(first) > 13 {
+			p.resp.Reason = first[13:]
+		}
+		p.httpSeen()
+	}
+}
+
+func (p *Parser) httpSeen() {
+	if !p.sentHTTP1 {
+		p.sentHTTP1 = true
+		p.h.Protocol(ProtoHTTP1)
+	}
+}
+
+func (p *Parser) frameRequest(r *Request, ts time.Time) {
+	splitTarget(r)
+	if r.Method == "CONNECT" {
+		p.afterCONNECT = true
+	}
+	p.contentCodings(r.Header)
+	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
+		if !p.transferCodings(te) {
+			p.fail(ErrTransferEncoding)
+			return
+		}
+		p.flags |= FlagChunked
+		p.st = stChunkSize
+		return
+	}
+	if cl := r.Header["Content-Length"]; len(cl) > 0 {
+		n, ok := parseContentLength(cl)
+		if !ok {
+			p.fail(ErrContentLength)
+			return
+		}
+		p.setLength(n, ts)
+		return
+	}
+	p.finish(ts) // a request without a length has no body
+}
+
+func (p *Parser) frameResponse(r *Response, ts time.Time) {
+	if r.StatusCode < 200 {
+		// Interim responses have no body; 101 hands the connection over.
+		p.tunnel = r.StatusCode == 101
+		p.finish(ts)
+		return
+	}
+	method := p.h.PendingMethod()
+	if method == "CONNECT" && r.StatusCode < 300 {
+		p.tunnel = true
+		p.finish(ts)
+		return
+	}
+	if method == "HEAD" || r.StatusCode == 204 || r.StatusCode == 304 {
+		p.finish(ts)
+		return
+	}
+	p.contentCodings(r.Header)
+	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
+		if p.transferCodings(te) {
+			p.flags |= FlagChunked
+			p.st = stChunkSize
+		} else {
+			p.st = stBodyClose // not chunked last: the body runs to the close
+		}
+		return
+	}
+	if cl := r.Header["Content-Length"]; len(cl) > 0 {
+		n, ok := parseContentLength(cl)
+		if !ok {
+			p.fail(ErrContentLength)
+			return
+		}
+		p.setLength(n, ts)
+		return
+	}
+	p.st = stBodyClose
+}
+
+func (p *Parser) setLength(n int64, ts time.Time) {
+	if n == 0 {
+		p.finish(ts)
+		return
+	}
+	p.remain = n
+	p.bodyHint = int(min(n, int64(p.cfg.MaxBody)))
+	p.st = stBody
+}
+
+// contentCodings appends the Content-Encoding codings, in the order they
+// were applied, to p.codings.
+func (p *Parser) contentCodings(h http.Header) {
+	for _, v := range h["Content-Encoding"] {
+		forEachElem(v, func(c string) bool {
+			if c = strings.ToLower(c); c != "identity" {
+				p.codings = append(p.codings, c)
+			}
+			return true
+		})
+	}
+}
+
+// transferCodings appends the transfer codings other than chunked to
+// p.codings and reports whether chunked is the final coding (and appears
+// nowhere else).
+func (p *Parser) transferCodings(te []string) bool {
+	chunked, ok := false, true
+	for _, v := range te {
+		forEachElem(v, func(c string) bool {
+			if chunked { // chunked must be the last coding
+				ok = false
+				return false
+			}
+			switch c = strings.ToLower(c); c {
+			case "chunked":
+				chunked = true
+			case "identity":
+			default:
+				p.codings = append(p.codings, c)
+			}
+			return true
+		})
+	}
+	return ok && chunked
+}
+
+// forEachElem calls f with each non-empty, trimmed element of a
+// comma-separated list until f returns false.
+func forEachElem(v string, f func(string) bool) {
+	for v != "" {
+		var e string
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			e, v = v[:i], v[i+1:]
+		} else {
+			e, v = v, ""
+		}
+		if e = trimOWS(e); e != "" && !f(e) {
+			return
+		}
+	}
+}
+
+// parseContentLength accepts one or more fields, each a list of identical
+// decimal values (RFC 9110 section 8.6); anything else is invalid.
+func parseContentLength(vals []string) (int64, bool) {
+	n := int64(-1)
+	for _, v := range vals {
+		ok := true
+		empty := true
+		forEachElem(v, func(e string) bool {
+			empty = false
+			x, good := parseDecimal(e)
+			if !good || (n >= 0 && x != n) {
+				ok = false
+				return false
+			}
+			n = x
+			return true
+		})
+		if !ok || empty {
+			return 0, false
+		}
+	}
+	return n, n >= 0
+}
+
+func parseDecimal(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseChunkSize parses a chunk-size line: hex digits, optional BWS and
+// chunk extensions (ignored).
+func parseChunkSize(ln []byte) (int64, bool) {
+	ln = trimCR(ln)
+	var n int64
+	i := 0
+	for ; i < len(ln); i++ {
+		d := unhex(ln[i])
+		if d < 0 {
+			break
+		}
+		if i >= 15 { // would overflow int64
+			return 0, false
+		}
+		n = n<<4 | int64(d)
+	}
+	if i == 0 {
+		return 0, false
+	}
+	rest := ln[i:]
+	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
+		rest = rest[1:]
+	}
+	if len(rest) > 0 && rest[0] != ';' {
+		return 0, false
+	}
+	return n, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// parseFields parses header (or trailer) field lines from s into hdr, up to
+// the first empty line. strs, if long enough, backs the value slices so
+// that single-valued fields cost no allocation of their own.
+func (p *Parser) parseFields(s string, hdr http.Header, strs []string) error {
+	var lastKey string
+	n := 0
+	for s != "" {
+		var ln string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			ln, s = s[:i], s[i+1:]
+		} else {
+			ln, s = s, ""
+		}
+		ln = trimCR(ln)
+		if ln == "" {
+			return nil
+		}
+		if ln[0] == ' ' || ln[0] == '\t' {
+			// obs-fold: a continuation of the previous field's value.
+			if lastKey == "" {
+				return ErrHeaderLine
+			}
+			v := trimOWS(ln)
+			if !validValue(v) {
+				return ErrHeaderLine
+			}
+			vs := hdr[lastKey]
+			if last := vs[len(vs)-1]; last == "" {
+				vs[len(vs)-1] = v
+			} else if v != "" {
+				vs[len(vs)-1] = last + " " + v
+			}
+			continue
+		}
+		colon := strings.IndexByte(ln, ':')
+		if colon <= 0 || !validToken(ln[:colon]) {
+			return ErrHeaderLine
+		}
+		v := trimOWS(ln[colon+1:])
+		if !validValue(v) {
+			return ErrHeaderLine
+		}
+		if n++; n > maxHeaderFields {
+			return ErrTooManyHeaders
+		}
+		key := p.canonicalKey(ln[:colon])
+		vs := hdr[key]
+		if vs == nil && len(strs) > 0 {
+			vs, strs = strs[:1:1], strs[1:]
+			vs[0] = v
+			hdr[key] = vs
+		} else {
+			hdr[key] = append(vs, v)
+		}
+		lastKey = key
+	}
+	return nil
+}
+
+// canonicalKey returns the canonical form of a header name, through a small
+// per-parser cache so that the common names cost no allocation.
+func (p *Parser) canonicalKey(name string) string {
+	if k, ok := p.keyMap[name]; ok {
+		return k
+	}
+	k := textproto.CanonicalMIMEHeaderKey(name)
+	if p.keyMap == nil {
+		p.keyMap = make(map[string]string, 32)
+	}
+	if len(p.keyMap) < maxKeyCache {
+		// Clones: the cache must not pin a whole message head.
+		k = strings.Clone(k)
+		p.keyMap[strings.Clone(name)] = k
+	}
+	return k
+}
+
+// splitTarget fills Path, RawQuery and (for absolute-form and
+// authority-form targets) Host.
+func splitTarget(r *Request) {
+	if h := r.Header["Host"]; len(h) > 0 {
+		r.Host = h[0]
+	}
+	t := r.Target
+	switch {
+	case t == "*":
+		r.Path = t
+		return
+	case r.Method == "CONNECT" && t != "" && t[0] != '/':
+		if r.Host == "" {
+			r.Host = t
+		}
+		return
+	case len(t) > 0 && t[0] != '/':
+		if i := schemeEnd(t); i > 0 {
+			rest := t[i:]
+			j := strings.IndexAny(rest, "/?#")
+			if j < 0 {
+				j = len(rest)
+			}
+			auth := rest[:j]
+			if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+				auth = auth[at+1:]
+			}
+			if r.Host == "" {
+				r.Host = auth
+			}
+			t = rest[j:]
+			if t == "" || t[0] != '/' {
+				r.Path = "/"
+				if t != "" && t[0] == '?' {
+					r.RawQuery = t[1:]
+				}
+				return
+			}
+		}
+	}
+	if i := strings.IndexByte(t, '?'); i >= 0 {
+		r.Path, r.RawQuery = t[:i], t[i+1:]
+	} else {
+		r.Path = t
+	}
+}
+
+// schemeEnd returns the length of an "http://" or "https://" prefix of t
+// (any case), or 0.
+func schemeEnd(t string) int {
+	for _, s := range [...]string{"http://", "https://"} {
+		if len(t) >= len(s) && strings.EqualFold(t[:len(s)], s) {
+			return len(s)
+		}
+	}
+	return 0
+}
+
+// parseRequestLine checks "method SP target SP HTTP/1.d" and returns the
+// index of the two spaces.
+func parseRequestLine[T string | []byte](ln T) (m, t int, ok bool) {
+	i := 0
+	for i < len(ln) && ln[i] != ' ' {
+		if !isTchar(ln[i]) || i >= maxMethod {
+			return 0, 0, false
+		}
+		i++
+	}
+	if i == 0 || i == len(ln) {
+		return 0, 0, false
+	}
+	j := i + 1
+	for j < len(ln) && ln[j] != ' ' {
+		if c := ln[j]; c < 0x21 || c == 0x7f {
+			return 0, 0, false
+		}
+		j++
+	}
+	if j == i+1 || len(ln)-j != 9 {
+		return 0, 0, false
+	}
+	v := ln[j+1:]
+	if string(v[:7]) != "HTTP/1." || v[7] < '0' || v[7] > '9' {
+		return 0, 0, false
+	}
+	return i, j, true
+}
+
+// parseStatusLine checks "HTTP/1.d SP 3DIGIT [SP reason]".
+func parseStatusLine[T string | []byte](ln T) (code int, ok bool) {
+	if len(ln) < 12 || string(ln[:7]) != "HTTP/1." || ln[7] < '0' || ln[7] > '9' || ln[8] != ' ' {
+		return 0, false
+	}
+	for _, c := range []byte{ln[9], ln[10], ln[11]} {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		code = code*10 + int(c-'0')
+	}
+	if code < 100 {
+		return 0, false
+	}
+	if len(ln) > 12 {
+		if ln[12] != ' ' {
+			return 0, false
+		}
+		for i := 13; i < len(ln); i++ {
+			if c := ln[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+				return 0, false
+			}
+		}
+	}
+	return code, true
+}
+
+func trimCR[T string | []byte](s T) T {
+	if n := len(s); n > 0 && s[n-1] == '\r' {
+		return s[:n-1]
+	}
+	return s
+}
+
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// validValue reports whether v holds only field-vchar, SP and HTAB (obs-text
+// included), as net/textproto checks.
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// tchars marks the RFC 9110 token characters.
+var tchars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isTchar(c byte) bool { return tchars[c] }
