@@ -23,6 +23,13 @@ type conn struct {
 	half  [2]half
 
 	pending []*pendingRequest // FIFO of requests waiting for their response
+	// interim holds 1xx statuses seen before their request was complete
+	// (an Expect: 100-continue request is delivered after its body, which
+	// the 100 precedes).
+	interim []int
+	// flows are gopacket's keys for each direction, to inject fills.
+	flows [2]gopacket.Flow
+	ports [2][2]uint16
 	proto   http1.Protocol
 	hadData bool
 	seq     uint32 // exchanges emitted so far on this connection
@@ -45,12 +52,28 @@ type half struct {
 	dir    int
 	parser *http1.Parser
 	closed bool
+
+	// A hole: data from holeStart up to holeEnd is missing while later data
+	// waits out of order. When the other side acknowledges past the hole,
+	// the data reached its receiver and the capture missed it: waiting for
+	// a retransmission is pointless, so the hole is filled at once with a
+	// marked segment that the parser sees as a gap.
+	hole               bool
+	holeStart, holeEnd gpreasm.Sequence
+	fillQueued         bool
+	fakeLeft           int // bytes of a fill still to turn into a gap
+	// resynced is set by a gap: the next response may not answer the
+	// oldest pending request (its own may be lost).
+	resynced bool
 }
 
 func newConn(w *worker, id uint64, seg *segment) *conn {
 	c := &conn{w: w, id: id, zone: seg.zone}
 	c.addrs[0] = netip.AddrPortFrom(seg.src, uint16(seg.tcp.SrcPort))
 	c.addrs[1] = netip.AddrPortFrom(seg.dst, uint16(seg.tcp.DstPort))
+	c.flows[0], c.flows[1] = seg.netFlow, seg.netFlow.Reverse()
+	c.ports[0] = [2]uint16{uint16(seg.tcp.SrcPort), uint16(seg.tcp.DstPort)}
+	c.ports[1] = [2]uint16{uint16(seg.tcp.DstPort), uint16(seg.tcp.SrcPort)}
 	for i := range c.half {
 		h := &c.half[i]
 		h.c, h.dir = c, i
@@ -58,6 +81,12 @@ func newConn(w *worker, id uint64, seg *segment) *conn {
 	}
 	return c
 }
+
+// invalidSeq is gopacket's "no sequence yet".
+const invalidSeq gpreasm.Sequence = -1
+
+// fillMark tags the capture info of the segments we inject to fill holes.
+const fillMark = -0x5bec
 
 func dirIndex(d gpreasm.TCPFlowDirection) int {
 	if d == gpreasm.TCPDirClientToServer {
@@ -70,10 +99,36 @@ func dirIndex(d gpreasm.TCPFlowDirection) int {
 // and a direction whose start (SYN) we never saw starts with the first
 // segment we do see: captures begin in the middle of connections.
 func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpreasm.TCPFlowDirection, nextSeq gpreasm.Sequence, start *bool, ac gpreasm.AssemblerContext) bool {
-	if nextSeq == -1 && !tcp.SYN {
+	d := dirIndex(dir)
+	h := &c.half[d]
+	if ci.InterfaceIndex == fillMark {
+		// Our own fill: only where the hole still starts.
+		if nextSeq != gpreasm.Sequence(tcp.Seq) || c.done {
+			return false
+		}
+		h.fakeLeft += len(tcp.Payload)
+		return true
+	}
+	if nextSeq == invalidSeq && !tcp.SYN {
 		*start = true
 	}
 	c.w.touch(c, ci.Timestamp)
+	if nextSeq != invalidSeq && len(tcp.Payload) > 0 {
+		seq := gpreasm.Sequence(tcp.Seq)
+		switch {
+		case nextSeq.Difference(seq) > 0: // data beyond a hole
+			if !h.hole || h.holeStart != nextSeq || seq.Difference(h.holeEnd) > 0 {
+				h.holeEnd = seq
+			}
+			h.hole, h.holeStart = true, nextSeq
+		case h.hole && nextSeq != h.holeStart:
+			h.hole, h.fillQueued = false, false
+		}
+	}
+	if o := &c.half[1-d]; tcp.ACK && o.hole && !o.fillQueued && o.holeEnd.Difference(gpreasm.Sequence(tcp.Ack)) >= 0 {
+		o.fillQueued = true
+		c.w.queueFill(c, 1-d)
+	}
 	return true
 }
 
@@ -96,10 +151,23 @@ func (c *conn) ReassembledSG(sg gpreasm.ScatterGather, ac gpreasm.AssemblerConte
 			c.w.ctr.gapsByBound.Add(1)
 		}
 		h.parser.Gap(skip, ts)
+		h.resynced = true
 	}
 	if n > 0 {
-		c.hadData = true
-		h.parser.Feed(sg.Fetch(n), ts)
+		data := sg.Fetch(n)
+		if h.fakeLeft > 0 {
+			k := min(h.fakeLeft, len(data))
+			h.fakeLeft -= k
+			data = data[k:]
+			c.w.ctr.gaps.Add(1)
+			c.w.ctr.gapBytes.Add(uint64(k))
+			h.parser.Gap(k, ts)
+			h.resynced = true
+		}
+		if len(data) > 0 {
+			c.hadData = true
+			h.parser.Feed(data, ts)
+		}
 	}
 	if end {
 		h.close(ts)
@@ -144,9 +212,9 @@ func (c *conn) finish() {
 	}
 	for i := range c.half {
 		st := c.half[i].parser.Stats()
-		c.w.ctr.parseErrors.Add(st.ParseErrors)
-		c.w.ctr.resyncs.Add(st.Resyncs)
-		c.w.ctr.skippedBytes.Add(st.SkippedBytes)
+		c.w.ctr.parseErrors.Add(uint64(st.ParseErrors))
+		c.w.ctr.resyncs.Add(uint64(st.Resyncs))
+		c.w.ctr.skippedBytes.Add(uint64(st.SkippedBytes))
 	}
 }
 
@@ -168,27 +236,48 @@ func (h *half) Request(r *http1.Request) {
 		c.pending[0] = nil
 		c.pending = c.pending[1:]
 	}
-	c.pending = append(c.pending, &pendingRequest{req: r, dir: h.dir})
+	p := &pendingRequest{req: r, dir: h.dir, interim: c.interim}
+	c.interim = nil
+	c.pending = append(c.pending, p)
 }
 
-// Response implements http1.Handler.
+// Response implements http1.Handler. Responses answer requests in order
+// (RFC 9112 pipelining), but a response cannot answer a request that ended
+// after it began: such a request is not its own, which was lost. After a
+// gap on the response side, the response answers the latest request that
+// ended before it began, and older ones lost theirs.
 func (h *half) Response(r *http1.Response) {
 	c := h.c
 	if r.StatusCode >= 100 && r.StatusCode < 200 && r.StatusCode != 101 {
 		c.w.ctr.interim.Add(1)
-		if len(c.pending) > 0 {
-			p := c.pending[0]
-			p.interim = append(p.interim, r.StatusCode)
+		if len(c.pending) > 0 && !c.pending[0].req.End.After(r.Start) {
+			c.pending[0].interim = append(c.pending[0].interim, r.StatusCode)
+		} else if len(c.interim) < 8 {
+			c.interim = append(c.interim, r.StatusCode)
 		}
 		return
 	}
 	c.w.ctr.responses.Add(1)
 	x := &Exchange{Response: r}
 	client, server := c.addrs[1-h.dir], c.addrs[h.dir]
-	if len(c.pending) > 0 {
-		p := c.pending[0]
-		c.pending[0] = nil
-		c.pending = c.pending[1:]
+	match := -1
+	for i, p := range c.pending {
+		if p.req.End.After(r.Start) {
+			break
+		}
+		match = i
+		if !h.resynced {
+			break
+		}
+	}
+	h.resynced = false
+	if match >= 0 {
+		for _, p := range c.pending[:match] {
+			c.emitUnmatchedRequest(p)
+		}
+		p := c.pending[match]
+		clear(c.pending[:match+1])
+		c.pending = c.pending[match+1:]
 		x.Request, x.Interim = p.req, p.interim
 		if p.req.Method == "CONNECT" && r.StatusCode/100 == 2 {
 			c.tunnel()

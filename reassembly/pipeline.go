@@ -27,6 +27,7 @@ const (
 
 // segment is a TCP segment copied out of the reader's buffers.
 type segment struct {
+	raw      []byte // TCP header and payload, in the batch's buffer
 	tcp      layers.TCP
 	netFlow  gopacket.Flow
 	src, dst netip.Addr
@@ -111,17 +112,20 @@ func (p *Pipeline) Add(pkt *capture.Packet) {
 	}
 	idx := int(shardHash(pkt) % uint64(len(p.workers)))
 	b := p.batch(idx)
-	payload := pkt.TCP.Payload
-	if len(b.buf)+len(payload) > cap(b.buf) && len(b.segs) > 0 {
+	hdr, payload := pkt.TCP.Contents, pkt.TCP.Payload
+	if len(b.buf)+len(hdr)+len(payload) > cap(b.buf) && len(b.segs) > 0 {
 		p.send(idx)
 		b = p.batch(idx)
 	}
-	s := segment{tcp: pkt.TCP, src: pkt.Src, dst: pkt.Dst, zone: pkt.Zone, ts: pkt.Timestamp}
+	// layers.TCP keeps slices into the frame it was decoded from, some of
+	// them private (the ports TransportFlow reads), so the segment's bytes
+	// are copied and decoded again by the worker, from its own copy.
+	s := segment{src: pkt.Src, dst: pkt.Dst, zone: pkt.Zone, ts: pkt.Timestamp}
 	s.netFlow = zonedFlow(pkt)
 	start := len(b.buf)
+	b.buf = append(b.buf, hdr...)
 	b.buf = append(b.buf, payload...)
-	s.tcp.Payload = b.buf[start:len(b.buf):len(b.buf)]
-	s.tcp.Contents, s.tcp.Options, s.tcp.Padding = nil, nil, nil
+	s.raw = b.buf[start:len(b.buf):len(b.buf)]
 	b.segs = append(b.segs, s)
 	if len(b.segs) >= batchSegments {
 		p.send(idx)
@@ -333,7 +337,20 @@ type worker struct {
 	maxConns   int
 	flushing   bool
 	items      []item
+	fills      []fill
+	fillBuf    []byte
+	fillTCP    layers.TCP
 }
+
+// fill is a hole to fill in one direction of a connection; see half.hole.
+type fill struct {
+	c   *conn
+	dir int
+}
+
+// maxFill bounds the hole a fill covers; larger holes wait for the gap
+// timeout or the page bounds like any other.
+const maxFill = 256 << 10
 
 func newWorker(p *Pipeline, idx int) *worker {
 	w := &worker{
@@ -389,6 +406,9 @@ func (w *worker) run(wg *sync.WaitGroup) {
 	for b := range w.in {
 		for i := range b.segs {
 			s := &b.segs[i]
+			if err := s.tcp.DecodeFromBytes(s.raw, gopacket.NilDecodeFeedback); err != nil {
+				continue // the decoder already checked it; cannot happen
+			}
 			w.ctr.segments.Add(1)
 			w.ctr.bytes.Add(uint64(len(s.tcp.Payload)))
 			if s.ts.After(w.clock) {
@@ -397,6 +417,9 @@ func (w *worker) run(wg *sync.WaitGroup) {
 			ctx.ci = gopacket.CaptureInfo{Timestamp: s.ts, Length: len(s.tcp.Payload), CaptureLength: len(s.tcp.Payload)}
 			ctx.seg = s
 			w.asm.AssembleWithContext(s.netFlow, &s.tcp, &ctx)
+			if len(w.fills) > 0 {
+				w.runFills(s.ts)
+			}
 			if w.open > w.maxConns {
 				w.evict()
 			}
@@ -423,6 +446,45 @@ func (w *worker) run(wg *sync.WaitGroup) {
 		case w.free <- b:
 		default:
 		}
+	}
+}
+
+func (w *worker) queueFill(c *conn, dir int) {
+	w.fills = append(w.fills, fill{c, dir})
+}
+
+// runFills injects, for each queued hole, a segment of zeros exactly where
+// the hole starts, marked so that the connection turns it into a gap
+// instead of data. gopacket then delivers what waited behind the hole.
+func (w *worker) runFills(ts time.Time) {
+	fills := w.fills
+	w.fills = w.fills[:0]
+	for _, f := range fills {
+		h := &f.c.half[f.dir]
+		h.fillQueued = false
+		if !h.hole || f.c.done {
+			continue
+		}
+		size := h.holeStart.Difference(h.holeEnd)
+		if size <= 0 || size > maxFill {
+			continue
+		}
+		h.hole = false
+		const hdr = 20
+		if cap(w.fillBuf) < hdr+size {
+			w.fillBuf = make([]byte, hdr+size)
+		}
+		b := w.fillBuf[:hdr+size]
+		clear(b)
+		binary.BigEndian.PutUint16(b[0:], f.c.ports[f.dir][0])
+		binary.BigEndian.PutUint16(b[2:], f.c.ports[f.dir][1])
+		binary.BigEndian.PutUint32(b[4:], uint32(h.holeStart))
+		b[12] = hdr / 4 << 4
+		if err := w.fillTCP.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+			continue
+		}
+		ctx := segContext{ci: gopacket.CaptureInfo{Timestamp: ts, Length: size, CaptureLength: size, InterfaceIndex: fillMark}}
+		w.asm.AssembleWithContext(f.c.flows[f.dir], &w.fillTCP, &ctx)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -155,14 +156,21 @@ func Write(w io.Writer, cfg Config) (*Truth, error) {
 	return &g.truth, nil
 }
 
+// ClientAddr returns the client address and port of connection n (the
+// Conn of an Exchange in the truth).
+func ClientAddr(n int) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + n%200)}), uint16(20000+n%40000))
+}
+
 func (g *generator) newConn() *tcpConn {
 	n := g.next
 	g.next++
+	ca := ClientAddr(n)
 	return &tcpConn{
 		idx:      n,
-		client:   net.IPv4(192, 0, 2, byte(1+n%200)).To4(),
+		client:   net.IP(ca.Addr().AsSlice()),
 		server:   net.IPv4(198, 51, 100, 10).To4(),
-		cport:    uint16(20000 + n%40000),
+		cport:    ca.Port(),
 		sport:    8080,
 		cseq:     g.rng.Uint32(),
 		sseq:     g.rng.Uint32(),
