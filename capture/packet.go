@@ -92,3 +92,15 @@ type DecodeStats struct {
 	FragmentsDropped uint64 // fragments discarded by a bound (count, age)
 	Errors           uint64 // frames that failed to decode (truncated, malformed, unsupported link type)
 }
+
+// FlowKey returns the part of the zone that tells flows apart. VLAN tags
+// and VXLAN/Geneve network ids separate networks whose addresses may
+// overlap; GRE keys and ERSPAN session ids name mirror sessions, and a
+// switch often mirrors the two directions of a connection into two
+// sessions, so they are kept as metadata but do not split a flow.
+func (z Zone) FlowKey() Zone {
+	if z.Tunnel == TunnelGRE || z.Tunnel == TunnelERSPAN {
+		z.TunnelID = 0
+	}
+	return z
+}

@@ -220,8 +220,7 @@ func (p *Pipeline) Stats() Stats {
 // shardHash is symmetric: both directions of a flow land on one worker.
 func shardHash(pkt *capture.Packet) uint64 {
 	h := pkt.NetFlow.FastHash()*31 + pkt.TCP.TransportFlow().FastHash()
-	if !pkt.Zone.IsZero() {
-		z := pkt.Zone
+	if z := pkt.Zone.FlowKey(); !z.IsZero() {
 		h ^= (uint64(z.VLAN)<<48 | uint64(z.InnerVLAN)<<32 | uint64(z.TunnelID)) * 0x9e3779b97f4a7c15
 		h ^= uint64(z.Tunnel) << 56
 	}
@@ -233,14 +232,15 @@ func shardHash(pkt *capture.Packet) uint64 {
 // VLANs or tunnels apart, the endpoints of a zoned packet are replaced by a
 // 128-bit hash of address and zone. The real addresses travel separately.
 func zonedFlow(pkt *capture.Packet) gopacket.Flow {
-	if pkt.Zone.IsZero() {
+	z := pkt.Zone.FlowKey()
+	if z.IsZero() {
 		return pkt.NetFlow
 	}
 	var zb [12]byte
-	binary.BigEndian.PutUint16(zb[0:], pkt.Zone.VLAN)
-	binary.BigEndian.PutUint16(zb[2:], pkt.Zone.InnerVLAN)
-	zb[4] = byte(pkt.Zone.Tunnel)
-	binary.BigEndian.PutUint32(zb[5:], pkt.Zone.TunnelID)
+	binary.BigEndian.PutUint16(zb[0:], z.VLAN)
+	binary.BigEndian.PutUint16(zb[2:], z.InnerVLAN)
+	zb[4] = byte(z.Tunnel)
+	binary.BigEndian.PutUint32(zb[5:], z.TunnelID)
 	hash := func(a netip.Addr) []byte {
 		h := fnv.New128a()
 		b := a.As16()
