@@ -32,6 +32,7 @@ type conn struct {
 	ports [2][2]uint16
 	proto   http1.Protocol
 	hadData bool
+	sawSYN  bool
 	seq     uint32 // exchanges emitted so far on this connection
 	done    bool
 
@@ -109,7 +110,9 @@ func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpreasm.TCPF
 		h.fakeLeft += len(tcp.Payload)
 		return true
 	}
-	if nextSeq == invalidSeq && !tcp.SYN {
+	if tcp.SYN {
+		c.sawSYN = true
+	} else if nextSeq == invalidSeq {
 		*start = true
 	}
 	c.w.touch(c, ci.Timestamp)
@@ -195,7 +198,16 @@ func (c *conn) finish() {
 		c.emitUnmatchedRequest(p)
 	}
 	c.pending = nil
+	if c.seq > 0 {
+		c.w.emit(c, nil)
+	}
 	c.w.retire(c)
+	if !c.hadData && !c.sawSYN {
+		// A stray ACK, FIN or RST after its connection was closed: not a
+		// connection of its own.
+		return
+	}
+	c.w.ctr.connections.Add(1)
 	switch {
 	case c.proto == http1.ProtoHTTP1:
 		c.w.ctr.http1.Add(1)
@@ -361,6 +373,6 @@ func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 		c.w.ctr.decodeErrors.Add(1)
 	}
 	c.w.ctr.exchanges.Add(1)
-	c.w.emit(x, c.seq)
+	c.w.emit(c, x)
 	c.seq++
 }

@@ -52,10 +52,14 @@ type output struct {
 	final     bool
 }
 
+// item is an exchange on its way to the merger, or (x nil) the news that
+// a connection ended, so that the merger can forget its number.
 type item struct {
-	x     *Exchange
-	clock time.Time
-	seq   uint32
+	x              *Exchange
+	clock          time.Time
+	client, server netip.AddrPort
+	conn           uint64 // the worker-local connection id
+	seq            uint32
 }
 
 // Pipeline reassembles TCP segments into HTTP exchanges on several workers
@@ -261,6 +265,24 @@ func (p *Pipeline) merge() {
 	final := make([]bool, n)
 	var h itemHeap
 	remaining := n
+	// Connections are numbered in the order their first exchange is
+	// delivered, so that the numbers do not depend on the sharding.
+	ids := map[uint64]uint64{}
+	var nextID uint64
+	deliver := func(it item) {
+		if it.x == nil {
+			delete(ids, it.conn)
+			return
+		}
+		id, ok := ids[it.conn]
+		if !ok {
+			id = nextID
+			nextID++
+			ids[it.conn] = id
+		}
+		it.x.ConnID = id
+		p.emit(it.x)
+	}
 	for remaining > 0 {
 		o := <-p.outputs
 		for _, it := range o.items {
@@ -286,7 +308,7 @@ func (p *Pipeline) merge() {
 			}
 		}
 		for h.Len() > 0 && (remaining == 0 || h[0].clock.Before(low)) {
-			p.emit(heap.Pop(&h).(item).x)
+			deliver(heap.Pop(&h).(item))
 		}
 	}
 }
@@ -299,14 +321,17 @@ func (h itemHeap) Less(i, j int) bool {
 	if !a.clock.Equal(b.clock) {
 		return a.clock.Before(b.clock)
 	}
-	if c := a.x.Flow.Client.Compare(b.x.Flow.Client); c != 0 {
+	if c := a.client.Compare(b.client); c != 0 {
 		return c < 0
 	}
-	if c := a.x.Flow.Server.Compare(b.x.Flow.Server); c != 0 {
+	if c := a.server.Compare(b.server); c != 0 {
 		return c < 0
 	}
-	if a.x.ConnID != b.x.ConnID {
-		return a.x.ConnID < b.x.ConnID
+	if a.conn != b.conn {
+		return a.conn < b.conn
+	}
+	if (a.x == nil) != (b.x == nil) {
+		return b.x == nil // a connection's end after its exchanges
 	}
 	return a.seq < b.seq
 }
@@ -386,7 +411,6 @@ func (w *worker) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac gpreasm
 	id := w.nextID*uint64(len(w.p.workers)) + uint64(w.idx)
 	w.nextID++
 	c := newConn(w, id, seg)
-	w.ctr.connections.Add(1)
 	w.open++
 	c.lastSeen = seg.ts
 	w.pushFront(c)
@@ -518,8 +542,14 @@ func (w *worker) evict() {
 	w.ctr.evicted.Add(uint64(before - w.open))
 }
 
-func (w *worker) emit(x *Exchange, seq uint32) {
-	w.items = append(w.items, item{x: x, clock: w.clock, seq: seq})
+func (w *worker) emit(c *conn, x *Exchange) {
+	it := item{x: x, clock: w.clock, conn: c.id, seq: c.seq}
+	if x != nil {
+		it.client, it.server = x.Flow.Client, x.Flow.Server
+	} else {
+		it.client, it.server = c.addrs[0], c.addrs[1]
+	}
+	w.items = append(w.items, it)
 }
 
 // touch marks c as the most recently active connection.

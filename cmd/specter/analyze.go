@@ -25,7 +25,7 @@ func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, 
 	} else {
 		close(done)
 	}
-	sum, err := runFiles(cmd.Context(), paths, cfg, emit, &prog)
+	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, &prog)
 	close(stop)
 	<-done
 	return sum, err

@@ -49,7 +49,7 @@ type progress struct {
 // file are recorded and the run goes on with the next: what was decoded up
 // to the error still counts. The error returned is fatal (nothing could be
 // read at all) or the context's.
-func runFiles(ctx context.Context, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
+func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
 	var sum summary
 	files, err := capture.Expand(paths)
 	if err != nil {
@@ -75,7 +75,13 @@ func runFiles(ctx context.Context, paths []string, cfg reassembly.Config, emit f
 			n := name
 			prog.file.Store(&n)
 		}
-		r, err := capture.Open(name)
+		var r *capture.Reader
+		var err error
+		if name == "-" {
+			r, err = capture.OpenReader(stdin, "stdin")
+		} else {
+			r, err = capture.Open(name)
+		}
 		if err != nil {
 			sum.Errors = append(sum.Errors, err.Error())
 			continue

@@ -1,0 +1,50 @@
+package reassembly_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/capture/synth"
+	"github.com/specter-dev/specter/reassembly"
+)
+
+// BenchmarkPipeline measures decoding plus reassembly plus HTTP parsing of
+// keep-alive JSON API traffic, the path `specter analyze` takes.
+func BenchmarkPipeline(b *testing.B) {
+	cfg := synth.DefaultConfig()
+	cfg.TargetBytes = 32 << 20
+	path, truth := writeSynth(b, cfg)
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		p := reassembly.New(reassembly.DefaultConfig(), func(*reassembly.Exchange) { n++ })
+		dec := capture.NewDecoder(capture.DecoderOptions{})
+		r, err := capture.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var pkt capture.Packet
+		for {
+			f, err := r.Next()
+			if err != nil {
+				break
+			}
+			if ok, _ := dec.Decode(f, &pkt); ok {
+				p.Add(&pkt)
+			}
+		}
+		r.Close()
+		p.Close()
+		if n != len(truth.Exchanges) {
+			b.Fatalf("got %d exchanges, want %d", n, len(truth.Exchanges))
+		}
+	}
+	b.ReportMetric(float64(len(truth.Exchanges))*float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
+}
