@@ -28,8 +28,8 @@ type conn struct {
 	// the 100 precedes).
 	interim []int
 	// flows are gopacket's keys for each direction, to inject fills.
-	flows [2]gopacket.Flow
-	ports [2][2]uint16
+	flows   [2]gopacket.Flow
+	ports   [2][2]uint16
 	proto   http1.Protocol
 	hadData bool
 	sawSYN  bool

@@ -37,14 +37,14 @@ type Stats struct {
 
 // counters is the live, atomically updated form of Stats, one per worker.
 type counters struct {
-	segments, bytes                                          atomic.Uint64
-	connections, http1, http2, tls, tunnel, other, empty     atomic.Uint64
-	evicted                                                  atomic.Uint64
-	exchanges, requests, responses, interim                  atomic.Uint64
-	unmatchedReq, unmatchedResp, pendingOverflow             atomic.Uint64
-	gaps, gapBytes, gapsByBound                              atomic.Uint64
-	parseErrors, resyncs, skippedBytes, bombs, decodeErrors  atomic.Uint64
-	truncated                                                atomic.Uint64
+	segments, bytes                                         atomic.Uint64
+	connections, http1, http2, tls, tunnel, other, empty    atomic.Uint64
+	evicted                                                 atomic.Uint64
+	exchanges, requests, responses, interim                 atomic.Uint64
+	unmatchedReq, unmatchedResp, pendingOverflow            atomic.Uint64
+	gaps, gapBytes, gapsByBound                             atomic.Uint64
+	parseErrors, resyncs, skippedBytes, bombs, decodeErrors atomic.Uint64
+	truncated                                               atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
