@@ -19,6 +19,10 @@ type DecoderOptions struct {
 	// discarded and its fragments are counted in FragmentsDropped. 0 means
 	// 4096.
 	MaxFragmentDatagrams int
+	// MaxFragmentBytes caps the fragment payload bytes held (each family
+	// separately); above it the datagrams with the oldest activity are
+	// discarded as for MaxFragmentDatagrams. 0 means 64 MiB.
+	MaxFragmentBytes int
 	// FragmentTimeout discards a datagram under reassembly once the capture
 	// clock has moved this far past its last fragment. 0 means 30 s.
 	FragmentTimeout time.Duration
@@ -105,12 +109,15 @@ func NewDecoder(opts DecoderOptions) *Decoder {
 	if opts.MaxFragmentDatagrams <= 0 {
 		opts.MaxFragmentDatagrams = 4096
 	}
+	if opts.MaxFragmentBytes <= 0 {
+		opts.MaxFragmentBytes = 64 << 20
+	}
 	if opts.FragmentTimeout <= 0 {
 		opts.FragmentTimeout = 30 * time.Second
 	}
 	d := &Decoder{opts: opts}
-	d.frag4 = newFrag4(opts.MaxFragmentDatagrams)
-	d.frag6 = newFrag6(opts.MaxFragmentDatagrams)
+	d.frag4 = newFrag4(opts.MaxFragmentDatagrams, opts.MaxFragmentBytes)
+	d.frag6 = newFrag6(opts.MaxFragmentDatagrams, opts.MaxFragmentBytes)
 	return d
 }
 

@@ -93,8 +93,6 @@ func stack(ls ...any) []gopacket.SerializableLayer {
 	return out
 }
 
-func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-
 func sllHeader(proto layers.EthernetType) hdr {
 	h := make([]byte, 16)
 	binary.BigEndian.PutUint16(h[2:], 1) // ARPHRD_ETHER
@@ -213,6 +211,9 @@ func decodeCases(t testing.TB) []decodeCase {
 			&layers.GRE{SeqPresent: true, Seq: 1, Protocol: etherTypeERSPAN3}, erspan3Header(513, false), eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{Tunnel: TunnelERSPAN, TunnelID: 513}},
 		{"erspan III subheader", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
 			&layers.GRE{SeqPresent: true, Seq: 1, Protocol: etherTypeERSPAN3}, erspan3Header(1, true), eth(layers.EthernetTypeIPv6), inner(true))...), true, Zone{Tunnel: TunnelERSPAN, TunnelID: 1}},
+		{"vxlan in gre: outermost wins", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
+			&layers.GRE{KeyPresent: true, Key: 12, Protocol: layers.EthernetTypeIPv4}, outer4(layers.IPProtocolUDP), udp(4789),
+			&layers.VXLAN{ValidIDFlag: true, VNI: 99}, eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{Tunnel: TunnelGRE, TunnelID: 12}},
 		{"ipip", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv4), inner(false))...), false, Zone{Tunnel: TunnelIPIP}},
 		{"6in4", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv6), inner(true))...), true, Zone{Tunnel: TunnelIPIP}},
 		{"4in6", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6),
@@ -412,6 +413,24 @@ func TestDecodeFragments(t *testing.T) {
 			st := d.Stats()
 			if st.Fragments != uint64(len(frags)-1) || st.Reassembled != 1 || st.TCP != 1 || st.FragmentsDropped != 0 {
 				t.Errorf("stats %+v", st)
+			}
+		})
+		t.Run(name+"/byte bound", func(t *testing.T) {
+			d := NewDecoder(DecoderOptions{MaxFragmentBytes: 150})
+			var p Packet
+			for id := 1; id <= 2; id++ {
+				f := fragments4(t, uint16(id), 96, payload)
+				if v6 {
+					f = fragments6(t, uint32(id), 96, payload)
+				}
+				d.Decode(Frame{Data: f[0], LinkType: layers.LinkTypeEthernet, Info: gopacket.CaptureInfo{Timestamp: time.Unix(int64(id), 0)}}, &p)
+			}
+			// 2 x 96 bytes > 150: the first datagram went.
+			if st := d.Stats(); st.FragmentsDropped != 1 || st.Fragments != 2 {
+				t.Errorf("stats %+v", st)
+			}
+			if n := d.frag4.len() + d.frag6.len(); n != 1 {
+				t.Errorf("%d datagrams held, want 1", n)
 			}
 		})
 		t.Run(name+"/bounded", func(t *testing.T) {
