@@ -68,7 +68,7 @@ const (
 	stepGRE
 	stepERSPAN2
 	stepERSPAN3
-	stepDot11 // 802.11 through gopacket's generic decoder (Aruba GRE)
+	stepDot11 // an 802.11 frame (Aruba GRE, radiotap)
 	stepTCP
 )
 
@@ -177,6 +177,14 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		s, err = ipVersion(data)
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		data, s, err = nullHeader(data, f.LinkType == layers.LinkTypeLoop)
+	case layers.LinkTypeIEEE80211Radio:
+		// Radiotap: little-endian header length at bytes 2-3.
+		if len(data) < 4 || int(binary.LittleEndian.Uint16(data[2:])) > len(data) {
+			return false, false, errors.New("radiotap header truncated")
+		}
+		data, s = data[binary.LittleEndian.Uint16(data[2:]):], stepDot11
+	case layers.LinkTypeIEEE802_11:
+		s = stepDot11
 	case linkTypeNFLOG:
 		data, s, err = nflog(data)
 	case layers.LinkTypeLinuxSLL:
@@ -281,6 +289,10 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 				return false, false, err
 			}
 		case stepDot11:
+			if rest, next, ok := dot11Data(data); ok {
+				data, s = rest, d.etherType(next)
+				break
+			}
 			data, s, err = d.generic(data, layers.LayerTypeDot11)
 			if err != nil {
 				return false, false, err
@@ -315,6 +327,37 @@ func (d *Decoder) etherType(t layers.EthernetType) step {
 		return stepEthernet
 	}
 	return stepDone
+}
+
+// dot11Data finds the ethertype and payload of an unprotected 802.11 data
+// frame carrying LLC/SNAP, the common case, without gopacket's full (and
+// allocating) 802.11 decoder; ok=false sends anything else there.
+func dot11Data(data []byte) (rest []byte, et layers.EthernetType, ok bool) {
+	if len(data) < 24 {
+		return nil, 0, false
+	}
+	fc0, fc1 := data[0], data[1]
+	if fc0&0x0c != 0x08 || fc1&0x40 != 0 { // not a data frame, or protected
+		return nil, 0, false
+	}
+	n := 24
+	if fc1&0x03 == 0x03 { // ToDS and FromDS: a fourth address
+		n += 6
+	}
+	if fc0&0x80 != 0 { // QoS data: QoS control
+		n += 2
+		if fc1&0x80 != 0 { // +HTC/order: HT control
+			n += 4
+		}
+	}
+	if len(data) < n+8 {
+		return nil, 0, false
+	}
+	llc := data[n:]
+	if llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 {
+		return nil, 0, false
+	}
+	return llc[8:], layers.EthernetType(binary.BigEndian.Uint16(llc[6:8])), true
 }
 
 // linkTypeNFLOG is Linux netfilter NFLOG, which gopacket does not decode.
@@ -453,17 +496,11 @@ func pppHeader(data []byte) ([]byte, step, error) {
 // at the innermost IP header it finds.
 func (d *Decoder) generic(data []byte, first gopacket.Decoder) ([]byte, step, error) {
 	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-	var ip gopacket.Layer
-	for _, l := range pkt.Layers() {
-		switch l.LayerType() {
-		case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
-			ip = l
-		}
-		if ip != nil {
-			// The fast walk takes over from the first IP header and
-			// handles any tunnel inside it itself.
-			break
-		}
+	// Lazily decoded up to the first network layer only: the fast walk
+	// takes over from there and handles any tunnel inside it itself.
+	ip := pkt.NetworkLayer()
+	if ip != nil && ip.LayerType() != layers.LayerTypeIPv4 && ip.LayerType() != layers.LayerTypeIPv6 {
+		return nil, stepDone, nil
 	}
 	if ip == nil {
 		if el := pkt.ErrorLayer(); el != nil {

@@ -158,6 +158,14 @@ func decodeCases(t testing.TB) []decodeCase {
 	mpls := func(label uint32, bottom bool) *layers.MPLS {
 		return &layers.MPLS{Label: label, TTL: 64, StackBottom: bottom}
 	}
+	dot11 := func(fc0, fc1 byte, extra int) hdr {
+		h := make(hdr, 24+extra, 24+extra+8)
+		h[0], h[1] = fc0, fc1
+		copy(h[4:], macA)
+		copy(h[10:], macB)
+		return append(h, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00)
+	}
+	radiotap := hdr{0, 0, 8, 0, 0, 0, 0, 0}
 	return []decodeCase{
 		{"ethernet/ipv4", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{}},
 		{"ethernet/ipv6", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6), inner(true))...), true, Zone{}},
@@ -214,6 +222,10 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"vxlan in gre: outermost wins", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
 			&layers.GRE{KeyPresent: true, Key: 12, Protocol: layers.EthernetTypeIPv4}, outer4(layers.IPProtocolUDP), udp(4789),
 			&layers.VXLAN{ValidIDFlag: true, VNI: 99}, eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{Tunnel: TunnelGRE, TunnelID: 12}},
+		{"aruba gre 802.11", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
+			&layers.GRE{Protocol: etherTypeArubaWLAN}, dot11(0x08, 0x01, 0), inner(false))...), false, Zone{Tunnel: TunnelGRE}},
+		{"802.11 qos 4addr", layers.LinkTypeIEEE802_11, serialize(t, stack(dot11(0x88, 0x03, 8), inner(false))...), false, Zone{}},
+		{"radiotap", layers.LinkTypeIEEE80211Radio, serialize(t, stack(radiotap, dot11(0x08, 0x02, 0), inner(false))...), false, Zone{}},
 		{"ipip", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv4), inner(false))...), false, Zone{Tunnel: TunnelIPIP}},
 		{"6in4", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv6), inner(true))...), true, Zone{Tunnel: TunnelIPIP}},
 		{"4in6", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6),
