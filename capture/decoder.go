@@ -223,6 +223,10 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 				return false, false, err
 			}
 			data = d.eth.Payload
+			if d.eth.EthernetType == layers.EthernetTypeLLC {
+				data, s = snap(data)
+				break
+			}
 			s = d.etherType(d.eth.EthernetType)
 		case stepVLAN:
 			if err := d.dot1q.DecodeFromBytes(data, nf); err != nil {
@@ -396,6 +400,21 @@ func nflog(data []byte) ([]byte, step, error) {
 		data = data[n:]
 	}
 	return nil, stepDone, nil
+}
+
+// snap unwraps an 802.2 LLC/SNAP header with the zero OUI (RFC 1042), the
+// encapsulation an 802.3 length field announces; other LLC carries no IP.
+func snap(data []byte) ([]byte, step) {
+	if len(data) < 8 || data[0] != 0xaa || data[1] != 0xaa || data[2] != 0x03 || data[3]|data[4]|data[5] != 0 {
+		return nil, stepDone
+	}
+	switch layers.EthernetType(binary.BigEndian.Uint16(data[6:8])) {
+	case layers.EthernetTypeIPv4:
+		return data[8:], stepIPv4
+	case layers.EthernetTypeIPv6:
+		return data[8:], stepIPv6
+	}
+	return nil, stepDone
 }
 
 // ipVersion picks IPv4 or IPv6 from the first nibble.

@@ -226,6 +226,9 @@ func decodeCases(t testing.TB) []decodeCase {
 			&layers.GRE{Protocol: etherTypeArubaWLAN}, dot11(0x08, 0x01, 0), inner(false))...), false, Zone{Tunnel: TunnelGRE}},
 		{"802.11 qos 4addr", layers.LinkTypeIEEE802_11, serialize(t, stack(dot11(0x88, 0x03, 8), inner(false))...), false, Zone{}},
 		{"radiotap", layers.LinkTypeIEEE80211Radio, serialize(t, stack(radiotap, dot11(0x08, 0x02, 0), inner(false))...), false, Zone{}},
+		{"pptp enhanced gre", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
+			&layers.GRE{Version: 1, KeyPresent: true, Key: 0x0066<<16 | 0x1234, SeqPresent: true, Seq: 3, Protocol: etherTypePPP}, hdr{0xff, 0x03, 0x00, 0x21}, inner(false))...), false, Zone{Tunnel: TunnelGRE, TunnelID: 0x1234}},
+		{"802.3 llc/snap", layers.LinkTypeEthernet, snapFrame(serialize(t, inner(false)...)), false, Zone{}},
 		{"ipip", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv4), inner(false))...), false, Zone{Tunnel: TunnelIPIP}},
 		{"6in4", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv6), inner(true))...), true, Zone{Tunnel: TunnelIPIP}},
 		{"4in6", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6),
@@ -240,6 +243,16 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"ipv6 atomic fragment", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6), ipv6Ext(layers.IPProtocolIPv6Fragment,
 			hdr{byte(layers.IPProtocolTCP), 0, 0, 0, 0, 0, 0, 99}))...), true, Zone{}},
 	}
+}
+
+// snapFrame wraps an IP packet in an 802.3 frame with a length field and an
+// LLC/SNAP header.
+func snapFrame(ip []byte) []byte {
+	b := append([]byte(nil), macB...)
+	b = append(b, macA...)
+	b = binary.BigEndian.AppendUint16(b, uint16(8+len(ip)))
+	b = append(b, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00)
+	return append(b, ip...)
 }
 
 // nflogFrame wraps an IPv4 packet in an NFLOG record: header, a prefix TLV
@@ -327,6 +340,8 @@ func TestDecodeNonTCPAndErrors(t *testing.T) {
 		wantErr bool
 	}{
 		{"udp", layers.LinkTypeEthernet, udpFrame, false},
+		{"udp on the vxlan port without the I flag", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolUDP), udp(4789),
+			&layers.VXLAN{VNI: 1}, eth(layers.EthernetTypeIPv4), inner(false))...), false},
 		{"arp", layers.LinkTypeEthernet, arp, false},
 		{"empty", layers.LinkTypeEthernet, nil, true},
 		{"bad ip version", layers.LinkTypeEthernet, badVersion, true},
