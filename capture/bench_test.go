@@ -3,11 +3,13 @@ package capture
 import (
 	"bytes"
 	"io"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/specter-dev/specter/capture/corpus"
 )
 
 func benchDecode(b *testing.B, frame []byte) {
@@ -68,4 +70,47 @@ func BenchmarkReaderNext(b *testing.B) {
 	s := b.Elapsed().Seconds()
 	b.ReportMetric(float64(packets)/s, "packets/s")
 	b.ReportMetric(float64(b.N)*float64(len(data))/s/1e6, "MB/s")
+}
+
+// BenchmarkCorpusReadDecode opens, reads and decodes every shared capture
+// (from the page cache): the whole file path per byte of real traffic.
+func BenchmarkCorpusReadDecode(b *testing.B) {
+	dir := corpus.Dir(b, "corpus/pcaps")
+	paths, err := Expand([]string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += st.Size()
+	}
+	b.ReportAllocs()
+	b.SetBytes(total)
+	packets := 0
+	var p Packet
+	for b.Loop() {
+		for _, path := range paths {
+			r, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := NewDecoder(DecoderOptions{})
+			for {
+				f, err := r.Next()
+				if err != nil {
+					break
+				}
+				d.Decode(f, &p)
+				packets++
+			}
+			r.Close()
+		}
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(packets)/s, "packets/s")
+	b.ReportMetric(float64(b.N)*float64(total)/s/1e6, "MB/s")
 }

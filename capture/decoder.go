@@ -19,6 +19,10 @@ type DecoderOptions struct {
 	// discarded and its fragments are counted in FragmentsDropped. 0 means
 	// 4096.
 	MaxFragmentDatagrams int
+	// MaxFragmentBytes caps the fragment payload bytes held (each family
+	// separately); above it the datagrams with the oldest activity are
+	// discarded as for MaxFragmentDatagrams. 0 means 64 MiB.
+	MaxFragmentBytes int
 	// FragmentTimeout discards a datagram under reassembly once the capture
 	// clock has moved this far past its last fragment. 0 means 30 s.
 	FragmentTimeout time.Duration
@@ -64,7 +68,7 @@ const (
 	stepGRE
 	stepERSPAN2
 	stepERSPAN3
-	stepDot11 // 802.11 through gopacket's generic decoder (Aruba GRE)
+	stepDot11 // an 802.11 frame (Aruba GRE, radiotap)
 	stepTCP
 )
 
@@ -105,12 +109,15 @@ func NewDecoder(opts DecoderOptions) *Decoder {
 	if opts.MaxFragmentDatagrams <= 0 {
 		opts.MaxFragmentDatagrams = 4096
 	}
+	if opts.MaxFragmentBytes <= 0 {
+		opts.MaxFragmentBytes = 64 << 20
+	}
 	if opts.FragmentTimeout <= 0 {
 		opts.FragmentTimeout = 30 * time.Second
 	}
 	d := &Decoder{opts: opts}
-	d.frag4 = newFrag4(opts.MaxFragmentDatagrams)
-	d.frag6 = newFrag6(opts.MaxFragmentDatagrams)
+	d.frag4 = newFrag4(opts.MaxFragmentDatagrams, opts.MaxFragmentBytes)
+	d.frag6 = newFrag6(opts.MaxFragmentDatagrams, opts.MaxFragmentBytes)
 	return d
 }
 
@@ -170,6 +177,14 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		s, err = ipVersion(data)
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		data, s, err = nullHeader(data, f.LinkType == layers.LinkTypeLoop)
+	case layers.LinkTypeIEEE80211Radio:
+		// Radiotap: little-endian header length at bytes 2-3.
+		if len(data) < 4 || int(binary.LittleEndian.Uint16(data[2:])) > len(data) {
+			return false, false, errors.New("radiotap header truncated")
+		}
+		data, s = data[binary.LittleEndian.Uint16(data[2:]):], stepDot11
+	case layers.LinkTypeIEEE802_11:
+		s = stepDot11
 	case linkTypeNFLOG:
 		data, s, err = nflog(data)
 	case layers.LinkTypeLinuxSLL:
@@ -208,6 +223,10 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 				return false, false, err
 			}
 			data = d.eth.Payload
+			if d.eth.EthernetType == layers.EthernetTypeLLC {
+				data, s = snap(data)
+				break
+			}
 			s = d.etherType(d.eth.EthernetType)
 		case stepVLAN:
 			if err := d.dot1q.DecodeFromBytes(data, nf); err != nil {
@@ -274,6 +293,10 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 				return false, false, err
 			}
 		case stepDot11:
+			if rest, next, ok := dot11Data(data); ok {
+				data, s = rest, d.etherType(next)
+				break
+			}
 			data, s, err = d.generic(data, layers.LayerTypeDot11)
 			if err != nil {
 				return false, false, err
@@ -308,6 +331,37 @@ func (d *Decoder) etherType(t layers.EthernetType) step {
 		return stepEthernet
 	}
 	return stepDone
+}
+
+// dot11Data finds the ethertype and payload of an unprotected 802.11 data
+// frame carrying LLC/SNAP, the common case, without gopacket's full (and
+// allocating) 802.11 decoder; ok=false sends anything else there.
+func dot11Data(data []byte) (rest []byte, et layers.EthernetType, ok bool) {
+	if len(data) < 24 {
+		return nil, 0, false
+	}
+	fc0, fc1 := data[0], data[1]
+	if fc0&0x0c != 0x08 || fc1&0x40 != 0 { // not a data frame, or protected
+		return nil, 0, false
+	}
+	n := 24
+	if fc1&0x03 == 0x03 { // ToDS and FromDS: a fourth address
+		n += 6
+	}
+	if fc0&0x80 != 0 { // QoS data: QoS control
+		n += 2
+		if fc1&0x80 != 0 { // +HTC/order: HT control
+			n += 4
+		}
+	}
+	if len(data) < n+8 {
+		return nil, 0, false
+	}
+	llc := data[n:]
+	if llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 {
+		return nil, 0, false
+	}
+	return llc[8:], layers.EthernetType(binary.BigEndian.Uint16(llc[6:8])), true
 }
 
 // linkTypeNFLOG is Linux netfilter NFLOG, which gopacket does not decode.
@@ -346,6 +400,21 @@ func nflog(data []byte) ([]byte, step, error) {
 		data = data[n:]
 	}
 	return nil, stepDone, nil
+}
+
+// snap unwraps an 802.2 LLC/SNAP header with the zero OUI (RFC 1042), the
+// encapsulation an 802.3 length field announces; other LLC carries no IP.
+func snap(data []byte) ([]byte, step) {
+	if len(data) < 8 || data[0] != 0xaa || data[1] != 0xaa || data[2] != 0x03 || data[3]|data[4]|data[5] != 0 {
+		return nil, stepDone
+	}
+	switch layers.EthernetType(binary.BigEndian.Uint16(data[6:8])) {
+	case layers.EthernetTypeIPv4:
+		return data[8:], stepIPv4
+	case layers.EthernetTypeIPv6:
+		return data[8:], stepIPv6
+	}
+	return nil, stepDone
 }
 
 // ipVersion picks IPv4 or IPv6 from the first nibble.
@@ -446,17 +515,11 @@ func pppHeader(data []byte) ([]byte, step, error) {
 // at the innermost IP header it finds.
 func (d *Decoder) generic(data []byte, first gopacket.Decoder) ([]byte, step, error) {
 	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-	var ip gopacket.Layer
-	for _, l := range pkt.Layers() {
-		switch l.LayerType() {
-		case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
-			ip = l
-		}
-		if ip != nil {
-			// The fast walk takes over from the first IP header and
-			// handles any tunnel inside it itself.
-			break
-		}
+	// Lazily decoded up to the first network layer only: the fast walk
+	// takes over from there and handles any tunnel inside it itself.
+	ip := pkt.NetworkLayer()
+	if ip != nil && ip.LayerType() != layers.LayerTypeIPv4 && ip.LayerType() != layers.LayerTypeIPv6 {
+		return nil, stepDone, nil
 	}
 	if ip == nil {
 		if el := pkt.ErrorLayer(); el != nil {

@@ -93,8 +93,6 @@ func stack(ls ...any) []gopacket.SerializableLayer {
 	return out
 }
 
-func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-
 func sllHeader(proto layers.EthernetType) hdr {
 	h := make([]byte, 16)
 	binary.BigEndian.PutUint16(h[2:], 1) // ARPHRD_ETHER
@@ -160,6 +158,14 @@ func decodeCases(t testing.TB) []decodeCase {
 	mpls := func(label uint32, bottom bool) *layers.MPLS {
 		return &layers.MPLS{Label: label, TTL: 64, StackBottom: bottom}
 	}
+	dot11 := func(fc0, fc1 byte, extra int) hdr {
+		h := make(hdr, 24+extra, 24+extra+8)
+		h[0], h[1] = fc0, fc1
+		copy(h[4:], macA)
+		copy(h[10:], macB)
+		return append(h, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00)
+	}
+	radiotap := hdr{0, 0, 8, 0, 0, 0, 0, 0}
 	return []decodeCase{
 		{"ethernet/ipv4", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{}},
 		{"ethernet/ipv6", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6), inner(true))...), true, Zone{}},
@@ -213,6 +219,16 @@ func decodeCases(t testing.TB) []decodeCase {
 			&layers.GRE{SeqPresent: true, Seq: 1, Protocol: etherTypeERSPAN3}, erspan3Header(513, false), eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{Tunnel: TunnelERSPAN, TunnelID: 513}},
 		{"erspan III subheader", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
 			&layers.GRE{SeqPresent: true, Seq: 1, Protocol: etherTypeERSPAN3}, erspan3Header(1, true), eth(layers.EthernetTypeIPv6), inner(true))...), true, Zone{Tunnel: TunnelERSPAN, TunnelID: 1}},
+		{"vxlan in gre: outermost wins", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
+			&layers.GRE{KeyPresent: true, Key: 12, Protocol: layers.EthernetTypeIPv4}, outer4(layers.IPProtocolUDP), udp(4789),
+			&layers.VXLAN{ValidIDFlag: true, VNI: 99}, eth(layers.EthernetTypeIPv4), inner(false))...), false, Zone{Tunnel: TunnelGRE, TunnelID: 12}},
+		{"aruba gre 802.11", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
+			&layers.GRE{Protocol: etherTypeArubaWLAN}, dot11(0x08, 0x01, 0), inner(false))...), false, Zone{Tunnel: TunnelGRE}},
+		{"802.11 qos 4addr", layers.LinkTypeIEEE802_11, serialize(t, stack(dot11(0x88, 0x03, 8), inner(false))...), false, Zone{}},
+		{"radiotap", layers.LinkTypeIEEE80211Radio, serialize(t, stack(radiotap, dot11(0x08, 0x02, 0), inner(false))...), false, Zone{}},
+		{"pptp enhanced gre", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolGRE),
+			&layers.GRE{Version: 1, KeyPresent: true, Key: 0x0066<<16 | 0x1234, SeqPresent: true, Seq: 3, Protocol: etherTypePPP}, hdr{0xff, 0x03, 0x00, 0x21}, inner(false))...), false, Zone{Tunnel: TunnelGRE, TunnelID: 0x1234}},
+		{"802.3 llc/snap", layers.LinkTypeEthernet, snapFrame(serialize(t, inner(false)...)), false, Zone{}},
 		{"ipip", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv4), inner(false))...), false, Zone{Tunnel: TunnelIPIP}},
 		{"6in4", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolIPv6), inner(true))...), true, Zone{Tunnel: TunnelIPIP}},
 		{"4in6", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6),
@@ -227,6 +243,16 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"ipv6 atomic fragment", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv6), ipv6Ext(layers.IPProtocolIPv6Fragment,
 			hdr{byte(layers.IPProtocolTCP), 0, 0, 0, 0, 0, 0, 99}))...), true, Zone{}},
 	}
+}
+
+// snapFrame wraps an IP packet in an 802.3 frame with a length field and an
+// LLC/SNAP header.
+func snapFrame(ip []byte) []byte {
+	b := append([]byte(nil), macB...)
+	b = append(b, macA...)
+	b = binary.BigEndian.AppendUint16(b, uint16(8+len(ip)))
+	b = append(b, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00)
+	return append(b, ip...)
 }
 
 // nflogFrame wraps an IPv4 packet in an NFLOG record: header, a prefix TLV
@@ -314,6 +340,8 @@ func TestDecodeNonTCPAndErrors(t *testing.T) {
 		wantErr bool
 	}{
 		{"udp", layers.LinkTypeEthernet, udpFrame, false},
+		{"udp on the vxlan port without the I flag", layers.LinkTypeEthernet, serialize(t, stack(eth(layers.EthernetTypeIPv4), outer4(layers.IPProtocolUDP), udp(4789),
+			&layers.VXLAN{VNI: 1}, eth(layers.EthernetTypeIPv4), inner(false))...), false},
 		{"arp", layers.LinkTypeEthernet, arp, false},
 		{"empty", layers.LinkTypeEthernet, nil, true},
 		{"bad ip version", layers.LinkTypeEthernet, badVersion, true},
@@ -412,6 +440,24 @@ func TestDecodeFragments(t *testing.T) {
 			st := d.Stats()
 			if st.Fragments != uint64(len(frags)-1) || st.Reassembled != 1 || st.TCP != 1 || st.FragmentsDropped != 0 {
 				t.Errorf("stats %+v", st)
+			}
+		})
+		t.Run(name+"/byte bound", func(t *testing.T) {
+			d := NewDecoder(DecoderOptions{MaxFragmentBytes: 150})
+			var p Packet
+			for id := 1; id <= 2; id++ {
+				f := fragments4(t, uint16(id), 96, payload)
+				if v6 {
+					f = fragments6(t, uint32(id), 96, payload)
+				}
+				d.Decode(Frame{Data: f[0], LinkType: layers.LinkTypeEthernet, Info: gopacket.CaptureInfo{Timestamp: time.Unix(int64(id), 0)}}, &p)
+			}
+			// 2 x 96 bytes > 150: the first datagram went.
+			if st := d.Stats(); st.FragmentsDropped != 1 || st.Fragments != 2 {
+				t.Errorf("stats %+v", st)
+			}
+			if n := d.frag4.len() + d.frag6.len(); n != 1 {
+				t.Errorf("%d datagrams held, want 1", n)
 			}
 		})
 		t.Run(name+"/bounded", func(t *testing.T) {

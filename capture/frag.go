@@ -21,6 +21,7 @@ type fragEntry struct {
 	last  time.Time // capture time of its last (IPv6: first) fragment
 	order time.Time // the defragmenter's own clock for it
 	n     uint64    // fragments held
+	size  int       // payload bytes held
 }
 
 // fragTable bounds a gopacket defragmenter, which has no limit of its own
@@ -28,23 +29,25 @@ type fragEntry struct {
 // its datagrams and, to evict one, discards everything up to that
 // datagram's time on that clock.
 type fragTable struct {
-	m       map[fragKey]fragEntry
-	max     int
-	discard func(before time.Time) int
+	m        map[fragKey]fragEntry
+	max      int // datagrams
+	maxBytes int // payload bytes over all datagrams
+	bytes    int
+	discard  func(before time.Time) int
 
 	d4  *ip4defrag.IPv4Defragmenter
 	seq int64 // the IPv4 defragmenter's clock: one tick per fragment
 	d6  *ip6defrag.IPv6Defragmenter
 }
 
-func newFrag4(max int) *fragTable {
-	t := &fragTable{m: make(map[fragKey]fragEntry), max: max, d4: ip4defrag.NewIPv4Defragmenter()}
+func newFrag4(max, maxBytes int) *fragTable {
+	t := &fragTable{m: make(map[fragKey]fragEntry), max: max, maxBytes: maxBytes, d4: ip4defrag.NewIPv4Defragmenter()}
 	t.discard = t.d4.DiscardOlderThan
 	return t
 }
 
-func newFrag6(max int) *fragTable {
-	t := &fragTable{m: make(map[fragKey]fragEntry), max: max, d6: ip6defrag.NewIPv6Defragmenter()}
+func newFrag6(max, maxBytes int) *fragTable {
+	t := &fragTable{m: make(map[fragKey]fragEntry), max: max, maxBytes: maxBytes, d6: ip6defrag.NewIPv6Defragmenter()}
 	t.discard = t.d6.DiscardOlderThan
 	return t
 }
@@ -57,8 +60,28 @@ func (t *fragTable) forgetUpTo(order time.Time) uint64 {
 	for k, e := range t.m {
 		if !e.order.After(order) {
 			dropped += e.n
-			delete(t.m, k)
+			t.remove(k)
 		}
+	}
+	return dropped
+}
+
+// remove forgets a mirrored datagram.
+func (t *fragTable) remove(k fragKey) {
+	t.bytes -= t.m[k].size
+	delete(t.m, k)
+}
+
+// store records one more fragment of a datagram held, then enforces the
+// byte bound.
+func (t *fragTable) store(k fragKey, e fragEntry, size int) uint64 {
+	e.n++
+	e.size += size
+	t.bytes += size
+	t.m[k] = e
+	var dropped uint64
+	for t.bytes > t.maxBytes && len(t.m) > 0 {
+		dropped += t.evictOldest()
 	}
 	return dropped
 }
@@ -117,16 +140,14 @@ func (t *fragTable) add4(ip *layers.IPv4, ts time.Time) (*layers.IPv4, uint64, e
 	out, err := t.d4.DefragIPv4WithTimestamp(&cp, order)
 	if err != nil || out != nil {
 		// Either way the defragmenter forgot the datagram.
-		delete(t.m, key)
+		t.remove(key)
 		if err != nil {
 			dropped += e.n + 1
 		}
 		return out, dropped, err
 	}
-	e.n++
 	e.last, e.order = ts, order
-	t.m[key] = e
-	return nil, dropped, nil
+	return nil, dropped + t.store(key, e, len(cp.Payload)), nil
 }
 
 // add6 hands an IPv6 fragment to the defragmenter, like add4.
@@ -150,7 +171,7 @@ func (t *fragTable) add6(ip *layers.IPv6, fg *layers.IPv6Fragment, ts time.Time)
 	fgc.Payload = bytes.Clone(fg.Payload)
 	out := t.d6.DefragIPv6(ipc, &fgc)
 	if out != nil {
-		delete(t.m, key)
+		t.remove(key)
 		return out, dropped
 	}
 	if !exists {
@@ -158,9 +179,7 @@ func (t *fragTable) add6(ip *layers.IPv6, fg *layers.IPv6Fragment, ts time.Time)
 		// fragment arrives; this is just after, hence at or after it.
 		e.last, e.order = ts, time.Now()
 	}
-	e.n++
-	t.m[key] = e
-	return nil, dropped
+	return nil, dropped + t.store(key, e, len(fgc.Payload))
 }
 
 // len returns the number of datagrams held.

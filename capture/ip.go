@@ -153,6 +153,10 @@ func (d *Decoder) udpTunnel(data []byte) ([]byte, step, error) {
 		if err := d.vxlan.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
 			return nil, stepDone, fmt.Errorf("vxlan: %w", err)
 		}
+		if !d.vxlan.ValidIDFlag {
+			// Not VXLAN after all, just UDP that uses the port.
+			return nil, stepDone, nil
+		}
 		d.setTunnel(TunnelVXLAN, d.vxlan.VNI)
 		return d.vxlan.Payload, stepEthernet, nil
 	case portGeneve:
@@ -160,6 +164,9 @@ func (d *Decoder) udpTunnel(data []byte) ([]byte, step, error) {
 		// simple enough to skip by hand.
 		if len(data) < 8 {
 			return nil, stepDone, errors.New("geneve header truncated")
+		}
+		if data[0]>>6 != 0 {
+			return nil, stepDone, nil // unknown version: not decodable Geneve
 		}
 		n := 8 + int(data[0]&0x3f)*4
 		if len(data) < n {
@@ -228,7 +235,9 @@ func (d *Decoder) greHeader(data []byte) ([]byte, step, error) {
 		d.setTunnel(TunnelGRE, g.Key)
 		return data, stepDot11, nil
 	case etherTypePPP:
-		d.setTunnel(TunnelGRE, g.Key)
+		// Enhanced GRE (PPTP): the key holds the payload length in its
+		// high half, which varies per packet, and the call id.
+		d.setTunnel(TunnelGRE, g.Key&0xffff)
 		return data, stepPPP, nil
 	}
 	d.setTunnel(TunnelGRE, g.Key)
