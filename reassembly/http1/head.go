@@ -440,6 +440,9 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string) error {
 // canonicalKey returns the canonical form of a header name, through a small
 // per-parser cache so that the common names cost no allocation.
 func (p *Parser) canonicalKey(name string) string {
+	if isCanonical(name) {
+		return name // most senders already write Content-Type, not content-type
+	}
 	if k, ok := p.keyMap[name]; ok {
 		return k
 	}
@@ -623,3 +626,18 @@ var tchars = func() (t [256]bool) {
 }()
 
 func isTchar(c byte) bool { return tchars[c] }
+
+// isCanonical reports whether the token name is already in canonical MIME
+// form: upper case after '-' and at the start, lower case elsewhere.
+func isCanonical(name string) bool {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case upper && 'a' <= c && c <= 'z', !upper && 'A' <= c && c <= 'Z':
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
+}

@@ -101,11 +101,11 @@ type Parser struct {
 	st   state
 	role role
 
-	sentHTTP1   bool // Protocol(ProtoHTTP1) was called
-	streamStart bool // nothing consumed yet: check for TLS / HTTP/2
-	lineStart   bool // stSync: the next byte starts a line
-	expectMsg   bool // stSync: a message just ended, the next must start here
-	syncCounted bool // this sync episode was counted as a resync
+	sentHTTP1    bool // Protocol(ProtoHTTP1) was called
+	streamStart  bool // nothing consumed yet: check for TLS / HTTP/2
+	lineStart    bool // stSync: the next byte starts a line
+	expectMsg    bool // stSync: a message just ended, the next must start here
+	syncCounted  bool // this sync episode was counted as a resync
 	afterCONNECT bool // a CONNECT request was seen: non-HTTP bytes are the tunnel
 
 	off   int64 // stream offset of the next byte to consume
