@@ -186,7 +186,7 @@ func (p *Parser) Feed(data []byte, ts time.Time) {
 func (p *Parser) feed(data []byte, ts time.Time) {
 	stalls := 0
 	for len(data) > 0 && p.st != stDone {
-		st := p.st
+		st, bl := p.st, len(p.buf)
 		var n int
 		switch p.st {
 		case stSync:
@@ -207,7 +207,7 @@ func (p *Parser) feed(data []byte, ts time.Time) {
 		case stTrailer:
 			n = p.trailer(data, ts)
 		}
-		if n == 0 && p.st == st {
+		if n == 0 && p.st == st && len(p.buf) == bl {
 			// Every state consumes or moves on within a few rounds; this
 			// is a safety net so that a bug cannot loop forever.
 			if stalls++; stalls > 4 {
