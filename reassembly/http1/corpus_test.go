@@ -2,7 +2,6 @@ package http1
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -40,7 +39,6 @@ type pcapDir struct {
 	started bool
 	next    uint32
 	ooo     map[uint32][]byte // out-of-order segments by sequence number
-	fin     bool
 	other   int
 }
 
@@ -82,8 +80,10 @@ func (d *pcapDir) segment(seq uint32, payload []byte, syn bool, ts time.Time) {
 	diff := int32(seq - d.next)
 	switch {
 	case diff > 0:
-		if len(d.ooo) < 1024 {
-			d.ooo[seq] = bytes.Clone(payload)
+		d.ooo[seq] = bytes.Clone(payload)
+		if len(d.ooo) > 16 {
+			// A real reassembler gives up waiting at some point too.
+			d.drain(ts, true)
 		}
 		return
 	case diff < 0:
@@ -218,11 +218,7 @@ func parsePcap(tb testing.TB, path string, cfg *Config) *pcapResult {
 			conns[k] = c
 			res.conns = append(res.conns, c)
 		}
-		d := c.dirs[dir]
-		d.segment(tcp.Seq, tcp.Payload, tcp.SYN, ci.Timestamp)
-		if tcp.FIN || tcp.RST {
-			d.fin = true
-		}
+		c.dirs[dir].segment(tcp.Seq, tcp.Payload, tcp.SYN, ci.Timestamp)
 	}
 	for _, c := range res.conns {
 		for _, d := range c.dirs {
@@ -262,8 +258,29 @@ func tsharkCounts(tb testing.TB, dir string) map[string][2]int {
 	return m
 }
 
+// countExceptions are the captures where the parser's counts may differ
+// from tshark's, and why. Every other capture must match exactly.
+var countExceptions = map[string]string{
+	"arkime/gre-erspan-vxlan.pcap":                             "encapsulation this test's packet decoding does not unwrap",
+	"zeek/tunnels__gre-aruba.pcap":                             "encapsulation this test's packet decoding does not unwrap",
+	"zeek/tunnels__gre-over-udp-4754.pcap":                     "encapsulation this test's packet decoding does not unwrap",
+	"zeek/mixed-vlan-mpls.pcap":                                "encapsulation this test's packet decoding does not unwrap",
+	"zeek/nflog-http.pcap":                                     "link type this test's packet decoding does not handle",
+	"zeek/erspan.pcap":                                         "mirrored traffic that this test's naive reassembly misorders",
+	"arkime/wireshark-retrans.pcap":                            "retransmissions with different content; naive reassembly",
+	"arkime/socks-http-example.pcap":                           "responses right after a SOCKS reply, not at a line or segment start",
+	"arkime/twovlan.pcap":                                      "tshark does not dissect the response",
+	"ndpi/1kxun.pcap":                                          "tshark counts SSDP (HTTP over UDP) and misses responses on other ports",
+	"ndpi/netflix.pcap":                                        "tshark counts SSDP (HTTP over UDP) and misses responses on other ports",
+	"suricata-verify/http-gap-simple__input.pcap":              "we recover the response after the gap",
+	"suricata-verify/http-pipeline-files-with-gap__input.pcap": "we recover the responses after the gap",
+	"zeek/http__bro.org.pcap":                                  "a gap inside a known-length body is survived",
+	"zeek/http__http-desync-request-response-5.pcap":           "the server sends 7 responses to 5 requests; tshark pairs them",
+	"zeek/http__methods.pcap":                                  "malformed request lines (no target, no spaces) are rejected",
+}
+
 // TestCorpusCounts runs every capture of the corpus and compares the
-// message counts with tshark's.
+// message counts with tshark's reference counts.
 func TestCorpusCounts(t *testing.T) {
 	dir, files := corpusFiles(t)
 	ref := tsharkCounts(t, dir)
@@ -271,17 +288,106 @@ func TestCorpusCounts(t *testing.T) {
 	for _, f := range files {
 		res := parsePcap(t, filepath.Join(dir, f), nil)
 		q, s := res.count()
-		want := ref[f]
+		want, ok := ref[f]
+		if !ok {
+			t.Errorf("%s: not in counts.tsv", f)
+			continue
+		}
 		sumRef[0] += want[0]
 		sumRef[1] += want[1]
 		sumGot[0] += q
 		sumGot[1] += s
-		mark := ""
-		if q != want[0] || s != want[1] {
-			mark = "  <-- differs"
+		if q == want[0] && s == want[1] {
+			continue
 		}
-		t.Logf("%-80s req %4d/%4d resp %4d/%4d%s", f, q, want[0], s, want[1], mark)
+		if why, ok := countExceptions[f]; ok {
+			t.Logf("%s: requests %d (tshark %d), responses %d (tshark %d): %s", f, q, want[0], s, want[1], why)
+			continue
+		}
+		t.Errorf("%s: requests %d (tshark %d), responses %d (tshark %d)", f, q, want[0], s, want[1])
 	}
 	t.Logf("total: requests %d (tshark %d), responses %d (tshark %d)", sumGot[0], sumRef[0], sumGot[1], sumRef[1])
-	_ = cmp.Compare(0, 0)
+}
+
+// TestCorpusDecoding checks content decoding on real servers' bodies: raw
+// deflate without a zlib header, layered gzip, brotli, x-gzip.
+func TestCorpusDecoding(t *testing.T) {
+	dir := corpus.Dir(t, "corpus/pcaps")
+	for _, tc := range []struct {
+		file, coding string
+	}{
+		{"zeek/http__missing-zlib-header.pcap", "deflate"},
+		{"suricata-verify/bug-2511__response_identity_identity_gzip_identity_gzip_gzip.pcap", "gzip"},
+		{"suricata-verify/http-brotli-ce__input.pcap", "br"},
+		{"zeek/http__x-gzip.pcap", "x-gzip"},
+		{"zeek/http__get-gzip.pcap", "gzip"},
+		{"generated/prism-spotify-v1-gzip-chunked.pcap", "gzip"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			res := parsePcap(t, filepath.Join(dir, tc.file), nil)
+			decoded := 0
+			for _, c := range res.conns {
+				for _, r := range c.resps {
+					ce := strings.ToLower(strings.Join(r.Header["Content-Encoding"], ","))
+					if !strings.Contains(ce, tc.coding) {
+						continue
+					}
+					if r.Flags.Has(FlagDecodeError) || r.Flags.Has(FlagIncomplete) {
+						t.Errorf("%d response, %q: flags %v", r.StatusCode, ce, r.Flags)
+						continue
+					}
+					// (20 bytes is what gzip makes of an empty body.)
+					if len(r.Body) == 0 && r.WireSize > 32 {
+						t.Errorf("%q: empty body from %d bytes", ce, r.WireSize)
+					}
+					decoded++
+				}
+			}
+			if decoded == 0 {
+				t.Errorf("no response with Content-Encoding %s", tc.coding)
+			}
+			t.Logf("%d responses decoded", decoded)
+		})
+	}
+}
+
+// TestCorpusProtocols checks protocol detection on real streams.
+func TestCorpusProtocols(t *testing.T) {
+	dir := corpus.Dir(t, "corpus/pcaps")
+	for _, tc := range []struct {
+		file string
+		want Protocol
+	}{
+		{"arkime/http2-nghttp2.pcap", ProtoHTTP2},
+		{"suricata-verify/http2-keywords__input.pcap", ProtoHTTP2},
+		{"zeek/http__websocket.pcap", ProtoTunnel},
+		{"zeek/http__docker-http-upgrade.pcap", ProtoTunnel},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			res := parsePcap(t, filepath.Join(dir, tc.file), nil)
+			found := false
+			for _, c := range res.conns {
+				for _, d := range c.dirs {
+					if d.p.Protocol() == tc.want {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no stream recognized as %v", tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkCorpus(b *testing.B) {
+	dir := corpus.Dir(b, "corpus/pcaps")
+	path := filepath.Join(dir, "generated/prism-petstore3.pcap")
+	b.ReportAllocs()
+	var msgs int
+	for b.Loop() {
+		q, s := parsePcap(b, path, nil).count()
+		msgs += q + s
+	}
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
 }

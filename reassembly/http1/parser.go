@@ -180,6 +180,13 @@ func (p *Parser) Protocol() Protocol {
 // Feed parses the next bytes of the stream, captured at ts. data is only
 // used during the call.
 func (p *Parser) Feed(data []byte, ts time.Time) {
+	if p.st == stSync && len(p.buf) == 0 {
+		// While searching, a Feed's first byte is a candidate message
+		// start too: Feeds are TCP segments, and senders start messages
+		// on segment boundaries far more often than by chance (after
+		// SOCKS handshakes, bodies not ending in LF, lost segments).
+		p.lineStart = true
+	}
 	p.feed(data, ts)
 }
 
