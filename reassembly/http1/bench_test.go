@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -88,4 +89,44 @@ func BenchmarkResync(b *testing.B) {
 	junk := []byte(strings.Repeat("lorem ipsum dolor sit amet, consectetur\n", 1000))
 	data := append(junk, s...)
 	b.Run("seg1460", func(b *testing.B) { benchStream(b, data, 1460, 200) })
+}
+
+// BenchmarkExchanges parses both directions of keep-alive API traffic, the
+// way the connection code drives two Parsers: a request, then its response.
+func BenchmarkExchanges(b *testing.B) {
+	const n = 1000
+	q, s := apiTraffic(n)
+	// Cut each direction at message boundaries, one Feed per message.
+	split := func(all []byte, marker string) [][]byte {
+		var out [][]byte
+		for len(all) > 0 {
+			i := bytes.Index(all[1:], []byte(marker))
+			if i < 0 {
+				out = append(out, all)
+				break
+			}
+			out = append(out, all[:i+1])
+			all = all[i+1:]
+		}
+		return out
+	}
+	qs, ss := split(q, "GET /api"), split(s, "HTTP/1.1 200")
+	if len(qs) != n || len(ss) != n {
+		b.Fatalf("split into %d and %d messages", len(qs), len(ss))
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(q) + len(s)))
+	ts := time.Unix(1, 0)
+	h := &nop{}
+	for b.Loop() {
+		pq, ps := NewParser(nil, h), NewParser(nil, h)
+		for i := range n {
+			pq.Feed(qs[i], ts)
+			ps.Feed(ss[i], ts)
+		}
+	}
+	if h.n != 2*n*b.N {
+		b.Fatalf("parsed %d messages, want %d", h.n, 2*n*b.N)
+	}
+	b.ReportMetric(float64(h.n/2)/b.Elapsed().Seconds(), "exchanges/s")
 }

@@ -133,6 +133,8 @@ type Parser struct {
 	bodyStop bool     // stop keeping body bytes (after a gap inside the body)
 	tunnel   bool     // enter tunnel mode after this message
 
+	sl        startLine // start line validated by sync
+	seen      uint8     // framing fields seen in the header (seenCL...)
 	dec       decoder
 	stats     Stats
 	lastErr   error
@@ -500,7 +502,7 @@ func (p *Parser) trailer(data []byte, ts time.Time) int {
 	n := end - old
 	if end > 1 {
 		hdr := p.msgHeader()
-		_ = p.parseFields(string(p.buf[1:end]), hdr, nil) // a bad trailer does not undo the message
+		_ = p.parseFields(string(p.buf[1:end]), hdr, nil, false) // a bad trailer does not undo the message
 	}
 	p.buf = p.buf[:0]
 	p.finish(ts)
