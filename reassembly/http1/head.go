@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -89,6 +90,13 @@ func headerEnd(b []byte, from int) (end, next int) {
 // parseHead parses a complete start line and header section, then frames
 // the body (RFC 9112 section 6.3).
 func (p *Parser) parseHead(hb []byte, ts time.Time) {
+	sl := p.sl
+	p.sl = startLine{}
+	p.seen = 0
+	if !validBlock(hb) {
+		p.fail(ErrHeaderLine)
+		return
+	}
 	// One string holds every string of the message's head.
 	s := string(hb)
 	nl := strings.IndexByte(s, '\n')
@@ -101,8 +109,12 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		strs = make([]string, nf)
 	}
 	if p.role != roleResponse {
-		if m, t, ok := parseRequestLine(first); ok {
-			if err := p.parseFields(rest, hdr, strs); err != nil {
+		m, t, ok := sl.m, sl.t, sl.kind == roleRequest
+		if sl.kind == roleUnknown {
+			m, t, ok = parseRequestLine(first)
+		}
+		if ok {
+			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
 			}
@@ -114,8 +126,12 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 	}
 	if p.role != roleRequest {
-		if code, ok := parseStatusLine(first); ok {
-			if err := p.parseFields(rest, hdr, strs); err != nil {
+		code, ok := sl.code, sl.kind == roleResponse
+		if sl.kind == roleUnknown {
+			code, ok = parseStatusLine(first)
+		}
+		if ok {
+			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
 			}
@@ -148,12 +164,15 @@ func (p *Parser) partialHead() {
 	first, rest := trimCR(s[:nl]), s[nl+1:]
 	hdr := http.Header{}
 	if m, t, ok := parseRequestLine(first); ok && p.role != roleResponse {
-		_ = p.parseFields(rest, hdr, nil) // keep the fields before a bad one
+		_ = p.parseFields(rest, hdr, nil, false) // keep the fields before a bad one
 		p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+		if h := hdr["Host"]; len(h) > 0 {
+			p.req.Host = h[0]
+		}
 		splitTarget(p.req)
 		p.httpSeen()
 	} else if code, ok := parseStatusLine(first); ok && p.role != roleRequest {
-		_ = p.parseFields(rest, hdr, nil)
+		_ = p.parseFields(rest, hdr, nil, false)
 		p.resp = &Response{Proto: first[:8], StatusCode: code, Header: hdr}
 		if len(first) > 13 {
 			p.resp.Reason = first[13:]
@@ -170,13 +189,18 @@ func (p *Parser) httpSeen() {
 }
 
 func (p *Parser) frameRequest(r *Request, ts time.Time) {
+	if p.seen&seenHost != 0 {
+		r.Host = r.Header["Host"][0]
+	}
 	splitTarget(r)
 	if r.Method == "CONNECT" {
 		p.afterCONNECT = true
 	}
-	p.contentCodings(r.Header)
-	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
-		if !p.transferCodings(te) {
+	if p.seen&seenCE != 0 {
+		p.contentCodings(r.Header)
+	}
+	if p.seen&seenTE != 0 {
+		if !p.transferCodings(r.Header["Transfer-Encoding"]) {
 			p.fail(ErrTransferEncoding)
 			return
 		}
@@ -184,8 +208,8 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		p.st = stChunkSize
 		return
 	}
-	if cl := r.Header["Content-Length"]; len(cl) > 0 {
-		n, ok := parseContentLength(cl)
+	if p.seen&seenCL != 0 {
+		n, ok := parseContentLength(r.Header["Content-Length"])
 		if !ok {
 			p.fail(ErrContentLength)
 			return
@@ -213,9 +237,11 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 		p.finish(ts)
 		return
 	}
-	p.contentCodings(r.Header)
-	if te := r.Header["Transfer-Encoding"]; len(te) > 0 {
-		if p.transferCodings(te) {
+	if p.seen&seenCE != 0 {
+		p.contentCodings(r.Header)
+	}
+	if p.seen&seenTE != 0 {
+		if p.transferCodings(r.Header["Transfer-Encoding"]) {
 			p.flags |= FlagChunked
 			p.st = stChunkSize
 		} else {
@@ -223,8 +249,8 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 		}
 		return
 	}
-	if cl := r.Header["Content-Length"]; len(cl) > 0 {
-		n, ok := parseContentLength(cl)
+	if p.seen&seenCL != 0 {
+		n, ok := parseContentLength(r.Header["Content-Length"])
 		if !ok {
 			p.fail(ErrContentLength)
 			return
@@ -380,8 +406,11 @@ func unhex(c byte) int {
 
 // parseFields parses header (or trailer) field lines from s into hdr, up to
 // the first empty line. strs, if long enough, backs the value slices so
-// that single-valued fields cost no allocation of their own.
-func (p *Parser) parseFields(s string, hdr http.Header, strs []string) error {
+// that single-valued fields cost no allocation of their own. checked: s
+// already passed validBlock, so values need no byte check of their own.
+// It notes in p.seen which framing fields are present, so that framing
+// costs no map lookups for absent ones.
+func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked bool) error {
 	var lastKey string
 	n := 0
 	for s != "" {
@@ -401,7 +430,7 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string) error {
 				return ErrHeaderLine
 			}
 			v := trimOWS(ln)
-			if !validValue(v) {
+			if !checked && !validValue(v) {
 				return ErrHeaderLine
 			}
 			vs := hdr[lastKey]
@@ -417,13 +446,23 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string) error {
 			return ErrHeaderLine
 		}
 		v := trimOWS(ln[colon+1:])
-		if !validValue(v) {
+		if !checked && !validValue(v) {
 			return ErrHeaderLine
 		}
 		if n++; n > maxHeaderFields {
 			return ErrTooManyHeaders
 		}
 		key := p.canonicalKey(ln[:colon])
+		switch key {
+		case "Content-Length":
+			p.seen |= seenCL
+		case "Transfer-Encoding":
+			p.seen |= seenTE
+		case "Content-Encoding":
+			p.seen |= seenCE
+		case "Host":
+			p.seen |= seenHost
+		}
 		vs := hdr[key]
 		if vs == nil && len(strs) > 0 {
 			vs, strs = strs[:1:1], strs[1:]
@@ -440,6 +479,9 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string) error {
 // canonicalKey returns the canonical form of a header name, through a small
 // per-parser cache so that the common names cost no allocation.
 func (p *Parser) canonicalKey(name string) string {
+	if isCanonical(name) {
+		return name // most senders already write Content-Type, not content-type
+	}
 	if k, ok := p.keyMap[name]; ok {
 		return k
 	}
@@ -458,9 +500,6 @@ func (p *Parser) canonicalKey(name string) string {
 // splitTarget fills Path, RawQuery and (for absolute-form and
 // authority-form targets) Host.
 func splitTarget(r *Request) {
-	if h := r.Header["Host"]; len(h) > 0 {
-		r.Host = h[0]
-	}
 	t := r.Target
 	switch {
 	case t == "*":
@@ -623,3 +662,71 @@ var tchars = func() (t [256]bool) {
 }()
 
 func isTchar(c byte) bool { return tchars[c] }
+
+// isCanonical reports whether the token name is already in canonical MIME
+// form: upper case after '-' and at the start, lower case elsewhere.
+func isCanonical(name string) bool {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case upper && 'a' <= c && c <= 'z', !upper && 'A' <= c && c <= 'Z':
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
+}
+
+// Bits of Parser.seen: framing fields present in the header section.
+const (
+	seenCL = 1 << iota
+	seenTE
+	seenCE
+	seenHost
+)
+
+// startLine is the start line that sync validated, kept so that parseHead
+// need not parse it again.
+type startLine struct {
+	kind role // roleUnknown: not kept
+	m, t int  // request: the two spaces
+	code int  // response: status code
+}
+
+// validBlock reports whether a header block holds no control bytes other
+// than HTAB, LF and CR right before LF (field values may hold HTAB, SP,
+// VCHAR and obs-text; names and start lines are checked more strictly on
+// their own). It looks at 8 bytes at a time and at single bytes only in
+// words holding a byte below 0x20 or a DEL.
+func validBlock(b []byte) bool {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		x := w ^ (0x7f * ones)
+		if ((w-0x20*ones)&^w|(x-ones)&^x)&high == 0 {
+			continue
+		}
+		if !validBytes(b, i, i+8) {
+			return false
+		}
+	}
+	return validBytes(b, i, len(b))
+}
+
+func validBytes(b []byte, i, j int) bool {
+	for ; i < j; i++ {
+		c := b[i]
+		switch {
+		case c >= 0x20 && c != 0x7f, c == '\t', c == '\n':
+		case c == '\r' && i+1 < len(b) && b[i+1] == '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}

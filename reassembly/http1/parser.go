@@ -101,11 +101,11 @@ type Parser struct {
 	st   state
 	role role
 
-	sentHTTP1   bool // Protocol(ProtoHTTP1) was called
-	streamStart bool // nothing consumed yet: check for TLS / HTTP/2
-	lineStart   bool // stSync: the next byte starts a line
-	expectMsg   bool // stSync: a message just ended, the next must start here
-	syncCounted bool // this sync episode was counted as a resync
+	sentHTTP1    bool // Protocol(ProtoHTTP1) was called
+	streamStart  bool // nothing consumed yet: check for TLS / HTTP/2
+	lineStart    bool // stSync: the next byte starts a line
+	expectMsg    bool // stSync: a message just ended, the next must start here
+	syncCounted  bool // this sync episode was counted as a resync
 	afterCONNECT bool // a CONNECT request was seen: non-HTTP bytes are the tunnel
 
 	off   int64 // stream offset of the next byte to consume
@@ -133,6 +133,8 @@ type Parser struct {
 	bodyStop bool     // stop keeping body bytes (after a gap inside the body)
 	tunnel   bool     // enter tunnel mode after this message
 
+	sl        startLine // start line validated by sync
+	seen      uint8     // framing fields seen in the header (seenCL...)
 	dec       decoder
 	stats     Stats
 	lastErr   error
@@ -180,13 +182,20 @@ func (p *Parser) Protocol() Protocol {
 // Feed parses the next bytes of the stream, captured at ts. data is only
 // used during the call.
 func (p *Parser) Feed(data []byte, ts time.Time) {
+	if p.st == stSync && len(p.buf) == 0 {
+		// While searching, a Feed's first byte is a candidate message
+		// start too: Feeds are TCP segments, and senders start messages
+		// on segment boundaries far more often than by chance (after
+		// SOCKS handshakes, bodies not ending in LF, lost segments).
+		p.lineStart = true
+	}
 	p.feed(data, ts)
 }
 
 func (p *Parser) feed(data []byte, ts time.Time) {
 	stalls := 0
 	for len(data) > 0 && p.st != stDone {
-		st := p.st
+		st, bl := p.st, len(p.buf)
 		var n int
 		switch p.st {
 		case stSync:
@@ -207,7 +216,7 @@ func (p *Parser) feed(data []byte, ts time.Time) {
 		case stTrailer:
 			n = p.trailer(data, ts)
 		}
-		if n == 0 && p.st == st {
+		if n == 0 && p.st == st && len(p.buf) == bl {
 			// Every state consumes or moves on within a few rounds; this
 			// is a safety net so that a bug cannot loop forever.
 			if stalls++; stalls > 4 {
@@ -493,7 +502,7 @@ func (p *Parser) trailer(data []byte, ts time.Time) int {
 	n := end - old
 	if end > 1 {
 		hdr := p.msgHeader()
-		_ = p.parseFields(string(p.buf[1:end]), hdr, nil) // a bad trailer does not undo the message
+		_ = p.parseFields(string(p.buf[1:end]), hdr, nil, false) // a bad trailer does not undo the message
 	}
 	p.buf = p.buf[:0]
 	p.finish(ts)

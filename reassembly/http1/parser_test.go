@@ -496,7 +496,12 @@ func TestParse(t *testing.T) {
 func TestSplitEverywhere(t *testing.T) {
 	for _, tc := range parseCases {
 		t.Run(tc.name, func(t *testing.T) {
-			whole, _ := run(tc, nil)
+			whole, p := run(tc, nil)
+			if p.Stats().Resyncs > 0 {
+				// While resynchronizing every Feed start is a candidate
+				// message start, so splits may find more.
+				t.Skip("input needs resynchronization")
+			}
 			for i := 1; i < len(tc.in); i++ {
 				r, _ := run(tc, []int{i})
 				if !slices.Equal(r.msgs, whole.msgs) || !slices.Equal(r.protos, whole.protos) {

@@ -174,12 +174,14 @@ func (p *Parser) candidate(c []byte) verdict {
 	}
 	ln := trimCR(c[:k])
 	if p.role != roleResponse {
-		if _, _, ok := parseRequestLine(ln); ok {
+		if m, t, ok := parseRequestLine(ln); ok {
+			p.sl = startLine{kind: roleRequest, m: m, t: t}
 			return vAccept
 		}
 	}
 	if p.role != roleRequest {
-		if _, ok := parseStatusLine(ln); ok {
+		if code, ok := parseStatusLine(ln); ok {
+			p.sl = startLine{kind: roleResponse, code: code}
 			return vAccept
 		}
 	}
