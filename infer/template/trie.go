@@ -148,8 +148,9 @@ func (t *Trie) child(n *Node, s string) (*Node, bool) {
 }
 
 // OpMerger merges the caller's operation srcID (from the source trie) into
-// dstID, or into a new operation when dstID < 0; it returns the id kept.
-type OpMerger func(method string, dstID, srcID int) int
+// dstID, or into a new operation when dstID < 0; it returns the id kept, or
+// false when the operation was not kept (a caller's limit).
+type OpMerger func(method string, dstID, srcID int) (int, bool)
 
 // Merge adds the paths of o to t, within t's limits. ops reconciles the
 // operation ids attached to nodes.
@@ -178,7 +179,9 @@ func (t *Trie) mergeNode(d, s *Node, ops OpMerger) {
 		if d.Ops == nil {
 			d.Ops = make(map[string]int)
 		}
-		d.Ops[m] = ops(m, dst, s.Ops[m])
+		if id, ok := ops(m, dst, s.Ops[m]); ok {
+			d.Ops[m] = id
+		}
 	}
 	for _, k := range sortedKeys(s.Children) {
 		sc := s.Children[k]
