@@ -257,16 +257,21 @@ func (m *Model) operation(doc *openapi3.T, ep endpoint, op *Operation, ids map[s
 	o.OperationID = operationID(op.Method, ep.tmpl.Path, ids)
 	o.Summary = op.Method + " " + ep.tmpl.Path
 
+	var pathParams []template.Param
 	for _, s := range ep.tmpl.Segments {
-		if s.Param == nil {
-			continue
+		if s.Param != nil {
+			pathParams = append(pathParams, *s.Param)
 		}
-		sch := &openapi3.Schema{Type: &openapi3.Types{s.Param.Type}, Format: s.Param.Format}
-		for _, e := range s.Param.Enum {
+	}
+	if mp := ep.tmpl.MethodParams[op.Method]; len(mp) == len(pathParams) {
+		pathParams = mp
+	}
+	for _, pp := range pathParams {
+		sch := &openapi3.Schema{Type: &openapi3.Types{pp.Type}, Format: pp.Format}
+		for _, e := range pp.Enum {
 			sch.Enum = append(sch.Enum, e)
 		}
-		p := openapi3.NewPathParameter(s.Param.Name).WithSchema(sch)
-		o.AddParameter(p)
+		o.AddParameter(openapi3.NewPathParameter(pp.Name).WithSchema(sch))
 	}
 	addParams := func(in string, ps map[string]*Param) {
 		for _, k := range sortedKeys(ps) {

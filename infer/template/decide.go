@@ -46,6 +46,10 @@ type Endpoint struct {
 	Count    uint64           `json:"count"`
 	// Prior is true when the template came from Options.Priors.
 	Prior bool `json:"prior,omitempty"`
+	// MethodParams holds, per method, the path parameters (in path order)
+	// typed from the values seen for that method only; the parameters in
+	// Segments are typed from all of them.
+	MethodParams map[string][]Param `json:"method_params,omitempty"`
 }
 
 // Endpoints decides the templates of the trie and returns them sorted by
@@ -54,7 +58,7 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 	if t == nil || t.Root == nil {
 		return nil
 	}
-	w := walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}}
+	w := walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}, lin: map[*Node][]uint16{}}
 	for _, s := range opts.Static {
 		w.static[s] = true
 	}
@@ -69,6 +73,10 @@ type walker struct {
 	claimed map[*Node]bool // nodes whose ops a prior took
 	out     []Endpoint
 	byKey   map[string]int // normalized path -> index in out
+	// lin holds, per node reached, the shapes (bit sets) of the values
+	// taken at each parameter position on the way: parameter types are
+	// decided per operation from the values that led to it.
+	lin map[*Node][]uint16
 }
 
 // emit adds ops under a template, merging with an endpoint of the same
@@ -109,7 +117,92 @@ func (w *walker) emit(segs []Segment, nodes []*Node, prior bool) {
 	}
 	cp := append([]Segment(nil), segs...)
 	w.byKey[key] = len(w.out)
-	w.out = append(w.out, Endpoint{Path: render(cp), Segments: cp, Ops: ops, Count: count, Prior: prior})
+	w.out = append(w.out, Endpoint{Path: render(cp), Segments: cp, Ops: ops, Count: count, Prior: prior, MethodParams: w.methodParams(cp, nodes, prior)})
+}
+
+// methodParams types the parameters of segs per method from the lineage
+// of the nodes where that method was seen.
+func (w *walker) methodParams(segs []Segment, nodes []*Node, prior bool) map[string][]Param {
+	var params []*Param
+	for _, s := range segs {
+		if s.Param != nil {
+			params = append(params, s.Param)
+		}
+	}
+	if len(params) == 0 || prior {
+		return nil
+	}
+	// Votes per method and position, by shape: one per request that ended
+	// at a node (a value combination).
+	votes := map[string][][numShapes + 1]int{}
+	for _, n := range nodes {
+		lin := w.lin[n]
+		if len(lin) != len(params) {
+			continue
+		}
+		for m := range n.Ops {
+			if votes[m] == nil {
+				votes[m] = make([][numShapes + 1]int, len(params))
+			}
+			for i, b := range lin {
+				votes[m][i][shapeVote(b)] += int(max(1, n.Count-childCount(n)))
+			}
+		}
+	}
+	out := map[string][]Param{}
+	for m, vs := range votes {
+		ps := make([]Param, len(params))
+		for i, p := range params {
+			ps[i] = *p
+			ps[i].Type, ps[i].Format = typeOfVotes(vs[i])
+		}
+		out[m] = ps
+	}
+	return out
+}
+
+// shapeVote maps a shape set to the shape it votes for (numShapes: mixed).
+func shapeVote(b uint16) int {
+	for s := Shape(0); s < numShapes; s++ {
+		if b == 1<<s {
+			return int(s)
+		}
+	}
+	return int(numShapes)
+}
+
+// typeOfVotes types a parameter from per-value shape votes. A typed shape
+// wins with most votes: clients reuse values across operations (an
+// item id where a file id goes), so a few odd values do not make a uuid
+// parameter a plain string. A typed shape wins with 2/3 of the votes.
+func typeOfVotes(v [numShapes + 1]int) (typ, format string) {
+	total := 0
+	for _, n := range v {
+		total += n
+	}
+	for _, s := range []Shape{ShapeInteger, ShapeUUID, ShapeDate, ShapeDateTime, ShapeEmail} {
+		if total > 0 && v[s]*3 >= total*2 {
+			return typeOf(1 << s)
+		}
+	}
+	return "string", ""
+}
+
+// typeOf returns the type and format shared by all shapes in the set.
+func typeOf(shapes uint16) (typ, format string) {
+	switch shapes {
+	case 1 << ShapeInteger:
+		return "integer", "int64"
+	case 1 << ShapeUUID:
+		return "string", "uuid"
+	case 1 << ShapeDate:
+		return "string", "date"
+	case 1 << ShapeDateTime:
+		return "string", "date-time"
+	case 1 << ShapeEmail:
+		return "string", "email"
+	}
+	return "string", ""
 }
 
 func childCount(n *Node) uint64 {
@@ -117,8 +210,8 @@ func childCount(n *Node) uint64 {
 	for _, ch := range n.Children {
 		c += ch.Count
 	}
-	if n.Overflow != nil {
-		c += n.Overflow.Count
+	for _, o := range n.Overflow {
+		c += o.Count
 	}
 	if c > n.Count {
 		return n.Count
@@ -252,8 +345,12 @@ func (w *walker) priors(root *Node, priors []string) {
 					collect(n.Children[k], i+1)
 				}
 			}
-			if n.Overflow != nil && s.prefix == "" && s.suffix == "" {
-				collect(n.Overflow, i+1)
+			if s.prefix == "" {
+				for _, k := range sortedKeys(n.Overflow) {
+					if strings.HasSuffix(k, s.suffix) {
+						collect(n.Overflow[k], i+1)
+					}
+				}
 			}
 		}
 		collect(root, 0)
@@ -282,6 +379,7 @@ type cand struct {
 	key, stem, ext string
 	shape          Shape
 	nodes          []*Node
+	parents        []*Node // parents[i] is the parent of nodes[i]
 	count          uint64
 	overflow       bool
 	shapes         uint16 // overflow: shapes folded in
@@ -305,7 +403,7 @@ func (w *walker) methods(nodes []*Node) map[string]bool {
 // the overflow nodes last.
 func children(nodes []*Node) []*cand {
 	byKey := map[string]*cand{}
-	var ov *cand
+	ovs := map[string]*cand{}
 	for _, n := range nodes {
 		for k, c := range n.Children {
 			cd := byKey[k]
@@ -314,15 +412,27 @@ func children(nodes []*Node) []*cand {
 				byKey[k] = cd
 			}
 			cd.nodes = append(cd.nodes, c)
+			cd.parents = append(cd.parents, n)
 			cd.count += c.Count
 		}
-		if n.Overflow != nil {
-			if ov == nil {
-				ov = &cand{key: "\x00overflow", overflow: true, shape: ShapeToken}
+		for k, o := range n.Overflow {
+			cd := ovs[k]
+			if cd == nil {
+				cd = &cand{key: "\x00" + k, overflow: true, shape: ShapeToken, shapes: 1<<numShapes - 1}
+				name, ext, _ := strings.Cut(k, ".")
+				if ext != "" {
+					cd.ext = "." + ext
+				}
+				for s := Shape(0); s < numShapes; s++ {
+					if s.String() == name {
+						cd.shape, cd.shapes = s, 1<<s
+					}
+				}
+				ovs[k] = cd
 			}
-			ov.nodes = append(ov.nodes, n.Overflow)
-			ov.count += n.Overflow.Count
-			ov.shapes |= n.Overflow.Shapes
+			cd.nodes = append(cd.nodes, o)
+			cd.parents = append(cd.parents, n)
+			cd.count += o.Count
 		}
 	}
 	out := make([]*cand, 0, len(byKey)+1)
@@ -337,8 +447,8 @@ func children(nodes []*Node) []*cand {
 		}
 		out = append(out, c)
 	}
-	if ov != nil {
-		out = append(out, ov)
+	for _, k := range sortedKeys(ovs) {
+		out = append(out, ovs[k])
 	}
 	return out
 }
@@ -369,12 +479,27 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	enums := w.recurrentWords(statics)
 	prev := lastLiteral(prefix)
 	for _, c := range statics {
+		for i, n := range c.nodes {
+			w.lin[n] = w.lin[c.parents[i]]
+		}
 		seg := Segment{Literal: c.key}
 		w.walk(c.nodes, append(prefix, seg), depth+1, enums[c.key])
 	}
 	for _, g := range groups {
 		var merged []*Node
 		for _, m := range g.members {
+			mask := m.shapes
+			switch {
+			case m.overflow:
+			case g.file:
+				mask = 1 << ShapeName
+			default:
+				mask = 1 << Classify(m.stem)
+			}
+			for i, n := range m.nodes {
+				pl := w.lin[m.parents[i]]
+				w.lin[n] = append(pl[:len(pl):len(pl)], mask)
+			}
 			merged = append(merged, m.nodes...)
 		}
 		p := makeParam(g, prev, prefix)
@@ -428,7 +553,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 	byExt := map[string][]*cand{}
 	for _, c := range cands {
 		e := c.ext
-		if c.file || c.overflow {
+		if c.file {
 			e = ""
 		}
 		byExt[e] = append(byExt[e], c)
@@ -526,7 +651,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 	gc := children(gn)
 	if len(gc) == 0 {
 		for _, n := range wn {
-			if len(n.Children) > 0 || n.Overflow != nil {
+			if len(n.Children) > 0 || len(n.Overflow) > 0 {
 				return false
 			}
 		}
@@ -666,18 +791,7 @@ func makeParam(g *group, prev string, prefix []Segment) *Param {
 		}
 	}
 	only := func(s Shape) bool { return shapes == 1<<s }
-	switch {
-	case only(ShapeInteger):
-		p.Type, p.Format = "integer", "int64"
-	case only(ShapeUUID):
-		p.Format = "uuid"
-	case only(ShapeDate):
-		p.Format = "date"
-	case only(ShapeDateTime):
-		p.Format = "date-time"
-	case only(ShapeEmail):
-		p.Format = "email"
-	}
+	p.Type, p.Format = typeOf(shapes)
 	sort.Strings(vals)
 	if len(vals) > 3 {
 		p.Examples = append([]string(nil), vals[:3]...)

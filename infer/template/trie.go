@@ -8,9 +8,9 @@ import (
 // Limits bound a Trie. Zero fields take the defaults of DefaultLimits.
 type Limits struct {
 	// MaxChildren caps the distinct values kept per trie position. Values
-	// past it are folded into the node's Overflow child (their subtrees
-	// merged there) and counted in Folded: the position is then certainly
-	// a parameter.
+	// past it are folded into the node's Overflow children by shape (their
+	// subtrees merged there) and counted in Folded: the position is then
+	// certainly a parameter.
 	MaxChildren int `json:"max_children,omitempty" yaml:"max_children"`
 	// MaxNodes caps the nodes of one trie. Past it new values fold into
 	// Overflow children as above, whatever the per-node count.
@@ -56,13 +56,12 @@ type Node struct {
 	Ops map[string]int `json:"ops,omitempty"`
 	// Children holds the distinct values seen at the next position.
 	Children map[string]*Node `json:"c,omitempty"`
-	// Overflow takes the values (and subtrees) beyond the limits.
-	Overflow *Node `json:"o,omitempty"`
+	// Overflow takes the values (and subtrees) beyond the limits, one
+	// node per value shape and extension ("uuid", "integer.json"; past
+	// maxOverflow keys, "*"), so that folded values keep their type.
+	Overflow map[string]*Node `json:"o,omitempty"`
 	// Folded counts the paths routed to Overflow.
 	Folded uint64 `json:"folded,omitempty"`
-	// Shapes is a bit set of the shapes of the values folded into this node
-	// when it is an Overflow node.
-	Shapes uint16 `json:"shapes,omitempty"`
 }
 
 // Stats counts what the limits dropped or folded, for reporting.
@@ -130,13 +129,7 @@ func (t *Trie) child(n *Node, s string) (*Node, bool) {
 		return c, false
 	}
 	if len(n.Children) >= t.Limits.MaxChildren || t.Stats.Nodes >= t.Limits.MaxNodes {
-		if n.Overflow == nil {
-			n.Overflow = &Node{}
-			t.Stats.Nodes++
-		}
-		stem, _ := SplitExt(s)
-		n.Overflow.Shapes |= 1 << Classify(stem)
-		return n.Overflow, true
+		return t.overflow(n, overflowKey(s)), true
 	}
 	if n.Children == nil {
 		n.Children = make(map[string]*Node)
@@ -145,6 +138,34 @@ func (t *Trie) child(n *Node, s string) (*Node, bool) {
 	n.Children[s] = c
 	t.Stats.Nodes++
 	return c, false
+}
+
+// maxOverflow caps the overflow keys per node.
+const maxOverflow = 16
+
+// overflowKey is the overflow key of a value: its shape and extension.
+func overflowKey(s string) string {
+	stem, ext := SplitExt(s)
+	return Classify(stem).String() + ext
+}
+
+func (t *Trie) overflow(n *Node, key string) *Node {
+	if o := n.Overflow[key]; o != nil {
+		return o
+	}
+	if len(n.Overflow) >= maxOverflow {
+		key = "*"
+		if o := n.Overflow[key]; o != nil {
+			return o
+		}
+	}
+	if n.Overflow == nil {
+		n.Overflow = map[string]*Node{}
+	}
+	o := &Node{}
+	n.Overflow[key] = o
+	t.Stats.Nodes++
+	return o
 }
 
 // OpMerger merges the caller's operation srcID (from the source trie) into
@@ -169,7 +190,6 @@ func (t *Trie) Merge(o *Trie, ops OpMerger) {
 func (t *Trie) mergeNode(d, s *Node, ops OpMerger) {
 	d.Count += s.Count
 	d.Folded += s.Folded
-	d.Shapes |= s.Shapes
 	t.Stats.Folded += s.Folded
 	for _, m := range sortedKeys(s.Ops) {
 		dst, ok := d.Ops[m]
@@ -192,12 +212,8 @@ func (t *Trie) mergeNode(d, s *Node, ops OpMerger) {
 		}
 		t.mergeNode(dc, sc, ops)
 	}
-	if s.Overflow != nil {
-		if d.Overflow == nil {
-			d.Overflow = &Node{}
-			t.Stats.Nodes++
-		}
-		t.mergeNode(d.Overflow, s.Overflow, ops)
+	for _, k := range sortedKeys(s.Overflow) {
+		t.mergeNode(t.overflow(d, k), s.Overflow[k], ops)
 	}
 }
 
