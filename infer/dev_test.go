@@ -10,7 +10,11 @@ import (
 	"github.com/specter-dev/specter/infer/harload"
 )
 
-var devSet = flag.String("set", "", "dev: export this corpus set to /tmp/devinfer")
+var (
+	devSet  = flag.String("set", "", "dev: export this corpus set to /tmp/devinfer")
+	devKids = flag.Int("kids", 0, "dev: MaxChildren")
+	devFrac = flag.Int("frac", 100, "dev: percent of exchanges")
+)
 
 func TestDevExport(t *testing.T) {
 	if *devSet == "" {
@@ -21,7 +25,10 @@ func TestDevExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewModel(Config{})
+	cfg := Config{}
+	cfg.Limits.Trie.MaxChildren = *devKids
+	m := NewModel(cfg)
+	xs = xs[:len(xs)**devFrac/100]
 	for _, x := range xs {
 		m.Observe(x)
 	}

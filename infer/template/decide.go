@@ -583,13 +583,19 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 		g.members = append(g.members, weak...)
 		nameLike := len(weak) >= len(strong) && len(enumKeys) == 0
 		if nameLike && len(words) > 0 {
-			var total uint64
+			// Mean requests per value, over values kept one by one (an
+			// overflow node holds many).
+			var total, kept uint64
 			var gnodes []*Node
 			for _, m := range g.members {
-				total += m.count
+				if !m.overflow {
+					total += m.count
+					kept++
+				}
 				gnodes = append(gnodes, m.nodes...)
 			}
-			mean := float64(total) / float64(len(g.members))
+			mean := float64(total) / float64(max(kept, 1))
+			var joined []*cand
 			for _, c := range words {
 				if c.count > 3 && float64(c.count) > 5*mean {
 					continue // recurs far more than a value does: a route word
@@ -597,7 +603,47 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 				if !w.compatible(c.nodes, gnodes, 4, true) {
 					continue
 				}
-				g.members = append(g.members, c)
+				joined = append(joined, c)
+			}
+			// Words join a group of names only as a population: several of
+			// them, and one-token words (login, logout, search) only when
+			// rare and many, since they are what route names look like.
+			var pop []*cand
+			for _, c := range joined {
+				if !isCompound(c.stem) && c.count > 2 {
+					continue
+				}
+				pop = append(pop, c)
+			}
+			simple := 0
+			for _, c := range pop {
+				if !isCompound(c.stem) {
+					simple++
+				}
+			}
+			if simple > 0 && simple < 8 {
+				var comp []*cand
+				for _, c := range pop {
+					if isCompound(c.stem) {
+						comp = append(comp, c)
+					}
+				}
+				pop = comp
+			}
+			// Files (several extensions among the values) are values
+			// whatever their stem looks like.
+			if g.file {
+				pop = joined
+			}
+			need := 3
+			switch {
+			case g.file || len(g.members) >= 3:
+				need = 1
+			case len(g.members) >= 1:
+				need = 2
+			}
+			if len(pop) >= need {
+				g.members = append(g.members, pop...)
 			}
 		}
 		// One name-like value alone is weak evidence (sha256, token_from_oauth1):
@@ -616,6 +662,20 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 		}
 	}
 	return statics, groups
+}
+
+// isCompound reports whether a word is made of several parts
+// (heidi-edge, sdk_docs, fooBar).
+func isCompound(s string) bool {
+	if strings.ContainsAny(s, "-_.") {
+		return true
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' && s[i-1] >= 'a' && s[i-1] <= 'z' {
+			return true
+		}
+	}
+	return false
 }
 
 func isVersionish(c *cand) bool {
@@ -671,7 +731,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 	}
 	// Many rare word values below g: a population of name-like values, so
 	// an unknown word below w may be one of them.
-	wordPop := rareWords >= 8
+	wordPop := rareWords >= 3 || rareWords >= 1 && len(varNodes) >= 2
 	if wordPop {
 		for _, c := range gc {
 			if c.shape == ShapeWord && c.count <= 2 {

@@ -149,8 +149,8 @@ func isName(s string, digits int) bool {
 			run = 0
 		}
 	}
-	if maxRun >= 2 {
-		return true
+	if maxRun >= 2 || strings.ContainsAny(s, "-_") {
+		return true // alice42, cli-4, web_7
 	}
 	letters := len(s) - digits
 	return letters >= 6

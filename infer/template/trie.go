@@ -7,8 +7,9 @@ import (
 
 // Limits bound a Trie. Zero fields take the defaults of DefaultLimits.
 type Limits struct {
-	// MaxChildren caps the distinct values kept per trie position. Values
-	// past it are folded into the node's Overflow children by shape (their
+	// MaxChildren caps the distinct variable-looking values kept per trie
+	// position (word-looking values get twice as many). Values past it are
+	// folded into the node's Overflow children by shape (their
 	// subtrees merged there) and counted in Folded: the position is then
 	// certainly a parameter.
 	MaxChildren int `json:"max_children,omitempty" yaml:"max_children"`
@@ -128,7 +129,13 @@ func (t *Trie) child(n *Node, s string) (*Node, bool) {
 	if c, ok := n.Children[s]; ok {
 		return c, false
 	}
-	if len(n.Children) >= t.Limits.MaxChildren || t.Stats.Nodes >= t.Limits.MaxNodes {
+	// Word-like values (route names) get twice the room before folding:
+	// folding a static route would hide it.
+	limit := t.Limits.MaxChildren
+	if stem, _ := SplitExt(s); !Classify(stem).Variable() {
+		limit *= 2
+	}
+	if len(n.Children) >= limit || t.Stats.Nodes >= t.Limits.MaxNodes {
 		return t.overflow(n, overflowKey(s)), true
 	}
 	if n.Children == nil {
