@@ -528,7 +528,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 	// with a real subtree under it is a constant prefix, not a parameter.
 	if len(cands) == 1 && !cands[0].overflow && depth <= 2 {
 		c := cands[0]
-		if isVersionish(c) && len(children(c.nodes)) >= 2 {
+		if kids := len(children(c.nodes)); isVersionish(c) && (kids >= 2 || kids == 1 && c.shape != ShapeInteger) {
 			return cands, nil
 		}
 	}
@@ -862,6 +862,10 @@ func makeParam(g *group, prev string, prefix []Segment) *Param {
 		p.Enum = append([]string(nil), vals...)
 	}
 
+	// Versions, numbers and dates say nothing about what follows them.
+	if sh := Classify(prev); sh == ShapeVersion || sh == ShapeInteger || sh == ShapeDate {
+		prev = ""
+	}
 	base := identWords(singular(prev))
 	var name string
 	idLike := shapes&(1<<ShapeInteger|1<<ShapeUUID|1<<ShapeHex|1<<ShapeToken|1<<ShapePrefixed) != 0 &&
