@@ -1,0 +1,583 @@
+// Package infer turns HTTP exchanges into an API inventory: services (by
+// host), endpoint templates (see package template), and per operation the
+// parameters, bodies (package schema), credentials (package auth),
+// sensitive data (package sensitive) and statistics; and exports it as
+// OpenAPI 3.0 or 3.1 with kin-openapi.
+//
+// A Model is plain, serializable data (exported structs with JSON tags) and
+// merges: observing A then B gives the same inventory as observing A and B
+// into two models and merging them (up to the limits and to which bodies the
+// deterministic sampling picked). Templates are decided when asked for, from
+// the evidence kept in each service's path trie, so they are revised as
+// evidence arrives.
+package infer
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/specter-dev/specter/infer/auth"
+	"github.com/specter-dev/specter/infer/schema"
+	"github.com/specter-dev/specter/infer/sensitive"
+	"github.com/specter-dev/specter/infer/template"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// Stats counts what a Model dropped or could not use.
+type Stats struct {
+	Exchanges       uint64 `json:"exchanges"`
+	NoRequest       uint64 `json:"no_request,omitempty"`       // responses without a request: not placeable
+	Ignored         uint64 `json:"ignored,omitempty"`          // by the config's ignore rules
+	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges past MaxServices
+	DroppedOps      uint64 `json:"dropped_ops,omitempty"`      // exchanges whose operation was past MaxOpsPerService
+	BadQuery        uint64 `json:"bad_query,omitempty"`        // query strings that did not parse cleanly
+	BadBodies       uint64 `json:"bad_bodies,omitempty"`       // bodies whose declared type did not parse
+}
+
+// Service is one host's inventory.
+type Service struct {
+	Name      string         `json:"name"`
+	Count     uint64         `json:"count"`
+	FirstSeen time.Time      `json:"first_seen"`
+	LastSeen  time.Time      `json:"last_seen"`
+	Trie      *template.Trie `json:"trie"`
+	// Ops are the raw operations the trie nodes point to (Node.Ops).
+	Ops []*Operation `json:"ops"`
+	// Samplers count the requests seen per method and path shape, for the
+	// deterministic body sampling (schema.Options.Sample).
+	Samplers map[string]int64 `json:"samplers,omitempty"`
+}
+
+// Model is the inventory of everything observed.
+type Model struct {
+	ByName map[string]*Service `json:"services"`
+	// Priors are declared templates per service (see SetPrior); "" applies
+	// to every service.
+	Priors map[string][]string `json:"priors,omitempty"`
+	Stats  Stats               `json:"stats"`
+
+	cfg    Config
+	limits Limits
+	sopts  schema.Options
+}
+
+// NewModel returns an empty model.
+func NewModel(cfg Config) *Model {
+	m := &Model{ByName: map[string]*Service{}, cfg: cfg, limits: cfg.Limits.withDefaults()}
+	m.sopts = cfg.Schema
+	if m.sopts.MaxDepth == 0 {
+		m.sopts = schema.DefaultOptions()
+	}
+	return m
+}
+
+// ServiceName returns the service an exchange belongs to: the Host header
+// (lower-cased, without a trailing dot or a default port :80/:443), else the
+// server's address:port.
+func ServiceName(x *reassembly.Exchange) string {
+	h := ""
+	if x.Request != nil {
+		h = x.Request.Host
+	}
+	h = strings.TrimSpace(strings.ToLower(h))
+	h = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(h, ":80"), ":443"), ".")
+	if h == "" || len(h) > 255 || strings.ContainsAny(h, " /\\\"'<>{}|^`\x00\t\r\n") {
+		if x.Flow.Server.IsValid() {
+			return x.Flow.Server.String()
+		}
+		return "unknown"
+	}
+	return h
+}
+
+// Observe records one exchange. It does no I/O and keeps only bounded,
+// sampled state: bodies, parameter values and examples are looked at for
+// the first schema.Options.MaxSamples requests of each method and path
+// shape, then one in SampleEvery; counts, statuses, latency and
+// credentials are recorded for every request.
+func (m *Model) Observe(x *reassembly.Exchange) {
+	if x == nil {
+		return
+	}
+	m.Stats.Exchanges++
+	req := x.Request
+	if req == nil {
+		m.Stats.NoRequest++
+		return
+	}
+	p := req.Path
+	if p == "" {
+		p = "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	name := ServiceName(x)
+	if m.cfg.ignoredHost(name) || m.cfg.ignoredPath(p) {
+		m.Stats.Ignored++
+		return
+	}
+	svc := m.ByName[name]
+	if svc == nil {
+		if len(m.ByName) >= m.limits.MaxServices {
+			m.Stats.DroppedServices++
+			return
+		}
+		svc = &Service{Name: name, Trie: template.NewTrie(m.limits.Trie), Samplers: map[string]int64{}}
+		m.ByName[name] = svc
+	}
+	when := req.Start
+	if when.IsZero() && x.Response != nil {
+		when = x.Response.Start
+	}
+	svc.Count++
+	if !when.IsZero() {
+		if svc.FirstSeen.IsZero() || when.Before(svc.FirstSeen) {
+			svc.FirstSeen = when
+		}
+		if when.After(svc.LastSeen) {
+			svc.LastSeen = when
+		}
+	}
+
+	segs := template.SplitPath(p)
+	node := svc.Trie.Insert(segs)
+	method := normMethod(req.Method)
+	id, ok := node.Ops[method]
+	if !ok {
+		if len(svc.Ops) >= m.limits.MaxOpsPerService {
+			m.Stats.DroppedOps++
+			return
+		}
+		id = len(svc.Ops)
+		svc.Ops = append(svc.Ops, newOperation(method))
+		if node.Ops == nil {
+			node.Ops = map[string]int{}
+		}
+		node.Ops[method] = id
+	}
+	op := svc.Ops[id]
+	sampled := m.sopts.Sample(svc.sampler(method, segs, m.limits.MaxSamplers))
+	m.record(op, x, when, sampled, segs)
+}
+
+// sampler returns the 0-based number of this request among those of the
+// same method and path shape (variable-looking segments blanked), and
+// counts it.
+func (s *Service) sampler(method string, segs []string, limit int) int64 {
+	var b strings.Builder
+	b.WriteString(method)
+	for _, seg := range segs {
+		b.WriteByte('/')
+		stem, ext := template.SplitExt(seg)
+		if template.Classify(stem).Variable() {
+			b.WriteString("*")
+			b.WriteString(ext)
+		} else {
+			b.WriteString(seg)
+		}
+	}
+	k := b.String()
+	if s.Samplers == nil {
+		s.Samplers = map[string]int64{}
+	}
+	if _, ok := s.Samplers[k]; !ok && len(s.Samplers) >= limit {
+		k = "\x00shared"
+	}
+	n := s.Samplers[k]
+	s.Samplers[k] = n + 1
+	return n
+}
+
+// normMethod upper-cases a method; anything that is not a short token is
+// "OTHER", so hostile bytes cannot become map keys or YAML.
+func normMethod(s string) string {
+	if s == "" || len(s) > 16 {
+		return "OTHER"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-' || c == '_') {
+			return "OTHER"
+		}
+	}
+	return strings.ToUpper(s)
+}
+
+// ignoredHeaders are request headers that say nothing about the API:
+// standard, hop-by-hop, caching, tracing and proxy headers. Credentials are
+// handled as security, not as parameters.
+var ignoredHeaders = map[string]bool{
+	"Host": true, "User-Agent": true, "Accept": true, "Accept-Encoding": true, "Accept-Language": true,
+	"Accept-Charset": true, "Content-Type": true, "Content-Length": true, "Content-Encoding": true,
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true, "Te": true,
+	"Trailer": true, "Upgrade": true, "Via": true, "Date": true, "Origin": true, "Referer": true,
+	"Cache-Control": true, "Pragma": true, "Expect": true, "Cookie": true, "Authorization": true,
+	"Proxy-Authorization": true, "Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
+	"X-Forwarded-Proto": true, "X-Forwarded-Port": true, "X-Real-Ip": true, "Dnt": true, "Priority": true,
+	"Upgrade-Insecure-Requests": true, "Traceparent": true, "Tracestate": true, "B3": true,
+	"X-Request-Id": true, "X-Correlation-Id": true, "X-Amzn-Trace-Id": true, "Content-Md5": true,
+	"If-Match": true, "If-None-Match": true, "If-Modified-Since": true, "If-Unmodified-Since": true,
+	"If-Range": true, "Max-Forwards": true, "Http2-Settings": true,
+}
+
+func ignoredHeader(h string) bool {
+	return ignoredHeaders[h] || strings.HasPrefix(h, "Sec-") || strings.HasPrefix(h, "X-B3-") ||
+		strings.HasPrefix(h, "Accept-") || strings.HasPrefix(h, "Access-Control-Request-")
+}
+
+func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sampled bool, segs []string) {
+	req := x.Request
+	op.Count++
+	if !when.IsZero() {
+		if op.FirstSeen.IsZero() || when.Before(op.FirstSeen) {
+			op.FirstSeen = when
+		}
+		if when.After(op.LastSeen) {
+			op.LastSeen = when
+		}
+	}
+	resp := x.Response
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		op.addStatus(itoa(status), 1, m.limits.MaxStatuses)
+		if !req.Start.IsZero() && !resp.End.IsZero() && resp.End.After(req.Start) {
+			op.Latency.add(resp.End.Sub(req.Start))
+		}
+	}
+
+	query, err := url.ParseQuery(req.RawQuery)
+	if err != nil {
+		m.Stats.BadQuery++
+	}
+	creds := auth.Inspect(req.Header, query)
+	credQuery := map[string]bool{}
+	credHeader := map[string]bool{}
+	credCookie := map[string]bool{}
+	for _, c := range creds {
+		name := auth.SchemeName(c)
+		if op.Credentials == nil {
+			op.Credentials = map[string]*Credential{}
+		}
+		if cc := op.Credentials[name]; cc != nil {
+			cc.Count++
+		} else if len(op.Credentials) < m.limits.MaxParams {
+			op.Credentials[name] = &Credential{Count: 1, Credential: c}
+		}
+		switch c.In {
+		case auth.InQuery:
+			credQuery[c.Name] = true
+		case auth.InHeader:
+			credHeader[http.CanonicalHeaderKey(c.Name)] = true
+		case auth.InCookie:
+			credCookie[c.Name] = true
+		}
+	}
+	if len(creds) == 0 {
+		op.Anonymous++
+		if status >= 200 && status < 300 {
+			op.Anonymous2xx++
+		}
+	}
+
+	for _, k := range sortedKeys(query) {
+		if credQuery[k] {
+			continue
+		}
+		m.observeParam(op, &op.Query, k, query[k], sampled)
+	}
+	for k, vs := range req.Header {
+		ck := http.CanonicalHeaderKey(k)
+		if ignoredHeader(ck) || credHeader[ck] {
+			continue
+		}
+		m.observeParam(op, &op.Headers, ck, vs, sampled)
+	}
+	if cs := req.Header.Values("Cookie"); len(cs) > 0 {
+		hdr := http.Header{"Cookie": cs}
+		r := http.Request{Header: hdr}
+		for i, c := range r.Cookies() {
+			if i >= m.limits.MaxParams {
+				break
+			}
+			if credCookie[c.Name] {
+				continue
+			}
+			m.observeParam(op, &op.Cookies, c.Name, []string{c.Value}, sampled)
+		}
+	}
+	if sampled {
+		for _, s := range segs {
+			if strings.IndexByte(s, '@') > 0 || len(s) >= 9 {
+				op.Sensitive |= sensitive.Classify("", s)
+			}
+		}
+	}
+
+	if len(req.Body) > 0 || req.Header.Get("Content-Type") != "" && req.WireSize > 0 {
+		mt, params := mediaType(req.Header.Get("Content-Type"), req.Body)
+		if op.Requests == nil {
+			op.Requests = map[string]*Body{}
+		}
+		b := op.Requests[mt]
+		if b == nil && len(op.Requests) < m.limits.MaxMediaTypes {
+			b = &Body{}
+			op.Requests[mt] = b
+		}
+		if b == nil {
+			op.BodiesDropped++
+		} else {
+			b.Count++
+			if sampled {
+				m.observeBody(op, b, mt, params, req.Body, req.Flags.Has(http1.FlagBodyTruncated))
+			}
+		}
+	}
+	if resp != nil {
+		code := itoa(status)
+		if op.Responses == nil {
+			op.Responses = map[string]*Response{}
+		}
+		r := op.Responses[code]
+		if r == nil {
+			if len(op.Responses) >= m.limits.MaxStatuses {
+				return
+			}
+			r = &Response{}
+			op.Responses[code] = r
+		}
+		r.Count++
+		if len(resp.Body) > 0 {
+			mt, params := mediaType(resp.Header.Get("Content-Type"), resp.Body)
+			if r.Bodies == nil {
+				r.Bodies = map[string]*Body{}
+			}
+			b := r.Bodies[mt]
+			if b == nil && len(r.Bodies) < m.limits.MaxMediaTypes {
+				b = &Body{}
+				r.Bodies[mt] = b
+			}
+			if b == nil {
+				op.BodiesDropped++
+			} else {
+				b.Count++
+				if sampled {
+					m.observeBody(op, b, mt, params, resp.Body, resp.Flags.Has(http1.FlagBodyTruncated))
+				}
+			}
+		}
+	}
+}
+
+func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string, vals []string, sampled bool) {
+	if len(name) > 128 {
+		op.ParamsDropped++
+		return
+	}
+	p := addParam(dst, name, m.limits.MaxParams)
+	if p == nil {
+		op.ParamsDropped++
+		return
+	}
+	p.Count++
+	if !sampled {
+		return
+	}
+	for i, v := range vals {
+		if i >= 8 {
+			break
+		}
+		p.Schema.ObserveNamedString(name, v, m.sopts)
+		op.Sensitive |= sensitive.Classify(name, v)
+	}
+}
+
+// mediaType returns the lower-cased media type of a body and its
+// parameters; a body without a (parsable) Content-Type is
+// application/octet-stream.
+func mediaType(ct string, body []byte) (string, map[string]string) {
+	if ct == "" {
+		if json.Valid(bytes.TrimSpace(body)) && len(body) > 0 && (body[0] == '{' || body[0] == '[') {
+			return "application/json", nil
+		}
+		return "application/octet-stream", nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || len(mt) > 100 {
+		return "application/octet-stream", nil
+	}
+	return strings.ToLower(mt), params
+}
+
+func isJSON(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
+}
+
+// observeBody feeds a sampled body to the schema of its media type and
+// keeps the first redacted example. truncated bodies of structured types
+// are not parsed (they would not be valid).
+func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string]string, body []byte, truncated bool) {
+	if truncated {
+		return
+	}
+	switch {
+	case isJSON(mt):
+		if b.Schema == nil {
+			b.Schema = &schema.Node{}
+		}
+		if err := b.Schema.ObserveJSON(body, m.sopts); err != nil {
+			m.Stats.BadBodies++
+			return
+		}
+		if b.Example == "" && m.limits.MaxExampleBytes > 0 {
+			red := sensitive.RedactJSON(body, m.limits.MaxExampleBytes)
+			if json.Valid(red) {
+				b.Example = string(red)
+			}
+		}
+	case mt == "application/x-www-form-urlencoded":
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			m.Stats.BadBodies++
+		}
+		if b.Schema == nil {
+			b.Schema = &schema.Node{}
+		}
+		b.Schema.ObserveForm(v, m.sopts)
+		for k, vs := range v {
+			for _, s := range vs {
+				op.Sensitive |= sensitive.Classify(k, s)
+			}
+		}
+	case mt == "multipart/form-data":
+		if b.Schema == nil {
+			b.Schema = &schema.Node{}
+		}
+		if err := b.Schema.ObserveMultipart(body, params["boundary"], m.sopts); err != nil {
+			m.Stats.BadBodies++
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n >= 100 && n <= 999 {
+		return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+	}
+	return "other"
+}
+
+// Merge adds everything o observed into m, within m's limits. o is not
+// modified and shares no memory with m afterwards.
+func (m *Model) Merge(o *Model) {
+	if o == nil {
+		return
+	}
+	m.Stats.Exchanges += o.Stats.Exchanges
+	m.Stats.NoRequest += o.Stats.NoRequest
+	m.Stats.Ignored += o.Stats.Ignored
+	m.Stats.DroppedServices += o.Stats.DroppedServices
+	m.Stats.DroppedOps += o.Stats.DroppedOps
+	m.Stats.BadQuery += o.Stats.BadQuery
+	m.Stats.BadBodies += o.Stats.BadBodies
+	for _, h := range sortedKeys(o.Priors) {
+		m.addPriors(h, o.Priors[h])
+	}
+	for _, name := range sortedKeys(o.ByName) {
+		src := o.ByName[name]
+		dst := m.ByName[name]
+		if dst == nil {
+			if len(m.ByName) >= m.limits.MaxServices {
+				m.Stats.DroppedServices += src.Count
+				continue
+			}
+			dst = &Service{Name: name, Trie: template.NewTrie(m.limits.Trie), Samplers: map[string]int64{}}
+			m.ByName[name] = dst
+		}
+		dst.Count += src.Count
+		if !src.FirstSeen.IsZero() && (dst.FirstSeen.IsZero() || src.FirstSeen.Before(dst.FirstSeen)) {
+			dst.FirstSeen = src.FirstSeen
+		}
+		if src.LastSeen.After(dst.LastSeen) {
+			dst.LastSeen = src.LastSeen
+		}
+		for _, k := range sortedKeys(src.Samplers) {
+			if _, ok := dst.Samplers[k]; ok || len(dst.Samplers) < m.limits.MaxSamplers {
+				dst.Samplers[k] += src.Samplers[k]
+			} else {
+				dst.Samplers["\x00shared"] += src.Samplers[k]
+			}
+		}
+		dst.Trie.Merge(src.Trie, func(method string, dstID, srcID int) (int, bool) {
+			if srcID < 0 || srcID >= len(src.Ops) {
+				return 0, false
+			}
+			if dstID < 0 {
+				if len(dst.Ops) >= m.limits.MaxOpsPerService {
+					m.Stats.DroppedOps += src.Ops[srcID].Count
+					return 0, false
+				}
+				dstID = len(dst.Ops)
+				dst.Ops = append(dst.Ops, newOperation(method))
+			}
+			dst.Ops[dstID].merge(src.Ops[srcID], m.limits, m.sopts)
+			return dstID, true
+		})
+	}
+}
+
+// SetPrior makes a declared spec's templates win where traffic matches
+// them, for service host ("" for every service). Paths are prefixed with
+// the path of the spec's first server URL (its base path).
+func (m *Model) SetPrior(spec *openapi3.T, host string) {
+	if spec == nil || spec.Paths == nil {
+		return
+	}
+	base := ""
+	if len(spec.Servers) > 0 && spec.Servers[0] != nil {
+		raw := spec.Servers[0].URL
+		for k, v := range spec.Servers[0].Variables {
+			if v != nil {
+				raw = strings.ReplaceAll(raw, "{"+k+"}", v.Default)
+			}
+		}
+		if u, err := url.Parse(raw); err == nil {
+			base = strings.TrimRight(u.Path, "/")
+		}
+	}
+	var ts []string
+	for _, p := range spec.Paths.InMatchingOrder() {
+		ts = append(ts, base+p)
+	}
+	sort.Strings(ts)
+	m.addPriors(strings.ToLower(host), ts)
+}
+
+func (m *Model) addPriors(host string, ts []string) {
+	if m.Priors == nil {
+		m.Priors = map[string][]string{}
+	}
+	seen := map[string]bool{}
+	for _, t := range m.Priors[host] {
+		seen[t] = true
+	}
+	for _, t := range ts {
+		if !seen[t] {
+			seen[t] = true
+			m.Priors[host] = append(m.Priors[host], t)
+		}
+	}
+	sort.Strings(m.Priors[host])
+}
+
+// Services returns the service names, sorted.
+func (m *Model) Services() []string { return sortedKeys(m.ByName) }

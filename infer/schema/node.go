@@ -1,0 +1,296 @@
+// Package schema infers JSON schemas (as OpenAPI 3 schemas) from observed
+// values: JSON bodies, form and multipart bodies, and parameter strings.
+//
+// A Node accumulates what was seen at one position of a document (the root,
+// a property, the items of an array). It is plain data, safe to serialize
+// with encoding/json, and mergeable: observing A then B into one Node gives
+// the same Node as observing A and B into two Nodes and merging them. Every
+// collection in a Node is bounded by Options, and the bounds are applied in
+// a way that does not depend on the order of observations, so the same
+// observations in any order give the same schema.
+package schema
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/specter-dev/specter/infer/sensitive"
+)
+
+// Options bound what a Node keeps and tune what Schema concludes. Start from
+// DefaultOptions; the zero value keeps nothing.
+type Options struct {
+	// MaxDepth is the deepest nesting described; objects and arrays below it
+	// are counted as such but their contents are not (Node.Truncated).
+	MaxDepth int
+	// MaxProperties caps the properties kept per object position. When more
+	// names are seen, the lexicographically smallest MaxProperties are kept
+	// and occurrences of the others are counted in Node.PropsDropped; the
+	// schema then allows additional properties.
+	MaxProperties int
+	// MaxEnum caps the distinct string values remembered per position; past
+	// it the position is marked EnumOverflow and forgets them.
+	MaxEnum int
+	// MaxEnumLen is the longest string (in bytes) that may be an enum value;
+	// a longer value marks the position EnumOverflow.
+	MaxEnumLen int
+	// MinEnumSamples is how many strings a position must have seen before
+	// Schema reports an enum, and EnumRatio how many samples per distinct
+	// value it needs (a field with 3 values over 9 samples is an enum, one
+	// with 3 values over 3 samples is not).
+	MinEnumSamples int
+	EnumRatio      int
+	// MaxArrayItems caps the elements observed per array; the rest are
+	// validated and counted (Node.ItemsSkipped), not described.
+	MaxArrayItems int
+	// MaxSamples and SampleEvery are sampling guidance for callers (see
+	// Sample): observe the first MaxSamples bodies of an operation, then one
+	// in SampleEvery.
+	MaxSamples  int64
+	SampleEvery int64
+	// MaxPartBytes caps the bytes read from one multipart field value, and
+	// MaxParts the parts read from one multipart body.
+	MaxPartBytes int
+	MaxParts     int
+	// RequiredRatio is the share of an object's samples a property must be
+	// present in to be required, and RequiredMinSamples the samples the
+	// object needs before anything is required (one sample says nothing
+	// about optionality).
+	RequiredRatio      float64
+	RequiredMinSamples int64
+}
+
+// DefaultOptions returns the bounds Specter uses.
+func DefaultOptions() Options {
+	return Options{
+		MaxDepth:           16,
+		MaxProperties:      256,
+		MaxEnum:            16,
+		MaxEnumLen:         48,
+		MinEnumSamples:     10,
+		EnumRatio:          3,
+		MaxArrayItems:      32,
+		MaxSamples:         100,
+		SampleEvery:        10,
+		MaxPartBytes:       4 << 10,
+		MaxParts:           256,
+		RequiredRatio:      0.95,
+		RequiredMinSamples: 2,
+	}
+}
+
+// Sample reports whether the body numbered seen (0-based, per operation)
+// should be observed: the first MaxSamples all are, then one in SampleEvery.
+// It is deterministic, so that reruns over the same capture infer the same
+// schemas.
+func (o Options) Sample(seen int64) bool {
+	if seen < o.MaxSamples {
+		return true
+	}
+	if o.SampleEvery <= 1 {
+		return o.SampleEvery == 1
+	}
+	return (seen-o.MaxSamples)%o.SampleEvery == 0
+}
+
+// Node accumulates the values seen at one schema position. Counts are of
+// values (samples), not of documents: the items of an array count each
+// element observed.
+type Node struct {
+	// Count is the number of values seen here, null included.
+	Count int64 `json:"count"`
+	// Per-type counts. Int counts integral numbers that fit int64 (Int64
+	// those of them beyond int32); Number counts the other numbers.
+	Null   int64 `json:"null,omitempty"`
+	Bool   int64 `json:"bool,omitempty"`
+	Int    int64 `json:"int,omitempty"`
+	Int64  int64 `json:"int64,omitempty"`
+	Number int64 `json:"number,omitempty"`
+	String int64 `json:"string,omitempty"`
+	Object int64 `json:"object,omitempty"`
+	Array  int64 `json:"array,omitempty"`
+	// Formats counts the strings by format (see Format); strings without a
+	// format are not counted.
+	Formats map[string]int64 `json:"formats,omitempty"`
+	// Enum is the sorted set of distinct strings seen, while they are few,
+	// short and not sensitive; EnumOverflow says they were not.
+	Enum         []string `json:"enum,omitempty"`
+	EnumOverflow bool     `json:"enum_overflow,omitempty"`
+	// Sensitive is the union of the sensitive-data kinds seen in the
+	// strings here (and the name rules for this property's name).
+	Sensitive sensitive.Tag `json:"sensitive,omitempty"`
+	// Props are the properties of the objects seen here; PropsDropped counts
+	// occurrences of properties not kept (over MaxProperties).
+	Props        map[string]*Node `json:"props,omitempty"`
+	PropsDropped int64            `json:"props_dropped,omitempty"`
+	// Items accumulates the elements of the arrays seen here; ItemsSkipped
+	// counts elements past MaxArrayItems, not observed.
+	Items        *Node `json:"items,omitempty"`
+	ItemsSkipped int64 `json:"items_skipped,omitempty"`
+	// Truncated counts objects and arrays below MaxDepth whose contents were
+	// not described.
+	Truncated int64 `json:"truncated,omitempty"`
+}
+
+// Merge adds the observations of o to n, with the bounds of DefaultOptions;
+// see MergeWith.
+func (n *Node) Merge(o *Node) { n.MergeWith(o, DefaultOptions()) }
+
+// MergeWith adds the observations of o to n, applying opts' bounds, so that
+// the result equals observing everything o saw into n. o is not modified
+// and shares nothing with n afterwards.
+func (n *Node) MergeWith(o *Node, opts Options) {
+	if o == nil {
+		return
+	}
+	n.Count += o.Count
+	n.Null += o.Null
+	n.Bool += o.Bool
+	n.Int += o.Int
+	n.Int64 += o.Int64
+	n.Number += o.Number
+	n.String += o.String
+	n.Object += o.Object
+	n.Array += o.Array
+	for f, c := range o.Formats {
+		if n.Formats == nil {
+			n.Formats = make(map[string]int64, len(o.Formats))
+		}
+		n.Formats[f] += c
+	}
+	n.Sensitive |= o.Sensitive
+	if o.EnumOverflow {
+		n.overflowEnum()
+	} else {
+		for _, v := range o.Enum {
+			n.addEnum(v, opts)
+		}
+	}
+	n.PropsDropped += o.PropsDropped
+	for _, k := range sortedKeys(o.Props) {
+		child := n.prop(k, opts)
+		if child == nil {
+			n.PropsDropped += o.Props[k].Count
+			continue
+		}
+		child.MergeWith(o.Props[k], opts)
+	}
+	if o.Items != nil {
+		if n.Items == nil {
+			n.Items = &Node{}
+		}
+		n.Items.MergeWith(o.Items, opts)
+	}
+	n.ItemsSkipped += o.ItemsSkipped
+	n.Truncated += o.Truncated
+}
+
+// Clone returns a deep copy of n.
+func (n *Node) Clone() *Node {
+	c := &Node{}
+	c.MergeWith(n, Options{MaxProperties: len(n.Props), MaxEnum: len(n.Enum), MaxEnumLen: maxLen(n.Enum)})
+	return c
+}
+
+func maxLen(ss []string) int {
+	m := 0
+	for _, s := range ss {
+		m = max(m, len(s))
+	}
+	return m
+}
+
+func sortedKeys(m map[string]*Node) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// prop returns the child for property k, creating it if the bound allows:
+// the kept names are always the smallest MaxProperties names seen, so a
+// larger name is refused (nil) when full, and a smaller one evicts the
+// largest kept name, whose occurrences move to PropsDropped.
+func (n *Node) prop(k string, opts Options) *Node {
+	if c, ok := n.Props[k]; ok {
+		return c
+	}
+	return n.addProp(k, opts)
+}
+
+// propBytes is prop for a name held as bytes; it allocates only for a new
+// property.
+func (n *Node) propBytes(k []byte, opts Options) *Node {
+	if c, ok := n.Props[string(k)]; ok {
+		return c
+	}
+	return n.addProp(string(k), opts)
+}
+
+func (n *Node) addProp(k string, opts Options) *Node {
+	if opts.MaxProperties <= 0 {
+		return nil
+	}
+	if n.Props == nil {
+		n.Props = make(map[string]*Node)
+	}
+	if len(n.Props) >= opts.MaxProperties {
+		largest := ""
+		for name := range n.Props {
+			if name > largest {
+				largest = name
+			}
+		}
+		if k > largest {
+			return nil
+		}
+		n.PropsDropped += n.Props[largest].Count
+		delete(n.Props, largest)
+	}
+	c := &Node{}
+	n.Props[k] = c
+	return c
+}
+
+func (n *Node) overflowEnum() {
+	n.EnumOverflow = true
+	n.Enum = nil
+}
+
+// addEnum records v in the enum set, keeping it sorted; the set overflows
+// (for good) when it would exceed MaxEnum or v is too long.
+func (n *Node) addEnum(v string, opts Options) {
+	if n.EnumOverflow {
+		return
+	}
+	i, found := slices.BinarySearch(n.Enum, v)
+	if found {
+		return
+	}
+	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum {
+		n.overflowEnum()
+		return
+	}
+	n.Enum = slices.Insert(n.Enum, i, v)
+}
+
+// addEnumBytes is addEnum for a value held as bytes; it allocates only when
+// the value is new.
+func (n *Node) addEnumBytes(v []byte, opts Options) {
+	if n.EnumOverflow {
+		return
+	}
+	i, found := slices.BinarySearchFunc(n.Enum, v, func(e string, t []byte) int {
+		return strings.Compare(e, string(t))
+	})
+	if found {
+		return
+	}
+	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum {
+		n.overflowEnum()
+		return
+	}
+	n.Enum = slices.Insert(n.Enum, i, string(v))
+}

@@ -1,0 +1,439 @@
+package sensitive
+
+import (
+	"unicode/utf8"
+)
+
+// maxNesting is encoding/json's nesting limit: deeper input is not JSON.
+const maxNesting = 10000
+
+// RedactJSON returns body with every sensitive value replaced by its marker
+// (see Redact), at most maxBytes long. String values are classified by value
+// and by the name of their property (array elements take the array's name);
+// any value under a secret-like name (password, api_key, access_token, ...)
+// is replaced whole, whatever its type. Property names that are themselves
+// sensitive (an e-mail used as a key) are replaced too. Insignificant white
+// space is dropped. Output longer than maxBytes is cut (it is then no longer
+// valid JSON; no secret is ever cut in half, since values are redacted
+// before they are written).
+//
+// Invalid JSON (a truncated body, another format) is treated as text: every
+// word that classifies, and every value after a secret-like "name=" or
+// "name:", is replaced, and the result is cut at maxBytes.
+func RedactJSON(body []byte, maxBytes int) []byte {
+	if maxBytes <= 0 {
+		return []byte{}
+	}
+	r := redactor{b: body, max: maxBytes, out: make([]byte, 0, min(len(body), maxBytes))}
+	r.ws()
+	ok := r.value(nil, 0, true)
+	r.ws()
+	if !ok || r.i != len(body) {
+		return redactText(body, maxBytes)
+	}
+	return r.out
+}
+
+type redactor struct {
+	b       []byte
+	i       int
+	out     []byte
+	max     int
+	scratch []byte
+}
+
+func (r *redactor) emit(p []byte) {
+	room := r.max - len(r.out)
+	if room <= 0 {
+		return
+	}
+	if len(p) > room {
+		p = p[:room]
+	}
+	r.out = append(r.out, p...)
+}
+
+func (r *redactor) emitByte(c byte) {
+	if len(r.out) < r.max {
+		r.out = append(r.out, c)
+	}
+}
+
+func (r *redactor) emitMarker(t Tag) {
+	r.emitByte('"')
+	r.emit([]byte(marker(t)))
+	r.emitByte('"')
+}
+
+func (r *redactor) ws() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// nameTag is the tag a secret-like name gives any non-empty value.
+func nameTag(name []byte) Tag {
+	if len(name) == 0 {
+		return 0
+	}
+	return classifyName(name, "xxxxxxxx")
+}
+
+// value copies (or, with emit false, only checks) the value at r.i; name is
+// the raw property name it belongs to. It reports whether the value was
+// valid JSON.
+func (r *redactor) value(name []byte, depth int, emit bool) bool {
+	if r.i >= len(r.b) {
+		return false
+	}
+	c := r.b[r.i]
+	if emit && c != '"' && c != 'n' && c != 't' && c != 'f' {
+		if t := nameTag(name); t != 0 {
+			// A secret-like name: the whole value goes, whatever it is.
+			r.emitMarker(t)
+			return r.value(name, depth, false)
+		}
+	}
+	switch c {
+	case '{', '[':
+		if depth >= maxNesting {
+			return false
+		}
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		r.i++
+		if emit {
+			r.emitByte(c)
+		}
+		r.ws()
+		if r.i < len(r.b) && r.b[r.i] == closer {
+			r.i++
+			if emit {
+				r.emitByte(closer)
+			}
+			return true
+		}
+		for {
+			child := name
+			if c == '{' {
+				if r.i >= len(r.b) || r.b[r.i] != '"' {
+					return false
+				}
+				raw, text, ok := r.str()
+				if !ok {
+					return false
+				}
+				if emit {
+					if t := classifyValue(text); t != 0 {
+						r.emitMarker(t)
+					} else {
+						r.emitByte('"')
+						r.emit(raw)
+						r.emitByte('"')
+					}
+				}
+				child = raw
+				r.ws()
+				if r.i >= len(r.b) || r.b[r.i] != ':' {
+					return false
+				}
+				r.i++
+				if emit {
+					r.emitByte(':')
+				}
+				r.ws()
+			}
+			if !r.value(child, depth+1, emit) {
+				return false
+			}
+			r.ws()
+			if r.i >= len(r.b) {
+				return false
+			}
+			switch r.b[r.i] {
+			case ',':
+				r.i++
+				if emit {
+					r.emitByte(',')
+				}
+				r.ws()
+			case closer:
+				r.i++
+				if emit {
+					r.emitByte(closer)
+				}
+				return true
+			default:
+				return false
+			}
+		}
+	case '"':
+		raw, text, ok := r.str()
+		if !ok {
+			return false
+		}
+		if emit {
+			if t := classify(name, text); t != 0 {
+				r.emitMarker(t)
+			} else {
+				r.emitByte('"')
+				r.emit(raw)
+				r.emitByte('"')
+			}
+		}
+		return true
+	case 't', 'f', 'n':
+		want := "null"
+		if c == 't' {
+			want = "true"
+		} else if c == 'f' {
+			want = "false"
+		}
+		if len(r.b)-r.i < len(want) || string(r.b[r.i:r.i+len(want)]) != want {
+			return false
+		}
+		r.i += len(want)
+		if emit {
+			r.emit([]byte(want))
+		}
+		return true
+	default:
+		start := r.i
+		if !r.num() {
+			return false
+		}
+		if emit {
+			r.emit(r.b[start:r.i])
+		}
+		return true
+	}
+}
+
+// str reads the string at r.i and returns its raw contents (between the
+// quotes), its decoded text (raw itself when it has no escapes) and whether
+// it was valid.
+func (r *redactor) str() (raw, text []byte, ok bool) {
+	r.i++
+	start := r.i
+	escaped := false
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			raw = r.b[start:r.i]
+			r.i++
+			if !escaped {
+				return raw, raw, true
+			}
+			r.scratch = unescapeJSON(r.scratch[:0], raw)
+			return raw, r.scratch, true
+		case c == '\\':
+			escaped = true
+			if r.i+1 >= len(r.b) {
+				return nil, nil, false
+			}
+			switch r.b[r.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				r.i += 2
+			case 'u':
+				if r.i+6 > len(r.b) {
+					return nil, nil, false
+				}
+				for _, h := range r.b[r.i+2 : r.i+6] {
+					if !isHexDigit(h) {
+						return nil, nil, false
+					}
+				}
+				r.i += 6
+			default:
+				return nil, nil, false
+			}
+		case c < 0x20:
+			return nil, nil, false
+		default:
+			r.i++
+		}
+	}
+	return nil, nil, false
+}
+
+func isHexDigit(c byte) bool {
+	return isDigit(c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func (r *redactor) num() bool {
+	b := r.b
+	if r.i < len(b) && b[r.i] == '-' {
+		r.i++
+	}
+	if r.i >= len(b) || !isDigit(b[r.i]) {
+		return false
+	}
+	if b[r.i] == '0' {
+		r.i++
+	} else {
+		for r.i < len(b) && isDigit(b[r.i]) {
+			r.i++
+		}
+	}
+	if r.i < len(b) && b[r.i] == '.' {
+		r.i++
+		if r.i >= len(b) || !isDigit(b[r.i]) {
+			return false
+		}
+		for r.i < len(b) && isDigit(b[r.i]) {
+			r.i++
+		}
+	}
+	if r.i < len(b) && (b[r.i] == 'e' || b[r.i] == 'E') {
+		r.i++
+		if r.i < len(b) && (b[r.i] == '+' || b[r.i] == '-') {
+			r.i++
+		}
+		if r.i >= len(b) || !isDigit(b[r.i]) {
+			return false
+		}
+		for r.i < len(b) && isDigit(b[r.i]) {
+			r.i++
+		}
+	}
+	return true
+}
+
+// unescapeJSON appends the decoded form of a valid JSON string body to dst.
+func unescapeJSON(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' || i+1 >= len(raw) {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			if i+5 > len(raw) {
+				return dst
+			}
+			var r rune
+			for _, h := range raw[i+1 : i+5] {
+				r <<= 4
+				switch {
+				case isDigit(h):
+					r |= rune(h - '0')
+				case 'a' <= h && h <= 'f':
+					r |= rune(h - 'a' + 10)
+				default:
+					r |= rune(h - 'A' + 10)
+				}
+			}
+			i += 4
+			if r >= 0xD800 && r < 0xE000 {
+				r = utf8.RuneError // surrogates: precision here does not matter
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			dst = append(dst, raw[i])
+		}
+	}
+	return dst
+}
+
+// redactText redacts free text: words (runs between white space, quotes and
+// punctuation) that classify, and the value after a secret-like name
+// followed by '=' or ':'. The result is cut at maxBytes.
+func redactText(b []byte, maxBytes int) []byte {
+	out := make([]byte, 0, min(len(b), maxBytes))
+	emit := func(p []byte) {
+		if room := maxBytes - len(out); room < len(p) {
+			p = p[:max(room, 0)]
+		}
+		out = append(out, p...)
+	}
+	var prevName []byte
+	bearer := false
+	i := 0
+	for i < len(b) && len(out) < maxBytes {
+		if isDelim(b[i]) {
+			emit(b[i : i+1])
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && !isDelim(b[j]) {
+			j++
+		}
+		word := b[i:j]
+		// "-----BEGIN ... PRIVATE KEY-----": redact through the END line.
+		if hasPrefix(b[i:], "-----BEGIN ") && isPrivateKey(b[i:min(len(b), i+64)]) {
+			end := indexFrom(b, i+11, "-----END ")
+			stop := len(b)
+			if end >= 0 {
+				if k := indexFrom(b, end+9, "-----"); k >= 0 {
+					stop = k + 5
+				}
+			}
+			emit([]byte(marker(PrivateKey)))
+			i = stop
+			prevName, bearer = nil, false
+			continue
+		}
+		t := classifyValue(word)
+		if bearer && len(word) >= 8 {
+			t |= BearerToken
+		}
+		if prevName != nil {
+			t |= classifyName(prevName, word)
+		}
+		if t != 0 {
+			emit([]byte(marker(t)))
+		} else {
+			emit(word)
+		}
+		bearer = len(word) == 6 && hasPrefixFold(word, "bearer")
+		prevName = nil
+		// name= or name: (possibly quoted, with spaces) makes word a name.
+		k := j
+		for k < len(b) && (b[k] == '"' || b[k] == '\'' || b[k] == ' ') {
+			k++
+		}
+		if k < len(b) && (b[k] == '=' || b[k] == ':') {
+			prevName = word
+		}
+		i = j
+	}
+	return out
+}
+
+func isDelim(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', '"', '\'', ',', ';', '&', '{', '}', '[', ']', '<', '>', '=', ':', '\\':
+		return true
+	}
+	return false
+}
+
+func indexFrom(b []byte, from int, sub string) int {
+	for i := from; i+len(sub) <= len(b); i++ {
+		if string(b[i:i+len(sub)]) == sub {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,962 @@
+package template
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Options steer the decisions.
+type Options struct {
+	// Priors are declared templates ("/users/{id}", "/c/{slug}/{id}.json")
+	// that win where observed paths match them: a path matching a prior is
+	// reported under the prior's template. Literal segments beat
+	// parameters when two priors match.
+	Priors []string
+	// Static lists segment values that are never parameters ("me", "self").
+	Static []string
+}
+
+// Param is a path parameter of a template.
+type Param struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`             // integer or string
+	Format string   `json:"format,omitempty"` // int64, uuid, date, date-time, email
+	Enum   []string `json:"enum,omitempty"`   // a few word values that recur
+	// Values counts the distinct values seen (folded ones count once).
+	Values int `json:"values"`
+	// Examples holds up to three observed values, sorted.
+	Examples []string `json:"examples,omitempty"`
+}
+
+// Segment is one segment of a template: a literal, or a parameter with an
+// optional literal suffix (".json").
+type Segment struct {
+	Literal string `json:"literal,omitempty"`
+	Param   *Param `json:"param,omitempty"`
+	Suffix  string `json:"suffix,omitempty"`
+}
+
+// Endpoint is one template with the operations (per method, the caller's
+// op ids) observed under it.
+type Endpoint struct {
+	Path     string           `json:"path"`
+	Segments []Segment        `json:"segments"`
+	Ops      map[string][]int `json:"ops"`
+	Count    uint64           `json:"count"`
+	// Prior is true when the template came from Options.Priors.
+	Prior bool `json:"prior,omitempty"`
+	// MethodParams holds, per method, the path parameters (in path order)
+	// typed from the values seen for that method only; the parameters in
+	// Segments are typed from all of them.
+	MethodParams map[string][]Param `json:"method_params,omitempty"`
+}
+
+// Endpoints decides the templates of the trie and returns them sorted by
+// path. It does not modify the trie.
+func (t *Trie) Endpoints(opts Options) []Endpoint {
+	if t == nil || t.Root == nil {
+		return nil
+	}
+	w := walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}, lin: map[*Node][]uint16{}}
+	for _, s := range opts.Static {
+		w.static[s] = true
+	}
+	w.priors(t.Root, opts.Priors)
+	w.walk([]*Node{t.Root}, nil, 0, nil)
+	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
+	return w.out
+}
+
+type walker struct {
+	static  map[string]bool
+	claimed map[*Node]bool // nodes whose ops a prior took
+	out     []Endpoint
+	byKey   map[string]int // normalized path -> index in out
+	// lin holds, per node reached, the shapes (bit sets) of the values
+	// taken at each parameter position on the way: parameter types are
+	// decided per operation from the values that led to it.
+	lin map[*Node][]uint16
+}
+
+// emit adds ops under a template, merging with an endpoint of the same
+// shape (same path with parameter names ignored).
+func (w *walker) emit(segs []Segment, nodes []*Node, prior bool) {
+	ops := map[string][]int{}
+	var count uint64
+	for _, n := range nodes {
+		if w.claimed[n] && !prior {
+			continue
+		}
+		for m, id := range n.Ops {
+			ops[m] = append(ops[m], id)
+		}
+		if len(n.Ops) > 0 {
+			count += n.Count - childCount(n)
+		}
+	}
+	if len(ops) == 0 {
+		return
+	}
+	key := normKey(segs)
+	if i, ok := w.byKey[key]; ok {
+		e := &w.out[i]
+		for m, ids := range ops {
+			e.Ops[m] = append(e.Ops[m], ids...)
+		}
+		e.Count += count
+		for m := range e.Ops {
+			sort.Ints(e.Ops[m])
+			e.Ops[m] = dedupInts(e.Ops[m])
+		}
+		return
+	}
+	for m := range ops {
+		sort.Ints(ops[m])
+		ops[m] = dedupInts(ops[m])
+	}
+	cp := append([]Segment(nil), segs...)
+	w.byKey[key] = len(w.out)
+	w.out = append(w.out, Endpoint{Path: render(cp), Segments: cp, Ops: ops, Count: count, Prior: prior, MethodParams: w.methodParams(cp, nodes, prior)})
+}
+
+// methodParams types the parameters of segs per method from the lineage
+// of the nodes where that method was seen.
+func (w *walker) methodParams(segs []Segment, nodes []*Node, prior bool) map[string][]Param {
+	var params []*Param
+	for _, s := range segs {
+		if s.Param != nil {
+			params = append(params, s.Param)
+		}
+	}
+	if len(params) == 0 || prior {
+		return nil
+	}
+	// Votes per method and position, by shape: one per request that ended
+	// at a node (a value combination).
+	votes := map[string][][numShapes + 1]int{}
+	for _, n := range nodes {
+		lin := w.lin[n]
+		if len(lin) != len(params) {
+			continue
+		}
+		for m := range n.Ops {
+			if votes[m] == nil {
+				votes[m] = make([][numShapes + 1]int, len(params))
+			}
+			for i, b := range lin {
+				votes[m][i][shapeVote(b)] += int(max(1, n.Count-childCount(n)))
+			}
+		}
+	}
+	out := map[string][]Param{}
+	for m, vs := range votes {
+		ps := make([]Param, len(params))
+		for i, p := range params {
+			ps[i] = *p
+			ps[i].Type, ps[i].Format = typeOfVotes(vs[i])
+		}
+		out[m] = ps
+	}
+	return out
+}
+
+// shapeVote maps a shape set to the shape it votes for (numShapes: mixed).
+func shapeVote(b uint16) int {
+	for s := Shape(0); s < numShapes; s++ {
+		if b == 1<<s {
+			return int(s)
+		}
+	}
+	return int(numShapes)
+}
+
+// typeOfVotes types a parameter from per-value shape votes. A typed shape
+// wins with most votes: clients reuse values across operations (an
+// item id where a file id goes), so a few odd values do not make a uuid
+// parameter a plain string. A typed shape wins with 2/3 of the votes.
+func typeOfVotes(v [numShapes + 1]int) (typ, format string) {
+	total := 0
+	for _, n := range v {
+		total += n
+	}
+	for _, s := range []Shape{ShapeInteger, ShapeUUID, ShapeDate, ShapeDateTime, ShapeEmail} {
+		if total > 0 && v[s]*3 >= total*2 {
+			return typeOf(1 << s)
+		}
+	}
+	return "string", ""
+}
+
+// typeOf returns the type and format shared by all shapes in the set.
+func typeOf(shapes uint16) (typ, format string) {
+	switch shapes {
+	case 1 << ShapeInteger:
+		return "integer", "int64"
+	case 1 << ShapeUUID:
+		return "string", "uuid"
+	case 1 << ShapeDate:
+		return "string", "date"
+	case 1 << ShapeDateTime:
+		return "string", "date-time"
+	case 1 << ShapeEmail:
+		return "string", "email"
+	}
+	return "string", ""
+}
+
+func childCount(n *Node) uint64 {
+	var c uint64
+	for _, ch := range n.Children {
+		c += ch.Count
+	}
+	for _, o := range n.Overflow {
+		c += o.Count
+	}
+	if c > n.Count {
+		return n.Count
+	}
+	return c
+}
+
+func dedupInts(a []int) []int {
+	out := a[:0]
+	for i, v := range a {
+		if i == 0 || v != a[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func normKey(segs []Segment) string {
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteByte('/')
+		if s.Param != nil {
+			b.WriteString("{}")
+			b.WriteString(s.Suffix)
+		} else {
+			b.WriteString(s.Literal)
+		}
+	}
+	return b.String()
+}
+
+// render writes a template path; literal braces are percent-encoded so they
+// cannot be read as parameters.
+func render(segs []Segment) string {
+	if len(segs) == 0 {
+		return "/"
+	}
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteByte('/')
+		if s.Param != nil {
+			b.WriteString("{" + s.Param.Name + "}" + escapeBraces(s.Suffix))
+		} else {
+			b.WriteString(escapeBraces(s.Literal))
+		}
+	}
+	return b.String()
+}
+
+func escapeBraces(s string) string {
+	if !strings.ContainsAny(s, "{}") {
+		return s
+	}
+	return strings.NewReplacer("{", "%7B", "}", "%7D").Replace(s)
+}
+
+// ---------- priors ----------
+
+type priorSeg struct {
+	literal        string
+	param          bool
+	name           string
+	prefix, suffix string
+}
+
+func parsePrior(p string) []priorSeg {
+	var out []priorSeg
+	for _, s := range SplitPath(p) {
+		i := strings.IndexByte(s, '{')
+		j := strings.LastIndexByte(s, '}')
+		if i >= 0 && j > i {
+			out = append(out, priorSeg{param: true, name: s[i+1 : j], prefix: s[:i], suffix: s[j+1:]})
+		} else {
+			out = append(out, priorSeg{literal: s})
+		}
+	}
+	return out
+}
+
+func (p priorSeg) matches(v string) bool {
+	if !p.param {
+		return p.literal == v
+	}
+	return len(v) > len(p.prefix)+len(p.suffix) && strings.HasPrefix(v, p.prefix) && strings.HasSuffix(v, p.suffix)
+}
+
+// priors claims the trie nodes matched by each prior template, most literal
+// templates first so that /users/me beats /users/{id}.
+func (w *walker) priors(root *Node, priors []string) {
+	type pr struct {
+		segs     []priorSeg
+		literals int
+		raw      string
+	}
+	var ps []pr
+	for _, p := range priors {
+		segs := parsePrior(p)
+		lit := 0
+		for _, s := range segs {
+			if !s.param {
+				lit++
+			}
+		}
+		ps = append(ps, pr{segs, lit, p})
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].literals != ps[j].literals {
+			return ps[i].literals > ps[j].literals
+		}
+		return ps[i].raw < ps[j].raw
+	})
+	for _, p := range ps {
+		var matched []*Node
+		var collect func(n *Node, i int)
+		collect = func(n *Node, i int) {
+			if i == len(p.segs) {
+				if len(n.Ops) > 0 && !w.claimed[n] {
+					matched = append(matched, n)
+				}
+				return
+			}
+			s := p.segs[i]
+			if !s.param {
+				if c, ok := n.Children[s.literal]; ok {
+					collect(c, i+1)
+				}
+				return
+			}
+			for _, k := range sortedKeys(n.Children) {
+				if s.matches(k) {
+					collect(n.Children[k], i+1)
+				}
+			}
+			if s.prefix == "" {
+				for _, k := range sortedKeys(n.Overflow) {
+					if strings.HasSuffix(k, s.suffix) {
+						collect(n.Overflow[k], i+1)
+					}
+				}
+			}
+		}
+		collect(root, 0)
+		if len(matched) == 0 {
+			continue
+		}
+		segs := make([]Segment, len(p.segs))
+		for i, s := range p.segs {
+			if s.param {
+				segs[i] = Segment{Literal: s.prefix, Param: &Param{Name: s.name, Type: "string"}, Suffix: s.suffix}
+			} else {
+				segs[i] = Segment{Literal: s.literal}
+			}
+		}
+		w.emit(segs, matched, true)
+		for _, n := range matched {
+			w.claimed[n] = true
+		}
+	}
+}
+
+// ---------- inference ----------
+
+// cand is one distinct child value at a (virtual) trie position.
+type cand struct {
+	key, stem, ext string
+	shape          Shape
+	nodes          []*Node
+	parents        []*Node // parents[i] is the parent of nodes[i]
+	count          uint64
+	overflow       bool
+	shapes         uint16 // overflow: shapes folded in
+	file           bool   // a file name: the extension belongs to the value
+}
+
+func (w *walker) methods(nodes []*Node) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range nodes {
+		if w.claimed[n] {
+			continue
+		}
+		for k := range n.Ops {
+			m[k] = true
+		}
+	}
+	return m
+}
+
+// children returns the union of the children of nodes, sorted by key, with
+// the overflow nodes last.
+func children(nodes []*Node) []*cand {
+	byKey := map[string]*cand{}
+	ovs := map[string]*cand{}
+	for _, n := range nodes {
+		for k, c := range n.Children {
+			cd := byKey[k]
+			if cd == nil {
+				cd = &cand{key: k}
+				byKey[k] = cd
+			}
+			cd.nodes = append(cd.nodes, c)
+			cd.parents = append(cd.parents, n)
+			cd.count += c.Count
+		}
+		for k, o := range n.Overflow {
+			cd := ovs[k]
+			if cd == nil {
+				cd = &cand{key: "\x00" + k, overflow: true, shape: ShapeToken, shapes: 1<<numShapes - 1}
+				name, ext, _ := strings.Cut(k, ".")
+				if ext != "" {
+					cd.ext = "." + ext
+				}
+				for s := Shape(0); s < numShapes; s++ {
+					if s.String() == name {
+						cd.shape, cd.shapes = s, 1<<s
+					}
+				}
+				ovs[k] = cd
+			}
+			cd.nodes = append(cd.nodes, o)
+			cd.parents = append(cd.parents, n)
+			cd.count += o.Count
+		}
+	}
+	out := make([]*cand, 0, len(byKey)+1)
+	for _, k := range sortedKeys(byKey) {
+		c := byKey[k]
+		c.stem, c.ext = SplitExt(k)
+		c.shape = Classify(c.stem)
+		if c.ext != "" && c.shape == ShapeVersion {
+			// "1.0" style splits never happen (ext starts with a letter), but
+			// "v1.json" is a version with an extension: keep it whole.
+			c.stem, c.ext, c.shape = k, "", Classify(k)
+		}
+		out = append(out, c)
+	}
+	for _, k := range sortedKeys(ovs) {
+		out = append(out, ovs[k])
+	}
+	return out
+}
+
+// group is a set of candidates decided to be one parameter.
+type group struct {
+	ext     string
+	members []*cand
+	enum    bool // a recurring word set (see recurrentWords)
+	file    bool // file names: the parameter swallows the extension
+}
+
+// walk decides the children of the virtual node made of nodes (the union of
+// trie nodes that earlier decisions merged) and recurses.
+func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[string]bool) {
+	w.emit(prefix, nodes, false)
+	if depth >= 64 {
+		return
+	}
+	cands := children(nodes)
+	if len(cands) == 0 {
+		return
+	}
+	statics, groups := w.decide(cands, depth, enumKeys)
+
+	// Recurrent word sets among the static children's children (see
+	// recurrentWords) become enum parameters one level down.
+	enums := w.recurrentWords(statics)
+	prev := lastLiteral(prefix)
+	for _, c := range statics {
+		for i, n := range c.nodes {
+			w.lin[n] = w.lin[c.parents[i]]
+		}
+		seg := Segment{Literal: c.key}
+		w.walk(c.nodes, append(prefix, seg), depth+1, enums[c.key])
+	}
+	for _, g := range groups {
+		var merged []*Node
+		for _, m := range g.members {
+			mask := m.shapes
+			switch {
+			case m.overflow:
+			case g.file:
+				mask = 1 << ShapeName
+			default:
+				mask = 1 << Classify(m.stem)
+			}
+			for i, n := range m.nodes {
+				pl := w.lin[m.parents[i]]
+				w.lin[n] = append(pl[:len(pl):len(pl)], mask)
+			}
+			merged = append(merged, m.nodes...)
+		}
+		p := makeParam(g, prev, prefix)
+		seg := Segment{Param: p}
+		if !g.file {
+			seg.Suffix = g.ext
+		}
+		w.walk(merged, append(prefix, seg), depth+1, nil)
+	}
+}
+
+func lastLiteral(prefix []Segment) string {
+	if len(prefix) == 0 {
+		return ""
+	}
+	s := prefix[len(prefix)-1]
+	if s.Param != nil {
+		return ""
+	}
+	return s.Literal
+}
+
+// decide splits candidates into static children and parameter groups.
+func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (statics []*cand, groups []*group) {
+	// A lone version-like value near the root (/1/..., /2.0/..., /2010-04-01/...)
+	// with a real subtree under it is a constant prefix, not a parameter.
+	if len(cands) == 1 && !cands[0].overflow && depth <= 2 {
+		c := cands[0]
+		if kids := len(children(c.nodes)); isVersionish(c) && (kids >= 2 || kids == 1 && c.shape != ShapeInteger) {
+			return cands, nil
+		}
+	}
+
+	// File names: when variable values carry different extensions, the
+	// extension is part of the value (/backups/{filename}).
+	exts := map[string]bool{}
+	for _, c := range cands {
+		if c.ext != "" && c.shape.Variable() {
+			exts[c.ext] = true
+		}
+	}
+	fileMode := len(exts) >= 2
+	if fileMode {
+		for _, c := range cands {
+			if c.ext != "" {
+				c.file = true
+			}
+		}
+	}
+
+	byExt := map[string][]*cand{}
+	for _, c := range cands {
+		e := c.ext
+		if c.file {
+			e = ""
+		}
+		byExt[e] = append(byExt[e], c)
+	}
+	inGroup := map[*cand]bool{}
+	for _, e := range sortedKeys(byExt) {
+		members := byExt[e]
+		var strong, weak, words []*cand
+		for _, c := range members {
+			switch {
+			case w.static[c.key] || w.static[c.stem] || c.shape == ShapeEmpty:
+			case enumKeys[c.key]:
+				strong = append(strong, c) // decided one level up
+			case c.overflow || c.shape.Strong():
+				strong = append(strong, c)
+			case c.shape == ShapeName:
+				weak = append(weak, c)
+			default:
+				words = append(words, c)
+			}
+		}
+		if len(strong) == 0 && len(weak) == 0 {
+			continue
+		}
+		g := &group{ext: e, file: fileMode && e == ""}
+		g.members = append(g.members, strong...)
+		g.members = append(g.members, weak...)
+		nameLike := len(weak) >= len(strong) && len(enumKeys) == 0
+		if nameLike && len(words) > 0 {
+			// Mean requests per value, over values kept one by one (an
+			// overflow node holds many).
+			var total, kept uint64
+			var gnodes []*Node
+			for _, m := range g.members {
+				if !m.overflow {
+					total += m.count
+					kept++
+				}
+				gnodes = append(gnodes, m.nodes...)
+			}
+			mean := float64(total) / float64(max(kept, 1))
+			var joined []*cand
+			for _, c := range words {
+				if c.count > 3 && float64(c.count) > 5*mean {
+					continue // recurs far more than a value does: a route word
+				}
+				if !w.compatible(c.nodes, gnodes, 4, true) {
+					continue
+				}
+				joined = append(joined, c)
+			}
+			// Words join a group of names only as a population: several of
+			// them, and one-token words (login, logout, search) only when
+			// rare and many, since they are what route names look like.
+			var pop []*cand
+			for _, c := range joined {
+				if !isCompound(c.stem) && c.count > 2 {
+					continue
+				}
+				pop = append(pop, c)
+			}
+			simple := 0
+			for _, c := range pop {
+				if !isCompound(c.stem) {
+					simple++
+				}
+			}
+			if simple > 0 && simple < 8 {
+				var comp []*cand
+				for _, c := range pop {
+					if isCompound(c.stem) {
+						comp = append(comp, c)
+					}
+				}
+				pop = comp
+			}
+			// Files (several extensions among the values) are values
+			// whatever their stem looks like.
+			if g.file {
+				pop = joined
+			}
+			need := 3
+			switch {
+			case g.file || len(g.members) >= 3:
+				need = 1
+			case len(g.members) >= 1:
+				need = 2
+			}
+			if len(pop) >= need {
+				g.members = append(g.members, pop...)
+			}
+		}
+		// One name-like value alone is weak evidence (sha256, token_from_oauth1):
+		// it needs a sibling name or at least two rare look-alike words.
+		if len(strong) == 0 && len(g.members) < 2 || len(strong) == 0 && len(weak) == 1 && len(g.members) < 3 {
+			continue
+		}
+		for _, m := range g.members {
+			inGroup[m] = true
+		}
+		groups = append(groups, g)
+	}
+	for _, c := range cands {
+		if !inGroup[c] {
+			statics = append(statics, c)
+		}
+	}
+	return statics, groups
+}
+
+// isCompound reports whether a word is made of several parts
+// (heidi-edge, sdk_docs, fooBar).
+func isCompound(s string) bool {
+	if strings.ContainsAny(s, "-_.") {
+		return true
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' && s[i-1] >= 'a' && s[i-1] <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+func isVersionish(c *cand) bool {
+	switch c.shape {
+	case ShapeVersion, ShapeDate:
+		return true
+	case ShapeInteger:
+		return len(c.key) <= 2
+	}
+	return false
+}
+
+// compatible reports whether the subtree of a word candidate (w) looks like
+// the subtree of a group (g): the methods that end at w also end in g, and,
+// recursively to depth, each child of w is a child of g, or a variable value
+// where g has variable values too. /users/me (GET) beside /users/{name}/repos
+// (no GET) stays static; so does /webhooks/feed/:token beside
+// /{username}/feeds/{id}.
+//
+// At the top the methods must be a subset (POST /user/createWithList is
+// not a user); deeper down, where single requests decide, it is enough
+// that both ends are endpoints.
+func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
+	gm := w.methods(gn)
+	for m := range w.methods(wn) {
+		if !gm[m] && (top || len(gm) == 0) {
+			return false
+		}
+	}
+	if depth == 0 {
+		return true
+	}
+	gc := children(gn)
+	if len(gc) == 0 {
+		for _, n := range wn {
+			if len(n.Children) > 0 || len(n.Overflow) > 0 {
+				return false
+			}
+		}
+		return true
+	}
+	byKey := make(map[string]*cand, len(gc))
+	var varNodes []*Node
+	rareWords := 0
+	for _, c := range gc {
+		byKey[c.key] = c
+		switch {
+		case c.overflow || c.shape.Variable():
+			varNodes = append(varNodes, c.nodes...)
+		case c.shape == ShapeWord && c.count <= 2:
+			rareWords++
+		}
+	}
+	// Many rare word values below g: a population of name-like values, so
+	// an unknown word below w may be one of them.
+	wordPop := rareWords >= 3 || rareWords >= 1 && len(varNodes) >= 2
+	if wordPop {
+		for _, c := range gc {
+			if c.shape == ShapeWord && c.count <= 2 {
+				varNodes = append(varNodes, c.nodes...)
+			}
+		}
+	}
+	for _, c := range children(wn) {
+		gcand, ok := byKey[c.key]
+		routeWord := ok && !gcand.overflow && !gcand.shape.Variable() && !(wordPop && gcand.count <= 2)
+		valueLike := c.overflow || c.shape.Variable() || wordPop && c.shape == ShapeWord && c.count <= 2
+		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
+			continue // a route word of g, or a value g saw too
+		}
+		if routeWord || !valueLike || len(varNodes) == 0 {
+			return false
+		}
+		if !w.compatible(c.nodes, varNodes, depth-1, false) {
+			return false
+		}
+	}
+	return true
+}
+
+// recurrentWords finds word values that recur as the children of several
+// sibling static nodes, each time with nothing but variable values below
+// them: /1/metadata/{auto|dropbox|sandbox}/{path},
+// /1/search/{auto|dropbox|sandbox}/{path}. The same small set of words in
+// the same structural role under several routes is an enum parameter.
+// It returns, per sibling key, the words to treat as a parameter there.
+func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
+	per := map[string][]string{}
+	seen := map[string]int{}
+	for _, s := range statics {
+		for _, gc := range children(s.nodes) {
+			if gc.overflow || gc.shape != ShapeWord || w.static[gc.key] || len(w.methods(gc.nodes)) > 0 {
+				continue
+			}
+			below := children(gc.nodes)
+			if len(below) == 0 {
+				continue
+			}
+			// Nothing but values below: mostly variable-shaped, or file
+			// names of several extensions.
+			nvar := 0
+			exts := map[string]bool{}
+			for _, b := range below {
+				if b.overflow || b.shape.Variable() {
+					nvar++
+				}
+				if b.ext != "" {
+					exts[b.ext] = true
+				}
+				if len(w.methods(b.nodes)) == 0 && len(b.nodes) > 0 && b.shape == ShapeWord && b.count > 2 {
+					nvar = -len(below) // a frequent route word below: not a value set
+					break
+				}
+			}
+			if nvar <= 0 || nvar*2 < len(below) && len(exts) < 2 {
+				continue
+			}
+			per[s.key] = append(per[s.key], gc.key)
+			seen[gc.key]++
+		}
+	}
+	recurrent := map[string]bool{}
+	for k, n := range seen {
+		if n >= 2 {
+			recurrent[k] = true
+		}
+	}
+	if len(recurrent) < 2 {
+		return nil
+	}
+	out := map[string]map[string]bool{}
+	for s, ks := range per {
+		for _, k := range ks {
+			if recurrent[k] {
+				if out[s] == nil {
+					out[s] = map[string]bool{}
+				}
+				out[s][k] = true
+			}
+		}
+	}
+	return out
+}
+
+// makeParam names and types a group.
+func makeParam(g *group, prev string, prefix []Segment) *Param {
+	var shapes uint16
+	words := 0
+	var vals []string
+	for _, m := range g.members {
+		if m.overflow {
+			shapes |= m.shapes
+			continue
+		}
+		v := m.stem
+		if g.file {
+			v = m.key
+		}
+		sh := Classify(v)
+		if g.file {
+			sh = ShapeName
+		}
+		shapes |= 1 << sh
+		if sh == ShapeWord {
+			words++
+		}
+		vals = append(vals, v)
+	}
+	p := &Param{Type: "string", Values: len(vals)}
+	for _, m := range g.members {
+		if m.overflow {
+			p.Values++
+		}
+	}
+	only := func(s Shape) bool { return shapes == 1<<s }
+	p.Type, p.Format = typeOf(shapes)
+	sort.Strings(vals)
+	if len(vals) > 3 {
+		p.Examples = append([]string(nil), vals[:3]...)
+	} else {
+		p.Examples = append([]string(nil), vals...)
+	}
+	if words == len(vals) && words > 0 && len(vals) <= 16 && shapes == 1<<ShapeWord && !hasOverflow(g) {
+		p.Enum = append([]string(nil), vals...)
+	}
+
+	// Versions, numbers and dates say nothing about what follows them.
+	if sh := Classify(prev); sh == ShapeVersion || sh == ShapeInteger || sh == ShapeDate {
+		prev = ""
+	}
+	base := identWords(singular(prev))
+	var name string
+	idLike := shapes&(1<<ShapeInteger|1<<ShapeUUID|1<<ShapeHex|1<<ShapeToken|1<<ShapePrefixed) != 0 &&
+		shapes&(1<<ShapeName|1<<ShapeWord) == 0
+	switch {
+	case g.file:
+		name = "filename"
+	case only(ShapeDate) || only(ShapeDateTime):
+		name = "date"
+	case only(ShapeEmail):
+		name = "email"
+	case p.Enum != nil:
+		name = join(base, "type")
+	case idLike:
+		name = join(base, "id")
+	case base == "user" || base == "u":
+		name = "username"
+	default:
+		name = join(base, "name")
+	}
+	used := map[string]bool{}
+	for _, s := range prefix {
+		if s.Param != nil {
+			used[s.Param.Name] = true
+		}
+	}
+	p.Name = name
+	for i := 2; used[p.Name]; i++ {
+		p.Name = name + strconv.Itoa(i)
+	}
+	return p
+}
+
+func hasOverflow(g *group) bool {
+	for _, m := range g.members {
+		if m.overflow {
+			return true
+		}
+	}
+	return false
+}
+
+// join makes a lowerCamel identifier: join("user", "id") = "userId";
+// join("", "id") = "id".
+func join(base, suffix string) string {
+	if base == "" {
+		return suffix
+	}
+	return base + strings.ToUpper(suffix[:1]) + suffix[1:]
+}
+
+// identWords turns "user-badges" or "user_badges" into "userBadges"; it
+// keeps only ASCII letters and digits and never starts with a digit.
+func identWords(s string) string {
+	var b strings.Builder
+	up := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && b.Len() > 0:
+			if up && b.Len() > 0 && c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			if b.Len() == 0 && c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			up = false
+		default:
+			up = true
+		}
+	}
+	if b.Len() > 32 {
+		return b.String()[:32]
+	}
+	return b.String()
+}
+
+// singular makes an English plural singular in the common regular ways;
+// unknown forms are returned unchanged.
+func singular(s string) string {
+	ls := strings.ToLower(s)
+	switch {
+	case strings.HasSuffix(ls, "ies") && len(s) > 4:
+		return s[:len(s)-3] + "y"
+	case strings.HasSuffix(ls, "sses"), strings.HasSuffix(ls, "shes"), strings.HasSuffix(ls, "ches"), strings.HasSuffix(ls, "xes"):
+		return s[:len(s)-2]
+	case strings.HasSuffix(ls, "ss"), strings.HasSuffix(ls, "us"), strings.HasSuffix(ls, "is"):
+		return s
+	case strings.HasSuffix(ls, "s") && len(s) > 3:
+		return s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,231 @@
+package template
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// build makes a trie from lines "METHOD /path [xN]".
+func build(t testing.TB, lines []string) *Trie {
+	t.Helper()
+	tr := NewTrie(Limits{})
+	id := 0
+	for _, l := range lines {
+		f := strings.Fields(l)
+		n := 1
+		if len(f) == 3 && strings.HasPrefix(f[2], "x") {
+			n, _ = strconv.Atoi(f[2][1:])
+		}
+		for range n {
+			node := tr.Insert(SplitPath(f[1]))
+			if node.Ops == nil {
+				node.Ops = map[string]int{}
+			}
+			if _, ok := node.Ops[f[0]]; !ok {
+				node.Ops[f[0]] = id
+				id++
+			}
+		}
+	}
+	return tr
+}
+
+// describe renders endpoints as sorted "METHOD /template" lines, with
+// each parameter's type and format appended: "{userId:integer/int64}".
+func describe(eps []Endpoint) []string {
+	var out []string
+	for _, e := range eps {
+		for m := range e.Ops {
+			var b strings.Builder
+			b.WriteString(m + " ")
+			pi := 0
+			for _, s := range e.Segments {
+				b.WriteByte('/')
+				if s.Param == nil {
+					b.WriteString(s.Literal)
+					continue
+				}
+				p := *s.Param
+				if mp := e.MethodParams[m]; pi < len(mp) {
+					p = mp[pi]
+				}
+				pi++
+				typ := p.Type
+				if p.Format != "" {
+					typ += "/" + p.Format
+				}
+				fmt.Fprintf(&b, "{%s:%s}%s", p.Name, typ, s.Suffix)
+			}
+			if len(e.Segments) == 0 {
+				b.WriteByte('/')
+			}
+			out = append(out, b.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func seq(format string, vals ...string) []string {
+	var out []string
+	for _, v := range vals {
+		out = append(out, fmt.Sprintf(format, v))
+	}
+	return out
+}
+
+func cat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func TestEndpoints(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		opts Options
+		want []string
+	}{
+		{
+			name: "me beside integer ids",
+			in: cat([]string{"GET /users/me x5"},
+				seq("GET /users/%s", "1", "42", "977", "13", "5120", "88")),
+			want: []string{"GET /users/me", "GET /users/{userId:integer/int64}"},
+		},
+		{
+			name: "me seen once beside ids stays static",
+			in:   cat([]string{"GET /users/me"}, seq("GET /users/%s", "17", "4242")),
+			want: []string{"GET /users/me", "GET /users/{userId:integer/int64}"},
+		},
+		{
+			name: "usernames under the same prefix",
+			in:   seq("GET /users/%s/repos", "alice42", "bob_x7", "carol-99", "dave2024", "erin77"),
+			want: []string{"GET /users/{username:string}/repos"},
+		},
+		{
+			name: "login beside usernames stays static even when rare",
+			in: cat([]string{"GET /user/login", "GET /user/logout x3", "POST /user/createWithList x2"},
+				seq("GET /user/%s", "ken584", "judy_ffi40", "rupert7479", "victor_bbo85"),
+				seq("DELETE /user/%s", "mona135", "ken584")),
+			want: []string{
+				"DELETE /user/{username:string}", "GET /user/login", "GET /user/logout",
+				"GET /user/{username:string}", "POST /user/createWithList",
+			},
+		},
+		{
+			name: "consecutive parameters",
+			in:   seq("GET /repos/%s/pulls", "alice42/proj-1", "bob99/site-2", "carol_x/app-33", "dave77/lib-4"),
+			want: []string{"GET /repos/{repoName:string}/{name:string}/pulls"},
+		},
+		{
+			name: "first segment parameter",
+			in: cat(seq("GET /%s/feeds/fee_Ab12Cd34Ef56", "alice42", "bob77", "carol_9x"),
+				seq("GET /%s/feeds", "dave2000", "erin_55"), []string{"GET /health x3"}),
+			want: []string{"GET /health", "GET /{name:string}/feeds", "GET /{name:string}/feeds/{feedId:string}"},
+		},
+		{
+			name: "version prefixes and a .json suffix",
+			in: seq("GET /2010-04-01/Accounts/%s.json", "AC0123456789abcdef0123456789abcdef",
+				"ACfedcba9876543210fedcba9876543210"),
+			want: []string{"GET /2010-04-01/Accounts/{accountId:string}.json"},
+		},
+		{
+			name: "integer version prefix",
+			in:   []string{"POST /1/delta x4", "GET /1/account/info x2", "POST /1/fileops/copy"},
+			want: []string{"GET /1/account/info", "POST /1/delta", "POST /1/fileops/copy"},
+		},
+		{
+			name: "slug and id with a .json suffix",
+			in:   seq("GET /c/%s.json", "dev-tools-2/12", "site-feedback-7/34", "general-1/56"),
+			want: []string{"GET /c/{cName:string}/{id:integer/int64}.json"},
+		},
+		{
+			name: "single observations of id-shaped values",
+			in: []string{
+				"GET /commits/3f2a9c1", "GET /objects/507f1f77bcf86cd799439011",
+				"GET /tracks/6rqhFgbbKwnb9MLmUQDhG6", "GET /customers/cus_8sJd2KqLmN",
+				"GET /events/2024-01-31", "GET /people/ann@example.com",
+				"GET /items/9b2e8f4c-3d1a-4e5b-8c7d-6f5e4d3c2b1a",
+			},
+			want: []string{
+				"GET /commits/{commitId:string}", "GET /customers/{customerId:string}",
+				"GET /events/{date:string/date}", "GET /items/{itemId:string/uuid}",
+				"GET /objects/{objectId:string}", "GET /people/{email:string/email}",
+				"GET /tracks/{trackId:string}",
+			},
+		},
+		{
+			name: "static words with the same structure stay static",
+			in: []string{
+				"GET /v1/me/albums/contains", "GET /v1/me/shows/contains", "GET /v1/me/tracks/contains",
+				"PUT /v1/me/player/pause", "PUT /v1/me/player/play", "PUT /v1/me/player/seek",
+			},
+			want: []string{
+				"GET /v1/me/albums/contains", "GET /v1/me/shows/contains", "GET /v1/me/tracks/contains",
+				"PUT /v1/me/player/pause", "PUT /v1/me/player/play", "PUT /v1/me/player/seek",
+			},
+		},
+		{
+			name: "collections with ids are not merged",
+			in: cat(seq("GET /api/users/%s", "1", "2", "3"), seq("GET /api/orders/%s", "7", "8"),
+				seq("GET /api/items/%s", "9", "10")),
+			want: []string{
+				"GET /api/items/{itemId:integer/int64}", "GET /api/orders/{orderId:integer/int64}",
+				"GET /api/users/{userId:integer/int64}",
+			},
+		},
+		{
+			name: "a word set recurring under several routes is an enum",
+			in: cat(seq("GET /1/metadata/%s", "auto/ledger-795.txt", "sandbox/web-149.pdf", "dropbox/data-1.md"),
+				seq("POST /1/search/%s", "auto/queue-858.md", "dropbox/cli-4.json"),
+				seq("GET /1/revisions/%s", "sandbox/ops-2.txt", "auto/web-3.txt")),
+			want: []string{
+				"GET /1/metadata/{metadataType:string}/{filename:string}",
+				"GET /1/revisions/{revisionType:string}/{name:string}.txt",
+				"POST /1/search/{searchType:string}/{filename:string}",
+			},
+		},
+		{
+			name: "file names with several extensions",
+			in:   seq("PUT /admin/backups/%s", "ops-959.md", "stream-405.json", "core-17.txt"),
+			want: []string{"PUT /admin/backups/{filename:string}"},
+		},
+		{
+			name: "trailing slash and root",
+			in:   []string{"GET /", "GET /api/", "GET /api"},
+			want: []string{"GET /", "GET /api", "GET /api/"},
+		},
+		{
+			name: "priors win where they match",
+			in:   cat([]string{"GET /users/me"}, seq("GET /users/%s", "17", "4242")),
+			opts: Options{Priors: []string{"/users/{id}"}},
+			want: []string{"GET /users/{id:string}"},
+		},
+		{
+			name: "literal priors beat parameter priors",
+			in:   cat([]string{"GET /users/me"}, seq("GET /users/%s", "17", "4242")),
+			opts: Options{Priors: []string{"/users/{id}", "/users/me"}},
+			want: []string{"GET /users/me", "GET /users/{id:string}"},
+		},
+		{
+			name: "configured static values",
+			in:   seq("GET /users/%s", "17", "4242", "99"),
+			opts: Options{Static: []string{"99"}},
+			want: []string{"GET /users/99", "GET /users/{userId:integer/int64}"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := describe(build(t, tc.in).Endpoints(tc.opts))
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+		})
+	}
+}
