@@ -24,13 +24,19 @@ test:
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./reassembly/...
 
-# Build, analyze the bundled sample capture, print what was found.
+# Build, analyze the bundled sample capture, print what was found and write
+# the inferred OpenAPI document.
 demo: build
 	@echo "== specter analyze testdata/demo.pcap"
 	./$(BIN) analyze testdata/demo.pcap
 	@echo
-	@echo "== first exchanges (specter exchanges testdata/demo.pcap | head -3)"
-	./$(BIN) exchanges testdata/demo.pcap | head -n 3 | cut -c1-300
+	@echo "== specter endpoints testdata/demo.pcap"
+	./$(BIN) endpoints testdata/demo.pcap
+	@echo
+	@echo "== specter export -o $(BENCHOUT)/demo-openapi.yaml testdata/demo.pcap"
+	@mkdir -p $(BENCHOUT)
+	./$(BIN) export -o $(BENCHOUT)/demo-openapi.yaml testdata/demo.pcap
+	@echo "wrote $(BENCHOUT)/demo-openapi.yaml ($$(grep -c '^  /' $(BENCHOUT)/demo-openapi.yaml) paths)"
 
 # Regenerate the synthetic sample capture (deterministic: same bytes each time).
 generate-testdata:
