@@ -220,6 +220,18 @@ func TestCorpusEncapsulations(t *testing.T) {
 			}
 		})
 	}
+	t.Run("outer fragments", func(t *testing.T) {
+		// tshark: 55 frames are IPv4 fragments of GRE datagrams, 16 of
+		// them completing one (-Y "ip.flags.mf==1 || ip.frag_offset>0").
+		path := filepath.Join(dir, "zeek/erspan.pcap")
+		if _, err := os.Stat(path); err != nil {
+			t.Skip(err)
+		}
+		st := scanFile(t, path, 80).stats
+		if st.Fragments != 39 || st.Reassembled != 16 || st.FragmentsDropped != 0 {
+			t.Errorf("stats %+v, want 39 fragments held and 16 datagrams rebuilt", st)
+		}
+	})
 	t.Run("vlan42", func(t *testing.T) {
 		path := filepath.Join(dir, "generated/prism-petstore3-vlan42.pcap")
 		if _, err := os.Stat(path); err != nil {
