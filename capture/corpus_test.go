@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -263,4 +264,40 @@ func TestCorpusEncapsulations(t *testing.T) {
 			t.Errorf("no request found")
 		}
 	})
+}
+
+// TestCorpusTCPCounts compares the TCP segments decoded per capture with
+// tshark's count (testdata/tshark_tcp_counts.tsv, command in its header): the
+// decoder must find every segment tshark finds, through every link type and
+// tunnel, and no more.
+func TestCorpusTCPCounts(t *testing.T) {
+	dir := corpus.Dir(t, "corpus/pcaps")
+	ref, err := os.ReadFile("testdata/tshark_tcp_counts.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(ref), "\n") {
+		name, count, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		want, err := strconv.Atoi(count)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if _, err := os.Stat(path); err != nil {
+				t.Skip(err)
+			}
+			if st := scanFile(t, path, 80).stats; st.TCP != uint64(want) {
+				t.Errorf("%d TCP segments, tshark %d (stats %+v)", st.TCP, want, st)
+			}
+		})
+		n++
+	}
+	if n < 50 {
+		t.Errorf("only %d reference counts", n)
+	}
 }
