@@ -75,6 +75,18 @@ const (
 // Decoder turns frames into TCP segments. It reuses its layer structs and
 // allocates nothing per packet on the common paths. A Decoder is not safe
 // for concurrent use.
+//
+// Link types: Ethernet, Linux SLL and SLL2, raw IP (101, 228, 229, 12, 14),
+// BSD null and loop, NFLOG, 802.11 (with radiotap), and whatever else
+// gopacket decodes (PPP, ...) through its generic, slower decoder.
+//
+// Below the link layer: 802.1Q/QinQ tags (0x8100, 0x88a8, 0x9100, 0x9200),
+// MPLS, PPPoE, 802.3 LLC/SNAP, IPv4 (fragments reassembled), IPv6 (extension
+// headers skipped, fragments reassembled), and the tunnels VXLAN (UDP 4789,
+// 8472), Geneve (6081), GRE (also over UDP 4754, PPTP, Aruba), ERSPAN I, II
+// and III, IP-in-IP, 6in4, 4in6 and Teredo (3544), decapsulated down to the
+// innermost TCP segment. Checksums are not verified: offload makes them
+// wrong in captures.
 type Decoder struct {
 	opts  DecoderOptions
 	stats DecodeStats
