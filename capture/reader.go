@@ -341,8 +341,9 @@ func (r *Reader) Size() int64 { return r.size }
 
 // Expand returns the capture files named by paths: a directory is replaced by
 // the capture files under it, recursively and in lexical order, skipping any
-// file whose magic is not pcap, pcapng or gzip of one of them; files and "-"
-// are kept as given. A path that does not exist is an error.
+// file whose magic is not pcap, pcapng or gzip of one of them (symbolic links
+// to files are followed, to directories not); files and "-" are kept as
+// given. A path that does not exist is an error.
 func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -364,7 +365,13 @@ func Expand(paths []string) ([]string, error) {
 			if err != nil {
 				return fmt.Errorf("capture: %w", err)
 			}
-			if !d.Type().IsRegular() {
+			if d.Type()&fs.ModeSymlink != 0 {
+				// A link to a file counts; links to directories are not
+				// followed, which keeps the walk free of cycles.
+				if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+					return nil
+				}
+			} else if !d.Type().IsRegular() {
 				return nil
 			}
 			if isCapture(path) {

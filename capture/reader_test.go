@@ -389,6 +389,12 @@ func TestExpand(t *testing.T) {
 	writeFile(t, dir, "a/notes.gz", gzipBytes([]byte("not a capture")))
 	writeFile(t, dir, "a/empty.pcap", nil)
 	single := writeFile(t, t.TempDir(), "kept.txt", []byte("kept even if not a capture"))
+	if err := os.Symlink(filepath.Join(dir, "b/two.pcap"), filepath.Join(dir, "b/link.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(dir, "b/loop")); err != nil {
+		t.Fatal(err)
+	}
 
 	got, err := Expand([]string{dir, "-", single})
 	if err != nil {
@@ -397,6 +403,7 @@ func TestExpand(t *testing.T) {
 	want := []string{
 		filepath.Join(dir, "a/one.pcapng"),
 		filepath.Join(dir, "a/z/deep.cap.gz"),
+		filepath.Join(dir, "b/link.pcap"),
 		filepath.Join(dir, "b/two.pcap"),
 		"-", single,
 	}
