@@ -201,13 +201,13 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		data, s, err = nflog(data)
 	case layers.LinkTypeLinuxSLL:
 		if err = d.sll.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-			return false, false, err
+			return false, false, fmt.Errorf("linux sll: %w", err)
 		}
 		data = d.sll.Payload
 		s = d.etherType(d.sll.EthernetType)
 	case layers.LinkTypeLinuxSLL2:
 		if err = d.sll2.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-			return false, false, err
+			return false, false, fmt.Errorf("linux sll2: %w", err)
 		}
 		data = d.sll2.Payload
 		s = d.etherType(d.sll2.ProtocolType)
@@ -232,7 +232,7 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 			return false, false, nil
 		case stepEthernet:
 			if err := d.eth.DecodeFromBytes(data, nf); err != nil {
-				return false, false, err
+				return false, false, fmt.Errorf("ethernet: %w", err)
 			}
 			data = d.eth.Payload
 			if d.eth.EthernetType == layers.EthernetTypeLLC {
@@ -242,7 +242,7 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 			s = d.etherType(d.eth.EthernetType)
 		case stepVLAN:
 			if err := d.dot1q.DecodeFromBytes(data, nf); err != nil {
-				return false, false, err
+				return false, false, fmt.Errorf("802.1q: %w", err)
 			}
 			switch d.nVLAN {
 			case 0:
@@ -294,7 +294,7 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 			}
 		case stepERSPAN2:
 			if err := d.erspan2.DecodeFromBytes(data, nf); err != nil {
-				return false, false, err
+				return false, false, fmt.Errorf("erspan2: %w", err)
 			}
 			d.setTunnel(TunnelERSPAN, uint32(d.erspan2.SessionID))
 			data = d.erspan2.Payload
