@@ -114,3 +114,39 @@ func BenchmarkCorpusReadDecode(b *testing.B) {
 	b.ReportMetric(float64(packets)/s, "packets/s")
 	b.ReportMetric(float64(b.N)*float64(total)/s/1e6, "MB/s")
 }
+
+func BenchmarkReaderNextGzip(b *testing.B) {
+	frame := serialize(b, stack(eth(layers.EthernetTypeIPv4), inner(false))...)
+	frames := make([][]byte, 20000)
+	for i := range frames {
+		// Varied bytes, so that compression is not trivial.
+		f := append(bytes.Clone(frame), make([]byte, 600)...)
+		for j := len(frame); j < len(f); j++ {
+			f[j] = byte(j * i >> 3)
+		}
+		frames[i] = f
+	}
+	raw := writePcap(b, frames, layers.LinkTypeEthernet, false)
+	data := gzipBytes(raw)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	packets := 0
+	for b.Loop() {
+		r, err := OpenReader(bytes.NewReader(data), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := r.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+			packets++
+		}
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(packets)/s, "packets/s")
+	b.ReportMetric(float64(b.N)*float64(len(raw))/s/1e6, "MB/s")
+}

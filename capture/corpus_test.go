@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,35 +17,36 @@ import (
 	"github.com/specter-dev/specter/capture/corpus"
 )
 
-// countRecords counts the packet records of a pcap or pcapng file with a
-// walk of its own, independent of pcapgo, to check the reader against.
-func countRecords(data []byte) (int, error) {
+// recordOffsets returns the offsets of the packet records of a pcap or
+// pcapng file, found with a walk of its own, independent of pcapgo, to
+// check the reader against.
+func recordOffsets(data []byte) ([]int64, error) {
 	if len(data) < 4 {
-		return 0, errors.New("short file")
+		return nil, errors.New("short file")
 	}
+	var offs []int64
 	switch string(data[:4]) {
 	case "\xd4\xc3\xb2\xa1", "\x4d\x3c\xb2\xa1", "\xa1\xb2\xc3\xd4", "\xa1\xb2\x3c\x4d":
 		var bo binary.ByteOrder = binary.LittleEndian
 		if data[0] == 0xa1 {
 			bo = binary.BigEndian
 		}
-		n := 0
-		for off := 24; off < len(data); n++ {
+		for off := 24; off < len(data); {
 			if off+16 > len(data) {
-				return n, fmt.Errorf("record header cut at %d", off)
+				return offs, fmt.Errorf("record header cut at %d", off)
 			}
+			offs = append(offs, int64(off))
 			off += 16 + int(bo.Uint32(data[off+8:]))
 			if off > len(data) {
-				return n, fmt.Errorf("record data cut")
+				return offs, fmt.Errorf("record data cut")
 			}
 		}
-		return n, nil
+		return offs, nil
 	case "\x0a\x0d\x0d\x0a":
-		n := 0
 		var bo binary.ByteOrder = binary.LittleEndian
 		for off := 0; off < len(data); {
 			if off+12 > len(data) {
-				return n, fmt.Errorf("block cut at %d", off)
+				return offs, fmt.Errorf("block cut at %d", off)
 			}
 			if binary.LittleEndian.Uint32(data[off:]) == 0x0a0d0d0a {
 				if binary.LittleEndian.Uint32(data[off+8:]) == 0x1a2b3c4d {
@@ -54,17 +57,17 @@ func countRecords(data []byte) (int, error) {
 			}
 			typ, length := bo.Uint32(data[off:]), int(bo.Uint32(data[off+4:]))
 			if length < 12 || off+length > len(data) {
-				return n, fmt.Errorf("bad block length %d at %d", length, off)
+				return offs, fmt.Errorf("bad block length %d at %d", length, off)
 			}
 			switch typ {
 			case 2, 3, 6: // obsolete packet, simple packet, enhanced packet
-				n++
+				offs = append(offs, int64(off))
 			}
 			off += length
 		}
-		return n, nil
+		return offs, nil
 	}
-	return 0, errors.New("not a capture")
+	return nil, errors.New("not a capture")
 }
 
 var httpMethods = [][]byte{[]byte("GET "), []byte("POST "), []byte("PUT "), []byte("HEAD "), []byte("DELETE "), []byte("OPTIONS "), []byte("PATCH ")}
@@ -80,6 +83,7 @@ func isHTTPRequest(b []byte) bool {
 
 type fileResult struct {
 	frames    int
+	offsets   []int64
 	stats     DecodeStats
 	httpZones map[Zone]int // zones of segments on the port asked for that start a request
 	decodeErr []error
@@ -104,6 +108,7 @@ func scanFile(t *testing.T, path string, port layers.TCPPort) fileResult {
 			t.Fatalf("after %d frames: %v", res.frames, err)
 		}
 		res.frames++
+		res.offsets = append(res.offsets, f.Offset)
 		ok, err := d.Decode(f, &p)
 		if err != nil && len(res.decodeErr) < 5 {
 			res.decodeErr = append(res.decodeErr, err)
@@ -137,13 +142,15 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := countRecords(data)
+			offs, err := recordOffsets(data)
 			if err != nil {
-				t.Fatalf("independent count: %v", err)
+				t.Fatalf("independent walk: %v", err)
 			}
 			res := scanFile(t, path, 80)
-			if res.frames != want {
-				t.Errorf("%d frames, independent count %d", res.frames, want)
+			if res.frames != len(offs) {
+				t.Errorf("%d frames, independent count %d", res.frames, len(offs))
+			} else if !slices.Equal(res.offsets, offs) {
+				t.Errorf("frame offsets differ from the independent walk's")
 			}
 			st := res.stats
 			if st.Frames != uint64(res.frames) || st.TCP+st.NonTCP+st.Fragments+st.Errors != st.Frames {
@@ -220,6 +227,18 @@ func TestCorpusEncapsulations(t *testing.T) {
 			}
 		})
 	}
+	t.Run("outer fragments", func(t *testing.T) {
+		// tshark: 55 frames are IPv4 fragments of GRE datagrams, 16 of
+		// them completing one (-Y "ip.flags.mf==1 || ip.frag_offset>0").
+		path := filepath.Join(dir, "zeek/erspan.pcap")
+		if _, err := os.Stat(path); err != nil {
+			t.Skip(err)
+		}
+		st := scanFile(t, path, 80).stats
+		if st.Fragments != 39 || st.Reassembled != 16 || st.FragmentsDropped != 0 {
+			t.Errorf("stats %+v, want 39 fragments held and 16 datagrams rebuilt", st)
+		}
+	})
 	t.Run("vlan42", func(t *testing.T) {
 		path := filepath.Join(dir, "generated/prism-petstore3-vlan42.pcap")
 		if _, err := os.Stat(path); err != nil {
@@ -251,4 +270,40 @@ func TestCorpusEncapsulations(t *testing.T) {
 			t.Errorf("no request found")
 		}
 	})
+}
+
+// TestCorpusTCPCounts compares the TCP segments decoded per capture with
+// tshark's count (testdata/tshark_tcp_counts.tsv, command in its header): the
+// decoder must find every segment tshark finds, through every link type and
+// tunnel, and no more.
+func TestCorpusTCPCounts(t *testing.T) {
+	dir := corpus.Dir(t, "corpus/pcaps")
+	ref, err := os.ReadFile("testdata/tshark_tcp_counts.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(ref), "\n") {
+		name, count, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		want, err := strconv.Atoi(count)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if _, err := os.Stat(path); err != nil {
+				t.Skip(err)
+			}
+			if st := scanFile(t, path, 80).stats; st.TCP != uint64(want) {
+				t.Errorf("%d TCP segments, tshark %d (stats %+v)", st.TCP, want, st)
+			}
+		})
+		n++
+	}
+	if n < 50 {
+		t.Errorf("only %d reference counts", n)
+	}
 }

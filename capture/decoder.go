@@ -75,6 +75,18 @@ const (
 // Decoder turns frames into TCP segments. It reuses its layer structs and
 // allocates nothing per packet on the common paths. A Decoder is not safe
 // for concurrent use.
+//
+// Link types: Ethernet, Linux SLL and SLL2, raw IP (101, 228, 229, 12, 14),
+// BSD null and loop, NFLOG, 802.11 (with radiotap), and whatever else
+// gopacket decodes (PPP, ...) through its generic, slower decoder.
+//
+// Below the link layer: 802.1Q/QinQ tags (0x8100, 0x88a8, 0x9100, 0x9200),
+// MPLS, PPPoE, 802.3 LLC/SNAP, IPv4 (fragments reassembled), IPv6 (extension
+// headers skipped, fragments reassembled), and the tunnels VXLAN (UDP 4789,
+// 8472), Geneve (6081), GRE (also over UDP 4754, PPTP, Aruba), ERSPAN I, II
+// and III, IP-in-IP, 6in4, 4in6 and Teredo (3544), decapsulated down to the
+// innermost TCP segment. Checksums are not verified: offload makes them
+// wrong in captures.
 type Decoder struct {
 	opts  DecoderOptions
 	stats DecodeStats
@@ -189,13 +201,13 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		data, s, err = nflog(data)
 	case layers.LinkTypeLinuxSLL:
 		if err = d.sll.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-			return false, false, err
+			return false, false, fmt.Errorf("linux sll: %w", err)
 		}
 		data = d.sll.Payload
 		s = d.etherType(d.sll.EthernetType)
 	case layers.LinkTypeLinuxSLL2:
 		if err = d.sll2.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-			return false, false, err
+			return false, false, fmt.Errorf("linux sll2: %w", err)
 		}
 		data = d.sll2.Payload
 		s = d.etherType(d.sll2.ProtocolType)
@@ -220,7 +232,7 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 			return false, false, nil
 		case stepEthernet:
 			if err := d.eth.DecodeFromBytes(data, nf); err != nil {
-				return false, false, err
+				return false, false, fmt.Errorf("ethernet: %w", err)
 			}
 			data = d.eth.Payload
 			if d.eth.EthernetType == layers.EthernetTypeLLC {
@@ -230,7 +242,7 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 			s = d.etherType(d.eth.EthernetType)
 		case stepVLAN:
 			if err := d.dot1q.DecodeFromBytes(data, nf); err != nil {
-				return false, false, err
+				return false, false, fmt.Errorf("802.1q: %w", err)
 			}
 			switch d.nVLAN {
 			case 0:
@@ -282,7 +294,7 @@ func (d *Decoder) walk(data []byte, s step, p *Packet) (ok, held bool, err error
 			}
 		case stepERSPAN2:
 			if err := d.erspan2.DecodeFromBytes(data, nf); err != nil {
-				return false, false, err
+				return false, false, fmt.Errorf("erspan2: %w", err)
 			}
 			d.setTunnel(TunnelERSPAN, uint32(d.erspan2.SessionID))
 			data = d.erspan2.Payload

@@ -87,9 +87,9 @@ type DecodeStats struct {
 	Bytes            uint64 // sum of captured frame lengths
 	TCP              uint64 // frames that yielded a TCP segment
 	NonTCP           uint64 // decodable frames with no TCP in them (UDP, ICMP, ARP, ...)
-	Fragments        uint64 // IPv4 fragments taken into the defragmenter
+	Fragments        uint64 // IPv4/IPv6 fragments held for reassembly (the one completing a datagram counts as what the datagram holds)
 	Reassembled      uint64 // datagrams rebuilt from fragments
-	FragmentsDropped uint64 // fragments discarded by a bound (count, age)
+	FragmentsDropped uint64 // fragments discarded by a bound (datagrams, bytes, age) or with a datagram that could not be rebuilt
 	Errors           uint64 // frames that failed to decode (truncated, malformed, unsupported link type)
 }
 

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -109,7 +110,8 @@ type Reader struct {
 	linkType layers.LinkType
 	// ngLinkKnown is set once the pcapng first interface has been read.
 	ngLinkKnown bool
-	err         error // sticky: once set, Next returns it
+	ngOrder     binary.ByteOrder // of the current pcapng section
+	err         error            // sticky: once set, Next returns it
 }
 
 // Open opens the capture file at path ("-" for standard input). The format
@@ -178,6 +180,10 @@ func newReader(rd io.Reader, name string, size int64) (*Reader, error) {
 	case FormatPcapNG:
 		// The first interface block is only read with the first packet:
 		// Next sets linkType then.
+		r.ngOrder = binary.LittleEndian
+		if shb, _ := r.br.Peek(12); len(shb) == 12 && binary.BigEndian.Uint32(shb[8:]) == ngByteOrderMagic {
+			r.ngOrder = binary.BigEndian
+		}
 		r.ng, err = pcapgo.NewNgReader(r.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 	}
 	if err != nil {
@@ -206,6 +212,9 @@ func (r *Reader) Next() (Frame, error) {
 		return Frame{}, r.err
 	}
 	off := r.pos()
+	if r.ng != nil {
+		off = r.nextPacketBlock(off)
+	}
 	var (
 		data []byte
 		ci   gopacket.CaptureInfo
@@ -251,6 +260,50 @@ func (r *Reader) wrapErr(off int64, err error) error {
 	return &FormatError{File: r.name, Offset: off, Err: fmt.Errorf("bad packet record: %w", err)}
 }
 
+// pcapng block types.
+const (
+	ngSectionHeader  = 0x0A0D0D0A
+	ngPacketObsolete = 2
+	ngSimplePacket   = 3
+	ngEnhancedPacket = 6
+	ngByteOrderMagic = 0x1A2B3C4D
+)
+
+// nextPacketBlock returns the offset of the next packet block in a pcapng
+// stream at off, looking over the interface, statistics and other blocks
+// NgReader will skip to reach it, as far as the read buffer lets it see;
+// beyond that, off itself.
+func (r *Reader) nextPacketBlock(off int64) int64 {
+	k := 0
+	order := r.ngOrder
+	for range 64 {
+		b, err := r.br.Peek(k + 12)
+		if err != nil {
+			break
+		}
+		b = b[k:]
+		typ := order.Uint32(b)
+		if typ == ngSectionHeader {
+			if binary.BigEndian.Uint32(b[8:]) == ngByteOrderMagic {
+				order = binary.BigEndian
+			} else {
+				order = binary.LittleEndian
+			}
+			r.ngOrder = order
+		}
+		switch typ {
+		case ngPacketObsolete, ngSimplePacket, ngEnhancedPacket:
+			return off + int64(k)
+		}
+		n := int(order.Uint32(b[4:]))
+		if n < 12 || k+n > bufSize-12 {
+			break
+		}
+		k += n
+	}
+	return off
+}
+
 // Close closes the underlying file (not a reader given to OpenReader).
 func (r *Reader) Close() error {
 	if r.gz != nil {
@@ -288,8 +341,9 @@ func (r *Reader) Size() int64 { return r.size }
 
 // Expand returns the capture files named by paths: a directory is replaced by
 // the capture files under it, recursively and in lexical order, skipping any
-// file whose magic is not pcap, pcapng or gzip of one of them; files and "-"
-// are kept as given. A path that does not exist is an error.
+// file whose magic is not pcap, pcapng or gzip of one of them (symbolic links
+// to files are followed, to directories not); files and "-" are kept as
+// given. A path that does not exist is an error.
 func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -311,7 +365,13 @@ func Expand(paths []string) ([]string, error) {
 			if err != nil {
 				return fmt.Errorf("capture: %w", err)
 			}
-			if !d.Type().IsRegular() {
+			if d.Type()&fs.ModeSymlink != 0 {
+				// A link to a file counts; links to directories are not
+				// followed, which keeps the walk free of cycles.
+				if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+					return nil
+				}
+			} else if !d.Type().IsRegular() {
 				return nil
 			}
 			if isCapture(path) {
