@@ -31,7 +31,7 @@ var errUnsupported = errors.New("unsupported content coding")
 // decoder holds what a parser reuses between decodes.
 type decoder struct {
 	src     bytes.Reader
-	scratch []byte // sink for output past MaxBody, allocated on first need
+	scratch []byte // sink for output past MaxBody, allocated when needed
 	release []func()
 }
 
@@ -192,4 +192,5 @@ func (d *decoder) releaseAll() {
 	clear(d.release)
 	d.release = d.release[:0]
 	d.src.Reset(nil)
+	d.scratch = nil // rarely needed: not worth keeping per connection
 }

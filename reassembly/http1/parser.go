@@ -68,6 +68,8 @@ const (
 	maxChunkLine = 4 << 10
 	// maxKeyCache caps the per-parser cache of canonical header names.
 	maxKeyCache = 256
+	// idleBuf is the largest buffer a parser keeps between messages.
+	idleBuf = 4 << 10
 )
 
 type state uint8
@@ -363,6 +365,7 @@ func (p *Parser) resetMessage() {
 	p.bodyHint = 0
 	p.wire = 0
 	p.remain = 0
+	clear(p.codings) // do not pin the last message's head
 	p.codings = p.codings[:0]
 	p.bodyStop = false
 	p.tunnel = false
@@ -555,6 +558,11 @@ func (p *Parser) finish(ts time.Time) {
 		p.h.Response(resp)
 	}
 	p.resetMessage()
+	if cap(p.buf) > idleBuf {
+		// An idle connection keeps a small buffer, whatever the largest
+		// header it ever saw.
+		p.buf = nil
+	}
 	if tunnel {
 		p.stop(ProtoTunnel)
 		return
