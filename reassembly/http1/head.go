@@ -193,9 +193,7 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		r.Host = r.Header["Host"][0]
 	}
 	splitTarget(r)
-	if r.Method == "CONNECT" {
-		p.afterCONNECT = true
-	}
+	p.afterCONNECT = r.Method == "CONNECT" // a refused CONNECT may be followed by requests
 	if p.seen&seenCE != 0 {
 		p.contentCodings(r.Header)
 	}
