@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -143,6 +144,7 @@ type parseCase struct {
 	want    []string
 	protos  []Protocol
 	errs    int64 // ParseErrors expected
+	err     error // what Err must wrap, if set
 }
 
 var parseCases = []parseCase{
@@ -272,6 +274,7 @@ var parseCases = []parseCase{
 			"GET /next HTTP/1.1\r\nHost: h\r\n\r\n",
 		want: []string{`REQ GET /next HTTP/1.1 path=/next q= host=h body="" wire=0 flags=`},
 		errs: 1,
+		err:  ErrContentLength,
 	},
 	{
 		name: "identical content-length values accepted",
@@ -340,12 +343,14 @@ var parseCases = []parseCase{
 		cfg:  func(c *Config) { c.MaxHeaderBytes = 200 },
 		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
 		errs: 1,
+		err:  ErrHeaderTooLarge,
 	},
 	{
 		name: "too many header fields",
 		in:   "GET /h HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", maxHeaderFields+1) + "\r\nGET /ok HTTP/1.1\r\n\r\n",
 		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
 		errs: 1,
+		err:  ErrTooManyHeaders,
 	},
 	{
 		name: "bad header line",
@@ -486,6 +491,9 @@ func TestParse(t *testing.T) {
 			}
 			if got := p.Stats().ParseErrors; got != tc.errs {
 				t.Errorf("parse errors: got %d, want %d (last: %v)", got, tc.errs, p.Err())
+			}
+			if tc.err != nil && !errors.Is(p.Err(), tc.err) {
+				t.Errorf("Err() = %v, want %v", p.Err(), tc.err)
 			}
 		})
 	}
@@ -783,6 +791,40 @@ func TestRawCutKeepsDecoded(t *testing.T) {
 			}
 			if len(resp.Body) == 0 || !strings.HasPrefix(plain, string(resp.Body)) {
 				t.Errorf("body %s is not a prefix of the plain text", sumBody(resp.Body))
+			}
+		})
+	}
+}
+
+// TestBounded feeds endless lines, one small piece at a time, and checks
+// that no buffer grows past its limit.
+func TestBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name, prefix string
+		fill         byte
+		limit        func(Config) int
+	}{
+		{"header line without end", "GET / HTTP/1.1\r\nX-A: ", 'a', func(c Config) int { return c.MaxHeaderBytes + 1 }},
+		{"candidate line without end", "\x01", 'A', func(c Config) int { return maxCandidate + 1 }},
+		{"chunk size line without end", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;", 'x', func(Config) int { return maxChunkLine }},
+		{"trailer without end", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: ", 'y', func(c Config) int { return c.MaxHeaderBytes + 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			r := &rec{}
+			p := NewParser(&cfg, r)
+			p.Feed([]byte(tc.prefix), time.Unix(1, 0))
+			piece := bytes.Repeat([]byte{tc.fill}, 7)
+			peak := 0
+			for range (1 << 20) / len(piece) {
+				p.Feed(piece, time.Unix(1, 0))
+				peak = max(peak, len(p.buf), len(p.line))
+			}
+			if peak > tc.limit(cfg) {
+				t.Errorf("a buffer reached %d bytes, limit %d", peak, tc.limit(cfg))
+			}
+			if p.Stats().ParseErrors == 0 && p.Stats().SkippedBytes == 0 {
+				t.Errorf("1 MiB without a line end went unnoticed: %+v", p.Stats())
 			}
 		})
 	}
