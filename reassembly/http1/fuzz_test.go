@@ -148,3 +148,40 @@ func FuzzNetHTTP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplit checks that where a stream needs no resynchronization, how it
+// is cut into Feeds does not change what comes out.
+func FuzzSplit(f *testing.F) {
+	for _, tc := range parseCases {
+		f.Add([]byte(tc.in), uint64(len(tc.in)), tc.close)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64, closeAtEnd bool) {
+		feedAll := func(cuts bool) (*rec, *Parser) {
+			cfg := Config{MaxBody: 64, MaxDecoded: 256, MaxHeaderBytes: 512, Decode: true}
+			r := &rec{pending: []string{"GET", "HEAD", "GET", "CONNECT", "GET"}}
+			p := NewParser(&cfg, r)
+			rnd := rand.New(rand.NewPCG(seed, 1))
+			rest := data
+			for len(rest) > 0 {
+				n := len(rest)
+				if cuts {
+					n = 1 + rnd.IntN(min(len(rest), 16))
+				}
+				p.Feed(rest[:n], time.Unix(1, 0))
+				rest = rest[n:]
+			}
+			if closeAtEnd {
+				p.Close(time.Unix(2, 0))
+			}
+			return r, p
+		}
+		whole, p := feedAll(false)
+		if p.Stats().Resyncs > 0 {
+			return
+		}
+		split, _ := feedAll(true)
+		if !slices.Equal(whole.msgs, split.msgs) || !slices.Equal(whole.protos, split.protos) {
+			t.Fatalf("split changes the result:\nwhole %q %v\nsplit %q %v", whole.msgs, whole.protos, split.msgs, split.protos)
+		}
+	})
+}

@@ -44,7 +44,9 @@ type Request struct {
 	Path, RawQuery string
 	Proto          string // "HTTP/1.1"
 	// Host is the Host header, or the authority of an absolute-form target.
-	Host   string
+	Host string
+	// Header holds the header fields, names canonicalized; trailer fields
+	// of a chunked body are merged into it.
 	Header http.Header
 	// Body is the body after transfer and content decoding, cut at the cap.
 	Body []byte
@@ -97,6 +99,8 @@ func (p Protocol) String() string {
 type Config struct {
 	// MaxBody caps the body kept per message (after decoding). Longer bodies
 	// are cut and flagged FlagBodyTruncated; the rest is counted, not kept.
+	// The encoded body is kept up to MaxBody too, so a compressed body cut
+	// there decodes as far as its kept part goes.
 	MaxBody int
 	// MaxDecoded caps how many bytes content decoding may produce; past it
 	// decoding stops and the message is flagged FlagBombCut.
