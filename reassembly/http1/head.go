@@ -104,22 +104,21 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 	nf := strings.Count(rest, "\n") - 1
 	nf = max(0, min(nf, maxHeaderFields))
 	hdr := make(http.Header, nf)
-	var strs []string
-	if nf > 0 {
-		strs = make([]string, nf)
-	}
 	if p.role != roleResponse {
 		m, t, ok := sl.m, sl.t, sl.kind == roleRequest
 		if sl.kind == roleUnknown {
 			m, t, ok = parseRequestLine(first)
 		}
 		if ok {
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			// The Request and its header values share one allocation.
+			b := &reqBlock{}
+			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleRequest
-			p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			b.r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			p.req = &b.r
 			p.httpSeen()
 			p.frameRequest(p.req, ts)
 			return
@@ -131,18 +130,19 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			code, ok = parseStatusLine(first)
 		}
 		if ok {
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			b := &respBlock{}
+			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleResponse
-			r := &Response{Proto: first[:8], StatusCode: code, Header: hdr}
+			b.r = Response{Proto: first[:8], StatusCode: code, Header: hdr}
 			if len(first) > 13 {
-				r.Reason = first[13:]
+				b.r.Reason = first[13:]
 			}
-			p.resp = r
+			p.resp = &b.r
 			p.httpSeen()
-			p.frameResponse(r, ts)
+			p.frameResponse(p.resp, ts)
 			return
 		}
 	}
@@ -727,4 +727,29 @@ func validBytes(b []byte, i, j int) bool {
 		}
 	}
 	return true
+}
+
+// blockFields is how many header values fit in the array allocated with a
+// message; typical API traffic has fewer fields.
+const blockFields = 12
+
+// reqBlock and respBlock allocate a message together with the backing
+// array of its single-valued header fields.
+type reqBlock struct {
+	r    Request
+	strs [blockFields]string
+}
+
+type respBlock struct {
+	r    Response
+	strs [blockFields]string
+}
+
+// blockStrs returns the backing for n header values: the block's array
+// when they fit, a new slice when not.
+func blockStrs(arr []string, n int) []string {
+	if n <= len(arr) {
+		return arr[:n]
+	}
+	return make([]string, n)
 }
