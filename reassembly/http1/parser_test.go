@@ -829,3 +829,40 @@ func TestBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentDecoding runs parsers on several goroutines, as the
+// connection workers do, sharing the decoder pools (run with -race).
+func TestConcurrentDecoding(t *testing.T) {
+	plain := strings.Repeat(jsonBody, 30)
+	var in []byte
+	for _, e := range []struct {
+		name string
+		f    func(string) string
+	}{{"gzip", gz}, {"deflate", zl}, {"deflate", rawDeflate}, {"br", br}, {"zstd", zs}, {"gzip, gzip", func(s string) string { return gz(gz(s)) }}} {
+		in = append(in, respCE(e.name, e.f(plain))...)
+	}
+	errs := make(chan string, 8)
+	for range 4 {
+		go func() {
+			var bad string
+			for range 25 {
+				r := &rec{}
+				NewParser(nil, r).Feed(in, time.Unix(1, 0))
+				for _, resp := range r.resps {
+					if string(resp.Body) != plain || resp.Flags != 0 {
+						bad = fmt.Sprintf("body %s flags %v", sumBody(resp.Body), resp.Flags)
+					}
+				}
+				if len(r.resps) != 6 {
+					bad = fmt.Sprintf("%d responses", len(r.resps))
+				}
+			}
+			errs <- bad
+		}()
+	}
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
