@@ -141,8 +141,17 @@ func FuzzNetHTTP(f *testing.F) {
 		if len(h) != len(want.Header) {
 			t.Fatalf("header:\n got %v\nwant %v", h, want.Header)
 		}
+		// net/http keeps the space of an empty obs-fold line ("a:0\r\n \r\n"
+		// gives "0 "); RFC 9112 has the value's trailing OWS dropped.
+		trim := func(vs []string) []string {
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				out[i] = strings.TrimRight(v, " \t")
+			}
+			return out
+		}
 		for k, v := range want.Header {
-			if !slices.Equal(h[k], v) {
+			if !slices.Equal(trim(h[k]), trim(v)) {
 				t.Fatalf("header %s: got %q, want %q", k, h[k], v)
 			}
 		}
