@@ -67,7 +67,7 @@ const (
 	// maxChunkLine caps a chunk-size line including extensions.
 	maxChunkLine = 4 << 10
 	// maxKeyCache caps the per-parser cache of canonical header names.
-	maxKeyCache = 256
+	maxKeyCache = 64
 	// idleBuf is the largest buffer a parser keeps between messages.
 	idleBuf = 4 << 10
 )
