@@ -51,7 +51,6 @@ var (
 	ErrContentLength    = errors.New("invalid or conflicting Content-Length")
 	ErrTransferEncoding = errors.New("unsupported Transfer-Encoding")
 	ErrChunk            = errors.New("malformed chunk")
-	ErrRole             = errors.New("message of the wrong kind for this direction")
 )
 
 // Limits that are not worth a Config field.
