@@ -180,8 +180,9 @@ func (p *Parser) Protocol() Protocol {
 	return ProtoUnknown
 }
 
-// Feed parses the next bytes of the stream, captured at ts. data is only
-// used during the call.
+// Feed parses the next bytes of the stream, captured at ts, and delivers
+// every message they complete. data is only used during the call; what is
+// kept is copied.
 func (p *Parser) Feed(data []byte, ts time.Time) {
 	if p.st == stSync && len(p.buf) == 0 {
 		// While searching, a Feed's first byte is a candidate message
@@ -233,7 +234,12 @@ func (p *Parser) feed(data []byte, ts time.Time) {
 }
 
 // Gap reports that lost bytes (a negative count: unknown) are missing
-// before the next Feed.
+// before the next Feed. Inside a body whose remaining length is known and
+// not overrun, and inside a close-delimited body, the message survives,
+// flagged FlagGap; its kept body stops at the gap. Anywhere else the message
+// under way, if its start line was seen, is delivered flagged
+// FlagGap|FlagIncomplete and the parser resynchronizes on the next start
+// line.
 func (p *Parser) Gap(lost int, ts time.Time) {
 	if p.st == stDone {
 		return
