@@ -569,6 +569,16 @@ func TestTimestamps(t *testing.T) {
 	if b := r.resps[1]; !b.Start.Equal(t3) || !b.End.Equal(t3) {
 		t.Errorf("second: start %v end %v, want %v %v", b.Start, b.End, t3, t3)
 	}
+
+	// A start line split across Feeds starts with its first piece.
+	r = &rec{}
+	p = NewParser(nil, r)
+	p.Feed([]byte("GE"), t1)
+	p.Feed([]byte("T /a HT"), t2)
+	p.Feed([]byte("TP/1.1\r\n\r\n"), t3)
+	if len(r.reqs) != 1 || !r.reqs[0].Start.Equal(t1) || !r.reqs[0].End.Equal(t3) {
+		t.Errorf("split start line: %q start %v end %v, want %v %v", r.msgs, r.reqs[0].Start, r.reqs[0].End, t1, t3)
+	}
 }
 
 func TestGaps(t *testing.T) {
