@@ -241,8 +241,8 @@ func (p *Parser) feed(data []byte, ts time.Time) {
 // FlagGap|FlagIncomplete and the parser resynchronizes on the next start
 // line.
 func (p *Parser) Gap(lost int, ts time.Time) {
-	if p.st == stDone {
-		return
+	if p.st == stDone || lost == 0 {
+		return // nothing lost
 	}
 	p.stats.Gaps++
 	p.streamStart = false
