@@ -2,6 +2,18 @@
 // direction of a reassembled TCP stream, the way a passive observer sees them:
 // bytes arrive in pieces, some may be lost, the capture may start in the
 // middle of a message, and nothing may block or panic whatever the bytes are.
+//
+// A Parser is a state machine driven by Feed, Gap and Close; it never reads
+// or blocks, and it delivers messages to a Handler as they complete. Whether
+// a direction carries requests or responses is decided from the bytes.
+// Heads are parsed in place when a Feed holds them whole and gathered in a
+// bounded buffer otherwise; bodies are copied once, up to Config.MaxBody.
+// When framing is lost (a parse error, a gap it cannot account for, a
+// capture starting mid-message) the parser resynchronizes: it examines only
+// line starts and Feed starts, rejects most from their first bytes, and
+// commits to a candidate only once its whole start line is valid.
+// Content codings are undone once per message, streaming through pooled
+// decoders under Config.MaxDecoded.
 package http1
 
 import (
