@@ -218,3 +218,59 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNetHTTPResponse is FuzzNetHTTP for responses: one that
+// http.ReadResponse reads completely, framed by Content-Length, must come
+// out the same.
+func FuzzNetHTTPResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A: 1\r\nx-a: 2\r\n\r\nabc"))
+	f.Add([]byte("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 201\nContent-Length: 2\nFolded: a\n b\n\nhi"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(data)), nil)
+		if err != nil || want.ProtoMajor != 1 || want.TransferEncoding != nil ||
+			len(want.Header["Content-Length"]) == 0 || want.StatusCode < 200 {
+			return
+		}
+		body, err := io.ReadAll(want.Body)
+		if err != nil {
+			return
+		}
+		for k := range want.Header {
+			if strings.ContainsAny(k, " \t") {
+				return // net/http tolerates spaces in field names; we do not
+			}
+		}
+		cfg := DefaultConfig()
+		cfg.Decode = false
+		cfg.MaxBody = len(data)
+		r := &rec{}
+		p := NewParser(&cfg, r)
+		p.Feed(data, time.Unix(1, 0))
+		if len(r.resps) == 0 {
+			t.Fatalf("net/http read %q, we found no response (err %v)", want.Status, p.Err())
+		}
+		got := r.resps[0]
+		if got.StatusCode != want.StatusCode || got.Proto != want.Proto {
+			t.Fatalf("status line: got %q %d, want %q %d", got.Proto, got.StatusCode, want.Proto, want.StatusCode)
+		}
+		if !bytes.Equal(got.Body, body) || got.Flags != 0 {
+			t.Fatalf("body: got %q flags %v, want %q", got.Body, got.Flags, body)
+		}
+		trim := func(vs []string) []string {
+			out := make([]string, len(vs))
+			for i, v := range vs {
+				out[i] = strings.TrimRight(v, " \t")
+			}
+			return out
+		}
+		if len(got.Header) != len(want.Header) {
+			t.Fatalf("header:\n got %v\nwant %v", got.Header, want.Header)
+		}
+		for k, v := range want.Header {
+			if !slices.Equal(trim(got.Header[k]), trim(v)) {
+				t.Fatalf("header %s: got %q, want %q", k, got.Header[k], v)
+			}
+		}
+	})
+}

@@ -93,7 +93,8 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 	sl := p.sl
 	p.sl = startLine{}
 	p.seen = 0
-	if !validBlock(hb) {
+	// The start line is checked by its own parser; the fields here.
+	if i := bytes.IndexByte(hb, '\n'); !validBlock(hb[i+1:]) {
 		p.fail(ErrHeaderLine)
 		return
 	}
@@ -136,10 +137,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 				return
 			}
 			p.role = roleResponse
-			b.r = Response{Proto: first[:8], StatusCode: code, Header: hdr}
-			if len(first) > 13 {
-				b.r.Reason = first[13:]
-			}
+			b.r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
 			p.resp = &b.r
 			p.httpSeen()
 			p.frameResponse(p.resp, ts)
@@ -173,10 +171,7 @@ func (p *Parser) partialHead() {
 		p.httpSeen()
 	} else if code, ok := parseStatusLine(first); ok && p.role != roleRequest {
 		_ = p.parseFields(rest, hdr, nil, false)
-		p.resp = &Response{Proto: first[:8], StatusCode: code, Header: hdr}
-		if len(first) > 13 {
-			p.resp.Reason = first[13:]
-		}
+		p.resp = &Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
 		p.httpSeen()
 	}
 }
@@ -580,12 +575,20 @@ func parseRequestLine[T string | []byte](ln T) (m, t int, ok bool) {
 	return i, j, true
 }
 
-// parseStatusLine checks "HTTP/1.d SP 3DIGIT [SP reason]".
+// parseStatusLine checks "HTTP/1.d SP 3DIGIT [SP reason]"; like net/http
+// it tolerates more than one space before the code.
 func parseStatusLine[T string | []byte](ln T) (code int, ok bool) {
 	if len(ln) < 12 || string(ln[:7]) != "HTTP/1." || ln[7] < '0' || ln[7] > '9' || ln[8] != ' ' {
 		return 0, false
 	}
-	for _, c := range []byte{ln[9], ln[10], ln[11]} {
+	i := 9
+	for i < len(ln) && ln[i] == ' ' {
+		i++
+	}
+	if len(ln)-i < 3 {
+		return 0, false
+	}
+	for _, c := range []byte{ln[i], ln[i+1], ln[i+2]} {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -594,17 +597,21 @@ func parseStatusLine[T string | []byte](ln T) (code int, ok bool) {
 	if code < 100 {
 		return 0, false
 	}
-	if len(ln) > 12 {
-		if ln[12] != ' ' {
-			return 0, false
-		}
-		for i := 13; i < len(ln); i++ {
-			if c := ln[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-				return 0, false
-			}
-		}
+	// The reason phrase is free text that nobody acts on; like net/http,
+	// take any bytes there.
+	if i += 3; i < len(ln) && ln[i] != ' ' {
+		return 0, false
 	}
 	return code, true
+}
+
+// reasonPhrase returns the reason phrase of a valid status line.
+func reasonPhrase(ln string) string {
+	ln = strings.TrimLeft(ln[9:], " ")
+	if len(ln) > 4 {
+		return ln[4:]
+	}
+	return ""
 }
 
 func trimCR[T string | []byte](s T) T {

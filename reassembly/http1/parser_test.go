@@ -198,6 +198,14 @@ var parseCases = []parseCase{
 		},
 	},
 	{
+		name: "status line spacing and reason bytes",
+		in:   "HTTP/1.0  302 Found it\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 \x1fodd\r\nContent-Length: 0\r\n\r\n",
+		want: []string{
+			`RESP HTTP/1.0 302 "Found it" body="" wire=0 flags=`,
+			`RESP HTTP/1.1 200 "\x1fodd" body="" wire=0 flags=`,
+		},
+	},
+	{
 		name:  "close-delimited response",
 		in:    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of this until the close",
 		close: true,
