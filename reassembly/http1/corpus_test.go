@@ -2,7 +2,10 @@ package http1
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -390,4 +393,72 @@ func BenchmarkCorpus(b *testing.B) {
 		msgs += q + s
 	}
 	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// digest names content without copying it: the corpus stays outside the
+// project, only our summaries of it are kept.
+func digest[T string | []byte](b T) string {
+	sum := sha256.Sum256([]byte(b))
+	return hex.EncodeToString(sum[:4])
+}
+
+func goldenSummary(res *pcapResult) string {
+	var b strings.Builder
+	for i, c := range res.conns {
+		if len(c.reqs)+len(c.resps) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "conn %d\n", i)
+		for _, r := range c.reqs {
+			fmt.Fprintf(&b, "  req  %s target=%s host=%s fields=%d body=%d/%s wire=%d flags=%s\n",
+				r.Method, digest(r.Target), digest(r.Host), len(r.Header), len(r.Body), digest(r.Body), r.WireSize, r.Flags)
+		}
+		for _, r := range c.resps {
+			fmt.Fprintf(&b, "  resp %d fields=%d body=%d/%s wire=%d flags=%s\n",
+				r.StatusCode, len(r.Header), len(r.Body), digest(r.Body), r.WireSize, r.Flags)
+		}
+	}
+	return b.String()
+}
+
+// TestCorpusGolden compares what the parser makes of every capture with
+// the golden summaries in testdata/golden (go test -update rewrites them).
+func TestCorpusGolden(t *testing.T) {
+	dir, files := corpusFiles(t)
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			got := goldenSummary(parsePcap(t, filepath.Join(dir, f), nil))
+			golden := filepath.Join("testdata", "golden", strings.ReplaceAll(f, "/", "__")+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create)", err)
+			}
+			if got != string(want) {
+				gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+				for i := range max(len(gl), len(wl)) {
+					g, w := "", ""
+					if i < len(gl) {
+						g = gl[i]
+					}
+					if i < len(wl) {
+						w = wl[i]
+					}
+					if g != w {
+						t.Fatalf("differs from %s at line %d:\n got %s\nwant %s", golden, i+1, g, w)
+					}
+				}
+			}
+		})
+	}
 }

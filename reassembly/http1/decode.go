@@ -26,12 +26,19 @@ var (
 	zstdPool  sync.Pool // *zstd.Decoder
 )
 
+// workPool holds decoding work buffers (*[]byte); ones grown past
+// maxPooledWork are left to the collector.
+var workPool sync.Pool
+
+const maxPooledWork = 256 << 10
+
 var errUnsupported = errors.New("unsupported content coding")
 
 // decoder holds what a parser reuses between decodes.
 type decoder struct {
 	src     bytes.Reader
-	scratch []byte // sink for output past MaxBody, allocated on first need
+	scratch []byte // sink for output past MaxBody, allocated when needed
+	one     [1]byte
 	release []func()
 }
 
@@ -69,47 +76,57 @@ func (d *decoder) run(raw []byte, codings []string, keep, limit int) (out []byte
 		}
 	}
 	keep = min(keep, limit)
-	out = make([]byte, 0, min(keep, max(4*len(raw), 512)))
+	// Decode into a pooled work buffer and copy out what was kept: the
+	// message gets an exactly sized body and the growth is paid once.
+	wp, _ := workPool.Get().(*[]byte)
+	if wp == nil {
+		wp = new([]byte)
+	}
+	work := (*wp)[:0]
+	defer func() {
+		if cap(work) <= maxPooledWork {
+			*wp = work[:0]
+			workPool.Put(wp)
+		}
+	}()
 	total, stalls := 0, 0
 	for {
 		var n int
 		var e error
 		switch {
-		case len(out) < keep:
-			if len(out) == cap(out) {
+		case len(work) < keep:
+			if len(work) == cap(work) {
 				// Double (append grows large slices by 1.25x, which
 				// would copy a big body many times over).
-				grown := make([]byte, len(out), min(2*cap(out), keep))
-				copy(grown, out)
-				out = grown
+				grown := make([]byte, len(work), min(max(2*cap(work), 4<<10), keep))
+				copy(grown, work)
+				work = grown
 			}
-			n, e = r.Read(out[len(out):cap(out)])
-			out = out[:len(out)+n]
+			n, e = r.Read(work[len(work):min(cap(work), keep)]) // a pooled buffer may be larger
+			work = work[:len(work)+n]
 		case total < limit:
 			if d.scratch == nil {
 				d.scratch = make([]byte, 32<<10)
 			}
 			n, e = r.Read(d.scratch[:min(len(d.scratch), limit-total)])
 		default:
-			var one [1]byte
-			n, e = r.Read(one[:])
+			n, e = r.Read(d.one[:])
 			if n > 0 {
-				return out, true, true, nil
+				return bytes.Clone(work), true, true, nil
 			}
 		}
 		total += n
-		if n == 0 && e == nil {
-			if stalls++; stalls > 100 {
-				return out, total > keep, false, io.ErrNoProgress
-			}
-		} else {
+		switch {
+		case e == io.EOF:
+			return bytes.Clone(work), total > keep, false, nil
+		case e != nil:
+			return bytes.Clone(work), total > keep, false, e
+		case n > 0:
 			stalls = 0
-		}
-		if e == io.EOF {
-			return out, total > keep, false, nil
-		}
-		if e != nil {
-			return out, total > keep, false, e
+		case stalls > 100:
+			return bytes.Clone(work), total > keep, false, io.ErrNoProgress
+		default:
+			stalls++
 		}
 	}
 }
@@ -192,4 +209,5 @@ func (d *decoder) releaseAll() {
 	clear(d.release)
 	d.release = d.release[:0]
 	d.src.Reset(nil)
+	d.scratch = nil // rarely needed: not worth keeping per connection
 }

@@ -93,7 +93,8 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 	sl := p.sl
 	p.sl = startLine{}
 	p.seen = 0
-	if !validBlock(hb) {
+	// The start line is checked by its own parser; the fields here.
+	if i := bytes.IndexByte(hb, '\n'); !validBlock(hb[i+1:]) {
 		p.fail(ErrHeaderLine)
 		return
 	}
@@ -104,22 +105,21 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 	nf := strings.Count(rest, "\n") - 1
 	nf = max(0, min(nf, maxHeaderFields))
 	hdr := make(http.Header, nf)
-	var strs []string
-	if nf > 0 {
-		strs = make([]string, nf)
-	}
 	if p.role != roleResponse {
 		m, t, ok := sl.m, sl.t, sl.kind == roleRequest
 		if sl.kind == roleUnknown {
 			m, t, ok = parseRequestLine(first)
 		}
 		if ok {
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			// The Request and its header values share one allocation.
+			b := &reqBlock{}
+			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleRequest
-			p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			b.r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			p.req = &b.r
 			p.httpSeen()
 			p.frameRequest(p.req, ts)
 			return
@@ -131,18 +131,16 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			code, ok = parseStatusLine(first)
 		}
 		if ok {
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			b := &respBlock{}
+			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleResponse
-			r := &Response{Proto: first[:8], StatusCode: code, Header: hdr}
-			if len(first) > 13 {
-				r.Reason = first[13:]
-			}
-			p.resp = r
+			b.r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
+			p.resp = &b.r
 			p.httpSeen()
-			p.frameResponse(r, ts)
+			p.frameResponse(p.resp, ts)
 			return
 		}
 	}
@@ -173,10 +171,7 @@ func (p *Parser) partialHead() {
 		p.httpSeen()
 	} else if code, ok := parseStatusLine(first); ok && p.role != roleRequest {
 		_ = p.parseFields(rest, hdr, nil, false)
-		p.resp = &Response{Proto: first[:8], StatusCode: code, Header: hdr}
-		if len(first) > 13 {
-			p.resp.Reason = first[13:]
-		}
+		p.resp = &Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
 		p.httpSeen()
 	}
 }
@@ -193,9 +188,7 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		r.Host = r.Header["Host"][0]
 	}
 	splitTarget(r)
-	if r.Method == "CONNECT" {
-		p.afterCONNECT = true
-	}
+	p.afterCONNECT = r.Method == "CONNECT" // a refused CONNECT may be followed by requests
 	if p.seen&seenCE != 0 {
 		p.contentCodings(r.Header)
 	}
@@ -582,12 +575,20 @@ func parseRequestLine[T string | []byte](ln T) (m, t int, ok bool) {
 	return i, j, true
 }
 
-// parseStatusLine checks "HTTP/1.d SP 3DIGIT [SP reason]".
+// parseStatusLine checks "HTTP/1.d SP 3DIGIT [SP reason]"; like net/http
+// it tolerates more than one space before the code.
 func parseStatusLine[T string | []byte](ln T) (code int, ok bool) {
 	if len(ln) < 12 || string(ln[:7]) != "HTTP/1." || ln[7] < '0' || ln[7] > '9' || ln[8] != ' ' {
 		return 0, false
 	}
-	for _, c := range []byte{ln[9], ln[10], ln[11]} {
+	i := 9
+	for i < len(ln) && ln[i] == ' ' {
+		i++
+	}
+	if len(ln)-i < 3 {
+		return 0, false
+	}
+	for _, c := range []byte{ln[i], ln[i+1], ln[i+2]} {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -596,17 +597,21 @@ func parseStatusLine[T string | []byte](ln T) (code int, ok bool) {
 	if code < 100 {
 		return 0, false
 	}
-	if len(ln) > 12 {
-		if ln[12] != ' ' {
-			return 0, false
-		}
-		for i := 13; i < len(ln); i++ {
-			if c := ln[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-				return 0, false
-			}
-		}
+	// The reason phrase is free text that nobody acts on; like net/http,
+	// take any bytes there.
+	if i += 3; i < len(ln) && ln[i] != ' ' {
+		return 0, false
 	}
 	return code, true
+}
+
+// reasonPhrase returns the reason phrase of a valid status line.
+func reasonPhrase(ln string) string {
+	ln = strings.TrimLeft(ln[9:], " ")
+	if len(ln) > 4 {
+		return ln[4:]
+	}
+	return ""
 }
 
 func trimCR[T string | []byte](s T) T {
@@ -729,4 +734,29 @@ func validBytes(b []byte, i, j int) bool {
 		}
 	}
 	return true
+}
+
+// blockFields is how many header values fit in the array allocated with a
+// message; typical API traffic has fewer fields.
+const blockFields = 12
+
+// reqBlock and respBlock allocate a message together with the backing
+// array of its single-valued header fields.
+type reqBlock struct {
+	r    Request
+	strs [blockFields]string
+}
+
+type respBlock struct {
+	r    Response
+	strs [blockFields]string
+}
+
+// blockStrs returns the backing for n header values: the block's array
+// when they fit, a new slice when not.
+func blockStrs(arr []string, n int) []string {
+	if n <= len(arr) {
+		return arr[:n]
+	}
+	return make([]string, n)
 }

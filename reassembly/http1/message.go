@@ -2,6 +2,18 @@
 // direction of a reassembled TCP stream, the way a passive observer sees them:
 // bytes arrive in pieces, some may be lost, the capture may start in the
 // middle of a message, and nothing may block or panic whatever the bytes are.
+//
+// A Parser is a state machine driven by Feed, Gap and Close; it never reads
+// or blocks, and it delivers messages to a Handler as they complete. Whether
+// a direction carries requests or responses is decided from the bytes.
+// Heads are parsed in place when a Feed holds them whole and gathered in a
+// bounded buffer otherwise; bodies are copied once, up to Config.MaxBody.
+// When framing is lost (a parse error, a gap it cannot account for, a
+// capture starting mid-message) the parser resynchronizes: it examines only
+// line starts and Feed starts, rejects most from their first bytes, and
+// commits to a candidate only once its whole start line is valid.
+// Content codings are undone once per message, streaming through pooled
+// decoders under Config.MaxDecoded.
 package http1
 
 import (
@@ -44,7 +56,9 @@ type Request struct {
 	Path, RawQuery string
 	Proto          string // "HTTP/1.1"
 	// Host is the Host header, or the authority of an absolute-form target.
-	Host   string
+	Host string
+	// Header holds the header fields, names canonicalized; trailer fields
+	// of a chunked body are merged into it.
 	Header http.Header
 	// Body is the body after transfer and content decoding, cut at the cap.
 	Body []byte
@@ -97,6 +111,8 @@ func (p Protocol) String() string {
 type Config struct {
 	// MaxBody caps the body kept per message (after decoding). Longer bodies
 	// are cut and flagged FlagBodyTruncated; the rest is counted, not kept.
+	// The encoded body is kept up to MaxBody too, so a compressed body cut
+	// there decodes as far as its kept part goes.
 	MaxBody int
 	// MaxDecoded caps how many bytes content decoding may produce; past it
 	// decoding stops and the message is flagged FlagBombCut.

@@ -51,7 +51,6 @@ var (
 	ErrContentLength    = errors.New("invalid or conflicting Content-Length")
 	ErrTransferEncoding = errors.New("unsupported Transfer-Encoding")
 	ErrChunk            = errors.New("malformed chunk")
-	ErrRole             = errors.New("message of the wrong kind for this direction")
 )
 
 // Limits that are not worth a Config field.
@@ -67,7 +66,9 @@ const (
 	// maxChunkLine caps a chunk-size line including extensions.
 	maxChunkLine = 4 << 10
 	// maxKeyCache caps the per-parser cache of canonical header names.
-	maxKeyCache = 256
+	maxKeyCache = 64
+	// idleBuf is the largest buffer a parser keeps between messages.
+	idleBuf = 4 << 10
 )
 
 type state uint8
@@ -179,8 +180,9 @@ func (p *Parser) Protocol() Protocol {
 	return ProtoUnknown
 }
 
-// Feed parses the next bytes of the stream, captured at ts. data is only
-// used during the call.
+// Feed parses the next bytes of the stream, captured at ts, and delivers
+// every message they complete. data is only used during the call; what is
+// kept is copied.
 func (p *Parser) Feed(data []byte, ts time.Time) {
 	if p.st == stSync && len(p.buf) == 0 {
 		// While searching, a Feed's first byte is a candidate message
@@ -232,10 +234,15 @@ func (p *Parser) feed(data []byte, ts time.Time) {
 }
 
 // Gap reports that lost bytes (a negative count: unknown) are missing
-// before the next Feed.
+// before the next Feed. Inside a body whose remaining length is known and
+// not overrun, and inside a close-delimited body, the message survives,
+// flagged FlagGap; its kept body stops at the gap. Anywhere else the message
+// under way, if its start line was seen, is delivered flagged
+// FlagGap|FlagIncomplete and the parser resynchronizes on the next start
+// line.
 func (p *Parser) Gap(lost int, ts time.Time) {
-	if p.st == stDone {
-		return
+	if p.st == stDone || lost == 0 {
+		return // nothing lost
 	}
 	p.stats.Gaps++
 	p.streamStart = false
@@ -363,6 +370,7 @@ func (p *Parser) resetMessage() {
 	p.bodyHint = 0
 	p.wire = 0
 	p.remain = 0
+	clear(p.codings) // do not pin the last message's head
 	p.codings = p.codings[:0]
 	p.bodyStop = false
 	p.tunnel = false
@@ -555,6 +563,11 @@ func (p *Parser) finish(ts time.Time) {
 		p.h.Response(resp)
 	}
 	p.resetMessage()
+	if cap(p.buf) > idleBuf {
+		// An idle connection keeps a small buffer, whatever the largest
+		// header it ever saw.
+		p.buf = nil
+	}
 	if tunnel {
 		p.stop(ProtoTunnel)
 		return

@@ -44,7 +44,7 @@ func (p *Parser) sync(data []byte, ts time.Time) int {
 			i++
 			continue
 		}
-		v := p.candidate(c)
+		v := p.candidate(c, 0)
 		switch v {
 		case vAccept:
 			p.startMessage(ts)
@@ -98,7 +98,10 @@ func (p *Parser) syncPending(data []byte, ts time.Time) int {
 		take = room
 	}
 	p.buf = append(p.buf, data[:take]...)
-	v := p.candidate(p.buf)
+	// The held bytes have no LF (or they would have been judged already):
+	// search only the new ones, so that a long line arriving a byte at a
+	// time costs O(n), not O(n^2).
+	v := p.candidate(p.buf, max(old-1, 0))
 	if v == vNeedMore && len(p.buf) > p.maxCandidate() {
 		v = vReject
 	}
@@ -148,8 +151,9 @@ func (p *Parser) startMessage(ts time.Time) {
 	p.scan = 0
 }
 
-// candidate judges whether c starts with a message start line.
-func (p *Parser) candidate(c []byte) verdict {
+// candidate judges whether c starts with a message start line. The line's
+// LF is searched for from offset lf on.
+func (p *Parser) candidate(c []byte, lf int) verdict {
 	if p.streamStart {
 		if v := detectOther(c); v != vReject {
 			return v
@@ -168,10 +172,11 @@ func (p *Parser) candidate(c []byte) verdict {
 		}
 		return vReject
 	}
-	k := bytes.IndexByte(c, '\n')
+	k := bytes.IndexByte(c[lf:], '\n')
 	if k < 0 {
 		return vNeedMore
 	}
+	k += lf
 	ln := trimCR(c[:k])
 	if p.role != roleResponse {
 		if m, t, ok := parseRequestLine(ln); ok {
