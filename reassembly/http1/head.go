@@ -555,22 +555,30 @@ func parseRequestLine[T string | []byte](ln T) (m, t int, ok bool) {
 		}
 		i++
 	}
-	if i == 0 || i == len(ln) {
+	if i == 0 || len(ln) < i+11 {
 		return 0, 0, false
 	}
-	j := i + 1
-	for j < len(ln) && ln[j] != ' ' {
-		if c := ln[j]; c < 0x21 || c == 0x7f {
-			return 0, 0, false
-		}
-		j++
-	}
-	if j == i+1 || len(ln)-j != 9 {
-		return 0, 0, false
-	}
+	// The version is the last word; the target is everything between. A
+	// target with spaces in it is invalid, but clients send them (an
+	// unencoded path) and servers answer them: keep such requests.
+	j := len(ln) - 9
 	v := ln[j+1:]
-	if string(v[:7]) != "HTTP/1." || v[7] < '0' || v[7] > '9' {
+	if ln[j] != ' ' || string(v[:7]) != "HTTP/1." || v[7] < '0' || v[7] > '9' {
 		return 0, 0, false
+	}
+	if ln[i+1] == ' ' || ln[j-1] == ' ' {
+		return 0, 0, false
+	}
+	spaces := false
+	for k := i + 1; k < j; k++ {
+		if c := ln[k]; c < 0x20 || c == 0x7f {
+			return 0, 0, false
+		} else if c == ' ' {
+			spaces = true
+		}
+	}
+	if spaces && ln[i+1] != '/' {
+		return 0, 0, false // only an origin-form path may carry spaces
 	}
 	return i, j, true
 }

@@ -107,7 +107,8 @@ type Parser struct {
 	lineStart    bool // stSync: the next byte starts a line
 	expectMsg    bool // stSync: a message just ended, the next must start here
 	syncCounted  bool // this sync episode was counted as a resync
-	afterCONNECT bool // a CONNECT request was seen: non-HTTP bytes are the tunnel
+	afterCONNECT bool
+	atFeed       bool // the bytes being fed start a Feed // a CONNECT request was seen: non-HTTP bytes are the tunnel
 
 	off   int64 // stream offset of the next byte to consume
 	probe int64 // bytes skipped before the first HTTP/1 message
@@ -191,7 +192,9 @@ func (p *Parser) Feed(data []byte, ts time.Time) {
 		// SOCKS handshakes, bodies not ending in LF, lost segments).
 		p.lineStart = true
 	}
+	p.atFeed = p.st == stSync
 	p.feed(data, ts)
+	p.atFeed = false
 }
 
 func (p *Parser) feed(data []byte, ts time.Time) {

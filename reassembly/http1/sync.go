@@ -29,6 +29,15 @@ func (p *Parser) sync(data []byte, ts time.Time) int {
 	for i < len(data) {
 		if !p.lineStart {
 			j := bytes.IndexByte(data[i:], '\n')
+			end := len(data)
+			if j >= 0 {
+				end = i + j + 1
+			}
+			if k := p.midLine(data[i:end], data[i:]); k >= 0 {
+				p.skip(int64(k))
+				p.startMessage(ts)
+				return i + k
+			}
 			if j < 0 {
 				p.skip(int64(len(data) - i))
 				return len(data)
@@ -68,6 +77,66 @@ func (p *Parser) sync(data []byte, ts time.Time) int {
 		p.lineStart = false
 	}
 	return len(data)
+}
+
+// midLine finds a message start that does not begin a line: a response
+// or request glued to the bytes before it, as after a body that does not
+// end in a newline whose start was lost, or after a SOCKS reply. line is
+// the rest of the current line, rest everything from there on. Only a
+// start line complete within rest counts. It returns the offset of the
+// start, or -1.
+func (p *Parser) midLine(line, rest []byte) int {
+	if p.role == roleUnknown {
+		// Until the stream has shown which way it goes, a request line
+		// quoted in a body must not decide it: line starts only.
+		return -1
+	}
+	for from := 1; from < len(line); {
+		k := bytes.Index(line[from:], []byte("HTTP/1."))
+		if k < 0 {
+			return -1
+		}
+		k += from
+		from = k + 1
+		start := k // a status line starts at HTTP/1.
+		if p.role != roleResponse && k > 0 && line[k-1] == ' ' {
+			// A request line ends with " HTTP/1.x": back up over the target
+			// and the method.
+			t := bytes.LastIndexByte(line[:k-1], ' ')
+			if t <= 0 {
+				continue
+			}
+			m := t
+			for m > 0 && isTchar(line[m-1]) && t-m < maxMethod {
+				m--
+			}
+			start = m + knownMethodSuffix(line[m:t])
+			if start == t {
+				continue
+			}
+		} else if p.role == roleRequest {
+			continue
+		}
+		if start == 0 || !bytes.Contains(rest[start:], []byte{'\n'}) {
+			continue
+		}
+		if p.candidate(rest[start:], 0) == vAccept {
+			return start
+		}
+	}
+	return -1
+}
+
+// knownMethodSuffix returns where a well-known method starts at the end of
+// tok, or 0: a method glued to the bytes before it ("}GET" is found by
+// the token rules, "xGET" only thanks to this).
+func knownMethodSuffix(tok []byte) int {
+	for _, m := range [...]string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"} {
+		if len(tok) > len(m) && string(tok[len(tok)-len(m):]) == m {
+			return len(tok) - len(m)
+		}
+	}
+	return 0
 }
 
 // rejected handles a candidate that is not a message start; it reports
@@ -129,8 +198,12 @@ func (p *Parser) syncPending(data []byte, ts time.Time) int {
 		return take
 	}
 	p.lineStart = false
+	atFeed := p.atFeed
 	p.feed(held, p.bufTS)
 	p.off -= int64(len(held)) // feed counted them; they were counted before
+	if atFeed && p.st == stSync && len(p.buf) == 0 {
+		p.lineStart = true // data starts a Feed: a candidate too
+	}
 	return 0
 }
 
