@@ -299,4 +299,3 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	}
 	tw.Flush()
 }
-
