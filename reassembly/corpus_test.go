@@ -91,3 +91,47 @@ func TestCorpusCounts(t *testing.T) {
 		})
 	}
 }
+
+// Connections that are not HTTP/1 are recognized and counted, and yield no
+// exchange; captures that start mid-connection, or whose first packet
+// comes from the server, still get client and server right.
+func TestCorpusProtocolsAndDirection(t *testing.T) {
+	dir := corpus.Dir(t, "corpus/pcaps")
+	tests := []struct {
+		file               string
+		http2, tls, tunnel bool
+		serverPort         uint16 // every exchange's server port, when set
+		minExchanges       int
+	}{
+		{file: "arkime/http2-nghttp2.pcap", http2: true},
+		{file: "suricata-verify/http2-continuation__input.pcap", http2: true},
+		{file: "ndpi/netflix.pcap", tls: true, serverPort: 80, minExchanges: 30},
+		{file: "zeek/http__websocket.pcap", tunnel: true, minExchanges: 1},
+		{file: "zeek/tcp__missing-syn.pcap", serverPort: 80, minExchanges: 1},
+		{file: "zeek/http__get_nosyn.pcap", serverPort: 80, minExchanges: 1},
+		{file: "ndpi/http_starting_with_reply.pcapng", serverPort: 80, minExchanges: 2},
+		{file: "suricata-verify/tcp-stream-after-swap__http-start-from-response.pcap", serverPort: 80, minExchanges: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, st := analyze(t, reassembly.DefaultConfig(), filepath.Join(dir, tt.file))
+			if tt.http2 && (st.ConnsHTTP2 == 0 || st.Exchanges != 0 || st.ParseErrors != 0) {
+				t.Errorf("HTTP/2 not recognized cleanly: %+v", st)
+			}
+			if tt.tls && st.ConnsTLS == 0 {
+				t.Errorf("no TLS connection counted: %+v", st)
+			}
+			if tt.tunnel && st.ConnsTunnel == 0 {
+				t.Errorf("upgrade not counted: %+v", st)
+			}
+			if len(got) < tt.minExchanges {
+				t.Errorf("%d exchanges, want at least %d", len(got), tt.minExchanges)
+			}
+			for _, x := range got {
+				if tt.serverPort != 0 && x.Flow.Server.Port() != tt.serverPort {
+					t.Errorf("exchange with server %v, client %v", x.Flow.Server, x.Flow.Client)
+				}
+			}
+		})
+	}
+}
