@@ -16,7 +16,7 @@ import (
 // directions in order, each into its own HTTP/1 parser, and conn pairs the
 // requests one direction yields with the responses of the other.
 type conn struct {
-	w     *worker
+	w     *shard
 	id    uint64
 	zone  capture.Zone
 	addrs [2]netip.AddrPort // source of each direction, as gopacket numbers them
@@ -68,7 +68,7 @@ type half struct {
 	resynced bool
 }
 
-func newConn(w *worker, id uint64, seg *segment) *conn {
+func newConn(w *shard, id uint64, seg *segment) *conn {
 	c := &conn{w: w, id: id, zone: seg.zone}
 	c.addrs[0] = netip.AddrPortFrom(seg.src, uint16(seg.tcp.SrcPort))
 	c.addrs[1] = netip.AddrPortFrom(seg.dst, uint16(seg.tcp.DstPort))
@@ -199,7 +199,7 @@ func (c *conn) finish() {
 	}
 	c.pending = nil
 	if c.seq > 0 {
-		c.w.emit(c, nil)
+		c.w.out(c, nil)
 	}
 	c.w.retire(c)
 	if !c.hadData && !c.sawSYN {
@@ -373,6 +373,6 @@ func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 		c.w.ctr.decodeErrors.Add(1)
 	}
 	c.w.ctr.exchanges.Add(1)
-	c.w.emit(c, x)
+	c.w.out(c, x)
 	c.seq++
 }

@@ -347,24 +347,17 @@ func (h *itemHeap) Pop() any {
 
 // worker owns one gopacket assembler and the connections sharded to it.
 type worker struct {
-	p      *Pipeline
-	idx    int
-	cfg    *Config
-	in     chan *batch
-	free   chan *batch
-	asm    *gpreasm.Assembler
-	ctr    counters
-	clock  time.Time
-	nextID uint64
-	open   int
-	// LRU of open connections, most recently active at head.
-	head, tail *conn
-	maxConns   int
-	flushing   bool
-	items      []item
-	fills      []fill
-	fillBuf    []byte
-	fillTCP    layers.TCP
+	p       *Pipeline
+	idx     int
+	in      chan *batch
+	free    chan *batch
+	asm     *gpreasm.Assembler
+	clock   time.Time
+	nextID  uint64
+	items   []item
+	fillBuf []byte
+	fillTCP layers.TCP
+	shard
 }
 
 // fill is a hole to fill in one direction of a connection; see half.hole.
@@ -381,11 +374,10 @@ func newWorker(p *Pipeline, idx int) *worker {
 	w := &worker{
 		p:    p,
 		idx:  idx,
-		cfg:  &p.cfg,
 		in:   make(chan *batch, batchesPerWorker),
 		free: make(chan *batch, batchesPerWorker+2),
 	}
-	w.maxConns = max(1, p.cfg.MaxConnections/p.cfg.Workers)
+	w.shard = shard{cfg: &p.cfg, maxConns: max(1, p.cfg.MaxConnections/p.cfg.Workers), out: w.collect}
 	pool := gpreasm.NewStreamPool(w)
 	w.asm = gpreasm.NewAssembler(pool)
 	w.asm.MaxBufferedPagesPerConnection = p.cfg.MaxPagesPerConn
@@ -410,7 +402,7 @@ func (w *worker) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac gpreasm
 	seg := ac.(*segContext).seg
 	id := w.nextID*uint64(len(w.p.workers)) + uint64(w.idx)
 	w.nextID++
-	c := newConn(w, id, seg)
+	c := newConn(&w.shard, id, seg)
 	w.open++
 	c.lastSeen = seg.ts
 	w.pushFront(c)
@@ -473,7 +465,7 @@ func (w *worker) run(wg *sync.WaitGroup) {
 	}
 }
 
-func (w *worker) queueFill(c *conn, dir int) {
+func (w *shard) queueFill(c *conn, dir int) {
 	w.fills = append(w.fills, fill{c, dir})
 }
 
@@ -542,7 +534,9 @@ func (w *worker) evict() {
 	w.ctr.evicted.Add(uint64(before - w.open))
 }
 
-func (w *worker) emit(c *conn, x *Exchange) {
+// collect queues an exchange (or a connection's end, x nil) for the
+// merger, stamped with the worker's clock.
+func (w *worker) collect(c *conn, x *Exchange) {
 	it := item{x: x, clock: w.clock, conn: c.id, seq: c.seq}
 	if x != nil {
 		it.client, it.server = x.Flow.Client, x.Flow.Server
@@ -553,7 +547,7 @@ func (w *worker) emit(c *conn, x *Exchange) {
 }
 
 // touch marks c as the most recently active connection.
-func (w *worker) touch(c *conn, ts time.Time) {
+func (w *shard) touch(c *conn, ts time.Time) {
 	if ts.After(c.lastSeen) {
 		c.lastSeen = ts
 	}
@@ -564,12 +558,12 @@ func (w *worker) touch(c *conn, ts time.Time) {
 	w.pushFront(c)
 }
 
-func (w *worker) retire(c *conn) {
+func (w *shard) retire(c *conn) {
 	w.unlink(c)
 	w.open--
 }
 
-func (w *worker) pushFront(c *conn) {
+func (w *shard) pushFront(c *conn) {
 	c.prev, c.next = nil, w.head
 	if w.head != nil {
 		w.head.prev = c
@@ -580,7 +574,7 @@ func (w *worker) pushFront(c *conn) {
 	}
 }
 
-func (w *worker) unlink(c *conn) {
+func (w *shard) unlink(c *conn) {
 	if c.prev != nil {
 		c.prev.next = c.next
 	} else if w.head == c {
