@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,8 +53,9 @@ type Service struct {
 	Trie      *template.Trie `json:"trie"`
 	// Ops are the raw operations the trie nodes point to (Node.Ops).
 	Ops []*Operation `json:"ops"`
-	// Samplers count the requests seen per method and path shape, for the
-	// deterministic body sampling (schema.Options.Sample).
+	// Samplers count the requests seen per method and path shape (keyed by
+	// a hash; "shared" past MaxSamplers), for the deterministic body
+	// sampling (schema.Options.Sample).
 	Samplers map[string]int64 `json:"samplers,omitempty"`
 }
 
@@ -76,6 +78,8 @@ func NewModel(cfg Config) *Model {
 	m.sopts = cfg.Schema
 	if m.sopts.MaxDepth == 0 {
 		m.sopts = schema.DefaultOptions()
+		// Bodies of each method and path shape: the first 64, then 1 in 16.
+		m.sopts.MaxSamples, m.sopts.SampleEvery = 64, 16
 	}
 	return m
 }
@@ -174,27 +178,38 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 // same method and path shape (variable-looking segments blanked), and
 // counts it.
 func (s *Service) sampler(method string, segs []string, limit int) int64 {
-	var b strings.Builder
-	b.WriteString(method)
+	// FNV-1a over the method and the shaped segments: no allocation.
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(str string) {
+		for i := 0; i < len(str); i++ {
+			h ^= uint64(str[i])
+			h *= prime
+		}
+		h ^= '/'
+		h *= prime
+	}
+	mix(method)
 	for _, seg := range segs {
-		b.WriteByte('/')
 		stem, ext := template.SplitExt(seg)
 		if template.Classify(stem).Variable() {
-			b.WriteString("*")
-			b.WriteString(ext)
+			mix("\x00*" + ext)
 		} else {
-			b.WriteString(seg)
+			mix(seg)
 		}
 	}
-	k := b.String()
+	var buf [16]byte
+	k := strconv.AppendUint(buf[:0], h, 16)
 	if s.Samplers == nil {
 		s.Samplers = map[string]int64{}
 	}
-	if _, ok := s.Samplers[k]; !ok && len(s.Samplers) >= limit {
-		k = "\x00shared"
+	n, ok := s.Samplers[string(k)]
+	if !ok && len(s.Samplers) >= limit {
+		n = s.Samplers["shared"]
+		s.Samplers["shared"] = n + 1
+		return n
 	}
-	n := s.Samplers[k]
-	s.Samplers[k] = n + 1
+	s.Samplers[string(k)] = n + 1
 	return n
 }
 
@@ -260,7 +275,10 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 	if err != nil {
 		m.Stats.BadQuery++
 	}
-	creds := auth.Inspect(req.Header, query)
+	creds := knownCredentials(op, req.Header, query, sampled)
+	if creds == nil {
+		creds = auth.Inspect(req.Header, query)
+	}
 	credQuery := map[string]bool{}
 	credHeader := map[string]bool{}
 	credCookie := map[string]bool{}
@@ -377,6 +395,45 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			}
 		}
 	}
+}
+
+// knownCredentials is the fast path of credential detection for requests
+// that are not sampled: when the operation has seen credentials and the
+// request carries all of them in the same places, it returns them without
+// decoding tokens again. Otherwise it returns nil and the caller inspects
+// the request fully.
+func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bool) []auth.Credential {
+	if sampled || len(op.Credentials) == 0 {
+		return nil
+	}
+	out := make([]auth.Credential, 0, len(op.Credentials))
+	for _, name := range sortedKeys(op.Credentials) {
+		c := op.Credentials[name].Credential
+		ok := false
+		switch c.In {
+		case auth.InQuery:
+			ok = query.Get(c.Name) != ""
+		case auth.InCookie:
+			for _, v := range h.Values("Cookie") {
+				if strings.Contains(v, c.Name+"=") {
+					ok = true
+				}
+			}
+		default:
+			v := h.Get(c.Name)
+			switch c.Scheme {
+			case auth.SchemeAPIKey:
+				ok = strings.TrimSpace(v) != ""
+			default:
+				ok = len(v) > len(c.Scheme) && strings.EqualFold(v[:len(c.Scheme)], c.Scheme) && v[len(c.Scheme)] == ' '
+			}
+		}
+		if !ok {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string, vals []string, sampled bool) {
@@ -514,7 +571,7 @@ func (m *Model) Merge(o *Model) {
 			if _, ok := dst.Samplers[k]; ok || len(dst.Samplers) < m.limits.MaxSamplers {
 				dst.Samplers[k] += src.Samplers[k]
 			} else {
-				dst.Samplers["\x00shared"] += src.Samplers[k]
+				dst.Samplers["shared"] += src.Samplers[k]
 			}
 		}
 		dst.Trie.Merge(src.Trie, func(method string, dstID, srcID int) (int, bool) {
