@@ -457,7 +457,6 @@ func children(nodes []*Node) []*cand {
 type group struct {
 	ext     string
 	members []*cand
-	enum    bool // a recurring word set (see recurrentWords)
 	file    bool // file names: the parameter swallows the extension
 }
 
