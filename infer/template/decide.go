@@ -596,7 +596,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 			mean := float64(total) / float64(max(kept, 1))
 			var joined []*cand
 			for _, c := range words {
-				if c.count > 3 && float64(c.count) > 5*mean {
+				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total {
 					continue // recurs far more than a value does: a route word
 				}
 				if !w.compatible(c.nodes, gnodes, 4, true) {
@@ -741,7 +741,10 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 	for _, c := range children(wn) {
 		gcand, ok := byKey[c.key]
 		routeWord := ok && !gcand.overflow && !gcand.shape.Variable() && !(wordPop && gcand.count <= 2)
-		valueLike := c.overflow || c.shape.Variable() || wordPop && c.shape == ShapeWord && c.count <= 2
+		// A rare word is a value where g has values: any rare word among a
+		// population of words, a compound one (heidi-docs) beside names.
+		rare := c.shape == ShapeWord && c.count <= 2
+		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0)
 		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
 			continue // a route word of g, or a value g saw too
 		}
