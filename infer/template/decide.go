@@ -458,6 +458,7 @@ type group struct {
 	ext     string
 	members []*cand
 	file    bool // file names: the parameter swallows the extension
+	twins   bool // twin words (see twinWords)
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -471,7 +472,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	if len(cands) == 0 {
 		return
 	}
-	statics, groups := w.decide(cands, depth, enumKeys)
+	statics, groups := w.decide(cands, depth, enumKeys, lastLiteral(prefix))
 
 	// Recurrent word sets among the static children's children (see
 	// recurrentWords) become enum parameters one level down.
@@ -522,7 +523,7 @@ func lastLiteral(prefix []Segment) string {
 }
 
 // decide splits candidates into static children and parameter groups.
-func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (statics []*cand, groups []*group) {
+func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, parent string) (statics []*cand, groups []*group) {
 	// A lone version-like value near the root (/1/..., /2.0/..., /2010-04-01/...)
 	// with a real subtree under it is a constant prefix, not a parameter.
 	if len(cands) == 1 && !cands[0].overflow && depth <= 2 {
@@ -655,12 +656,83 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 		}
 		groups = append(groups, g)
 	}
+	// Twin words: several words that each route through the same word to
+	// values (/namespaces/default/pods/{pod}, /namespaces/kube-system/pods/...)
+	// are values of one parameter themselves.
+	// Only inside a collection: right below a route word, not below the
+	// root or a version prefix, where twins are routes (/1/metadata/auto,
+	// /1/search/auto: see recurrentWords).
+	var free []*cand
+	for _, c := range cands {
+		if Classify(parent) != ShapeWord || parent == "" {
+			break
+		}
+		if !inGroup[c] && c.ext == "" && !c.overflow && c.shape == ShapeWord && !w.static[c.key] && !enumKeys[c.key] {
+			free = append(free, c)
+		}
+	}
+	if twins := w.twinWords(free); len(twins) > 0 {
+		var g *group
+		for _, gg := range groups {
+			if gg.ext == "" && !gg.file {
+				g = gg
+			}
+		}
+		if g == nil {
+			g = &group{twins: true}
+			groups = append(groups, g)
+		}
+		for _, c := range twins {
+			g.members = append(g.members, c)
+			inGroup[c] = true
+		}
+	}
 	for _, c := range cands {
 		if !inGroup[c] {
 			statics = append(statics, c)
 		}
 	}
 	return statics, groups
+}
+
+// twinWords returns the words of cs that route through one common word to
+// a position holding values, when at least three do and they are at least
+// 4/5 of cs.
+func (w *walker) twinWords(cs []*cand) []*cand {
+	if len(cs) < 3 {
+		return nil
+	}
+	mid := map[string][]*cand{}
+	for _, c := range cs {
+		for _, gc := range children(c.nodes) {
+			if gc.overflow || gc.shape != ShapeWord || w.static[gc.key] {
+				continue
+			}
+			below := children(gc.nodes)
+			nvar := 0
+			for _, b := range below {
+				if b.overflow || b.shape.Variable() || b.shape == ShapeWord && b.count <= 2 && isCompound(b.stem) {
+					nvar++
+				}
+			}
+			if nvar >= 1 && nvar*2 >= len(below) {
+				mid[gc.key] = append(mid[gc.key], c)
+			}
+		}
+	}
+	best := ""
+	for _, k := range sortedKeys(mid) {
+		if len(mid[k]) > len(mid[best]) {
+			best = k
+		}
+	}
+	// The twins must be (nearly) all the words here: a collection of
+	// values (/namespaces/*), not routes of which some share a sub-route
+	// (/1/metadata/auto/..., /1/search/auto/... beside /1/delta).
+	if len(mid[best]) < 3 || len(mid[best])*5 < len(cs)*4 {
+		return nil
+	}
+	return mid[best]
 }
 
 // isCompound reports whether a word is made of several parts
@@ -740,7 +812,6 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 	}
 	for _, c := range children(wn) {
 		gcand, ok := byKey[c.key]
-		routeWord := ok && !gcand.overflow && !gcand.shape.Variable() && !(wordPop && gcand.count <= 2)
 		// A rare word is a value where g has values: any rare word among a
 		// population of words, a compound one (heidi-docs) beside names.
 		rare := c.shape == ShapeWord && c.count <= 2
@@ -748,7 +819,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
 			continue // a route word of g, or a value g saw too
 		}
-		if routeWord || !valueLike || len(varNodes) == 0 {
+		if !valueLike || len(varNodes) == 0 {
 			return false
 		}
 		if !w.compatible(c.nodes, varNodes, depth-1, false) {
@@ -879,6 +950,8 @@ func makeParam(g *group, prev string, prefix []Segment) *Param {
 		name = "date"
 	case only(ShapeEmail):
 		name = "email"
+	case g.twins && base != "":
+		name = base
 	case p.Enum != nil:
 		name = join(base, "type")
 	case idLike:
