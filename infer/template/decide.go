@@ -637,7 +637,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			need := 3
 			switch {
-			case g.file || len(g.members) >= 3:
+			case g.file || len(g.members) >= 3 || confident(weak):
 				need = 1
 			case len(g.members) >= 1:
 				need = 2
@@ -646,9 +646,10 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				g.members = append(g.members, pop...)
 			}
 		}
-		// One name-like value alone is weak evidence (sha256, token_from_oauth1):
-		// it needs a sibling name or at least two rare look-alike words.
-		if len(strong) == 0 && len(g.members) < 2 || len(strong) == 0 && len(weak) == 1 && len(g.members) < 3 {
+		// A name-like value alone is weak evidence (token_from_oauth1, cli-4):
+		// it needs a sibling name or two rare look-alike words, unless it
+		// is a confident name (ken584).
+		if len(strong) == 0 && !confident(weak) && (len(g.members) < 2 || len(weak) == 1 && len(g.members) < 3) {
 			continue
 		}
 		for _, m := range g.members {
@@ -733,6 +734,31 @@ func (w *walker) twinWords(cs []*cand) []*cand {
 		return nil
 	}
 	return mid[best]
+}
+
+// confident reports whether some name is a generated-looking one: at
+// least three letters and a run of two or more digits (ken584, ops-959,
+// mallorysybil87), which route words rarely are.
+func confident(names []*cand) bool {
+	for _, c := range names {
+		letters, run, maxRun := 0, 0, 0
+		for i := 0; i < len(c.stem); i++ {
+			switch b := c.stem[i]; {
+			case b >= '0' && b <= '9':
+				run++
+				maxRun = max(maxRun, run)
+			case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z':
+				letters++
+				run = 0
+			default:
+				run = 0
+			}
+		}
+		if letters >= 3 && maxRun >= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // isCompound reports whether a word is made of several parts
