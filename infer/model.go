@@ -357,7 +357,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		} else {
 			b.Count++
 			if sampled {
-				m.observeBody(op, b, mt, params, req.Body, req.Flags.Has(http1.FlagBodyTruncated))
+				m.observeBody(op, b, mt, params, req.Body, req.Flags&partialBody != 0)
 			}
 		}
 	}
@@ -390,7 +390,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			} else {
 				b.Count++
 				if sampled {
-					m.observeBody(op, b, mt, params, resp.Body, resp.Flags.Has(http1.FlagBodyTruncated))
+					m.observeBody(op, b, mt, params, resp.Body, resp.Flags&partialBody != 0)
 				}
 			}
 		}
@@ -435,6 +435,10 @@ func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bo
 	}
 	return out
 }
+
+// partialBody flags a body that is not the whole message as sent: its
+// schema is not inferred (it would not parse, or mislead).
+const partialBody = http1.FlagBodyTruncated | http1.FlagGap | http1.FlagDecodeError | http1.FlagBombCut | http1.FlagIncomplete
 
 func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string, vals []string, sampled bool) {
 	if len(name) > 128 {
@@ -481,10 +485,9 @@ func isJSON(mt string) bool {
 }
 
 // observeBody feeds a sampled body to the schema of its media type and
-// keeps the first redacted example. truncated bodies of structured types
-// are not parsed (they would not be valid).
-func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string]string, body []byte, truncated bool) {
-	if truncated {
+// keeps the first redacted example. Partial bodies are not parsed.
+func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string]string, body []byte, partial bool) {
+	if partial {
 		return
 	}
 	switch {

@@ -1,10 +1,3 @@
-// Package template decides endpoint templates (/users/{userId}) from the
-// concrete request paths seen on the wire. It keeps, per service, a bounded
-// path trie shared across methods and decides at query time, from the
-// evidence in the trie (distinct values per position, their counts, the
-// shape of each value and the structure of the subtrees below them), which
-// segments are parameters. Decisions are deterministic and revisable: the
-// trie keeps the evidence, templates are recomputed from it.
 package template
 
 import (
