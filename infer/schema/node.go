@@ -11,6 +11,7 @@
 package schema
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -188,16 +189,9 @@ func (n *Node) MergeWith(o *Node, opts Options) {
 // Clone returns a deep copy of n.
 func (n *Node) Clone() *Node {
 	c := &Node{}
-	c.MergeWith(n, Options{MaxProperties: len(n.Props), MaxEnum: len(n.Enum), MaxEnumLen: maxLen(n.Enum)})
+	// n already holds its bounds; unlimited ones copy it as it is.
+	c.MergeWith(n, Options{MaxProperties: math.MaxInt, MaxEnum: math.MaxInt, MaxEnumLen: math.MaxInt})
 	return c
-}
-
-func maxLen(ss []string) int {
-	m := 0
-	for _, s := range ss {
-		m = max(m, len(s))
-	}
-	return m
 }
 
 func sortedKeys(m map[string]*Node) []string {

@@ -168,7 +168,7 @@ func (n *Node) ObserveNamedString(name, s string, opts Options) {
 		neg := s[0] == '-'
 		var u uint64
 		for _, c := range []byte(s[btoi(neg):]) {
-			if u > (1<<64-1)/10 {
+			if u > (1<<64-1-uint64(c-'0'))/10 {
 				n.observeString(name, s, opts)
 				return
 			}

@@ -495,7 +495,7 @@ func (n *Node) observeNumber(tok []byte) {
 			n.Number++ // fraction or exponent
 			return
 		}
-		if u > (1<<64-1)/10 {
+		if u > (1<<64-1-uint64(c-'0'))/10 {
 			n.Number++ // beyond uint64: not an int64 either
 			return
 		}

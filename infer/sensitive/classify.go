@@ -130,7 +130,7 @@ func classifyValue[V text](v V) Tag {
 	}
 	switch c := v[0]; {
 	case c == 'B' || c == 'b':
-		if hasPrefixFold(v, "bearer ") && len(v) > 7+8 {
+		if hasPrefixFold(v, "bearer ") && isToken68(v[7:]) {
 			t := BearerToken
 			if IsJWT(v[7:]) {
 				t |= JWT
@@ -314,6 +314,29 @@ func jwtHeaderHasAlg[V text](seg V) bool {
 	}
 	h := out[:m]
 	return len(h) > 2 && h[0] == '{' && contains(h, `"alg"`)
+}
+
+// isToken68 reports whether s is an RFC 9110 token68 (the credentials of an
+// Authorization scheme) of a credible length: one word of
+// [A-Za-z0-9-._~+/] with optional trailing '='.
+func isToken68[V text](s V) bool {
+	if len(s) < 12 {
+		return false
+	}
+	eq := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '=':
+			eq = true
+		case eq:
+			return false
+		case isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isAWSAccessKey[V text](s V) bool {
