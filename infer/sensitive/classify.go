@@ -54,17 +54,23 @@ func classifyName[N, V text](name N, value V) Tag {
 	case contains(k, "aws") && contains(k, "secret"):
 		return AWSSecret
 	case k == "password" || k == "passwd" || k == "pwd" || k == "pass" || k == "passphrase" ||
-		k == "secret" || k == "apikey" || k == "apisecret" || k == "secretkey" || k == "privatekey" ||
-		hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret") ||
-		hasSuffix(k, "apikey") || hasSuffix(k, "secretkey") || hasSuffix(k, "privatekey"):
+		k == "secret" || hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret"):
+		// Passwords may be anything, spaces included.
 		if isPlaceholder(value) {
+			return 0
+		}
+		return Password
+	case k == "apikey" || k == "apisecret" || k == "secretkey" || k == "privatekey" ||
+		hasSuffix(k, "apikey") || hasSuffix(k, "secretkey") || hasSuffix(k, "privatekey"):
+		// Keys are one word; prose under such a name is a description.
+		if isPlaceholder(value) || hasSpace(value) {
 			return 0
 		}
 		return Password
 	case k == "token" || k == "accesstoken" || k == "refreshtoken" || k == "idtoken" ||
 		k == "authtoken" || k == "sessiontoken" || k == "bearertoken" || k == "bearer" ||
 		hasSuffix(k, "accesstoken") || hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken"):
-		if len(value) >= 8 {
+		if len(value) >= 8 && !hasSpace(value) {
 			return BearerToken
 		}
 	}
@@ -76,6 +82,15 @@ func classifyName[N, V text](name N, value V) Tag {
 func isPlaceholder[V text](v V) bool {
 	s := v
 	return string(s) == "true" || string(s) == "false" || string(s) == "null"
+}
+
+func hasSpace[T text](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' || s[i] == '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 func contains[T text](s T, sub string) bool {

@@ -69,6 +69,9 @@ func TestClassify(t *testing.T) {
 		{"access_token", "abcdefghijklmnop", BearerToken},
 		{"refreshToken", "abcdefghijklmnop", BearerToken},
 		{"token", "short", 0},
+		{"token", "officia ut magna", 0}, // prose is not a token
+		{"apiKey", "dolore dolor amet", 0},
+		{"password", "correct horse battery", Password},
 		{"token_type", "bearer-token-type", 0},
 		// cloud keys
 		{"", "AKIAIOSFODNN7EXAMPLE", AWSAccessKey},
