@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // change, and review the diff).
 func TestGolden(t *testing.T) {
 	tight := Options{MaxDepth: 2, MaxProperties: 4, MaxEnum: 3, MaxEnumLen: 8, MinEnumSamples: 2, EnumRatio: 2,
-		MaxArrayItems: 2, RequiredRatio: 0.9, RequiredMinSamples: 2}
+		MaxArrayItems: 2, RequiredRatio: 0.9, RequiredMinSamples: 2, MaxNodes: 1 << 20}
 	for _, tc := range []struct {
 		name string
 		opts Options

@@ -72,7 +72,7 @@ func genDocs(seed uint64, n int) []string {
 // merging, and any order of observations gives the same Node, with bounds
 // hit and not.
 func TestMergeProperty(t *testing.T) {
-	tight := Options{MaxDepth: 3, MaxProperties: 3, MaxEnum: 3, MaxEnumLen: 8, MaxArrayItems: 2}
+	tight := Options{MaxDepth: 3, MaxProperties: 3, MaxEnum: 3, MaxEnumLen: 8, MaxArrayItems: 2, MaxNodes: 1 << 20}
 	for _, tc := range []struct {
 		name string
 		opts Options
@@ -105,6 +105,9 @@ func TestMergeProperty(t *testing.T) {
 					t.Fatalf("seed %d: schemas differ:\n%s\n%s", seed, s1, s2)
 				}
 				checkBounds(t, all, tc.opts, 0)
+				if got := countNodes(all) - 1; got != all.Size || countNodes(rev)-1 != rev.Size {
+					t.Fatalf("seed %d: Size %d/%d, counted %d", seed, all.Size, rev.Size, got)
+				}
 			}
 		})
 	}
@@ -149,5 +152,46 @@ func TestMergeNilAndEmpty(t *testing.T) {
 	zero.Props["a"].Count = 99
 	if n.Props["a"].Count != 1 {
 		t.Error("Merge aliased the merged Node's children")
+	}
+}
+
+// TestNodeBudget: documents inventing names at every level stay within
+// MaxNodes, the shallow properties survive the deep junk, and Size counts
+// the Nodes exactly.
+func TestNodeBudget(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxNodes = 200
+	n := &Node{}
+	for i := 0; i < 50; i++ {
+		var b strings.Builder
+		b.WriteString(`{"a_junk":{`)
+		for j := 0; j < 40; j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"k%d_%d":{"x%d":{"y%d":1}}`, i, j, i, j)
+		}
+		fmt.Fprintf(&b, `},"z_top%d":1,"z_top":true}`, i%3)
+		if err := n.ObserveJSON([]byte(b.String()), opts); err != nil {
+			t.Fatal(err)
+		}
+		if got := countNodes(n) - 1; got != n.Size || got > int64(opts.MaxNodes) {
+			t.Fatalf("doc %d: Size %d, counted %d, max %d", i, n.Size, got, opts.MaxNodes)
+		}
+	}
+	for _, k := range []string{"z_top", "z_top0", "z_top1", "z_top2"} {
+		if n.Props[k] == nil {
+			t.Errorf("shallow property %q lost to the deep junk", k)
+		}
+	}
+	if n.Props["a_junk"].PropsDropped == 0 {
+		t.Error("no drops counted")
+	}
+	// Merging respects the budget too.
+	m := &Node{}
+	m.MergeWith(n, opts)
+	m.MergeWith(observeAll(t, opts, `{"new1":{"new2":{"new3":1}}}`), opts)
+	if got := countNodes(m) - 1; got != m.Size || got > int64(opts.MaxNodes) {
+		t.Fatalf("merged: Size %d, counted %d", m.Size, got)
 	}
 }

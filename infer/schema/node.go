@@ -8,6 +8,18 @@
 // collection in a Node is bounded by Options, and the bounds are applied in
 // a way that does not depend on the order of observations, so the same
 // observations in any order give the same schema.
+//
+// Observing is meant to keep up with capture rates: ObserveJSON validates a
+// body and then walks its bytes once, without building a tree or decoding
+// into interface values, and allocates only for names and enum values it has
+// not seen before. Callers that see many bodies per operation should still
+// sample them: Options.Sample gives a deterministic rule (the first
+// MaxSamples bodies, then one in SampleEvery), which keeps rare optional
+// properties visible while bounding the work per operation.
+//
+// Truncated bodies (cut at a capture cap) are not valid JSON; ObserveJSON
+// rejects them and records nothing, so callers should skip them rather than
+// learn a schema from half a document.
 package schema
 
 import (
@@ -59,6 +71,13 @@ type Options struct {
 	// about optionality).
 	RequiredRatio      float64
 	RequiredMinSamples int64
+	// MaxNodes caps the Nodes below the one observations are applied to (a
+	// safety net against hostile documents that invent names at every
+	// level). Past it no new property or items Node is created; what would
+	// have gone there is counted in PropsDropped or ItemsSkipped. Unlike
+	// the other bounds, which Nodes survive once it is hit depends on the
+	// order of observations; legitimate schemas stay far below it.
+	MaxNodes int
 }
 
 // DefaultOptions returns the bounds Specter uses.
@@ -77,6 +96,7 @@ func DefaultOptions() Options {
 		MaxParts:           256,
 		RequiredRatio:      0.95,
 		RequiredMinSamples: 2,
+		MaxNodes:           16384,
 	}
 }
 
@@ -131,6 +151,71 @@ type Node struct {
 	// Truncated counts objects and arrays below MaxDepth whose contents were
 	// not described.
 	Truncated int64 `json:"truncated,omitempty"`
+	// Size is the number of Nodes below this one, kept up to date on the
+	// Node that observations and merges are applied to (not on its
+	// children), for the MaxNodes bound.
+	Size int64 `json:"size,omitempty"`
+}
+
+// budget is what remains of MaxNodes during one observation or merge.
+// Deeper Nodes may use a smaller share of it, so that a deep subtree with
+// invented names cannot starve the shallow properties that matter most:
+// a Node at depth d (the root's properties are at depth 1) may be created
+// while fewer than MaxNodes*(MaxDepth+2-d)/(MaxDepth+1) exist.
+type budget struct {
+	left     int64
+	max      int64
+	maxDepth int64
+}
+
+func (n *Node) budget(opts Options) *budget {
+	return &budget{left: int64(opts.MaxNodes) - n.Size, max: int64(opts.MaxNodes), maxDepth: int64(max(opts.MaxDepth, 0))}
+}
+
+// settle records the Nodes created and freed under b in n.Size.
+func (n *Node) settle(b *budget, opts Options) {
+	n.Size = int64(opts.MaxNodes) - b.left
+}
+
+func (b *budget) take(depth int) bool {
+	if b.left <= 0 {
+		return false
+	}
+	if d := int64(depth); d > 1 {
+		share := b.max
+		if d <= b.maxDepth+1 && b.max < 1<<40 {
+			share = b.max * (b.maxDepth + 2 - d) / (b.maxDepth + 1)
+		}
+		if b.max-b.left >= share {
+			return false
+		}
+	}
+	b.left--
+	return true
+}
+
+// countNodes returns the number of Nodes in the tree rooted at n.
+func countNodes(n *Node) int64 {
+	c := int64(1)
+	for _, p := range n.Props {
+		c += countNodes(p)
+	}
+	if n.Items != nil {
+		c += countNodes(n.Items)
+	}
+	return c
+}
+
+// items returns n.Items, creating it at depth if the budget allows (else
+// nil).
+func (n *Node) items(depth int, b *budget) *Node {
+	if n.Items == nil {
+		if !b.take(depth) {
+			return nil
+		}
+		n.Items = &Node{}
+	}
+	return n.Items
 }
 
 // Merge adds the observations of o to n, with the bounds of DefaultOptions;
@@ -141,6 +226,12 @@ func (n *Node) Merge(o *Node) { n.MergeWith(o, DefaultOptions()) }
 // the result equals observing everything o saw into n. o is not modified
 // and shares nothing with n afterwards.
 func (n *Node) MergeWith(o *Node, opts Options) {
+	b := n.budget(opts)
+	n.merge(o, 0, opts, b)
+	n.settle(b, opts)
+}
+
+func (n *Node) merge(o *Node, depth int, opts Options, b *budget) {
 	if o == nil {
 		return
 	}
@@ -169,18 +260,19 @@ func (n *Node) MergeWith(o *Node, opts Options) {
 	}
 	n.PropsDropped += o.PropsDropped
 	for _, k := range sortedKeys(o.Props) {
-		child := n.prop(k, opts)
+		child := n.prop(k, depth+1, opts, b)
 		if child == nil {
 			n.PropsDropped += o.Props[k].Count
 			continue
 		}
-		child.MergeWith(o.Props[k], opts)
+		child.merge(o.Props[k], depth+1, opts, b)
 	}
 	if o.Items != nil {
-		if n.Items == nil {
-			n.Items = &Node{}
+		if items := n.items(depth+1, b); items != nil {
+			items.merge(o.Items, depth+1, opts, b)
+		} else {
+			n.ItemsSkipped += o.Items.Count
 		}
-		n.Items.MergeWith(o.Items, opts)
 	}
 	n.ItemsSkipped += o.ItemsSkipped
 	n.Truncated += o.Truncated
@@ -190,7 +282,8 @@ func (n *Node) MergeWith(o *Node, opts Options) {
 func (n *Node) Clone() *Node {
 	c := &Node{}
 	// n already holds its bounds; unlimited ones copy it as it is.
-	c.MergeWith(n, Options{MaxProperties: math.MaxInt, MaxEnum: math.MaxInt, MaxEnumLen: math.MaxInt})
+	c.MergeWith(n, Options{MaxProperties: math.MaxInt, MaxEnum: math.MaxInt, MaxEnumLen: math.MaxInt, MaxNodes: math.MaxInt})
+	c.Size = n.Size
 	return c
 }
 
@@ -207,28 +300,26 @@ func sortedKeys(m map[string]*Node) []string {
 // the kept names are always the smallest MaxProperties names seen, so a
 // larger name is refused (nil) when full, and a smaller one evicts the
 // largest kept name, whose occurrences move to PropsDropped.
-func (n *Node) prop(k string, opts Options) *Node {
+func (n *Node) prop(k string, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[k]; ok {
 		return c
 	}
-	return n.addProp(k, opts)
+	return n.addProp(k, depth, opts, b)
 }
 
 // propBytes is prop for a name held as bytes; it allocates only for a new
 // property.
-func (n *Node) propBytes(k []byte, opts Options) *Node {
+func (n *Node) propBytes(k []byte, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[string(k)]; ok {
 		return c
 	}
-	return n.addProp(string(k), opts)
+	return n.addProp(string(k), depth, opts, b)
 }
 
-func (n *Node) addProp(k string, opts Options) *Node {
+// addProp creates property k (a Node at depth) within the bounds.
+func (n *Node) addProp(k string, depth int, opts Options, b *budget) *Node {
 	if opts.MaxProperties <= 0 {
 		return nil
-	}
-	if n.Props == nil {
-		n.Props = make(map[string]*Node)
 	}
 	if len(n.Props) >= opts.MaxProperties {
 		largest := ""
@@ -241,7 +332,14 @@ func (n *Node) addProp(k string, opts Options) *Node {
 			return nil
 		}
 		n.PropsDropped += n.Props[largest].Count
+		b.left += countNodes(n.Props[largest])
 		delete(n.Props, largest)
+	}
+	if !b.take(depth) {
+		return nil
+	}
+	if n.Props == nil {
+		n.Props = make(map[string]*Node)
 	}
 	c := &Node{}
 	n.Props[k] = c

@@ -240,6 +240,7 @@ type observer struct {
 	b    []byte
 	i    int
 	opts Options
+	bud  *budget
 	buf  []byte // scratch for unescaped string values
 }
 
@@ -249,9 +250,11 @@ func (n *Node) ObserveJSON(body []byte, opts Options) error {
 	if err := validate(body); err != nil {
 		return err
 	}
-	o := observer{b: body, opts: opts}
+	bud := n.budget(opts)
+	o := observer{b: body, opts: opts, bud: bud}
 	o.ws()
 	o.value(n, nil, 0)
+	n.settle(bud, opts)
 	return nil
 }
 
@@ -293,7 +296,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.ws()
 			o.i++ // ':'
 			o.ws()
-			if child := n.propBytes(key, o.opts); child != nil {
+			if child := n.propBytes(key, depth+1, o.opts, o.bud); child != nil {
 				o.value(child, key, depth+1)
 			} else {
 				n.PropsDropped++
@@ -320,12 +323,10 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.i++
 			return
 		}
-		if n.Items == nil {
-			n.Items = &Node{}
-		}
+		items := n.items(depth+1, o.bud)
 		for k := 0; ; k++ {
-			if k < o.opts.MaxArrayItems {
-				o.value(n.Items, name, depth+1)
+			if k < o.opts.MaxArrayItems && items != nil {
+				o.value(items, name, depth+1)
 			} else {
 				n.ItemsSkipped++
 				o.skip()

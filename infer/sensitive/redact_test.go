@@ -29,6 +29,7 @@ func TestRedactHeader(t *testing.T) {
 		{"Proxy-Authorization", "Digest username=\"a\"", "Digest <redacted>"},
 		{"Cookie", "sid=abc123; theme=dark", "sid=<redacted>; theme=<redacted>"},
 		{"Set-Cookie", "sid=abc123; Path=/; HttpOnly", "sid=<redacted>; Path=/; HttpOnly"},
+		{"Cookie", "bare-value; a=1", "<redacted>; a=<redacted>"},
 		{"X-Api-Key", "k-123", "<redacted>"},
 		{"X-Custom-Token", "t-123", "<redacted>"},
 		{"X-Hub-Signature-256", "sha256=abc", "<redacted>"},
