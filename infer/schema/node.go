@@ -45,7 +45,8 @@ type Options struct {
 	// it the position is marked EnumOverflow and forgets them.
 	MaxEnum int
 	// MaxEnumLen is the longest string (in bytes) that may be an enum value;
-	// a longer value marks the position EnumOverflow.
+	// a longer value, or one that is empty or contains white space, marks
+	// the position EnumOverflow.
 	MaxEnumLen int
 	// MinEnumSamples is how many strings a position must have seen before
 	// Schema reports an enum, and EnumRatio how many samples per distinct
@@ -71,6 +72,10 @@ type Options struct {
 	// about optionality).
 	RequiredRatio      float64
 	RequiredMinSamples int64
+	// MapMinKeys is the number of distinct property names from which an
+	// object position may be rendered as a map with dynamic keys (see
+	// Schema); 0 turns map detection off.
+	MapMinKeys int
 	// MaxNodes caps the Nodes below the one observations are applied to (a
 	// safety net against hostile documents that invent names at every
 	// level). Past it no new property or items Node is created; what would
@@ -86,7 +91,7 @@ func DefaultOptions() Options {
 		MaxDepth:           16,
 		MaxProperties:      256,
 		MaxEnum:            16,
-		MaxEnumLen:         48,
+		MaxEnumLen:         32,
 		MinEnumSamples:     10,
 		EnumRatio:          3,
 		MaxArrayItems:      32,
@@ -97,6 +102,7 @@ func DefaultOptions() Options {
 		RequiredRatio:      0.95,
 		RequiredMinSamples: 2,
 		MaxNodes:           16384,
+		MapMinKeys:         16,
 	}
 }
 
@@ -346,6 +352,21 @@ func (n *Node) addProp(k string, depth int, opts Options, b *budget) *Node {
 	return c
 }
 
+// enumCandidate reports whether v can be an enum value: a non-empty word
+// (no white space or control characters). Prose repeated across samples is
+// test data, not an enumeration.
+func enumCandidate[T text](v T) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func (n *Node) overflowEnum() {
 	n.EnumOverflow = true
 	n.Enum = nil
@@ -361,7 +382,7 @@ func (n *Node) addEnum(v string, opts Options) {
 	if found {
 		return
 	}
-	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum {
+	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum || !enumCandidate(v) {
 		n.overflowEnum()
 		return
 	}
@@ -380,7 +401,7 @@ func (n *Node) addEnumBytes(v []byte, opts Options) {
 	if found {
 		return
 	}
-	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum {
+	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum || !enumCandidate(v) {
 		n.overflowEnum()
 		return
 	}

@@ -71,6 +71,7 @@ func TestSchema(t *testing.T) {
 		{"empty array", def, []string{`[]`}, `{"items":{},"type":"array"}`},
 		{"enum", def, repeat(12, func(i int) string { return fmt.Sprintf(`"%s"`, []string{"on", "off", "idle"}[i%3]) }),
 			`{"enum":["idle","off","on"],"type":"string"}`},
+		{"a constant is no enum", def, repeat(12, func(int) string { return `"user"` }), `{"type":"string"}`},
 		{"too few samples for enum", def, repeat(9, func(i int) string { return fmt.Sprintf(`"%s"`, []string{"on", "off", "idle"}[i%3]) }),
 			`{"type":"string"}`},
 		{"too many distinct for enum", def, repeat(40, func(i int) string { return fmt.Sprintf(`"v%d"`, i%20) }),
@@ -112,11 +113,11 @@ func TestObserveJSONInvalidRecordsNothing(t *testing.T) {
 }
 
 func TestObserveJSONEscapes(t *testing.T) {
-	n := observeAll(t, DefaultOptions(), `{"e\u006dail":"alice\u0040example.com","s":"\ud83d\ude00 \"q\" \\ \/"}`)
+	n := observeAll(t, DefaultOptions(), `{"e\u006dail":"alice\u0040example.com","s":"\ud83d\ude00\"q\"\\\/"}`)
 	if n.Props["email"] == nil || n.Props["email"].Formats[FormatEmail] != 1 {
 		t.Fatalf("escaped key/value not decoded: %+v", n.Props)
 	}
-	if got := n.Props["s"].Enum; len(got) != 1 || got[0] != "😀 \"q\" \\ /" {
+	if got := n.Props["s"].Enum; len(got) != 1 || got[0] != "😀\"q\"\\/" {
 		t.Errorf("unescaped value = %q", got)
 	}
 }
@@ -269,5 +270,47 @@ func TestNodeJSONRoundTrip(t *testing.T) {
 	}
 	if c := n.Clone(); !reflect.DeepEqual(n, c) {
 		t.Errorf("Clone differs:\n%s\n%s", dump(n), dump(c))
+	}
+}
+
+func TestMapLike(t *testing.T) {
+	opts := DefaultOptions()
+	// Identifier keys: a map even in one sample.
+	var b strings.Builder
+	b.WriteString(`{"users":{`)
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"%d":{"name":"n","age":%d}`, 1000+i, i)
+	}
+	b.WriteString(`}}`)
+	n := observeAll(t, opts, b.String())
+	want := `{"properties":{"users":{"additionalProperties":{"properties":{"age":{"type":"integer"},"name":{"type":"string"}},"required":["age","name"],"type":"object"},"type":"object","x-specter-map":true}},"type":"object"}`
+	if got := schemaJSON(t, n, opts); got != want {
+		t.Errorf("id map:\n got %s\nwant %s", got, want)
+	}
+	// Invented names, each rare, next to a field present in every sample.
+	docs := repeat(40, func(i int) string { return fmt.Sprintf(`{"spotify":"u","extra_%d":%d}`, i, i) })
+	n = observeAll(t, opts, docs...)
+	want = `{"additionalProperties":{"type":"integer"},"properties":{"spotify":{"type":"string"}},"required":["spotify"],"type":"object","x-specter-map":true}`
+	if got := schemaJSON(t, n, opts); got != want {
+		t.Errorf("rare-key map:\n got %s\nwant %s", got, want)
+	}
+	// A record with many optional fields is not a map.
+	docs = repeat(40, func(i int) string {
+		var b strings.Builder
+		b.WriteString(`{"id":1`)
+		for j := 0; j < 20; j++ {
+			if (i+j)%2 == 0 {
+				fmt.Fprintf(&b, `,"field_%c":true`, 'a'+j)
+			}
+		}
+		b.WriteString(`}`)
+		return b.String()
+	})
+	n = observeAll(t, opts, docs...)
+	if s := n.Schema(opts); s.Extensions[ExtMap] != nil || len(s.Properties) != 21 {
+		t.Errorf("record taken for a map: %s", schemaJSON(t, n, opts))
 	}
 }
