@@ -25,7 +25,6 @@ package schema
 import (
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/specter-dev/specter/infer/sensitive"
 )
@@ -161,6 +160,11 @@ type Node struct {
 	// Node that observations and merges are applied to (not on its
 	// children), for the MaxNodes bound.
 	Size int64 `json:"size,omitempty"`
+
+	// names caches the sorted keys of Props for objects at their
+	// MaxProperties bound (nil otherwise); it is derived data, rebuilt
+	// whenever its length disagrees with Props.
+	names []string
 }
 
 // budget is what remains of MaxNodes during one observation or merge.
@@ -174,8 +178,8 @@ type budget struct {
 	maxDepth int64
 }
 
-func (n *Node) budget(opts Options) *budget {
-	return &budget{left: int64(opts.MaxNodes) - n.Size, max: int64(opts.MaxNodes), maxDepth: int64(max(opts.MaxDepth, 0))}
+func (n *Node) budget(opts Options) budget {
+	return budget{left: int64(opts.MaxNodes) - n.Size, max: int64(opts.MaxNodes), maxDepth: int64(max(opts.MaxDepth, 0))}
 }
 
 // settle records the Nodes created and freed under b in n.Size.
@@ -183,7 +187,17 @@ func (n *Node) settle(b *budget, opts Options) {
 	n.Size = int64(opts.MaxNodes) - b.left
 }
 
+// take uses one Node of the budget for a Node at depth, if allowed.
 func (b *budget) take(depth int) bool {
+	if !b.can(depth) {
+		return false
+	}
+	b.left--
+	return true
+}
+
+// can reports whether a Node at depth may be created.
+func (b *budget) can(depth int) bool {
 	if b.left <= 0 {
 		return false
 	}
@@ -196,7 +210,6 @@ func (b *budget) take(depth int) bool {
 			return false
 		}
 	}
-	b.left--
 	return true
 }
 
@@ -232,7 +245,8 @@ func (n *Node) Merge(o *Node) { n.MergeWith(o, DefaultOptions()) }
 // the result equals observing everything o saw into n. o is not modified
 // and shares nothing with n afterwards.
 func (n *Node) MergeWith(o *Node, opts Options) {
-	b := n.budget(opts)
+	bv := n.budget(opts)
+	b := &bv
 	n.merge(o, 0, opts, b)
 	n.settle(b, opts)
 }
@@ -314,12 +328,32 @@ func (n *Node) prop(k string, depth int, opts Options, b *budget) *Node {
 }
 
 // propBytes is prop for a name held as bytes; it allocates only for a new
-// property.
+// property that is kept.
 func (n *Node) propBytes(k []byte, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[string(k)]; ok {
 		return c
 	}
+	if opts.MaxProperties <= 0 {
+		return nil
+	}
+	full := len(n.Props) >= opts.MaxProperties
+	if (full && compareStringBytes(n.largest(), k) < 0) || (!full && !b.can(depth)) {
+		return nil // refused before converting the name
+	}
 	return n.addProp(string(k), depth, opts, b)
+}
+
+// largest returns the greatest property name, keeping n.names (the sorted
+// names) once the object has hit its bound, so that refusing or evicting a
+// name does not scan the map each time.
+func (n *Node) largest() string {
+	if len(n.names) != len(n.Props) {
+		n.names = sortedKeys(n.Props) // rebuilt when stale (new Node, decoded, edited)
+	}
+	if len(n.names) == 0 {
+		return ""
+	}
+	return n.names[len(n.names)-1]
 }
 
 // addProp creates property k (a Node at depth) within the bounds.
@@ -327,21 +361,21 @@ func (n *Node) addProp(k string, depth int, opts Options, b *budget) *Node {
 	if opts.MaxProperties <= 0 {
 		return nil
 	}
-	if len(n.Props) >= opts.MaxProperties {
-		largest := ""
-		for name := range n.Props {
-			if name > largest {
-				largest = name
-			}
-		}
+	full := len(n.Props) >= opts.MaxProperties
+	if full {
+		largest := n.largest()
 		if k > largest {
 			return nil
 		}
 		n.PropsDropped += n.Props[largest].Count
 		b.left += countNodes(n.Props[largest])
 		delete(n.Props, largest)
+		n.names = n.names[:len(n.names)-1]
 	}
 	if !b.take(depth) {
+		if full {
+			n.names = nil // one name fewer than before: rebuild when needed
+		}
 		return nil
 	}
 	if n.Props == nil {
@@ -349,7 +383,30 @@ func (n *Node) addProp(k string, depth int, opts Options, b *budget) *Node {
 	}
 	c := &Node{}
 	n.Props[k] = c
+	if n.names != nil {
+		i, _ := slices.BinarySearch(n.names, k)
+		n.names = slices.Insert(n.names, i, k)
+	}
 	return c
+}
+
+// compareStringBytes is strings.Compare(e, string(t)) without converting t.
+func compareStringBytes(e string, t []byte) int {
+	for i := 0; i < len(e) && i < len(t); i++ {
+		if e[i] != t[i] {
+			if e[i] < t[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(e) < len(t):
+		return -1
+	case len(e) > len(t):
+		return 1
+	}
+	return 0
 }
 
 // enumCandidate reports whether v can be an enum value: a non-empty word
@@ -395,9 +452,7 @@ func (n *Node) addEnumBytes(v []byte, opts Options) {
 	if n.EnumOverflow {
 		return
 	}
-	i, found := slices.BinarySearchFunc(n.Enum, v, func(e string, t []byte) int {
-		return strings.Compare(e, string(t))
-	})
+	i, found := slices.BinarySearchFunc(n.Enum, v, compareStringBytes)
 	if found {
 		return
 	}

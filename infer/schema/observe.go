@@ -17,7 +17,8 @@ import (
 // integers, []string and map[string]string. Integral float64s count as
 // integers. Values of other types count in Count only (schema: any).
 func (n *Node) ObserveValue(v any, opts Options) {
-	b := n.budget(opts)
+	bv := n.budget(opts)
+	b := &bv
 	n.observeValue(v, "", 0, opts, b)
 	n.settle(b, opts)
 }
@@ -240,7 +241,8 @@ func isDecimalText(s string) bool {
 // string) as an object: a field with one value is a parameter string (see
 // ObserveString), a repeated field an array of them.
 func (n *Node) ObserveForm(v url.Values, opts Options) {
-	b := n.budget(opts)
+	bv := n.budget(opts)
+	b := &bv
 	n.Count++
 	n.Object++
 	for _, k := range sortedMapKeys(v) {
@@ -312,7 +314,8 @@ func (n *Node) ObserveMultipart(body []byte, boundary string, opts Options) erro
 		}
 		f.vals = append(f.vals, string(buf[:k]))
 	}
-	b := n.budget(opts)
+	bv := n.budget(opts)
+	b := &bv
 	defer n.settle(b, opts)
 	n.Count++
 	n.Object++

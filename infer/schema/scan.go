@@ -240,7 +240,7 @@ type observer struct {
 	b    []byte
 	i    int
 	opts Options
-	bud  *budget
+	bud  budget
 	buf  []byte // scratch for unescaped string values
 }
 
@@ -250,11 +250,10 @@ func (n *Node) ObserveJSON(body []byte, opts Options) error {
 	if err := validate(body); err != nil {
 		return err
 	}
-	bud := n.budget(opts)
-	o := observer{b: body, opts: opts, bud: bud}
+	o := observer{b: body, opts: opts, bud: n.budget(opts)}
 	o.ws()
 	o.value(n, nil, 0)
-	n.settle(bud, opts)
+	n.settle(&o.bud, opts)
 	return nil
 }
 
@@ -296,7 +295,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.ws()
 			o.i++ // ':'
 			o.ws()
-			if child := n.propBytes(key, depth+1, o.opts, o.bud); child != nil {
+			if child := n.propBytes(key, depth+1, o.opts, &o.bud); child != nil {
 				o.value(child, key, depth+1)
 			} else {
 				n.PropsDropped++
@@ -323,7 +322,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.i++
 			return
 		}
-		items := n.items(depth+1, o.bud)
+		items := n.items(depth+1, &o.bud)
 		for k := 0; ; k++ {
 			if k < o.opts.MaxArrayItems && items != nil {
 				o.value(items, name, depth+1)
