@@ -172,6 +172,14 @@ func classifyValue[V text](v V) Tag {
 			return SlackToken
 		}
 	}
+	if c := v[0]; isAlpha(c) && !(len(v) >= 15 && isIBANStart(v)) {
+		// Text: of the remaining kinds only an e-mail address can start
+		// with a letter (IBANs start with two capitals and two digits).
+		if indexByte(v, '@') >= 0 && IsEmail(v) {
+			return Email
+		}
+		return 0
+	}
 	var t Tag
 	at, digits, other, letters := 0, 0, 0, 0
 	for i := 0; i < len(v); i++ {
@@ -208,6 +216,19 @@ func classifyValue[V text](v V) Tag {
 		return IBAN
 	}
 	return 0
+}
+
+func isIBANStart[V text](v V) bool {
+	return 'A' <= v[0] && v[0] <= 'Z' && 'A' <= v[1] && v[1] <= 'Z' && isDigit(v[2]) && isDigit(v[3])
+}
+
+func indexByte[V text](v V, c byte) int {
+	for i := 0; i < len(v); i++ {
+		if v[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // IsEmail reports whether s is an e-mail address (addr-spec with a dotted
