@@ -121,7 +121,8 @@ func (o Options) Sample(seen int64) bool {
 
 // Node accumulates the values seen at one schema position. Counts are of
 // values (samples), not of documents: the items of an array count each
-// element observed.
+// element observed. Observing and merging modify a Node and need exclusive
+// access; Schema only reads it.
 type Node struct {
 	// Count is the number of values seen here, null included.
 	Count int64 `json:"count"`

@@ -83,6 +83,16 @@ func TestRedactJSON(t *testing.T) {
 	}
 }
 
+func TestUnescapeJSON(t *testing.T) {
+	for in, want := range map[string]string{
+		`\ud83d\ude00x`: "😀x", `\ud83dx`: "\uFFFDx", `a\u0040b\n\/`: "a@b\n/", `\"\\`: `"\`,
+	} {
+		if got := string(unescapeJSON(nil, []byte(in))); got != want {
+			t.Errorf("unescapeJSON(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func FuzzRedactJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"email":"alice@example.com","password":1,"a":[{"b":"4111 1111 1111 1111"}]}`,

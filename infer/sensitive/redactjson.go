@@ -328,24 +328,19 @@ func unescapeJSON(dst, raw []byte) []byte {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			if i+5 > len(raw) {
+			r, ok := hex4(raw[i+1:])
+			if !ok {
 				return dst
 			}
-			var r rune
-			for _, h := range raw[i+1 : i+5] {
-				r <<= 4
-				switch {
-				case isDigit(h):
-					r |= rune(h - '0')
-				case 'a' <= h && h <= 'f':
-					r |= rune(h - 'a' + 10)
-				default:
-					r |= rune(h - 'A' + 10)
+			i += 4
+			if r >= 0xD800 && r < 0xDC00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if r2, ok := hex4(raw[i+3:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+					i += 6
 				}
 			}
-			i += 4
 			if r >= 0xD800 && r < 0xE000 {
-				r = utf8.RuneError // surrogates: precision here does not matter
+				r = utf8.RuneError // a lone surrogate, as encoding/json decodes it
 			}
 			dst = utf8.AppendRune(dst, r)
 		default:
@@ -353,6 +348,28 @@ func unescapeJSON(dst, raw []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// hex4 decodes four hexadecimal digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, h := range b[:4] {
+		r <<= 4
+		switch {
+		case isDigit(h):
+			r |= rune(h - '0')
+		case 'a' <= h && h <= 'f':
+			r |= rune(h - 'a' + 10)
+		case 'A' <= h && h <= 'F':
+			r |= rune(h - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // redactText redacts free text: words (runs between white space, quotes and
