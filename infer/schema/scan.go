@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 
@@ -369,6 +370,12 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 func (o *observer) str() (raw []byte, escaped bool) {
 	o.i++
 	start := o.i
+	// Fast path: the first quote ends the string when no backslash comes
+	// before it (both searches are vectorized).
+	if j := bytes.IndexByte(o.b[start:], '"'); j >= 0 && bytes.IndexByte(o.b[start:start+j], '\\') < 0 {
+		o.i = start + j + 1
+		return o.b[start : start+j], false
+	}
 	for {
 		switch o.b[o.i] {
 		case '"':
