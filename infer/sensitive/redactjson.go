@@ -59,10 +59,31 @@ func (r *redactor) emitByte(c byte) {
 	}
 }
 
+func (r *redactor) emitString(p string) {
+	room := r.max - len(r.out)
+	if room <= 0 {
+		return
+	}
+	if len(p) > room {
+		p = p[:room]
+	}
+	r.out = append(r.out, p...)
+}
+
+// emitMarker writes the JSON string of marker(t) without building it.
 func (r *redactor) emitMarker(t Tag) {
-	r.emitByte('"')
-	r.emit([]byte(marker(t)))
-	r.emitByte('"')
+	r.emitString(`"<redacted:`)
+	first := true
+	for i := 0; i < numTags; i++ {
+		if t&(1<<i) != 0 {
+			if !first {
+				r.emitByte(',')
+			}
+			r.emitString(tagNames[i])
+			first = false
+		}
+	}
+	r.emitString(`>"`)
 }
 
 func (r *redactor) ws() {
@@ -201,7 +222,7 @@ func (r *redactor) value(name []byte, depth int, emit bool) bool {
 		}
 		r.i += len(want)
 		if emit {
-			r.emit([]byte(want))
+			r.emitString(want)
 		}
 		return true
 	default:
