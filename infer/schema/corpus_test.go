@@ -111,6 +111,9 @@ func TestCorpusTopLevelProps(t *testing.T) {
 					var got []string
 					if n != nil {
 						got = topLevel(n)
+						if err := n.Schema(opts).Validate(t.Context()); err != nil {
+							t.Errorf("%s %s %s: invalid OpenAPI schema: %v", o.Method, o.Template, status, err)
+						}
 					}
 					want := slices.Clone(r.ObservedProps)
 					slices.Sort(want)

@@ -85,7 +85,9 @@ func FuzzObserveJSON(f *testing.F) {
 			return
 		}
 		checkBounds(t, n, opts, 0)
-		_ = n.Schema(opts)
+		if err := n.Schema(opts).Validate(t.Context()); err != nil {
+			t.Fatalf("invalid OpenAPI schema: %v", err)
+		}
 		if n.Count != 1 {
 			t.Fatalf("root Count = %d", n.Count)
 		}

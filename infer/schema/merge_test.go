@@ -104,6 +104,9 @@ func TestMergeProperty(t *testing.T) {
 					t.Fatalf("seed %d: schemas differ:\n%s\n%s", seed, s1, s2)
 				}
 				checkBounds(t, all, tc.opts, 0)
+				if err := all.Schema(tc.opts).Validate(t.Context()); err != nil {
+					t.Fatalf("seed %d: invalid OpenAPI schema: %v", seed, err)
+				}
 				if got := countNodes(all) - 1; got != all.Size || countNodes(rev)-1 != rev.Size {
 					t.Fatalf("seed %d: Size %d/%d, counted %d", seed, all.Size, rev.Size, got)
 				}

@@ -91,6 +91,9 @@ func TestSchema(t *testing.T) {
 			if got := schemaJSON(t, n, tt.opts); got != tt.want {
 				t.Errorf("schema:\n got %s\nwant %s", got, tt.want)
 			}
+			if err := n.Schema(tt.opts).Validate(t.Context()); err != nil {
+				t.Errorf("invalid OpenAPI schema: %v", err)
+			}
 		})
 	}
 }
