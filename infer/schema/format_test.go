@@ -1,6 +1,12 @@
 package schema
 
-import "testing"
+import (
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestFormat(t *testing.T) {
 	tests := []struct {
@@ -34,6 +40,13 @@ func TestFormat(t *testing.T) {
 		{"urn:isbn:0451450523", FormatURI},
 		{"mailto:alice@example.com", FormatURI},
 		{"http:///nohost", ""},
+		{"http://user@example.com:8080/x", FormatURI},
+		{"http://[2001:db8::1]:443/", FormatURI},
+		{"http://a:b/", ""},      // port
+		{"http://[::1/", ""},     // bracket
+		{"http://%41:8080/", ""}, // escaped host
+		{"http://a%zz", ""},      // bad escape
+		{"http://a/%41%42", FormatURI},
 		{"spotify:track:123", ""},
 		{"12:30", ""},
 		{"https://exa mple.com", ""},
@@ -58,4 +71,39 @@ func TestFormat(t *testing.T) {
 			t.Errorf("format([]byte(%q)) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+func FuzzFormat(f *testing.F) {
+	for _, s := range []string{"2024-01-02T03:04:05Z", "2024-01-02", "a@b.co", "::1", "1.2.3.4", "urn:x", "8c7b1a52-6f37-4c38-9d6a-0e1f2a3b4c5d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Format(s)
+		if got != format([]byte(s)) {
+			t.Fatal("string and bytes disagree")
+		}
+		// Each format's defining checks, re-done independently.
+		switch got {
+		case FormatDate:
+			if _, err := time.Parse(time.DateOnly, s); err != nil {
+				t.Fatalf("%q is no date: %v", s, err)
+			}
+		case FormatDateTime:
+			if s[17:19] == "60" {
+				return // a leap second: RFC 3339 allows it, time.Parse does not
+			}
+			if _, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s)); err != nil {
+				t.Fatalf("%q is no date-time: %v", s, err)
+			}
+		case FormatIPv4, FormatIPv6:
+			a, err := netip.ParseAddr(s)
+			if err != nil || a.Is4() != (got == FormatIPv4) {
+				t.Fatalf("%q is no %s", s, got)
+			}
+		case FormatURI:
+			if u, err := url.Parse(s); err != nil || u.Scheme == "" {
+				t.Fatalf("%q is no absolute URI: %v", s, err)
+			}
+		}
+	})
 }
