@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -99,6 +100,14 @@ func FuzzFormat(f *testing.F) {
 			a, err := netip.ParseAddr(s)
 			if err != nil || a.Is4() != (got == FormatIPv4) {
 				t.Fatalf("%q is no %s", s, got)
+			}
+		case FormatEmail:
+			if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
+				t.Fatalf("%q is no e-mail address: %v", s, err)
+			}
+		case FormatUUID:
+			if len(s) != 36 || strings.Count(s, "-") != 4 {
+				t.Fatalf("%q is no UUID", s)
 			}
 		case FormatURI:
 			if u, err := url.Parse(s); err != nil || u.Scheme == "" {
