@@ -581,7 +581,16 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		g := &group{ext: e, file: fileMode && e == ""}
 		g.members = append(g.members, strong...)
 		g.members = append(g.members, weak...)
-		nameLike := len(weak) >= len(strong) && len(enumKeys) == 0
+		// Folded names and words count as names here.
+		ids, names := 0, len(weak)
+		for _, c := range strong {
+			if c.overflow && !c.shape.Strong() {
+				names++
+			} else {
+				ids++
+			}
+		}
+		nameLike := names >= ids && len(enumKeys) == 0
 		if nameLike && len(words) > 0 {
 			// Mean requests per value, over values kept one by one (an
 			// overflow node holds many).

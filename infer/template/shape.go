@@ -146,7 +146,7 @@ func isName(s string, digits int) bool {
 		return true // alice42, cli-4, web_7
 	}
 	letters := len(s) - digits
-	return letters >= 6
+	return letters >= 6 || digits >= 2 && letters >= 2 // 1b2aa9, x509
 }
 
 func isHex(c byte) bool {
