@@ -17,6 +17,8 @@ import (
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
 )
 
 // Extensions written on operations.
@@ -162,9 +164,21 @@ func schemaTags(n *schema.Node, depth int) sensitive.Tag {
 
 var methodOrder = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
-// OpenAPI exports one service as an OpenAPI document.
+// OpenAPI exports one service as an OpenAPI document. service is a name
+// from Services (a host given with its default port or in upper case is
+// found too) or a HostGroup pattern.
 func (m *Model) OpenAPI(service string, opts ExportOptions) (*openapi3.T, error) {
 	svc := m.ByName[service]
+	if svc == nil {
+		svc = m.ByName[ServiceName(&reassembly.Exchange{Request: &http1.Request{Host: service}})]
+	}
+	if svc == nil {
+		for _, g := range m.HostGroups() {
+			if g.Pattern == service {
+				svc = m.mergeServices(g)
+			}
+		}
+	}
 	if svc == nil {
 		return nil, fmt.Errorf("infer: no service %q", service)
 	}

@@ -314,12 +314,21 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 		m.observeParam(op, &op.Query, k, query[k], sampled)
 	}
-	for k, vs := range req.Header {
+	observeHeader := func(k string, vs []string) {
 		ck := http.CanonicalHeaderKey(k)
-		if ignoredHeader(ck) || credHeader[ck] {
-			continue
+		if !ignoredHeader(ck) && !credHeader[ck] {
+			m.observeParam(op, &op.Headers, ck, vs, sampled)
 		}
-		m.observeParam(op, &op.Headers, ck, vs, sampled)
+	}
+	if len(req.Header)+len(op.Headers) > m.limits.MaxParams {
+		// The cap may be hit: keep the names in a deterministic order.
+		for _, k := range sortedKeys(req.Header) {
+			observeHeader(k, req.Header[k])
+		}
+	} else {
+		for k, vs := range req.Header {
+			observeHeader(k, vs)
+		}
 	}
 	if cs := req.Header.Values("Cookie"); len(cs) > 0 {
 		hdr := http.Header{"Cookie": cs}

@@ -441,6 +441,15 @@ func TestHostGroups(t *testing.T) {
 	if get.Extensions[ExtCount] != uint64(2*3) {
 		t.Errorf("count = %v, want 6: the three consolidated hosts", get.Extensions[ExtCount])
 	}
+	if d, err := m.OpenAPI("{tenant}.api.example.com", ExportOptions{}); err != nil || d.Paths.Value("/v1/items/{itemId}") == nil {
+		t.Errorf("group export: %v", err)
+	}
+	if _, err := m.OpenAPI("API.example.com:80", ExportOptions{}); err != nil {
+		t.Errorf("host with default port: %v", err)
+	}
+	if _, err := m.OpenAPI("nope.example.com", ExportOptions{}); err == nil {
+		t.Error("unknown service exported")
+	}
 	// Without consolidation every host is its own server.
 	doc, _ = m.OpenAPIAll(ExportOptions{})
 	if len(doc.Servers) != 6 {
