@@ -362,7 +362,7 @@ func (m *Model) newDoc(opts ExportOptions, title string) *openapi3.T {
 
 func finish(doc *openapi3.T, opts ExportOptions) (*openapi3.T, error) {
 	if len(doc.Components.SecuritySchemes) == 0 {
-		doc.Components.SecuritySchemes = nil
+		doc.Components = nil
 	}
 	if opts.Version == "3.1" {
 		to31(doc)
