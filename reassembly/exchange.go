@@ -46,7 +46,10 @@ type Exchange struct {
 	ConnID uint64
 	// Interim holds the status codes of interim (1xx) responses that came
 	// before the final one, such as 100 Continue.
-	Interim  []int
+	Interim []int
+	// Process is the process on this host that sent or served the
+	// exchange, when the capture knows it (eBPF); nil otherwise.
+	Process  *Process
 	Request  *http1.Request
 	Response *http1.Response
 	Flags    Flags

@@ -20,6 +20,7 @@ type exchangeJSON struct {
 	TunnelID uint32        `json:"tunnel_id,omitempty"`
 	Flags    []string      `json:"flags,omitempty"`
 	Interim  []int         `json:"interim,omitempty"`
+	Process  *Process      `json:"process,omitempty"`
 	Request  *requestJSON  `json:"request,omitempty"`
 	Response *responseJSON `json:"response,omitempty"`
 }
@@ -110,6 +111,7 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		Server:  x.Flow.Server.String(),
 		Flags:   x.Flags.Names(),
 		Interim: x.Interim,
+		Process: x.Process,
 	}
 	if z := x.Flow.Zone; z.VLAN != 0 {
 		j.VLAN = append(j.VLAN, z.VLAN)

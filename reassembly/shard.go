@@ -1,6 +1,5 @@
 package reassembly
 
-
 // shard is what connections need from whoever drives them: the limits,
 // the counters, the LRU of open connections and where exchanges go. The
 // packet workers embed one; so does the ordered-stream input.
