@@ -471,6 +471,9 @@ func (m *Model) operation(doc *openapi3.T, ep endpoint, op *Operation, ids map[s
 			sec.With(openapi3.NewSecurityRequirement())
 		}
 		o.Security = sec
+	} else {
+		// Served without credentials every time: say so explicitly.
+		o.Security = openapi3.NewSecurityRequirements()
 	}
 
 	o.Extensions = map[string]any{ExtCount: op.Count}
@@ -568,6 +571,11 @@ func to31(doc *openapi3.T) {
 			return
 		}
 		seen[s] = true
+		if _, ok := s.Extensions[schema.ExtOnlyNull]; ok {
+			delete(s.Extensions, schema.ExtOnlyNull)
+			s.Type = &openapi3.Types{openapi3.TypeNull}
+			s.Nullable = false
+		}
 		if s.Nullable {
 			s.Nullable = false
 			if s.Type != nil && len(*s.Type) > 0 {

@@ -21,7 +21,7 @@ func ExampleNode_ObserveJSON() {
 	out, _ := json.Marshal(n.Schema(opts))
 	fmt.Println(string(out))
 	// Output:
-	// {"properties":{"email":{"format":"email","type":"string","x-specter-sensitive":["email"]},"id":{"type":"integer"},"note":{"nullable":true},"tags":{"items":{"type":"string"},"type":"array"}},"required":["email","id","tags"],"type":"object"}
+	// {"properties":{"email":{"format":"email","type":"string","x-specter-sensitive":["email"]},"id":{"type":"integer"},"note":{"nullable":true,"type":"string","x-specter-only-null":true},"tags":{"items":{"type":"string"},"type":"array"}},"required":["email","id","tags"],"type":"object"}
 }
 
 func ExampleNode_Merge() {

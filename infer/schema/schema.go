@@ -20,6 +20,12 @@ const ExtMap = "x-specter-map"
 // bound: properties dropped, contents below MaxDepth not described.
 const ExtTruncated = "x-specter-truncated"
 
+// ExtOnlyNull marks a schema whose value was null every time it was seen.
+// OpenAPI 3.0 has no null type, and nullable needs a type beside it, so
+// such a schema is written as a nullable string with this mark; 3.1
+// exports it as type null.
+const ExtOnlyNull = "x-specter-only-null"
+
 // Schema returns the schema inferred from everything observed here:
 //
 //   - One type per kind of value seen (boolean, integer, number, string,
@@ -94,7 +100,18 @@ func (n *Node) Schema(opts Options) *openapi3.Schema {
 		}
 	}
 	if n.Null > 0 {
-		out.Nullable = true
+		switch {
+		case out.Type != nil:
+			out.Nullable = true
+		case len(out.OneOf) > 0:
+			// nullable needs a type beside it; on one member only, so
+			// that null still matches exactly one of them.
+			out.OneOf[0].Value.Nullable = true
+		default:
+			out.Type = &openapi3.Types{openapi3.TypeString}
+			out.Nullable = true
+			setExt(out, ExtOnlyNull, true)
+		}
 	}
 	if n.Sensitive != 0 {
 		setExt(out, ExtSensitive, n.Sensitive.Names())
