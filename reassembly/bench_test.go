@@ -4,7 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/synth"
 	"github.com/specter-dev/specter/reassembly"
 )
@@ -25,22 +24,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		n := 0
 		p := reassembly.New(reassembly.DefaultConfig(), func(*reassembly.Exchange) { n++ })
-		dec := capture.NewDecoder(capture.DecoderOptions{})
-		r, err := capture.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var pkt capture.Packet
-		for {
-			f, err := r.Next()
-			if err != nil {
-				break
-			}
-			if ok, _ := dec.Decode(f, &pkt); ok {
-				p.Add(&pkt)
-			}
-		}
-		r.Close()
+		feed(b, p, path)
 		p.Close()
 		if n != len(truth.Exchanges) {
 			b.Fatalf("got %d exchanges, want %d", n, len(truth.Exchanges))

@@ -25,28 +25,34 @@ func analyze(tb testing.TB, cfg reassembly.Config, files ...string) ([]*reassemb
 	tb.Helper()
 	var out []*reassembly.Exchange
 	p := reassembly.New(cfg, func(x *reassembly.Exchange) { out = append(out, x) })
-	dec := capture.NewDecoder(capture.DecoderOptions{})
-	var pkt capture.Packet
 	for _, name := range files {
-		r, err := capture.Open(name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for {
-			f, err := r.Next()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					tb.Logf("%s: %v", name, err)
-				}
-				break
-			}
-			if ok, _ := dec.Decode(f, &pkt); ok {
-				p.Add(&pkt)
-			}
-		}
-		r.Close()
+		feed(tb, p, name)
 	}
 	return out, p.Close()
+}
+
+// feed reads a capture through a decoder into p.
+func feed(tb testing.TB, p *reassembly.Pipeline, name string) {
+	tb.Helper()
+	r, err := capture.Open(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer r.Close()
+	dec := capture.NewDecoder(capture.DecoderOptions{})
+	var pkt capture.Packet
+	for {
+		f, err := r.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				tb.Logf("%s: %v", name, err)
+			}
+			return
+		}
+		if ok, _ := dec.Decode(f, &pkt); ok {
+			p.Add(&pkt)
+		}
+	}
 }
 
 func writeSynth(tb testing.TB, cfg synth.Config) (string, *synth.Truth) {
@@ -290,22 +296,7 @@ func TestMemoryBounded(t *testing.T) {
 				maxHeap = max(maxHeap, ms.HeapAlloc)
 			}
 		})
-		dec := capture.NewDecoder(capture.DecoderOptions{})
-		r, err := capture.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var pkt capture.Packet
-		for {
-			f, err := r.Next()
-			if err != nil {
-				break
-			}
-			if ok, _ := dec.Decode(f, &pkt); ok {
-				p.Add(&pkt)
-			}
-		}
-		r.Close()
+		feed(t, p, path)
 		p.Close()
 		return maxHeap
 	}

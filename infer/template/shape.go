@@ -2,6 +2,8 @@ package template
 
 import (
 	"strings"
+
+	"github.com/specter-dev/specter/infer/schema"
 )
 
 // Shape is what a single path segment value looks like on its own.
@@ -83,7 +85,7 @@ func Classify(s string) Shape {
 		return ShapeInteger
 	case strings.IndexByte(s, '@') > 0 && strings.IndexByte(s[strings.IndexByte(s, '@'):], '.') > 0:
 		return ShapeEmail
-	case isUUID(s):
+	case len(s) == 36 && schema.Format(s) == schema.FormatUUID:
 		return ShapeUUID
 	case isDateTime(s):
 		return ShapeDateTime
@@ -147,29 +149,6 @@ func isName(s string, digits int) bool {
 	}
 	letters := len(s) - digits
 	return letters >= 6 || digits >= 2 && letters >= 2 // 1b2aa9, x509
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if !isHex(s[i]) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func digitsAt(s string, i, n int) bool {
