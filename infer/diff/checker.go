@@ -1,0 +1,798 @@
+package diff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/auth"
+	"github.com/specter-dev/specter/infer/sensitive"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// Options bound what a Checker keeps and how much it validates.
+type Options struct {
+	// MaxBody is the largest body (after decoding) whose schema is
+	// validated; larger, truncated or undecodable bodies are skipped and
+	// counted in Stats.BodiesSkipped. Default 64 KiB.
+	MaxBody int
+	// MaxFindings caps the distinct findings (fingerprints) kept; past it
+	// new fingerprints are dropped and counted in Stats.DroppedFindings,
+	// while known ones keep counting. Default 10000.
+	MaxFindings int
+	// MaxServices caps the services whose traffic window and spec
+	// attachment are remembered; exchanges of further services are not
+	// checked and are counted in Stats.DroppedServices. Default 10000.
+	MaxServices int
+	// SampleAfter: once an operation has been fully validated this many
+	// times, its schemas (parameters and bodies) are validated for one
+	// exchange in SampleEvery only. Cheap checks — route, method,
+	// deprecation, undeclared query parameters, status, content type,
+	// authentication — run on every exchange. Default 1000; negative
+	// validates every exchange.
+	SampleAfter int
+	// SampleEvery is the sampling interval past SampleAfter. Default 10.
+	SampleEvery int
+	// Model configures the inference of undeclared (shadow) endpoints'
+	// templates; its limits bound that memory.
+	Model infer.Config
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBody <= 0 {
+		o.MaxBody = 64 << 10
+	}
+	if o.MaxFindings <= 0 {
+		o.MaxFindings = 10000
+	}
+	if o.MaxServices <= 0 {
+		o.MaxServices = 10000
+	}
+	if o.SampleAfter == 0 {
+		o.SampleAfter = 1000
+	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = 10
+	}
+	return o
+}
+
+// Stats counts what a Checker did and what its bounds dropped.
+type Stats struct {
+	Exchanges       uint64 `json:"exchanges"`
+	NoRequest       uint64 `json:"no_request,omitempty"`       // responses without a request
+	NoSpec          uint64 `json:"no_spec,omitempty"`          // services no spec is attached to
+	Matched         uint64 `json:"matched"`                    // exchanges matched to a declared operation
+	Undeclared      uint64 `json:"undeclared,omitempty"`       // shadow endpoint or method
+	Validated       uint64 `json:"validated"`                  // exchanges whose schemas were validated
+	Sampled         uint64 `json:"sampled,omitempty"`          // schema validation skipped by sampling
+	BodiesSkipped   uint64 `json:"bodies_skipped,omitempty"`   // bodies too large, truncated or undecodable
+	DroppedFindings uint64 `json:"dropped_findings,omitempty"` // occurrences of fingerprints past MaxFindings
+	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges of services past MaxServices
+}
+
+// Checker checks exchanges against declared specs as they stream by. It
+// is not safe for concurrent use.
+type Checker struct {
+	opts   Options
+	specs  []*Spec
+	global []*Spec // specs attached to every service
+
+	attached map[string][]*Spec // service -> specs (cache)
+	windows  map[string]*window // service -> traffic window
+	ops      map[*openapi3.Operation]*opState
+	findings map[string]*Finding  // fingerprint -> finding
+	examples map[string][]Example // service+method -> shadow examples
+	shadow   *infer.Model // undeclared paths, with the specs' templates as priors
+	methods  *infer.Model // declared paths called with an undeclared method, no priors
+	vopts    *openapi3filter.Options
+	stats    Stats
+}
+
+type window struct {
+	first, last time.Time
+	count       uint64
+}
+
+// opState is what the checker caches per declared operation.
+type opState struct {
+	route   *routers.Route
+	query   map[string]bool // declared query parameter names
+	anyQ    bool            // a query parameter of object type: names are open
+	secured bool            // security required (no empty alternative)
+	keys    []*openapi3.SecurityScheme
+	hits    map[string]uint64 // service -> matched exchanges
+	checked uint64            // schema validations done
+}
+
+// maxShadowExamples bounds the examples kept per service and method for
+// shadow endpoints.
+const maxShadowExamples = 16
+
+// NewChecker returns a checker for specs. Specs with no hosts apply to
+// every service.
+func NewChecker(specs []*Spec, opts Options) *Checker {
+	c := &Checker{
+		opts: opts.withDefaults(), specs: specs,
+		attached: map[string][]*Spec{}, windows: map[string]*window{},
+		ops: map[*openapi3.Operation]*opState{}, findings: map[string]*Finding{},
+		examples: map[string][]Example{}, shadow: infer.NewModel(opts.Model), methods: infer.NewModel(opts.Model),
+		vopts: &openapi3filter.Options{
+			MultiError:          true,
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults: true,
+		},
+	}
+	for _, s := range specs {
+		if len(s.Hosts) == 0 {
+			c.global = append(c.global, s)
+			c.shadow.SetPrior(s.Doc, "")
+		}
+		for _, h := range s.Hosts {
+			c.shadow.SetPrior(s.Doc, h)
+		}
+	}
+	return c
+}
+
+// Stats returns the counters.
+func (c *Checker) Stats() Stats { return c.stats }
+
+// specsFor returns the specs attached to a service: those naming its host
+// (with or without the port), then the global ones.
+func (c *Checker) specsFor(service string) ([]*Spec, bool) {
+	if s, ok := c.attached[service]; ok {
+		return s, true
+	}
+	if len(c.attached) >= c.opts.MaxServices {
+		return nil, false
+	}
+	out := specsFor(c.specs, service)
+	c.attached[service] = out
+	return out, true
+}
+
+func specsFor(specs []*Spec, service string) []*Spec {
+	var out []*Spec
+	bare := stripPort(service)
+	for _, s := range specs {
+		for _, h := range s.Hosts {
+			if h == service || stripPort(h) == bare && (h == bare || service == bare) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	for _, s := range specs {
+		if len(s.Hosts) == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Check checks one exchange. It never fails: what it cannot check it
+// counts.
+func (c *Checker) Check(x *reassembly.Exchange) {
+	if x == nil {
+		return
+	}
+	c.stats.Exchanges++
+	req := x.Request
+	if req == nil {
+		c.stats.NoRequest++
+		return
+	}
+	service := infer.ServiceName(x)
+	specs, ok := c.specsFor(service)
+	if !ok {
+		c.stats.DroppedServices++
+		return
+	}
+	if len(specs) == 0 {
+		c.stats.NoSpec++
+		return
+	}
+	when := req.Start
+	if when.IsZero() && x.Response != nil {
+		when = x.Response.Start
+	}
+	w := c.windows[service]
+	if w == nil {
+		w = &window{}
+		c.windows[service] = w
+	}
+	w.count++
+	if !when.IsZero() {
+		if w.first.IsZero() || when.Before(w.first) {
+			w.first = when
+		}
+		if when.After(w.last) {
+			w.last = when
+		}
+	}
+
+	path := req.Path
+	if path == "" || path[0] != '/' {
+		path = "/" + path
+	}
+	method := strings.ToUpper(req.Method)
+	r := Match(specs, method, path)
+	switch {
+	case r == nil:
+		c.stats.Undeclared++
+		c.shadow.Observe(x)
+		c.addShadowExample(service, method, x)
+		return
+	case r.Op == nil:
+		// Templated by inference, without priors, at report time: a
+		// router sends POST /user/createWithList to /user/{username},
+		// but when the traffic's segment is one literal the undeclared
+		// endpoint is that literal path.
+		c.stats.Undeclared++
+		c.methods.Observe(x)
+		c.addShadowExample(service, method, x)
+		return
+	}
+	c.stats.Matched++
+	st := c.opState(r)
+	if st.hits == nil {
+		st.hits = map[string]uint64{}
+	}
+	st.hits[service]++
+	if r.Op.Deprecated {
+		if f := c.finding(KindZombie, RuleDeprecated, service, method, r.Template, when); f != nil && f.Reason == "" {
+			f.Reason = "operation is deprecated: true and still receives traffic"
+			f.Example = ptr(example(x, nil))
+			c.locate(f, r, method)
+		}
+	}
+	c.checkExchange(x, r, st, service, method, when)
+}
+
+// addShadowExample keeps a few examples per service and method of
+// undeclared traffic, to give its findings one.
+func (c *Checker) addShadowExample(service, method string, x *reassembly.Exchange) {
+	k := service + " " + method
+	if ex := c.examples[k]; len(ex) < maxShadowExamples && len(c.examples) < c.opts.MaxFindings {
+		c.examples[k] = append(ex, example(x, nil))
+	}
+}
+
+// opState returns the cached state of the matched operation.
+func (c *Checker) opState(r *Route) *opState {
+	if st := c.ops[r.Op]; st != nil {
+		return st
+	}
+	st := &opState{
+		route: &routers.Route{Spec: r.Spec.Doc, Path: r.Path, PathItem: r.Item, Method: r.Method, Operation: r.Op},
+		query: map[string]bool{},
+	}
+	if len(r.Spec.Doc.Servers) > 0 {
+		st.route.Server = r.Spec.Doc.Servers[0]
+	}
+	for _, list := range []openapi3.Parameters{r.Item.Parameters, r.Op.Parameters} {
+		for _, p := range list {
+			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
+				continue
+			}
+			st.query[p.Value.Name] = true
+			if sc := p.Value.Schema; sc != nil && sc.Value != nil && sc.Value.Type.Is(openapi3.TypeObject) {
+				st.anyQ = true
+			}
+			if p.Value.Content != nil {
+				st.anyQ = true
+			}
+		}
+	}
+	sec := r.Op.Security
+	if sec == nil {
+		sec = &r.Spec.Doc.Security
+	}
+	st.secured = len(*sec) > 0
+	for _, req := range *sec {
+		if len(req) == 0 {
+			st.secured = false // {} alternative: anonymous allowed
+		}
+		for name := range req {
+			if r.Spec.Doc.Components != nil {
+				if ref := r.Spec.Doc.Components.SecuritySchemes[name]; ref != nil && ref.Value != nil {
+					st.keys = append(st.keys, ref.Value)
+				}
+			}
+		}
+	}
+	c.ops[r.Op] = st
+	return st
+}
+
+// finding returns the finding with this identity, created when new and
+// counted at t; nil when MaxFindings is reached.
+func (c *Checker) finding(k Kind, rule, service, method, path string, t time.Time) *Finding {
+	fp := Fingerprint(k, service, method, path, rule)
+	f := c.findings[fp]
+	if f == nil {
+		if len(c.findings) >= c.opts.MaxFindings {
+			c.stats.DroppedFindings++
+			return nil
+		}
+		f = newFinding(k, rule, service, method, path)
+		c.findings[fp] = f
+	}
+	f.seen(t, 1)
+	return f
+}
+
+// locate points a finding at the declared operation (or, with method "",
+// at the path's first operation) in its spec file.
+func (c *Checker) locate(f *Finding, r *Route, method string) {
+	f.Spec = r.Spec.File
+	if method != "" {
+		f.SpecLine = r.Spec.Line(method, r.Path)
+		if r.Op != nil {
+			f.OperationID = r.Op.OperationID
+		}
+		return
+	}
+	for m := range r.Item.Operations() {
+		if l := r.Spec.Line(m, r.Path); l > 0 && (f.SpecLine == 0 || l < f.SpecLine) {
+			f.SpecLine = l
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// checkExchange runs the per-exchange checks of a matched operation.
+func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, service, method string, when time.Time) {
+	req, resp := x.Request, x.Response
+	query, qerr := url.ParseQuery(req.RawQuery)
+	add := func(k Kind, rule, reason, pointer string, body []byte) {
+		f := c.finding(k, rule, service, method, r.Template, when)
+		if f != nil && f.Reason == "" {
+			f.Reason, f.Pointer = reason, pointer
+			f.Example = ptr(example(x, body))
+			c.locate(f, r, method)
+		}
+	}
+
+	// Undeclared query parameters: kin-openapi accepts them, we do not.
+	if !st.anyQ {
+		names := make([]string, 0, len(query))
+		for k := range query {
+			if !st.query[k] {
+				names = append(names, k)
+			}
+		}
+		if len(names) > 0 {
+			sort.Strings(names)
+			add(KindNoncompliantRequest, "query:undeclared", "undeclared query parameter "+strconv.Quote(names[0]), "", nil)
+		}
+	}
+
+	// Authentication: declared security, no credential, yet a 2xx.
+	if st.secured && resp != nil && resp.StatusCode/100 == 2 && !hasCredential(req, query, st.keys) {
+		add(KindAuthMismatch, RuleUnauthenticated, "operation declares security; a request without credentials got "+strconv.Itoa(resp.StatusCode), "", nil)
+	}
+
+	// Response status and content type: cheap, on every exchange.
+	var respRef *openapi3.Response
+	if resp != nil && resp.StatusCode >= 200 && resp.StatusCode != http.StatusNotModified && method != http.MethodHead && st.route.Operation.Responses.Len() > 0 {
+		ref := r.Op.Responses.Status(resp.StatusCode)
+		if ref == nil {
+			ref = r.Op.Responses.Default()
+		}
+		switch {
+		case ref == nil:
+			add(KindNoncompliantResponse, "status:"+strconv.Itoa(resp.StatusCode), "status "+strconv.Itoa(resp.StatusCode)+" is not declared", "/responses", resp.Body)
+		case ref.Value != nil:
+			respRef = ref.Value
+			ct := resp.Header.Get("Content-Type")
+			if len(resp.Body) > 0 && len(respRef.Content) > 0 && respRef.Content.Get(ct) == nil {
+				mt, _, _ := mime.ParseMediaType(ct)
+				if mt == "" {
+					mt = "(none)"
+				}
+				add(KindNoncompliantResponse, "content-type:"+strconv.Itoa(resp.StatusCode), "content type "+mt+" is not declared for status "+strconv.Itoa(resp.StatusCode), "/responses/"+strconv.Itoa(resp.StatusCode)+"/content", nil)
+				respRef = nil // its body cannot be checked against another type's schema
+			}
+		}
+	}
+
+	// Schemas, with kin-openapi's openapi3filter; sampled past SampleAfter.
+	if c.opts.SampleAfter >= 0 && st.checked >= uint64(c.opts.SampleAfter) && (st.checked-uint64(c.opts.SampleAfter))%uint64(c.opts.SampleEvery) != 0 {
+		st.checked++
+		c.stats.Sampled++
+		return
+	}
+	st.checked++
+	c.stats.Validated++
+	hreq, skipBody := c.httpRequest(req, r, qerr == nil)
+	opts := *c.vopts
+	opts.ExcludeRequestBody = skipBody
+	in := &openapi3filter.RequestValidationInput{Request: hreq, PathParams: r.Params, Route: st.route, Options: &opts}
+	if qerr == nil {
+		in.QueryParams = query
+	} else {
+		in.QueryParams = url.Values{}
+	}
+	ctx := context.Background()
+	for _, p := range problems(openapi3filter.ValidateRequest(ctx, in)) {
+		add(KindNoncompliantRequest, p.rule, p.reason, p.pointer, req.Body)
+	}
+	if respRef == nil || resp == nil {
+		return
+	}
+	ropts := opts
+	ropts.ExcludeResponseBody = !c.bodyOK(resp.Body, resp.Flags)
+	ropts.IncludeResponseStatus = false
+	rin := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: &ropts,
+		Body: io.NopCloser(bytes.NewReader(resp.Body)),
+	}
+	if resp.Header == nil {
+		rin.Header = http.Header{}
+	}
+	for _, p := range problems(openapi3filter.ValidateResponse(ctx, rin)) {
+		add(KindNoncompliantResponse, "response."+p.rule, p.reason, p.pointer, resp.Body)
+	}
+}
+
+// bodyOK reports whether a body can be validated: complete, decoded and
+// within MaxBody.
+func (c *Checker) bodyOK(body []byte, fl http1.Flags) bool {
+	if fl&(http1.FlagBodyTruncated|http1.FlagGap|http1.FlagDecodeError|http1.FlagBombCut|http1.FlagIncomplete) != 0 || len(body) > c.opts.MaxBody {
+		c.stats.BodiesSkipped++
+		return false
+	}
+	return true
+}
+
+// httpRequest builds the net/http request kin-openapi validates.
+func (c *Checker) httpRequest(req *http1.Request, r *Route, queryOK bool) (*http.Request, bool) {
+	skipBody := !c.bodyOK(req.Body, req.Flags)
+	h := req.Header
+	if h == nil {
+		h = http.Header{}
+	}
+	raw := req.RawQuery
+	if !queryOK {
+		raw = ""
+	}
+	hr := &http.Request{
+		Method: r.Method, URL: &url.URL{Path: req.Path, RawQuery: raw}, Header: h, Host: req.Host,
+		Proto: req.Proto, ContentLength: int64(len(req.Body)),
+		Body: io.NopCloser(bytes.NewReader(req.Body)),
+	}
+	if len(req.Body) == 0 {
+		hr.Body = http.NoBody
+	}
+	return hr, skipBody
+}
+
+// hasCredential reports whether a request carries any credential: one
+// package auth recognizes, or one in a place a declared scheme names.
+func hasCredential(req *http1.Request, query url.Values, keys []*openapi3.SecurityScheme) bool {
+	if len(auth.Inspect(req.Header, query)) > 0 {
+		return true
+	}
+	for _, s := range keys {
+		if s.Type != "apiKey" || s.Name == "" {
+			continue
+		}
+		switch s.In {
+		case "header":
+			if req.Header.Get(s.Name) != "" {
+				return true
+			}
+		case "query":
+			if query.Get(s.Name) != "" {
+				return true
+			}
+		case "cookie":
+			for _, v := range req.Header.Values("Cookie") {
+				if strings.Contains(v, s.Name+"=") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// problem is one validation failure, reduced to a stable rule.
+type problem struct{ rule, reason, pointer string }
+
+// problems flattens kin-openapi's errors into rules "<where>:<keyword>".
+// Errors that say the validator cannot decode the content (an unsupported
+// media type) are not the client's fault and are dropped.
+func problems(err error) []problem {
+	if err == nil {
+		return nil
+	}
+	var out []problem
+	var walk func(err error, where string)
+	walk = func(err error, where string) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) && len(me) > 0 {
+			if _, isMulti := err.(openapi3.MultiError); isMulti {
+				for _, e := range me {
+					walk(e, where)
+				}
+				return
+			}
+		}
+		switch e := err.(type) {
+		case *openapi3filter.RequestError:
+			w := where
+			if e.Parameter != nil {
+				w = e.Parameter.In + "." + e.Parameter.Name
+			} else if e.RequestBody != nil {
+				w = "body"
+			}
+			if e.Err == nil {
+				out = append(out, problem{w + ":" + keyword(e.Reason), truncate(e.Error()), ""})
+				return
+			}
+			walk(e.Err, w)
+			return
+		case *openapi3filter.ResponseError:
+			if e.Err == nil {
+				out = append(out, problem{"body:" + keyword(e.Reason), truncate(e.Error()), ""})
+				return
+			}
+			walk(e.Err, "body")
+			return
+		case *openapi3filter.SecurityRequirementsError:
+			return // authentication is checked separately
+		case *openapi3filter.ParseError:
+			if e.Kind == openapi3filter.KindUnsupportedFormat {
+				return
+			}
+			out = append(out, problem{where + ":parse", truncate(where + ": " + e.Error()), ""})
+			return
+		case *openapi3.SchemaError:
+			ptr := "/" + strings.Join(e.JSONPointer(), "/")
+			if ptr == "/" {
+				ptr = ""
+			}
+			field := e.SchemaField
+			if field == "" {
+				field = "schema"
+			}
+			out = append(out, problem{where + normPointer(ptr) + ":" + field, truncate(where + ptr + ": " + e.Reason), ptr})
+			return
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "unsupported content type") || strings.Contains(msg, "not supported") {
+			return
+		}
+		if u := errors.Unwrap(err); u != nil {
+			walk(u, where)
+			return
+		}
+		out = append(out, problem{where + ":" + keyword(msg), truncate(where + ": " + msg), ""})
+	}
+	walk(err, "request")
+	return out
+}
+
+// keyword reduces a kin-openapi reason to a short stable token.
+func keyword(reason string) string {
+	r := strings.ToLower(reason)
+	switch {
+	case strings.Contains(r, "required"):
+		return "required"
+	case strings.Contains(r, "content-type") || strings.Contains(r, "content type"):
+		return "content-type"
+	case strings.Contains(r, "empty"):
+		return "empty"
+	}
+	return "invalid"
+}
+
+// normPointer replaces array indexes in a JSON pointer with "*", so that
+// one rule covers every element.
+func normPointer(p string) string {
+	if p == "" {
+		return ""
+	}
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if _, err := strconv.Atoi(s); err == nil && s != "" {
+			parts[i] = "*"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func truncate(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
+
+// example returns a redacted example of an exchange, with body (when not
+// nil) redacted and cut.
+func example(x *reassembly.Exchange, body []byte) Example {
+	req := x.Request
+	var ex Example
+	target := req.Path
+	if req.RawQuery != "" {
+		target += "?" + redactQuery(req.RawQuery)
+	}
+	if len(target) > 512 {
+		target = target[:512]
+	}
+	ex.Request = strings.ToUpper(req.Method) + " " + target
+	if x.Response != nil {
+		ex.Status = x.Response.StatusCode
+	}
+	if len(body) > 0 {
+		ex.Body = string(sensitive.RedactJSON(body, 512))
+	}
+	return ex
+}
+
+// redactQuery redacts sensitive query values, keeping the names.
+func redactQuery(raw string) string {
+	var b strings.Builder
+	for i, kv := range strings.Split(raw, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		b.WriteString(k)
+		if !ok {
+			continue
+		}
+		b.WriteByte('=')
+		dk, _ := url.QueryUnescape(k)
+		dv, err := url.QueryUnescape(v)
+		if err != nil {
+			dv = v
+		}
+		if t := sensitive.Classify(dk, dv); t != 0 {
+			b.WriteString(sensitive.Redact(dv, t))
+		} else {
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+// Findings returns every finding so far, sorted: those counted on
+// exchanges, shadow endpoints from the undeclared traffic's inferred
+// templates, and unused operations of the services that had traffic.
+func (c *Checker) Findings() []Finding {
+	out := make([]Finding, 0, len(c.findings))
+	for _, f := range c.findings {
+		out = append(out, *f)
+	}
+	var shadows []Finding
+	for _, e := range append(c.shadow.Endpoints(), c.methods.Endpoints()...) {
+		ss := specsFor(c.specs, e.Service)
+		var f *Finding
+		if r := matchTemplate(ss, e.Method, e.Template, true); r != nil {
+			f = newFinding(KindShadow, RuleUndeclaredMethod, e.Service, e.Method, r.Template)
+			f.Reason = "method " + e.Method + " is not declared for path " + r.Path
+			c.locate(f, r, "")
+		} else {
+			f = newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
+			f.Reason = "no declared spec for this service has the path"
+			if len(ss) > 0 {
+				f.Spec = ss[0].File
+			}
+		}
+		f.Count, f.FirstSeen, f.LastSeen = e.Count, e.FirstSeen, e.LastSeen
+		for _, ex := range c.examples[e.Service+" "+e.Method] {
+			p, _, _ := strings.Cut(strings.TrimPrefix(ex.Request, e.Method+" "), "?")
+			if templateCovers(e.Template, p) {
+				f.Example = ptr(ex)
+				break
+			}
+		}
+		shadows = append(shadows, *f)
+	}
+	// Several inferred templates may name one declared path: one finding.
+	out = append(out, Merge(shadows, nil)...)
+	hits := func(service string, op *openapi3.Operation) bool {
+		st := c.ops[op]
+		return st != nil && st.hits[service] > 0
+	}
+	svcs := make(map[string][2]time.Time, len(c.windows))
+	for s, w := range c.windows {
+		svcs[s] = [2]time.Time{w.first, w.last}
+	}
+	out = append(out, unused(c.specs, svcs, hits)...)
+	Sort(out)
+	return out
+}
+
+// templateCovers reports whether a concrete path is an instance of tmpl.
+func templateCovers(tmpl, path string) bool {
+	t, p := splitPath(tmpl), splitPath(path)
+	if len(t) != len(p) {
+		return false
+	}
+	for i := range t {
+		if t[i] == p[i] {
+			continue
+		}
+		if !strings.Contains(t[i], "{") || !parseParamSeg(t[i]).match(p[i], nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// unused lists the declared, non-deprecated operations with no traffic, for
+// every service (with its traffic window) a spec is attached to.
+func unused(specs []*Spec, services map[string][2]time.Time, hit func(service string, op *openapi3.Operation) bool) []Finding {
+	names := make([]string, 0, len(services))
+	for s := range services {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	var out []Finding
+	for _, svc := range names {
+		win := services[svc]
+		for _, s := range specsFor(specs, svc) {
+			if len(s.Hosts) == 0 && !specHit(s, svc, hit) {
+				continue // a spec for every service: only those that used it
+			}
+			for _, p := range s.Doc.Paths.InMatchingOrder() {
+				item := s.Doc.Paths.Value(p)
+				if item == nil {
+					continue
+				}
+				for m, op := range item.Operations() {
+					if op == nil || op.Deprecated || hit(svc, op) {
+						continue
+					}
+					for _, b := range s.Bases {
+						if len(s.Bases) > 1 && b == "" {
+							continue
+						}
+						f := newFinding(KindUnused, RuleNoTraffic, svc, m, joinBase(b, p))
+						f.FirstSeen, f.LastSeen = win[0], win[1]
+						f.Reason = "declared, no traffic while the service had traffic (" + win[0].UTC().Format(time.RFC3339) + " to " + win[1].UTC().Format(time.RFC3339) + ")"
+						f.Spec, f.SpecLine, f.OperationID = s.File, s.Line(m, p), op.OperationID
+						out = append(out, *f)
+						break
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// specHit reports whether any operation of s had traffic from service.
+func specHit(s *Spec, service string, hit func(string, *openapi3.Operation) bool) bool {
+	for _, p := range s.Doc.Paths.InMatchingOrder() {
+		if item := s.Doc.Paths.Value(p); item != nil {
+			for _, op := range item.Operations() {
+				if op != nil && hit(service, op) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
