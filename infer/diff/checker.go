@@ -20,6 +20,7 @@ import (
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/auth"
 	"github.com/specter-dev/specter/infer/sensitive"
+	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/http1"
 )
@@ -99,6 +100,8 @@ type Checker struct {
 	examples map[string][]Example // service+method -> shadow examples
 	shadow   *infer.Model // undeclared paths, with the specs' templates as priors
 	methods  *infer.Model // declared paths called with an undeclared method, no priors
+	pos      map[posKey]*posStats
+	buckets  map[string]*bucket
 	vopts    *openapi3filter.Options
 	stats    Stats
 }
@@ -130,7 +133,7 @@ func NewChecker(specs []*Spec, opts Options) *Checker {
 		opts: opts.withDefaults(), specs: specs,
 		attached: map[string][]*Spec{}, windows: map[string]*window{},
 		ops: map[*openapi3.Operation]*opState{}, findings: map[string]*Finding{},
-		examples: map[string][]Example{}, shadow: infer.NewModel(opts.Model), methods: infer.NewModel(opts.Model),
+		examples: map[string][]Example{}, shadow: infer.NewModel(opts.Model), methods: infer.NewModel(opts.Model), pos: map[posKey]*posStats{}, buckets: map[string]*bucket{},
 		vopts: &openapi3filter.Options{
 			MultiError:          true,
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
@@ -250,10 +253,18 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 	}
 	c.stats.Matched++
 	st := c.opState(r)
-	if st.hits == nil {
-		st.hits = map[string]uint64{}
+	if b := c.literalBucket(service, method, path, r, when, x); b != nil {
+		// Checked into the bucket; Findings decides whether it is the
+		// declared operation or an undeclared static path.
+		saved := c.findings
+		c.findings = b.findings
+		defer func() { c.findings = saved }()
+	} else {
+		if st.hits == nil {
+			st.hits = map[string]uint64{}
+		}
+		st.hits[service]++
 	}
-	st.hits[service]++
 	if r.Op.Deprecated {
 		if f := c.finding(KindZombie, RuleDeprecated, service, method, r.Template, when); f != nil && f.Reason == "" {
 			f.Reason = "operation is deprecated: true and still receives traffic"
@@ -262,6 +273,117 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		}
 	}
 	c.checkExchange(x, r, st, service, method, when)
+}
+
+// A router sends GET /tags/search to a declared /tags/{tag} when the
+// static /tags/search is not declared. To tell such undeclared static paths
+// from parameter values, a request whose value at a declared parameter is a
+// plain word (letters only) is checked into a bucket of its own, and the
+// parameter's id-like values are counted. Findings reports a bucket as a
+// shadow endpoint when the parameter also took id-like values and few
+// distinct words (the words are then names of endpoints, not values);
+// otherwise its findings join the declared operation's.
+
+// maxWords is the most distinct words a parameter may take and still be
+// read as undeclared static paths.
+const maxWords = 4
+
+type posKey struct {
+	op      *openapi3.Operation
+	service string
+	pos     int
+}
+
+type posStats struct {
+	idLike uint64
+	words  map[string]bool
+}
+
+type bucket struct {
+	service, method, template string
+	key                       posKey
+	count                     uint64
+	first, last               time.Time
+	example                   Example
+	findings                  map[string]*Finding
+}
+
+// isWord reports whether a segment is a plain word: letters only.
+func isWord(s string) bool {
+	if len(s) < 2 || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// literalBucket counts the shapes of a matched request's parameter values,
+// and returns the bucket the request goes to when a value is a plain word.
+func (c *Checker) literalBucket(service, method, path string, r *Route, when time.Time, x *reassembly.Exchange) *bucket {
+	tsegs, psegs := splitPath(r.Template), splitPath(path)
+	if len(tsegs) != len(psegs) || !strings.Contains(r.Template, "{") {
+		return nil
+	}
+	word := -1
+	for i, t := range tsegs {
+		if len(t) < 3 || t[0] != '{' || t[len(t)-1] != '}' || strings.Count(t, "{") != 1 {
+			continue
+		}
+		k := posKey{r.Op, service, i}
+		ps := c.pos[k]
+		if ps == nil {
+			if len(c.pos) >= c.opts.MaxFindings {
+				continue
+			}
+			ps = &posStats{}
+			c.pos[k] = ps
+		}
+		if isWord(psegs[i]) {
+			if ps.words == nil {
+				ps.words = map[string]bool{}
+			}
+			if len(ps.words) <= maxWords {
+				ps.words[psegs[i]] = true
+			}
+			word = i
+		} else {
+			stem, _ := template.SplitExt(psegs[i])
+			if template.Classify(stem).Variable() {
+				ps.idLike++
+			}
+		}
+	}
+	if word < 0 {
+		return nil
+	}
+	lit := make([]string, len(tsegs))
+	copy(lit, tsegs)
+	lit[word] = psegs[word]
+	tmpl := "/" + strings.Join(lit, "/")
+	key := service + " " + method + " " + tmpl
+	b := c.buckets[key]
+	if b == nil {
+		if len(c.buckets) >= c.opts.MaxFindings {
+			return nil
+		}
+		b = &bucket{service: service, method: method, template: tmpl, key: posKey{r.Op, service, word},
+			example: example(x, nil), findings: map[string]*Finding{}}
+		c.buckets[key] = b
+	}
+	b.count++
+	if !when.IsZero() {
+		if b.first.IsZero() || when.Before(b.first) {
+			b.first = when
+		}
+		if when.After(b.last) {
+			b.last = when
+		}
+	}
+	return b
 }
 
 // addShadowExample keeps a few examples per service and method of
@@ -709,11 +831,36 @@ func (c *Checker) Findings() []Finding {
 		}
 		shadows = append(shadows, *f)
 	}
+	type svcOp struct {
+		service string
+		op      *openapi3.Operation
+	}
+	bucketHits := map[svcOp]bool{}
+	var joined []Finding
+	for _, b := range c.buckets {
+		ps := c.pos[b.key]
+		if ps != nil && ps.idLike > 0 && len(ps.words) <= maxWords {
+			f := newFinding(KindShadow, RuleUndeclaredPath, b.service, b.method, b.template)
+			f.Count, f.FirstSeen, f.LastSeen = b.count, b.first, b.last
+			f.Reason = "undeclared static path: a declared parameter took this word, and identifiers elsewhere"
+			f.Example = ptr(b.example)
+			if ss := specsFor(c.specs, b.service); len(ss) > 0 {
+				f.Spec = ss[0].File
+			}
+			shadows = append(shadows, *f)
+			continue
+		}
+		bucketHits[svcOp{b.service, b.key.op}] = true
+		for _, f := range b.findings {
+			joined = append(joined, *f)
+		}
+	}
+	out = Merge(out, joined)
 	// Several inferred templates may name one declared path: one finding.
 	out = append(out, Merge(shadows, nil)...)
 	hits := func(service string, op *openapi3.Operation) bool {
 		st := c.ops[op]
-		return st != nil && st.hits[service] > 0
+		return st != nil && st.hits[service] > 0 || bucketHits[svcOp{service, op}]
 	}
 	svcs := make(map[string][2]time.Time, len(c.windows))
 	for s, w := range c.windows {
