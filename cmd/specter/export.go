@@ -214,4 +214,3 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	}
 	tw.Flush()
 }
-

@@ -98,10 +98,11 @@ type Checker struct {
 	ops      map[*openapi3.Operation]*opState
 	findings map[string]*Finding  // fingerprint -> finding
 	examples map[string][]Example // service+method -> shadow examples
-	shadow   *infer.Model // undeclared paths, with the specs' templates as priors
-	methods  *infer.Model // declared paths called with an undeclared method, no priors
+	shadow   *infer.Model         // undeclared paths, with the specs' templates as priors
+	methods  *infer.Model         // declared paths called with an undeclared method, no priors
 	pos      map[posKey]*posStats
 	buckets  map[string]*bucket
+	bases    []string // base paths cut off shadow traffic, see observeShadow
 	vopts    *openapi3filter.Options
 	stats    Stats
 }
@@ -140,13 +141,12 @@ func NewChecker(specs []*Spec, opts Options) *Checker {
 			SkipSettingDefaults: true,
 		},
 	}
+	// The undeclared traffic is templated without the specs as priors:
+	// a declared template would pull undeclared paths into its shape
+	// (/1/search/... read as /{id}/search/...).
 	for _, s := range specs {
 		if len(s.Hosts) == 0 {
 			c.global = append(c.global, s)
-			c.shadow.SetPrior(s.Doc, "")
-		}
-		for _, h := range s.Hosts {
-			c.shadow.SetPrior(s.Doc, h)
 		}
 	}
 	return c
@@ -238,7 +238,7 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 	switch {
 	case r == nil:
 		c.stats.Undeclared++
-		c.shadow.Observe(x)
+		c.observeShadow(c.shadow, x, service, path, specs)
 		c.addShadowExample(service, method, x)
 		return
 	case r.Op == nil:
@@ -247,7 +247,7 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		// but when the traffic's segment is one literal the undeclared
 		// endpoint is that literal path.
 		c.stats.Undeclared++
-		c.methods.Observe(x)
+		c.observeShadow(c.methods, x, service, path, specs)
 		c.addShadowExample(service, method, x)
 		return
 	}
@@ -384,6 +384,62 @@ func (c *Checker) literalBucket(service, method, path string, r *Route, when tim
 		}
 	}
 	return b
+}
+
+// observeShadow feeds undeclared traffic to a shadow model (m), with the
+// server base path of the service's specs cut off: the base is fixed by
+// the server, and inference must not read "/1" in "/1/search/..." as an id.
+// The base travels in the model's service name as "service~N" (N indexes
+// c.bases; no host contains "~").
+func (c *Checker) observeShadow(m *infer.Model, x *reassembly.Exchange, service, path string, specs []*Spec) {
+	base := ""
+	for _, s := range specs {
+		for _, b := range s.Bases {
+			if len(b) > len(base) && (path == b || strings.HasPrefix(path, b+"/")) {
+				base = b
+			}
+		}
+	}
+	if base == "" {
+		m.Observe(x)
+		return
+	}
+	i := -1
+	for j, b := range c.bases {
+		if b == base {
+			i = j
+		}
+	}
+	if i < 0 {
+		if len(c.bases) >= maxBases {
+			m.Observe(x)
+			return
+		}
+		i = len(c.bases)
+		c.bases = append(c.bases, base)
+	}
+	req := *x.Request
+	req.Path = strings.TrimPrefix(path, base)
+	req.Host = service + "~" + strconv.Itoa(i)
+	y := *x
+	y.Request = &req
+	m.Observe(&y)
+}
+
+// maxBases bounds the distinct base paths the shadow model tells apart.
+const maxBases = 256
+
+// shadowService undoes observeShadow's naming: the service and the base.
+func (c *Checker) shadowService(name, tmpl string) (string, string) {
+	svc, idx, ok := strings.Cut(name, "~")
+	if !ok {
+		return name, tmpl
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 || i >= len(c.bases) {
+		return svc, tmpl
+	}
+	return svc, joinBase(c.bases[i], tmpl)
 }
 
 // addShadowExample keeps a few examples per service and method of
@@ -808,6 +864,7 @@ func (c *Checker) Findings() []Finding {
 	}
 	var shadows []Finding
 	for _, e := range append(c.shadow.Endpoints(), c.methods.Endpoints()...) {
+		e.Service, e.Template = c.shadowService(e.Service, e.Template)
 		ss := specsFor(c.specs, e.Service)
 		var f *Finding
 		if r := matchTemplate(ss, e.Method, e.Template, true); r != nil {
