@@ -477,6 +477,14 @@ func (c *Checker) opState(r *Route) *opState {
 			}
 		}
 	}
+	// API keys sent in the query are credentials, not parameters.
+	if r.Spec.Doc.Components != nil {
+		for _, ref := range r.Spec.Doc.Components.SecuritySchemes {
+			if ref != nil && ref.Value != nil && ref.Value.Type == "apiKey" && ref.Value.In == "query" {
+				st.query[ref.Value.Name] = true
+			}
+		}
+	}
 	sec := r.Op.Security
 	if sec == nil {
 		sec = &r.Spec.Doc.Security

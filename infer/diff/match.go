@@ -21,9 +21,12 @@ import (
 type node struct {
 	static map[string]*node
 	params []*paramEdge
-	// path is the declared path (as written under paths) ending here.
-	path string
-	item *openapi3.PathItem
+	// path is the declared path (as written under paths) ending here,
+	// names its parameters in order: edges are shared by paths whose
+	// parameters are named differently (/a/{id}, /a/{aid}/b).
+	path  string
+	names []string
+	item  *openapi3.PathItem
 }
 
 // paramEdge is a segment with parameters: literal pieces around names,
@@ -50,6 +53,11 @@ func newTrie(doc *openapi3.T) *node {
 		}
 		if n.item == nil {
 			n.path, n.item = p, item
+			for _, seg := range splitPath(p) {
+				if strings.Contains(seg, "{") {
+					n.names = append(n.names, parseParamSeg(seg).names...)
+				}
+			}
 		}
 	}
 	root.sort()
@@ -129,13 +137,14 @@ func parseParamSeg(seg string) *paramEdge {
 	}
 }
 
-// match binds a concrete segment to the edge's parameters.
-func (e *paramEdge) match(seg string, params map[string]string) bool {
+// match binds a concrete segment to the edge's parameters, appending their
+// values to vals when it is not nil.
+func (e *paramEdge) match(seg string, vals *[]string) bool {
 	if !strings.HasPrefix(seg, e.lits[0]) {
 		return false
 	}
 	rest := seg[len(e.lits[0]):]
-	for i, name := range e.names {
+	for i := range e.names {
 		lit := e.lits[i+1]
 		var val string
 		if i == len(e.names)-1 {
@@ -157,11 +166,11 @@ func (e *paramEdge) match(seg string, params map[string]string) bool {
 		if val == "" || strings.Contains(val, "/") {
 			return false
 		}
-		if params != nil {
+		if vals != nil {
 			if u, err := url.PathUnescape(val); err == nil {
 				val = u
 			}
-			params[name] = val
+			*vals = append(*vals, val)
 		}
 	}
 	return true
@@ -178,8 +187,8 @@ func splitPath(p string) []string {
 }
 
 // lookup finds the declared path matching segs, preferring static segments,
-// and fills params with the path parameters (when params is not nil).
-func (n *node) lookup(segs []string, params map[string]string) *node {
+// and appends the path parameters' values to vals (in path order).
+func (n *node) lookup(segs []string, vals *[]string) *node {
 	if len(segs) == 0 {
 		if n.item != nil {
 			return n
@@ -187,20 +196,20 @@ func (n *node) lookup(segs []string, params map[string]string) *node {
 		return nil
 	}
 	if c := n.static[segs[0]]; c != nil {
-		if r := c.lookup(segs[1:], params); r != nil {
+		if r := c.lookup(segs[1:], vals); r != nil {
 			return r
 		}
 	}
 	for _, e := range n.params {
-		if !e.match(segs[0], nil) {
+		mark := len(*vals)
+		if !e.match(segs[0], vals) {
+			*vals = (*vals)[:mark]
 			continue
 		}
-		if r := e.next.lookup(segs[1:], params); r != nil {
-			if params != nil {
-				e.match(segs[0], params)
-			}
+		if r := e.next.lookup(segs[1:], vals); r != nil {
 			return r
 		}
+		*vals = (*vals)[:mark]
 	}
 	return nil
 }
@@ -232,10 +241,16 @@ func Match(specs []*Spec, method, path string) *Route {
 			if len(bsegs) > len(segs) || !equalStrings(bsegs, segs[:len(bsegs)]) {
 				continue
 			}
-			params := map[string]string{}
-			n := s.trie.lookup(segs[len(bsegs):], params)
+			var vals []string
+			n := s.trie.lookup(segs[len(bsegs):], &vals)
 			if n == nil {
 				continue
+			}
+			params := make(map[string]string, len(vals))
+			for i, v := range vals {
+				if i < len(n.names) {
+					params[n.names[i]] = v
+				}
 			}
 			r := &Route{Spec: s, Base: b, Path: n.path, Template: joinBase(b, n.path), Item: n.item, Method: method, Params: params}
 			if op := n.item.GetOperation(method); op != nil {
