@@ -32,8 +32,20 @@ type Spec struct {
 
 	// lines maps "METHOD /path" (as written under paths) to the line of
 	// the operation in File, for locating findings; 0 when unknown.
-	lines map[string]int
-	trie  *node
+	lines  map[string]int
+	trie   *node
+	legacy *openapi3.T
+}
+
+// legacyView returns the document as seen by kin-openapi's built-in (3.0)
+// validator: a shallow copy with the version set to 3.0.3.
+func (s *Spec) legacyView() *openapi3.T {
+	if s.legacy == nil {
+		d := *s.Doc
+		d.OpenAPI = "3.0.3"
+		s.legacy = &d
+	}
+	return s.legacy
 }
 
 // AttachTo makes the spec describe exactly the given hosts, overriding its
