@@ -1,0 +1,100 @@
+package diff
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadSpec(t *testing.T) {
+	tests := []struct {
+		file     string
+		hosts    []string
+		bases    []string
+		ops      int
+		wantErr  string // substring; the file name is always checked
+		notSpec  bool
+		lineOf   [2]string // method, path
+		wantLine int
+	}{
+		{file: "pets.yaml", hosts: []string{"pets.test"}, bases: []string{"/api/v3"}, ops: 7, lineOf: [2]string{"GET", "/pets"}, wantLine: 9},
+		{file: "store.swagger2.yaml", hosts: []string{"store.test"}, bases: []string{"/v1"}, ops: 2, lineOf: [2]string{"POST", "/orders"}, wantLine: 15},
+		{file: "users.oas31.json", hosts: []string{"users.test"}, bases: []string{"/v1", "/v2"}, ops: 1, lineOf: [2]string{"GET", "/users/{id}"}, wantLine: 7},
+		{file: "broken.yaml.txt", wantErr: "line 4"},
+		{file: "common.yaml", notSpec: true},
+		{file: "missing.yaml", wantErr: "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			s, err := LoadSpec(path)
+			if tt.notSpec {
+				if !errors.Is(err, ErrNotSpec) {
+					t.Fatalf("err = %v, want ErrNotSpec", err)
+				}
+				return
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.file) {
+					t.Fatalf("err = %v, want one naming %s and %q", err, tt.file, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(s.Hosts, ",") != strings.Join(tt.hosts, ",") {
+				t.Errorf("hosts = %v, want %v", s.Hosts, tt.hosts)
+			}
+			if strings.Join(s.Bases, ",") != strings.Join(tt.bases, ",") {
+				t.Errorf("bases = %v, want %v", s.Bases, tt.bases)
+			}
+			n := 0
+			for _, p := range s.Doc.Paths.InMatchingOrder() {
+				n += len(s.Doc.Paths.Value(p).Operations())
+			}
+			if n != tt.ops {
+				t.Errorf("operations = %d, want %d", n, tt.ops)
+			}
+			if got := s.Line(tt.lineOf[0], tt.lineOf[1]); got != tt.wantLine {
+				t.Errorf("Line(%s %s) = %d, want %d", tt.lineOf[0], tt.lineOf[1], got, tt.wantLine)
+			}
+		})
+	}
+}
+
+func TestLoadSpecsDirectory(t *testing.T) {
+	specs, err := LoadSpecs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, s := range specs {
+		files = append(files, filepath.Base(s.File))
+	}
+	// common.yaml (a $ref target, not a spec) and broken.yaml.txt are skipped.
+	if got, want := strings.Join(files, ","), "pets.yaml,store.swagger2.yaml,users.oas31.json"; got != want {
+		t.Fatalf("loaded %s, want %s", got, want)
+	}
+	// The $ref across files is resolved.
+	pet := specs[0].Doc.Paths.Value("/pets").Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+	if pet == nil || len(pet.Required) != 1 || pet.Required[0] != "name" {
+		t.Fatalf("Pet schema not resolved: %+v", pet)
+	}
+}
+
+func TestParseSpecHost(t *testing.T) {
+	tests := []struct{ in, host, file string }{
+		{"API.test:80=a.yaml", "api.test", "a.yaml"},
+		{"h:8080=dir/b.json", "h:8080", "dir/b.json"},
+		{"noequals", "", ""},
+		{"=a.yaml", "", ""},
+	}
+	for _, tt := range tests {
+		h, f, err := ParseSpecHost(tt.in)
+		if (err != nil) != (tt.host == "") || h != tt.host || f != tt.file {
+			t.Errorf("ParseSpecHost(%q) = %q, %q, %v", tt.in, h, f, err)
+		}
+	}
+}
