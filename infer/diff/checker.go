@@ -763,6 +763,13 @@ func problems(err error) []problem {
 			if ptr == "/" {
 				ptr = ""
 			}
+			// allOf/anyOf/oneOf: report the failure inside the branch
+			// (a missing required property), under the outer pointer.
+			var inner *openapi3.SchemaError
+			if e.Origin != nil && errors.As(e.Origin, &inner) {
+				walk(e.Origin, where+ptr)
+				return
+			}
 			field := e.SchemaField
 			if field == "" {
 				field = "schema"

@@ -346,7 +346,7 @@ func joinBase(base, p string) string {
 	if base == "" {
 		return p
 	}
-	if p == "/" || p == "" {
+	if p == "" {
 		return base
 	}
 	return base + p
