@@ -39,15 +39,20 @@ type Options struct {
 	// attachment are remembered; exchanges of further services are not
 	// checked and are counted in Stats.DroppedServices. Default 10000.
 	MaxServices int
-	// SampleAfter: once an operation has been fully validated this many
-	// times, its schemas (parameters and bodies) are validated for one
-	// exchange in SampleEvery only. Cheap checks — route, method,
-	// deprecation, undeclared query parameters, status, content type,
-	// authentication — run on every exchange. Default 1000; negative
-	// validates every exchange.
+	// SampleAfter: response schemas (bodies and headers) are validated
+	// for the first SampleAfter responses of each operation, then for one
+	// in SampleEvery. Everything else — route, method, deprecation,
+	// request parameters and body, undeclared query parameters, status,
+	// content type, authentication — is checked on every exchange.
+	// Default 5; negative validates every response.
 	SampleAfter int
-	// SampleEvery is the sampling interval past SampleAfter. Default 10.
+	// SampleEvery is the sampling interval past SampleAfter. Default 20.
 	SampleEvery int
+	// ResponseEvery and ResponseBurst bound response validation overall:
+	// at most one per ResponseEvery exchanges in the long run, with
+	// bursts of up to ResponseBurst (a budget that refills as exchanges
+	// stream by). Defaults 32 and 256. A negative SampleAfter lifts it.
+	ResponseEvery, ResponseBurst int
 	// Model configures the inference of undeclared (shadow) endpoints'
 	// templates; its limits bound that memory.
 	Model infer.Config
@@ -64,10 +69,16 @@ func (o Options) withDefaults() Options {
 		o.MaxServices = 10000
 	}
 	if o.SampleAfter == 0 {
-		o.SampleAfter = 1000
+		o.SampleAfter = 5
 	}
 	if o.SampleEvery <= 0 {
-		o.SampleEvery = 10
+		o.SampleEvery = 20
+	}
+	if o.ResponseEvery <= 0 {
+		o.ResponseEvery = 32
+	}
+	if o.ResponseBurst <= 0 {
+		o.ResponseBurst = 256
 	}
 	return o
 }
@@ -79,8 +90,9 @@ type Stats struct {
 	NoSpec          uint64 `json:"no_spec,omitempty"`          // services no spec is attached to
 	Matched         uint64 `json:"matched"`                    // exchanges matched to a declared operation
 	Undeclared      uint64 `json:"undeclared,omitempty"`       // shadow endpoint or method
-	Validated       uint64 `json:"validated"`                  // exchanges whose schemas were validated
-	Sampled         uint64 `json:"sampled,omitempty"`          // schema validation skipped by sampling
+	Validated       uint64 `json:"validated"`                  // requests validated against their schemas
+	Responses       uint64 `json:"responses_validated"`        // responses validated against their schemas
+	Sampled         uint64 `json:"sampled,omitempty"`          // response validations skipped by sampling
 	BodiesSkipped   uint64 `json:"bodies_skipped,omitempty"`   // bodies too large, truncated or undecodable
 	DroppedFindings uint64 `json:"dropped_findings,omitempty"` // occurrences of fingerprints past MaxFindings
 	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges of services past MaxServices
@@ -105,6 +117,7 @@ type Checker struct {
 	bases    []string // base paths cut off shadow traffic, see observeShadow
 	vopts    *openapi3filter.Options
 	stats    Stats
+	tokens   uint64 // response validation budget, see Options.ResponseEvery
 }
 
 type window struct {
@@ -120,7 +133,8 @@ type opState struct {
 	secured bool            // security required (no empty alternative)
 	keys    []*openapi3.SecurityScheme
 	hits    map[string]uint64 // service -> matched exchanges
-	checked uint64            // schema validations done
+	checked uint64            // responses seen for schema validation (sampling)
+	vopts   *openapi3filter.Options
 }
 
 // maxShadowExamples bounds the examples kept per service and method for
@@ -141,6 +155,7 @@ func NewChecker(specs []*Spec, opts Options) *Checker {
 			SkipSettingDefaults: true,
 		},
 	}
+	c.tokens = uint64(c.opts.ResponseEvery) * uint64(c.opts.ResponseBurst)
 	// The undeclared traffic is templated without the specs as priors:
 	// a declared template would pull undeclared paths into its shape
 	// (/1/search/... read as /{id}/search/...).
@@ -195,6 +210,9 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		return
 	}
 	c.stats.Exchanges++
+	if c.tokens < uint64(c.opts.ResponseEvery)*uint64(c.opts.ResponseBurst) {
+		c.tokens++
+	}
 	req := x.Request
 	if req == nil {
 		c.stats.NoRequest++
@@ -509,6 +527,15 @@ func (c *Checker) opState(r *Route) *opState {
 			}
 		}
 	}
+	// Error details marshal the schema into every message, oneOf
+	// branches included; we keep only the reason and the pointer. (kin
+	// refuses the option on its 2020-12 path.)
+	st.vopts = c.vopts
+	if !st.route.Spec.IsOpenAPI31OrLater() {
+		o := *c.vopts
+		o.SchemaValidationOptions = []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
+		st.vopts = &o
+	}
 	c.ops[r.Op] = st
 	return st
 }
@@ -606,16 +633,12 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 		}
 	}
 
-	// Schemas, with kin-openapi's openapi3filter; sampled past SampleAfter.
-	if c.opts.SampleAfter >= 0 && st.checked >= uint64(c.opts.SampleAfter) && (st.checked-uint64(c.opts.SampleAfter))%uint64(c.opts.SampleEvery) != 0 {
-		st.checked++
-		c.stats.Sampled++
-		return
-	}
-	st.checked++
+	// Request schemas, with kin-openapi's openapi3filter, on every
+	// exchange: clients control requests, violations and probing show
+	// there, and request bodies are small.
 	c.stats.Validated++
 	hreq, skipBody := c.httpRequest(req, r, qerr == nil)
-	opts := *c.vopts
+	opts := *st.vopts
 	opts.ExcludeRequestBody = skipBody
 	in := &openapi3filter.RequestValidationInput{Request: hreq, PathParams: r.Params, Route: st.route, Options: &opts}
 	if qerr == nil {
@@ -630,6 +653,26 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	if respRef == nil || resp == nil {
 		return
 	}
+	// Response schemas (large bodies, oneOf trees: most of the cost): the
+	// first SampleAfter of each operation, then one in SampleEvery.
+	// A token bucket caps the total: each exchange earns one token, a
+	// validation costs ResponseEvery, the bucket holds ResponseBurst
+	// validations; so long runs validate at most one response in
+	// ResponseEvery exchanges, whatever the number of operations.
+	n := st.checked
+	st.checked++
+	if a := c.opts.SampleAfter; a >= 0 && n >= uint64(a) && (n-uint64(a))%uint64(c.opts.SampleEvery) != 0 {
+		c.stats.Sampled++
+		return
+	}
+	if c.opts.SampleAfter >= 0 {
+		if c.tokens < uint64(c.opts.ResponseEvery) {
+			c.stats.Sampled++
+			return
+		}
+		c.tokens -= uint64(c.opts.ResponseEvery)
+	}
+	c.stats.Responses++
 	ropts := opts
 	ropts.ExcludeResponseBody = !c.bodyOK(resp.Body, resp.Flags)
 	ropts.IncludeResponseStatus = false

@@ -197,17 +197,27 @@ func TestFingerprintsStableAndMerge(t *testing.T) {
 }
 
 func TestCheckerBounds(t *testing.T) {
-	c := NewChecker([]*Spec{mustSpec(t, "pets.yaml")}, Options{MaxFindings: 2, SampleAfter: 1, SampleEvery: 1000})
+	specs := []*Spec{mustSpec(t, "pets.yaml")}
+	c := NewChecker(specs, Options{MaxFindings: 1, SampleAfter: 1, SampleEvery: 1000})
 	for i := 0; i < 50; i++ {
-		c.Check(exch(i, "pets.test", "GET", fmt.Sprintf("/api/v3/pets?limit=abc&u%d=1", i), bearer, "", 500, "", ""))
+		c.Check(exch(i, "pets.test", "GET", fmt.Sprintf("/api/v3/pets?limit=abc&u%d=1", i), bearer, "", 200, "application/json", "[]"))
 	}
 	st := c.Stats()
-	if st.DroppedFindings == 0 || len(c.findings) > 2 {
+	if st.DroppedFindings == 0 || len(c.findings) > 1 {
 		t.Errorf("findings %d, dropped %d: MaxFindings not enforced", len(c.findings), st.DroppedFindings)
 	}
-	// The first exchange, then the first of each SampleEvery.
-	if st.Validated != 2 || st.Sampled != 48 {
-		t.Errorf("validated %d, sampled %d: want 2 and 48", st.Validated, st.Sampled)
+	// Requests always; responses: the first, then the first of each SampleEvery.
+	if st.Validated != 50 || st.Responses != 2 || st.Sampled != 48 {
+		t.Errorf("validated %d, responses %d, sampled %d: want 50, 2, 48", st.Validated, st.Responses, st.Sampled)
+	}
+
+	// The response budget: a burst of 2, then one per 10 exchanges.
+	c = NewChecker(specs, Options{SampleAfter: 1000, ResponseEvery: 10, ResponseBurst: 2})
+	for i := 0; i < 50; i++ {
+		c.Check(exch(i, "pets.test", "GET", "/api/v3/pets", bearer, "", 200, "application/json", "[]"))
+	}
+	if st := c.Stats(); st.Responses != 2+(50-2)/10 {
+		t.Errorf("responses validated %d, want %d", st.Responses, 2+(50-2)/10)
 	}
 }
 

@@ -36,8 +36,8 @@ func TestMatch(t *testing.T) {
 		{[]*Spec{pets}, "GET", "/api/v3/pets/mine/photos/a%20b.jpg", "/api/v3/pets/{petId}/photos/{photoId}.jpg", true, "map[petId:mine photoId:a b]"},
 		{[]*Spec{pets}, "GET", "/api/v3/pets/1/photos/x.png", "", false, ""},
 		{[]*Spec{pets}, "PUT", "/api/v3/pets/42", "/api/v3/pets/{petId}", false, "map[petId:42]"},
-		{[]*Spec{pets}, "GET", "/pets/42", "", false, ""},             // base path required
-		{[]*Spec{pets}, "GET", "/api/v3x/pets", "", false, ""},        // at a segment boundary
+		{[]*Spec{pets}, "GET", "/pets/42", "", false, ""},      // base path required
+		{[]*Spec{pets}, "GET", "/api/v3x/pets", "", false, ""}, // at a segment boundary
 		{[]*Spec{pets}, "GET", "/api/v3/owners/ann/pets", "/api/v3/owners/{ownerName}/pets", true, "map[ownerName:ann]"},
 		// Server variables: default and enum values.
 		{[]*Spec{users}, "GET", "/v2/users/u1", "/v2/users/{id}", true, "map[id:u1]"},
