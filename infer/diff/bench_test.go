@@ -8,6 +8,8 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/capture/synth"
+	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -110,6 +112,57 @@ func BenchmarkCheck(b *testing.B) {
 				}
 			}
 			report(b)
+		})
+	}
+}
+
+// BenchmarkCheckSynth is the `make bench` setting: keep-alive JSON API
+// traffic (capture/synth, 32 MB) checked against the spec inferred from
+// it (every request matches; no findings), beside the pipeline alone.
+func BenchmarkCheckSynth(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "synth.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := synth.DefaultConfig()
+	cfg.TargetBytes = 32 << 20
+	if _, err := synth.Write(f, cfg); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	m := infer.NewModel(infer.Config{})
+	n := 0
+	runPcap(b, path, func(x *reassembly.Exchange) { m.Observe(x); n++ })
+	doc, err := m.OpenAPIAll(infer.ExportOptions{Version: "3.0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	specs := []*Spec{{File: "synth", Doc: doc, Bases: []string{""}, trie: newTrie(doc)}}
+	st, _ := os.Stat(path)
+	for _, withSpec := range []bool{false, true} {
+		name := "pipeline"
+		if withSpec {
+			name = "pipeline+check"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(st.Size())
+			var c *Checker
+			for i := 0; i < b.N; i++ {
+				emit := func(*reassembly.Exchange) {}
+				if withSpec {
+					c = NewChecker(specs, Options{})
+					emit = c.Check
+				}
+				runPcap(b, path, emit)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
+			if c != nil {
+				if fs := c.Findings(); len(fs) != 0 {
+					b.Fatalf("%d findings against the traffic's own spec, first %+v", len(fs), fs[0])
+				}
+			}
 		})
 	}
 }

@@ -93,6 +93,7 @@ type Stats struct {
 	Validated       uint64 `json:"validated"`                  // requests validated against their schemas
 	Responses       uint64 `json:"responses_validated"`        // responses validated against their schemas
 	Sampled         uint64 `json:"sampled,omitempty"`          // response validations skipped by sampling
+	BodiesSampled   uint64 `json:"bodies_sampled,omitempty"`   // request bodies of a known clean structure not validated
 	BodiesSkipped   uint64 `json:"bodies_skipped,omitempty"`   // bodies too large, truncated or undecodable
 	DroppedFindings uint64 `json:"dropped_findings,omitempty"` // occurrences of fingerprints past MaxFindings
 	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges of services past MaxServices
@@ -135,7 +136,13 @@ type opState struct {
 	hits    map[string]uint64 // service -> matched exchanges
 	checked uint64            // responses seen for schema validation (sampling)
 	vopts   *openapi3filter.Options
+	// shapes are the structures of request bodies that validated clean,
+	// with how often each was seen (at most maxShapes).
+	shapes map[uint64]uint64
 }
+
+// maxShapes bounds the clean body structures remembered per operation.
+const maxShapes = 64
 
 // maxShadowExamples bounds the examples kept per service and method for
 // shadow endpoints.
@@ -481,6 +488,11 @@ func (c *Checker) opState(r *Route) *opState {
 	if len(r.Spec.Doc.Servers) > 0 {
 		st.route.Server = r.Spec.Doc.Servers[0]
 	}
+	// Authentication is checked by us (auth_mismatch); an operation copy
+	// without security keeps kin from walking the requirements.
+	opc := *r.Op
+	opc.Security = &openapi3.SecurityRequirements{}
+	st.route.Operation = &opc
 	if r.Spec.Doc.IsOpenAPI31OrLater() && !uses2020(r.Item, r.Op) {
 		// kin-openapi compiles a JSON Schema 2020-12 validator on every
 		// call for 3.1 documents (~100x the cost). For schemas without
@@ -638,6 +650,22 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	// there, and request bodies are small.
 	c.stats.Validated++
 	hreq, skipBody := c.httpRequest(req, r, qerr == nil)
+	// A JSON body with the structure (keys and value kinds) of one that
+	// already validated clean is validated one time in SampleEvery: the
+	// structure is where missing and misspelt fields show.
+	var shape uint64
+	if !skipBody && r.Op.RequestBody != nil && len(req.Body) > 0 && c.opts.SampleAfter >= 0 {
+		if sh, ok := jsonShape(req.Body); ok {
+			shape = sh
+			if n, seen := st.shapes[sh]; seen {
+				st.shapes[sh] = n + 1
+				if n%uint64(c.opts.SampleEvery) != 0 {
+					skipBody = true
+					c.stats.BodiesSampled++
+				}
+			}
+		}
+	}
 	opts := *st.vopts
 	opts.ExcludeRequestBody = skipBody
 	in := &openapi3filter.RequestValidationInput{Request: hreq, PathParams: r.Params, Route: st.route, Options: &opts}
@@ -647,8 +675,20 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 		in.QueryParams = url.Values{}
 	}
 	ctx := context.Background()
+	bodyClean := true
 	for _, p := range problems(openapi3filter.ValidateRequest(ctx, in)) {
+		if strings.HasPrefix(p.rule, "body") {
+			bodyClean = false
+		}
 		add(KindNoncompliantRequest, p.rule, p.reason, p.pointer, req.Body)
+	}
+	if shape != 0 && bodyClean && !skipBody {
+		if st.shapes == nil {
+			st.shapes = map[uint64]uint64{}
+		}
+		if _, ok := st.shapes[shape]; !ok && len(st.shapes) < maxShapes {
+			st.shapes[shape] = 1
+		}
 	}
 	if respRef == nil || resp == nil {
 		return
@@ -723,6 +763,10 @@ func (c *Checker) httpRequest(req *http1.Request, r *Route, queryOK bool) (*http
 // hasCredential reports whether a request carries any credential: one
 // package auth recognizes, or one in a place a declared scheme names.
 func hasCredential(req *http1.Request, query url.Values, keys []*openapi3.SecurityScheme) bool {
+	// The common case first: package auth's full inspection is costly.
+	if req.Header.Get("Authorization") != "" {
+		return true
+	}
 	if len(auth.Inspect(req.Header, query)) > 0 {
 		return true
 	}
