@@ -3,7 +3,7 @@ package diff
 import "hash/fnv"
 
 // jsonShape hashes the structure of a JSON document: object keys, value
-// kinds (string, integer, number, true/false, null) and nesting, not the
+// kinds (string, integer, number, boolean, null) and nesting, not the
 // values. It reports false for what does not scan as JSON. It allocates
 // nothing beyond the hash.
 func jsonShape(b []byte) (uint64, bool) {
@@ -62,7 +62,11 @@ func jsonShape(b []byte) (uint64, bool) {
 			}
 			put(kind)
 		case c == 't' || c == 'f' || c == 'n':
-			put(c)
+			if c == 'n' {
+				put('z') // null ('n' is a non-integer number)
+			} else {
+				put('b') // true and false: one kind
+			}
 			for i < len(b) && b[i] >= 'a' && b[i] <= 'z' {
 				i++
 			}
