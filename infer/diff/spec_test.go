@@ -2,6 +2,7 @@ package diff
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,5 +97,16 @@ func TestParseSpecHost(t *testing.T) {
 		if (err != nil) != (tt.host == "") || h != tt.host || f != tt.file {
 			t.Errorf("ParseSpecHost(%q) = %q, %q, %v", tt.in, h, f, err)
 		}
+	}
+}
+
+func TestLoadSpecRemoteRefRefused(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "remote.yaml")
+	doc := "openapi: 3.0.3\ninfo: {title: r, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: 'http://127.0.0.1:1/x.yaml#/r'}\n"
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), "local files") {
+		t.Fatalf("err = %v, want a refusal of the remote $ref", err)
 	}
 }
