@@ -148,7 +148,7 @@ func LoadSpec(file string) (*Spec, error) {
 		loader := openapi3.NewLoader()
 		loader.IsExternalRefsAllowed = true
 		loader.ReadFromURIFunc = readLocal
-		doc, err = loader.LoadFromFile(file)
+		doc, err = loadV3(loader, file)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
@@ -166,7 +166,14 @@ func LoadSpec(file string) (*Spec, error) {
 
 // loadV2 converts a Swagger 2.0 document. kin's Swagger 2 types decode
 // from JSON only, so YAML goes through a generic value first.
-func loadV2(root *yaml.Node) (*openapi3.T, error) {
+func loadV2(root *yaml.Node) (doc *openapi3.T, err error) {
+	// openapi2conv dereferences what it assumes present (a null path
+	// item): its panics on malformed input become errors.
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, fmt.Errorf("converting Swagger 2.0: malformed document (%v)", r)
+		}
+	}()
 	var generic any
 	if err := root.Decode(&generic); err != nil {
 		return nil, err
@@ -179,11 +186,22 @@ func loadV2(root *yaml.Node) (*openapi3.T, error) {
 	if err := json.Unmarshal(js, &v2); err != nil {
 		return nil, fmt.Errorf("swagger 2.0: %w", err)
 	}
-	doc, err := openapi2conv.ToV3(&v2)
+	doc, err = openapi2conv.ToV3(&v2)
 	if err != nil {
 		return nil, fmt.Errorf("converting Swagger 2.0: %w", err)
 	}
 	return doc, nil
+}
+
+// loadV3 loads an OpenAPI 3 document, turning a panic of the loader on
+// malformed input into an error.
+func loadV3(loader *openapi3.Loader, file string) (doc *openapi3.T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, fmt.Errorf("malformed document (%v)", r)
+		}
+	}()
+	return loader.LoadFromFile(file)
 }
 
 // operationLines finds the line of every operation under paths.
