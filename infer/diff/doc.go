@@ -69,16 +69,26 @@
 //
 // # Cost and bounds
 //
-// Routing, deprecation, undeclared query parameters, status, content type
-// and authentication are checked on every exchange. Schema validation
-// (parameters and bodies) runs on every exchange of an operation until it
-// has been validated Options.SampleAfter times (default 1000), then on one
-// in Options.SampleEvery (default 10); Stats.Sampled counts the skipped
-// ones. Bodies over Options.MaxBody (64 KiB), truncated, with gaps or not
-// decodable are not validated (Stats.BodiesSkipped). At most
-// Options.MaxFindings distinct findings are kept (further fingerprints are
-// counted in Stats.DroppedFindings), at most Options.MaxServices services
-// are tracked, and the shadow inventories have infer's limits. Memory grows
-// with declared operations, services and distinct findings, not with
-// exchanges.
+// Routing, deprecation, undeclared query parameters, request parameters
+// and bodies (openapi3filter), status, content type and authentication are
+// checked on every exchange, except that a JSON request body whose
+// structure (keys and value kinds, not values) already validated clean for
+// the operation is validated one time in Options.SampleEvery
+// (Stats.BodiesSampled). Response schemas (bodies and headers: most of the
+// cost) are validated for the first Options.SampleAfter (5) responses of
+// each operation, then one in Options.SampleEvery (20), and in total at
+// most one per Options.ResponseEvery (32) exchanges after a burst of
+// Options.ResponseBurst (256) (Stats.Sampled counts the skipped ones); a
+// negative SampleAfter validates everything. For OpenAPI 3.1 operations
+// without JSON Schema 2020-12 keywords, kin-openapi's built-in validator is
+// used (kin compiles a 2020-12 validator on every call otherwise). Bodies
+// over Options.MaxBody (64 KiB), truncated, with gaps or not decodable are
+// not validated (Stats.BodiesSkipped). At most Options.MaxFindings distinct
+// findings are kept (further fingerprints are counted in
+// Stats.DroppedFindings), at most Options.MaxServices services are
+// tracked, at most 64 clean body structures per operation are remembered,
+// and the shadow inventories have infer's limits. Memory grows with
+// declared operations, services and distinct findings, not with exchanges.
+//
+// $refs are followed to local files only, never to URLs.
 package diff
