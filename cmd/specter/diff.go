@@ -33,9 +33,12 @@ func (f *specFlags) load() ([]*diff.Spec, error) {
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	byFile := map[string]*diff.Spec{}
+	// A file may be several specs (path-level servers): --spec-host
+	// attaches all of them.
+	byFile := map[string][]*diff.Spec{}
 	for _, s := range specs {
-		byFile[filepath.Clean(s.File)] = s
+		k := filepath.Clean(s.File)
+		byFile[k] = append(byFile[k], s)
 	}
 	attached := map[*diff.Spec]bool{}
 	for _, v := range f.specHosts {
@@ -43,19 +46,22 @@ func (f *specFlags) load() ([]*diff.Spec, error) {
 		if err != nil {
 			return nil, usageError("--spec-host %q: %v", v, err)
 		}
-		s := byFile[filepath.Clean(file)]
-		if s == nil {
-			if s, err = diff.LoadSpec(file); err != nil {
+		k := filepath.Clean(file)
+		if byFile[k] == nil {
+			s, err := diff.LoadSpec(file)
+			if err != nil {
 				return nil, usageError("%v", err)
 			}
-			byFile[filepath.Clean(file)] = s
+			byFile[k] = []*diff.Spec{s}
 			specs = append(specs, s)
 		}
-		if !attached[s] {
-			attached[s] = true
-			s.AttachTo(host)
-		} else {
-			s.Hosts = append(s.Hosts, host)
+		for _, s := range byFile[k] {
+			if !attached[s] {
+				attached[s] = true
+				s.AttachTo(host)
+			} else {
+				s.Hosts = append(s.Hosts, host)
+			}
 		}
 	}
 	return specs, nil

@@ -138,7 +138,8 @@ func BenchmarkCheckSynth(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	specs := []*Spec{{File: "synth", Doc: doc, Bases: []string{""}, trie: newTrie(doc)}}
+	specs := []*Spec{{File: "synth", Doc: doc, Bases: []string{""}, trie: newTrie(doc, nil)}}
+	specs = specs[0].Split()
 	st, _ := os.Stat(path)
 	for _, withSpec := range []bool{false, true} {
 		name := "pipeline"

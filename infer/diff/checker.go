@@ -1069,7 +1069,7 @@ func unused(specs []*Spec, services map[string][2]time.Time, hit func(service st
 			if len(s.Hosts) == 0 && !specHit(s, svc, hit) {
 				continue // a spec for every service: only those that used it
 			}
-			for _, p := range s.Doc.Paths.InMatchingOrder() {
+			for _, p := range s.Paths() {
 				item := s.Doc.Paths.Value(p)
 				if item == nil {
 					continue
@@ -1098,7 +1098,7 @@ func unused(specs []*Spec, services map[string][2]time.Time, hit func(service st
 
 // specHit reports whether any operation of s had traffic from service.
 func specHit(s *Spec, service string, hit func(string, *openapi3.Operation) bool) bool {
-	for _, p := range s.Doc.Paths.InMatchingOrder() {
+	for _, p := range s.Paths() {
 		if item := s.Doc.Paths.Value(p); item != nil {
 			for _, op := range item.Operations() {
 				if op != nil && hit(service, op) {

@@ -37,12 +37,16 @@ type paramEdge struct {
 	next  *node
 }
 
-func newTrie(doc *openapi3.T) *node {
+// newTrie indexes paths of doc (all when paths is nil).
+func newTrie(doc *openapi3.T, paths []string) *node {
 	root := &node{}
 	if doc == nil || doc.Paths == nil {
 		return root
 	}
-	for _, p := range doc.Paths.InMatchingOrder() {
+	if paths == nil {
+		paths = doc.Paths.InMatchingOrder()
+	}
+	for _, p := range paths {
 		item := doc.Paths.Value(p)
 		if item == nil {
 			continue

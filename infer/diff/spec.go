@@ -35,6 +35,61 @@ type Spec struct {
 	lines  map[string]int
 	trie   *node
 	legacy *openapi3.T
+	// paths are the declared paths this spec covers: nil for all of
+	// Doc's, a subset for the views Split makes.
+	paths []string
+}
+
+// Paths returns the declared paths the spec covers, in kin-openapi's
+// matching order.
+func (s *Spec) Paths() []string {
+	if s.paths != nil {
+		return s.paths
+	}
+	return s.Doc.Paths.InMatchingOrder()
+}
+
+// Split returns one spec per set of servers when path items declare their
+// own servers (as `specter export` does for several services in one
+// document): each covers the paths under those servers, attached to their
+// hosts. Without path-level servers it returns s alone.
+func (s *Spec) Split() []*Spec {
+	groups := map[string][]string{}
+	var keys []string
+	for _, p := range s.Doc.Paths.InMatchingOrder() {
+		item := s.Doc.Paths.Value(p)
+		k := ""
+		if item != nil && len(item.Servers) > 0 {
+			var urls []string
+			for _, srv := range item.Servers {
+				if srv != nil {
+					urls = append(urls, srv.URL)
+				}
+			}
+			sort.Strings(urls)
+			k = strings.Join(urls, " ")
+		}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], p)
+	}
+	if len(keys) == 1 && keys[0] == "" {
+		return []*Spec{s}
+	}
+	sort.Strings(keys)
+	var out []*Spec
+	for _, k := range keys {
+		v := &Spec{File: s.File, Doc: s.Doc, lines: s.lines, paths: groups[k]}
+		if k == "" {
+			v.Hosts, v.Bases = servers(s.Doc.Servers)
+		} else {
+			v.Hosts, v.Bases = servers(s.Doc.Paths.Value(groups[k][0]).Servers)
+		}
+		v.trie = newTrie(s.Doc, v.paths)
+		out = append(out, v)
+	}
+	return out
 }
 
 // legacyView returns the document as seen by kin-openapi's built-in (3.0)
@@ -94,8 +149,9 @@ func SpecFiles(p string) ([]string, error) {
 // "openapi" nor a "swagger" version field.
 var ErrNotSpec = errors.New(`neither an OpenAPI 3 ("openapi: 3.x") nor a Swagger 2.0 ("swagger: '2.0'") document`)
 
-// LoadSpecs loads every spec named by paths (files or directories). In a
-// directory, YAML and JSON files that are not specs are skipped.
+// LoadSpecs loads every spec named by paths (files or directories), split
+// by path-level servers (see Split). In a directory, YAML and JSON files
+// that are not specs are skipped.
 func LoadSpecs(paths ...string) ([]*Spec, error) {
 	var out []*Spec
 	for _, p := range paths {
@@ -111,7 +167,7 @@ func LoadSpecs(paths ...string) ([]*Spec, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, s)
+			out = append(out, s.Split()...)
 		}
 	}
 	return out, nil
@@ -159,8 +215,8 @@ func LoadSpec(file string) (*Spec, error) {
 		return nil, fmt.Errorf("%s: no paths", file)
 	}
 	s := &Spec{File: file, Doc: doc, lines: operationLines(&root)}
-	s.Hosts, s.Bases = servers(doc)
-	s.trie = newTrie(doc)
+	s.Hosts, s.Bases = servers(doc.Servers)
+	s.trie = newTrie(doc, nil)
 	return s, nil
 }
 
@@ -244,11 +300,11 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 
 var methodSet = map[string]bool{"GET": true, "PUT": true, "POST": true, "DELETE": true, "PATCH": true, "HEAD": true, "OPTIONS": true, "TRACE": true}
 
-// servers returns the hosts and base paths a document's servers name.
-// Server URL variables take their default, and every enum value too.
-func servers(doc *openapi3.T) (hosts, bases []string) {
+// servers returns the hosts and base paths servers name. Server URL
+// variables take their default, and every enum value too.
+func servers(list openapi3.Servers) (hosts, bases []string) {
 	seenH, seenB := map[string]bool{}, map[string]bool{}
-	for _, srv := range doc.Servers {
+	for _, srv := range list {
 		if srv == nil {
 			continue
 		}

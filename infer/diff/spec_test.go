@@ -74,12 +74,13 @@ func TestLoadSpecsDirectory(t *testing.T) {
 	for _, s := range specs {
 		files = append(files, filepath.Base(s.File))
 	}
-	// common.yaml (a $ref target, not a spec) and broken.yaml.txt are skipped.
-	if got, want := strings.Join(files, ","), "pets.yaml,store.swagger2.yaml,users.oas31.json"; got != want {
+	// common.yaml (a $ref target, not a spec) and broken.yaml.txt are
+	// skipped; multi.yaml is two specs (path-level servers).
+	if got, want := strings.Join(files, ","), "multi.yaml,multi.yaml,pets.yaml,store.swagger2.yaml,users.oas31.json"; got != want {
 		t.Fatalf("loaded %s, want %s", got, want)
 	}
 	// The $ref across files is resolved.
-	pet := specs[0].Doc.Paths.Value("/pets").Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+	pet := specs[2].Doc.Paths.Value("/pets").Post.RequestBody.Value.Content.Get("application/json").Schema.Value
 	if pet == nil || len(pet.Required) != 1 || pet.Required[0] != "name" {
 		t.Fatalf("Pet schema not resolved: %+v", pet)
 	}
@@ -110,3 +111,30 @@ func TestLoadSpecRemoteRefRefused(t *testing.T) {
 		t.Fatalf("err = %v, want a refusal of the remote $ref", err)
 	}
 }
+
+// Path-level servers (several services in one document, as specter export
+// writes) attach each path to its own service.
+func TestSplitPathServers(t *testing.T) {
+	s, err := LoadSpec(filepath.Join("testdata", "multi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := s.Split()
+	if len(views) != 2 {
+		t.Fatalf("%d views, want 2", len(views))
+	}
+	c := NewChecker(views, Options{})
+	c.Check(exch(0, "a.test", "GET", "/api/orders/1", "", "", 200, "", ""))
+	c.Check(exch(1, "b.test", "GET", "/v2/items", "", "", 200, "", ""))
+	c.Check(exch(2, "b.test", "GET", "/api/orders/1", "", "", 200, "", ""))
+	got := summarize(c.Findings())
+	want := []string{"shadow undeclared-path GET /api/orders/{} 1"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(pets(t).Split()) != 1 {
+		t.Error("a spec without path-level servers was split")
+	}
+}
+
+func pets(t *testing.T) *Spec { return mustSpec(t, "pets.yaml") }
