@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ type Stats struct {
 	Validated       uint64 `json:"validated"`                  // requests validated against their schemas
 	Responses       uint64 `json:"responses_validated"`        // responses validated against their schemas
 	Sampled         uint64 `json:"sampled,omitempty"`          // response validations skipped by sampling
-	BodiesSampled   uint64 `json:"bodies_sampled,omitempty"`   // request bodies of a known clean structure not validated
+	RequestsSampled uint64 `json:"requests_sampled,omitempty"` // requests of a known clean shape not validated
 	BodiesSkipped   uint64 `json:"bodies_skipped,omitempty"`   // bodies too large, truncated or undecodable
 	DroppedFindings uint64 `json:"dropped_findings,omitempty"` // occurrences of fingerprints past MaxFindings
 	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges of services past MaxServices
@@ -133,15 +134,18 @@ type opState struct {
 	anyQ    bool            // a query parameter of object type: names are open
 	secured bool            // security required (no empty alternative)
 	keys    []*openapi3.SecurityScheme
-	hits    map[string]uint64 // service -> matched exchanges
-	checked uint64            // responses seen for schema validation (sampling)
-	vopts   *openapi3filter.Options
-	// shapes are the structures of request bodies that validated clean,
-	// with how often each was seen (at most maxShapes).
+	// credHeaders are headers (canonical names) that carried credentials
+	// to this operation before: checked first (at most 4).
+	credHeaders []string
+	hits        map[string]uint64 // service -> matched exchanges
+	checked     uint64            // responses seen for schema validation (sampling)
+	vopts       *openapi3filter.Options
+	// shapes are the shapes of requests that validated clean (see
+	// requestShape), with how often each was seen (at most maxShapes).
 	shapes map[uint64]uint64
 }
 
-// maxShapes bounds the clean body structures remembered per operation.
+// maxShapes bounds the clean request shapes remembered per operation.
 const maxShapes = 64
 
 // maxShadowExamples bounds the examples kept per service and method for
@@ -349,8 +353,17 @@ func isWord(s string) bool {
 // literalBucket counts the shapes of a matched request's parameter values,
 // and returns the bucket the request goes to when a value is a plain word.
 func (c *Checker) literalBucket(service, method, path string, r *Route, when time.Time, x *reassembly.Exchange) *bucket {
-	tsegs, psegs := splitPath(r.Template), splitPath(path)
-	if len(tsegs) != len(psegs) || !strings.Contains(r.Template, "{") {
+	if !strings.Contains(r.Template, "{") {
+		return nil
+	}
+	tsegs, psegs := splitPath(r.Template), r.segs
+	if r.n != nil {
+		tsegs = r.n.fullPath(r.Base).segs
+	}
+	if psegs == nil {
+		psegs = splitPath(path)
+	}
+	if len(tsegs) != len(psegs) {
 		return nil
 	}
 	word := -1
@@ -592,7 +605,6 @@ func ptr[T any](v T) *T { return &v }
 // checkExchange runs the per-exchange checks of a matched operation.
 func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, service, method string, when time.Time) {
 	req, resp := x.Request, x.Response
-	query, qerr := url.ParseQuery(req.RawQuery)
 	add := func(k Kind, rule, reason, pointer string, body []byte) {
 		f := c.finding(k, rule, service, method, r.Template, when)
 		if f != nil && f.Reason == "" {
@@ -603,21 +615,20 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	}
 
 	// Undeclared query parameters: kin-openapi accepts them, we do not.
-	if !st.anyQ {
-		names := make([]string, 0, len(query))
-		for k := range query {
-			if !st.query[k] {
-				names = append(names, k)
+	if !st.anyQ && req.RawQuery != "" {
+		var first string
+		queryNames(req.RawQuery, func(k string) {
+			if !st.query[k] && (first == "" || k < first) {
+				first = k
 			}
-		}
-		if len(names) > 0 {
-			sort.Strings(names)
-			add(KindNoncompliantRequest, "query:undeclared", "undeclared query parameter "+strconv.Quote(names[0]), "", nil)
+		})
+		if first != "" {
+			add(KindNoncompliantRequest, "query:undeclared", "undeclared query parameter "+strconv.Quote(first), "", nil)
 		}
 	}
 
 	// Authentication: declared security, no credential, yet a 2xx.
-	if st.secured && resp != nil && resp.StatusCode/100 == 2 && !hasCredential(req, query, st.keys) {
+	if st.secured && resp != nil && resp.StatusCode/100 == 2 && !hasCredential(req, st) {
 		add(KindAuthMismatch, RuleUnauthenticated, "operation declares security; a request without credentials got "+strconv.Itoa(resp.StatusCode), "", nil)
 	}
 
@@ -633,7 +644,7 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 			add(KindNoncompliantResponse, "status:"+strconv.Itoa(resp.StatusCode), "status "+strconv.Itoa(resp.StatusCode)+" is not declared", "/responses", resp.Body)
 		case ref.Value != nil:
 			respRef = ref.Value
-			ct := resp.Header.Get("Content-Type")
+			ct := headerValue(resp.Header, "Content-Type")
 			if len(resp.Body) > 0 && len(respRef.Content) > 0 && respRef.Content.Get(ct) == nil {
 				mt, _, _ := mime.ParseMediaType(ct)
 				if mt == "" {
@@ -645,27 +656,25 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 		}
 	}
 
-	// Request schemas, with kin-openapi's openapi3filter, on every
-	// exchange: clients control requests, violations and probing show
-	// there, and request bodies are small.
-	c.stats.Validated++
-	hreq, skipBody := c.httpRequest(req, r, qerr == nil)
-	// A JSON body with the structure (keys and value kinds) of one that
-	// already validated clean is validated one time in SampleEvery: the
-	// structure is where missing and misspelt fields show.
-	var shape uint64
-	if !skipBody && r.Op.RequestBody != nil && len(req.Body) > 0 && c.opts.SampleAfter >= 0 {
-		if sh, ok := jsonShape(req.Body); ok {
-			shape = sh
-			if n, seen := st.shapes[sh]; seen {
-				st.shapes[sh] = n + 1
-				if n%uint64(c.opts.SampleEvery) != 0 {
-					skipBody = true
-					c.stats.BodiesSampled++
-				}
+	// Request schemas, with kin-openapi's openapi3filter. A request with
+	// the shape (see requestShape) of one that validated clean is
+	// validated one time in SampleEvery: what differs between clients —
+	// a missing field, a wrong type, a malformed id — changes the shape.
+	skipBody := !c.bodyOK(req.Body, req.Flags)
+	sig, sigOK := requestShape(req, r.Params, skipBody)
+	if sigOK && c.opts.SampleAfter >= 0 {
+		if n, seen := st.shapes[sig]; seen {
+			st.shapes[sig] = n + 1
+			if n%uint64(c.opts.SampleEvery) != 0 {
+				c.stats.RequestsSampled++
+				c.checkResponse(x, r, st, respRef, nil, add)
+				return
 			}
 		}
 	}
+	c.stats.Validated++
+	query, qerr := url.ParseQuery(req.RawQuery)
+	hreq := httpRequest(req, r, qerr == nil)
 	opts := *st.vopts
 	opts.ExcludeRequestBody = skipBody
 	in := &openapi3filter.RequestValidationInput{Request: hreq, PathParams: r.Params, Route: st.route, Options: &opts}
@@ -674,27 +683,31 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	} else {
 		in.QueryParams = url.Values{}
 	}
-	ctx := context.Background()
-	bodyClean := true
-	for _, p := range problems(openapi3filter.ValidateRequest(ctx, in)) {
-		if strings.HasPrefix(p.rule, "body") {
-			bodyClean = false
-		}
+	clean := true
+	for _, p := range problems(openapi3filter.ValidateRequest(context.Background(), in)) {
+		clean = false
 		add(KindNoncompliantRequest, p.rule, p.reason, p.pointer, req.Body)
 	}
-	if shape != 0 && bodyClean && !skipBody {
+	if sigOK && clean {
 		if st.shapes == nil {
 			st.shapes = map[uint64]uint64{}
 		}
-		if _, ok := st.shapes[shape]; !ok && len(st.shapes) < maxShapes {
-			st.shapes[shape] = 1
+		if _, ok := st.shapes[sig]; !ok && len(st.shapes) < maxShapes {
+			st.shapes[sig] = 1
 		}
 	}
+	c.checkResponse(x, r, st, respRef, in, add)
+}
+
+// checkResponse validates a response's schemas (bodies and headers: most
+// of the cost): the first SampleAfter of each operation, then one in
+// SampleEvery, within the global budget. in is the request's validation
+// input, nil when the request was not validated.
+func (c *Checker) checkResponse(x *reassembly.Exchange, r *Route, st *opState, respRef *openapi3.Response, in *openapi3filter.RequestValidationInput, add func(Kind, string, string, string, []byte)) {
+	resp := x.Response
 	if respRef == nil || resp == nil {
 		return
 	}
-	// Response schemas (large bodies, oneOf trees: most of the cost): the
-	// first SampleAfter of each operation, then one in SampleEvery.
 	// A token bucket caps the total: each exchange earns one token, a
 	// validation costs ResponseEvery, the bucket holds ResponseBurst
 	// validations; so long runs validate at most one response in
@@ -713,7 +726,14 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 		c.tokens -= uint64(c.opts.ResponseEvery)
 	}
 	c.stats.Responses++
-	ropts := opts
+	if in == nil {
+		q, err := url.ParseQuery(x.Request.RawQuery)
+		if err != nil {
+			q = url.Values{}
+		}
+		in = &openapi3filter.RequestValidationInput{Request: httpRequest(x.Request, r, err == nil), PathParams: r.Params, Route: st.route, QueryParams: q, Options: st.vopts}
+	}
+	ropts := *st.vopts
 	ropts.ExcludeResponseBody = !c.bodyOK(resp.Body, resp.Flags)
 	ropts.IncludeResponseStatus = false
 	rin := &openapi3filter.ResponseValidationInput{
@@ -723,9 +743,107 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	if resp.Header == nil {
 		rin.Header = http.Header{}
 	}
-	for _, p := range problems(openapi3filter.ValidateResponse(ctx, rin)) {
+	for _, p := range problems(openapi3filter.ValidateResponse(context.Background(), rin)) {
 		add(KindNoncompliantResponse, "response."+p.rule, p.reason, p.pointer, resp.Body)
 	}
+}
+
+// headerValue is Header.Get for a canonical key, without canonicalizing.
+func headerValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// queryNames calls fn with each parameter name of a raw query, unescaped.
+func queryNames(raw string, fn func(string)) {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "" {
+			continue
+		}
+		if strings.ContainsAny(k, "%+") {
+			if u, err := url.QueryUnescape(k); err == nil {
+				k = u
+			}
+		}
+		fn(k)
+	}
+}
+
+// requestShape hashes what request validation depends on, by kind rather
+// than value: query names with the kinds of their values, path parameter
+// value kinds, the content type, and the JSON body's structure (see
+// jsonShape). ok is false when there is a body that is not JSON (or is
+// skipped): such requests are always validated.
+func requestShape(req *http1.Request, params map[string]string, skipBody bool) (uint64, bool) {
+	var sum uint64
+	item := func(tag byte, a, b string) {
+		h := fnvByte(fnvOffset, tag)
+		h = fnvByte(fnvString(h, a), 0)
+		sum += fnvString(h, b) // order-independent
+	}
+	raw := req.RawQuery
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		item('q', k, valueKind(v))
+	}
+	for k, v := range params {
+		item('p', k, valueKind(v))
+	}
+	item('c', "", headerValue(req.Header, "Content-Type"))
+	if len(req.Body) > 0 {
+		if skipBody {
+			return 0, false
+		}
+		b, ok := jsonShape(req.Body)
+		if !ok {
+			return 0, false
+		}
+		sum += b
+	}
+	return sum, true
+}
+
+// FNV-1a, inline: hash/fnv's interface value escapes to the heap.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// valueKind classifies a parameter value: empty, integer, number,
+// boolean, or the path-segment shape of a string (word, uuid, email, ...).
+func valueKind(v string) string {
+	switch {
+	case v == "":
+		return "e"
+	case v == "true" || v == "false":
+		return "b"
+	}
+	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return "i"
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return "n"
+	}
+	if u, err := url.QueryUnescape(v); err == nil {
+		v = u
+	}
+	return "s" + template.Classify(v).String()
 }
 
 // bodyOK reports whether a body can be validated: complete, decoded and
@@ -739,8 +857,7 @@ func (c *Checker) bodyOK(body []byte, fl http1.Flags) bool {
 }
 
 // httpRequest builds the net/http request kin-openapi validates.
-func (c *Checker) httpRequest(req *http1.Request, r *Route, queryOK bool) (*http.Request, bool) {
-	skipBody := !c.bodyOK(req.Body, req.Flags)
+func httpRequest(req *http1.Request, r *Route, queryOK bool) *http.Request {
 	h := req.Header
 	if h == nil {
 		h = http.Header{}
@@ -751,25 +868,37 @@ func (c *Checker) httpRequest(req *http1.Request, r *Route, queryOK bool) (*http
 	}
 	hr := &http.Request{
 		Method: r.Method, URL: &url.URL{Path: req.Path, RawQuery: raw}, Header: h, Host: req.Host,
-		Proto: req.Proto, ContentLength: int64(len(req.Body)),
-		Body: io.NopCloser(bytes.NewReader(req.Body)),
+		Proto: req.Proto, ContentLength: int64(len(req.Body)), Body: http.NoBody,
 	}
-	if len(req.Body) == 0 {
-		hr.Body = http.NoBody
+	if len(req.Body) > 0 {
+		hr.Body = io.NopCloser(bytes.NewReader(req.Body))
 	}
-	return hr, skipBody
+	return hr
 }
 
 // hasCredential reports whether a request carries any credential: one
 // package auth recognizes, or one in a place a declared scheme names.
-func hasCredential(req *http1.Request, query url.Values, keys []*openapi3.SecurityScheme) bool {
-	// The common case first: package auth's full inspection is costly.
-	if req.Header.Get("Authorization") != "" {
+// It remembers the headers that carried credentials in st.
+func hasCredential(req *http1.Request, st *opState) bool {
+	// The common cases first: package auth's full inspection is costly.
+	if headerValue(req.Header, "Authorization") != "" {
 		return true
 	}
-	if len(auth.Inspect(req.Header, query)) > 0 {
+	for _, h := range st.credHeaders {
+		if headerValue(req.Header, h) != "" {
+			return true
+		}
+	}
+	query, _ := url.ParseQuery(req.RawQuery) // what parses is enough here
+	if creds := auth.Inspect(req.Header, query); len(creds) > 0 {
+		for _, cr := range creds {
+			if cr.In == auth.InHeader && len(st.credHeaders) < 4 && !slices.Contains(st.credHeaders, cr.Name) {
+				st.credHeaders = append(st.credHeaders, cr.Name)
+			}
+		}
 		return true
 	}
+	keys := st.keys
 	for _, s := range keys {
 		if s.Type != "apiKey" || s.Name == "" {
 			continue

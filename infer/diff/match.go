@@ -27,6 +27,31 @@ type node struct {
 	path  string
 	names []string
 	item  *openapi3.PathItem
+	// fulls caches base+path and its segments per base path.
+	fulls map[string]fullPath
+}
+
+type fullPath struct {
+	tmpl string
+	segs []string
+}
+
+// full returns base+path, computed once per base.
+func (n *node) full(base string) string { return n.fullPath(base).tmpl }
+
+func (n *node) fullPath(base string) fullPath {
+	if f, ok := n.fulls[base]; ok {
+		return f
+	}
+	t := joinBase(base, n.path)
+	f := fullPath{t, splitPath(t)}
+	if n.fulls == nil {
+		n.fulls = map[string]fullPath{}
+	}
+	if len(n.fulls) < 16 {
+		n.fulls[base] = f
+	}
+	return f
 }
 
 // paramEdge is a segment with parameters: literal pieces around names,
@@ -230,6 +255,9 @@ type Route struct {
 	Op     *openapi3.Operation
 	Method string
 	Params map[string]string
+
+	segs []string // the request path's segments
+	n    *node    // the declared path's trie node
 }
 
 // Match finds the declared operation for method and path (the raw request
@@ -241,7 +269,7 @@ func Match(specs []*Spec, method, path string) *Route {
 	segs := splitPath(path)
 	for _, s := range specs {
 		for _, b := range s.Bases {
-			bsegs := splitPath(b)
+			bsegs := s.baseSegs(b)
 			if len(bsegs) > len(segs) || !equalStrings(bsegs, segs[:len(bsegs)]) {
 				continue
 			}
@@ -250,13 +278,16 @@ func Match(specs []*Spec, method, path string) *Route {
 			if n == nil {
 				continue
 			}
-			params := make(map[string]string, len(vals))
-			for i, v := range vals {
-				if i < len(n.names) {
-					params[n.names[i]] = v
+			var params map[string]string
+			if len(vals) > 0 {
+				params = make(map[string]string, len(vals))
+				for i, v := range vals {
+					if i < len(n.names) {
+						params[n.names[i]] = v
+					}
 				}
 			}
-			r := &Route{Spec: s, Base: b, Path: n.path, Template: joinBase(b, n.path), Item: n.item, Method: method, Params: params}
+			r := &Route{Spec: s, Base: b, Path: n.path, Template: n.full(b), Item: n.item, Method: method, Params: params, segs: segs, n: n}
 			if op := n.item.GetOperation(method); op != nil {
 				r.Op = op
 				return r

@@ -1,15 +1,12 @@
 package diff
 
-import "hash/fnv"
-
 // jsonShape hashes the structure of a JSON document: object keys, value
 // kinds (string, integer, number, boolean, null) and nesting, not the
-// values. It reports false for what does not scan as JSON. It allocates
-// nothing beyond the hash.
+// values. It reports false for what does not scan as JSON. It does not
+// allocate.
 func jsonShape(b []byte) (uint64, bool) {
-	h := fnv.New64a()
-	var one [1]byte
-	put := func(c byte) { one[0] = c; h.Write(one[:]) }
+	h := fnvOffset
+	put := func(c byte) { h = fnvByte(h, c) }
 	depth := 0
 	i := 0
 	for i < len(b) {
@@ -45,7 +42,9 @@ func jsonShape(b []byte) (uint64, bool) {
 				k++
 			}
 			if k < len(b) && b[k] == ':' {
-				h.Write(b[i : j+1])
+				for _, c := range b[i : j+1] {
+					h = fnvByte(h, c)
+				}
 				put(':')
 				i = k + 1
 			} else {
@@ -74,5 +73,5 @@ func jsonShape(b []byte) (uint64, bool) {
 			return 0, false
 		}
 	}
-	return h.Sum64(), depth == 0
+	return h, depth == 0
 }

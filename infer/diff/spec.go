@@ -38,6 +38,23 @@ type Spec struct {
 	// paths are the declared paths this spec covers: nil for all of
 	// Doc's, a subset for the views Split makes.
 	paths []string
+	// bsegs are the segments of each base path.
+	bsegs map[string][]string
+}
+
+// baseSegs returns the segments of one of the spec's base paths.
+func (s *Spec) baseSegs(b string) []string {
+	if segs, ok := s.bsegs[b]; ok {
+		return segs
+	}
+	segs := splitPath(b)
+	if s.bsegs == nil {
+		s.bsegs = map[string][]string{}
+	}
+	if len(s.bsegs) < 64 {
+		s.bsegs[b] = segs
+	}
+	return segs
 }
 
 // Paths returns the declared paths the spec covers, in kin-openapi's
