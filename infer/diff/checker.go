@@ -120,6 +120,7 @@ type Checker struct {
 	vopts    *openapi3filter.Options
 	stats    Stats
 	tokens   uint64 // response validation budget, see Options.ResponseEvery
+	mbuf     matchBuf
 }
 
 type window struct {
@@ -263,7 +264,7 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		path = "/" + path
 	}
 	method := strings.ToUpper(req.Method)
-	r := Match(specs, method, path)
+	r := matchInto(specs, method, path, &c.mbuf)
 	switch {
 	case r == nil:
 		c.stats.Undeclared++
@@ -781,22 +782,22 @@ func queryNames(raw string, fn func(string)) {
 // skipped): such requests are always validated.
 func requestShape(req *http1.Request, params map[string]string, skipBody bool) (uint64, bool) {
 	var sum uint64
-	item := func(tag byte, a, b string) {
+	item := func(tag byte, a string, kind byte, b string) {
 		h := fnvByte(fnvOffset, tag)
 		h = fnvByte(fnvString(h, a), 0)
-		sum += fnvString(h, b) // order-independent
+		sum += fnvString(fnvByte(h, kind), b) // order-independent
 	}
 	raw := req.RawQuery
 	for raw != "" {
 		var kv string
 		kv, raw, _ = strings.Cut(raw, "&")
 		k, v, _ := strings.Cut(kv, "=")
-		item('q', k, valueKind(v))
+		item('q', k, valueKind(v), "")
 	}
 	for k, v := range params {
-		item('p', k, valueKind(v))
+		item('p', k, valueKind(v), "")
 	}
-	item('c', "", headerValue(req.Header, "Content-Type"))
+	item('c', "", 0, headerValue(req.Header, "Content-Type"))
 	if len(req.Body) > 0 {
 		if skipBody {
 			return 0, false
@@ -827,23 +828,40 @@ func fnvString(h uint64, s string) uint64 {
 
 // valueKind classifies a parameter value: empty, integer, number,
 // boolean, or the path-segment shape of a string (word, uuid, email, ...).
-func valueKind(v string) string {
+// It does not allocate for plain values.
+func valueKind(v string) byte {
 	switch {
 	case v == "":
-		return "e"
+		return 'e'
 	case v == "true" || v == "false":
-		return "b"
+		return 'b'
 	}
-	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return "i"
+	digits, dots, exp, other := 0, 0, 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '-' && i == 0:
+		case c == '.':
+			dots++
+		case c == 'e' || c == 'E':
+			exp++
+		default:
+			other++
+		}
 	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return "n"
+	if other == 0 && digits > 0 && digits <= 18 && dots == 0 && exp == 0 {
+		return 'i'
 	}
-	if u, err := url.QueryUnescape(v); err == nil {
-		v = u
+	if other == 0 && digits > 0 && dots <= 1 && exp <= 1 {
+		return 'n'
 	}
-	return "s" + template.Classify(v).String()
+	if strings.ContainsAny(v, "%+") {
+		if u, err := url.QueryUnescape(v); err == nil {
+			v = u
+		}
+	}
+	return 'A' + byte(template.Classify(v))
 }
 
 // bodyOK reports whether a body can be validated: complete, decoded and

@@ -265,39 +265,71 @@ type Route struct {
 // request's service. It returns nil when no spec declares the path; a Route
 // with a nil Op when the path is declared without this method.
 func Match(specs []*Spec, method, path string) *Route {
+	return matchInto(specs, method, path, &matchBuf{})
+}
+
+// matchBuf holds what matching needs, reused across calls by a Checker so
+// that routing allocates only the path parameters' map.
+type matchBuf struct {
+	segs, vals       []string
+	route, pathRoute Route
+}
+
+// matchInto is Match with the result in buf (valid until its next use).
+func matchInto(specs []*Spec, method, path string, buf *matchBuf) *Route {
 	var pathOnly *Route
-	segs := splitPath(path)
+	buf.segs = splitInto(buf.segs[:0], path)
+	segs := buf.segs
 	for _, s := range specs {
 		for _, b := range s.Bases {
 			bsegs := s.baseSegs(b)
 			if len(bsegs) > len(segs) || !equalStrings(bsegs, segs[:len(bsegs)]) {
 				continue
 			}
-			var vals []string
-			n := s.trie.lookup(segs[len(bsegs):], &vals)
+			buf.vals = buf.vals[:0]
+			n := s.trie.lookup(segs[len(bsegs):], &buf.vals)
 			if n == nil {
 				continue
 			}
+			op := n.item.GetOperation(method)
+			if op == nil && pathOnly != nil {
+				continue
+			}
 			var params map[string]string
-			if len(vals) > 0 {
-				params = make(map[string]string, len(vals))
-				for i, v := range vals {
+			if len(buf.vals) > 0 {
+				params = make(map[string]string, len(buf.vals))
+				for i, v := range buf.vals {
 					if i < len(n.names) {
 						params[n.names[i]] = v
 					}
 				}
 			}
-			r := &Route{Spec: s, Base: b, Path: n.path, Template: n.full(b), Item: n.item, Method: method, Params: params, segs: segs, n: n}
-			if op := n.item.GetOperation(method); op != nil {
-				r.Op = op
+			r := &buf.route
+			if op == nil {
+				r = &buf.pathRoute
+			}
+			*r = Route{Spec: s, Base: b, Path: n.path, Template: n.full(b), Item: n.item, Method: method, Params: params, Op: op, segs: segs, n: n}
+			if op != nil {
 				return r
 			}
-			if pathOnly == nil {
-				pathOnly = r
-			}
+			pathOnly = r
 		}
 	}
 	return pathOnly
+}
+
+// splitInto is splitPath appending to dst.
+func splitInto(dst []string, p string) []string {
+	p = strings.Trim(p, "/")
+	for p != "" {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(dst, p)
+		}
+		dst = append(dst, p[:i])
+		p = p[i+1:]
+	}
+	return dst
 }
 
 // matchTemplate matches an inferred template ("/pet/{id}") against specs:
