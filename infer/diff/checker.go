@@ -42,12 +42,14 @@ type Options struct {
 	MaxServices int
 	// SampleAfter: response schemas (bodies and headers) are validated
 	// for the first SampleAfter responses of each operation, then for one
-	// in SampleEvery. Everything else — route, method, deprecation,
-	// request parameters and body, undeclared query parameters, status,
-	// content type, authentication — is checked on every exchange.
+	// in SampleEvery. Route, method, deprecation, undeclared query
+	// parameters, status, content type and authentication are checked on
+	// every exchange.
 	// Default 5; negative validates every response.
 	SampleAfter int
-	// SampleEvery is the sampling interval past SampleAfter. Default 20.
+	// SampleEvery is the sampling interval past SampleAfter, and for
+	// requests whose shape already validated clean (see the package
+	// documentation). Default 20.
 	SampleEvery int
 	// ResponseEvery and ResponseBurst bound response validation overall:
 	// at most one per ResponseEvery exchanges in the long run, with

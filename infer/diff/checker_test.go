@@ -211,6 +211,19 @@ func TestCheckerBounds(t *testing.T) {
 		t.Errorf("validated %d, responses %d, sampled %d: want 50, 2, 48", st.Validated, st.Responses, st.Sampled)
 	}
 
+	// Requests of a shape that validated clean: one in SampleEvery (20).
+	c = NewChecker(specs, Options{})
+	for i := 0; i < 25; i++ {
+		c.Check(exch(i, "pets.test", "POST", "/api/v3/pets", bearer, fmt.Sprintf(`{"id":%d,"name":"n%d"}`, i, i), 201, "", ""))
+	}
+	c.Check(exch(30, "pets.test", "POST", "/api/v3/pets", bearer, `{"id":1}`, 201, "", ""))
+	if st := c.Stats(); st.Validated != 3 || st.RequestsSampled != 23 {
+		t.Errorf("validated %d, sampled %d requests: want 3 (first, 21st, the new shape) and 23", st.Validated, st.RequestsSampled)
+	}
+	if fs := c.Findings(); len(fs) == 0 || fs[0].Rule != "body/name:required" {
+		t.Errorf("the request of a new shape was not validated: %v", summarize(fs))
+	}
+
 	// The response budget: a burst of 2, then one per 10 exchanges.
 	c = NewChecker(specs, Options{SampleAfter: 1000, ResponseEvery: 10, ResponseBurst: 2})
 	for i := 0; i < 50; i++ {

@@ -69,12 +69,17 @@
 //
 // # Cost and bounds
 //
-// Routing, deprecation, undeclared query parameters, request parameters
-// and bodies (openapi3filter), status, content type and authentication are
-// checked on every exchange, except that a JSON request body whose
-// structure (keys and value kinds, not values) already validated clean for
-// the operation is validated one time in Options.SampleEvery
-// (Stats.BodiesSampled). Response schemas (bodies and headers: most of the
+// Routing, deprecation, undeclared query parameters, status, content type
+// and authentication are checked on every exchange. Request parameters and
+// bodies (openapi3filter) are validated on every exchange too, except that
+// a request whose shape — query names and the kinds of their values
+// (integer, number, boolean, or the string's shape: word, uuid, email,
+// ...), path parameter value kinds, content type, and the JSON body's
+// structure (keys and value kinds) — already validated clean for the
+// operation is validated one time in Options.SampleEvery
+// (Stats.RequestsSampled): a missing field, a wrong type or a malformed id
+// changes the shape, a value out of range within the same kind is caught
+// on the sample only. Response schemas (bodies and headers: most of the
 // cost) are validated for the first Options.SampleAfter (5) responses of
 // each operation, then one in Options.SampleEvery (20), and in total at
 // most one per Options.ResponseEvery (32) exchanges after a burst of
@@ -86,7 +91,7 @@
 // not validated (Stats.BodiesSkipped). At most Options.MaxFindings distinct
 // findings are kept (further fingerprints are counted in
 // Stats.DroppedFindings), at most Options.MaxServices services are
-// tracked, at most 64 clean body structures per operation are remembered,
+// tracked, at most 64 clean request shapes per operation are remembered,
 // and the shadow inventories have infer's limits. Memory grows with
 // declared operations, services and distinct findings, not with exchanges.
 //
