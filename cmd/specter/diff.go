@@ -68,7 +68,7 @@ func (f *specFlags) load() ([]*diff.Spec, error) {
 }
 
 // checker returns a checker for the declared specs, or nil without --spec.
-func (f *specFlags) checker() (*diff.Checker, error) {
+func (f *specFlags) checker() (*asyncChecker, error) {
 	if len(f.specs) == 0 && len(f.specHosts) == 0 {
 		return nil, nil
 	}
@@ -76,11 +76,51 @@ func (f *specFlags) checker() (*diff.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return diff.NewChecker(specs, diff.Options{}), nil
+	return newAsyncChecker(diff.NewChecker(specs, diff.Options{})), nil
+}
+
+// asyncQueue bounds the exchanges waiting for the checker; when it is full
+// the pipeline waits (backpressure), so memory stays bounded.
+const asyncQueue = 512
+
+// asyncChecker runs a diff.Checker on its own goroutine, so that checking
+// overlaps reassembly instead of adding to the pipeline's merge step. The
+// pipeline does not touch an exchange after emitting it, so it can be
+// handed over.
+type asyncChecker struct {
+	c    *diff.Checker
+	ch   chan *reassembly.Exchange
+	done chan struct{}
+	shut bool
+}
+
+func newAsyncChecker(c *diff.Checker) *asyncChecker {
+	a := &asyncChecker{c: c, ch: make(chan *reassembly.Exchange, asyncQueue), done: make(chan struct{})}
+	go func() {
+		for x := range a.ch {
+			c.Check(x)
+		}
+		close(a.done)
+	}()
+	return a
+}
+
+// Check queues an exchange.
+func (a *asyncChecker) Check(x *reassembly.Exchange) { a.ch <- x }
+
+// Findings waits for the queued exchanges and returns the findings. No
+// Check may follow.
+func (a *asyncChecker) Findings() []diff.Finding {
+	if !a.shut {
+		a.shut = true
+		close(a.ch)
+		<-a.done
+	}
+	return a.c.Findings()
 }
 
 // withChecker chains the checker (when there is one) after emit.
-func withChecker(emit func(*reassembly.Exchange), c *diff.Checker) func(*reassembly.Exchange) {
+func withChecker(emit func(*reassembly.Exchange), c *asyncChecker) func(*reassembly.Exchange) {
 	if c == nil {
 		return emit
 	}
@@ -89,7 +129,7 @@ func withChecker(emit func(*reassembly.Exchange), c *diff.Checker) func(*reassem
 
 // printFindingsSummary is what analyze --spec prints after its summary:
 // the count per kind, then the findings table.
-func printFindingsSummary(w io.Writer, c *diff.Checker) {
+func printFindingsSummary(w io.Writer, c *asyncChecker) {
 	if c == nil {
 		return
 	}

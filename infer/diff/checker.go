@@ -54,7 +54,7 @@ type Options struct {
 	// ResponseEvery and ResponseBurst bound response validation overall:
 	// at most one per ResponseEvery exchanges in the long run, with
 	// bursts of up to ResponseBurst (a budget that refills as exchanges
-	// stream by). Defaults 32 and 256. A negative SampleAfter lifts it.
+	// stream by). Defaults 128 and 256. A negative SampleAfter lifts it.
 	ResponseEvery, ResponseBurst int
 	// Model configures the inference of undeclared (shadow) endpoints'
 	// templates; its limits bound that memory.
@@ -78,7 +78,7 @@ func (o Options) withDefaults() Options {
 		o.SampleEvery = 20
 	}
 	if o.ResponseEvery <= 0 {
-		o.ResponseEvery = 32
+		o.ResponseEvery = 128
 	}
 	if o.ResponseBurst <= 0 {
 		o.ResponseBurst = 256

@@ -82,7 +82,7 @@
 // on the sample only. Response schemas (bodies and headers: most of the
 // cost) are validated for the first Options.SampleAfter (5) responses of
 // each operation, then one in Options.SampleEvery (20), and in total at
-// most one per Options.ResponseEvery (32) exchanges after a burst of
+// most one per Options.ResponseEvery (128) exchanges after a burst of
 // Options.ResponseBurst (256) (Stats.Sampled counts the skipped ones); a
 // negative SampleAfter validates everything. For OpenAPI 3.1 operations
 // without JSON Schema 2020-12 keywords, kin-openapi's built-in validator is
