@@ -139,7 +139,7 @@ func printFindingsSummary(w io.Writer, c *asyncChecker) {
 		n[f.Kind]++
 	}
 	var parts []string
-	for _, k := range diff.Kinds {
+	for _, k := range diff.Kinds() {
 		parts = append(parts, fmt.Sprintf("%s %d", k, n[k]))
 	}
 	fmt.Fprintf(w, "\nfindings: %s\n\n", strings.Join(parts, ", "))
@@ -185,11 +185,11 @@ of a --fail-on kind remain after --baseline.`,
 				fail = append(fail, kind)
 			}
 			okFormat := false
-			for _, f := range diff.Formats {
+			for _, f := range diff.Formats() {
 				okFormat = okFormat || f == format
 			}
 			if !okFormat {
-				return usageError("unknown --format %q (want %s)", format, strings.Join(diff.Formats, ", "))
+				return usageError("unknown --format %q (want %s)", format, strings.Join(diff.Formats(), ", "))
 			}
 			var known []diff.Finding
 			if baseline != "" {
@@ -250,7 +250,7 @@ of a --fail-on kind remain after --baseline.`,
 	}
 	pf.register(cmd)
 	sf.register(cmd)
-	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats, ", "))
+	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit with status 3 when findings of these kinds (comma-separated) remain")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "a previous --format json report: its findings (by fingerprint) are not reported")

@@ -25,13 +25,15 @@ const (
 	KindAuthMismatch         Kind = "auth_mismatch"
 )
 
-// Kinds lists every kind, in report order.
-var Kinds = []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
+// Kinds returns every kind, in report order.
+func Kinds() []Kind {
+	return []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
+}
 
 // ParseKind accepts a kind name (also "shadow-method" style dashes).
 func ParseKind(s string) (Kind, bool) {
 	s = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_")
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if string(k) == s {
 			return k, true
 		}
@@ -190,10 +192,10 @@ func Merge(a, b []Finding) []Finding {
 	return out
 }
 
-// Sort orders findings by kind (as in Kinds), service, path, method, rule.
+// Sort orders findings by kind (as in Kinds()), service, path, method, rule.
 func Sort(fs []Finding) {
 	rank := map[Kind]int{}
-	for i, k := range Kinds {
+	for i, k := range Kinds() {
 		rank[k] = i
 	}
 	sort.SliceStable(fs, func(i, j int) bool {

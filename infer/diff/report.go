@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 )
 
-// Formats are the report formats Write knows.
-var Formats = []string{"table", "json", "sarif", "markdown"}
+// Formats returns the report formats Write knows.
+func Formats() []string { return []string{"table", "json", "sarif", "markdown"} }
 
 // Write writes findings in a format: "table" (human, grouped by kind),
 // "json" ({"findings":[...]}), "sarif" (SARIF 2.1.0) or "markdown" (for a
@@ -33,7 +33,7 @@ func Write(w io.Writer, fs []Finding, format, toolVersion string) error {
 	case "markdown", "md":
 		return writeMarkdown(w, fs)
 	}
-	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
 }
 
 // groups splits sorted findings by kind, in Kinds order.
@@ -63,7 +63,7 @@ func writeTable(w io.Writer, fs []Finding) error {
 	g := groups(fs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	first := true
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		list := g[k]
 		if len(list) == 0 {
 			continue
@@ -104,7 +104,7 @@ func writeMarkdown(w io.Writer, fs []Finding) error {
 	}
 	g := groups(fs)
 	b.WriteString("| kind | findings | exchanges |\n|---|---:|---:|\n")
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		var n uint64
 		for _, f := range g[k] {
 			n += f.Count
@@ -113,7 +113,7 @@ func writeMarkdown(w io.Writer, fs []Finding) error {
 			fmt.Fprintf(&b, "| %s | %d | %d |\n", k, len(g[k]), n)
 		}
 	}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if len(g[k]) == 0 {
 			continue
 		}
@@ -215,7 +215,7 @@ func sarifLevel(s Severity) string {
 func SARIF(fs []Finding, toolVersion string) any {
 	drv := sarifDriver{Name: "specter", Version: toolVersion, InformationURI: "https://github.com/specter-dev/specter"}
 	idx := map[Kind]int{}
-	for i, k := range Kinds {
+	for i, k := range Kinds() {
 		idx[k] = i
 		t := kindText[k]
 		drv.Rules = append(drv.Rules, sarifRule{
