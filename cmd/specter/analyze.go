@@ -52,6 +52,7 @@ func outcome(sum summary, err error) error {
 func newAnalyzeCmd() *cobra.Command {
 	var pf pipelineFlags
 	var asJSON bool
+	var sf specFlags
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE|DIR|- ...",
 		Short: "Analyze capture files and summarize the HTTP traffic in them",
@@ -66,7 +67,11 @@ produced, 2 on usage errors or when nothing could be read.`,
   tcpdump -i eth0 -w - | specter analyze -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sum, err := runWithProgress(cmd, args, pf.config(), func(*reassembly.Exchange) {})
+			chk, err := sf.checker()
+			if err != nil {
+				return err
+			}
+			sum, err := runWithProgress(cmd, args, pf.config(), withChecker(func(*reassembly.Exchange) {}, chk))
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
@@ -76,12 +81,14 @@ produced, 2 on usage errors or when nothing could be read.`,
 				}
 			} else {
 				printSummary(out, sum)
+				printFindingsSummary(out, chk)
 			}
 			return outcome(sum, err)
 		},
 	}
 	pf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	sf.register(cmd)
 	return cmd
 }
 

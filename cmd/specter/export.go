@@ -4,21 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi2"
-	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
 )
 
 // inferFlags are the options of every command that infers the API.
@@ -43,101 +39,20 @@ func (f *inferFlags) model() (*infer.Model, error) {
 		cfg = c
 	}
 	m := infer.NewModel(cfg)
-	for _, p := range f.specs {
-		files, err := specFiles(p)
-		if err != nil {
-			return nil, usageError("%v", err)
+	specs, err := diff.LoadSpecs(f.specs...)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	for _, s := range specs {
+		hosts := s.Hosts
+		if len(hosts) == 0 {
+			hosts = []string{""}
 		}
-		for _, file := range files {
-			doc, hosts, err := loadSpec(file)
-			if err != nil {
-				return nil, usageError("%v", err)
-			}
-			if len(hosts) == 0 {
-				hosts = []string{""}
-			}
-			for _, h := range hosts {
-				m.SetPrior(doc, h)
-			}
+		for _, h := range hosts {
+			m.SetPrior(s.Doc, h)
 		}
 	}
 	return m, nil
-}
-
-// specFiles expands a directory to the spec files in it.
-func specFiles(p string) ([]string, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() {
-		return []string{p}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".yaml", ".yml", ".json":
-			if !d.IsDir() {
-				out = append(out, path)
-			}
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
-}
-
-// loadSpec loads an OpenAPI 3.x or Swagger 2.0 document (converted to 3)
-// and returns it with the hosts its servers name.
-func loadSpec(file string) (*openapi3.T, []string, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	var probe struct {
-		Swagger string `yaml:"swagger" json:"swagger"`
-	}
-	if err := yaml.Unmarshal(data, &probe); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", file, err)
-	}
-	var doc *openapi3.T
-	if strings.HasPrefix(probe.Swagger, "2") {
-		// kin's Swagger 2 types decode from JSON only; YAML goes through
-		// a generic value first.
-		var generic any
-		if err := yaml.Unmarshal(data, &generic); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-		js, err := json.Marshal(generic)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-		var v2 openapi2.T
-		if err := json.Unmarshal(js, &v2); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-		doc, err = openapi2conv.ToV3(&v2)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: converting Swagger 2.0: %w", file, err)
-		}
-	} else {
-		loader := openapi3.NewLoader()
-		loader.IsExternalRefsAllowed = true
-		doc, err = loader.LoadFromFile(file)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-	}
-	var hosts []string
-	for _, s := range doc.Servers {
-		if u, err := url.Parse(s.URL); err == nil && u.Host != "" {
-			hosts = append(hosts, u.Host)
-		}
-	}
-	return doc, hosts, nil
 }
 
 // inferFromFiles runs the captures through the pipeline into the model.

@@ -1,0 +1,99 @@
+// Package diff compares observed HTTP traffic with declared OpenAPI specs.
+//
+// LoadSpec loads OpenAPI 3.0/3.1 and Swagger 2.0 documents (kin-openapi;
+// Swagger converted with openapi2conv). A spec is attached to the services
+// its servers (Swagger: host) name, or to every service when they name
+// none, or explicitly with Spec.AttachTo (--spec-host HOST=FILE). Requests
+// match declared operations after a server base path ("/api/v3/pet/1"
+// matches "/pet/{petId}" under server "/api/v3"; server variables take
+// their default and enum values), static segments before parameters, like
+// a router.
+//
+// A Checker checks every exchange as it streams by (Check) and accumulates
+// findings (Findings); Inventory computes the inventory-only kinds from an
+// infer.Model. Findings are plain JSON values that Merge combines by
+// fingerprint.
+//
+// # Findings
+//
+// Every finding has: kind, rule, service (infer.ServiceName) and host (its
+// host without port), method, path (the declared template, server base
+// path included; for shadow endpoints the inferred template), severity,
+// count (exchanges), first/last seen, a short reason (with the JSON
+// pointer of the failing value and the failed keyword for schema
+// violations), one redacted example (query values and bodies through
+// package sensitive), the spec file and line of the operation where there
+// is one, and a fingerprint: the first 12 bytes of SHA-256 over kind,
+// service, method, template and rule, never counts or times, so it is
+// stable across runs.
+//
+//   - shadow (high), rule undeclared-path — shadow endpoint: a request whose
+//     path matches no path of any spec attached to its service. Reported per
+//     template inferred (package infer, without the specs as priors, after
+//     cutting the server base path) from such requests only. Also a request
+//     routed to a declared parameter whose value is a plain word (letters
+//     only) when that parameter otherwise takes identifier-like values and
+//     at most 4 distinct words (GET /tags/search routed to /tags/{tag}): an
+//     undeclared static path, reported with the word in the template.
+//   - shadow (high), rule undeclared-method — shadow method: a request whose
+//     path matches a declared path that has no operation for its method.
+//     (When inference shows the traffic's segment under a declared
+//     parameter is a literal, it is a shadow endpoint instead.)
+//   - zombie (medium), rule deprecated: a request matched to an operation
+//     marked deprecated: true.
+//   - unused (info), rule no-traffic: a declared operation, not deprecated,
+//     matched by no request of a service the spec is attached to, while that
+//     service had traffic. The window is the service's first to last
+//     request seen by the checker (for Inventory, in the model); a spec
+//     attached to every service counts only for services that used it.
+//   - noncompliant_request (medium): a request matched to an operation whose
+//     path, query, header or cookie parameters or body violate the declared
+//     schema (kin-openapi openapi3filter.ValidateRequest; rule
+//     "<in>.<name>:<keyword>" or "body<pointer>:<keyword>", array indexes in
+//     pointers as *), or that carries a query parameter the operation and its
+//     path item do not declare (rule query:undeclared; API keys of declared
+//     apiKey-in-query schemes are credentials, and operations with an
+//     object-typed query parameter accept any name). Bodies that kin-openapi
+//     cannot decode (unsupported media types) are not findings.
+//   - noncompliant_response (low): the response status is not declared
+//     (exact, nXX, or default; rule status:<code>), its content type is not
+//     declared for that status (rule content-type:<code>), or its body or
+//     headers violate the declared schema (openapi3filter.ValidateResponse;
+//     rule response.body<pointer>:<keyword>). 1xx, 304 and HEAD are not
+//     checked.
+//   - auth_mismatch (high), rule unauthenticated-2xx: the operation requires
+//     security (its own or the document's, with no empty {} alternative),
+//     the request carries no credential (none found by package auth, and
+//     none in the header, query or cookie a declared apiKey scheme names),
+//     and the response is 2xx.
+//
+// # Cost and bounds
+//
+// Routing, deprecation, undeclared query parameters, status, content type
+// and authentication are checked on every exchange. Request parameters and
+// bodies (openapi3filter) are validated on every exchange too, except that
+// a request whose shape — query names and the kinds of their values
+// (integer, number, boolean, or the string's shape: word, uuid, email,
+// ...), path parameter value kinds, content type, and the JSON body's
+// structure (keys and value kinds) — already validated clean for the
+// operation is validated one time in Options.SampleEvery
+// (Stats.RequestsSampled): a missing field, a wrong type or a malformed id
+// changes the shape, a value out of range within the same kind is caught
+// on the sample only. Response schemas (bodies and headers: most of the
+// cost) are validated for the first Options.SampleAfter (5) responses of
+// each operation, then one in Options.SampleEvery (20), and in total at
+// most one per Options.ResponseEvery (128) exchanges after a burst of
+// Options.ResponseBurst (256) (Stats.Sampled counts the skipped ones); a
+// negative SampleAfter validates everything. For OpenAPI 3.1 operations
+// without JSON Schema 2020-12 keywords, kin-openapi's built-in validator is
+// used (kin compiles a 2020-12 validator on every call otherwise). Bodies
+// over Options.MaxBody (64 KiB), truncated, with gaps or not decodable are
+// not validated (Stats.BodiesSkipped). At most Options.MaxFindings distinct
+// findings are kept (further fingerprints are counted in
+// Stats.DroppedFindings), at most Options.MaxServices services are
+// tracked, at most 64 clean request shapes per operation are remembered,
+// and the shadow inventories have infer's limits. Memory grows with
+// declared operations, services and distinct findings, not with exchanges.
+//
+// $refs are followed to local files only, never to URLs.
+package diff

@@ -1,0 +1,251 @@
+package diff
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// Formats returns the report formats Write knows.
+func Formats() []string { return []string{"table", "json", "sarif", "markdown"} }
+
+// Write writes findings in a format: "table" (human, grouped by kind),
+// "json" ({"findings":[...]}), "sarif" (SARIF 2.1.0) or "markdown" (for a
+// pull-request comment). toolVersion goes into SARIF.
+func Write(w io.Writer, fs []Finding, format, toolVersion string) error {
+	switch format {
+	case "table", "":
+		return writeTable(w, fs)
+	case "json":
+		if fs == nil {
+			fs = []Finding{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(Report{Findings: fs})
+	case "sarif":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(SARIF(fs, toolVersion))
+	case "markdown", "md":
+		return writeMarkdown(w, fs)
+	}
+	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
+}
+
+// groups splits sorted findings by kind, in Kinds order.
+func groups(fs []Finding) map[Kind][]Finding {
+	g := map[Kind][]Finding{}
+	for _, f := range fs {
+		g[f.Kind] = append(g[f.Kind], f)
+	}
+	return g
+}
+
+func label(f *Finding) string {
+	if f.Kind == KindShadow && f.Rule == RuleUndeclaredMethod {
+		return "shadow method"
+	}
+	if f.Kind == KindShadow {
+		return "shadow endpoint"
+	}
+	return strings.ReplaceAll(string(f.Kind), "_", " ")
+}
+
+func writeTable(w io.Writer, fs []Finding) error {
+	if len(fs) == 0 {
+		_, err := fmt.Fprintln(w, "no findings")
+		return err
+	}
+	g := groups(fs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	first := true
+	for _, k := range Kinds() {
+		list := g[k]
+		if len(list) == 0 {
+			continue
+		}
+		if !first {
+			fmt.Fprintln(tw)
+		}
+		first = false
+		fmt.Fprintf(tw, "%s (%d)\n", strings.ToUpper(strings.ReplaceAll(string(k), "_", " ")), len(list))
+		fmt.Fprintln(tw, "  SEVERITY\tSERVICE\tMETHOD\tPATH\tCOUNT\tRULE\tREASON")
+		for _, f := range list {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", f.Severity, f.Service, f.Method, f.Path, f.Count, f.Rule, oneLine(f.Reason, 100))
+		}
+	}
+	return tw.Flush()
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", "\\|", "`", "'", "\n", " ", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}
+
+func writeMarkdown(w io.Writer, fs []Finding) error {
+	var b strings.Builder
+	b.WriteString("## Specter API diff\n\n")
+	if len(fs) == 0 {
+		b.WriteString("No findings: the traffic matches the declared specs.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	g := groups(fs)
+	b.WriteString("| kind | findings | exchanges |\n|---|---:|---:|\n")
+	for _, k := range Kinds() {
+		var n uint64
+		for _, f := range g[k] {
+			n += f.Count
+		}
+		if len(g[k]) > 0 {
+			fmt.Fprintf(&b, "| %s | %d | %d |\n", k, len(g[k]), n)
+		}
+	}
+	for _, k := range Kinds() {
+		if len(g[k]) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n### %s (%d)\n\n", k, len(g[k]))
+		b.WriteString("| severity | service | operation | count | reason |\n|---|---|---|---:|---|\n")
+		for _, f := range g[k] {
+			fmt.Fprintf(&b, "| %s | %s | `%s %s` | %d | %s |\n", f.Severity, mdEscape(f.Service), f.Method, mdEscape(f.Path), f.Count, mdEscape(oneLine(f.Reason, 160)))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SARIF types: the subset of SARIF 2.1.0 the report uses.
+type (
+	sarifLog struct {
+		Schema  string     `json:"$schema"`
+		Version string     `json:"version"`
+		Runs    []sarifRun `json:"runs"`
+	}
+	sarifRun struct {
+		Tool    sarifTool     `json:"tool"`
+		Results []sarifResult `json:"results"`
+	}
+	sarifTool struct {
+		Driver sarifDriver `json:"driver"`
+	}
+	sarifDriver struct {
+		Name           string      `json:"name"`
+		Version        string      `json:"version,omitempty"`
+		InformationURI string      `json:"informationUri,omitempty"`
+		Rules          []sarifRule `json:"rules"`
+	}
+	sarifRule struct {
+		ID                   string      `json:"id"`
+		Name                 string      `json:"name"`
+		ShortDescription     sarifText   `json:"shortDescription"`
+		FullDescription      sarifText   `json:"fullDescription"`
+		DefaultConfiguration sarifConfig `json:"defaultConfiguration"`
+	}
+	sarifConfig struct {
+		Level string `json:"level"`
+	}
+	sarifText struct {
+		Text string `json:"text"`
+	}
+	sarifResult struct {
+		RuleID              string            `json:"ruleId"`
+		RuleIndex           int               `json:"ruleIndex"`
+		Level               string            `json:"level"`
+		Message             sarifText         `json:"message"`
+		Locations           []sarifLocation   `json:"locations,omitempty"`
+		PartialFingerprints map[string]string `json:"partialFingerprints"`
+		Properties          map[string]any    `json:"properties,omitempty"`
+	}
+	sarifLocation struct {
+		PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+		LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+	}
+	sarifPhysical struct {
+		ArtifactLocation sarifArtifact `json:"artifactLocation"`
+		Region           *sarifRegion  `json:"region,omitempty"`
+	}
+	sarifArtifact struct {
+		URI string `json:"uri"`
+	}
+	sarifRegion struct {
+		StartLine int `json:"startLine"`
+	}
+	sarifLogical struct {
+		Name               string `json:"name"`
+		FullyQualifiedName string `json:"fullyQualifiedName"`
+		Kind               string `json:"kind"`
+	}
+)
+
+// kindText describes each kind for SARIF rules.
+var kindText = map[Kind][2]string{
+	KindShadow:               {"ShadowAPI", "Traffic to an endpoint (path, or method of a declared path) that no declared spec for the service has."},
+	KindAuthMismatch:         {"AuthMismatch", "The operation declares security, yet a request without credentials got a 2xx response."},
+	KindZombie:               {"ZombieAPI", "A declared operation marked deprecated: true still receives traffic."},
+	KindNoncompliantRequest:  {"NoncompliantRequest", "Path, query, header or cookie parameters, or the body of a request, violate the declared schema, or an undeclared query parameter was sent."},
+	KindNoncompliantResponse: {"NoncompliantResponse", "A response has an undeclared status code or content type, or a body violating the declared schema."},
+	KindUnused:               {"UnusedAPI", "A declared operation received no traffic while its service had traffic."},
+}
+
+func sarifLevel(s Severity) string {
+	switch s {
+	case SeverityHigh:
+		return "error"
+	case SeverityMedium:
+		return "warning"
+	}
+	return "note"
+}
+
+// SARIF returns findings as a SARIF 2.1.0 log, each result located in the
+// declared spec file (at the operation's line) where there is one.
+func SARIF(fs []Finding, toolVersion string) any {
+	drv := sarifDriver{Name: "specter", Version: toolVersion, InformationURI: "https://github.com/specter-dev/specter"}
+	idx := map[Kind]int{}
+	for i, k := range Kinds() {
+		idx[k] = i
+		t := kindText[k]
+		drv.Rules = append(drv.Rules, sarifRule{
+			ID: string(k), Name: t[0], ShortDescription: sarifText{t[0]}, FullDescription: sarifText{t[1]},
+			DefaultConfiguration: sarifConfig{sarifLevel(severityOf(k))},
+		})
+	}
+	results := []sarifResult{}
+	for _, f := range fs {
+		i, ok := idx[f.Kind]
+		if !ok {
+			continue
+		}
+		op := f.Method + " " + f.Path
+		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: op, FullyQualifiedName: f.Service + " " + op, Kind: "function"}}}
+		if f.Spec != "" {
+			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.Spec)}}
+			if f.SpecLine > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.SpecLine}
+			}
+		}
+		msg := fmt.Sprintf("%s: %s on %s (%d exchanges)", label(&f), op, f.Service, f.Count)
+		if f.Reason != "" {
+			msg += ": " + f.Reason
+		}
+		results = append(results, sarifResult{
+			RuleID: string(f.Kind), RuleIndex: i, Level: sarifLevel(f.Severity), Message: sarifText{msg},
+			Locations: []sarifLocation{loc}, PartialFingerprints: map[string]string{"specter/v1": f.Fingerprint},
+			Properties: map[string]any{"service": f.Service, "method": f.Method, "path": f.Path, "rule": f.Rule, "count": f.Count},
+		})
+	}
+	return sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{{Tool: sarifTool{Driver: drv}, Results: results}}}
+}
