@@ -10,16 +10,30 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test demo bench bench-go bench-analyze lint fuzz generate-testdata clean deps-bench
+.PHONY: all build test test-deps demo bench bench-go bench-analyze lint fuzz generate-testdata clean deps-bench
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
+SHARED     ?= ../shared
+SPECBENCH  ?= $(HOME)/.cache/specbench/npm
+
+# The node tools some tests drive (the shared bench's generator and scorers,
+# redocly for lint), installed from the npm registry into a cache outside
+# the repo, only when missing. Without node or the network they are
+# skipped, and so are the tests that need them.
+test-deps:
+	@if command -v npm >/dev/null 2>&1 && [ -f $(SHARED)/bench/setup.sh ]; then \
+	  bash $(SHARED)/bench/setup.sh >/dev/null 2>&1 || echo "note: bench npm tools unavailable; tests using them will skip"; \
+	  [ -x $(SPECBENCH)/node_modules/.bin/redocly ] || (cd $(SPECBENCH) && npm install --no-audit --no-fund --loglevel=error @redocly/cli >/dev/null 2>&1) || echo "note: redocly unavailable; its test will skip"; \
+	fi
+
 # The tests, race detector on the packages with concurrency. Tests that need
-# the shared corpus (../shared) or root skip with a reason when it is absent.
-test:
+# the shared corpus (../shared), node tools or root skip with a reason when
+# these are absent.
+test: test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./reassembly/...
