@@ -1,8 +1,10 @@
 package template
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits bound a Trie. Zero fields take the defaults of DefaultLimits.
@@ -112,6 +114,7 @@ func (t *Trie) Insert(segs []string) *Node {
 		if len(s) > t.Limits.MaxSegment {
 			s = s[:t.Limits.MaxSegment]
 		}
+		s = validUTF8(s)
 		c, folded := t.child(n, s)
 		if folded {
 			n.Folded++
@@ -145,6 +148,26 @@ func (t *Trie) child(n *Node, s string) (*Node, bool) {
 	n.Children[s] = c
 	t.Stats.Nodes++
 	return c, false
+}
+
+// validUTF8 percent-encodes the bytes of s that are not valid UTF-8, so
+// that keys survive JSON (which would replace them) and name the bytes
+// the way a URL would.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "%%%02X", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // maxOverflow caps the overflow keys per node.
