@@ -333,4 +333,3 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	}
 	tw.Flush()
 }
-

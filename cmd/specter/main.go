@@ -82,7 +82,8 @@ carries, compared with the OpenAPI specs your teams declared.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd())
+	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(),
+		newShowCmd(), newMergeCmd(), newPruneCmd())
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
