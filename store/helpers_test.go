@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -108,3 +110,7 @@ func secretExchanges(n int) []*reassembly.Exchange {
 	}
 	return xs
 }
+
+func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

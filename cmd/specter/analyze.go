@@ -98,36 +98,46 @@ produced, 2 on usage errors or when nothing could be read.`,
 			default:
 				sum, err = runWithProgress(cmd, args, pf.config(), func(*reassembly.Exchange) {})
 			}
+			var eps []infer.EndpointSummary
+			switch {
+			case m != nil:
+				if eps = m.Endpoints(); eps == nil {
+					eps = []infer.EndpointSummary{}
+				}
+			case endpoints:
+				stored, lerr := storedEndpoints(cmd, dbPath, "")
+				if lerr != nil {
+					return lerr
+				}
+				eps = stored
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				if e := enc.Encode(sum); e != nil {
+				var v any = sum
+				if endpoints {
+					v = struct {
+						summary
+						Endpoints []infer.EndpointSummary `json:"endpoints"`
+					}{sum, eps}
+				}
+				if e := enc.Encode(v); e != nil {
 					return e
 				}
 			} else {
 				printSummary(out, sum)
-			}
-			if endpoints {
-				var eps []infer.EndpointSummary
-				if m != nil {
-					eps = m.Endpoints()
-				} else {
-					stored, lerr := storedEndpoints(cmd, dbPath, "")
-					if lerr != nil {
-						return lerr
-					}
-					eps = stored
+				if endpoints {
+					fmt.Fprintln(out)
+					printEndpoints(out, eps)
 				}
-				fmt.Fprintln(out)
-				printEndpoints(out, eps)
 			}
 			return outcome(sum, err)
 		},
 	}
 	pf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
-	cmd.Flags().BoolVar(&endpoints, "endpoints", false, "also print the endpoints table (in memory, or the stored inventory with --db)")
+	cmd.Flags().BoolVar(&endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
 	registerDB(cmd, &dbPath, "add what is learned to the inventory in this database")
 	inf.register(cmd)
 	ck.register(cmd)
