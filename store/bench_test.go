@@ -45,8 +45,12 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(xs)*b.N)/b.Elapsed().Seconds(), "exchanges/s")
 	})
-	for _, every := range []int{1 << 30, 2000} {
-		b.Run("db/every="+itoa(every), func(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		every int
+	}{{"db/at-end", 1 << 30}, {"db/every-2000", 2000}} {
+		every := tc.every
+		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			ctx := context.Background()
 			for i := 0; i < b.N; i++ {

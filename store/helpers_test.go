@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -113,4 +112,3 @@ func secretExchanges(n int) []*reassembly.Exchange {
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
 
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -119,3 +119,26 @@ func (db *DB) Runs(ctx context.Context) ([]Run, error) {
 	}
 	return out, rows.Err()
 }
+
+// Size describes the database file's use of space.
+type Size struct {
+	// FileBytes is the size of the pages in the file.
+	FileBytes int64 `json:"file_bytes"`
+	// LiveBytes excludes the free pages: the state rewritten by each
+	// checkpoint leaves its old pages free, to be reused by the next one.
+	LiveBytes int64 `json:"live_bytes"`
+}
+
+// Size returns how much of the database file is used.
+func (db *DB) Size(ctx context.Context) (Size, error) {
+	var pages, free, size int64
+	for _, p := range []struct {
+		pragma string
+		dst    *int64
+	}{{"page_count", &pages}, {"freelist_count", &free}, {"page_size", &size}} {
+		if err := db.sql.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.dst); err != nil {
+			return Size{}, fmt.Errorf("store: %s: %s: %w", db.path, p.pragma, err)
+		}
+	}
+	return Size{FileBytes: pages * size, LiveBytes: (pages - free) * size}, nil
+}

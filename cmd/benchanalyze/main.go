@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/capture/synth"
+	"github.com/specter-dev/specter/store"
 )
 
 type result struct {
@@ -45,6 +47,8 @@ type result struct {
 	CPUMBPerSec float64 `json:"mb_per_cpu_sec"`
 	// DBBytes is the database size after a run (analyze --db only).
 	DBBytes int64 `json:"db_bytes,omitempty"`
+	// DBLiveBytes excludes the database's free pages.
+	DBLiveBytes int64 `json:"db_live_bytes,omitempty"`
 }
 
 func main() {
@@ -115,15 +119,17 @@ func run(bin, out, sizeList string, runs int, withTshark, withDB bool) error {
 	if len(dbRows) > 0 {
 		fmt.Println()
 		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "capture MB\texchanges\tin-memory s\t--db s\t--db overhead\tdb MiB\tdb MiB per 1M exchanges\t")
+		fmt.Fprintln(tw, "capture MB\texchanges\tin-memory s\t--db s\toverhead\tin-memory CPU s\t--db CPU s\tCPU overhead\tdb MiB\tlive MiB\tlive MiB per 1M exchanges\t")
 		for _, p := range dbRows {
 			mem, st := p[0], p[1]
 			perM := 0.0
 			if st.Exchanges > 0 {
-				perM = float64(st.DBBytes) / (1 << 20) / (float64(st.Exchanges) / 1e6)
+				perM = float64(st.DBLiveBytes) / (1 << 20) / (float64(st.Exchanges) / 1e6)
 			}
-			fmt.Fprintf(tw, "%.0f\t%d\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%.2f\t\n", st.CaptureMB, st.Exchanges, mem.MedianSecs, st.MedianSecs,
-				100*(st.MedianSecs/mem.MedianSecs-1), float64(st.DBBytes)/(1<<20), perM)
+			fmt.Fprintf(tw, "%.0f\t%d\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%.2f\t%.2f\t\n", st.CaptureMB, st.Exchanges,
+				mem.MedianSecs, st.MedianSecs, 100*(st.MedianSecs/mem.MedianSecs-1),
+				mem.CPUSeconds, st.CPUSeconds, 100*(st.CPUSeconds/mem.CPUSeconds-1),
+				float64(st.DBBytes)/(1<<20), float64(st.DBLiveBytes)/(1<<20), perM)
 		}
 		tw.Flush()
 	}
@@ -193,6 +199,9 @@ func measure(tool, path string, runs int, db string, name string, args ...string
 					r.DBBytes += st.Size()
 				}
 			}
+			if r.DBLiveBytes, err = liveBytes(db); err != nil {
+				return r, err
+			}
 		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.PeakRSSMiB = max(r.PeakRSSMiB, float64(ru.Maxrss)/1024)
@@ -220,6 +229,18 @@ func measure(tool, path string, runs int, db string, name string, args ...string
 		r.CPUMBPerSec = r.CaptureMB / r.CPUSeconds
 	}
 	return r, nil
+}
+
+// liveBytes is the used (not free) part of a database.
+func liveBytes(path string) (int64, error) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	sz, err := db.Size(ctx)
+	return sz.LiveBytes, err
 }
 
 func median(v []float64) float64 {
