@@ -47,8 +47,8 @@ func (db *DB) loadModel(ctx context.Context, q querier, names []string) (*infer.
 		if err := json.Unmarshal([]byte(state), &s); err != nil {
 			return fmt.Errorf("store: %s: decoding state of service %q: %w", db.path, name, err)
 		}
-		if s.Trie == nil {
-			return fmt.Errorf("store: %s: state of service %q has no path trie", db.path, name)
+		if err := validService(&s); err != nil {
+			return fmt.Errorf("store: %s: state of service %q is corrupt: %w", db.path, name, err)
 		}
 		s.Name = name
 		m.ByName[name] = &s

@@ -712,3 +712,48 @@ func TestRunsStatus(t *testing.T) {
 		t.Errorf("%d requests stored, want 30", n)
 	}
 }
+
+// TestCorruptState: state rows that decode but would trip the inference
+// code, or do not decode, are errors naming the service, never panics; the
+// summary rows still list.
+func TestCorruptState(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ name, state, want string }{
+		{"not json", `{"trie":`, "decoding state"},
+		{"no trie", `{"name":"x","count":1,"ops":[]}`, "no path trie"},
+		{"null node", `{"trie":{"root":{"n":1,"c":{"a":null}}},"ops":[]}`, `[a]: null`},
+		{"null op", `{"trie":{"root":{"n":1}},"ops":[null]}`, "operation 0: null"},
+		{"null param schema", `{"trie":{"root":{"n":1}},"ops":[{"method":"GET","query":{"q":{"count":1,"schema":null}}}]}`, `parameter "q" has no schema`},
+		{"null schema prop", `{"trie":{"root":{"n":1}},"ops":[{"method":"GET","requests":{"application/json":{"count":1,"schema":{"props":{"a":null}}}}}]}`, `[a]: null`},
+		{"wrong type", `{"trie":{"root":{"n":"many"}},"ops":[]}`, "decoding state"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTemp(t, "c.db")
+			ingest(t, db, 100, synthExchanges(20))
+			if _, err := db.sql.Exec("UPDATE services SET state = ?", tc.state); err != nil {
+				t.Fatal(err)
+			}
+			_, err := db.Model(ctx)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "api.example.test") {
+				t.Errorf("Model: %v, want an error with %q naming the service", err, tc.want)
+			}
+			in, err := db.BeginRun(ctx, RunInfo{}, IngestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range synthExchanges(5) {
+				in.Observe(x)
+			}
+			if err := in.Finish(ctx, RunTotals{Complete: true}); err == nil {
+				t.Error("a checkpoint merged into corrupt state")
+			}
+			if eps, err := db.Endpoints(ctx, ""); err != nil || len(eps) == 0 {
+				t.Errorf("summary rows: %v, %v", eps, err)
+			}
+			runs, err := db.Runs(ctx)
+			if err != nil || runs[len(runs)-1].Status != StatusIncomplete {
+				t.Errorf("the failed run: %+v, %v", runs, err)
+			}
+		})
+	}
+}
