@@ -111,4 +111,3 @@ func secretExchanges(n int) []*reassembly.Exchange {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
-
