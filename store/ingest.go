@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"time"
 
 	"github.com/specter-dev/specter/infer"
@@ -105,6 +106,15 @@ func (db *DB) BeginRun(ctx context.Context, info RunInfo, opts IngestOptions) (*
 	id, err := res.LastInsertId()
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: starting a run: %w", db.path, err)
+	}
+	if !reflect.DeepEqual(db.opts.Config, infer.Config{}) {
+		cfg, err := json.Marshal(db.opts.Config)
+		if err != nil {
+			return nil, fmt.Errorf("store: encoding the config: %w", err)
+		}
+		if _, err := db.sql.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", metaConfig, string(cfg)); err != nil {
+			return nil, fmt.Errorf("store: %s: recording the config: %w", db.path, err)
+		}
 	}
 	in := &Ingest{db: db, ctx: ctx, id: id, opts: opts, seeds: map[string]map[string]int64{}, lastCheck: time.Now()}
 	rows, err := db.sql.QueryContext(ctx, "SELECT name, coalesce(samplers, 'null') FROM services")

@@ -22,6 +22,10 @@ type querier interface {
 // the services: declared templates, counters).
 const metaModel = "model"
 
+// metaConfig is the meta key holding the JSON of the infer.Config of the
+// last run.
+const metaConfig = "config"
+
 // loadModel builds a model from the stored state: the model-wide part and
 // the named services (all when names is nil). The state is the JSON of the
 // infer types, decoded generically so that fields infer adds later are

@@ -19,10 +19,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,7 +55,9 @@ type Options struct {
 	// recovering interrupted runs; only queries are allowed.
 	ReadOnly bool
 	// Config is the inference configuration (rules, limits) of the models
-	// built from the stored state.
+	// built from the stored state. A run records its config in the
+	// database; when Config is the zero value, the recorded one is used, so
+	// that later runs and readers decide templates the same way.
 	Config infer.Config
 }
 
@@ -222,6 +226,19 @@ func (db *DB) init(ctx context.Context) error {
 		ver = latest
 	}
 	db.version = ver
+	if reflect.DeepEqual(db.opts.Config, infer.Config{}) {
+		var raw string
+		err := db.sql.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaConfig).Scan(&raw)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("store: %s: reading the recorded config: %w", db.path, err)
+		default:
+			if err := json.Unmarshal([]byte(raw), &db.opts.Config); err != nil {
+				return fmt.Errorf("store: %s: decoding the recorded config (meta %q): %w", db.path, metaConfig, err)
+			}
+		}
+	}
 	if !db.opts.ReadOnly {
 		if err := db.recoverRuns(ctx); err != nil {
 			return err

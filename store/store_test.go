@@ -760,3 +760,45 @@ func TestCorruptState(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordedConfig: a run's config is recorded, and readers and later
+// runs that give none decide templates with it.
+func TestRecordedConfig(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cfg.db")
+	cfg := infer.Config{Services: []infer.ServiceConfig{{Host: "api.example.test", Templates: []string{"/v1/{kind}"}}}}
+	db, err := Open(ctx, path, Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, db, 10, synthExchanges(40))
+	db.Close()
+	has := func(eps []infer.EndpointSummary, tmpl string) bool {
+		for _, e := range eps {
+			if e.Template == tmpl {
+				return true
+			}
+		}
+		return false
+	}
+	r, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	m, err := r.Model(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eps := m.Endpoints(); !has(eps, "/v1/{kind}") || has(eps, "/v1/health") {
+		t.Errorf("the recorded config was not used: %s", mustJSON(t, eps))
+	}
+	// Without it the literal path would stand: the test can fail.
+	plain := infer.NewModel(infer.Config{})
+	for _, x := range synthExchanges(40) {
+		plain.Observe(x)
+	}
+	if !has(plain.Endpoints(), "/v1/health") {
+		t.Fatal("the synthetic traffic has no /v1/health")
+	}
+}

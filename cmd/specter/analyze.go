@@ -69,7 +69,8 @@ missing), as one recorded run: what is learned is committed every
 --checkpoint-every exchanges or --checkpoint-interval and at the end, so an
 interrupted run keeps what it read (the run is then marked incomplete).
 Analyzing A then B into one database gives the same inventory as analyzing
-A and B together. Without --db nothing is kept; --endpoints prints the
+A and B together. The database remembers the --config of the last run that
+gave one; later runs and readers without --config use it. Without --db nothing is kept; --endpoints prints the
 endpoints inferred in memory (or, with --db, the whole stored inventory).
 
 Exit status: 0 on success, 1 when some input was bad but results were

@@ -52,14 +52,55 @@ one.`,
 			if !strings.HasPrefix(path, "/") {
 				return usageError("PATH %q must start with /", path)
 			}
-			m, sum, runErr, err := inventory(cmd, args[2:], &pf, &inf, dbPath, host)
-			if err != nil {
-				return err
+			var m *infer.Model
+			var found []infer.EndpointSummary
+			var sum summary
+			var runErr error
+			if dbPath != "" {
+				// The summary rows find the endpoints; only their services'
+				// state is decoded.
+				cfg, err := inf.inferConfig()
+				if err != nil {
+					return err
+				}
+				db, err := openStored(cmd.Context(), dbPath, cfg)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				var names []string // nil: every service
+				if inf.config == "" && len(inf.specs) == 0 {
+					eps, err := db.Endpoints(cmd.Context(), host)
+					if err != nil {
+						return &exitError{code: exitFatal, err: err}
+					}
+					names = []string{}
+					for _, e := range findEndpoints(eps, method, path, host) {
+						names = append(names, e.Service)
+					}
+					if len(names) == 0 {
+						return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
+					}
+				} else if host != "" {
+					names = []string{host}
+				}
+				if m, err = db.Model(cmd.Context(), names...); err != nil {
+					return &exitError{code: exitFatal, err: err}
+				}
+				if err := inf.addSpecs(m); err != nil {
+					return err
+				}
+			} else {
+				var err error
+				m, sum, runErr, err = inventory(cmd, args[2:], &pf, &inf, "", host)
+				if err != nil {
+					return err
+				}
+				if runErr != nil && sum.Packets == 0 {
+					return outcome(sum, runErr)
+				}
 			}
-			if runErr != nil && sum.Packets == 0 {
-				return outcome(sum, runErr)
-			}
-			found := findEndpoints(m.Endpoints(), method, path, host)
+			found = findEndpoints(m.Endpoints(), method, path, host)
 			if len(found) == 0 {
 				return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
 			}
