@@ -212,6 +212,15 @@ func TestDBCommands(t *testing.T) {
 		t.Errorf("show of a missing endpoint: exit %d", code)
 	}
 
+	var runs []store.Run
+	if err := json.Unmarshal([]byte(mustRun(t, "runs", "--db", out, "--json")), &runs); err != nil || len(runs) != 2 ||
+		runs[0].Source != a || runs[1].Source != b || runs[0].Status != store.StatusComplete || runs[0].Exchanges == 0 || runs[0].Packets == 0 {
+		t.Errorf("runs of the merged database: %v %+v", err, runs)
+	}
+	if table := mustRun(t, "runs", "--db", a); !strings.Contains(table, "complete") || !strings.Contains(table, demo) {
+		t.Errorf("runs table:\n%s", table)
+	}
+
 	pruned := mustRun(t, "prune", "--db", out, "--older-than", "30d", "--json")
 	var st store.PruneStats
 	if err := json.Unmarshal([]byte(pruned), &st); err != nil || st.Runs != 0 {

@@ -83,7 +83,7 @@ carries, compared with the OpenAPI specs your teams declared.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(),
-		newShowCmd(), newMergeCmd(), newPruneCmd())
+		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd())
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
