@@ -189,13 +189,14 @@ func (in *Ingest) Observe(x *reassembly.Exchange) {
 	}
 	in.pending++
 	if in.pending >= in.opts.Every || in.pending&255 == 0 && time.Since(in.lastCheck) >= in.opts.Interval {
-		if err := in.Checkpoint(in.ctx); err != nil && in.err == nil {
+		if err := in.Checkpoint(in.ctx); err != nil {
 			in.err = err
 		}
 	}
 }
 
-// Err returns the first checkpoint error of the run, if any.
+// Err returns the error of the last checkpoint when it failed: what was
+// observed since the last good one is still held, for the next.
 func (in *Ingest) Err() error { return in.err }
 
 // Checkpoint writes what the run learned since the last checkpoint in one
@@ -213,6 +214,9 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The delta was kept through failed checkpoints: this one committed
+	// everything they missed.
+	in.err = nil
 	for _, name := range names {
 		if s := merged.ByName[name]; s != nil {
 			cp := make(map[string]int64, len(s.Samplers))
