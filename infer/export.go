@@ -17,6 +17,8 @@ import (
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
 )
 
 // Extensions written on operations.
@@ -37,6 +39,12 @@ type ExportOptions struct {
 	Version string
 	// Examples adds the stored (redacted) body examples.
 	Examples bool
+	// ConsolidateHosts exports services whose hosts differ only in a
+	// variable-looking first label (tenant-42.api.example.com,
+	// tenant-43.api.example.com, ...; at least three, two thirds of them
+	// name- or id-shaped) as one service with a server variable
+	// (http://{tenant}.api.example.com), in OpenAPIAll. See HostGroups.
+	ConsolidateHosts bool
 }
 
 // Latency holds latency percentiles in milliseconds.
@@ -156,9 +164,21 @@ func schemaTags(n *schema.Node, depth int) sensitive.Tag {
 
 var methodOrder = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
-// OpenAPI exports one service as an OpenAPI document.
+// OpenAPI exports one service as an OpenAPI document. service is a name
+// from Services (a host given with its default port or in upper case is
+// found too) or a HostGroup pattern.
 func (m *Model) OpenAPI(service string, opts ExportOptions) (*openapi3.T, error) {
 	svc := m.ByName[service]
+	if svc == nil {
+		svc = m.ByName[ServiceName(&reassembly.Exchange{Request: &http1.Request{Host: service}})]
+	}
+	if svc == nil {
+		for _, g := range m.HostGroups() {
+			if g.Pattern == service {
+				svc = m.mergeServices(g)
+			}
+		}
+	}
 	if svc == nil {
 		return nil, fmt.Errorf("infer: no service %q", service)
 	}
@@ -176,17 +196,40 @@ func (m *Model) OpenAPI(service string, opts ExportOptions) (*openapi3.T, error)
 
 // OpenAPIAll exports every service in one document: one server per
 // service, and on each path the servers of the services it was seen on.
+// Where several services share a template and method, the operation
+// described is the first service's (consolidated groups first, then by
+// name); use OpenAPI for one service's own statistics.
 func (m *Model) OpenAPIAll(opts ExportOptions) (*openapi3.T, error) {
 	doc := m.newDoc(opts, "API inferred from traffic")
 	ids := map[string]bool{}
+	type svcView struct {
+		svc *Service
+		srv func() *openapi3.Server
+	}
+	var views []svcView
+	grouped := map[string]bool{}
+	if opts.ConsolidateHosts {
+		for _, g := range m.HostGroups() {
+			merged := m.mergeServices(g)
+			views = append(views, svcView{merged, func() *openapi3.Server { return groupServer(g) }})
+			for _, h := range g.Hosts {
+				grouped[h] = true
+			}
+		}
+	}
 	for _, name := range m.Services() {
-		doc.Servers = append(doc.Servers, &openapi3.Server{URL: serverURL(name)})
-		for _, ep := range m.endpoints(m.ByName[name]) {
+		if !grouped[name] {
+			views = append(views, svcView{m.ByName[name], func() *openapi3.Server { return &openapi3.Server{URL: serverURL(name)} }})
+		}
+	}
+	for _, v := range views {
+		doc.Servers = append(doc.Servers, v.srv())
+		for _, ep := range m.endpoints(v.svc) {
 			item := m.pathItem(doc, ep, ids, opts)
 			if item == nil {
 				continue
 			}
-			srv := &openapi3.Server{URL: serverURL(name)}
+			srv := v.srv()
 			if old := doc.Paths.Value(ep.tmpl.Path); old != nil {
 				old.Servers = append(old.Servers, srv)
 				for _, meth := range methodOrder {
@@ -201,6 +244,100 @@ func (m *Model) OpenAPIAll(opts ExportOptions) (*openapi3.T, error) {
 		}
 	}
 	return finish(doc, opts)
+}
+
+// HostGroup is a set of services whose hosts differ only in their first
+// label, exported as one service with a server variable.
+type HostGroup struct {
+	// Pattern is the host with the variable: "{tenant}.api.example.com".
+	Pattern string `json:"pattern"`
+	// Variable names the first label: the common alphabetic prefix of the
+	// labels ("tenant-42", "tenant-43" -> "tenant"), else "host".
+	Variable string `json:"variable"`
+	// Hosts are the services in the group, sorted.
+	Hosts []string `json:"hosts"`
+}
+
+// HostGroups returns the services that consolidate: at least three hosts
+// that share everything after their first label (port included), with at
+// least two thirds of those first labels name- or id-shaped (see package
+// template's Classify), so that api.example.com and www.example.com never
+// merge. Sorted by pattern.
+func (m *Model) HostGroups() []HostGroup {
+	by := map[string][]string{}
+	for _, name := range m.Services() {
+		label, rest, ok := strings.Cut(name, ".")
+		if !ok || strings.Count(rest, ".") < 1 || label == "" || strings.HasPrefix(name, "[") {
+			continue
+		}
+		if _, err := strconv.Atoi(label); err == nil {
+			continue // an IPv4 address
+		}
+		by[rest] = append(by[rest], name)
+	}
+	var out []HostGroup
+	for _, rest := range sortedKeys(by) {
+		hosts := by[rest]
+		if len(hosts) < 3 {
+			continue
+		}
+		variable := 0
+		var labels []string
+		for _, h := range hosts {
+			label, _, _ := strings.Cut(h, ".")
+			labels = append(labels, label)
+			if template.Classify(label).Variable() {
+				variable++
+			}
+		}
+		if variable*3 < len(hosts)*2 {
+			continue
+		}
+		v := commonAlphaPrefix(labels)
+		if v == "" {
+			v = "host"
+		}
+		out = append(out, HostGroup{Pattern: "{" + v + "}." + rest, Variable: v, Hosts: hosts})
+	}
+	return out
+}
+
+func commonAlphaPrefix(ss []string) string {
+	p := ss[0]
+	for _, s := range ss[1:] {
+		for !strings.HasPrefix(s, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	i := 0
+	for i < len(p) && (p[i] >= 'a' && p[i] <= 'z') {
+		i++
+	}
+	if i < 2 {
+		return ""
+	}
+	return p[:i]
+}
+
+func groupServer(g HostGroup) *openapi3.Server {
+	first, _, _ := strings.Cut(g.Hosts[0], ".")
+	return &openapi3.Server{
+		URL:         serverURL(g.Pattern),
+		Description: fmt.Sprintf("%d hosts seen", len(g.Hosts)),
+		Variables:   map[string]*openapi3.ServerVariable{g.Variable: {Default: first}},
+	}
+}
+
+// mergeServices returns a new service holding the union of a group's
+// services (the model is not modified).
+func (m *Model) mergeServices(g HostGroup) *Service {
+	tmp := NewModel(m.cfg)
+	tmp.limits = m.limits
+	for _, h := range g.Hosts {
+		src := &Model{ByName: map[string]*Service{g.Pattern: m.ByName[h]}}
+		tmp.Merge(src)
+	}
+	return tmp.ByName[g.Pattern]
 }
 
 func serverURL(service string) string {
@@ -225,7 +362,7 @@ func (m *Model) newDoc(opts ExportOptions, title string) *openapi3.T {
 
 func finish(doc *openapi3.T, opts ExportOptions) (*openapi3.T, error) {
 	if len(doc.Components.SecuritySchemes) == 0 {
-		doc.Components.SecuritySchemes = nil
+		doc.Components = nil
 	}
 	if opts.Version == "3.1" {
 		to31(doc)

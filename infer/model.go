@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,8 +53,9 @@ type Service struct {
 	Trie      *template.Trie `json:"trie"`
 	// Ops are the raw operations the trie nodes point to (Node.Ops).
 	Ops []*Operation `json:"ops"`
-	// Samplers count the requests seen per method and path shape, for the
-	// deterministic body sampling (schema.Options.Sample).
+	// Samplers count the requests seen per method and path shape (keyed by
+	// a hash; "shared" past MaxSamplers), for the deterministic body
+	// sampling (schema.Options.Sample).
 	Samplers map[string]int64 `json:"samplers,omitempty"`
 }
 
@@ -76,6 +78,8 @@ func NewModel(cfg Config) *Model {
 	m.sopts = cfg.Schema
 	if m.sopts.MaxDepth == 0 {
 		m.sopts = schema.DefaultOptions()
+		// Bodies of each method and path shape: the first 64, then 1 in 16.
+		m.sopts.MaxSamples, m.sopts.SampleEvery = 64, 16
 	}
 	return m
 }
@@ -174,27 +178,38 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 // same method and path shape (variable-looking segments blanked), and
 // counts it.
 func (s *Service) sampler(method string, segs []string, limit int) int64 {
-	var b strings.Builder
-	b.WriteString(method)
+	// FNV-1a over the method and the shaped segments: no allocation.
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(str string) {
+		for i := 0; i < len(str); i++ {
+			h ^= uint64(str[i])
+			h *= prime
+		}
+		h ^= '/'
+		h *= prime
+	}
+	mix(method)
 	for _, seg := range segs {
-		b.WriteByte('/')
 		stem, ext := template.SplitExt(seg)
 		if template.Classify(stem).Variable() {
-			b.WriteString("*")
-			b.WriteString(ext)
+			mix("\x00*" + ext)
 		} else {
-			b.WriteString(seg)
+			mix(seg)
 		}
 	}
-	k := b.String()
+	var buf [16]byte
+	k := strconv.AppendUint(buf[:0], h, 16)
 	if s.Samplers == nil {
 		s.Samplers = map[string]int64{}
 	}
-	if _, ok := s.Samplers[k]; !ok && len(s.Samplers) >= limit {
-		k = "\x00shared"
+	n, ok := s.Samplers[string(k)]
+	if !ok && len(s.Samplers) >= limit {
+		n = s.Samplers["shared"]
+		s.Samplers["shared"] = n + 1
+		return n
 	}
-	n := s.Samplers[k]
-	s.Samplers[k] = n + 1
+	s.Samplers[string(k)] = n + 1
 	return n
 }
 
@@ -260,7 +275,10 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 	if err != nil {
 		m.Stats.BadQuery++
 	}
-	creds := auth.Inspect(req.Header, query)
+	creds := knownCredentials(op, req.Header, query, sampled)
+	if creds == nil {
+		creds = auth.Inspect(req.Header, query)
+	}
 	credQuery := map[string]bool{}
 	credHeader := map[string]bool{}
 	credCookie := map[string]bool{}
@@ -296,12 +314,21 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 		m.observeParam(op, &op.Query, k, query[k], sampled)
 	}
-	for k, vs := range req.Header {
+	observeHeader := func(k string, vs []string) {
 		ck := http.CanonicalHeaderKey(k)
-		if ignoredHeader(ck) || credHeader[ck] {
-			continue
+		if !ignoredHeader(ck) && !credHeader[ck] {
+			m.observeParam(op, &op.Headers, ck, vs, sampled)
 		}
-		m.observeParam(op, &op.Headers, ck, vs, sampled)
+	}
+	if len(req.Header)+len(op.Headers) > m.limits.MaxParams {
+		// The cap may be hit: keep the names in a deterministic order.
+		for _, k := range sortedKeys(req.Header) {
+			observeHeader(k, req.Header[k])
+		}
+	} else {
+		for k, vs := range req.Header {
+			observeHeader(k, vs)
+		}
 	}
 	if cs := req.Header.Values("Cookie"); len(cs) > 0 {
 		hdr := http.Header{"Cookie": cs}
@@ -339,7 +366,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		} else {
 			b.Count++
 			if sampled {
-				m.observeBody(op, b, mt, params, req.Body, req.Flags.Has(http1.FlagBodyTruncated))
+				m.observeBody(op, b, mt, params, req.Body, req.Flags&partialBody != 0)
 			}
 		}
 	}
@@ -372,12 +399,55 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			} else {
 				b.Count++
 				if sampled {
-					m.observeBody(op, b, mt, params, resp.Body, resp.Flags.Has(http1.FlagBodyTruncated))
+					m.observeBody(op, b, mt, params, resp.Body, resp.Flags&partialBody != 0)
 				}
 			}
 		}
 	}
 }
+
+// knownCredentials is the fast path of credential detection for requests
+// that are not sampled: when the operation has seen credentials and the
+// request carries all of them in the same places, it returns them without
+// decoding tokens again. Otherwise it returns nil and the caller inspects
+// the request fully.
+func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bool) []auth.Credential {
+	if sampled || len(op.Credentials) == 0 {
+		return nil
+	}
+	out := make([]auth.Credential, 0, len(op.Credentials))
+	for _, name := range sortedKeys(op.Credentials) {
+		c := op.Credentials[name].Credential
+		ok := false
+		switch c.In {
+		case auth.InQuery:
+			ok = query.Get(c.Name) != ""
+		case auth.InCookie:
+			for _, v := range h.Values("Cookie") {
+				if strings.Contains(v, c.Name+"=") {
+					ok = true
+				}
+			}
+		default:
+			v := h.Get(c.Name)
+			switch c.Scheme {
+			case auth.SchemeAPIKey:
+				ok = strings.TrimSpace(v) != ""
+			default:
+				ok = len(v) > len(c.Scheme) && strings.EqualFold(v[:len(c.Scheme)], c.Scheme) && v[len(c.Scheme)] == ' '
+			}
+		}
+		if !ok {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// partialBody flags a body that is not the whole message as sent: its
+// schema is not inferred (it would not parse, or mislead).
+const partialBody = http1.FlagBodyTruncated | http1.FlagGap | http1.FlagDecodeError | http1.FlagBombCut | http1.FlagIncomplete
 
 func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string, vals []string, sampled bool) {
 	if len(name) > 128 {
@@ -424,10 +494,9 @@ func isJSON(mt string) bool {
 }
 
 // observeBody feeds a sampled body to the schema of its media type and
-// keeps the first redacted example. truncated bodies of structured types
-// are not parsed (they would not be valid).
-func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string]string, body []byte, truncated bool) {
-	if truncated {
+// keeps the first redacted example. Partial bodies are not parsed.
+func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string]string, body []byte, partial bool) {
+	if partial {
 		return
 	}
 	switch {
@@ -514,7 +583,7 @@ func (m *Model) Merge(o *Model) {
 			if _, ok := dst.Samplers[k]; ok || len(dst.Samplers) < m.limits.MaxSamplers {
 				dst.Samplers[k] += src.Samplers[k]
 			} else {
-				dst.Samplers["\x00shared"] += src.Samplers[k]
+				dst.Samplers["shared"] += src.Samplers[k]
 			}
 		}
 		dst.Trie.Merge(src.Trie, func(method string, dstID, srcID int) (int, bool) {

@@ -408,3 +408,51 @@ func TestHistogram(t *testing.T) {
 		t.Error("empty histogram quantile not 0")
 	}
 }
+
+func TestHostGroups(t *testing.T) {
+	m := NewModel(Config{})
+	i := 0
+	for _, h := range []string{"tenant-42.api.example.com", "tenant-7.api.example.com", "tenant-1001.api.example.com", "api.example.com", "www.example.com", "docs.example.com"} {
+		for _, p := range []string{"/v1/items/17", "/v1/items/29"} {
+			m.Observe(ex(i, "GET", h, p, "", "", 200, "application/json", `{"id":1}`))
+			i++
+		}
+	}
+	gs := m.HostGroups()
+	if len(gs) != 1 || gs[0].Pattern != "{tenant}.api.example.com" || len(gs[0].Hosts) != 3 {
+		t.Fatalf("groups: %+v", gs)
+	}
+	doc, err := m.OpenAPIAll(ExportOptions{ConsolidateHosts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, s := range doc.Servers {
+		urls = append(urls, s.URL)
+	}
+	want := "http://{tenant}.api.example.com http://api.example.com http://docs.example.com http://www.example.com"
+	if strings.Join(urls, " ") != want {
+		t.Errorf("servers %v, want %s", urls, want)
+	}
+	get := doc.Paths.Value("/v1/items/{itemId}").Get
+	if get.Extensions[ExtCount] != uint64(2*3) {
+		t.Errorf("count = %v, want 6: the three consolidated hosts", get.Extensions[ExtCount])
+	}
+	if d, err := m.OpenAPI("{tenant}.api.example.com", ExportOptions{}); err != nil || d.Paths.Value("/v1/items/{itemId}") == nil {
+		t.Errorf("group export: %v", err)
+	}
+	if _, err := m.OpenAPI("API.example.com:80", ExportOptions{}); err != nil {
+		t.Errorf("host with default port: %v", err)
+	}
+	if _, err := m.OpenAPI("nope.example.com", ExportOptions{}); err == nil {
+		t.Error("unknown service exported")
+	}
+	// Without consolidation every host is its own server.
+	doc, _ = m.OpenAPIAll(ExportOptions{})
+	if len(doc.Servers) != 6 {
+		t.Errorf("%d servers without consolidation", len(doc.Servers))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/specter-dev/specter/reassembly"
@@ -129,8 +130,8 @@ func convert(e *entry, id uint64) (*reassembly.Exchange, error) {
 		host = u.Host
 	}
 	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path // relative or opaque URLs: keep what there is
 	}
 	target := path
 	if u.RawQuery != "" {

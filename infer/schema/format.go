@@ -127,7 +127,7 @@ func isDate[T text](s T) bool {
 // isDateTime: RFC 3339 date-time: full-date "T" partial-time [frac]
 // (Z | ±hh:mm). A space instead of T is not accepted (not RFC 3339 strict).
 func isDateTime[T text](s T) bool {
-	if !isDate(s) || (s[10] != 'T' && s[10] != 't') || len(s) < 20 {
+	if len(s) < 20 || !isDate(s) || (s[10] != 'T' && s[10] != 't') {
 		return false
 	}
 	if s[13] != ':' || s[16] != ':' {
@@ -179,16 +179,84 @@ func isURI[T text](s T) bool {
 		return false
 	}
 	for j := i; j < len(s); j++ {
-		if c := s[j]; c <= ' ' || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' {
+		switch c := s[j]; {
+		case c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '{' || c == '}' || c == '|' || c == '^' || c == '`':
 			return false
+		case c == '%':
+			// Percent-encoding: two hexadecimal digits.
+			if j+2 >= len(s) || !isHex(s[j+1]) || !isHex(s[j+2]) {
+				return false
+			}
 		}
 	}
 	rest := s[i+1:]
 	if len(rest) > 2 && rest[0] == '/' && rest[1] == '/' {
-		return rest[2] != '/' && rest[2] != '?' && rest[2] != '#'
+		end := 2
+		for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' {
+			end++
+		}
+		return validAuthority(rest[2:end])
 	}
 	scheme := s[:i]
 	return (len(scheme) == 3 && lowerEq(scheme, "urn") || len(scheme) == 6 && lowerEq(scheme, "mailto")) && len(rest) > 0
+}
+
+// validAuthority checks [userinfo@]host[:port]: a non-empty registered name
+// (unreserved and sub-delimiter characters, no percent-encoding) or a
+// bracketed IP literal, and a decimal port.
+func validAuthority[T text](a T) bool {
+	for j := len(a) - 1; j >= 0; j-- {
+		if a[j] == '@' {
+			a = a[j+1:]
+			break
+		}
+	}
+	if len(a) == 0 {
+		return false
+	}
+	port := a[:0]
+	if a[0] == '[' {
+		end := -1
+		for j := 1; j < len(a); j++ {
+			if a[j] == ']' {
+				end = j
+				break
+			}
+		}
+		if end < 0 || ipVersion(a[1:end]) != 6 {
+			return false
+		}
+		if rest := a[end+1:]; len(rest) > 0 {
+			if rest[0] != ':' {
+				return false
+			}
+			port = rest[1:]
+		}
+	} else {
+		host := a
+		for j := len(a) - 1; j >= 0; j-- {
+			if a[j] == ':' {
+				host, port = a[:j], a[j+1:]
+				break
+			}
+		}
+		if len(host) == 0 {
+			return false
+		}
+		for j := 0; j < len(host); j++ {
+			c := host[j]
+			if !(isAlpha(c) || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '!' || c == '$' ||
+				c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=') {
+				return false
+			}
+		}
+	}
+	for j := 0; j < len(port); j++ {
+		if !isDigit(port[j]) {
+			return false
+		}
+	}
+	return true
 }
 
 func lowerEq[T text](s T, want string) bool {

@@ -8,11 +8,23 @@
 // collection in a Node is bounded by Options, and the bounds are applied in
 // a way that does not depend on the order of observations, so the same
 // observations in any order give the same schema.
+//
+// Observing is meant to keep up with capture rates: ObserveJSON validates a
+// body and then walks its bytes once, without building a tree or decoding
+// into interface values, and allocates only for names and enum values it has
+// not seen before. Callers that see many bodies per operation should still
+// sample them: Options.Sample gives a deterministic rule (the first
+// MaxSamples bodies, then one in SampleEvery), which keeps rare optional
+// properties visible while bounding the work per operation.
+//
+// Truncated bodies (cut at a capture cap) are not valid JSON; ObserveJSON
+// rejects them and records nothing, so callers should skip them rather than
+// learn a schema from half a document.
 package schema
 
 import (
+	"math"
 	"slices"
-	"strings"
 
 	"github.com/specter-dev/specter/infer/sensitive"
 )
@@ -32,7 +44,8 @@ type Options struct {
 	// it the position is marked EnumOverflow and forgets them.
 	MaxEnum int
 	// MaxEnumLen is the longest string (in bytes) that may be an enum value;
-	// a longer value marks the position EnumOverflow.
+	// a longer value, or one that is empty or contains white space, marks
+	// the position EnumOverflow.
 	MaxEnumLen int
 	// MinEnumSamples is how many strings a position must have seen before
 	// Schema reports an enum, and EnumRatio how many samples per distinct
@@ -58,6 +71,17 @@ type Options struct {
 	// about optionality).
 	RequiredRatio      float64
 	RequiredMinSamples int64
+	// MapMinKeys is the number of distinct property names from which an
+	// object position may be rendered as a map with dynamic keys (see
+	// Schema); 0 turns map detection off.
+	MapMinKeys int
+	// MaxNodes caps the Nodes below the one observations are applied to (a
+	// safety net against hostile documents that invent names at every
+	// level). Past it no new property or items Node is created; what would
+	// have gone there is counted in PropsDropped or ItemsSkipped. Unlike
+	// the other bounds, which Nodes survive once it is hit depends on the
+	// order of observations; legitimate schemas stay far below it.
+	MaxNodes int
 }
 
 // DefaultOptions returns the bounds Specter uses.
@@ -66,7 +90,7 @@ func DefaultOptions() Options {
 		MaxDepth:           16,
 		MaxProperties:      256,
 		MaxEnum:            16,
-		MaxEnumLen:         48,
+		MaxEnumLen:         32,
 		MinEnumSamples:     10,
 		EnumRatio:          3,
 		MaxArrayItems:      32,
@@ -76,6 +100,8 @@ func DefaultOptions() Options {
 		MaxParts:           256,
 		RequiredRatio:      0.95,
 		RequiredMinSamples: 2,
+		MaxNodes:           16384,
+		MapMinKeys:         16,
 	}
 }
 
@@ -95,7 +121,8 @@ func (o Options) Sample(seen int64) bool {
 
 // Node accumulates the values seen at one schema position. Counts are of
 // values (samples), not of documents: the items of an array count each
-// element observed.
+// element observed. Observing and merging modify a Node and need exclusive
+// access; Schema only reads it.
 type Node struct {
 	// Count is the number of values seen here, null included.
 	Count int64 `json:"count"`
@@ -130,6 +157,85 @@ type Node struct {
 	// Truncated counts objects and arrays below MaxDepth whose contents were
 	// not described.
 	Truncated int64 `json:"truncated,omitempty"`
+	// Size is the number of Nodes below this one, kept up to date on the
+	// Node that observations and merges are applied to (not on its
+	// children), for the MaxNodes bound.
+	Size int64 `json:"size,omitempty"`
+
+	// names caches the sorted keys of Props for objects at their
+	// MaxProperties bound (nil otherwise); it is derived data, rebuilt
+	// whenever its length disagrees with Props.
+	names []string
+}
+
+// budget is what remains of MaxNodes during one observation or merge.
+// Deeper Nodes may use a smaller share of it, so that a deep subtree with
+// invented names cannot starve the shallow properties that matter most:
+// a Node at depth d (the root's properties are at depth 1) may be created
+// while fewer than MaxNodes*(MaxDepth+2-d)/(MaxDepth+1) exist.
+type budget struct {
+	left     int64
+	max      int64
+	maxDepth int64
+}
+
+func (n *Node) budget(opts Options) budget {
+	return budget{left: int64(opts.MaxNodes) - n.Size, max: int64(opts.MaxNodes), maxDepth: int64(max(opts.MaxDepth, 0))}
+}
+
+// settle records the Nodes created and freed under b in n.Size.
+func (n *Node) settle(b *budget, opts Options) {
+	n.Size = int64(opts.MaxNodes) - b.left
+}
+
+// take uses one Node of the budget for a Node at depth, if allowed.
+func (b *budget) take(depth int) bool {
+	if !b.can(depth) {
+		return false
+	}
+	b.left--
+	return true
+}
+
+// can reports whether a Node at depth may be created.
+func (b *budget) can(depth int) bool {
+	if b.left <= 0 {
+		return false
+	}
+	if d := int64(depth); d > 1 {
+		share := b.max
+		if d <= b.maxDepth+1 && b.max < 1<<40 {
+			share = b.max * (b.maxDepth + 2 - d) / (b.maxDepth + 1)
+		}
+		if b.max-b.left >= share {
+			return false
+		}
+	}
+	return true
+}
+
+// countNodes returns the number of Nodes in the tree rooted at n.
+func countNodes(n *Node) int64 {
+	c := int64(1)
+	for _, p := range n.Props {
+		c += countNodes(p)
+	}
+	if n.Items != nil {
+		c += countNodes(n.Items)
+	}
+	return c
+}
+
+// items returns n.Items, creating it at depth if the budget allows (else
+// nil).
+func (n *Node) items(depth int, b *budget) *Node {
+	if n.Items == nil {
+		if !b.take(depth) {
+			return nil
+		}
+		n.Items = &Node{}
+	}
+	return n.Items
 }
 
 // Merge adds the observations of o to n, with the bounds of DefaultOptions;
@@ -140,6 +246,13 @@ func (n *Node) Merge(o *Node) { n.MergeWith(o, DefaultOptions()) }
 // the result equals observing everything o saw into n. o is not modified
 // and shares nothing with n afterwards.
 func (n *Node) MergeWith(o *Node, opts Options) {
+	bv := n.budget(opts)
+	b := &bv
+	n.merge(o, 0, opts, b)
+	n.settle(b, opts)
+}
+
+func (n *Node) merge(o *Node, depth int, opts Options, b *budget) {
 	if o == nil {
 		return
 	}
@@ -168,18 +281,19 @@ func (n *Node) MergeWith(o *Node, opts Options) {
 	}
 	n.PropsDropped += o.PropsDropped
 	for _, k := range sortedKeys(o.Props) {
-		child := n.prop(k, opts)
+		child := n.prop(k, depth+1, opts, b)
 		if child == nil {
 			n.PropsDropped += o.Props[k].Count
 			continue
 		}
-		child.MergeWith(o.Props[k], opts)
+		child.merge(o.Props[k], depth+1, opts, b)
 	}
 	if o.Items != nil {
-		if n.Items == nil {
-			n.Items = &Node{}
+		if items := n.items(depth+1, b); items != nil {
+			items.merge(o.Items, depth+1, opts, b)
+		} else {
+			n.ItemsSkipped += o.Items.Count
 		}
-		n.Items.MergeWith(o.Items, opts)
 	}
 	n.ItemsSkipped += o.ItemsSkipped
 	n.Truncated += o.Truncated
@@ -188,16 +302,10 @@ func (n *Node) MergeWith(o *Node, opts Options) {
 // Clone returns a deep copy of n.
 func (n *Node) Clone() *Node {
 	c := &Node{}
-	c.MergeWith(n, Options{MaxProperties: len(n.Props), MaxEnum: len(n.Enum), MaxEnumLen: maxLen(n.Enum)})
+	// n already holds its bounds; unlimited ones copy it as it is.
+	c.MergeWith(n, Options{MaxProperties: math.MaxInt, MaxEnum: math.MaxInt, MaxEnumLen: math.MaxInt, MaxNodes: math.MaxInt})
+	c.Size = n.Size
 	return c
-}
-
-func maxLen(ss []string) int {
-	m := 0
-	for _, s := range ss {
-		m = max(m, len(s))
-	}
-	return m
 }
 
 func sortedKeys(m map[string]*Node) []string {
@@ -213,45 +321,108 @@ func sortedKeys(m map[string]*Node) []string {
 // the kept names are always the smallest MaxProperties names seen, so a
 // larger name is refused (nil) when full, and a smaller one evicts the
 // largest kept name, whose occurrences move to PropsDropped.
-func (n *Node) prop(k string, opts Options) *Node {
+func (n *Node) prop(k string, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[k]; ok {
 		return c
 	}
-	return n.addProp(k, opts)
+	return n.addProp(k, depth, opts, b)
 }
 
 // propBytes is prop for a name held as bytes; it allocates only for a new
-// property.
-func (n *Node) propBytes(k []byte, opts Options) *Node {
+// property that is kept.
+func (n *Node) propBytes(k []byte, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[string(k)]; ok {
 		return c
 	}
-	return n.addProp(string(k), opts)
+	if opts.MaxProperties <= 0 {
+		return nil
+	}
+	full := len(n.Props) >= opts.MaxProperties
+	if (full && compareStringBytes(n.largest(), k) < 0) || (!full && !b.can(depth)) {
+		return nil // refused before converting the name
+	}
+	return n.addProp(string(k), depth, opts, b)
 }
 
-func (n *Node) addProp(k string, opts Options) *Node {
+// largest returns the greatest property name, keeping n.names (the sorted
+// names) once the object has hit its bound, so that refusing or evicting a
+// name does not scan the map each time.
+func (n *Node) largest() string {
+	if len(n.names) != len(n.Props) {
+		n.names = sortedKeys(n.Props) // rebuilt when stale (new Node, decoded, edited)
+	}
+	if len(n.names) == 0 {
+		return ""
+	}
+	return n.names[len(n.names)-1]
+}
+
+// addProp creates property k (a Node at depth) within the bounds.
+func (n *Node) addProp(k string, depth int, opts Options, b *budget) *Node {
 	if opts.MaxProperties <= 0 {
+		return nil
+	}
+	full := len(n.Props) >= opts.MaxProperties
+	if full {
+		largest := n.largest()
+		if k > largest {
+			return nil
+		}
+		n.PropsDropped += n.Props[largest].Count
+		b.left += countNodes(n.Props[largest])
+		delete(n.Props, largest)
+		n.names = n.names[:len(n.names)-1]
+	}
+	if !b.take(depth) {
+		if full {
+			n.names = nil // one name fewer than before: rebuild when needed
+		}
 		return nil
 	}
 	if n.Props == nil {
 		n.Props = make(map[string]*Node)
 	}
-	if len(n.Props) >= opts.MaxProperties {
-		largest := ""
-		for name := range n.Props {
-			if name > largest {
-				largest = name
-			}
-		}
-		if k > largest {
-			return nil
-		}
-		n.PropsDropped += n.Props[largest].Count
-		delete(n.Props, largest)
-	}
 	c := &Node{}
 	n.Props[k] = c
+	if n.names != nil {
+		i, _ := slices.BinarySearch(n.names, k)
+		n.names = slices.Insert(n.names, i, k)
+	}
 	return c
+}
+
+// compareStringBytes is strings.Compare(e, string(t)) without converting t.
+func compareStringBytes(e string, t []byte) int {
+	for i := 0; i < len(e) && i < len(t); i++ {
+		if e[i] != t[i] {
+			if e[i] < t[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(e) < len(t):
+		return -1
+	case len(e) > len(t):
+		return 1
+	}
+	return 0
+}
+
+// enumCandidate reports whether v can be an enum value: a non-empty word
+// (no white space or control characters). Prose repeated across samples is
+// test data, not an enumeration.
+func enumCandidate[T text](v T) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *Node) overflowEnum() {
@@ -269,7 +440,7 @@ func (n *Node) addEnum(v string, opts Options) {
 	if found {
 		return
 	}
-	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum {
+	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum || !enumCandidate(v) {
 		n.overflowEnum()
 		return
 	}
@@ -282,13 +453,11 @@ func (n *Node) addEnumBytes(v []byte, opts Options) {
 	if n.EnumOverflow {
 		return
 	}
-	i, found := slices.BinarySearchFunc(n.Enum, v, func(e string, t []byte) int {
-		return strings.Compare(e, string(t))
-	})
+	i, found := slices.BinarySearchFunc(n.Enum, v, compareStringBytes)
 	if found {
 		return
 	}
-	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum {
+	if len(v) > opts.MaxEnumLen || len(n.Enum) >= opts.MaxEnum || !enumCandidate(v) {
 		n.overflowEnum()
 		return
 	}

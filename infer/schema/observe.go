@@ -17,10 +17,13 @@ import (
 // integers, []string and map[string]string. Integral float64s count as
 // integers. Values of other types count in Count only (schema: any).
 func (n *Node) ObserveValue(v any, opts Options) {
-	n.observeValue(v, "", 0, opts)
+	bv := n.budget(opts)
+	b := &bv
+	n.observeValue(v, "", 0, opts, b)
+	n.settle(b, opts)
 }
 
-func (n *Node) observeValue(v any, name string, depth int, opts Options) {
+func (n *Node) observeValue(v any, name string, depth int, opts Options, b *budget) {
 	n.Count++
 	switch x := v.(type) {
 	case nil:
@@ -62,8 +65,8 @@ func (n *Node) observeValue(v any, name string, depth int, opts Options) {
 			return
 		}
 		for _, k := range sortedMapKeys(x) {
-			if c := n.prop(k, opts); c != nil {
-				c.observeValue(x[k], k, depth+1, opts)
+			if c := n.prop(k, depth+1, opts, b); c != nil {
+				c.observeValue(x[k], k, depth+1, opts, b)
 			} else {
 				n.PropsDropped++
 			}
@@ -75,7 +78,7 @@ func (n *Node) observeValue(v any, name string, depth int, opts Options) {
 			return
 		}
 		for _, k := range sortedMapKeys(x) {
-			if c := n.prop(k, opts); c != nil {
+			if c := n.prop(k, depth+1, opts, b); c != nil {
 				c.Count++
 				c.observeString(k, x[k], opts)
 			} else {
@@ -83,18 +86,18 @@ func (n *Node) observeValue(v any, name string, depth int, opts Options) {
 			}
 		}
 	case []any:
-		n.observeArray(len(x), depth, opts, func(items *Node, i int) {
-			items.observeValue(x[i], name, depth+1, opts)
+		n.observeArray(len(x), depth, opts, b, func(items *Node, i int) {
+			items.observeValue(x[i], name, depth+1, opts, b)
 		})
 	case []string:
-		n.observeArray(len(x), depth, opts, func(items *Node, i int) {
+		n.observeArray(len(x), depth, opts, b, func(items *Node, i int) {
 			items.Count++
 			items.observeString(name, x[i], opts)
 		})
 	}
 }
 
-func (n *Node) observeArray(length, depth int, opts Options, each func(items *Node, i int)) {
+func (n *Node) observeArray(length, depth int, opts Options, b *budget, each func(items *Node, i int)) {
 	n.Array++
 	if depth >= opts.MaxDepth {
 		n.Truncated++
@@ -103,15 +106,13 @@ func (n *Node) observeArray(length, depth int, opts Options, each func(items *No
 	if length == 0 {
 		return
 	}
-	if n.Items == nil {
-		n.Items = &Node{}
-	}
+	items := n.items(depth+1, b)
 	for i := 0; i < length; i++ {
-		if i >= opts.MaxArrayItems {
+		if i >= opts.MaxArrayItems || items == nil {
 			n.ItemsSkipped += int64(length - i)
 			return
 		}
-		each(n.Items, i)
+		each(items, i)
 	}
 }
 
@@ -168,7 +169,7 @@ func (n *Node) ObserveNamedString(name, s string, opts Options) {
 		neg := s[0] == '-'
 		var u uint64
 		for _, c := range []byte(s[btoi(neg):]) {
-			if u > (1<<64-1)/10 {
+			if u > (1<<64-1-uint64(c-'0'))/10 {
 				n.observeString(name, s, opts)
 				return
 			}
@@ -240,25 +241,28 @@ func isDecimalText(s string) bool {
 // string) as an object: a field with one value is a parameter string (see
 // ObserveString), a repeated field an array of them.
 func (n *Node) ObserveForm(v url.Values, opts Options) {
+	bv := n.budget(opts)
+	b := &bv
 	n.Count++
 	n.Object++
 	for _, k := range sortedMapKeys(v) {
-		c := n.prop(k, opts)
+		c := n.prop(k, 1, opts, b)
 		if c == nil {
 			n.PropsDropped++
 			continue
 		}
-		c.observeParamValues(k, v[k], opts)
+		c.observeParamValues(k, v[k], opts, b)
 	}
+	n.settle(b, opts)
 }
 
-func (n *Node) observeParamValues(name string, vals []string, opts Options) {
+func (n *Node) observeParamValues(name string, vals []string, opts Options, b *budget) {
 	if len(vals) == 1 {
 		n.ObserveNamedString(name, vals[0], opts)
 		return
 	}
 	n.Count++
-	n.observeArray(len(vals), 0, opts, func(items *Node, i int) {
+	n.observeArray(len(vals), 1, opts, b, func(items *Node, i int) {
 		items.ObserveNamedString(name, vals[i], opts)
 	})
 }
@@ -278,7 +282,7 @@ func (n *Node) ObserveMultipart(body []byte, boundary string, opts Options) erro
 	}
 	fields := make(map[string]*field)
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
-	buf := make([]byte, opts.MaxPartBytes)
+	buf := make([]byte, max(opts.MaxPartBytes, 0))
 	for parts := 0; parts < opts.MaxParts; parts++ {
 		p, err := mr.NextRawPart() // raw: no quoted-printable decoding surprises
 		if err == io.EOF {
@@ -310,17 +314,20 @@ func (n *Node) ObserveMultipart(body []byte, boundary string, opts Options) erro
 		}
 		f.vals = append(f.vals, string(buf[:k]))
 	}
+	bv := n.budget(opts)
+	b := &bv
+	defer n.settle(b, opts)
 	n.Count++
 	n.Object++
 	for _, k := range sortedMapKeys(fields) {
-		c := n.prop(k, opts)
+		c := n.prop(k, 1, opts, b)
 		if c == nil {
 			n.PropsDropped++
 			continue
 		}
 		f := fields[k]
 		if !f.file {
-			c.observeParamValues(k, f.vals, opts)
+			c.observeParamValues(k, f.vals, opts, b)
 			continue
 		}
 		observeFile := func(c *Node) {
@@ -334,7 +341,7 @@ func (n *Node) ObserveMultipart(body []byte, boundary string, opts Options) erro
 			continue
 		}
 		c.Count++
-		c.observeArray(len(f.vals), 0, opts, func(items *Node, i int) { observeFile(items) })
+		c.observeArray(len(f.vals), 1, opts, b, func(items *Node, i int) { observeFile(items) })
 	}
 	return nil
 }

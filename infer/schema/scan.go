@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 
@@ -240,6 +241,7 @@ type observer struct {
 	b    []byte
 	i    int
 	opts Options
+	bud  budget
 	buf  []byte // scratch for unescaped string values
 }
 
@@ -249,9 +251,10 @@ func (n *Node) ObserveJSON(body []byte, opts Options) error {
 	if err := validate(body); err != nil {
 		return err
 	}
-	o := observer{b: body, opts: opts}
+	o := observer{b: body, opts: opts, bud: n.budget(opts)}
 	o.ws()
 	o.value(n, nil, 0)
+	n.settle(&o.bud, opts)
 	return nil
 }
 
@@ -293,7 +296,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.ws()
 			o.i++ // ':'
 			o.ws()
-			if child := n.propBytes(key, o.opts); child != nil {
+			if child := n.propBytes(key, depth+1, o.opts, &o.bud); child != nil {
 				o.value(child, key, depth+1)
 			} else {
 				n.PropsDropped++
@@ -320,12 +323,10 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.i++
 			return
 		}
-		if n.Items == nil {
-			n.Items = &Node{}
-		}
+		items := n.items(depth+1, &o.bud)
 		for k := 0; ; k++ {
-			if k < o.opts.MaxArrayItems {
-				o.value(n.Items, name, depth+1)
+			if k < o.opts.MaxArrayItems && items != nil {
+				o.value(items, name, depth+1)
 			} else {
 				n.ItemsSkipped++
 				o.skip()
@@ -369,6 +370,12 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 func (o *observer) str() (raw []byte, escaped bool) {
 	o.i++
 	start := o.i
+	// Fast path: the first quote ends the string when no backslash comes
+	// before it (both searches are vectorized).
+	if j := bytes.IndexByte(o.b[start:], '"'); j >= 0 && bytes.IndexByte(o.b[start:start+j], '\\') < 0 {
+		o.i = start + j + 1
+		return o.b[start : start+j], false
+	}
 	for {
 		switch o.b[o.i] {
 		case '"':
@@ -495,7 +502,7 @@ func (n *Node) observeNumber(tok []byte) {
 			n.Number++ // fraction or exponent
 			return
 		}
-		if u > (1<<64-1)/10 {
+		if u > (1<<64-1-uint64(c-'0'))/10 {
 			n.Number++ // beyond uint64: not an int64 either
 			return
 		}

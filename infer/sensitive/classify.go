@@ -54,17 +54,23 @@ func classifyName[N, V text](name N, value V) Tag {
 	case contains(k, "aws") && contains(k, "secret"):
 		return AWSSecret
 	case k == "password" || k == "passwd" || k == "pwd" || k == "pass" || k == "passphrase" ||
-		k == "secret" || k == "apikey" || k == "apisecret" || k == "secretkey" || k == "privatekey" ||
-		hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret") ||
-		hasSuffix(k, "apikey") || hasSuffix(k, "secretkey") || hasSuffix(k, "privatekey"):
+		k == "secret" || hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret"):
+		// Passwords may be anything, spaces included.
 		if isPlaceholder(value) {
+			return 0
+		}
+		return Password
+	case k == "apikey" || k == "apisecret" || k == "secretkey" || k == "privatekey" ||
+		hasSuffix(k, "apikey") || hasSuffix(k, "secretkey") || hasSuffix(k, "privatekey"):
+		// Keys are one word; prose under such a name is a description.
+		if isPlaceholder(value) || hasSpace(value) {
 			return 0
 		}
 		return Password
 	case k == "token" || k == "accesstoken" || k == "refreshtoken" || k == "idtoken" ||
 		k == "authtoken" || k == "sessiontoken" || k == "bearertoken" || k == "bearer" ||
 		hasSuffix(k, "accesstoken") || hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken"):
-		if len(value) >= 8 {
+		if len(value) >= 8 && !hasSpace(value) {
 			return BearerToken
 		}
 	}
@@ -76,6 +82,15 @@ func classifyName[N, V text](name N, value V) Tag {
 func isPlaceholder[V text](v V) bool {
 	s := v
 	return string(s) == "true" || string(s) == "false" || string(s) == "null"
+}
+
+func hasSpace[T text](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' || s[i] == '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 func contains[T text](s T, sub string) bool {
@@ -130,7 +145,7 @@ func classifyValue[V text](v V) Tag {
 	}
 	switch c := v[0]; {
 	case c == 'B' || c == 'b':
-		if hasPrefixFold(v, "bearer ") && len(v) > 7+8 {
+		if hasPrefixFold(v, "bearer ") && isToken68(v[7:]) {
 			t := BearerToken
 			if IsJWT(v[7:]) {
 				t |= JWT
@@ -156,6 +171,14 @@ func classifyValue[V text](v V) Tag {
 		if isSlackToken(v) {
 			return SlackToken
 		}
+	}
+	if c := v[0]; isAlpha(c) && !(len(v) >= 15 && isIBANStart(v)) {
+		// Text: of the remaining kinds only an e-mail address can start
+		// with a letter (IBANs start with two capitals and two digits).
+		if indexByte(v, '@') >= 0 && IsEmail(v) {
+			return Email
+		}
+		return 0
 	}
 	var t Tag
 	at, digits, other, letters := 0, 0, 0, 0
@@ -193,6 +216,19 @@ func classifyValue[V text](v V) Tag {
 		return IBAN
 	}
 	return 0
+}
+
+func isIBANStart[V text](v V) bool {
+	return 'A' <= v[0] && v[0] <= 'Z' && 'A' <= v[1] && v[1] <= 'Z' && isDigit(v[2]) && isDigit(v[3])
+}
+
+func indexByte[V text](v V, c byte) int {
+	for i := 0; i < len(v); i++ {
+		if v[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // IsEmail reports whether s is an e-mail address (addr-spec with a dotted
@@ -314,6 +350,29 @@ func jwtHeaderHasAlg[V text](seg V) bool {
 	}
 	h := out[:m]
 	return len(h) > 2 && h[0] == '{' && contains(h, `"alg"`)
+}
+
+// isToken68 reports whether s is an RFC 9110 token68 (the credentials of an
+// Authorization scheme) of a credible length: one word of
+// [A-Za-z0-9-._~+/] with optional trailing '='.
+func isToken68[V text](s V) bool {
+	if len(s) < 12 {
+		return false
+	}
+	eq := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '=':
+			eq = true
+		case eq:
+			return false
+		case isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isAWSAccessKey[V text](s V) bool {

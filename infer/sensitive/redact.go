@@ -94,9 +94,14 @@ func redactCookies(v string, set bool) string {
 			continue
 		}
 		name, _, ok := strings.Cut(part, "=")
-		b.WriteString(name)
-		if ok {
-			b.WriteString("=" + redactedOpaque)
+		switch {
+		case ok:
+			b.WriteString(name + "=" + redactedOpaque)
+		case strings.TrimSpace(part) != "":
+			// A nameless cookie: the part is the value.
+			b.WriteString(redactedOpaque)
+		default:
+			b.WriteString(part)
 		}
 	}
 	return b.String()

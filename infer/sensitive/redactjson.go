@@ -59,10 +59,31 @@ func (r *redactor) emitByte(c byte) {
 	}
 }
 
+func (r *redactor) emitString(p string) {
+	room := r.max - len(r.out)
+	if room <= 0 {
+		return
+	}
+	if len(p) > room {
+		p = p[:room]
+	}
+	r.out = append(r.out, p...)
+}
+
+// emitMarker writes the JSON string of marker(t) without building it.
 func (r *redactor) emitMarker(t Tag) {
-	r.emitByte('"')
-	r.emit([]byte(marker(t)))
-	r.emitByte('"')
+	r.emitString(`"<redacted:`)
+	first := true
+	for i := 0; i < numTags; i++ {
+		if t&(1<<i) != 0 {
+			if !first {
+				r.emitByte(',')
+			}
+			r.emitString(tagNames[i])
+			first = false
+		}
+	}
+	r.emitString(`>"`)
 }
 
 func (r *redactor) ws() {
@@ -201,7 +222,7 @@ func (r *redactor) value(name []byte, depth int, emit bool) bool {
 		}
 		r.i += len(want)
 		if emit {
-			r.emit([]byte(want))
+			r.emitString(want)
 		}
 		return true
 	default:
@@ -328,24 +349,19 @@ func unescapeJSON(dst, raw []byte) []byte {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			if i+5 > len(raw) {
+			r, ok := hex4(raw[i+1:])
+			if !ok {
 				return dst
 			}
-			var r rune
-			for _, h := range raw[i+1 : i+5] {
-				r <<= 4
-				switch {
-				case isDigit(h):
-					r |= rune(h - '0')
-				case 'a' <= h && h <= 'f':
-					r |= rune(h - 'a' + 10)
-				default:
-					r |= rune(h - 'A' + 10)
+			i += 4
+			if r >= 0xD800 && r < 0xDC00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if r2, ok := hex4(raw[i+3:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+					i += 6
 				}
 			}
-			i += 4
 			if r >= 0xD800 && r < 0xE000 {
-				r = utf8.RuneError // surrogates: precision here does not matter
+				r = utf8.RuneError // a lone surrogate, as encoding/json decodes it
 			}
 			dst = utf8.AppendRune(dst, r)
 		default:
@@ -353,6 +369,28 @@ func unescapeJSON(dst, raw []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// hex4 decodes four hexadecimal digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, h := range b[:4] {
+		r <<= 4
+		switch {
+		case isDigit(h):
+			r |= rune(h - '0')
+		case 'a' <= h && h <= 'f':
+			r |= rune(h - 'a' + 10)
+		case 'A' <= h && h <= 'F':
+			r |= rune(h - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // redactText redacts free text: words (runs between white space, quotes and

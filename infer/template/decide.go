@@ -457,8 +457,8 @@ func children(nodes []*Node) []*cand {
 type group struct {
 	ext     string
 	members []*cand
-	enum    bool // a recurring word set (see recurrentWords)
 	file    bool // file names: the parameter swallows the extension
+	twins   bool // twin words (see twinWords)
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -472,7 +472,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	if len(cands) == 0 {
 		return
 	}
-	statics, groups := w.decide(cands, depth, enumKeys)
+	statics, groups := w.decide(cands, depth, enumKeys, lastLiteral(prefix))
 
 	// Recurrent word sets among the static children's children (see
 	// recurrentWords) become enum parameters one level down.
@@ -523,7 +523,7 @@ func lastLiteral(prefix []Segment) string {
 }
 
 // decide splits candidates into static children and parameter groups.
-func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (statics []*cand, groups []*group) {
+func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, parent string) (statics []*cand, groups []*group) {
 	// A lone version-like value near the root (/1/..., /2.0/..., /2010-04-01/...)
 	// with a real subtree under it is a constant prefix, not a parameter.
 	if len(cands) == 1 && !cands[0].overflow && depth <= 2 {
@@ -581,7 +581,16 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 		g := &group{ext: e, file: fileMode && e == ""}
 		g.members = append(g.members, strong...)
 		g.members = append(g.members, weak...)
-		nameLike := len(weak) >= len(strong) && len(enumKeys) == 0
+		// Folded names and words count as names here.
+		ids, names := 0, len(weak)
+		for _, c := range strong {
+			if c.overflow && !c.shape.Strong() {
+				names++
+			} else {
+				ids++
+			}
+		}
+		nameLike := names >= ids && len(enumKeys) == 0
 		if nameLike && len(words) > 0 {
 			// Mean requests per value, over values kept one by one (an
 			// overflow node holds many).
@@ -597,7 +606,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 			mean := float64(total) / float64(max(kept, 1))
 			var joined []*cand
 			for _, c := range words {
-				if c.count > 3 && float64(c.count) > 5*mean {
+				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total {
 					continue // recurs far more than a value does: a route word
 				}
 				if !w.compatible(c.nodes, gnodes, 4, true) {
@@ -637,7 +646,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 			}
 			need := 3
 			switch {
-			case g.file || len(g.members) >= 3:
+			case g.file || len(g.members) >= 3 || confident(weak):
 				need = 1
 			case len(g.members) >= 1:
 				need = 2
@@ -646,9 +655,10 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 				g.members = append(g.members, pop...)
 			}
 		}
-		// One name-like value alone is weak evidence (sha256, token_from_oauth1):
-		// it needs a sibling name or at least two rare look-alike words.
-		if len(strong) == 0 && len(g.members) < 2 || len(strong) == 0 && len(weak) == 1 && len(g.members) < 3 {
+		// A name-like value alone is weak evidence (token_from_oauth1, cli-4):
+		// it needs a sibling name or two rare look-alike words, unless it
+		// is a confident name (ken584).
+		if len(strong) == 0 && !confident(weak) && (len(g.members) < 2 || len(weak) == 1 && len(g.members) < 3) {
 			continue
 		}
 		for _, m := range g.members {
@@ -656,12 +666,108 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool) (sta
 		}
 		groups = append(groups, g)
 	}
+	// Twin words: several words that each route through the same word to
+	// values (/namespaces/default/pods/{pod}, /namespaces/kube-system/pods/...)
+	// are values of one parameter themselves.
+	// Only inside a collection: right below a route word, not below the
+	// root or a version prefix, where twins are routes (/1/metadata/auto,
+	// /1/search/auto: see recurrentWords).
+	var free []*cand
+	for _, c := range cands {
+		if Classify(parent) != ShapeWord || parent == "" {
+			break
+		}
+		if !inGroup[c] && c.ext == "" && !c.overflow && c.shape == ShapeWord && !w.static[c.key] && !enumKeys[c.key] {
+			free = append(free, c)
+		}
+	}
+	if twins := w.twinWords(free); len(twins) > 0 {
+		var g *group
+		for _, gg := range groups {
+			if gg.ext == "" && !gg.file {
+				g = gg
+			}
+		}
+		if g == nil {
+			g = &group{twins: true}
+			groups = append(groups, g)
+		}
+		for _, c := range twins {
+			g.members = append(g.members, c)
+			inGroup[c] = true
+		}
+	}
 	for _, c := range cands {
 		if !inGroup[c] {
 			statics = append(statics, c)
 		}
 	}
 	return statics, groups
+}
+
+// twinWords returns the words of cs that route through one common word to
+// a position holding values, when at least three do and they are at least
+// 4/5 of cs.
+func (w *walker) twinWords(cs []*cand) []*cand {
+	if len(cs) < 3 {
+		return nil
+	}
+	mid := map[string][]*cand{}
+	for _, c := range cs {
+		for _, gc := range children(c.nodes) {
+			if gc.overflow || gc.shape != ShapeWord || w.static[gc.key] {
+				continue
+			}
+			below := children(gc.nodes)
+			nvar := 0
+			for _, b := range below {
+				if b.overflow || b.shape.Variable() || b.shape == ShapeWord && b.count <= 2 && isCompound(b.stem) {
+					nvar++
+				}
+			}
+			if nvar >= 1 && nvar*2 >= len(below) {
+				mid[gc.key] = append(mid[gc.key], c)
+			}
+		}
+	}
+	best := ""
+	for _, k := range sortedKeys(mid) {
+		if len(mid[k]) > len(mid[best]) {
+			best = k
+		}
+	}
+	// The twins must be (nearly) all the words here: a collection of
+	// values (/namespaces/*), not routes of which some share a sub-route
+	// (/1/metadata/auto/..., /1/search/auto/... beside /1/delta).
+	if len(mid[best]) < 3 || len(mid[best])*5 < len(cs)*4 {
+		return nil
+	}
+	return mid[best]
+}
+
+// confident reports whether some name is a generated-looking one: at
+// least three letters and a run of two or more digits (ken584, ops-959,
+// mallorysybil87), which route words rarely are.
+func confident(names []*cand) bool {
+	for _, c := range names {
+		letters, run, maxRun := 0, 0, 0
+		for i := 0; i < len(c.stem); i++ {
+			switch b := c.stem[i]; {
+			case b >= '0' && b <= '9':
+				run++
+				maxRun = max(maxRun, run)
+			case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z':
+				letters++
+				run = 0
+			default:
+				run = 0
+			}
+		}
+		if letters >= 3 && maxRun >= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // isCompound reports whether a word is made of several parts
@@ -741,12 +847,14 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 	}
 	for _, c := range children(wn) {
 		gcand, ok := byKey[c.key]
-		routeWord := ok && !gcand.overflow && !gcand.shape.Variable() && !(wordPop && gcand.count <= 2)
-		valueLike := c.overflow || c.shape.Variable() || wordPop && c.shape == ShapeWord && c.count <= 2
+		// A rare word is a value where g has values: any rare word among a
+		// population of words, a compound one (heidi-docs) beside names.
+		rare := c.shape == ShapeWord && c.count <= 2
+		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0)
 		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
 			continue // a route word of g, or a value g saw too
 		}
-		if routeWord || !valueLike || len(varNodes) == 0 {
+		if !valueLike || len(varNodes) == 0 {
 			return false
 		}
 		if !w.compatible(c.nodes, varNodes, depth-1, false) {
@@ -877,6 +985,8 @@ func makeParam(g *group, prev string, prefix []Segment) *Param {
 		name = "date"
 	case only(ShapeEmail):
 		name = "email"
+	case g.twins && base != "":
+		name = base
 	case p.Enum != nil:
 		name = join(base, "type")
 	case idLike:

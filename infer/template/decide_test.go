@@ -192,6 +192,16 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		{
+			name: "twin words inside a collection are values",
+			in: cat(seq("GET /api/v1/namespaces/%s/pods", "default", "kube-system", "monitoring", "staging"),
+				seq("GET /api/v1/namespaces/%s", "default", "staging"),
+				seq("GET /api/v1/namespaces/%s", "default/pods/web-1-x", "kube-system/pods/dns-2", "monitoring/pods/prom-0", "staging/pods/api-7")),
+			want: []string{
+				"GET /api/v1/namespaces/{namespace:string}", "GET /api/v1/namespaces/{namespace:string}/pods",
+				"GET /api/v1/namespaces/{namespace:string}/pods/{podName:string}",
+			},
+		},
+		{
 			name: "file names with several extensions",
 			in:   seq("PUT /admin/backups/%s", "ops-959.md", "stream-405.json", "core-17.txt"),
 			want: []string{"PUT /admin/backups/{filename:string}"},

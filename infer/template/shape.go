@@ -1,10 +1,3 @@
-// Package template decides endpoint templates (/users/{userId}) from the
-// concrete request paths seen on the wire. It keeps, per service, a bounded
-// path trie shared across methods and decides at query time, from the
-// evidence in the trie (distinct values per position, their counts, the
-// shape of each value and the structure of the subtrees below them), which
-// segments are parameters. Decisions are deterministic and revisable: the
-// trie keeps the evidence, templates are recomputed from it.
 package template
 
 import (
@@ -153,7 +146,7 @@ func isName(s string, digits int) bool {
 		return true // alice42, cli-4, web_7
 	}
 	letters := len(s) - digits
-	return letters >= 6
+	return letters >= 6 || digits >= 2 && letters >= 2 // 1b2aa9, x509
 }
 
 func isHex(c byte) bool {

@@ -1,0 +1,54 @@
+// Package template decides endpoint templates (/users/{userId}) from the
+// concrete request paths seen on the wire.
+//
+// # Evidence
+//
+// Each service has a Trie: one node per path position, shared across
+// methods, holding the distinct values seen at that position with their
+// counts, the methods whose paths end there, and the subtree below each
+// value. It is bounded (Limits): past MaxChildren distinct variable-looking
+// values at a position (twice that for word-looking ones), or MaxNodes per
+// trie, further values are folded into overflow nodes keyed by the value's
+// shape and extension, which keep the subtree and the type evidence.
+//
+// # Decisions
+//
+// Templates are computed from the trie when asked for (Trie.Endpoints), so
+// they are deterministic (sorted iteration, no randomness) and revised as
+// evidence arrives. Walking down from the root, the values at a position
+// (the union of the nodes earlier decisions merged) are split into static
+// segments and parameter groups:
+//
+//  1. Shape (Classify): integers, UUIDs, hex, dates, e-mails, prefixed ids
+//     (cus_8sJd2…), long mixed tokens are strong: a parameter even when seen
+//     once. Names (letters with digits: alice42, ops-959) are weak: a
+//     parameter with a sibling name, or alone when confident (a run of two
+//     or more digits). Words (users, me, recently-played) are static unless
+//     the rules below say otherwise. An extension (".json") is kept as a
+//     suffix of the parameter; when values carry several extensions they
+//     are file names and the parameter takes the whole segment.
+//  2. A lone version-like value near the root (v1, 2.0, 1, 2010-04-01) with
+//     a subtree is a constant prefix.
+//  3. Words join a group of names (never a group of strong ids: /users/me
+//     stays beside /users/{userId}) only as a population of values: rare
+//     (not recurring far more than a value does), structurally compatible
+//     (the same methods end there, and their subtrees route like the
+//     group's, recursively; /users/login GET beside /users/{name}/repos
+//     stays static), and numerous enough; one-token words (login, search)
+//     need many such siblings, compound ones (heidi-edge) fewer.
+//  4. A small word set that recurs under several sibling routes, each time
+//     with only values below (/1/metadata/{auto|sandbox}/{path},
+//     /1/search/{auto|sandbox}/{path}), is an enum parameter.
+//  5. Inside a collection (below a route word), words that nearly all
+//     route through the same word to values
+//     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
+//  6. Declared templates (Options.Priors, e.g. from a spec) claim the paths
+//     they match first, literal segments before parameters; configured
+//     static values (Options.Static) are never parameters.
+//
+// Parameters are named from the nearest preceding literal (users ->
+// userId for ids, user -> username for names, filename, date, email) and
+// made unique within the path; they are typed per method from the values
+// that led to that method's requests (integer/int64, string with uuid,
+// date, date-time or email format when at least two thirds of them agree).
+package template
