@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/specter-dev/specter/capture/corpus"
@@ -23,9 +24,11 @@ import (
 	"github.com/specter-dev/specter/store"
 )
 
-// splitCapture writes the packets of in to two pcaps, whole connections
-// to each (alternately, in the order they start), so that no exchange is
-// cut in two.
+// splitCapture writes the packets of in to two pcaps at the capture's
+// middle time, the way a sensor rotates its files, except that each
+// connection is cut where its client starts a request (no exchange is cut
+// in two): the first pcap has everything before, the second the rest.
+// Connections opened after the middle are all in the second.
 func splitCapture(t *testing.T, in, dir string) (a, b string, ok bool) {
 	t.Helper()
 	f, err := os.Open(in)
@@ -38,9 +41,11 @@ func splitCapture(t *testing.T, in, dir string) (a, b string, ok bool) {
 		t.Fatal(err)
 	}
 	type pkt struct {
-		ci   gopacket.CaptureInfo
-		data []byte
-		key  string
+		ci         gopacket.CaptureInfo
+		data       []byte
+		key, src   string
+		syn, isACK bool
+		payload    int
 	}
 	var pkts []pkt
 	for {
@@ -51,27 +56,40 @@ func splitCapture(t *testing.T, in, dir string) (a, b string, ok bool) {
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-		key := "other"
-		if nl, tl := p.NetworkLayer(), p.TransportLayer(); nl != nil && tl != nil {
+		p := pkt{ci: ci, data: data, key: "other"}
+		gp := gopacket.NewPacket(data, r.LinkType(), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+		if nl, tl := gp.NetworkLayer(), gp.TransportLayer(); nl != nil && tl != nil {
 			e1 := nl.NetworkFlow().Src().String() + ":" + tl.TransportFlow().Src().String()
 			e2 := nl.NetworkFlow().Dst().String() + ":" + tl.TransportFlow().Dst().String()
+			p.src = e1
 			if e2 < e1 {
 				e1, e2 = e2, e1
 			}
-			key = e1 + "-" + e2
+			p.key = e1 + "-" + e2
+			if tcp, ok := tl.(*layers.TCP); ok {
+				p.syn, p.isACK, p.payload = tcp.SYN, tcp.ACK, len(tcp.Payload)
+			}
 		}
-		pkts = append(pkts, pkt{ci, data, key})
+		pkts = append(pkts, p)
 	}
 	if len(pkts) < 2 {
 		t.Fatalf("%s: %d packets", in, len(pkts))
 	}
-	side := map[string]int{}
+	first, last := pkts[0].ci.Timestamp, pkts[0].ci.Timestamp
 	for _, p := range pkts {
-		if _, ok := side[p.key]; !ok {
-			side[p.key] = len(side) % 2
+		if p.ci.Timestamp.Before(first) {
+			first = p.ci.Timestamp
+		}
+		if p.ci.Timestamp.After(last) {
+			last = p.ci.Timestamp
 		}
 	}
+	mid := first.Add(last.Sub(first) / 2)
+	type conn struct {
+		client string
+		cut    bool
+	}
+	conns := map[string]*conn{}
 	a, b = filepath.Join(dir, "a.pcap"), filepath.Join(dir, "b.pcap")
 	var ws [2]*pcapgo.Writer
 	var counts [2]int
@@ -87,13 +105,27 @@ func splitCapture(t *testing.T, in, dir string) (a, b string, ok bool) {
 		}
 	}
 	for _, p := range pkts {
-		i := side[p.key]
+		after := !p.ci.Timestamp.Before(mid)
+		c := conns[p.key]
+		if c == nil {
+			c = &conn{cut: after}
+			conns[p.key] = c
+		}
+		if c.client == "" && (p.syn && !p.isACK || p.payload > 0) {
+			c.client = p.src
+		}
+		if !c.cut && after && p.src == c.client && p.payload > 0 {
+			c.cut = true
+		}
+		i := 0
+		if c.cut {
+			i = 1
+		}
 		counts[i]++
 		if err := ws[i].WritePacket(p.ci, p.data); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Captures of one long connection do not split.
 	return a, b, counts[0] > len(pkts)/10 && counts[1] > len(pkts)/10
 }
 
@@ -122,7 +154,6 @@ func TestDBIncremental(t *testing.T) {
 	for _, set := range sets {
 		if a, b, ok := splitCapture(t, set, t.TempDir()); ok {
 			cases = append(cases, pair{"halves of " + filepath.Base(filepath.Dir(set)), a, b})
-			break
 		}
 	}
 	if len(cases) < 2 {
@@ -147,7 +178,7 @@ func TestDBIncremental(t *testing.T) {
 					t.Errorf("%s: endpoints --json differ from the captures'", filepath.Base(db))
 				}
 				if got := mustRun(t, "export", "--db", db); got != wantDoc {
-					t.Errorf("%s: export differs from the captures'", filepath.Base(db))
+					t.Errorf("%s: export differs from the captures':\n%s", filepath.Base(db), lineDiff(got, wantDoc))
 				}
 			}
 		})
@@ -381,4 +412,23 @@ func dbEndpoints(t *testing.T, db string) []infer.EndpointSummary {
 		t.Fatalf("endpoints of %s: %v (%d)", db, err, len(eps))
 	}
 	return eps
+}
+
+// lineDiff shows the first differing line of two texts with context.
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			lo := max(0, i-4)
+			return "after:\n" + strings.Join(w[lo:i], "\n") + "\ngot:  " + a + "\nwant: " + b
+		}
+	}
+	return "(equal)"
 }
