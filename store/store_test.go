@@ -802,3 +802,40 @@ func TestRecordedConfig(t *testing.T) {
 		t.Fatal("the synthetic traffic has no /v1/health")
 	}
 }
+
+// TestTruncatedFile: a database cut in half opens with an error or reports
+// the damage (integrity check, queries), never panics.
+func TestTruncatedFile(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t, "full.db")
+	ingest(t, db, 50, synthExchanges(400))
+	db.Close()
+	data, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frac := range []int{2, 3, 5} {
+		path := filepath.Join(t.TempDir(), "cut.db")
+		if err := os.WriteFile(path, data[:len(data)/frac], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cut, err := Open(ctx, path, Options{})
+		if err != nil {
+			continue // a clear error: fine
+		}
+		var problems []string
+		if got, err := cut.IntegrityCheck(ctx); err != nil || got != "ok" {
+			problems = append(problems, "integrity")
+		}
+		if _, err := cut.Model(ctx); err != nil {
+			problems = append(problems, "model")
+		}
+		if _, err := cut.Endpoints(ctx, ""); err != nil {
+			problems = append(problems, "endpoints")
+		}
+		cut.Close()
+		if len(problems) == 0 {
+			t.Errorf("1/%d of the file: no damage reported", frac)
+		}
+	}
+}
