@@ -145,11 +145,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// a read-to-write upgrade.
 	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=on&_txlock=immediate",
 		path, opts.BusyTimeout.Milliseconds())
-	if !mem {
+	switch {
+	case opts.ReadOnly:
+		// The driver opens read-write whatever the DSN says (it drops
+		// SQLite's mode=ro for plain paths); query_only refuses writes.
+		// WAL mode is a property of the file, set by the writers.
+		dsn += "&_query_only=1"
+	case !mem:
+		// synchronous=NORMAL in WAL mode: a commit survives a crash of the
+		// process (SIGKILL), only the last ones may be lost on power loss.
 		dsn += "&_journal_mode=WAL&_synchronous=NORMAL"
-	}
-	if opts.ReadOnly && !mem {
-		dsn += "&mode=ro"
 	}
 	sdb, err := sql.Open("sqlite3", dsn)
 	if err != nil {

@@ -515,6 +515,12 @@ func TestConcurrentReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	if _, err := r.sql.ExecContext(ctx, "DELETE FROM runs"); err == nil {
+		t.Fatal("a read-only handle wrote")
+	}
+	if _, err := r.BeginRun(ctx, RunInfo{}, IngestOptions{}); err == nil {
+		t.Fatal("a read-only handle started a run")
+	}
 	xs := synthExchanges(3000)
 	var wg sync.WaitGroup
 	done := make(chan struct{})
