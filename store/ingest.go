@@ -34,7 +34,8 @@ type RunTotals struct {
 	Packets uint64
 	Bytes   uint64
 	// Drops counts what the pipeline dropped by its bounds (connections
-	// evicted, gaps forced, fragments, exchanges past the model limits).
+	// evicted, gaps forced, fragments); Finish adds the exchanges the
+	// model dropped past its limits (services, operations).
 	Drops  uint64
 	Errors uint64 // input errors
 	// Complete is false when the run was interrupted or an input failed.
@@ -70,13 +71,14 @@ type Ingest struct {
 	// before merging. Bounded by the services × the model's MaxSamplers.
 	seeds map[string]map[string]int64
 
-	pending   int
-	lastCheck time.Time
-	exchanges uint64
-	capStart  time.Time
-	capEnd    time.Time
-	err       error
-	done      bool
+	pending    int
+	modelDrops uint64 // exchanges the model dropped, checkpointed so far
+	lastCheck  time.Time
+	exchanges  uint64
+	capStart   time.Time
+	capEnd     time.Time
+	err        error
+	done       bool
 }
 
 // BeginRun records a new run as 'running' and returns the ingest that
@@ -217,6 +219,7 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 	// The delta was kept through failed checkpoints: this one committed
 	// everything they missed.
 	in.err = nil
+	in.modelDrops += d.Stats.DroppedServices + d.Stats.DroppedOps
 	for _, name := range names {
 		if s := merged.ByName[name]; s != nil {
 			cp := make(map[string]int64, len(s.Samplers))
@@ -317,7 +320,7 @@ func (in *Ingest) Finish(ctx context.Context, t RunTotals) error {
 	}
 	_, uerr := in.db.sql.ExecContext(ctx, `UPDATE runs SET finished_at = ?, status = ?, packets = ?, bytes = ?, drops = ?,
 		errors = ?, exchanges = ?, capture_start = ?, capture_end = ?, error_text = ? WHERE id = ?`,
-		timeText(time.Now()), status, int64(t.Packets), int64(t.Bytes), int64(t.Drops), int64(t.Errors),
+		timeText(time.Now()), status, int64(t.Packets), int64(t.Bytes), int64(t.Drops+in.modelDrops), int64(t.Errors),
 		int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), errText, in.id)
 	in.done = true
 	if err != nil {
