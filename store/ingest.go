@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
 )
@@ -79,6 +80,9 @@ type Ingest struct {
 	capEnd     time.Time
 	err        error
 	done       bool
+
+	findings    []diff.Finding // the run's findings, for the next checkpoint
+	findingsSet bool
 }
 
 // BeginRun records a new run as 'running' and returns the ingest that
@@ -209,9 +213,11 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 	in.lastCheck = time.Now()
 	d, names := in.outgoing()
 	merged, err := in.db.mergeModel(ctx, d, names, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET exchanges = ?, capture_start = ?, capture_end = ? WHERE id = ?`,
-			int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), in.id)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET exchanges = ?, capture_start = ?, capture_end = ? WHERE id = ?`,
+			int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), in.id); err != nil {
+			return err
+		}
+		return in.writeFindings(ctx, tx)
 	})
 	if err != nil {
 		return err

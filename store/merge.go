@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/specter-dev/specter/infer/diff"
 )
 
 // MergeFrom adds the inventory and the runs of src into db in one
@@ -21,6 +23,20 @@ func (db *DB) MergeFrom(ctx context.Context, src *DB) error {
 	if err != nil {
 		return err
 	}
+	findings := map[int64][]diff.Finding{}
+	err = src.readSnapshot(ctx, func(q querier) error {
+		for _, r := range runs {
+			fs, err := readFindings(ctx, q, "WHERE run_id = ?", r.ID)
+			if err != nil {
+				return err
+			}
+			findings[r.ID] = fs
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: findings: %w", src.path, err)
+	}
 	_, err = db.mergeModel(ctx, m, m.Services(), func(tx *sql.Tx) error {
 		for _, r := range runs {
 			status := r.Status
@@ -31,13 +47,21 @@ func (db *DB) MergeFrom(ctx context.Context, src *DB) error {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO runs (started_at, finished_at, status, inputs, interface,
+			res, err := tx.ExecContext(ctx, `INSERT INTO runs (started_at, finished_at, status, inputs, interface,
 				capture_start, capture_end, packets, bytes, exchanges, drops, errors, version, source, error_text)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				timeText(r.StartedAt), timeText(r.FinishedAt), status, inputs, r.Interface,
 				timeText(r.CaptureStart), timeText(r.CaptureEnd), int64(r.Packets), int64(r.Bytes), int64(r.Exchanges),
-				int64(r.Drops), int64(r.Errors), r.Version, src.path, nullText(r.Error)); err != nil {
+				int64(r.Drops), int64(r.Errors), r.Version, src.path, nullText(r.Error))
+			if err != nil {
 				return fmt.Errorf("copying run %d of %s: %w", r.ID, src.path, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if err := replaceFindings(ctx, tx, id, findings[r.ID]); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -137,6 +137,9 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	case len(sum.Errors) > 0:
 		t.Error = fmt.Sprintf("%d input error(s), first: %s", len(sum.Errors), sum.Errors[0])
 	}
+	if chk != nil {
+		in.SetFindings(chk.Findings())
+	}
 	// An interrupt cancelled ctx; what was read is still committed.
 	if err := in.Finish(context.WithoutCancel(ctx), t); err != nil {
 		return sum, runErr, &exitError{code: exitFatal, err: err}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
 )
@@ -149,7 +150,7 @@ func printFindingsSummary(w io.Writer, c *asyncChecker) {
 func newDiffCmd() *cobra.Command {
 	var pf pipelineFlags
 	var sf specFlags
-	var format, output, failOn, baseline string
+	var format, output, failOn, baseline, dbPath string
 	cmd := &cobra.Command{
 		Use:   "diff --spec SPEC [flags] FILE|DIR|- ...",
 		Short: "Compare the traffic in captures with the declared OpenAPI specs",
@@ -162,13 +163,20 @@ Each spec is attached to the services its servers (Swagger: host) name, or
 to every service when it names none; --spec-host HOST=FILE attaches it
 explicitly. Server base paths are part of the match.
 
+With --db PATH instead of captures, the report is over the stored
+inventory: shadow, zombie and unused findings are computed from the
+endpoints the database holds (over the window of its runs), and the
+noncompliance and auth findings are those recorded by earlier
+"specter analyze --db PATH --spec ..." runs.
+
 Exit status: 0 on success, 1 when some input was bad but results were
 produced, 2 on usage errors or when nothing could be read, 3 when findings
 of a --fail-on kind remain after --baseline.`,
 		Example: `  specter diff --spec api.yaml capture.pcap
   specter diff --spec specs/ --format sarif -o diff.sarif captures/
-  specter diff --spec api.yaml --baseline known.json --fail-on shadow,auth_mismatch capture.pcap`,
-		Args: cobra.MinimumNArgs(1),
+  specter diff --spec api.yaml --baseline known.json --fail-on shadow,auth_mismatch capture.pcap
+  specter diff --spec api.yaml --db specter.db --format markdown`,
+		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
 				return usageError("diff needs at least one --spec or --spec-host")
@@ -204,18 +212,27 @@ of a --fail-on kind remain after --baseline.`,
 				}
 				known = rep.Findings
 			}
-			chk, err := sf.checker()
-			if err != nil {
-				return err
+			var fs []diff.Finding
+			var sum summary
+			var runErr error
+			if dbPath != "" {
+				stored, err := storedFindings(cmd, &sf, dbPath)
+				if err != nil {
+					return err
+				}
+				fs = stored
+			} else {
+				chk, err := sf.checker()
+				if err != nil {
+					return err
+				}
+				sum, runErr = runWithProgress(cmd, args, pf.config(), chk.Check)
+				if runErr != nil && sum.Packets == 0 {
+					return outcome(sum, runErr)
+				}
+				fs = chk.Findings()
 			}
-			// Input: captures for now. The store's --db will feed
-			// diff.Inventory(model, specs) merged (diff.Merge) with the
-			// stored per-exchange findings here instead.
-			sum, runErr := runWithProgress(cmd, args, pf.config(), chk.Check)
-			if runErr != nil && sum.Packets == 0 {
-				return outcome(sum, runErr)
-			}
-			fs := diff.Suppress(chk.Findings(), known)
+			fs = diff.Suppress(fs, known)
 			var w io.Writer = cmd.OutOrStdout()
 			if output != "" && output != "-" {
 				f, err := os.Create(output)
@@ -250,9 +267,43 @@ of a --fail-on kind remain after --baseline.`,
 	}
 	pf.register(cmd)
 	sf.register(cmd)
+	registerDB(cmd, &dbPath, "report over the inventory stored in this database instead of captures")
 	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit with status 3 when findings of these kinds (comma-separated) remain")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "a previous --format json report: its findings (by fingerprint) are not reported")
 	return cmd
+}
+
+// storedFindings is diff over a database: shadow, zombie and unused from
+// the stored inventory and the specs as given now; noncompliance and auth
+// mismatches as the analyze runs that checked exchanges recorded them.
+func storedFindings(cmd *cobra.Command, sf *specFlags, dbPath string) ([]diff.Finding, error) {
+	specs, err := sf.load()
+	if err != nil {
+		return nil, err
+	}
+	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	m, err := db.Model(cmd.Context())
+	if err != nil {
+		return nil, &exitError{code: exitFatal, err: err}
+	}
+	recorded, err := db.Findings(cmd.Context())
+	if err != nil {
+		return nil, &exitError{code: exitFatal, err: err}
+	}
+	var perExchange []diff.Finding
+	for _, f := range recorded {
+		switch f.Kind {
+		case diff.KindShadow, diff.KindZombie, diff.KindUnused:
+			// The inventory answers these, with the specs given now.
+		default:
+			perExchange = append(perExchange, f)
+		}
+	}
+	return diff.Merge(diff.Inventory(m, specs), perExchange), nil
 }
