@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -391,7 +392,7 @@ func TestOpenErrors(t *testing.T) {
 		{"garbage", garbage, Options{}, []string{"garbage.db", "not a readable SQLite database"}},
 		{"bad header", truncated, Options{}, []string{"truncated.db"}},
 		{"other application", other, Options{}, []string{"other.db", "not a Specter database"}},
-		{"newer schema", newer, Options{}, []string{"newer.db", "version 99", "newer than this specter supports", "version 2"}},
+		{"newer schema", newer, Options{}, []string{"newer.db", "version 99", "newer than this specter supports", "version " + strconv.Itoa(SchemaVersion())}},
 		{"read-only missing", filepath.Join(dir, "missing.db"), Options{ReadOnly: true}, []string{"missing.db"}},
 		{"empty path", "", Options{}, []string{"empty database path"}},
 	} {
