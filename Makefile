@@ -38,18 +38,23 @@ test: test-deps
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./reassembly/...
 
-# Build, analyze the bundled sample capture, print what was found and write
-# the inferred OpenAPI document.
+# Build, analyze the bundled sample capture into an inventory database,
+# print the inventory and the diff against the declared spec, and write the
+# inferred OpenAPI document.
+DEMO_DB := $(BENCHOUT)/demo.db
 demo: build
-	@echo "== specter analyze testdata/demo.pcap"
-	./$(BIN) analyze testdata/demo.pcap
+	@mkdir -p $(BENCHOUT) && rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@echo "== specter analyze --db $(DEMO_DB) --spec testdata/shop-declared.yaml testdata/demo.pcap"
+	./$(BIN) analyze --db $(DEMO_DB) --spec testdata/shop-declared.yaml testdata/demo.pcap
 	@echo
-	@echo "== specter endpoints testdata/demo.pcap"
-	./$(BIN) endpoints testdata/demo.pcap
+	@echo "== specter endpoints --db $(DEMO_DB)"
+	./$(BIN) endpoints --db $(DEMO_DB)
 	@echo
-	@echo "== specter export -o $(BENCHOUT)/demo-openapi.yaml testdata/demo.pcap"
-	@mkdir -p $(BENCHOUT)
-	./$(BIN) export -o $(BENCHOUT)/demo-openapi.yaml testdata/demo.pcap
+	@echo "== specter diff --db $(DEMO_DB) --spec testdata/shop-declared.yaml"
+	./$(BIN) diff --db $(DEMO_DB) --spec testdata/shop-declared.yaml
+	@echo
+	@echo "== specter export --db $(DEMO_DB) -o $(BENCHOUT)/demo-openapi.yaml"
+	./$(BIN) export --db $(DEMO_DB) -o $(BENCHOUT)/demo-openapi.yaml
 	@echo "wrote $(BENCHOUT)/demo-openapi.yaml ($$(grep -c '^  /' $(BENCHOUT)/demo-openapi.yaml) paths)"
 
 # Regenerate the synthetic sample capture (deterministic: same bytes each time).

@@ -82,7 +82,10 @@ produced, 2 on usage errors or when nothing could be read.`,
   tcpdump -i eth0 -w - | specter analyze -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			inf.specs = sf.specs
+			// --spec here checks the traffic; it is no prior for the
+			// inventory, which must keep what the traffic shows (a
+			// /users/me that the spec's /users/{userId} would swallow is
+			// a finding, not a match).
 			chk, err := sf.checker()
 			if err != nil {
 				return err

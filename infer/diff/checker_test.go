@@ -270,3 +270,30 @@ func TestCheckNoPanicOnOddExchanges(t *testing.T) {
 		Header: http.Header{"Content-Type": {"application/json"}}}, Response: &http1.Response{StatusCode: 201}})
 	_ = c.Findings()
 }
+
+// Without the spec as a prior (as analyze --db builds the inventory), the
+// words the inference keeps apart from the ids under a declared parameter
+// (/pets/search beside /pets/{petId}) are undeclared paths; /pets/mine is
+// declared as such.
+func TestInventoryWithoutPriors(t *testing.T) {
+	specs := []*Spec{mustSpec(t, "pets.yaml")}
+	m := infer.NewModel(infer.Config{})
+	for _, x := range petTraffic() {
+		m.Observe(x)
+	}
+	var got []string
+	for _, f := range Inventory(m, specs) {
+		if f.Kind == KindShadow {
+			got = append(got, fmt.Sprintf("%s %s %s", f.Rule, f.Method, paramRE.ReplaceAllString(f.Path, "{}")))
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"undeclared-method PUT /api/v3/pets/{}",
+		"undeclared-path GET /api/v3/admin/users/{}",
+		"undeclared-path GET /api/v3/pets/search",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("shadow findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -26,7 +27,30 @@ func Inventory(m *infer.Model, specs []*Spec) []Finding {
 	}
 	hits := map[key]bool{}
 	var out []Finding
-	for _, e := range m.Endpoints() {
+	eps := m.Endpoints()
+	// Positions where the inventory has a parameter, per service and
+	// prefix: a literal beside one is a path of its own to the inference
+	// (/users/me beside /users/{userId}), so a declared parameter there
+	// must not swallow it.
+	paramAt := map[string]bool{}
+	for _, e := range eps {
+		segs := splitPath(e.Template)
+		for i, seg := range segs {
+			if strings.HasPrefix(seg, "{") {
+				paramAt[e.Service+"\x00"+strings.Join(segs[:i], "/")] = true
+			}
+		}
+	}
+	besideParam := func(e infer.EndpointSummary) bool {
+		segs := splitPath(e.Template)
+		for i, seg := range segs {
+			if !strings.HasPrefix(seg, "{") && paramAt[e.Service+"\x00"+strings.Join(segs[:i], "/")] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range eps {
 		ss := specsFor(specs, e.Service)
 		if len(ss) == 0 {
 			continue
@@ -34,6 +58,10 @@ func Inventory(m *infer.Model, specs []*Spec) []Finding {
 		r := matchTemplate(ss, e.Method, e.Template, false)
 		var f *Finding
 		switch {
+		case r != nil && r.Op != nil && besideParam(e) && matchTemplate(ss, e.Method, e.Template, true) == nil:
+			f = newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
+			f.Reason = "undeclared static path: the traffic shows it apart from the identifiers a declared parameter takes (" + r.Template + ")"
+			f.Spec = r.Spec.File
 		case r == nil:
 			f = newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
 			f.Reason = "no declared spec for this service has the path"
