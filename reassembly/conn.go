@@ -27,8 +27,10 @@ type conn struct {
 	// (an Expect: 100-continue request is delivered after its body, which
 	// the 100 precedes).
 	interim []int
-	// flows are gopacket's keys for each direction, to inject fills.
+	// flows and tps are gopacket's keys for each direction (network and
+	// transport), to inject fills and to know the ACKs that matter.
 	flows   [2]gopacket.Flow
+	tps     [2]gopacket.Flow
 	ports   [2][2]uint16
 	proto   http1.Protocol
 	hadData bool
@@ -73,6 +75,8 @@ func newConn(w *shard, id uint64, seg *segment) *conn {
 	c.addrs[0] = netip.AddrPortFrom(seg.src, uint16(seg.tcp.SrcPort))
 	c.addrs[1] = netip.AddrPortFrom(seg.dst, uint16(seg.tcp.DstPort))
 	c.flows[0], c.flows[1] = seg.netFlow, seg.netFlow.Reverse()
+	c.tps[0] = seg.tcp.TransportFlow()
+	c.tps[1] = c.tps[0].Reverse()
 	c.ports[0] = [2]uint16{uint16(seg.tcp.SrcPort), uint16(seg.tcp.DstPort)}
 	c.ports[1] = [2]uint16{uint16(seg.tcp.DstPort), uint16(seg.tcp.SrcPort)}
 	for i := range c.half {
@@ -123,9 +127,13 @@ func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpreasm.TCPF
 			if !h.hole || h.holeStart != nextSeq || seq.Difference(h.holeEnd) > 0 {
 				h.holeEnd = seq
 			}
+			if !h.hole {
+				c.w.holeOpened(c, d)
+			}
 			h.hole, h.holeStart = true, nextSeq
 		case h.hole && nextSeq != h.holeStart:
 			h.hole, h.fillQueued = false, false
+			c.w.holeClosed(c, d)
 		}
 	}
 	if o := &c.half[1-d]; tcp.ACK && o.hole && !o.fillQueued && o.holeEnd.Difference(gpreasm.Sequence(tcp.Ack)) >= 0 {
@@ -198,6 +206,12 @@ func (c *conn) finish() {
 		c.emitUnmatchedRequest(p)
 	}
 	c.pending = nil
+	for d := range c.half {
+		if c.half[d].hole {
+			c.half[d].hole = false
+			c.w.holeClosed(c, d)
+		}
+	}
 	if c.seq > 0 {
 		c.w.out(c, nil)
 	}

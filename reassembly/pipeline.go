@@ -426,6 +426,14 @@ func (w *worker) run(wg *sync.WaitGroup) {
 				continue // the decoder already checked it; cannot happen
 			}
 			w.ctr.segments.Add(1)
+			if len(s.tcp.Payload) == 0 && !s.tcp.SYN && !s.tcp.FIN && !s.tcp.RST && !w.ackMatters(s) {
+				// A pure ACK tells reassembly nothing, unless it
+				// acknowledges data behind a hole (see half.hole).
+				if s.ts.After(w.clock) {
+					w.clock = s.ts
+				}
+				continue
+			}
 			w.ctr.bytes.Add(uint64(len(s.tcp.Payload)))
 			if s.ts.After(w.clock) {
 				w.clock = s.ts
@@ -465,6 +473,35 @@ func (w *worker) run(wg *sync.WaitGroup) {
 	}
 }
 
+// holeKey names the direction of a connection that has a hole, as
+// gopacket keys it.
+type holeKey struct{ net, tp gopacket.Flow }
+
+func (w *shard) holeOpened(c *conn, dir int) {
+	if w.holes == nil {
+		w.holes = map[holeKey]int{}
+	}
+	w.holes[holeKey{c.flows[dir], c.tps[dir]}]++
+}
+
+func (w *shard) holeClosed(c *conn, dir int) {
+	k := holeKey{c.flows[dir], c.tps[dir]}
+	if w.holes[k] <= 1 {
+		delete(w.holes, k)
+	} else {
+		w.holes[k]--
+	}
+}
+
+// ackMatters reports whether a pure ACK comes from the other side of a
+// direction with a hole.
+func (w *worker) ackMatters(s *segment) bool {
+	if len(w.holes) == 0 {
+		return false
+	}
+	return w.holes[holeKey{s.netFlow.Reverse(), s.tcp.TransportFlow().Reverse()}] > 0
+}
+
 func (w *shard) queueFill(c *conn, dir int) {
 	w.fills = append(w.fills, fill{c, dir})
 }
@@ -486,6 +523,7 @@ func (w *worker) runFills(ts time.Time) {
 			continue
 		}
 		h.hole = false
+		w.holeClosed(f.c, f.dir)
 		const hdr = 20
 		if cap(w.fillBuf) < hdr+size {
 			w.fillBuf = make([]byte, hdr+size)

@@ -16,4 +16,7 @@ type shard struct {
 	head, tail *conn
 	flushing   bool
 	fills      []fill
+	// holes counts the connection directions with a hole; pure ACKs for
+	// others skip reassembly.
+	holes map[holeKey]int
 }
