@@ -1,0 +1,84 @@
+package har
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+func TestWriter(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	flow := reassembly.Flow{Client: netip.MustParseAddrPort("10.0.0.1:5000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
+	xs := []*reassembly.Exchange{
+		{Flow: flow, Request: &http1.Request{Method: "GET", Path: "/a", RawQuery: "q=a%20b&x", Proto: "HTTP/1.1", Host: "api.test",
+			Header: http.Header{"Cookie": {"sid=1"}}, Start: t0, End: t0},
+			Response: &http1.Response{StatusCode: 200, Reason: "OK", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"image/png"}},
+				Body: []byte{0x89, 'P', 'N', 'G', 0xff}, WireSize: 5, Start: t0.Add(time.Millisecond), End: t0.Add(2 * time.Millisecond)}},
+		{Flow: flow, Request: &http1.Request{Method: "POST", Path: "/b", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"application/json"}},
+			Body: []byte(`{"k":1}`), WireSize: 7, Start: t0, End: t0}, Flags: reassembly.FlagUnmatchedRequest},
+		{Flow: flow, Response: &http1.Response{StatusCode: 500}, Flags: reassembly.FlagUnmatchedResponse},
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "specter", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range xs {
+		if err := w.Write(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.Skipped() != 1 {
+		t.Errorf("skipped %d, want the response without request", w.Skipped())
+	}
+	var doc struct {
+		Log struct {
+			Version string `json:"version"`
+			Entries []struct {
+				Time    float64 `json:"time"`
+				Request struct {
+					URL         string      `json:"url"`
+					QueryString []nameValue `json:"queryString"`
+					Cookies     []nameValue `json:"cookies"`
+					PostData    *postData   `json:"postData"`
+				} `json:"request"`
+				Response struct {
+					Status  int     `json:"status"`
+					Content content `json:"content"`
+				} `json:"response"`
+				Flags []string `json:"_specterFlags"`
+			} `json:"entries"`
+		} `json:"log"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, buf.String())
+	}
+	e := doc.Log.Entries
+	if doc.Log.Version != "1.2" || len(e) != 2 {
+		t.Fatalf("version %q, %d entries", doc.Log.Version, len(e))
+	}
+	if e[0].Request.URL != "http://api.test/a?q=a%20b&x" || len(e[0].Request.QueryString) != 2 || e[0].Request.QueryString[0].Value != "a b" {
+		t.Errorf("request: %+v", e[0].Request)
+	}
+	if len(e[0].Request.Cookies) != 1 || e[0].Request.Cookies[0].Name != "sid" {
+		t.Errorf("cookies: %+v", e[0].Request.Cookies)
+	}
+	if c := e[0].Response.Content; c.Encoding != "base64" || c.Text != "iVBOR/8=" || e[0].Time != 2 {
+		t.Errorf("binary body: %+v, time %v", c, e[0].Time)
+	}
+	if e[1].Response.Status != 0 || e[1].Request.PostData == nil || e[1].Request.PostData.Text != `{"k":1}` || len(e[1].Flags) != 1 {
+		t.Errorf("unmatched request: %+v", e[1])
+	}
+	if e[1].Request.URL != "http://10.0.0.2:80/b" {
+		t.Errorf("URL without Host: %s", e[1].Request.URL)
+	}
+}
