@@ -201,15 +201,11 @@ zstd; a body cut at the cap is flagged truncated.`,
   specter exchanges --format har -o out.har capture.pcapng`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var w io.Writer = cmd.OutOrStdout()
-			if output != "" && output != "-" {
-				f, err := os.Create(output)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				defer f.Close()
-				w = f
+			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
+			if err != nil {
+				return err
 			}
+			defer closeOut()
 			var emit func(*reassembly.Exchange)
 			var finish func() error
 			var writeErr error

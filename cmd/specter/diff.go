@@ -233,15 +233,11 @@ of a --fail-on kind remain after --baseline.`,
 				fs = chk.Findings()
 			}
 			fs = diff.Suppress(fs, known)
-			var w io.Writer = cmd.OutOrStdout()
-			if output != "" && output != "-" {
-				f, err := os.Create(output)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				defer f.Close()
-				w = f
+			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
+			if err != nil {
+				return err
 			}
+			defer closeOut()
 			if err := diff.Write(w, fs, format, version); err != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
 			}

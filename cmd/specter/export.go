@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -125,15 +124,11 @@ a database written by "specter analyze --db" instead of from captures.`,
 			if err != nil {
 				return &exitError{code: exitFatal, err: err}
 			}
-			var w io.Writer = cmd.OutOrStdout()
-			if output != "" && output != "-" {
-				f, err := os.Create(output)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				defer f.Close()
-				w = f
+			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
+			if err != nil {
+				return err
 			}
+			defer closeOut()
 			if err := infer.Write(w, doc, format); err != nil {
 				return &exitError{code: exitFatal, err: err}
 			}

@@ -150,3 +150,16 @@ func usageError(format string, a ...any) error {
 }
 
 func term(f *os.File) bool { return xterm.IsTerminal(int(f.Fd())) }
+
+// outputFile returns where a command with -o writes: stdout for "" or "-",
+// else the named file, created or truncated.
+func outputFile(stdout io.Writer, path string) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	return f, f.Close, nil
+}
