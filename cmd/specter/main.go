@@ -45,6 +45,12 @@ func main() {
 		// lazier collector buys throughput for a few tens of MB.
 		debug.SetGCPercent(200)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft ceiling: when the machine is busy the collector can fall
+		// behind and let the heap overshoot; near this it works harder.
+		// The live heap is bounded far below it by the reassembly limits.
+		debug.SetMemoryLimit(256 << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
