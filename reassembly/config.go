@@ -39,23 +39,31 @@ type Config struct {
 	IdleTimeout time.Duration
 	// FlushInterval is how often, in capture time, timeouts are checked.
 	FlushInterval time.Duration
+	// MaxBufferedBytes caps the HTTP state held over all connections:
+	// messages being parsed and requests waiting for their response. Past
+	// it the least recently active connections shed theirs (Stats.Shed):
+	// partial messages are delivered flagged, waiting requests reported
+	// unmatched, and parsing resumes with the next message.
+	MaxBufferedBytes int64
 	// HTTP bounds the HTTP/1 parser (body caps, decoding).
 	HTTP http1.Config
 }
 
 // DefaultConfig returns the limits Specter uses unless told otherwise: about
-// 64 MiB of out-of-order buffering and 16384 concurrent connections.
+// 64 MiB of out-of-order TCP data, 128 MiB of HTTP state and 16384
+// concurrent connections.
 func DefaultConfig() Config {
 	return Config{
-		Workers:         runtime.GOMAXPROCS(0),
-		MaxConnections:  16384,
-		MaxPagesPerConn: 256,
-		MaxPagesTotal:   32768,
-		MaxPending:      64,
-		GapTimeout:      5 * time.Second,
-		IdleTimeout:     2 * time.Minute,
-		FlushInterval:   time.Second,
-		HTTP:            http1.DefaultConfig(),
+		Workers:          runtime.GOMAXPROCS(0),
+		MaxConnections:   16384,
+		MaxPagesPerConn:  256,
+		MaxPagesTotal:    32768,
+		MaxPending:       64,
+		MaxBufferedBytes: 128 << 20,
+		GapTimeout:       5 * time.Second,
+		IdleTimeout:      2 * time.Minute,
+		FlushInterval:    time.Second,
+		HTTP:             http1.DefaultConfig(),
 	}
 }
 
@@ -72,6 +80,9 @@ func (c *Config) normalize() {
 	}
 	if c.MaxPagesTotal <= 0 {
 		c.MaxPagesTotal = d.MaxPagesTotal
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = d.MaxBufferedBytes
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = d.MaxPending

@@ -29,14 +29,17 @@ type conn struct {
 	interim []int
 	// flows and tps are gopacket's keys for each direction (network and
 	// transport), to inject fills and to know the ACKs that matter.
-	flows   [2]gopacket.Flow
-	tps     [2]gopacket.Flow
-	ports   [2][2]uint16
-	proto   http1.Protocol
-	hadData bool
-	sawSYN  bool
-	seq     uint32 // exchanges emitted so far on this connection
-	done    bool
+	flows [2]gopacket.Flow
+	tps   [2]gopacket.Flow
+	ports [2][2]uint16
+	proto http1.Protocol
+	// mem is what this connection holds (see shard.account);
+	// pendingBytes the part of it in waiting requests.
+	mem, pendingBytes int64
+	hadData           bool
+	sawSYN            bool
+	seq               uint32 // exchanges emitted so far on this connection
+	done              bool
 
 	// LRU links for MaxConnections eviction; lastSeen in capture time.
 	prev, next *conn
@@ -183,6 +186,7 @@ func (c *conn) ReassembledSG(sg gpreasm.ScatterGather, ac gpreasm.AssemblerConte
 	if end {
 		h.close(ts)
 	}
+	c.w.account(c)
 }
 
 // ReassemblyComplete implements gopacket's reassembly.Stream. Both
@@ -205,7 +209,9 @@ func (c *conn) finish() {
 	for _, p := range c.pending {
 		c.emitUnmatchedRequest(p)
 	}
-	c.pending = nil
+	c.pending, c.pendingBytes = nil, 0
+	c.w.mem -= c.mem
+	c.mem = 0
 	for d := range c.half {
 		if c.half[d].hole {
 			c.half[d].hole = false
@@ -258,6 +264,7 @@ func (h *half) Request(r *http1.Request) {
 	c.w.ctr.requests.Add(1)
 	if len(c.pending) >= c.w.cfg.MaxPending {
 		c.w.ctr.pendingOverflow.Add(1)
+		c.pendingBytes -= requestSize(c.pending[0].req)
 		c.emitUnmatchedRequest(c.pending[0])
 		c.pending[0] = nil
 		c.pending = c.pending[1:]
@@ -265,6 +272,7 @@ func (h *half) Request(r *http1.Request) {
 	p := &pendingRequest{req: r, dir: h.dir, interim: c.interim}
 	c.interim = nil
 	c.pending = append(c.pending, p)
+	c.pendingBytes += requestSize(r)
 }
 
 // Response implements http1.Handler. Responses answer requests in order
@@ -298,6 +306,9 @@ func (h *half) Response(r *http1.Response) {
 	}
 	h.resynced = false
 	if match >= 0 {
+		for _, p := range c.pending[:match+1] {
+			c.pendingBytes -= requestSize(p.req)
+		}
 		for _, p := range c.pending[:match] {
 			c.emitUnmatchedRequest(p)
 		}
@@ -347,6 +358,29 @@ func (h *half) Protocol(p http1.Protocol) {
 			c.proto = p
 		}
 	}
+}
+
+// requestSize estimates what a waiting request holds.
+func requestSize(r *http1.Request) int64 {
+	return int64(len(r.Body)+len(r.Target)) + 512
+}
+
+// shed drops what the connection holds, for the memory budget: messages in
+// progress are delivered as they are (flagged), waiting requests reported
+// unmatched, and each direction resynchronizes on its next message.
+func (c *conn) shed(ts time.Time) {
+	c.w.ctr.shed.Add(1)
+	for i := range c.half {
+		if h := &c.half[i]; !h.closed {
+			h.parser.Gap(-1, ts)
+			h.resynced = true
+		}
+	}
+	for _, p := range c.pending {
+		c.emitUnmatchedRequest(p)
+	}
+	c.pending, c.pendingBytes = nil, 0
+	c.w.account(c)
 }
 
 // tunnel stops HTTP parsing on both directions after an upgrade.

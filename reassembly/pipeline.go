@@ -377,7 +377,8 @@ func newWorker(p *Pipeline, idx int) *worker {
 		in:   make(chan *batch, batchesPerWorker),
 		free: make(chan *batch, batchesPerWorker+2),
 	}
-	w.shard = shard{cfg: &p.cfg, maxConns: max(1, p.cfg.MaxConnections/p.cfg.Workers), out: w.collect}
+	w.shard = shard{cfg: &p.cfg, maxConns: max(1, p.cfg.MaxConnections/p.cfg.Workers), out: w.collect,
+		memBudget: max(1<<20, p.cfg.MaxBufferedBytes/int64(p.cfg.Workers))}
 	pool := gpreasm.NewStreamPool(w)
 	w.asm = gpreasm.NewAssembler(pool)
 	w.asm.MaxBufferedPagesPerConnection = p.cfg.MaxPagesPerConn
@@ -446,6 +447,9 @@ func (w *worker) run(wg *sync.WaitGroup) {
 			}
 			if w.open > w.maxConns {
 				w.evict()
+			}
+			if w.mem > w.memBudget {
+				w.shedMemory(s.ts)
 			}
 		}
 		if b.clock.After(w.clock) {

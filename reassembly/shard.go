@@ -1,5 +1,7 @@
 package reassembly
 
+import "time"
+
 // shard is what connections need from whoever drives them: the limits,
 // the counters, the LRU of open connections and where exchanges go. The
 // packet workers embed one; so does the ordered-stream input.
@@ -19,4 +21,31 @@ type shard struct {
 	// holes counts the connection directions with a hole; pure ACKs for
 	// others skip reassembly.
 	holes map[holeKey]int
+
+	// mem is the HTTP state the connections hold (conn.mem summed);
+	// memBudget is this shard's share of MaxBufferedBytes.
+	mem, memBudget int64
+}
+
+// account updates c's share of the shard's memory after its parsers or
+// its waiting requests changed.
+func (w *shard) account(c *conn) {
+	m := int64(c.half[0].parser.Buffered()+c.half[1].parser.Buffered()) + c.pendingBytes
+	w.mem += m - c.mem
+	c.mem = m
+}
+
+// shedMemory makes the least recently active connections drop their HTTP
+// state until the shard is back under three quarters of its budget.
+func (w *shard) shedMemory(ts time.Time) {
+	if w.mem <= w.memBudget {
+		return
+	}
+	for c := w.tail; c != nil && w.mem > w.memBudget*3/4; {
+		prev := c.prev
+		if c.mem > 0 {
+			c.shed(ts)
+		}
+		c = prev
+	}
 }

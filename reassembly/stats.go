@@ -15,6 +15,7 @@ type Stats struct {
 	ConnsOther   uint64 `json:"conns_other"`   // ... carrying something else
 	ConnsEmpty   uint64 `json:"conns_empty"`   // ... with no payload at all
 	EvictedConns uint64 `json:"evicted_conns"` // closed early by MaxConnections
+	Shed         uint64 `json:"shed"`          // connections that dropped their HTTP state by MaxBufferedBytes
 
 	Exchanges          uint64 `json:"exchanges"`           // exchanges emitted (all kinds)
 	Requests           uint64 `json:"requests"`            // requests parsed
@@ -39,7 +40,7 @@ type Stats struct {
 type counters struct {
 	segments, bytes                                         atomic.Uint64
 	connections, http1, http2, tls, tunnel, other, empty    atomic.Uint64
-	evicted                                                 atomic.Uint64
+	evicted, shed                                           atomic.Uint64
 	exchanges, requests, responses, interim                 atomic.Uint64
 	unmatchedReq, unmatchedResp, pendingOverflow            atomic.Uint64
 	gaps, gapBytes, gapsByBound                             atomic.Uint64
@@ -58,6 +59,7 @@ func (c *counters) addTo(s *Stats) {
 	s.ConnsOther += c.other.Load()
 	s.ConnsEmpty += c.empty.Load()
 	s.EvictedConns += c.evicted.Load()
+	s.Shed += c.shed.Load()
 	s.Exchanges += c.exchanges.Load()
 	s.Requests += c.requests.Load()
 	s.Responses += c.responses.Load()

@@ -57,7 +57,7 @@ type streamConn struct {
 func NewStreams(cfg Config, emit func(*Exchange)) *Streams {
 	cfg.normalize()
 	s := &Streams{emit: emit, conns: map[uint64]*streamConn{}}
-	s.shard = shard{cfg: &cfg, maxConns: cfg.MaxConnections, out: s.deliver}
+	s.shard = shard{cfg: &cfg, maxConns: cfg.MaxConnections, out: s.deliver, memBudget: cfg.MaxBufferedBytes}
 	return s
 }
 
@@ -78,6 +78,8 @@ func (s *Streams) Data(id uint64, meta StreamMeta, dir Direction, data []byte, t
 	c := s.get(id, meta, ts)
 	c.hadData = true
 	c.half[dir].parser.Feed(data, ts)
+	s.account(c.conn)
+	s.shedMemory(ts)
 }
 
 // Gap reports that n bytes of socket id in direction dir were lost (a
@@ -91,6 +93,7 @@ func (s *Streams) Gap(id uint64, meta StreamMeta, dir Direction, n int, ts time.
 	h := &c.half[dir]
 	h.parser.Gap(n, ts)
 	h.resynced = true
+	s.account(c.conn)
 }
 
 // Close ends socket id: its parsers finish what they hold and requests

@@ -2,6 +2,7 @@ package reassembly_test
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +76,34 @@ func TestStreamsBounded(t *testing.T) {
 	st := s.Stats()
 	if st.EvictedConns != 96 || n != 100 || st.UnmatchedRequests != 100 {
 		t.Errorf("evicted %d, delivered %d, stats %+v", st.EvictedConns, n, st)
+	}
+}
+
+// The HTTP state held over all connections stays within MaxBufferedBytes:
+// past it the least recently active connections shed theirs, delivering
+// what they had.
+func TestMemoryBudgetSheds(t *testing.T) {
+	cfg := reassembly.DefaultConfig()
+	cfg.MaxBufferedBytes = 1 << 20
+	var got []*reassembly.Exchange
+	s := reassembly.NewStreams(cfg, func(x *reassembly.Exchange) { got = append(got, x) })
+	ts := time.Unix(1, 0)
+	body := strings.Repeat("x", 100_000)
+	for i := uint64(0); i < 50; i++ {
+		meta := reassembly.StreamMeta{Local: netip.MustParseAddrPort("127.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), uint16(1000+i))}
+		// Half of a 200 kB body: the parser holds it while waiting.
+		s.Data(i, meta, reassembly.Ingress, []byte("POST /up HTTP/1.1\r\nContent-Length: 200000\r\n\r\n"+body), ts.Add(time.Duration(i)))
+	}
+	st := s.Stats()
+	if st.Shed == 0 {
+		t.Fatalf("nothing shed: %+v", st)
+	}
+	// The shed ones were delivered, flagged, before the end of their body.
+	if len(got) == 0 || !got[0].Flags.Has(reassembly.FlagGap) {
+		t.Fatalf("shed connections delivered %d exchanges", len(got))
+	}
+	s.CloseAll(ts.Add(time.Second))
+	if n := s.Stats().Requests; n != 50 {
+		t.Errorf("%d requests delivered in all, want 50", n)
 	}
 }

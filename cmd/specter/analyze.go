@@ -177,8 +177,8 @@ func printSummary(w io.Writer, s summary) {
 	row("interim (1xx) responses", r.Interim)
 	row("parse errors", r.ParseErrors)
 	row("gaps (lost segments)", fmt.Sprintf("%d (%d bytes)", r.Gaps, r.GapBytes))
-	row("drops by bound", fmt.Sprintf("%d connections evicted, %d gaps forced, %d pipelined requests, %d ip fragments",
-		r.EvictedConns, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
+	row("drops by bound", fmt.Sprintf("%d connections evicted, %d shed for memory, %d gaps forced, %d pipelined requests, %d ip fragments",
+		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
 	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
 	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
 	tw.Flush()

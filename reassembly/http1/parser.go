@@ -163,6 +163,11 @@ func NewParser(cfg *Config, h Handler) *Parser {
 	return &Parser{cfg: c, h: h, streamStart: true, lineStart: true}
 }
 
+// Buffered returns how many bytes the parser holds for the message in
+// progress (header section, body so far, chunk-size line), so that its
+// caller can keep a memory budget over many parsers.
+func (p *Parser) Buffered() int { return cap(p.buf) + cap(p.body) + cap(p.line) }
+
 // Stats returns the parser's counters.
 func (p *Parser) Stats() Stats { return p.stats }
 
