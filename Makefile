@@ -87,7 +87,7 @@ bench-go:
 # sizes and reports MB/s, exchanges/s and peak RSS of `specter analyze` on
 # each, beside tshark on the smaller one.
 bench-analyze: build deps-bench
-	$(GO) run ./cmd/benchanalyze -out $(BENCHOUT) -bin $(BIN) -db
+	$(GO) run ./cmd/benchanalyze -out $(BENCHOUT) -bin $(BIN) -spec -db
 
 clean:
 	rm -rf bin $(BENCHOUT) $(BENCHOUT).*

@@ -58,14 +58,15 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per size (the median is reported)")
 	tshark := flag.Bool("tshark", true, "also time tshark on the smallest capture")
 	withDB := flag.Bool("db", false, "also time analyze --endpoints (in memory) and analyze --db (into SQLite), and report the database size")
+	withSpec := flag.Bool("spec", false, "also time analyze --spec, with the spec exported from the capture (every exchange validated, no findings)")
 	flag.Parse()
-	if err := run(*bin, *out, *sizes, *runs, *tshark, *withDB); err != nil {
+	if err := run(*bin, *out, *sizes, *runs, *tshark, *withDB, *withSpec); err != nil {
 		fmt.Fprintf(os.Stderr, "benchanalyze: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, out, sizeList string, runs int, withTshark, withDB bool) error {
+func run(bin, out, sizeList string, runs int, withTshark, withDB, withSpec bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -97,6 +98,19 @@ func run(bin, out, sizeList string, runs int, withTshark, withDB bool) error {
 			}
 			results = append(results, mem, st)
 			dbRows = append(dbRows, [2]result{mem, st})
+		}
+		if withSpec {
+			spec := filepath.Join(out, fmt.Sprintf("api-%dMB.openapi.yaml", mb))
+			if out, err := exec.Command(bin, "export", "-o", spec, path).CombinedOutput(); err != nil {
+				return fmt.Errorf("exporting the spec of %s: %v\n%s", path, err, out)
+			}
+			sp, err := measure("specter --spec", path, runs, "", bin, "analyze", "--json", "--spec", spec, path)
+			if err != nil {
+				return err
+			}
+			results = append(results, sp)
+			fmt.Fprintf(os.Stderr, "%s: analyze --spec costs %+.1f%% wall, %+.1f%% CPU\n", filepath.Base(path),
+				100*(sp.MedianSecs/r.MedianSecs-1), 100*(sp.CPUSeconds/r.CPUSeconds-1))
 		}
 		if i == 0 && withTshark {
 			if _, err := exec.LookPath("tshark"); err != nil {
