@@ -76,13 +76,13 @@ deps-bench:
 bench: bench-go bench-analyze
 
 bench-go:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./capture/... ./reassembly/... ./infer/... | tee $(BENCHOUT).go.txt
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./capture/... ./reassembly/... ./infer/... ./store/... | tee $(BENCHOUT).go.txt
 
 # Generates (never commits) captures of keep-alive JSON API traffic at two
 # sizes and reports MB/s, exchanges/s and peak RSS of `specter analyze` on
 # each, beside tshark on the smaller one.
 bench-analyze: build deps-bench
-	$(GO) run ./cmd/benchanalyze -out $(BENCHOUT) -bin $(BIN)
+	$(GO) run ./cmd/benchanalyze -out $(BENCHOUT) -bin $(BIN) -db
 
 clean:
 	rm -rf bin $(BENCHOUT) $(BENCHOUT).*

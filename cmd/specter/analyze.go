@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/har"
 )
@@ -51,8 +52,11 @@ func outcome(sum summary, err error) error {
 
 func newAnalyzeCmd() *cobra.Command {
 	var pf pipelineFlags
-	var asJSON bool
+	var inf inferFlags
 	var sf specFlags
+	var ck checkpointFlags
+	var asJSON, endpoints bool
+	var dbPath string
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE|DIR|- ...",
 		Short: "Analyze capture files and summarize the HTTP traffic in them",
@@ -60,27 +64,81 @@ func newAnalyzeCmd() *cobra.Command {
 content), whole directories of them, or standard input ("-"), reassembles
 every TCP connection and parses the HTTP/1.x exchanges in it.
 
+With --db PATH (specter.db by convention) it also infers the API and adds it
+to the inventory in that SQLite database (created with mode 0600 when
+missing), as one recorded run: what is learned is committed every
+--checkpoint-every exchanges or --checkpoint-interval and at the end, so an
+interrupted run keeps what it read (the run is then marked incomplete).
+Analyzing A then B into one database gives the same inventory as analyzing
+A and B together. The database remembers the --config of the last run that
+gave one; later runs and readers without --config use it. Without --db nothing is kept; --endpoints prints the
+endpoints inferred in memory (or, with --db, the whole stored inventory).
+
 Exit status: 0 on success, 1 when some input was bad but results were
 produced, 2 on usage errors or when nothing could be read.`,
 		Example: `  specter analyze capture.pcap
+  specter analyze --db specter.db monday.pcap && specter analyze --db specter.db tuesday.pcap
   specter analyze --json captures/ > summary.json
   tcpdump -i eth0 -w - | specter analyze -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// --spec is shared: its templates are priors for inference
+			// and the checker compares the traffic with it.
+			sf.specs = inf.specs
 			chk, err := sf.checker()
 			if err != nil {
 				return err
 			}
-			sum, err := runWithProgress(cmd, args, pf.config(), withChecker(func(*reassembly.Exchange) {}, chk))
+			var sum summary
+			var m *infer.Model
+			switch {
+			case dbPath != "":
+				var ferr error
+				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, chk)
+				if ferr != nil {
+					return ferr
+				}
+			case endpoints:
+				if m, err = inf.model(); err != nil {
+					return err
+				}
+				sum, err = runWithProgress(cmd, args, pf.config(), withChecker(m.Observe, chk))
+			default:
+				sum, err = runWithProgress(cmd, args, pf.config(), withChecker(func(*reassembly.Exchange) {}, chk))
+			}
+			var eps []infer.EndpointSummary
+			switch {
+			case m != nil:
+				if eps = m.Endpoints(); eps == nil {
+					eps = []infer.EndpointSummary{}
+				}
+			case endpoints:
+				stored, lerr := storedEndpoints(cmd, dbPath, "")
+				if lerr != nil {
+					return lerr
+				}
+				eps = stored
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				if e := enc.Encode(sum); e != nil {
+				var v any = sum
+				if endpoints {
+					v = struct {
+						summary
+						Endpoints []infer.EndpointSummary `json:"endpoints"`
+					}{sum, eps}
+				}
+				if e := enc.Encode(v); e != nil {
 					return e
 				}
 			} else {
 				printSummary(out, sum)
+				if endpoints {
+					fmt.Fprintln(out)
+					printEndpoints(out, eps)
+				}
 				printFindingsSummary(out, chk)
 			}
 			return outcome(sum, err)
@@ -88,7 +146,11 @@ produced, 2 on usage errors or when nothing could be read.`,
 	}
 	pf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
-	sf.register(cmd)
+	cmd.Flags().BoolVar(&endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
+	registerDB(cmd, &dbPath, "add what is learned to the inventory in this database")
+	inf.register(cmd)
+	sf.registerHosts(cmd)
+	ck.register(cmd)
 	return cmd
 }
 

@@ -24,6 +24,12 @@ type specFlags struct {
 
 func (f *specFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.specs, "spec", nil, "declared OpenAPI 3.x / Swagger 2.0 spec (file or directory, repeatable); attached to the services its servers (host) name")
+	f.registerHosts(cmd)
+}
+
+// registerHosts adds --spec-host only, for commands whose --spec is
+// registered by inferFlags (the same documents serve as inference priors).
+func (f *specFlags) registerHosts(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.specHosts, "spec-host", nil, "attach a spec to a service explicitly: HOST=FILE (repeatable; overrides the spec's servers)")
 }
 

@@ -28,20 +28,36 @@ func (f *inferFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.specs, "spec", nil, "declared OpenAPI/Swagger spec (file or directory, repeatable): its templates win where traffic matches them")
 }
 
+// inferConfig loads the --config file, if any.
+func (f *inferFlags) inferConfig() (infer.Config, error) {
+	if f.config == "" {
+		return infer.Config{}, nil
+	}
+	c, err := infer.LoadConfig(f.config)
+	if err != nil {
+		return infer.Config{}, usageError("%v", err)
+	}
+	return c, nil
+}
+
 // model builds an inference model with the config and declared specs.
 func (f *inferFlags) model() (*infer.Model, error) {
-	cfg := infer.Config{}
-	if f.config != "" {
-		c, err := infer.LoadConfig(f.config)
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
-		cfg = c
+	cfg, err := f.inferConfig()
+	if err != nil {
+		return nil, err
 	}
 	m := infer.NewModel(cfg)
+	if err := f.addSpecs(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// addSpecs declares the --spec documents' templates on m.
+func (f *inferFlags) addSpecs(m *infer.Model) error {
 	specs, err := diff.LoadSpecs(f.specs...)
 	if err != nil {
-		return nil, usageError("%v", err)
+		return usageError("%v", err)
 	}
 	for _, s := range specs {
 		hosts := s.Hosts
@@ -52,7 +68,7 @@ func (f *inferFlags) model() (*infer.Model, error) {
 			m.SetPrior(s.Doc, h)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // inferFromFiles runs the captures through the pipeline into the model.
@@ -63,20 +79,22 @@ func inferFromFiles(cmd *cobra.Command, paths []string, pf *pipelineFlags, m *in
 func newExportCmd() *cobra.Command {
 	var pf pipelineFlags
 	var inf inferFlags
-	var host, format, version, output string
+	var host, format, version, output, dbPath string
 	var examples bool
 	cmd := &cobra.Command{
-		Use:   "export [flags] FILE|DIR|- ...",
+		Use:   "export [flags] FILE|DIR|- ...  |  export --db PATH [flags]",
 		Short: "Infer the API from captures and write it as an OpenAPI document",
 		Long: `Export infers every endpoint the captured traffic reached — path templates,
 parameters with their types, request and response schemas, authentication,
 sensitive data — and writes it as OpenAPI 3.0 or 3.1, one document per
 service (--host) or all services in one document with a server each.
-Examples in the document are redacted.`,
+Examples in the document are redacted. With --db the inventory is read from
+a database written by "specter analyze --db" instead of from captures.`,
 		Example: `  specter export -o api.yaml capture.pcap
+  specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
   specter export --spec declared.yaml --config specter.yaml capture.pcap`,
-		Args: cobra.MinimumNArgs(1),
+		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "yaml" && format != "json" {
 				return usageError("unknown --format %q (want yaml or json)", format)
@@ -84,11 +102,10 @@ Examples in the document are redacted.`,
 			if version != "3.0" && version != "3.1" {
 				return usageError("unknown --openapi %q (want 3.0 or 3.1)", version)
 			}
-			m, err := inf.model()
+			m, sum, runErr, err := inventory(cmd, args, &pf, &inf, dbPath, host)
 			if err != nil {
 				return err
 			}
-			sum, runErr := inferFromFiles(cmd, args, &pf, m)
 			if runErr != nil && sum.Packets == 0 {
 				return outcome(sum, runErr)
 			}
@@ -127,33 +144,49 @@ Examples in the document are redacted.`,
 	cmd.Flags().StringVar(&version, "openapi", "3.0", "OpenAPI version: 3.0 or 3.1")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().BoolVar(&examples, "examples", false, "include redacted body examples")
+	registerDB(cmd, &dbPath, "read the inventory from this database instead of captures")
 	return cmd
 }
 
 func newEndpointsCmd() *cobra.Command {
 	var pf pipelineFlags
 	var inf inferFlags
-	var host string
+	var host, dbPath string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "endpoints [flags] FILE|DIR|- ...",
+		Use:   "endpoints [flags] FILE|DIR|- ...  |  endpoints --db PATH [flags]",
 		Short: "List the API endpoints seen in captures",
 		Long: `Endpoints infers the API from the captures and lists every endpoint: service,
 method, path template, request count, first and last seen, the statuses
-answered, the authentication seen and the kinds of sensitive data carried.`,
+answered, the authentication seen and the kinds of sensitive data carried.
+With --db it lists the inventory stored by "specter analyze --db" (from the
+summary rows, without re-deciding templates unless --config or --spec is
+given).`,
 		Example: `  specter endpoints capture.pcap
+  specter endpoints --db specter.db --host api.example.com
   specter endpoints --json --host api.example.com captures/ | jq '.[].template'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := inf.model()
-			if err != nil {
-				return err
+			var eps []infer.EndpointSummary
+			var sum summary
+			var runErr error
+			if dbPath != "" && inf.config == "" && len(inf.specs) == 0 {
+				var err error
+				if eps, err = storedEndpoints(cmd, dbPath, host); err != nil {
+					return err
+				}
+			} else {
+				var m *infer.Model
+				var err error
+				m, sum, runErr, err = inventory(cmd, args, &pf, &inf, dbPath, host)
+				if err != nil {
+					return err
+				}
+				if runErr != nil && sum.Packets == 0 {
+					return outcome(sum, runErr)
+				}
+				eps = m.Endpoints()
 			}
-			sum, runErr := inferFromFiles(cmd, args, &pf, m)
-			if runErr != nil && sum.Packets == 0 {
-				return outcome(sum, runErr)
-			}
-			eps := m.Endpoints()
 			if host != "" {
 				kept := eps[:0]
 				for _, e := range eps {
@@ -182,6 +215,7 @@ answered, the authentication seen and the kinds of sensitive data carried.`,
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "only this service")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	registerDB(cmd, &dbPath, "list the inventory stored in this database instead of reading captures")
 	return cmd
 }
 

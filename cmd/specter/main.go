@@ -88,7 +88,8 @@ carries, compared with the OpenAPI specs your teams declared.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd())
+	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd(),
+		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd())
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")

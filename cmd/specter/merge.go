@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/specter-dev/specter/store"
+)
+
+func newMergeCmd() *cobra.Command {
+	var inf inferFlags
+	cmd := &cobra.Command{
+		Use:   "merge [flags] OUT.db IN.db...",
+		Short: "Combine the inventories of several databases (sensors) into one",
+		Long: `Merge adds the inventories of the IN databases into OUT (created with mode
+0600 when missing): every service's evidence, operations, schemas,
+statistics and examples are merged as if all the traffic had been analyzed
+into one database, and the runs of each IN are copied with their database
+as source. Each IN is merged in one transaction; OUT may already hold an
+inventory. The IN databases are only read.`,
+		Example: `  specter merge all.db sensor-a.db sensor-b.db`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := inf.inferConfig()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			outAbs, _ := filepath.Abs(args[0])
+			for _, in := range args[1:] {
+				if inAbs, _ := filepath.Abs(in); inAbs == outAbs {
+					return usageError("merge: %s is both the output and an input", in)
+				}
+				if _, err := os.Stat(in); err != nil {
+					return usageError("merge: %v", err)
+				}
+			}
+			out, err := store.Open(ctx, args[0], store.Options{Config: cfg})
+			if err != nil {
+				return &exitError{code: exitFatal, err: err}
+			}
+			defer out.Close()
+			for _, in := range args[1:] {
+				src, err := store.Open(ctx, in, store.Options{ReadOnly: true, Config: cfg})
+				if err != nil {
+					return &exitError{code: exitFatal, err: err}
+				}
+				err = out.MergeFrom(ctx, src)
+				src.Close()
+				if err != nil {
+					return &exitError{code: exitFatal, err: err}
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "merged %s\n", in)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&inf.config, "config", "", "YAML inference config whose limits bound the merged inventory")
+	return cmd
+}

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/specter-dev/specter/infer"
+)
+
+func newShowCmd() *cobra.Command {
+	var pf pipelineFlags
+	var inf inferFlags
+	var host, dbPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show [flags] METHOD PATH [FILE|DIR|- ...]",
+		Short: "Show one endpoint in detail: parameters, schemas, statuses, latency, examples",
+		Long: `Show prints one endpoint of the inventory: its counts, first and last seen,
+statuses, latency percentiles, authentication and sensitive-data tags, and
+its OpenAPI operation (parameters, request and response schemas, redacted
+examples). PATH is a template (/users/{id}) or a concrete path (/users/42)
+matched to the template that covers it. The inventory is the database given
+with --db (specter.db by convention), else the captures named after PATH.
+When several services have a matching endpoint, each is shown; --host picks
+one.`,
+		Example: `  specter show --db specter.db GET /users/42
+  specter show --host api.example.com POST '/orders/{orderId}/items' capture.pcap`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if dbPath != "" {
+				if len(args) != 2 {
+					return usageError("with --db, show takes METHOD PATH (got %d arguments)", len(args))
+				}
+				return nil
+			}
+			if len(args) < 3 {
+				return usageError("show takes METHOD PATH and capture files, or METHOD PATH with --db")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			method, path := strings.ToUpper(args[0]), args[1]
+			if !strings.HasPrefix(path, "/") {
+				return usageError("PATH %q must start with /", path)
+			}
+			var m *infer.Model
+			var found []infer.EndpointSummary
+			var sum summary
+			var runErr error
+			if dbPath != "" {
+				// The summary rows find the endpoints; only their services'
+				// state is decoded.
+				cfg, err := inf.inferConfig()
+				if err != nil {
+					return err
+				}
+				db, err := openStored(cmd.Context(), dbPath, cfg)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				var names []string // nil: every service
+				if inf.config == "" && len(inf.specs) == 0 {
+					eps, err := db.Endpoints(cmd.Context(), host)
+					if err != nil {
+						return &exitError{code: exitFatal, err: err}
+					}
+					names = []string{}
+					for _, e := range findEndpoints(eps, method, path, host) {
+						names = append(names, e.Service)
+					}
+					if len(names) == 0 {
+						return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
+					}
+				} else if host != "" {
+					names = []string{host}
+				}
+				if m, err = db.Model(cmd.Context(), names...); err != nil {
+					return &exitError{code: exitFatal, err: err}
+				}
+				if err := inf.addSpecs(m); err != nil {
+					return err
+				}
+			} else {
+				var err error
+				m, sum, runErr, err = inventory(cmd, args[2:], &pf, &inf, "", host)
+				if err != nil {
+					return err
+				}
+				if runErr != nil && sum.Packets == 0 {
+					return outcome(sum, runErr)
+				}
+			}
+			found = findEndpoints(m.Endpoints(), method, path, host)
+			if len(found) == 0 {
+				return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
+			}
+			var details []endpointDetail
+			for _, e := range found {
+				d := endpointDetail{Endpoint: e}
+				doc, err := m.OpenAPI(e.Service, infer.ExportOptions{Examples: true})
+				if err != nil {
+					return &exitError{code: exitFatal, err: err}
+				}
+				if pi := doc.Paths.Value(e.Template); pi != nil {
+					d.Operation = pi.GetOperation(e.Method)
+				}
+				details = append(details, d)
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(details); err != nil {
+					return err
+				}
+			} else {
+				for i, d := range details {
+					if i > 0 {
+						fmt.Fprintln(out)
+					}
+					if err := printDetail(out, d); err != nil {
+						return &exitError{code: exitFatal, err: err}
+					}
+				}
+			}
+			return outcome(sum, runErr)
+		},
+	}
+	pf.register(cmd)
+	inf.register(cmd)
+	cmd.Flags().StringVar(&host, "host", "", "only this service")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	registerDB(cmd, &dbPath, "read the inventory from this database instead of captures")
+	return cmd
+}
+
+// endpointDetail is what show prints for one endpoint.
+type endpointDetail struct {
+	Endpoint  infer.EndpointSummary `json:"endpoint"`
+	Operation *openapi3.Operation   `json:"operation,omitempty"`
+}
+
+// findEndpoints returns the endpoints of method whose template is path, or,
+// when none is, whose template matches path as a concrete path.
+func findEndpoints(eps []infer.EndpointSummary, method, path, host string) []infer.EndpointSummary {
+	var exact, matched []infer.EndpointSummary
+	for _, e := range eps {
+		if e.Method != method || host != "" && e.Service != host {
+			continue
+		}
+		if e.Template == path {
+			exact = append(exact, e)
+		} else if templateMatches(e.Template, path) {
+			matched = append(matched, e)
+		}
+	}
+	if len(exact) > 0 {
+		return exact
+	}
+	return matched
+}
+
+// templateMatches reports whether a concrete path is one of a template's:
+// segment by segment, literals equal and each {param} at least one
+// character without a slash.
+func templateMatches(tmpl, path string) bool {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return false
+	}
+	for i, t := range ts {
+		if !strings.Contains(t, "{") {
+			if t != ps[i] {
+				return false
+			}
+			continue
+		}
+		if !segmentPattern(t).MatchString(ps[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+var paramRe = regexp.MustCompile(`\{[^{}/]*\}`)
+
+// segmentPattern turns a template segment ("{id}.json") into a pattern.
+func segmentPattern(seg string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	last := 0
+	for _, loc := range paramRe.FindAllStringIndex(seg, -1) {
+		b.WriteString(regexp.QuoteMeta(seg[last:loc[0]]))
+		b.WriteString("[^/]+")
+		last = loc[1]
+	}
+	b.WriteString(regexp.QuoteMeta(seg[last:]))
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+func printDetail(w io.Writer, d endpointDetail) error {
+	e := d.Endpoint
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+	row("service", e.Service)
+	row("endpoint", e.Method+" "+e.Template)
+	row("requests", e.Count)
+	row("first seen", e.FirstSeen.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	row("last seen", e.LastSeen.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	codes := make([]int, 0, len(e.Statuses))
+	for c := range e.Statuses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var st []string
+	for _, c := range codes {
+		st = append(st, fmt.Sprintf("%d×%d", c, e.Statuses[c]))
+	}
+	row("statuses", strings.Join(st, " "))
+	row("latency", fmt.Sprintf("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms", e.Latency.P50, e.Latency.P90, e.Latency.P99))
+	row("auth", dash(strings.Join(e.Auth, ", ")))
+	row("unauthenticated 2xx", e.Unauthenticated2xx)
+	row("sensitive", dash(strings.Join(e.Sensitive, ", ")))
+	if e.FromSpec {
+		row("template from", "declared spec or config")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if d.Operation == nil {
+		return nil
+	}
+	// The operation as YAML, through its JSON (kin-openapi's marshalling,
+	// with extensions) so that keys keep their order.
+	js, err := d.Operation.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(js, &n); err != nil {
+		return err
+	}
+	plain(&n)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	body := strings.ReplaceAll(strings.TrimSuffix(buf.String(), "\n"), "\n", "\n  ")
+	_, err = fmt.Fprintf(w, "\noperation:\n  %s\n", body)
+	return err
+}
+
+// plain drops the flow and quoting styles a JSON source gives YAML nodes.
+func plain(n *yaml.Node) {
+	n.Style = 0
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && strings.ContainsAny(n.Value, "\n") {
+		n.Style = yaml.LiteralStyle
+	}
+	for _, c := range n.Content {
+		plain(c)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
