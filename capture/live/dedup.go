@@ -57,14 +57,14 @@ func (d *dedup) duplicate(data []byte, ts time.Time) bool {
 	for d.n > 0 && now-d.ring[d.head].ts > d.window {
 		d.pop()
 	}
-	if d.n == len(d.ring) {
-		d.Evicted++
-		d.pop()
-	}
 	h := maphash.Bytes(d.seed, data)
 	if d.seen[h] > 0 {
 		d.Dropped++
 		return true
+	}
+	if d.n == len(d.ring) {
+		d.Evicted++
+		d.pop()
 	}
 	d.ring[(d.head+d.n)%len(d.ring)] = dedupEntry{hash: h, ts: now}
 	d.n++
