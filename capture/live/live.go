@@ -156,12 +156,14 @@ type Source struct {
 	// Owned by the goroutine calling Next.
 	cur    *batch
 	pos    int
+	merge  *merger // nil with a single interface
 	dedup  *dedup
 	dups   atomic.Uint64
 	evicts atomic.Uint64
 }
 
 type socket struct {
+	index int // in Source.socks
 	iface int
 	name  string
 	tp    *afpacket.TPacket
@@ -180,6 +182,7 @@ type frameRec struct {
 }
 
 type batch struct {
+	sock   int // index in Source.socks
 	buf    []byte
 	frames []frameRec
 }
@@ -248,11 +251,15 @@ func Open(ctx context.Context, opts Options) (*Source, error) {
 				return nil, fmt.Errorf("live: interface %s: %w", name, err)
 			}
 			k.iface = i
+			k.index = len(s.socks)
 			s.socks = append(s.socks, k)
 		}
 	}
 	n := len(s.socks)
 	s.queue = make(chan *batch, n*queuePerSocket)
+	if len(opts.Interfaces) > 1 {
+		s.merge = newMerger(n, n*queuePerSocket)
+	}
 	s.free = make(chan *batch, n*queuePerSocket+n+1)
 	for _, k := range s.socks {
 		s.wg.Add(1)
@@ -388,6 +395,7 @@ func (s *Source) read(k *socket) {
 		}
 		if b == nil {
 			b = s.getBatch()
+			b.sock = k.index
 			first = ci.Timestamp
 		}
 		off := len(b.buf)
@@ -453,21 +461,42 @@ func (s *Source) Next() (capture.Frame, error) {
 	return s.next(nil)
 }
 
+// frame returns the frame r of b, or ok=false when Dedup drops it.
+func (s *Source) frame(b *batch, r frameRec) (f capture.Frame, ok bool) {
+	data := b.buf[r.off : r.off+r.n : r.off+r.n]
+	if s.dedup != nil {
+		dup := s.dedup.duplicate(data, r.info.Timestamp)
+		s.evicts.Store(s.dedup.Evicted)
+		if dup {
+			s.dups.Store(s.dedup.Dropped)
+			return f, false
+		}
+	}
+	return capture.Frame{Data: data, Info: r.info, LinkType: layers.LinkTypeEthernet}, true
+}
+
+// endErr is what Next returns once the queue is closed and empty.
+func (s *Source) endErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	return io.EOF
+}
+
 func (s *Source) next(tick <-chan time.Time) (capture.Frame, error) {
+	if s.merge != nil {
+		return s.nextMerged(tick)
+	}
 	for {
 		if b := s.cur; b != nil && s.pos < len(b.frames) {
 			r := b.frames[s.pos]
 			s.pos++
-			data := b.buf[r.off : r.off+r.n : r.off+r.n]
-			if s.dedup != nil {
-				dup := s.dedup.duplicate(data, r.info.Timestamp)
-				s.evicts.Store(s.dedup.Evicted)
-				if dup {
-					s.dups.Store(s.dedup.Dropped)
-					continue
-				}
+			if f, ok := s.frame(b, r); ok {
+				return f, nil
 			}
-			return capture.Frame{Data: data, Info: r.info, LinkType: layers.LinkTypeEthernet}, nil
+			continue
 		}
 		if s.cur != nil {
 			s.putBatch(s.cur)
@@ -481,13 +510,7 @@ func (s *Source) next(tick <-chan time.Time) (capture.Frame, error) {
 		select {
 		case b, ok := <-s.queue:
 			if !ok {
-				s.errMu.Lock()
-				err := s.err
-				s.errMu.Unlock()
-				if err == nil {
-					err = io.EOF
-				}
-				return capture.Frame{}, err
+				return capture.Frame{}, s.endErr()
 			}
 			s.cur, s.pos = b, 0
 		case <-s.kill:
