@@ -94,8 +94,11 @@ func (m *merger) take(i int) (*batch, frameRec) {
 	r := b.frames[l.pos]
 	l.pos++
 	if l.pos == len(b.frames) {
-		l.batches[0] = nil
-		l.batches = l.batches[1:]
+		// Shift rather than reslice, so the slice keeps its capacity:
+		// a lane holds a handful of batches.
+		n := copy(l.batches, l.batches[1:])
+		l.batches[n] = nil
+		l.batches = l.batches[:n]
 		l.pos = 0
 		m.held--
 		m.release = b
