@@ -6,7 +6,8 @@
 // Each interface gets Workers sockets; with more than one they join a
 // PACKET_FANOUT_HASH group, so the kernel spreads flows over them by a
 // symmetric flow hash. One goroutine per socket copies frames out of its
-// ring into batches on a bounded queue; Next reads the queue. When the
+// ring into batches on a bounded queue; Next reads the queue (with several
+// interfaces, in timestamp order: see merger). When the
 // consumer falls behind, the goroutines block, the rings fill and the kernel
 // drops: overload always shows up as kernel drops in Stats, never as
 // unbounded memory.
@@ -220,9 +221,9 @@ func Open(ctx context.Context, opts Options) (*Source, error) {
 		return nil, fmt.Errorf("live: %w", err)
 	}
 	var filter []bpf.RawInstruction
-	// Without an expression a program is only needed to apply a snap
-	// length shorter than a block.
-	if opts.Filter != "" || opts.SnapLen < ring.BlockSize {
+	// Without an expression a program is only needed for a snap length
+	// below the default: its return value is how the kernel applies one.
+	if opts.Filter != "" || opts.SnapLen < defaultSnapLen {
 		if filter, err = CompileFilter(opts.Filter, opts.SnapLen); err != nil {
 			return nil, fmt.Errorf("live: %w", err)
 		}
