@@ -42,6 +42,8 @@ var ErrClosed = errors.New("live: source closed")
 
 const (
 	defaultSnapLen = 262144
+	// maxWorkers bounds the sockets (hence rings) per interface.
+	maxWorkers = 64
 	// blockTimeout is how long the kernel waits before handing over a
 	// partly filled block, hence the latency of a quiet link.
 	blockTimeout = 10 * time.Millisecond
@@ -200,6 +202,9 @@ func Open(ctx context.Context, opts Options) (*Source, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 1
+	}
+	if opts.Workers > maxWorkers {
+		return nil, fmt.Errorf("live: %d workers per interface, at most %d", opts.Workers, maxWorkers)
 	}
 	if opts.SnapLen <= 0 {
 		opts.SnapLen = defaultSnapLen

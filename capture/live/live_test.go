@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -470,6 +471,7 @@ func TestOpenErrors(t *testing.T) {
 		{"ring too big", Options{Interfaces: []string{"lo"}, RingSizeMB: 1 << 20}, "ring size"},
 		{"dedup", Options{Interfaces: []string{"lo"}, DedupEntries: 1 << 30}, "dedup entries"},
 		{"fanout", Options{Interfaces: []string{"lo"}, FanoutGroup: 1 << 16}, "fanout group"},
+		{"workers", Options{Interfaces: []string{"lo"}, Workers: 65}, "workers"},
 	}
 	for _, tc := range tests {
 		_, err := Open(context.Background(), tc.opts)
@@ -482,5 +484,35 @@ func TestOpenErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "specter-nosuch0") {
 			t.Errorf("Open on a missing interface: %v", err)
 		}
+	}
+}
+
+// TestPromisc checks that promiscuous mode is on while the source is open
+// and off once it is closed.
+func TestPromisc(t *testing.T) {
+	needRoot(t)
+	v := newVeth(t)
+	// A packet socket's membership raises the device's promiscuity
+	// counter, not the PROMISC flag that ip link shows.
+	promisc := func() bool {
+		out, err := exec.Command("ip", "-d", "link", "show", v.Host).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip -d link show: %v: %s", err, out)
+		}
+		return !strings.Contains(string(out), "promiscuity 0 ")
+	}
+	if promisc() {
+		t.Fatal("promiscuous before Open")
+	}
+	src, err := Open(context.Background(), Options{Interfaces: []string{v.Host}, Promisc: true, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !promisc() {
+		t.Error("not promiscuous while open")
+	}
+	src.Close()
+	if promisc() {
+		t.Error("still promiscuous after Close")
 	}
 }
