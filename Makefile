@@ -10,11 +10,23 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze lint fuzz generate-testdata clean deps-bench
+.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live lint fuzz generate-testdata clean deps deps-bench
 
 all: build
 
-build:
+# Debian packages the build and the tests need, installed only when missing:
+# libpcap-dev for compiling tcpdump filters (capture/live, cgo), tcpreplay
+# and iproute2 for the live-capture tests on veth pairs.
+deps:
+	@missing=""; for p in libpcap-dev tcpreplay iproute2; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
 SHARED     ?= ../shared
@@ -33,10 +45,10 @@ test-deps:
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when
 # these are absent.
-test: test-deps
+test: deps test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race ./reassembly/...
+	$(GO) test -count=1 -race ./reassembly/... ./capture/live/...
 
 # Build, analyze the bundled sample capture, print what was found and write
 # the inferred OpenAPI document.
@@ -83,6 +95,13 @@ bench-go:
 # each, beside tshark on the smaller one.
 bench-analyze: build deps-bench
 	$(GO) run ./cmd/benchanalyze -out $(BENCHOUT) -bin $(BIN) -db
+
+# Live-capture soak: replays a synthetic capture onto a veth pair with
+# tcpreplay at increasing rates while capture/live listens (root). The default
+# run takes under 3 minutes; LIVEFLAGS="-rates 1000 -dur 10m" is the soak.
+LIVEFLAGS ?=
+bench-live: deps
+	$(GO) run ./cmd/benchlive -out $(BENCHOUT) $(LIVEFLAGS)
 
 clean:
 	rm -rf bin $(BENCHOUT) $(BENCHOUT).*
