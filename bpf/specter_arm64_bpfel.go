@@ -131,6 +131,7 @@ const (
 	specterVarFilterComm           = "filter_comm"
 	specterVarFilterPid            = "filter_pid"
 	specterVarIgnorePid            = "ignore_pid"
+	specterVarWakeupBytes          = "wakeup_bytes"
 )
 
 // loadSpecter returns the embedded CollectionSpec for specter.
@@ -235,6 +236,7 @@ type specterVariableSpecs struct {
 	FilterComm   *ebpf.VariableSpec `ebpf:"filter_comm"`
 	FilterPid    *ebpf.VariableSpec `ebpf:"filter_pid"`
 	IgnorePid    *ebpf.VariableSpec `ebpf:"ignore_pid"`
+	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // specterObjects contains all objects after they have been loaded into the kernel.
@@ -288,6 +290,7 @@ type specterVariables struct {
 	FilterComm   *ebpf.Variable `ebpf:"filter_comm"`
 	FilterPid    *ebpf.Variable `ebpf:"filter_pid"`
 	IgnorePid    *ebpf.Variable `ebpf:"ignore_pid"`
+	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // specterPrograms contains all programs after they have been loaded into the kernel.

@@ -24,6 +24,10 @@ const (
 	DefaultMaxConns = 65536
 )
 
+// pollInterval is how often Read looks into the ring buffer when the kernel
+// has not woken it: the most a record waits there when the traffic is low.
+const pollInterval = 10 * time.Millisecond
+
 // ErrClosed is returned by Read once the Tracer is closed.
 var ErrClosed = errors.New("bpf: tracer closed")
 
@@ -115,6 +119,9 @@ func Open(ctx context.Context, opts Options) (*Tracer, error) {
 	spec.Maps["events"].MaxEntries = ringSize(ring, os.Getpagesize())
 	if opts.MaxConns > 0 {
 		spec.Maps["conns"].MaxEntries = uint32(min(opts.MaxConns, 1<<24))
+	}
+	if err := spec.Variables["wakeup_bytes"].Set(uint64(spec.Maps["events"].MaxEntries / 8)); err != nil {
+		return nil, fmt.Errorf("bpf: setting wakeup_bytes: %w", err)
 	}
 	if err := setFilters(spec, opts); err != nil {
 		return nil, err
@@ -299,7 +306,13 @@ func (t *Tracer) LibSSL() []string { return t.libssl }
 // the Tracer is closed.
 func (t *Tracer) Read() (Chunk, error) {
 	for {
+		// The kernel wakes the reader only when the ring is 1/8 full; the
+		// deadline bounds how long fewer records wait.
+		t.rd.SetDeadline(time.Now().Add(pollInterval))
 		if err := t.rd.ReadInto(&t.rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
 			if errors.Is(err, os.ErrClosed) {
 				return Chunk{}, ErrClosed
 			}

@@ -36,6 +36,10 @@ const volatile __u32 filter_pid = 0;
 const volatile __u64 filter_cgroup = 0;
 const volatile char filter_comm[16] = {};
 const volatile __u32 ignore_pid = 0; /* the tracer itself */
+/* Wake the reader only once this many bytes wait in the ring: it polls on a
+ * short timer anyway, and a wakeup per record would cost a context switch
+ * per read or write of the traced processes. */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 struct event {
 	__u8 kind;
@@ -186,6 +190,12 @@ static __always_inline bool skip(__u64 pid_tgid)
 	return false;
 }
 
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									   : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count_lost(void)
 {
 	__u32 zero = 0;
@@ -275,7 +285,7 @@ static __always_inline void emit_event(__u64 pid_tgid, int fd, struct conn *c, _
 	if (!e)
 		return;
 	header(e, pid_tgid, fd, c, kind, 0, c && c->tls ? FLAG_TLS : 0);
-	if (bpf_ringbuf_output(&events, e, __builtin_offsetof(struct event, data), 0))
+	if (bpf_ringbuf_output(&events, e, __builtin_offsetof(struct event, data), wakeup_flag()))
 		count_lost();
 }
 
@@ -303,7 +313,7 @@ static __always_inline void emit_data(__u64 pid_tgid, int fd, struct conn *c, __
 		e->flags |= FLAG_TRUNCATED;
 	}
 	e->cap_len = n;
-	if (bpf_ringbuf_output(&events, e, __builtin_offsetof(struct event, data) + n, 0))
+	if (bpf_ringbuf_output(&events, e, __builtin_offsetof(struct event, data) + n, wakeup_flag()))
 		count_lost();
 }
 
@@ -339,6 +349,11 @@ static __always_inline void sys_enter(__u64 fd, __u64 ptr, __u64 cnt, __u32 kind
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
+		return;
+	/* Known not to be a TCP socket (a file, a pipe): nothing to do. */
+	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)fd};
+	struct conn *c = bpf_map_lookup_elem(&conns, &k);
+	if (c && c->kind != CONN_TCP)
 		return;
 	struct sys_args a = {.ptr = ptr, .cnt = cnt, .fd = (__s32)fd, .kind = kind};
 	bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY);
