@@ -40,7 +40,6 @@ c.close(); s.close()
 print("done", flush=True)
 `
 
-
 // startSockets runs socketsPy up to the point where its sockets are
 // connected; go() lets it move the bytes.
 func startSockets(t *testing.T) (pid int, port, clientPort uint16, run func()) {
