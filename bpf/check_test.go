@@ -3,6 +3,8 @@
 package bpf
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -50,5 +52,31 @@ func TestCheckUnprivileged(t *testing.T) {
 	want := "error: bpf: missing capability CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)"
 	if !strings.Contains(string(out), want) || !strings.Contains(string(out), "CAP_SYS_ADMIN  no") {
 		t.Errorf("unprivileged report lacks %q:\n%s", want, out)
+	}
+}
+
+// TestOpenContext: cancelling Open's context closes the Tracer, and a
+// blocked Read returns ErrClosed; Close after that is harmless.
+func TestOpenContext(t *testing.T) {
+	requireTracing(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr, err := Open(ctx, Options{Comm: "no-such-comm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := tr.Read()
+		errc <- err
+	}()
+	cancel()
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("Read after cancel: %v, want ErrClosed", err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := tr.Read(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Read after Close: %v, want ErrClosed", err)
 	}
 }
