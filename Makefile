@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live lint fuzz generate-testdata clean deps deps-bench
+.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
 
 all: build
 
@@ -84,8 +84,9 @@ fuzz:
 deps-bench:
 	@command -v tshark >/dev/null || { echo "installing tshark"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 
-# Go micro-benchmarks plus the end-to-end analyze benchmark.
-bench: bench-go bench-analyze
+# Go micro-benchmarks, the end-to-end analyze benchmark and the eBPF
+# tracer's overhead (root only; skipped with a message otherwise).
+bench: bench-go bench-analyze bench-ebpf
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./capture/... ./reassembly/... ./infer/... ./store/... | tee $(BENCHOUT).go.txt
@@ -102,6 +103,29 @@ bench-analyze: build deps-bench
 LIVEFLAGS ?=
 bench-live: deps
 	$(GO) run ./cmd/benchlive -out $(BENCHOUT) $(LIVEFLAGS)
+
+# The eBPF objects (bpf/specter_*_bpfel.{go,o}) are committed so that
+# building needs no clang; these regenerate them from bpf/c with bpf2go.
+deps-bpf:
+	@command -v clang >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || { echo "installing clang, llvm, libbpf-dev, bpftool"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm libbpf-dev bpftool >/dev/null; }
+
+generate: deps-bpf
+	$(GO) generate ./bpf
+
+# Fails when the committed eBPF objects differ from what bpf/c compiles to.
+# Needs clang and libbpf-dev: skipped (successfully) where they are missing.
+check-generate:
+	@if ! command -v clang >/dev/null || ! test -f /usr/include/bpf/bpf_helpers.h; then echo "check-generate: clang or libbpf-dev missing, skipped"; exit 0; fi; \
+	$(GO) generate ./bpf && test -z "$$(git status --porcelain -- bpf)" || { echo "check-generate: bpf generated files are stale (run make generate and commit):"; git status --porcelain -- bpf; exit 1; }
+
+deps-wrk:
+	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# Requests/s of wrk against a loopback Go server with and without the eBPF
+# tracer attached, and the share of requests it captured. Needs root.
+bench-ebpf:
+	@if [ "$$(id -u)" != 0 ]; then echo "bench-ebpf: needs root to attach eBPF programs, skipped"; exit 0; fi; \
+	$(MAKE) --no-print-directory deps-wrk && $(GO) build -o bin/benchebpf ./cmd/benchebpf && ./bin/benchebpf -duration 5s -rounds 5 | tee $(BENCHOUT).ebpf.txt
 
 clean:
 	rm -rf bin $(BENCHOUT) $(BENCHOUT).*
