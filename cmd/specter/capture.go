@@ -217,9 +217,9 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	var sum captureSummary
 	var runErr error
 	if cf.ebpf {
-		sum, runErr = runEBPF(ctx, cf, pf, inv, &ctr)
+		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), cf, pf, inv, &ctr)
 	} else {
-		sum, runErr = runLive(ctx, args, cf, pf, inv, &ctr)
+		sum, runErr = runLive(ctx, cmd.ErrOrStderr(), args, cf, pf, inv, &ctr)
 	}
 	cancel()
 	<-statusDone
@@ -284,7 +284,7 @@ func runTotals(sum captureSummary, runErr error) store.RunTotals {
 }
 
 // runLive captures from interfaces until ctx ends or the source fails.
-func runLive(ctx context.Context, args []string, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runLive(ctx context.Context, log io.Writer, args []string, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Interfaces: cf.ifaces}
 	src, err := live.Open(ctx, live.Options{
 		Interfaces:  cf.ifaces,
@@ -302,6 +302,7 @@ func runLive(ctx context.Context, args []string, cf *captureFlags, pf *pipelineF
 		return sum, err
 	}
 	sum.Source = "live"
+	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
 	dec := capture.NewDecoder(capture.DecoderOptions{})
 	pipe := reassembly.New(pf.config(), inv.Emit)
 	stop := make(chan struct{})
@@ -358,13 +359,18 @@ const chunkQueue = 1024
 const tlsConn = 1 << 63
 
 // runEBPF traces processes until ctx ends or the tracer fails.
-func runEBPF(ctx context.Context, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runEBPF(ctx context.Context, log io.Writer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	var sum captureSummary
 	tr, err := bpf.Open(ctx, bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS})
 	if err != nil {
 		return sum, err
 	}
 	sum.Source = "ebpf"
+	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
+	if len(tr.LibSSL()) == 0 {
+		tls = "no libssl probed"
+	}
+	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
 	streams := reassembly.NewStreams(pf.config(), inv.Emit)
 	chunks := make(chan bpf.Chunk, chunkQueue)
 	var readErr error
