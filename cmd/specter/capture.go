@@ -358,6 +358,13 @@ const chunkQueue = 1024
 // separate stream, so they cannot confuse the plaintext's parser.
 const tlsConn = 1 << 63
 
+// On shutdown the eBPF ring buffer is read until it has been quiet for
+// ebpfQuiet (its reader polls every 10 ms), for at most ebpfDrain.
+const (
+	ebpfQuiet = 200 * time.Millisecond
+	ebpfDrain = 2 * time.Second
+)
+
 // runEBPF traces processes until ctx ends or the tracer fails.
 func runEBPF(ctx context.Context, log io.Writer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	var sum captureSummary
@@ -445,7 +452,28 @@ loop:
 			}
 			refresh()
 		case <-ctx.Done():
-			// Stop the kernel side, then parse what was already read.
+			// Read what the ring buffer still holds (until it has been
+			// quiet for a moment, at most ebpfDrain), then stop the
+			// kernel side and parse what was already read.
+			quiet := time.NewTimer(ebpfQuiet)
+			limit := time.NewTimer(ebpfDrain)
+		drain:
+			for {
+				select {
+				case c, ok := <-chunks:
+					if !ok {
+						break drain
+					}
+					handle(c)
+					quiet.Reset(ebpfQuiet)
+				case <-quiet.C:
+					break drain
+				case <-limit.C:
+					break drain
+				}
+			}
+			quiet.Stop()
+			limit.Stop()
 			tr.Close()
 			for c := range chunks {
 				handle(c)
