@@ -30,6 +30,7 @@ import (
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/corpus"
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
 )
 
 // liveness bounds how long a test waits for something that should happen
@@ -584,4 +585,147 @@ func vxlanWrap(t *testing.T, in string, vni uint32) string {
 		}
 	}
 	return out
+}
+
+// TestCaptureReload sends SIGHUP to a capture with --db and --config: the
+// config is read again and a new run begun; a bad config is reported and
+// the old one kept.
+func TestCaptureReload(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: AF_PACKET sockets")
+	}
+	bin := buildSpecter(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "specter.yaml")
+	if err := os.WriteFile(cfg, []byte("services:\n  - host: \"*\"\n    static: [me]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "d.db")
+	p := startSpecter(t, bin, capturingRe, "capture", "-i", "lo", "--db", db, "--config", cfg, "tcp", "port", "1")
+	waitLine := func(re *regexp.Regexp) {
+		t.Helper()
+		deadline := time.After(liveness)
+		for {
+			select {
+			case l := <-p.lines:
+				if re.MatchString(l) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no line matching %s in:\n%s", re, p.errText())
+			}
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(regexp.MustCompile(`reloaded the config`))
+	if err := os.WriteFile(cfg, []byte("services: [[[\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(regexp.MustCompile(`reload: .*keeping the previous config`))
+	p.stop(t, os.Interrupt)
+	out, err := exec.Command(bin, "runs", "--db", db, "--json").Output()
+	if err != nil {
+		t.Fatalf("runs: %v", err)
+	}
+	var runs []struct {
+		Status    string `json:"status"`
+		Interface string `json:"interface"`
+	}
+	if err := json.Unmarshal(out, &runs); err != nil {
+		t.Fatalf("runs: %v\n%s", err, out)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("%d runs, want 2 (one per config): %s", len(runs), out)
+	}
+	for _, r := range runs {
+		if r.Interface != "lo" {
+			t.Errorf("run %+v: interface not recorded", r)
+		}
+	}
+}
+
+func TestEventLog(t *testing.T) {
+	var buf bytes.Buffer
+	l := &eventLog{w: &buf, keys: map[string]bool{}}
+	f1 := &diff.Finding{Fingerprint: "a"}
+	f2 := &diff.Finding{Fingerprint: "b"}
+	for _, f := range []*diff.Finding{f1, f2, f1, f2, f1} {
+		l.Finding(event{Event: "finding", Finding: f})
+	}
+	l.Write(event{Event: "endpoint", Path: "/x"})
+	var nil_ *eventLog
+	nil_.Write(event{Event: "endpoint"}) // a nil log drops events
+	if got := strings.Count(buf.String(), "\n"); got != 3 || l.Count() != 3 {
+		t.Errorf("%d lines, count %d, want 3:\n%s", got, l.Count(), buf.String())
+	}
+}
+
+func TestAnnounce(t *testing.T) {
+	var buf bytes.Buffer
+	v := &liveSink{seen: map[string]map[string]bool{}, opts: sinkOptions{events: &eventLog{w: &buf, keys: map[string]bool{}}}}
+	ep := func(tmpl string, sens ...string) infer.EndpointSummary {
+		return infer.EndpointSummary{Service: "s", Method: "GET", Template: tmpl, Sensitive: sens}
+	}
+	steps := []struct {
+		eps  []infer.EndpointSummary
+		emit bool
+		want []string // event kinds written
+	}{
+		{[]infer.EndpointSummary{ep("/a")}, false, nil},
+		{[]infer.EndpointSummary{ep("/a"), ep("/b", "email")}, true, []string{"endpoint", "sensitive"}},
+		{[]infer.EndpointSummary{ep("/a", "email"), ep("/b", "email")}, true, []string{"sensitive"}},
+		{[]infer.EndpointSummary{ep("/a", "email"), ep("/b", "email", "password")}, true, []string{"sensitive"}},
+		{[]infer.EndpointSummary{ep("/a", "email"), ep("/b", "email", "password")}, true, nil},
+	}
+	for i, s := range steps {
+		buf.Reset()
+		v.announce(s.eps, s.emit)
+		var got []string
+		sc := bufio.NewScanner(&buf)
+		for sc.Scan() {
+			var e event
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, e.Event)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(s.want) {
+			t.Errorf("step %d: events %v, want %v", i, got, s.want)
+		}
+	}
+}
+
+func TestServeMetrics(t *testing.T) {
+	var ctr counters
+	ctr.packets.Store(42)
+	ctr.endpoints.Store(7)
+	for _, addr := range []string{"0", ":0", "127.0.0.1:0"} {
+		bound, stop, err := serveMetrics(addr, &ctr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(bound, "127.0.0.1:") {
+			t.Errorf("%q bound %s, want loopback", addr, bound)
+		}
+		resp, err := http.Get("http://" + bound + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		stop()
+		for _, want := range []string{"specter_capture_packets_total 42", "specter_capture_endpoints 7", "specter_capture_kernel_drops_total 0"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%q: /metrics lacks %q:\n%s", addr, want, b)
+			}
+		}
+	}
+	if _, _, err := serveMetrics("nohost:port:bad", &ctr); err == nil {
+		t.Error("a bad address was accepted")
+	}
 }
