@@ -368,7 +368,9 @@ const (
 // runEBPF traces processes until ctx ends or the tracer fails.
 func runEBPF(ctx context.Context, log io.Writer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	var sum captureSummary
-	tr, err := bpf.Open(ctx, bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS})
+	// The tracer would close itself when ctx ends, dropping what its ring
+	// buffer holds: it is closed here instead, once that is read.
+	tr, err := bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS})
 	if err != nil {
 		return sum, err
 	}
