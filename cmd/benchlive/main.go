@@ -50,7 +50,10 @@ type result struct {
 	Captured      uint64  `json:"captured_packets"`
 	KernelDrops   uint64  `json:"kernel_drops"`
 	KernelFreezes uint64  `json:"kernel_freezes"`
-	OurDrops      uint64  `json:"our_drops"` // dedup drops, decode errors, reassembly bound drops
+	OurDrops      uint64  `json:"our_drops"` // dedup drops + IP fragments dropped by a bound
+	DecodeErrors  uint64  `json:"decode_errors"`
+	EvictedConns  uint64  `json:"evicted_conns"` // connections closed early by MaxConnections
+	Gaps          uint64  `json:"gaps"`
 	Exchanges     uint64  `json:"exchanges"`
 	CPUPercent    float64 `json:"cpu_percent"`
 	RSS1MinMiB    float64 `json:"rss_1min_mib"` // 0 when the run was shorter
@@ -118,7 +121,7 @@ func run(sizeMB int, rateList string, dur time.Duration, ringMB, workers int, ou
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rate Mbit/s\tachieved\tsecs\tsent\tcaptured\tkernel drops\tour drops\texchanges\tCPU%\tRSS 1min MiB\tRSS end MiB\t")
+	fmt.Fprintln(tw, "rate Mbit/s\tachieved\tsecs\tsent\tcaptured\tkernel drops\tour drops\tdecode errs\tevicted conns\tgaps\texchanges\tCPU%\tRSS 1min MiB\tRSS end MiB\t")
 	// tcpreplay may not reach the rate asked for: what counts is the rate
 	// it achieved.
 	best, bestAsked := 0.0, 0
@@ -127,7 +130,7 @@ func run(sizeMB int, rateList string, dur time.Duration, ringMB, workers int, ou
 		if r.RSS1MinMiB > 0 {
 			rss1 = fmt.Sprintf("%.1f", r.RSS1MinMiB)
 		}
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t%.1f\t\n", r.RateMbps, r.AchievedMbps, r.Seconds, r.Sent, r.Captured, r.KernelDrops, r.OurDrops, r.Exchanges, r.CPUPercent, rss1, r.RSSEndMiB)
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t%.1f\t\n", r.RateMbps, r.AchievedMbps, r.Seconds, r.Sent, r.Captured, r.KernelDrops, r.OurDrops, r.DecodeErrors, r.EvictedConns, r.Gaps, r.Exchanges, r.CPUPercent, rss1, r.RSSEndMiB)
 		if r.KernelDrops == 0 && r.Captured >= r.Sent && r.AchievedMbps > best {
 			best, bestAsked = r.AchievedMbps, r.RateMbps
 		}
@@ -264,6 +267,7 @@ func runRate(ctx context.Context, pcap, ns, host, peer string, rate int, dur tim
 			break
 		}
 	}
+	rssEnd := rssBytes() // before the pipeline flushes its connections
 	cancel()
 	if err := <-pumped; err != nil {
 		return res, err
@@ -278,13 +282,16 @@ func runRate(ctx context.Context, pcap, ns, host, peer string, rate int, dur tim
 	res.Captured = st.Packets
 	res.KernelDrops = st.KernelDrops
 	res.KernelFreezes = st.KernelFreezes
-	res.OurDrops = st.Duplicates + ds.Errors + ds.FragmentsDropped + rs.EvictedConns
+	res.OurDrops = st.Duplicates + ds.FragmentsDropped
+	res.DecodeErrors = ds.Errors
+	res.EvictedConns = rs.EvictedConns
+	res.Gaps = rs.Gaps
 	res.Exchanges = exchanges.Load()
 	res.CPUPercent = 100 * cpu.Seconds() / wall.Seconds()
 	res.RSS1MinMiB = float64(rss1.Load()) / (1 << 20)
-	res.RSSEndMiB = float64(rssBytes()) / (1 << 20)
-	fmt.Fprintf(os.Stderr, "   sent %d captured %d kernel drops %d freezes %d exchanges %d cpu %.0f%%\n",
-		res.Sent, res.Captured, res.KernelDrops, res.KernelFreezes, res.Exchanges, res.CPUPercent)
+	res.RSSEndMiB = float64(rssEnd) / (1 << 20)
+	fmt.Fprintf(os.Stderr, "   sent %d captured %d kernel drops %d freezes %d decode errors %d evicted %d gaps %d exchanges %d cpu %.0f%%\n",
+		res.Sent, res.Captured, res.KernelDrops, res.KernelFreezes, res.DecodeErrors, res.EvictedConns, res.Gaps, res.Exchanges, res.CPUPercent)
 	return res, nil
 }
 
