@@ -143,16 +143,20 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
-/* Arguments of in-flight syscalls and SSL calls, by thread. */
+/* Arguments of in-flight syscalls and SSL calls, by thread. Plain hashes
+ * (cheaper than LRU on this hot path): every entry is deleted at the call's
+ * exit, which runs even when the thread is being killed; when more threads
+ * than max_entries are inside traced calls at once, the extra calls are
+ * counted as lost. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct sys_args);
 } sys_inflight SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ssl_args);
@@ -356,7 +360,8 @@ static __always_inline void sys_enter(__u64 fd, __u64 ptr, __u64 cnt, __u32 kind
 	if (c && c->kind != CONN_TCP)
 		return;
 	struct sys_args a = {.ptr = ptr, .cnt = cnt, .fd = (__s32)fd, .kind = kind};
-	bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY);
+	if (bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY))
+		count_lost();
 }
 
 static __always_inline void sys_exit(long ret, __u8 dir)
@@ -497,7 +502,8 @@ static __always_inline void ssl_enter(__u64 ssl, __u64 buf, __u64 outlen, __u32 
 	if (skip(id))
 		return;
 	struct ssl_args a = {.ssl = ssl, .buf = buf, .outlen = outlen, .kind = kind};
-	bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY);
+	if (bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY))
+		count_lost();
 }
 
 static __always_inline void ssl_exit(long ret, __u8 dir)
