@@ -20,6 +20,10 @@
 // positive or negative, is cached per (pid, fd) in an LRU hash until close;
 // connect and accept refresh it. Connections therefore open mid-flight
 // (before the tracer started) are followed too, from their next byte on.
+// Exec and exit close fds without a close syscall, so the cache key also
+// holds a per-process generation that the sched_process_exec and
+// sched_process_exit tracepoints renew. Still unseen: an fd replaced by
+// dup2/dup3 or closed by close_range keeps its old verdict until close.
 //
 // # TLS
 //

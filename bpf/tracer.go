@@ -231,11 +231,16 @@ func (t *Tracer) attach(opts Options) error {
 		{"sys_enter_connect", o.EnterConnect}, {"sys_exit_connect", o.ExitConnect},
 		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
 		{"sys_enter_close", o.EnterClose},
+		{"sched_process_exec", o.OnExec}, {"sched_process_exit", o.OnExit},
 	}
 	for _, tp := range tps {
-		l, err := link.Tracepoint("syscalls", tp.name, tp.prog, nil)
+		group := "syscalls"
+		if !strings.HasPrefix(tp.name, "sys_") {
+			group = "sched"
+		}
+		l, err := link.Tracepoint(group, tp.name, tp.prog, nil)
 		if err != nil {
-			return fmt.Errorf("bpf: attaching tracepoint syscalls/%s: %w", tp.name, err)
+			return fmt.Errorf("bpf: attaching tracepoint %s/%s: %w", group, tp.name, err)
 		}
 		t.links = append(t.links, l)
 		t.progs = append(t.progs, namedProg{tp.name, tp.prog})
