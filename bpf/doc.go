@@ -20,6 +20,10 @@
 // positive or negative, is cached per (pid, fd) in an LRU hash until close;
 // connect and accept refresh it. Connections therefore open mid-flight
 // (before the tracer started) are followed too, from their next byte on.
+// Exec and exit close fds without a close syscall, so the cache key also
+// holds a per-process generation that the sched_process_exec and
+// sched_process_exit tracepoints renew. Still unseen: an fd replaced by
+// dup2/dup3 or closed by close_range keeps its old verdict until close.
 //
 // # TLS
 //
@@ -44,9 +48,9 @@
 //   - Socket tracking is an LRU hash of Options.MaxConns entries keyed by
 //     (pid, fd); when full, the least recently used fd is forgotten and, if
 //     used again, gets a new connection id with a new open event. In-flight
-//     syscall and SSL arguments use LRU hashes of 16384 threads: beyond that
-//     many threads blocked at once inside traced calls, the oldest call's
-//     bytes are lost uncounted. SSL*-to-fd ties are an LRU hash of 65536.
+//     syscall and SSL arguments are hashes of 16384 threads (entries leave at
+//     the call's exit): calls beyond that many at once are not captured and
+//     count in Stats.Lost. SSL*-to-fd ties are an LRU hash of 65536.
 //   - Kernel memory with the defaults: the 8 MiB ring, about 5 MiB of
 //     connection tracking, 16.5 KiB of scratch per CPU. User space holds no
 //     per-connection state: Read decodes one record at a time into a Chunk

@@ -30,6 +30,7 @@ type specterConnKey struct {
 	_    structs.HostLayout
 	Tgid uint32
 	Fd   int32
+	Gen  uint64
 }
 
 type specterEvent struct {
@@ -85,6 +86,7 @@ type specterSysArgs struct {
 const (
 	specterMapConns                = "conns"
 	specterMapEvents               = "events"
+	specterMapGens                 = "gens"
 	specterMapLost                 = "lost"
 	specterMapNextConn             = "next_conn"
 	specterMapScratch              = "scratch"
@@ -112,6 +114,8 @@ const (
 	specterProgExitSendto          = "exit_sendto"
 	specterProgExitWrite           = "exit_write"
 	specterProgExitWritev          = "exit_writev"
+	specterProgOnExec              = "on_exec"
+	specterProgOnExit              = "on_exit"
 	specterProgSslSetFd            = "ssl_set_fd"
 	specterProgUpSSL_accept        = "up_SSL_accept"
 	specterProgUpSSL_connect       = "up_SSL_connect"
@@ -197,6 +201,8 @@ type specterProgramSpecs struct {
 	ExitSendto          *ebpf.ProgramSpec `ebpf:"exit_sendto"`
 	ExitWrite           *ebpf.ProgramSpec `ebpf:"exit_write"`
 	ExitWritev          *ebpf.ProgramSpec `ebpf:"exit_writev"`
+	OnExec              *ebpf.ProgramSpec `ebpf:"on_exec"`
+	OnExit              *ebpf.ProgramSpec `ebpf:"on_exit"`
 	SslSetFd            *ebpf.ProgramSpec `ebpf:"ssl_set_fd"`
 	UpSSL_accept        *ebpf.ProgramSpec `ebpf:"up_SSL_accept"`
 	UpSSL_connect       *ebpf.ProgramSpec `ebpf:"up_SSL_connect"`
@@ -220,6 +226,7 @@ type specterProgramSpecs struct {
 type specterMapSpecs struct {
 	Conns       *ebpf.MapSpec `ebpf:"conns"`
 	Events      *ebpf.MapSpec `ebpf:"events"`
+	Gens        *ebpf.MapSpec `ebpf:"gens"`
 	Lost        *ebpf.MapSpec `ebpf:"lost"`
 	NextConn    *ebpf.MapSpec `ebpf:"next_conn"`
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
@@ -261,6 +268,7 @@ func (o *specterObjects) Close() error {
 type specterMaps struct {
 	Conns       *ebpf.Map `ebpf:"conns"`
 	Events      *ebpf.Map `ebpf:"events"`
+	Gens        *ebpf.Map `ebpf:"gens"`
 	Lost        *ebpf.Map `ebpf:"lost"`
 	NextConn    *ebpf.Map `ebpf:"next_conn"`
 	Scratch     *ebpf.Map `ebpf:"scratch"`
@@ -273,6 +281,7 @@ func (m *specterMaps) Close() error {
 	return _SpecterClose(
 		m.Conns,
 		m.Events,
+		m.Gens,
 		m.Lost,
 		m.NextConn,
 		m.Scratch,
@@ -318,6 +327,8 @@ type specterPrograms struct {
 	ExitSendto          *ebpf.Program `ebpf:"exit_sendto"`
 	ExitWrite           *ebpf.Program `ebpf:"exit_write"`
 	ExitWritev          *ebpf.Program `ebpf:"exit_writev"`
+	OnExec              *ebpf.Program `ebpf:"on_exec"`
+	OnExit              *ebpf.Program `ebpf:"on_exit"`
 	SslSetFd            *ebpf.Program `ebpf:"ssl_set_fd"`
 	UpSSL_accept        *ebpf.Program `ebpf:"up_SSL_accept"`
 	UpSSL_connect       *ebpf.Program `ebpf:"up_SSL_connect"`
@@ -358,6 +369,8 @@ func (p *specterPrograms) Close() error {
 		p.ExitSendto,
 		p.ExitWrite,
 		p.ExitWritev,
+		p.OnExec,
+		p.OnExit,
 		p.SslSetFd,
 		p.UpSSL_accept,
 		p.UpSSL_connect,

@@ -231,3 +231,66 @@ func TestLost(t *testing.T) {
 		t.Errorf("Stats after a full ring: %+v, want lost records", st)
 	}
 }
+
+// execPy reads a file on fd 100 (which the interpreter's start-up leaves
+// alone), so the tracer caches that fd as "not a socket", then execs a new image that puts a TCP socket on the same fd
+// number and writes to it: the cache must not hide the socket.
+const execPy = `
+import os, sys
+if len(sys.argv) == 1:
+    fd = os.dup2(os.open("/proc/self/stat", os.O_RDONLY), 100, inheritable=False)
+    print(fd, flush=True)
+    sys.stdin.readline()
+    os.read(fd, 100)
+    os.execv(sys.executable, [sys.executable, sys.argv[0], str(fd)])
+fd = int(sys.argv[1])
+import socket
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
+c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
+os.dup2(c.fileno(), fd)
+os.write(fd, b"after-exec")
+s.recv(100)
+os.close(fd); c.close(); s.close()
+print("done", flush=True)
+`
+
+func TestExecReusesFD(t *testing.T) {
+	requireTracing(t)
+	script := filepath.Join(t.TempDir(), "exec.py")
+	if err := os.WriteFile(script, []byte(execPy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python(t), script)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	br := bufio.NewReader(out)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, _ := strconv.Atoi(strings.TrimSpace(line))
+	_, col := openTracer(t, Options{PID: uint32(cmd.Process.Pid)})
+	fmt.Fprintln(in, "go")
+	if l, err := br.ReadString('\n'); err != nil || l != "done\n" {
+		t.Fatalf("python: %q %v", l, err)
+	}
+	col.waitFor(t, `"after-exec" on the reused fd`, func(cs []Chunk) bool {
+		for _, c := range cs {
+			if c.Kind == KindData && c.FD == int32(fd) && c.Dir == Egress && string(c.Data) == "after-exec" {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -64,7 +64,8 @@ type Stats struct {
 	// Records is the number of records read from the ring buffer.
 	Records uint64
 	// Lost is the number of records the kernel dropped because the ring
-	// buffer was full.
+	// buffer was full, plus calls not followed because too many threads were
+	// inside traced calls at once.
 	Lost uint64
 	// Bytes is the number of data bytes read (after the MaxChunk cap).
 	Bytes uint64
@@ -80,6 +81,7 @@ type Stats struct {
 type Tracer struct {
 	objs   specterObjects
 	links  []link.Link
+	progs  []namedProg // attached, for ProgramStats
 	rd     *ringbuf.Reader
 	boot   time.Time
 	libssl []string
@@ -229,13 +231,19 @@ func (t *Tracer) attach(opts Options) error {
 		{"sys_enter_connect", o.EnterConnect}, {"sys_exit_connect", o.ExitConnect},
 		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
 		{"sys_enter_close", o.EnterClose},
+		{"sched_process_exec", o.OnExec}, {"sched_process_exit", o.OnExit},
 	}
 	for _, tp := range tps {
-		l, err := link.Tracepoint("syscalls", tp.name, tp.prog, nil)
+		group := "syscalls"
+		if !strings.HasPrefix(tp.name, "sys_") {
+			group = "sched"
+		}
+		l, err := link.Tracepoint(group, tp.name, tp.prog, nil)
 		if err != nil {
-			return fmt.Errorf("bpf: attaching tracepoint syscalls/%s: %w", tp.name, err)
+			return fmt.Errorf("bpf: attaching tracepoint %s/%s: %w", group, tp.name, err)
 		}
 		t.links = append(t.links, l)
+		t.progs = append(t.progs, namedProg{tp.name, tp.prog})
 	}
 	if opts.NoTLS {
 		return nil
@@ -285,6 +293,7 @@ func (t *Tracer) attachSSL(path string, pid uint32) (int, error) {
 			return found, fmt.Errorf("bpf: uprobe on %s in %s: %w", p.sym, path, err)
 		}
 		t.links = append(t.links, l)
+		t.progs = append(t.progs, namedProg{"uprobe " + p.sym, p.enter})
 		found++
 		if p.ret == nil {
 			continue
@@ -294,8 +303,43 @@ func (t *Tracer) attachSSL(path string, pid uint32) (int, error) {
 			return found, fmt.Errorf("bpf: uretprobe on %s in %s: %w", p.sym, path, err)
 		}
 		t.links = append(t.links, l)
+		t.progs = append(t.progs, namedProg{"uretprobe " + p.sym, p.ret})
 	}
 	return found, nil
+}
+
+type namedProg struct {
+	name string
+	prog *ebpf.Program
+}
+
+// ProgramStat is the kernel's accounting of one attached program.
+type ProgramStat struct {
+	// Name is the hook: a tracepoint such as "sys_exit_read", or "uprobe
+	// SSL_read" (once per libssl file probed).
+	Name    string
+	Runs    uint64
+	Runtime time.Duration
+}
+
+// ProgramStats returns how often each attached program ran and for how long.
+// The kernel counts only while BPF statistics are enabled (sysctl
+// kernel.bpf_stats_enabled=1, or ebpf.EnableStats); otherwise all are zero.
+func (t *Tracer) ProgramStats() []ProgramStat {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.closed {
+		return nil
+	}
+	out := make([]ProgramStat, 0, len(t.progs))
+	for _, p := range t.progs {
+		st := ProgramStat{Name: p.name}
+		if ks, err := p.prog.Stats(); err == nil {
+			st.Runs, st.Runtime = ks.RunCount, ks.Runtime
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // LibSSL returns the libssl files the uprobes are attached to.

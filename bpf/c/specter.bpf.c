@@ -80,6 +80,7 @@ struct conn {
 struct conn_key {
 	__u32 tgid;
 	__s32 fd;
+	__u64 gen; /* the process's generation, see gens */
 };
 
 enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2, ARGS_CONNECT = 3 };
@@ -143,16 +144,32 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
-/* Arguments of in-flight syscalls and SSL calls, by thread. */
+/* Generation of each process, changed when it execs or exits: exec closes
+ * close-on-exec fds and exit closes all, without a close syscall, and the
+ * pid may be reused; keying conns by generation retires the entries of the
+ * old image at once (the LRU evicts them later). A process never seen to
+ * exec or exit has generation 0. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} gens SEC(".maps");
+
+/* Arguments of in-flight syscalls and SSL calls, by thread. Plain hashes
+ * (cheaper than LRU on this hot path): every entry is deleted at the call's
+ * exit, which runs even when the thread is being killed; when more threads
+ * than max_entries are inside traced calls at once, the extra calls are
+ * counted as lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct sys_args);
 } sys_inflight SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ssl_args);
@@ -194,6 +211,20 @@ static __always_inline __u64 wakeup_flag(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									   : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline __u64 gen_of(__u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32;
+	__u64 *g = bpf_map_lookup_elem(&gens, &tgid);
+	return g ? *g : 0;
+}
+
+static __always_inline void new_gen(__u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32;
+	__u64 g = bpf_ktime_get_ns();
+	bpf_map_update_elem(&gens, &tgid, &g, BPF_ANY);
 }
 
 static __always_inline void count_lost(void)
@@ -321,7 +352,7 @@ static __always_inline void emit_data(__u64 pid_tgid, int fd, struct conn *c, __
  * announcing a TCP connection with an open event) when absent or fresh. */
 static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh)
 {
-	struct conn_key k = {.tgid = pid_tgid >> 32, .fd = fd};
+	struct conn_key k = {.tgid = pid_tgid >> 32, .fd = fd, .gen = gen_of(pid_tgid)};
 	struct conn *c;
 
 	if (!fresh) {
@@ -351,12 +382,13 @@ static __always_inline void sys_enter(__u64 fd, __u64 ptr, __u64 cnt, __u32 kind
 	if (skip(id))
 		return;
 	/* Known not to be a TCP socket (a file, a pipe): nothing to do. */
-	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)fd};
+	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)fd, .gen = gen_of(id)};
 	struct conn *c = bpf_map_lookup_elem(&conns, &k);
 	if (c && c->kind != CONN_TCP)
 		return;
 	struct sys_args a = {.ptr = ptr, .cnt = cnt, .fd = (__s32)fd, .kind = kind};
-	bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY);
+	if (bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY))
+		count_lost();
 }
 
 static __always_inline void sys_exit(long ret, __u8 dir)
@@ -479,13 +511,29 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)ctx->args[0]};
+	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)ctx->args[0], .gen = gen_of(id)};
 	struct conn *c = bpf_map_lookup_elem(&conns, &k);
 	if (!c)
 		return 0;
 	if (c->kind == CONN_TCP)
 		emit_event(id, k.fd, c, KIND_CLOSE);
 	bpf_map_delete_elem(&conns, &k);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	new_gen(bpf_get_current_pid_tgid());
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int on_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if ((__u32)id == id >> 32) /* the thread group leader: the process */
+		new_gen(id);
 	return 0;
 }
 
@@ -497,7 +545,8 @@ static __always_inline void ssl_enter(__u64 ssl, __u64 buf, __u64 outlen, __u32 
 	if (skip(id))
 		return;
 	struct ssl_args a = {.ssl = ssl, .buf = buf, .outlen = outlen, .kind = kind};
-	bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY);
+	if (bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY))
+		count_lost();
 }
 
 static __always_inline void ssl_exit(long ret, __u8 dir)

@@ -7,13 +7,15 @@
 //
 // Usage (as root):
 //
-//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-host]
+//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-ring bytes]
 //
 // The server runs in a child process (this program re-executed with -serve)
-// so that the tracer, which ignores its own process, sees it. By default the
-// tracer follows only the server and wrk processes (-comm filters cannot say
-// "either", so it runs unfiltered but counts only those); -host is the same,
-// spelled out: the kernel side runs for every process on the host either way.
+// so that the tracer, which ignores its own process, sees it. The tracer
+// runs unfiltered, as `specter capture --ebpf` does by default: its programs
+// run for every process on the host. Besides requests/s, which the other
+// load of a shared machine makes noisy, it reports the CPU time per request
+// of the server and wrk (the eBPF programs run in their context) and of the
+// reader, which is steadier.
 package main
 
 import (
@@ -32,9 +34,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/specter-dev/specter/bpf"
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -77,6 +82,7 @@ func runServer() error {
 type result struct {
 	rps      float64
 	requests int
+	cpu      time.Duration // wrk's user+system time
 }
 
 var (
@@ -97,7 +103,8 @@ func wrk(path string, port, conns, threads int, d time.Duration) (result, *exec.
 	}
 	n, _ := strconv.Atoi(string(m1[1]))
 	rps, _ := strconv.ParseFloat(string(m2[1]), 64)
-	return result{rps: rps, requests: n}, cmd, nil
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return result{rps: rps, requests: n, cpu: cpu}, cmd, nil
 }
 
 // counter counts request lines in the server's ingress and responses in its
@@ -185,13 +192,21 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 	fmt.Printf("wrk -t%d -c%d -d%s against a Go net/http server on 127.0.0.1:%d, %d rounds\n", threads, conns, d, port, rounds)
 
 	var base, traced []float64
+	var baseCPU, tracedCPU, readerCPU, bpfTime, baseN, tracedN float64
+	// Let the kernel account the programs' run time (a few ns per run).
+	if c, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME); err == nil {
+		defer c.Close()
+	}
 	var totalReq, capReq, capResp, lost int
 	for r := 0; r < rounds; r++ {
+		s0 := procCPU(srv.Process.Pid)
 		b, _, err := wrk(wrkPath, port, conns, threads, d)
 		if err != nil {
 			return err
 		}
 		base = append(base, b.rps)
+		baseCPU += (procCPU(srv.Process.Pid) - s0 + b.cpu).Seconds()
+		baseN += float64(b.requests)
 
 		tr, err := bpf.Open(context.Background(), bpf.Options{RingSize: ring, NoTLS: true})
 		if err != nil {
@@ -209,11 +224,15 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 				cnt.add(ch)
 			}
 		}()
+		s0, r0 := procCPU(srv.Process.Pid), selfCPU()
 		t, _, err := wrk(wrkPath, port, conns, threads, d)
 		if err != nil {
 			tr.Close()
 			return err
 		}
+		tracedCPU += (procCPU(srv.Process.Pid) - s0 + t.cpu).Seconds()
+		readerCPU += (selfCPU() - r0).Seconds()
+		tracedN += float64(t.requests)
 		// Let the reader drain what the kernel has already written.
 		for prev := -1; ; {
 			time.Sleep(300 * time.Millisecond)
@@ -226,6 +245,11 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 			prev = n
 		}
 		st := tr.Stats()
+		var progTime time.Duration
+		for _, ps := range tr.ProgramStats() {
+			progTime += ps.Runtime
+		}
+		bpfTime += progTime.Seconds()
 		tr.Close()
 		<-done
 		traced = append(traced, t.rps)
@@ -238,9 +262,42 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 	}
 	mb, mt := median(base), median(traced)
 	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss\n", mb, mt, 100*(mb-mt)/mb)
+	fmt.Printf("CPU per request (server + wrk, which run the eBPF programs): %.1f µs without, %.1f µs with the tracer (+%.1f%%); the reader: %.1f µs more\n",
+		1e6*baseCPU/baseN, 1e6*tracedCPU/tracedN, 100*(tracedCPU/tracedN-baseCPU/baseN)/(baseCPU/baseN), 1e6*readerCPU/tracedN)
+	fmt.Printf("eBPF programs (all processes on the host): %.1f µs of run time per request\n", 1e6*bpfTime/tracedN)
 	fmt.Printf("captured: %d of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d responses, %d records lost\n",
 		capReq, totalReq, 100*float64(capReq)/float64(totalReq), conns, capResp, lost)
 	return nil
+}
+
+// procCPU is a process's user+system time from /proc/PID/stat.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseUint(f[11], 10, 64)
+	st, _ := strconv.ParseUint(f[12], 10, 64)
+	// USER_HZ is 100 on every Linux architecture Go supports.
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's user+system time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func median(v []float64) float64 {
