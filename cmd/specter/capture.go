@@ -181,11 +181,45 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	if cf.ebpf {
 		source = "ebpf"
 	}
+	// The source first: without the privileges or the interface there is
+	// nothing to record, not even a run.
+	var src *live.Source
+	var tr *bpf.Tracer
+	closeSource := func() {
+		if src != nil {
+			src.Close()
+		}
+		if tr != nil {
+			tr.Close()
+		}
+	}
+	if cf.ebpf {
+		// The tracer would close itself when ctx ends, dropping what its
+		// ring buffer holds: runEBPF closes it once that is read.
+		tr, err = bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS})
+	} else {
+		src, err = openLive(ctx, args, cf)
+	}
+	if err != nil {
+		return &exitError{code: exitFatal, err: err}
+	}
+	var stopMetrics func()
+	if cf.metrics != "" {
+		addr, stop, err := serveMetrics(cf.metrics, &ctr)
+		if err != nil {
+			closeSource()
+			return usageError("--metrics %s: %v", cf.metrics, err)
+		}
+		stopMetrics = stop
+		defer stop()
+		fmt.Fprintf(cmd.ErrOrStderr(), "metrics on http://%s/metrics\n", addr)
+	}
 	inv, err := openSink(parent, sinkOptions{
 		inf: inf, sf: sf, dbPath: cf.dbPath, source: source, ifaces: cf.ifaces,
 		flushEvery: cf.flushEvery, events: events, ctr: &ctr, stderr: cmd.ErrOrStderr(),
 	})
 	if err != nil {
+		closeSource()
 		return err
 	}
 	hup := make(chan os.Signal, 1)
@@ -201,36 +235,19 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 			}
 		}
 	}()
-	var stopMetrics func()
-	if cf.metrics != "" {
-		addr, stop, err := serveMetrics(cf.metrics, &ctr)
-		if err != nil {
-			inv.Abort()
-			return usageError("--metrics %s: %v", cf.metrics, err)
-		}
-		stopMetrics = stop
-		fmt.Fprintf(cmd.ErrOrStderr(), "metrics on http://%s/metrics\n", addr)
-	}
 	statusDone := startStatus(ctx, cmd.ErrOrStderr(), &ctr, cf.maxPackets, cancel)
 
 	start := time.Now()
 	var sum captureSummary
 	var runErr error
 	if cf.ebpf {
-		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), cf, pf, inv, &ctr)
+		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), tr, pf, inv, &ctr)
 	} else {
-		sum, runErr = runLive(ctx, cmd.ErrOrStderr(), args, cf, pf, inv, &ctr)
+		sum, runErr = runLive(ctx, cmd.ErrOrStderr(), src, cf, pf, inv, &ctr)
 	}
 	cancel()
 	<-statusDone
 	sum.Seconds = time.Since(start).Seconds()
-	if runErr != nil && sum.Packets == 0 && !sum.started() {
-		inv.Abort()
-		if stopMetrics != nil {
-			stopMetrics()
-		}
-		return &exitError{code: exitFatal, err: runErr}
-	}
 	if runErr != nil {
 		sum.Errors = append(sum.Errors, runErr.Error())
 	}
@@ -270,10 +287,6 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	return nil
 }
 
-// started reports whether the source was opened (it then has interfaces or
-// is ebpf with a reassembly summary).
-func (s captureSummary) started() bool { return s.Source != "" }
-
 // runTotals turns a capture's summary into the store's run totals.
 func runTotals(sum captureSummary, runErr error) store.RunTotals {
 	t := store.RunTotals{Packets: sum.Packets, Bytes: sum.Bytes, Drops: sum.BoundDrops + sum.KernelDrops, Complete: runErr == nil}
@@ -283,9 +296,8 @@ func runTotals(sum captureSummary, runErr error) store.RunTotals {
 	return t
 }
 
-// runLive captures from interfaces until ctx ends or the source fails.
-func runLive(ctx context.Context, log io.Writer, args []string, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
-	sum := captureSummary{Interfaces: cf.ifaces}
+// openLive opens the interfaces.
+func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Source, error) {
 	src, err := live.Open(ctx, live.Options{
 		Interfaces:  cf.ifaces,
 		Filter:      strings.Join(args, " "),
@@ -295,13 +307,15 @@ func runLive(ctx context.Context, log io.Writer, args []string, cf *captureFlags
 		FanoutGroup: cf.fanout,
 		Dedup:       cf.dedup,
 	})
-	if err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			return sum, fmt.Errorf("capturing on %s needs CAP_NET_RAW (run as root or grant it): %w", strings.Join(cf.ifaces, ", "), err)
-		}
-		return sum, err
+	if err != nil && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES)) {
+		return nil, fmt.Errorf("capturing on %s needs CAP_NET_RAW (run as root or grant it): %w", strings.Join(cf.ifaces, ", "), err)
 	}
-	sum.Source = "live"
+	return src, err
+}
+
+// runLive captures from src until ctx ends or the source fails.
+func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
 	dec := capture.NewDecoder(capture.DecoderOptions{})
 	pipe := reassembly.New(pf.config(), inv.Emit)
@@ -365,16 +379,9 @@ const (
 	ebpfDrain = 2 * time.Second
 )
 
-// runEBPF traces processes until ctx ends or the tracer fails.
-func runEBPF(ctx context.Context, log io.Writer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
-	var sum captureSummary
-	// The tracer would close itself when ctx ends, dropping what its ring
-	// buffer holds: it is closed here instead, once that is read.
-	tr, err := bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS})
-	if err != nil {
-		return sum, err
-	}
-	sum.Source = "ebpf"
+// runEBPF reads tr until ctx ends or the tracer fails, and closes it.
+func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+	sum := captureSummary{Source: "ebpf"}
 	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
 	if len(tr.LibSSL()) == 0 {
 		tls = "no libssl probed"

@@ -358,12 +358,6 @@ func (v *liveSink) flushStored(ctx context.Context) {
 	v.announce(eps, true)
 }
 
-// Abort ends the inventory of a capture that never started: the run is
-// recorded incomplete.
-func (v *liveSink) Abort() {
-	_, _ = v.Finish(v.ctx, store.RunTotals{Error: "the capture did not start"})
-}
-
 // liveChecker runs a diff.Checker on its own goroutine and, once a second
 // when it checked something, looks for findings with new fingerprints to
 // announce.
