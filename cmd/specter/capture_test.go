@@ -729,3 +729,26 @@ func TestServeMetrics(t *testing.T) {
 		t.Error("a bad address was accepted")
 	}
 }
+
+// TestCaptureMaxPackets: without --duration, --max-packets alone ends the
+// capture (exit 0) once that many packets were read.
+func TestCaptureMaxPackets(t *testing.T) {
+	needLiveRoot(t)
+	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	bin := buildSpecter(t)
+	v := newTestVeth(t)
+	p := startSpecter(t, bin, capturingRe, "capture", "-i", v.Host, "--max-packets", "100", "--json")
+	slow := v.replayCmd(file, 1)
+	if err := slow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = slow.Process.Kill(); _ = slow.Wait() }()
+	p.wait(t)
+	var sum captureSummary
+	if err := json.Unmarshal(p.stdout.Bytes(), &sum); err != nil {
+		t.Fatalf("summary: %v\n%s", err, p.stdout.String())
+	}
+	if sum.Packets < 100 {
+		t.Errorf("stopped after %d packets, want at least 100", sum.Packets)
+	}
+}
