@@ -16,6 +16,10 @@
 // socket, so unwanted traffic never leaves the kernel. Frames arrive with
 // the VLAN tag the kernel stripped put back, so capture.Decoder sees them as
 // on the wire (VLANs, QinQ, VXLAN and the other tunnels it knows).
+//
+// Compiling filters needs libpcap at build time (cgo, Debian's libpcap-dev;
+// `make deps` installs it). Capturing needs CAP_NET_RAW, and the tests
+// that use veth pairs in network namespaces need root, ip and tcpreplay.
 package live
 
 import (
