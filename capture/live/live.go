@@ -331,6 +331,9 @@ func openSocket(name string, ring ringGeometry, filter []bpf.RawInstruction, pro
 			return nil, fmt.Errorf("promiscuous mode: %w", err)
 		}
 	}
+	// Frames read before the socket joins its fanout group may also reach
+	// another socket of the group: harmless duplicates for reassembly,
+	// where discarding them could lose frames nobody else got.
 	if fanout {
 		// FanoutHashWithDefrag is the defrag flag: ORed with the hash
 		// mode it keeps the fragments of one datagram on one socket.
