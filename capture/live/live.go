@@ -16,6 +16,10 @@
 // socket, so unwanted traffic never leaves the kernel. Frames arrive with
 // the VLAN tag the kernel stripped put back, so capture.Decoder sees them as
 // on the wire (VLANs, QinQ, VXLAN and the other tunnels it knows).
+//
+// Compiling filters needs libpcap at build time (cgo, Debian's libpcap-dev;
+// `make deps` installs it). Capturing needs CAP_NET_RAW, and the tests
+// that use veth pairs in network namespaces need root, ip and tcpreplay.
 package live
 
 import (
@@ -64,6 +68,9 @@ const (
 	// after Stop or the context's cancellation, for a link that never
 	// goes quiet.
 	drainTime = 2 * time.Second
+	// discardTime bounds how long Open spends discarding the frames that
+	// arrived before the filter was attached.
+	discardTime = time.Second
 )
 
 // Options configures a Source. The zero value of every field but
@@ -172,6 +179,11 @@ type socket struct {
 	tp    *afpacket.TPacket
 
 	packets, bytes, truncated atomic.Uint64
+
+	// kept is the first filtered frame, read while discarding what came
+	// before the filter; the reader hands it on first.
+	kept     []byte
+	keptInfo gopacket.CaptureInfo
 
 	mu     sync.Mutex // guards tp's socket statistics and closing
 	closed bool
@@ -311,7 +323,7 @@ func openSocket(name string, ring ringGeometry, filter []bpf.RawInstruction, pro
 		}
 		// The socket saw every frame between its creation and the
 		// filter: throw them away so only filtered traffic comes out.
-		k.discardPending()
+		k.discardPending(time.Now())
 	}
 	if promisc {
 		if err := tp.SetPromiscuous(true); err != nil {
@@ -319,6 +331,9 @@ func openSocket(name string, ring ringGeometry, filter []bpf.RawInstruction, pro
 			return nil, fmt.Errorf("promiscuous mode: %w", err)
 		}
 	}
+	// Frames read before the socket joins its fanout group may also reach
+	// another socket of the group: harmless duplicates for reassembly,
+	// where discarding them could lose frames nobody else got.
 	if fanout {
 		// FanoutHashWithDefrag is the defrag flag: ORed with the hash
 		// mode it keeps the fragments of one datagram on one socket.
@@ -334,11 +349,27 @@ func openSocket(name string, ring ringGeometry, filter []bpf.RawInstruction, pro
 	return k, nil
 }
 
-// discardPending reads and drops what the ring holds, until it is empty
-// (one poll timeout without a frame).
-func (k *socket) discardPending() {
-	for {
-		if _, _, err := k.tp.ZeroCopyReadPacketData(); err != nil {
+// discardPending drops the frames the ring received before the filter was
+// attached at the time attached: it reads until the ring is empty (one poll
+// timeout without a frame) or a frame is newer, which it keeps for the
+// reader. On a busy link it gives up after discardTime.
+func (k *socket) discardPending(attached time.Time) {
+	deadline := time.Now().Add(discardTime)
+	for time.Now().Before(deadline) {
+		var data []byte
+		var ci gopacket.CaptureInfo
+		var err error
+		if k.kept != nil {
+			data, ci, k.kept = k.kept, k.keptInfo, nil
+		} else {
+			data, ci, err = k.tp.ZeroCopyReadPacketData()
+		}
+		if err != nil {
+			return
+		}
+		if ci.Timestamp.After(attached) {
+			k.kept = append([]byte(nil), data...)
+			k.keptInfo = ci
 			return
 		}
 	}
@@ -377,7 +408,14 @@ func (s *Source) read(k *socket) {
 			default:
 			}
 		}
-		data, ci, err := k.tp.ZeroCopyReadPacketData()
+		var data []byte
+		var ci gopacket.CaptureInfo
+		var err error
+		if k.kept != nil {
+			data, ci, k.kept = k.kept, k.keptInfo, nil
+		} else {
+			data, ci, err = k.tp.ZeroCopyReadPacketData()
+		}
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, syscall.EINTR) {
 				if !send() || draining {

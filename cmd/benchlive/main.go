@@ -10,6 +10,7 @@
 //
 //	benchlive [-size 200] [-rates 200,500,1000,2000] [-dur 30s] [-ring 128] [-workers 1]
 //	benchlive -rates 1000 -dur 10m      # the soak: is RSS flat?
+//	benchlive -pcap big-frames.pcap     # any capture instead of the synthetic one
 //
 // It needs root, ip and tcpreplay, and removes what it creates.
 package main
@@ -28,6 +29,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,14 +70,17 @@ func main() {
 	ring := flag.Int("ring", 128, "ring size per socket in MiB")
 	workers := flag.Int("workers", 1, "sockets per interface (fanout)")
 	out := flag.String("out", "bench-out", "directory for the generated capture and results")
+	file := flag.String("pcap", "", "replay this capture instead of the synthetic one")
+	memprofile := flag.String("memprofile", "", "write a heap profile at the end of each rate's replay to this file (rate appended)")
 	flag.Parse()
-	if err := run(*size, *rates, *dur, *ring, *workers, *out); err != nil {
+	memProfile = *memprofile
+	if err := run(*size, *file, *rates, *dur, *ring, *workers, *out); err != nil {
 		fmt.Fprintf(os.Stderr, "benchlive: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(sizeMB int, rateList string, dur time.Duration, ringMB, workers int, out string) error {
+func run(sizeMB int, file, rateList string, dur time.Duration, ringMB, workers int, out string) error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root (AF_PACKET, network namespaces)")
 	}
@@ -94,9 +100,12 @@ func run(sizeMB int, rateList string, dur time.Duration, ringMB, workers int, ou
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	pcap := filepath.Join(out, fmt.Sprintf("live-synth-%dmb.pcap", sizeMB))
-	if err := generate(pcap, sizeMB); err != nil {
-		return err
+	pcap := file
+	if pcap == "" {
+		pcap = filepath.Join(out, fmt.Sprintf("live-synth-%dmb.pcap", sizeMB))
+		if err := generate(pcap, sizeMB); err != nil {
+			return err
+		}
 	}
 
 	ns, host, peer, cleanup, err := makeVeth()
@@ -268,6 +277,11 @@ func runRate(ctx context.Context, pcap, ns, host, peer string, rate int, dur tim
 		}
 	}
 	rssEnd := rssBytes() // before the pipeline flushes its connections
+	if memProfile != "" {
+		if err := writeHeap(fmt.Sprintf("%s.%d", memProfile, rate)); err != nil {
+			return res, err
+		}
+	}
 	cancel()
 	if err := <-pumped; err != nil {
 		return res, err
@@ -293,6 +307,22 @@ func runRate(ctx context.Context, pcap, ns, host, peer string, rate int, dur tim
 	fmt.Fprintf(os.Stderr, "   sent %d captured %d kernel drops %d freezes %d decode errors %d evicted %d gaps %d exchanges %d cpu %.0f%%\n",
 		res.Sent, res.Captured, res.KernelDrops, res.KernelFreezes, res.DecodeErrors, res.EvictedConns, res.Gaps, res.Exchanges, res.CPUPercent)
 	return res, nil
+}
+
+// memProfile is the -memprofile flag, set once in main before any run.
+var memProfile string
+
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func cpuTime() time.Duration {
