@@ -56,6 +56,10 @@
 //     per-connection state: Read decodes one record at a time into a Chunk
 //     whose Data is a fresh copy (at most MaxChunk bytes).
 //
+// The data syscalls are hooked at exit only: their arguments are read from
+// the registers saved at entry (bpf_task_pt_regs), which needs Linux 5.15 or
+// later, besides BTF.
+//
 // Filters (Options.PID, Cgroup, Comm) are compiled into the program's
 // read-only data and applied in the kernel, before anything is copied.
 //

@@ -95,14 +95,6 @@ const (
 	specterMapSysInflight          = "sys_inflight"
 	specterProgEnterClose          = "enter_close"
 	specterProgEnterConnect        = "enter_connect"
-	specterProgEnterRead           = "enter_read"
-	specterProgEnterReadv          = "enter_readv"
-	specterProgEnterRecvfrom       = "enter_recvfrom"
-	specterProgEnterRecvmsg        = "enter_recvmsg"
-	specterProgEnterSendmsg        = "enter_sendmsg"
-	specterProgEnterSendto         = "enter_sendto"
-	specterProgEnterWrite          = "enter_write"
-	specterProgEnterWritev         = "enter_writev"
 	specterProgExitAccept          = "exit_accept"
 	specterProgExitAccept4         = "exit_accept4"
 	specterProgExitConnect         = "exit_connect"
@@ -182,14 +174,6 @@ type specterSpecs struct {
 type specterProgramSpecs struct {
 	EnterClose          *ebpf.ProgramSpec `ebpf:"enter_close"`
 	EnterConnect        *ebpf.ProgramSpec `ebpf:"enter_connect"`
-	EnterRead           *ebpf.ProgramSpec `ebpf:"enter_read"`
-	EnterReadv          *ebpf.ProgramSpec `ebpf:"enter_readv"`
-	EnterRecvfrom       *ebpf.ProgramSpec `ebpf:"enter_recvfrom"`
-	EnterRecvmsg        *ebpf.ProgramSpec `ebpf:"enter_recvmsg"`
-	EnterSendmsg        *ebpf.ProgramSpec `ebpf:"enter_sendmsg"`
-	EnterSendto         *ebpf.ProgramSpec `ebpf:"enter_sendto"`
-	EnterWrite          *ebpf.ProgramSpec `ebpf:"enter_write"`
-	EnterWritev         *ebpf.ProgramSpec `ebpf:"enter_writev"`
 	ExitAccept          *ebpf.ProgramSpec `ebpf:"exit_accept"`
 	ExitAccept4         *ebpf.ProgramSpec `ebpf:"exit_accept4"`
 	ExitConnect         *ebpf.ProgramSpec `ebpf:"exit_connect"`
@@ -308,14 +292,6 @@ type specterVariables struct {
 type specterPrograms struct {
 	EnterClose          *ebpf.Program `ebpf:"enter_close"`
 	EnterConnect        *ebpf.Program `ebpf:"enter_connect"`
-	EnterRead           *ebpf.Program `ebpf:"enter_read"`
-	EnterReadv          *ebpf.Program `ebpf:"enter_readv"`
-	EnterRecvfrom       *ebpf.Program `ebpf:"enter_recvfrom"`
-	EnterRecvmsg        *ebpf.Program `ebpf:"enter_recvmsg"`
-	EnterSendmsg        *ebpf.Program `ebpf:"enter_sendmsg"`
-	EnterSendto         *ebpf.Program `ebpf:"enter_sendto"`
-	EnterWrite          *ebpf.Program `ebpf:"enter_write"`
-	EnterWritev         *ebpf.Program `ebpf:"enter_writev"`
 	ExitAccept          *ebpf.Program `ebpf:"exit_accept"`
 	ExitAccept4         *ebpf.Program `ebpf:"exit_accept4"`
 	ExitConnect         *ebpf.Program `ebpf:"exit_connect"`
@@ -350,14 +326,6 @@ func (p *specterPrograms) Close() error {
 	return _SpecterClose(
 		p.EnterClose,
 		p.EnterConnect,
-		p.EnterRead,
-		p.EnterReadv,
-		p.EnterRecvfrom,
-		p.EnterRecvmsg,
-		p.EnterSendmsg,
-		p.EnterSendto,
-		p.EnterWrite,
-		p.EnterWritev,
 		p.ExitAccept,
 		p.ExitAccept4,
 		p.ExitConnect,

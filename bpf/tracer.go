@@ -220,14 +220,10 @@ func (t *Tracer) attach(opts Options) error {
 		name string
 		prog *ebpf.Program
 	}{
-		{"sys_enter_read", o.EnterRead}, {"sys_exit_read", o.ExitRead},
-		{"sys_enter_recvfrom", o.EnterRecvfrom}, {"sys_exit_recvfrom", o.ExitRecvfrom},
-		{"sys_enter_readv", o.EnterReadv}, {"sys_exit_readv", o.ExitReadv},
-		{"sys_enter_recvmsg", o.EnterRecvmsg}, {"sys_exit_recvmsg", o.ExitRecvmsg},
-		{"sys_enter_write", o.EnterWrite}, {"sys_exit_write", o.ExitWrite},
-		{"sys_enter_sendto", o.EnterSendto}, {"sys_exit_sendto", o.ExitSendto},
-		{"sys_enter_writev", o.EnterWritev}, {"sys_exit_writev", o.ExitWritev},
-		{"sys_enter_sendmsg", o.EnterSendmsg}, {"sys_exit_sendmsg", o.ExitSendmsg},
+		{"sys_exit_read", o.ExitRead}, {"sys_exit_recvfrom", o.ExitRecvfrom},
+		{"sys_exit_readv", o.ExitReadv}, {"sys_exit_recvmsg", o.ExitRecvmsg},
+		{"sys_exit_write", o.ExitWrite}, {"sys_exit_sendto", o.ExitSendto},
+		{"sys_exit_writev", o.ExitWritev}, {"sys_exit_sendmsg", o.ExitSendmsg},
 		{"sys_enter_connect", o.EnterConnect}, {"sys_exit_connect", o.ExitConnect},
 		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
 		{"sys_enter_close", o.EnterClose},

@@ -391,14 +391,36 @@ static __always_inline void sys_enter(__u64 fd, __u64 ptr, __u64 cnt, __u32 kind
 		count_lost();
 }
 
-static __always_inline void sys_exit(long ret, __u8 dir)
+/* sys_args_at_exit reads the syscall's first three arguments from the
+ * registers saved at entry, still intact at exit (the return value goes to
+ * ax on x86-64; on arm64 it overwrites x0, kept in orig_x0). This spares the
+ * data syscalls an entry program and a hash update per call. */
+static __always_inline int sys_args_at_exit(struct sys_args *a)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs r;
+	if (!regs || bpf_probe_read_kernel(&r, sizeof(r), regs))
+		return -1;
+#if defined(__TARGET_ARCH_x86)
+	a->fd = (__s32)r.di;
+	a->ptr = r.si;
+	a->cnt = r.dx;
+#else
+	a->fd = (__s32)r.orig_x0;
+	a->ptr = r.regs[1];
+	a->cnt = r.regs[2];
+#endif
+	return 0;
+}
+
+static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_args *ap = bpf_map_lookup_elem(&sys_inflight, &id);
-	if (!ap)
+	if (skip(id))
 		return;
-	struct sys_args a = *ap;
-	bpf_map_delete_elem(&sys_inflight, &id);
+	struct sys_args a = {.kind = kind};
+	if (sys_args_at_exit(&a))
+		return;
 
 	struct conn *c = conn_of(id, a.fd, false);
 	if (!c || c->kind != CONN_TCP)
@@ -442,16 +464,10 @@ static __always_inline void sys_exit(long ret, __u8 dir)
 }
 
 #define SYS_DATA(name, kind, dir)                                                  \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                    \
-	{                                                                          \
-		sys_enter(ctx->args[0], ctx->args[1], ctx->args[2], kind);         \
-		return 0;                                                          \
-	}                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                      \
 	{                                                                          \
-		sys_exit(ctx->ret, dir);                                           \
+		sys_exit(ctx->ret, dir, kind);                                     \
 		return 0;                                                          \
 	}
 
