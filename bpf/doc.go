@@ -63,6 +63,9 @@
 // Filters (Options.PID, Cgroup, Comm) are compiled into the program's
 // read-only data and applied in the kernel, before anything is copied.
 //
+// Reads with MSG_PEEK (recv, recvfrom, recvmsg) are skipped: their bytes
+// are read again later, and would otherwise appear twice in the stream.
+//
 // Not captured: sendfile/splice (the bytes never reach user memory),
 // sendmmsg/recvmmsg, io_uring, and TLS libraries other than OpenSSL's libssl
 // (Go's crypto/tls among them).

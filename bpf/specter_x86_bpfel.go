@@ -76,6 +76,7 @@ type specterSysArgs struct {
 	_    structs.HostLayout
 	Ptr  uint64
 	Cnt  uint64
+	Arg3 uint64
 	Fd   int32
 	Kind uint32
 }

@@ -25,6 +25,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
+#define MSG_PEEK 2
 
 enum kind { KIND_DATA = 0, KIND_OPEN = 1, KIND_CLOSE = 2 };
 enum dir { DIR_INGRESS = 0, DIR_EGRESS = 1 };
@@ -88,6 +89,7 @@ enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2, ARGS_CONNECT = 3 };
 struct sys_args {
 	__u64 ptr;
 	__u64 cnt;
+	__u64 arg3; /* the fourth argument: recvfrom's flags */
 	__s32 fd;
 	__u32 kind;
 };
@@ -405,21 +407,28 @@ static __always_inline int sys_args_at_exit(struct sys_args *a)
 	a->fd = (__s32)r.di;
 	a->ptr = r.si;
 	a->cnt = r.dx;
+	a->arg3 = r.r10; /* syscalls take the fourth argument in r10, not cx */
 #else
 	a->fd = (__s32)r.orig_x0;
 	a->ptr = r.regs[1];
 	a->cnt = r.regs[2];
+	a->arg3 = r.regs[3];
 #endif
 	return 0;
 }
 
-static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind)
+/* flags_arg says which argument holds recv flags (2 for recvmsg, 3 for
+ * recvfrom, 0 for none): MSG_PEEK reads leave the bytes queued, to be read
+ * again, so they are not part of the stream. */
+static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_arg)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
 		return;
 	struct sys_args a = {.kind = kind};
 	if (sys_args_at_exit(&a))
+		return;
+	if ((flags_arg == 2 && (a.cnt & MSG_PEEK)) || (flags_arg == 3 && (a.arg3 & MSG_PEEK)))
 		return;
 
 	struct conn *c = conn_of(id, a.fd, false);
@@ -463,22 +472,22 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind)
 		emit_data(id, a.fd, c, dir, FLAG_TRUNCATED, 0, left);
 }
 
-#define SYS_DATA(name, kind, dir)                                                  \
+#define SYS_DATA(name, kind, dir, flags_arg)                                       \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                      \
 	{                                                                          \
-		sys_exit(ctx->ret, dir, kind);                                     \
+		sys_exit(ctx->ret, dir, kind, flags_arg);                          \
 		return 0;                                                          \
 	}
 
-SYS_DATA(read, ARGS_BUF, DIR_INGRESS)
-SYS_DATA(recvfrom, ARGS_BUF, DIR_INGRESS)
-SYS_DATA(readv, ARGS_IOV, DIR_INGRESS)
-SYS_DATA(recvmsg, ARGS_MSG, DIR_INGRESS)
-SYS_DATA(write, ARGS_BUF, DIR_EGRESS)
-SYS_DATA(sendto, ARGS_BUF, DIR_EGRESS)
-SYS_DATA(writev, ARGS_IOV, DIR_EGRESS)
-SYS_DATA(sendmsg, ARGS_MSG, DIR_EGRESS)
+SYS_DATA(read, ARGS_BUF, DIR_INGRESS, 0)
+SYS_DATA(recvfrom, ARGS_BUF, DIR_INGRESS, 3)
+SYS_DATA(readv, ARGS_IOV, DIR_INGRESS, 0)
+SYS_DATA(recvmsg, ARGS_MSG, DIR_INGRESS, 2)
+SYS_DATA(write, ARGS_BUF, DIR_EGRESS, 0)
+SYS_DATA(sendto, ARGS_BUF, DIR_EGRESS, 0)
+SYS_DATA(writev, ARGS_IOV, DIR_EGRESS, 0)
+SYS_DATA(sendmsg, ARGS_MSG, DIR_EGRESS, 0)
 
 SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
