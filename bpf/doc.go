@@ -34,7 +34,10 @@
 // SSL_accept) belong to that SSL*. Once tied, the fd is marked TLS: its
 // encrypted syscall bytes are dropped in the kernel and its chunks come from
 // the uprobes instead, with TLS set and the same Conn and addresses. A TLS
-// chunk whose SSL* was never tied has Conn 0 and FD -1.
+// chunk whose SSL* was never tied has Conn 0 and FD -1: so it is with
+// memory BIOs (Python's asyncio, some event loops), where the socket I/O
+// happens outside the SSL calls, and whose encrypted socket bytes therefore
+// also stay as ordinary chunks.
 //
 // # Bounds
 //
