@@ -425,6 +425,10 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
 		return;
+	struct ssl_args *s = bpf_map_lookup_elem(&ssl_inflight, &id);
+	/* Nothing read or written (EAGAIN, mostly): only a TLS tie to learn. */
+	if (ret <= 0 && !s)
+		return;
 	struct sys_args a = {.kind = kind};
 	if (sys_args_at_exit(&a))
 		return;
@@ -436,7 +440,6 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 		return;
 	/* Inside an OpenSSL call: this socket carries TLS, whose plaintext the
 	 * uprobes report; remember which SSL* uses which fd. */
-	struct ssl_args *s = bpf_map_lookup_elem(&ssl_inflight, &id);
 	if (s) {
 		struct ssl_key sk = {.tgid = id >> 32, .ssl = s->ssl};
 		c->tls = 1;
