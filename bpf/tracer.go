@@ -88,6 +88,7 @@ type Tracer struct {
 	stop   func() bool
 
 	rec       ringbuf.Record
+	comms     commCache // used by Read only
 	records   atomic.Uint64
 	bytes     atomic.Uint64
 	truncated atomic.Uint64
@@ -128,7 +129,7 @@ func Open(ctx context.Context, opts Options) (*Tracer, error) {
 	if err := setFilters(spec, opts); err != nil {
 		return nil, err
 	}
-	t := &Tracer{boot: bootTime()}
+	t := &Tracer{boot: bootTime(), comms: make(commCache)}
 	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {
@@ -359,7 +360,7 @@ func (t *Tracer) Read() (Chunk, error) {
 			return Chunk{}, fmt.Errorf("bpf: reading the ring buffer: %w", err)
 		}
 		var c Chunk
-		if err := decodeRecord(t.rec.RawSample, t.boot, &c); err != nil {
+		if err := decodeRecord(t.rec.RawSample, t.boot, t.comms, &c); err != nil {
 			t.malformed.Add(1)
 			continue
 		}
