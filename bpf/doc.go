@@ -51,9 +51,10 @@
 //   - Socket tracking is an LRU hash of Options.MaxConns entries keyed by
 //     (pid, fd); when full, the least recently used fd is forgotten and, if
 //     used again, gets a new connection id with a new open event. In-flight
-//     syscall and SSL arguments are hashes of 16384 threads (entries leave at
-//     the call's exit): calls beyond that many at once are not captured and
-//     count in Stats.Lost. SSL*-to-fd ties are an LRU hash of 65536.
+//     SSL call arguments are an LRU hash of 16384 threads (a thread dying
+//     inside a call leaves its entry behind): beyond that many threads inside
+//     SSL calls at once, the oldest call's plaintext is not captured. SSL*-to-fd
+//     ties are an LRU hash of 65536.
 //   - Kernel memory with the defaults: the 8 MiB ring, about 5 MiB of
 //     connection tracking, 16.5 KiB of scratch per CPU. User space holds no
 //     per-connection state: Read decodes one record at a time into a Chunk

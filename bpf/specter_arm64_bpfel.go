@@ -72,15 +72,6 @@ type specterSslKey struct {
 	Ssl  uint64
 }
 
-type specterSysArgs struct {
-	_    structs.HostLayout
-	Ptr  uint64
-	Cnt  uint64
-	Arg3 uint64
-	Fd   int32
-	Kind uint32
-}
-
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -93,9 +84,7 @@ const (
 	specterMapScratch              = "scratch"
 	specterMapSslFds               = "ssl_fds"
 	specterMapSslInflight          = "ssl_inflight"
-	specterMapSysInflight          = "sys_inflight"
 	specterProgEnterClose          = "enter_close"
-	specterProgEnterConnect        = "enter_connect"
 	specterProgExitAccept          = "exit_accept"
 	specterProgExitAccept4         = "exit_accept4"
 	specterProgExitConnect         = "exit_connect"
@@ -174,7 +163,6 @@ type specterSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type specterProgramSpecs struct {
 	EnterClose          *ebpf.ProgramSpec `ebpf:"enter_close"`
-	EnterConnect        *ebpf.ProgramSpec `ebpf:"enter_connect"`
 	ExitAccept          *ebpf.ProgramSpec `ebpf:"exit_accept"`
 	ExitAccept4         *ebpf.ProgramSpec `ebpf:"exit_accept4"`
 	ExitConnect         *ebpf.ProgramSpec `ebpf:"exit_connect"`
@@ -217,7 +205,6 @@ type specterMapSpecs struct {
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
 	SslFds      *ebpf.MapSpec `ebpf:"ssl_fds"`
 	SslInflight *ebpf.MapSpec `ebpf:"ssl_inflight"`
-	SysInflight *ebpf.MapSpec `ebpf:"sys_inflight"`
 }
 
 // specterVariableSpecs contains global variables before they are loaded into the kernel.
@@ -259,7 +246,6 @@ type specterMaps struct {
 	Scratch     *ebpf.Map `ebpf:"scratch"`
 	SslFds      *ebpf.Map `ebpf:"ssl_fds"`
 	SslInflight *ebpf.Map `ebpf:"ssl_inflight"`
-	SysInflight *ebpf.Map `ebpf:"sys_inflight"`
 }
 
 func (m *specterMaps) Close() error {
@@ -272,7 +258,6 @@ func (m *specterMaps) Close() error {
 		m.Scratch,
 		m.SslFds,
 		m.SslInflight,
-		m.SysInflight,
 	)
 }
 
@@ -292,7 +277,6 @@ type specterVariables struct {
 // It can be passed to loadSpecterObjects or ebpf.CollectionSpec.LoadAndAssign.
 type specterPrograms struct {
 	EnterClose          *ebpf.Program `ebpf:"enter_close"`
-	EnterConnect        *ebpf.Program `ebpf:"enter_connect"`
 	ExitAccept          *ebpf.Program `ebpf:"exit_accept"`
 	ExitAccept4         *ebpf.Program `ebpf:"exit_accept4"`
 	ExitConnect         *ebpf.Program `ebpf:"exit_connect"`
@@ -326,7 +310,6 @@ type specterPrograms struct {
 func (p *specterPrograms) Close() error {
 	return _SpecterClose(
 		p.EnterClose,
-		p.EnterConnect,
 		p.ExitAccept,
 		p.ExitAccept4,
 		p.ExitConnect,

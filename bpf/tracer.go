@@ -64,8 +64,7 @@ type Stats struct {
 	// Records is the number of records read from the ring buffer.
 	Records uint64
 	// Lost is the number of records the kernel dropped because the ring
-	// buffer was full, plus calls not followed because too many threads were
-	// inside traced calls at once.
+	// buffer was full.
 	Lost uint64
 	// Bytes is the number of data bytes read (after the MaxChunk cap).
 	Bytes uint64
@@ -225,7 +224,7 @@ func (t *Tracer) attach(opts Options) error {
 		{"sys_exit_readv", o.ExitReadv}, {"sys_exit_recvmsg", o.ExitRecvmsg},
 		{"sys_exit_write", o.ExitWrite}, {"sys_exit_sendto", o.ExitSendto},
 		{"sys_exit_writev", o.ExitWritev}, {"sys_exit_sendmsg", o.ExitSendmsg},
-		{"sys_enter_connect", o.EnterConnect}, {"sys_exit_connect", o.ExitConnect},
+		{"sys_exit_connect", o.ExitConnect},
 		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
 		{"sys_enter_close", o.EnterClose},
 		{"sched_process_exec", o.OnExec}, {"sched_process_exit", o.OnExit},

@@ -84,7 +84,7 @@ struct conn_key {
 	__u64 gen; /* the process's generation, see gens */
 };
 
-enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2, ARGS_CONNECT = 3 };
+enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2 };
 
 struct sys_args {
 	__u64 ptr;
@@ -158,20 +158,12 @@ struct {
 	__type(value, __u64);
 } gens SEC(".maps");
 
-/* Arguments of in-flight syscalls and SSL calls, by thread. Plain hashes
- * (cheaper than LRU on this hot path): every entry is deleted at the call's
- * exit, which runs even when the thread is being killed; when more threads
- * than max_entries are inside traced calls at once, the extra calls are
- * counted as lost. */
+/* Arguments of in-flight SSL calls, by thread. LRU: a uretprobe never fires
+ * when the thread dies inside the call, and such stale entries must make
+ * room; beyond max_entries threads inside SSL calls at once, the oldest
+ * call is forgotten and its bytes are not captured. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct sys_args);
-} sys_inflight SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ssl_args);
@@ -378,21 +370,6 @@ static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh)
 	return c;
 }
 
-static __always_inline void sys_enter(__u64 fd, __u64 ptr, __u64 cnt, __u32 kind)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if (skip(id))
-		return;
-	/* Known not to be a TCP socket (a file, a pipe): nothing to do. */
-	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)fd, .gen = gen_of(id)};
-	struct conn *c = bpf_map_lookup_elem(&conns, &k);
-	if (c && c->kind != CONN_TCP)
-		return;
-	struct sys_args a = {.ptr = ptr, .cnt = cnt, .fd = (__s32)fd, .kind = kind};
-	if (bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY))
-		count_lost();
-}
-
 /* sys_args_at_exit reads the syscall's first three arguments from the
  * registers saved at entry, still intact at exit (the return value goes to
  * ax on x86-64; on arm64 it overwrites x0, kept in orig_x0). This spares the
@@ -492,24 +469,15 @@ SYS_DATA(sendto, ARGS_BUF, DIR_EGRESS, 0)
 SYS_DATA(writev, ARGS_IOV, DIR_EGRESS, 0)
 SYS_DATA(sendmsg, ARGS_MSG, DIR_EGRESS, 0)
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	sys_enter(ctx->args[0], 0, 0, ARGS_CONNECT);
-	return 0;
-}
-
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_args *a = bpf_map_lookup_elem(&sys_inflight, &id);
-	if (!a)
+	if ((ctx->ret != 0 && ctx->ret != -EINPROGRESS) || skip(id))
 		return 0;
-	int fd = a->fd;
-	bpf_map_delete_elem(&sys_inflight, &id);
-	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		conn_of(id, fd, true);
+	struct sys_args a = {};
+	if (sys_args_at_exit(&a) == 0)
+		conn_of(id, a.fd, true);
 	return 0;
 }
 
@@ -573,8 +541,7 @@ static __always_inline void ssl_enter(__u64 ssl, __u64 buf, __u64 outlen, __u32 
 	if (skip(id))
 		return;
 	struct ssl_args a = {.ssl = ssl, .buf = buf, .outlen = outlen, .kind = kind};
-	if (bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY))
-		count_lost();
+	bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY);
 }
 
 static __always_inline void ssl_exit(long ret, __u8 dir)
