@@ -103,3 +103,19 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRingSize(t *testing.T) {
+	for _, tc := range []struct{ n, page, want int }{
+		{0, 4096, 4096},
+		{1, 4096, 4096},
+		{4096, 4096, 4096},
+		{4097, 4096, 8192},
+		{8 << 20, 4096, 8 << 20},
+		{5 << 20, 16384, 8 << 20},
+		{1 << 40, 4096, 1 << 30},
+	} {
+		if got := ringSize(tc.n, tc.page); int(got) != tc.want {
+			t.Errorf("ringSize(%d, %d) = %d, want %d", tc.n, tc.page, got, tc.want)
+		}
+	}
+}

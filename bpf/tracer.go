@@ -145,7 +145,9 @@ func Open(ctx context.Context, opts Options) (*Tracer, error) {
 		t.Close()
 		return nil, fmt.Errorf("bpf: ring buffer reader: %w", err)
 	}
+	t.mu.Lock() // Close may run at once, if ctx is done already
 	t.stop = context.AfterFunc(ctx, func() { t.Close() })
+	t.mu.Unlock()
 	return t, nil
 }
 
