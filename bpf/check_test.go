@@ -80,3 +80,42 @@ func TestOpenContext(t *testing.T) {
 		t.Errorf("Read after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestOpenErrors: bad options fail with an error naming the option.
+func TestOpenErrors(t *testing.T) {
+	requireTracing(t)
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Comm: "a-command-name-longer-than-15"}, `comm filter "a-command-name-longer-than-15": longer than the kernel's 15 bytes`},
+		{Options{Cgroup: "/sys/fs/cgroup/no-such-cgroup"}, "cgroup filter /sys/fs/cgroup/no-such-cgroup: no such file or directory"},
+		{Options{LibSSL: []string{"/etc/hostname"}}, "bpf: uprobe on SSL_set_fd in /etc/hostname"},
+	} {
+		tr, err := Open(context.Background(), tc.opts)
+		if err == nil {
+			tr.Close()
+			t.Errorf("Open(%+v) succeeded", tc.opts)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%+v): %v, want %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+func TestRingSize(t *testing.T) {
+	for _, tc := range []struct{ n, page, want int }{
+		{0, 4096, 4096},
+		{1, 4096, 4096},
+		{4096, 4096, 4096},
+		{4097, 4096, 8192},
+		{8 << 20, 4096, 8 << 20},
+		{5 << 20, 16384, 8 << 20},
+		{1 << 40, 4096, 1 << 30},
+	} {
+		if got := ringSize(tc.n, tc.page); int(got) != tc.want {
+			t.Errorf("ringSize(%d, %d) = %d, want %d", tc.n, tc.page, got, tc.want)
+		}
+	}
+}

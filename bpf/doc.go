@@ -34,7 +34,10 @@
 // SSL_accept) belong to that SSL*. Once tied, the fd is marked TLS: its
 // encrypted syscall bytes are dropped in the kernel and its chunks come from
 // the uprobes instead, with TLS set and the same Conn and addresses. A TLS
-// chunk whose SSL* was never tied has Conn 0 and FD -1.
+// chunk whose SSL* was never tied has Conn 0 and FD -1: so it is with
+// memory BIOs (Python's asyncio, some event loops), where the socket I/O
+// happens outside the SSL calls, and whose encrypted socket bytes therefore
+// also stay as ordinary chunks.
 //
 // # Bounds
 //
@@ -48,16 +51,24 @@
 //   - Socket tracking is an LRU hash of Options.MaxConns entries keyed by
 //     (pid, fd); when full, the least recently used fd is forgotten and, if
 //     used again, gets a new connection id with a new open event. In-flight
-//     syscall and SSL arguments are hashes of 16384 threads (entries leave at
-//     the call's exit): calls beyond that many at once are not captured and
-//     count in Stats.Lost. SSL*-to-fd ties are an LRU hash of 65536.
+//     SSL call arguments are an LRU hash of 16384 threads (a thread dying
+//     inside a call leaves its entry behind): beyond that many threads inside
+//     SSL calls at once, the oldest call's plaintext is not captured. SSL*-to-fd
+//     ties are an LRU hash of 65536.
 //   - Kernel memory with the defaults: the 8 MiB ring, about 5 MiB of
 //     connection tracking, 16.5 KiB of scratch per CPU. User space holds no
 //     per-connection state: Read decodes one record at a time into a Chunk
 //     whose Data is a fresh copy (at most MaxChunk bytes).
 //
+// The data syscalls are hooked at exit only: their arguments are read from
+// the registers saved at entry (bpf_task_pt_regs), which needs Linux 5.15 or
+// later, besides BTF.
+//
 // Filters (Options.PID, Cgroup, Comm) are compiled into the program's
 // read-only data and applied in the kernel, before anything is copied.
+//
+// Reads with MSG_PEEK (recv, recvfrom, recvmsg) are skipped: their bytes
+// are read again later, and would otherwise appear twice in the stream.
 //
 // Not captured: sendfile/splice (the bytes never reach user memory),
 // sendmmsg/recvmmsg, io_uring, and TLS libraries other than OpenSSL's libssl

@@ -110,9 +110,31 @@ const (
 	afInet6 = 10
 )
 
+// maxComms bounds a commCache; when full it starts over.
+const maxComms = 1024
+
+// commCache interns command names: a tracer sees few distinct ones, and a
+// string allocation per record would be the reader's largest after the data.
+type commCache map[string]string
+
+func (cc commCache) intern(b []byte) string {
+	if s, ok := cc[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	if cc != nil {
+		if len(cc) >= maxComms {
+			clear(cc)
+		}
+		cc[s] = s
+	}
+	return s
+}
+
 // decodeRecord parses one ring buffer record into c, copying its data. boot
-// is the wall-clock time of CLOCK_MONOTONIC's zero, to convert timestamps.
-func decodeRecord(rec []byte, boot time.Time, c *Chunk) error {
+// is the wall-clock time of CLOCK_MONOTONIC's zero, to convert timestamps;
+// comms, which may be nil, interns the command names.
+func decodeRecord(rec []byte, boot time.Time, comms commCache, c *Chunk) error {
 	if len(rec) < headerSize {
 		return fmt.Errorf("bpf: record of %d bytes, shorter than its %d-byte header", len(rec), headerSize)
 	}
@@ -143,7 +165,7 @@ func decodeRecord(rec []byte, boot time.Time, c *Chunk) error {
 		Conn:      ConnID(le.Uint64(rec[offConn:])),
 		PID:       le.Uint32(rec[offPID:]),
 		TID:       le.Uint32(rec[offTID:]),
-		Comm:      string(comm),
+		Comm:      comms.intern(comm),
 		Cgroup:    le.Uint64(rec[offCgroup:]),
 		FD:        int32(le.Uint32(rec[offFD:])),
 		Dir:       dir,

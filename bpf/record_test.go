@@ -75,7 +75,7 @@ func TestDecodeRecord(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got Chunk
-			err := decodeRecord(tc.in, boot, &got)
+			err := decodeRecord(tc.in, boot, nil, &got)
 			if (err != nil) != tc.err {
 				t.Fatalf("error %v, want error: %v", err, tc.err)
 			}
@@ -96,7 +96,7 @@ func TestDecodeRecord(t *testing.T) {
 func TestDecodeRecordCopies(t *testing.T) {
 	b := rec{len: 3, data: []byte("abc")}.bytes()
 	var c Chunk
-	if err := decodeRecord(b, time.Time{}, &c); err != nil {
+	if err := decodeRecord(b, time.Time{}, nil, &c); err != nil {
 		t.Fatal(err)
 	}
 	b[headerSize] = 'X'
@@ -112,7 +112,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c Chunk
-		if err := decodeRecord(b, time.Time{}, &c); err != nil {
+		if err := decodeRecord(b, time.Time{}, nil, &c); err != nil {
 			return
 		}
 		if len(c.Data) > MaxChunk || len(c.Data) > c.Len || len(c.Data) != len(b)-headerSize {
@@ -128,11 +128,30 @@ func BenchmarkDecodeRecord(b *testing.B) {
 	r := rec{family: afInet, len: 512, comm: "nginx", data: bytes.Repeat([]byte("x"), 512)}.bytes()
 	b.ReportAllocs()
 	var c Chunk
+	cc := make(commCache)
 	for b.Loop() {
-		if err := decodeRecord(r, time.Time{}, &c); err != nil {
+		if err := decodeRecord(r, time.Time{}, cc, &c); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N)*float64(len(r))/b.Elapsed().Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func TestCommCache(t *testing.T) {
+	cc := make(commCache)
+	a := cc.intern([]byte("nginx"))
+	if b := cc.intern([]byte("nginx")); a != b || len(cc) != 1 {
+		t.Errorf("intern twice: %q %q, %d entries", a, b, len(cc))
+	}
+	for i := range maxComms + 10 {
+		cc.intern([]byte{byte(i), byte(i >> 8)})
+	}
+	if len(cc) > maxComms {
+		t.Errorf("cache grew to %d entries, bound %d", len(cc), maxComms)
+	}
+	var none commCache
+	if s := none.intern([]byte("curl")); s != "curl" {
+		t.Errorf("nil cache: %q", s)
+	}
 }

@@ -72,14 +72,6 @@ type specterSslKey struct {
 	Ssl  uint64
 }
 
-type specterSysArgs struct {
-	_    structs.HostLayout
-	Ptr  uint64
-	Cnt  uint64
-	Fd   int32
-	Kind uint32
-}
-
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -92,17 +84,7 @@ const (
 	specterMapScratch              = "scratch"
 	specterMapSslFds               = "ssl_fds"
 	specterMapSslInflight          = "ssl_inflight"
-	specterMapSysInflight          = "sys_inflight"
 	specterProgEnterClose          = "enter_close"
-	specterProgEnterConnect        = "enter_connect"
-	specterProgEnterRead           = "enter_read"
-	specterProgEnterReadv          = "enter_readv"
-	specterProgEnterRecvfrom       = "enter_recvfrom"
-	specterProgEnterRecvmsg        = "enter_recvmsg"
-	specterProgEnterSendmsg        = "enter_sendmsg"
-	specterProgEnterSendto         = "enter_sendto"
-	specterProgEnterWrite          = "enter_write"
-	specterProgEnterWritev         = "enter_writev"
 	specterProgExitAccept          = "exit_accept"
 	specterProgExitAccept4         = "exit_accept4"
 	specterProgExitConnect         = "exit_connect"
@@ -181,15 +163,6 @@ type specterSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type specterProgramSpecs struct {
 	EnterClose          *ebpf.ProgramSpec `ebpf:"enter_close"`
-	EnterConnect        *ebpf.ProgramSpec `ebpf:"enter_connect"`
-	EnterRead           *ebpf.ProgramSpec `ebpf:"enter_read"`
-	EnterReadv          *ebpf.ProgramSpec `ebpf:"enter_readv"`
-	EnterRecvfrom       *ebpf.ProgramSpec `ebpf:"enter_recvfrom"`
-	EnterRecvmsg        *ebpf.ProgramSpec `ebpf:"enter_recvmsg"`
-	EnterSendmsg        *ebpf.ProgramSpec `ebpf:"enter_sendmsg"`
-	EnterSendto         *ebpf.ProgramSpec `ebpf:"enter_sendto"`
-	EnterWrite          *ebpf.ProgramSpec `ebpf:"enter_write"`
-	EnterWritev         *ebpf.ProgramSpec `ebpf:"enter_writev"`
 	ExitAccept          *ebpf.ProgramSpec `ebpf:"exit_accept"`
 	ExitAccept4         *ebpf.ProgramSpec `ebpf:"exit_accept4"`
 	ExitConnect         *ebpf.ProgramSpec `ebpf:"exit_connect"`
@@ -232,7 +205,6 @@ type specterMapSpecs struct {
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
 	SslFds      *ebpf.MapSpec `ebpf:"ssl_fds"`
 	SslInflight *ebpf.MapSpec `ebpf:"ssl_inflight"`
-	SysInflight *ebpf.MapSpec `ebpf:"sys_inflight"`
 }
 
 // specterVariableSpecs contains global variables before they are loaded into the kernel.
@@ -274,7 +246,6 @@ type specterMaps struct {
 	Scratch     *ebpf.Map `ebpf:"scratch"`
 	SslFds      *ebpf.Map `ebpf:"ssl_fds"`
 	SslInflight *ebpf.Map `ebpf:"ssl_inflight"`
-	SysInflight *ebpf.Map `ebpf:"sys_inflight"`
 }
 
 func (m *specterMaps) Close() error {
@@ -287,7 +258,6 @@ func (m *specterMaps) Close() error {
 		m.Scratch,
 		m.SslFds,
 		m.SslInflight,
-		m.SysInflight,
 	)
 }
 
@@ -307,15 +277,6 @@ type specterVariables struct {
 // It can be passed to loadSpecterObjects or ebpf.CollectionSpec.LoadAndAssign.
 type specterPrograms struct {
 	EnterClose          *ebpf.Program `ebpf:"enter_close"`
-	EnterConnect        *ebpf.Program `ebpf:"enter_connect"`
-	EnterRead           *ebpf.Program `ebpf:"enter_read"`
-	EnterReadv          *ebpf.Program `ebpf:"enter_readv"`
-	EnterRecvfrom       *ebpf.Program `ebpf:"enter_recvfrom"`
-	EnterRecvmsg        *ebpf.Program `ebpf:"enter_recvmsg"`
-	EnterSendmsg        *ebpf.Program `ebpf:"enter_sendmsg"`
-	EnterSendto         *ebpf.Program `ebpf:"enter_sendto"`
-	EnterWrite          *ebpf.Program `ebpf:"enter_write"`
-	EnterWritev         *ebpf.Program `ebpf:"enter_writev"`
 	ExitAccept          *ebpf.Program `ebpf:"exit_accept"`
 	ExitAccept4         *ebpf.Program `ebpf:"exit_accept4"`
 	ExitConnect         *ebpf.Program `ebpf:"exit_connect"`
@@ -349,15 +310,6 @@ type specterPrograms struct {
 func (p *specterPrograms) Close() error {
 	return _SpecterClose(
 		p.EnterClose,
-		p.EnterConnect,
-		p.EnterRead,
-		p.EnterReadv,
-		p.EnterRecvfrom,
-		p.EnterRecvmsg,
-		p.EnterSendmsg,
-		p.EnterSendto,
-		p.EnterWrite,
-		p.EnterWritev,
 		p.ExitAccept,
 		p.ExitAccept4,
 		p.ExitConnect,

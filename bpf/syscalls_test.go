@@ -27,9 +27,10 @@ def take(n, first):
     while len(got) < n:
         got += s.recv(n - len(got))
     return got
-c.send(b"send:hello;"); take(11, s.recv)
+c.send(b"send:hello;"); s.recv(5, socket.MSG_PEEK); take(11, s.recv)
 os.write(c.fileno(), b"write:abc;"); take(10, lambda n: os.read(s.fileno(), n))
 os.writev(c.fileno(), [b"writev:", b"x", b"y;"])
+s.recvmsg(4, 0, socket.MSG_PEEK)
 a, b = bytearray(3), bytearray(7); n = os.readv(s.fileno(), [a, b]); take(10 - n, lambda k: b"")
 c.sendmsg([b"sendmsg:", b"12;"])
 a, b = bytearray(4), bytearray(7); n = s.recvmsg_into([a, b])[0]; take(11 - n, lambda k: b"")
@@ -76,6 +77,7 @@ func startSockets(t *testing.T) (pid int, port, clientPort uint16, run func()) {
 }
 
 // TestSyscalls checks send/recv, read/write, readv/writev, sendmsg/recvmsg,
+// that MSG_PEEK reads (recv, recvmsg) do not repeat bytes in the stream,
 // the MaxChunk cap, the iovec limit, connections opened before the tracer,
 // and the cgroup filter.
 func TestSyscalls(t *testing.T) {

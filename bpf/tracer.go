@@ -64,8 +64,7 @@ type Stats struct {
 	// Records is the number of records read from the ring buffer.
 	Records uint64
 	// Lost is the number of records the kernel dropped because the ring
-	// buffer was full, plus calls not followed because too many threads were
-	// inside traced calls at once.
+	// buffer was full.
 	Lost uint64
 	// Bytes is the number of data bytes read (after the MaxChunk cap).
 	Bytes uint64
@@ -88,6 +87,7 @@ type Tracer struct {
 	stop   func() bool
 
 	rec       ringbuf.Record
+	comms     commCache // used by Read only
 	records   atomic.Uint64
 	bytes     atomic.Uint64
 	truncated atomic.Uint64
@@ -128,7 +128,7 @@ func Open(ctx context.Context, opts Options) (*Tracer, error) {
 	if err := setFilters(spec, opts); err != nil {
 		return nil, err
 	}
-	t := &Tracer{boot: bootTime()}
+	t := &Tracer{boot: bootTime(), comms: make(commCache)}
 	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {
@@ -145,7 +145,9 @@ func Open(ctx context.Context, opts Options) (*Tracer, error) {
 		t.Close()
 		return nil, fmt.Errorf("bpf: ring buffer reader: %w", err)
 	}
+	t.mu.Lock() // Close may run at once, if ctx is done already
 	t.stop = context.AfterFunc(ctx, func() { t.Close() })
+	t.mu.Unlock()
 	return t, nil
 }
 
@@ -220,15 +222,11 @@ func (t *Tracer) attach(opts Options) error {
 		name string
 		prog *ebpf.Program
 	}{
-		{"sys_enter_read", o.EnterRead}, {"sys_exit_read", o.ExitRead},
-		{"sys_enter_recvfrom", o.EnterRecvfrom}, {"sys_exit_recvfrom", o.ExitRecvfrom},
-		{"sys_enter_readv", o.EnterReadv}, {"sys_exit_readv", o.ExitReadv},
-		{"sys_enter_recvmsg", o.EnterRecvmsg}, {"sys_exit_recvmsg", o.ExitRecvmsg},
-		{"sys_enter_write", o.EnterWrite}, {"sys_exit_write", o.ExitWrite},
-		{"sys_enter_sendto", o.EnterSendto}, {"sys_exit_sendto", o.ExitSendto},
-		{"sys_enter_writev", o.EnterWritev}, {"sys_exit_writev", o.ExitWritev},
-		{"sys_enter_sendmsg", o.EnterSendmsg}, {"sys_exit_sendmsg", o.ExitSendmsg},
-		{"sys_enter_connect", o.EnterConnect}, {"sys_exit_connect", o.ExitConnect},
+		{"sys_exit_read", o.ExitRead}, {"sys_exit_recvfrom", o.ExitRecvfrom},
+		{"sys_exit_readv", o.ExitReadv}, {"sys_exit_recvmsg", o.ExitRecvmsg},
+		{"sys_exit_write", o.ExitWrite}, {"sys_exit_sendto", o.ExitSendto},
+		{"sys_exit_writev", o.ExitWritev}, {"sys_exit_sendmsg", o.ExitSendmsg},
+		{"sys_exit_connect", o.ExitConnect},
 		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
 		{"sys_enter_close", o.EnterClose},
 		{"sched_process_exec", o.OnExec}, {"sched_process_exit", o.OnExit},
@@ -363,7 +361,7 @@ func (t *Tracer) Read() (Chunk, error) {
 			return Chunk{}, fmt.Errorf("bpf: reading the ring buffer: %w", err)
 		}
 		var c Chunk
-		if err := decodeRecord(t.rec.RawSample, t.boot, &c); err != nil {
+		if err := decodeRecord(t.rec.RawSample, t.boot, t.comms, &c); err != nil {
 			t.malformed.Add(1)
 			continue
 		}

@@ -277,11 +277,13 @@ func TestHTTP(t *testing.T) {
 		t.Skip("curl does not use OpenSSL")
 	}
 	for _, tc := range []struct {
-		name string
-		tls  bool
+		name   string
+		tls    bool
+		python bool // python urllib as the client instead of curl
 	}{
-		{"http", false},
-		{"https", true},
+		{"http", false, false},
+		{"https", true, false},
+		{"https python client", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -299,25 +301,34 @@ func TestHTTP(t *testing.T) {
 			scomm := procComm(t, spid)
 
 			server, sc := openTracer(t, Options{PID: uint32(spid)})
-			_, cc := openTracer(t, Options{Comm: "curl"})
 			if tc.tls && len(server.LibSSL()) == 0 {
 				t.Fatal("no libssl found to probe, though python links it")
 			}
-
-			out := filepath.Join(t.TempDir(), "out")
-			cmd := exec.Command(curl, "-sS", "-k", "-A", "specter-test", "-o", out, fmt.Sprintf("%s://127.0.0.1:%d/hello.txt", scheme, port))
-			cmd.Stderr = os.Stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("curl: %v", err)
+			url := fmt.Sprintf("%s://127.0.0.1:%d/hello.txt", scheme, port)
+			var cc *collector
+			var cpid uint32
+			var got []byte
+			ccomm := "curl"
+			if tc.python {
+				cpid, ccomm, got, cc = pythonGet(t, url)
+			} else {
+				_, cc = openTracer(t, Options{Comm: "curl"})
+				out := filepath.Join(t.TempDir(), "out")
+				cmd := exec.Command(curl, "-sS", "-k", "-A", "specter-test", "-o", out, url)
+				cmd.Stderr = os.Stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("curl: %v", err)
+				}
+				cpid = uint32(cmd.Process.Pid)
+				got, _ = os.ReadFile(out)
 			}
-			cpid := uint32(cmd.Process.Pid)
-			if got, _ := os.ReadFile(out); !bytes.Equal(got, body) {
-				t.Fatalf("curl fetched %d bytes, want the %d-byte body", len(got), len(body))
+			if !bytes.Equal(got, body) {
+				t.Fatalf("the client fetched %d bytes, want the %d-byte body", len(got), len(body))
 			}
 
 			p := uint16(port)
 			wantReq := fmt.Sprintf("GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: specter-test\r\nAccept: */*\r\n\r\n", port)
-			cs := cc.waitFor(t, "close of curl's connection", func(cs []Chunk) bool { return closed(cs, p) })
+			cs := cc.waitFor(t, "close of the client's connection", func(cs []Chunk) bool { return closed(cs, p) })
 			ss := sc.waitFor(t, "close of the server's connection", func(cs []Chunk) bool { return closed(cs, p) })
 
 			check := func(side string, cs []Chunk, pid uint32, comm string, in, eg func(string) string) []byte {
@@ -346,6 +357,9 @@ func TestHTTP(t *testing.T) {
 				return nil
 			}
 			isReq := func(got string) string {
+				if tc.python {
+					return pythonReq(got, port)
+				}
 				if got != wantReq {
 					return fmt.Sprintf("got %q, want the request %q", got, wantReq)
 				}
@@ -362,26 +376,74 @@ func TestHTTP(t *testing.T) {
 				}
 				return ""
 			}
-			check("curl", cs, cpid, "curl", isResp, isReq)
+			check("client", cs, cpid, ccomm, isResp, isReq)
 			check("server", ss, uint32(spid), scomm, isReq, isResp)
 
-			// Both sides saw the same response bytes.
-			var resp [2][]byte
-			for i, cs := range [][]Chunk{cs, ss} {
-				dir := Ingress
-				if i == 1 {
-					dir = Egress
-				}
+			// Both sides saw the same bytes: what one wrote, the other read.
+			one := func(cs []Chunk, d Direction) []byte {
 				for _, dirs := range streams(cs, p) {
-					resp[i] = dirs[dir].dataOrNil()
+					return dirs[d].dataOrNil()
 				}
+				return nil
 			}
-			if !bytes.Equal(resp[0], resp[1]) {
-				t.Errorf("curl read %d response bytes, the server wrote %d different ones", len(resp[0]), len(resp[1]))
+			if a, b := one(cs, Ingress), one(ss, Egress); !bytes.Equal(a, b) {
+				t.Errorf("the client read %d response bytes, the server wrote %d different ones", len(a), len(b))
+			}
+			if a, b := one(cs, Egress), one(ss, Ingress); !bytes.Equal(a, b) {
+				t.Errorf("the client wrote %d request bytes, the server read %d different ones", len(a), len(b))
 			}
 			checkAddrs(t, cs, ss, p)
 		})
 	}
+}
+
+const clientPy = `
+import ssl, sys, urllib.request
+sys.stdin.readline()
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+req = urllib.request.Request(sys.argv[1], headers={"User-Agent": "specter-test"})
+sys.stdout.buffer.write(urllib.request.urlopen(req, context=ctx).read())
+`
+
+// pythonGet fetches url with python's urllib (OpenSSL, no verification) in
+// a child process traced by pid, and returns its pid, comm, the body and the
+// collector.
+func pythonGet(t *testing.T, url string) (uint32, string, []byte, *collector) {
+	t.Helper()
+	cmd := exec.Command(python(t), "-c", clientPy, url)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	comm := procComm(t, cmd.Process.Pid)
+	_, c := openTracer(t, Options{PID: uint32(cmd.Process.Pid)})
+	fmt.Fprintln(in, "go")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("python client: %v", err)
+	}
+	return uint32(cmd.Process.Pid), comm, out.Bytes(), c
+}
+
+// pythonReq checks urllib's request, whose header order is its own.
+func pythonReq(got string, port int) string {
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(got)))
+	if err != nil {
+		return fmt.Sprintf("not a request (%v): %q", err, got)
+	}
+	if req.Method != "GET" || req.URL.Path != "/hello.txt" || req.Host != fmt.Sprintf("127.0.0.1:%d", port) ||
+		req.UserAgent() != "specter-test" || !strings.HasSuffix(got, "\r\n\r\n") {
+		return fmt.Sprintf("unexpected request %q", got)
+	}
+	return ""
 }
 
 func (s *stream) dataOrNil() []byte {

@@ -25,6 +25,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
+#define MSG_PEEK 2
 
 enum kind { KIND_DATA = 0, KIND_OPEN = 1, KIND_CLOSE = 2 };
 enum dir { DIR_INGRESS = 0, DIR_EGRESS = 1 };
@@ -83,11 +84,12 @@ struct conn_key {
 	__u64 gen; /* the process's generation, see gens */
 };
 
-enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2, ARGS_CONNECT = 3 };
+enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2 };
 
 struct sys_args {
 	__u64 ptr;
 	__u64 cnt;
+	__u64 arg3; /* the fourth argument: recvfrom's flags */
 	__s32 fd;
 	__u32 kind;
 };
@@ -156,20 +158,12 @@ struct {
 	__type(value, __u64);
 } gens SEC(".maps");
 
-/* Arguments of in-flight syscalls and SSL calls, by thread. Plain hashes
- * (cheaper than LRU on this hot path): every entry is deleted at the call's
- * exit, which runs even when the thread is being killed; when more threads
- * than max_entries are inside traced calls at once, the extra calls are
- * counted as lost. */
+/* Arguments of in-flight SSL calls, by thread. LRU: a uretprobe never fires
+ * when the thread dies inside the call, and such stale entries must make
+ * room; beyond max_entries threads inside SSL calls at once, the oldest
+ * call is forgotten and its bytes are not captured. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct sys_args);
-} sys_inflight SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ssl_args);
@@ -376,36 +370,53 @@ static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh)
 	return c;
 }
 
-static __always_inline void sys_enter(__u64 fd, __u64 ptr, __u64 cnt, __u32 kind)
+/* sys_args_at_exit reads the syscall's first three arguments from the
+ * registers saved at entry, still intact at exit (the return value goes to
+ * ax on x86-64; on arm64 it overwrites x0, kept in orig_x0). This spares the
+ * data syscalls an entry program and a hash update per call. */
+static __always_inline int sys_args_at_exit(struct sys_args *a)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs r;
+	if (!regs || bpf_probe_read_kernel(&r, sizeof(r), regs))
+		return -1;
+#if defined(__TARGET_ARCH_x86)
+	a->fd = (__s32)r.di;
+	a->ptr = r.si;
+	a->cnt = r.dx;
+	a->arg3 = r.r10; /* syscalls take the fourth argument in r10, not cx */
+#else
+	a->fd = (__s32)r.orig_x0;
+	a->ptr = r.regs[1];
+	a->cnt = r.regs[2];
+	a->arg3 = r.regs[3];
+#endif
+	return 0;
+}
+
+/* flags_arg says which argument holds recv flags (2 for recvmsg, 3 for
+ * recvfrom, 0 for none): MSG_PEEK reads leave the bytes queued, to be read
+ * again, so they are not part of the stream. */
+static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_arg)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
 		return;
-	/* Known not to be a TCP socket (a file, a pipe): nothing to do. */
-	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)fd, .gen = gen_of(id)};
-	struct conn *c = bpf_map_lookup_elem(&conns, &k);
-	if (c && c->kind != CONN_TCP)
+	struct ssl_args *s = bpf_map_lookup_elem(&ssl_inflight, &id);
+	/* Nothing read or written (EAGAIN, mostly): only a TLS tie to learn. */
+	if (ret <= 0 && !s)
 		return;
-	struct sys_args a = {.ptr = ptr, .cnt = cnt, .fd = (__s32)fd, .kind = kind};
-	if (bpf_map_update_elem(&sys_inflight, &id, &a, BPF_ANY))
-		count_lost();
-}
-
-static __always_inline void sys_exit(long ret, __u8 dir)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_args *ap = bpf_map_lookup_elem(&sys_inflight, &id);
-	if (!ap)
+	struct sys_args a = {.kind = kind};
+	if (sys_args_at_exit(&a))
 		return;
-	struct sys_args a = *ap;
-	bpf_map_delete_elem(&sys_inflight, &id);
+	if ((flags_arg == 2 && (a.cnt & MSG_PEEK)) || (flags_arg == 3 && (a.arg3 & MSG_PEEK)))
+		return;
 
 	struct conn *c = conn_of(id, a.fd, false);
 	if (!c || c->kind != CONN_TCP)
 		return;
 	/* Inside an OpenSSL call: this socket carries TLS, whose plaintext the
 	 * uprobes report; remember which SSL* uses which fd. */
-	struct ssl_args *s = bpf_map_lookup_elem(&ssl_inflight, &id);
 	if (s) {
 		struct ssl_key sk = {.tgid = id >> 32, .ssl = s->ssl};
 		c->tls = 1;
@@ -441,47 +452,32 @@ static __always_inline void sys_exit(long ret, __u8 dir)
 		emit_data(id, a.fd, c, dir, FLAG_TRUNCATED, 0, left);
 }
 
-#define SYS_DATA(name, kind, dir)                                                  \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                    \
-	{                                                                          \
-		sys_enter(ctx->args[0], ctx->args[1], ctx->args[2], kind);         \
-		return 0;                                                          \
-	}                                                                          \
+#define SYS_DATA(name, kind, dir, flags_arg)                                       \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                      \
 	{                                                                          \
-		sys_exit(ctx->ret, dir);                                           \
+		sys_exit(ctx->ret, dir, kind, flags_arg);                          \
 		return 0;                                                          \
 	}
 
-SYS_DATA(read, ARGS_BUF, DIR_INGRESS)
-SYS_DATA(recvfrom, ARGS_BUF, DIR_INGRESS)
-SYS_DATA(readv, ARGS_IOV, DIR_INGRESS)
-SYS_DATA(recvmsg, ARGS_MSG, DIR_INGRESS)
-SYS_DATA(write, ARGS_BUF, DIR_EGRESS)
-SYS_DATA(sendto, ARGS_BUF, DIR_EGRESS)
-SYS_DATA(writev, ARGS_IOV, DIR_EGRESS)
-SYS_DATA(sendmsg, ARGS_MSG, DIR_EGRESS)
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	sys_enter(ctx->args[0], 0, 0, ARGS_CONNECT);
-	return 0;
-}
+SYS_DATA(read, ARGS_BUF, DIR_INGRESS, 0)
+SYS_DATA(recvfrom, ARGS_BUF, DIR_INGRESS, 3)
+SYS_DATA(readv, ARGS_IOV, DIR_INGRESS, 0)
+SYS_DATA(recvmsg, ARGS_MSG, DIR_INGRESS, 2)
+SYS_DATA(write, ARGS_BUF, DIR_EGRESS, 0)
+SYS_DATA(sendto, ARGS_BUF, DIR_EGRESS, 0)
+SYS_DATA(writev, ARGS_IOV, DIR_EGRESS, 0)
+SYS_DATA(sendmsg, ARGS_MSG, DIR_EGRESS, 0)
 
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sys_args *a = bpf_map_lookup_elem(&sys_inflight, &id);
-	if (!a)
+	if ((ctx->ret != 0 && ctx->ret != -EINPROGRESS) || skip(id))
 		return 0;
-	int fd = a->fd;
-	bpf_map_delete_elem(&sys_inflight, &id);
-	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		conn_of(id, fd, true);
+	struct sys_args a = {};
+	if (sys_args_at_exit(&a) == 0)
+		conn_of(id, a.fd, true);
 	return 0;
 }
 
@@ -545,8 +541,7 @@ static __always_inline void ssl_enter(__u64 ssl, __u64 buf, __u64 outlen, __u32 
 	if (skip(id))
 		return;
 	struct ssl_args a = {.ssl = ssl, .buf = buf, .outlen = outlen, .kind = kind};
-	if (bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY))
-		count_lost();
+	bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY);
 }
 
 static __always_inline void ssl_exit(long ret, __u8 dir)

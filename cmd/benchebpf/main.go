@@ -7,12 +7,13 @@
 //
 // Usage (as root):
 //
-//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-ring bytes]
+//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-ring bytes] [-server-only]
 //
 // The server runs in a child process (this program re-executed with -serve)
 // so that the tracer, which ignores its own process, sees it. The tracer
 // runs unfiltered, as `specter capture --ebpf` does by default: its programs
-// run for every process on the host. Besides requests/s, which the other
+// run for every process on the host, wrk included; -server-only filters on
+// the server's pid, as `--pid` would. Besides requests/s, which the other
 // load of a shared machine makes noisy, it reports the CPU time per request
 // of the server and wrk (the eBPF programs run in their context) and of the
 // reader, which is steadier.
@@ -49,6 +50,7 @@ func main() {
 	conns := flag.Int("conns", 32, "wrk connections")
 	threads := flag.Int("threads", 2, "wrk threads")
 	ring := flag.Int("ring", bpf.DefaultRingSize, "ring buffer size in bytes")
+	serverOnly := flag.Bool("server-only", false, "trace only the server's pid (as --pid would), not every process")
 	flag.Parse()
 	if *serve {
 		if err := runServer(); err != nil {
@@ -57,7 +59,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*duration, *rounds, *conns, *threads, *ring); err != nil {
+	if err := run(*duration, *rounds, *conns, *threads, *ring, *serverOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "benchebpf:", err)
 		os.Exit(1)
 	}
@@ -156,7 +158,7 @@ func (c *counter) add(ch bpf.Chunk) {
 	c.tails[key] = append(c.tails[key][:0], buf[len(buf)-keep:]...)
 }
 
-func run(d time.Duration, rounds, conns, threads, ring int) error {
+func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root to attach eBPF programs")
 	}
@@ -189,7 +191,11 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 	if err != nil {
 		return fmt.Errorf("server port %q: %w", line, err)
 	}
-	fmt.Printf("wrk -t%d -c%d -d%s against a Go net/http server on 127.0.0.1:%d, %d rounds\n", threads, conns, d, port, rounds)
+	scope := "every process (no filter)"
+	if serverOnly {
+		scope = "the server's pid only"
+	}
+	fmt.Printf("wrk -t%d -c%d -d%s against a Go net/http server on 127.0.0.1:%d, %d rounds; tracing %s\n", threads, conns, d, port, rounds, scope)
 
 	var base, traced []float64
 	var baseCPU, tracedCPU, readerCPU, bpfTime, baseN, tracedN float64
@@ -208,7 +214,11 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 		baseCPU += (procCPU(srv.Process.Pid) - s0 + b.cpu).Seconds()
 		baseN += float64(b.requests)
 
-		tr, err := bpf.Open(context.Background(), bpf.Options{RingSize: ring, NoTLS: true})
+		opts := bpf.Options{RingSize: ring, NoTLS: true}
+		if serverOnly {
+			opts.PID = uint32(srv.Process.Pid)
+		}
+		tr, err := bpf.Open(context.Background(), opts)
 		if err != nil {
 			return err
 		}
@@ -264,7 +274,7 @@ func run(d time.Duration, rounds, conns, threads, ring int) error {
 	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss\n", mb, mt, 100*(mb-mt)/mb)
 	fmt.Printf("CPU per request (server + wrk, which run the eBPF programs): %.1f µs without, %.1f µs with the tracer (+%.1f%%); the reader: %.1f µs more\n",
 		1e6*baseCPU/baseN, 1e6*tracedCPU/tracedN, 100*(tracedCPU/tracedN-baseCPU/baseN)/(baseCPU/baseN), 1e6*readerCPU/tracedN)
-	fmt.Printf("eBPF programs (all processes on the host): %.1f µs of run time per request\n", 1e6*bpfTime/tracedN)
+	fmt.Printf("eBPF programs (every hooked call on the host, filtered or not): %.1f µs of run time per request\n", 1e6*bpfTime/tracedN)
 	fmt.Printf("captured: %d of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d responses, %d records lost\n",
 		capReq, totalReq, 100*float64(capReq)/float64(totalReq), conns, capResp, lost)
 	return nil
