@@ -30,7 +30,7 @@ const (
 	exchangeQueue = 1024
 	// maxAnnounced bounds the endpoints whose announcement (events) is
 	// remembered; past it further new endpoints are not announced.
-	maxAnnounced = 1 << 20
+	maxAnnounced = 1 << 18
 	// maxEventKeys bounds the finding fingerprints already announced; past
 	// it new findings are not announced (counted in eventLog.Dropped).
 	maxEventKeys = 1 << 18
@@ -227,8 +227,7 @@ func (v *liveSink) announce(eps []infer.EndpointSummary, emit bool) {
 			if len(v.seen) >= maxAnnounced {
 				continue
 			}
-			kinds = map[string]bool{}
-			v.seen[key] = kinds
+			v.seen[key] = nil // a set only once it has sensitive kinds
 			if emit {
 				v.opts.events.Write(event{Time: now, Event: "endpoint", Service: e.Service, Method: e.Method,
 					Path: e.Template, Sensitive: e.Sensitive, Processes: processNames(e.Processes)})
@@ -237,6 +236,10 @@ func (v *liveSink) announce(eps []infer.EndpointSummary, emit bool) {
 		var fresh []string
 		for _, k := range e.Sensitive {
 			if !kinds[k] {
+				if kinds == nil {
+					kinds = map[string]bool{}
+					v.seen[key] = kinds
+				}
 				kinds[k] = true
 				fresh = append(fresh, k)
 			}
