@@ -391,6 +391,8 @@ func TestCaptureEventsMetrics(t *testing.T) {
 			}
 		case e.Event == "endpoint":
 			endpoints++
+		case e.Event == "finding" && e.Kind == "unused":
+			t.Errorf("unused operations are not events: %s", sc.Text())
 		}
 	}
 	if shadow == 0 || endpoints == 0 {

@@ -407,6 +407,10 @@ func (l *liveChecker) scan() {
 	now := time.Now().UTC()
 	for i := range fs {
 		f := &fs[i]
+		if f.Kind == diff.KindUnused {
+			// An absence, not an event: traffic may still come.
+			continue
+		}
 		l.events.Finding(event{Time: now, Event: "finding", Kind: string(f.Kind), Service: f.Service,
 			Method: f.Method, Path: f.Path, Finding: f})
 	}
