@@ -19,6 +19,7 @@ import (
 	"github.com/specter-dev/specter/bpf"
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
+	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/store"
 )
@@ -56,22 +57,24 @@ type counters struct {
 
 // captureSummary is what `specter capture` prints when it ends.
 type captureSummary struct {
-	Source      string           `json:"source"` // "live" or "ebpf"
-	Interfaces  []string         `json:"interfaces,omitempty"`
-	Seconds     float64          `json:"seconds"`
-	Packets     uint64           `json:"packets"` // frames (live) or records (ebpf)
-	Bytes       uint64           `json:"bytes"`
-	KernelDrops uint64           `json:"kernel_drops"` // ring full: frames (live) or records (ebpf) lost
-	BoundDrops  uint64           `json:"bound_drops"`  // dropped by our own bounds
-	Duplicates  uint64           `json:"duplicates,omitempty"`
-	Exchanges   uint64           `json:"exchanges"`
-	Endpoints   uint64           `json:"endpoints"`
-	Findings    uint64           `json:"findings"`
-	Events      uint64           `json:"events,omitempty"`
-	Run         int64            `json:"run,omitempty"` // the store's run id with --db
-	Decode      *decodeSummary   `json:"decode,omitempty"`
-	Reassembly  reassembly.Stats `json:"reassembly"`
-	Errors      []string         `json:"errors,omitempty"`
+	Source      string   `json:"source"` // "live" or "ebpf"
+	Interfaces  []string `json:"interfaces,omitempty"`
+	Seconds     float64  `json:"seconds"`
+	Packets     uint64   `json:"packets"` // frames (live) or records (ebpf)
+	Bytes       uint64   `json:"bytes"`
+	KernelDrops uint64   `json:"kernel_drops"` // ring full: frames (live) or records (ebpf) lost
+	BoundDrops  uint64   `json:"bound_drops"`  // dropped by our own bounds
+	Duplicates  uint64   `json:"duplicates,omitempty"`
+	Exchanges   uint64   `json:"exchanges"`
+	Endpoints   uint64   `json:"endpoints"`
+	Findings    uint64   `json:"findings"`
+	// FindingsByKind breaks the findings down by kind (with --spec).
+	FindingsByKind map[string]uint64 `json:"findings_by_kind,omitempty"`
+	Events         uint64            `json:"events,omitempty"`
+	Run            int64             `json:"run,omitempty"` // the store's run id with --db
+	Decode         *decodeSummary    `json:"decode,omitempty"`
+	Reassembly     reassembly.Stats  `json:"reassembly"`
+	Errors         []string          `json:"errors,omitempty"`
 }
 
 func newCaptureCmd() *cobra.Command {
@@ -260,6 +263,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	sum.Run = runID
 	sum.Endpoints = ctr.endpoints.Load()
 	sum.Findings = ctr.findings.Load()
+	sum.FindingsByKind = inv.FindingsByKind()
 	sum.Events = events.Count()
 	if ierr != nil {
 		sum.Errors = append(sum.Errors, ierr.Error())
@@ -557,7 +561,17 @@ func printCaptureSummary(w io.Writer, s captureSummary) {
 	row("connections", s.Reassembly.Connections)
 	row("exchanges", s.Exchanges)
 	row("endpoints", s.Endpoints)
-	row("findings", s.Findings)
+	f := fmt.Sprint(s.Findings)
+	if len(s.FindingsByKind) > 0 {
+		var parts []string
+		for _, k := range diff.Kinds() {
+			if n := s.FindingsByKind[string(k)]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		f += " (" + strings.Join(parts, ", ") + ")"
+	}
+	row("findings", f)
 	if s.Events > 0 {
 		row("events", s.Events)
 	}

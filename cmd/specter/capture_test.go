@@ -395,6 +395,9 @@ func TestCaptureEventsMetrics(t *testing.T) {
 			t.Errorf("unused operations are not events: %s", sc.Text())
 		}
 	}
+	if !strings.Contains(p.errText(), "findings") || !regexp.MustCompile(`findings\s+\d+ \(shadow \d+`).MatchString(p.errText()) {
+		t.Errorf("the summary (on stderr with --events -) lacks the findings by kind:\n%s", p.errText())
+	}
 	if shadow == 0 || endpoints == 0 {
 		t.Errorf("%d shadow finding events, %d endpoint events; stderr:\n%s", shadow, endpoints, p.errText())
 	}

@@ -73,7 +73,12 @@ type liveSink struct {
 	base  store.RunTotals            // what runs finished at reloads recorded
 	errs  []string
 	runID int64
+	// byKind is the final findings count per kind, set by Finish.
+	byKind map[string]uint64
 }
+
+// FindingsByKind returns the findings per kind; valid after Finish.
+func (v *liveSink) FindingsByKind() map[string]uint64 { return v.byKind }
 
 // openSink loads the config and specs, opens the database and starts
 // a run in it (with --db), and starts the inventory's goroutine.
@@ -326,6 +331,7 @@ func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error)
 	<-v.done
 	if v.chk != nil {
 		v.chk.Close()
+		v.byKind = v.chk.byKind
 		v.chk = nil
 	}
 	var err error
@@ -365,6 +371,9 @@ func (v *liveSink) flushStored(ctx context.Context) {
 // when it checked something, looks for findings with new fingerprints to
 // announce.
 type liveChecker struct {
+	// byKind counts the findings per kind at the last look; read once
+	// the checker is closed.
+	byKind map[string]uint64
 	c      *diff.Checker
 	ch     chan *reassembly.Exchange
 	done   chan struct{}
@@ -404,6 +413,10 @@ func (l *liveChecker) run() {
 func (l *liveChecker) scan() {
 	fs := l.c.Findings()
 	l.ctr.findings.Store(uint64(len(fs)))
+	l.byKind = map[string]uint64{}
+	for i := range fs {
+		l.byKind[string(fs[i].Kind)]++
+	}
 	now := time.Now().UTC()
 	for i := range fs {
 		f := &fs[i]
