@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -96,4 +97,21 @@ func BenchmarkSink(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
+}
+
+// TestSinkOpenErrors: a database that cannot be opened fails the sink
+// cleanly, with or without specs.
+func TestSinkOpenErrors(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "spec.yaml")
+	if err := os.WriteFile(spec, []byte("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, specs := range [][]string{nil, {spec}} {
+		var ctr counters
+		_, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{specs: specs}, sf: &specFlags{specs: specs},
+			dbPath: filepath.Join(t.TempDir(), "missing-dir", "x.db"), flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+		if err == nil {
+			t.Errorf("specs %v: a database in a missing directory opened", specs)
+		}
+	}
 }
