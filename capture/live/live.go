@@ -84,7 +84,7 @@ type Options struct {
 	// traffic. Remember the encapsulation: VXLAN mirror traffic needs
 	// "udp port 4789" to get through.
 	Filter string
-	// RingSizeMB is the size of each socket's ring in MiB (default 64,
+	// RingSizeMB is the size of each socket's ring in MiB (default 128,
 	// 1..4096). Rings of 8 MiB and more are made of 1 MiB blocks, smaller
 	// rings of 8 smaller blocks; the frame size is 2048 (TPACKET_V3 packs
 	// frames of any size into a block, up to the block size).

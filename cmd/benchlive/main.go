@@ -8,7 +8,7 @@
 // process's CPU use and its RSS after one minute and at the end; and the
 // highest rate with zero kernel drops.
 //
-//	benchlive [-size 200] [-rates 200,500,1000,2000] [-dur 30s] [-ring 128] [-workers 1]
+//	benchlive [-size 200] [-rates 200,500,1000,2000] [-dur 30s] [-ring 512] [-workers 1]
 //	benchlive -rates 1000 -dur 10m      # the soak: is RSS flat?
 //	benchlive -pcap big-frames.pcap     # any capture instead of the synthetic one
 //
@@ -67,7 +67,7 @@ func main() {
 	size := flag.Int("size", 200, "synthetic capture size in MB")
 	rates := flag.String("rates", "200,500,1000,2000", "replay rates in Mbit/s, in order")
 	dur := flag.Duration("dur", 30*time.Second, "replay time per rate (10m for the soak)")
-	ring := flag.Int("ring", 128, "ring size per socket in MiB")
+	ring := flag.Int("ring", 512, "ring size per socket in MiB")
 	workers := flag.Int("workers", 1, "sockets per interface (fanout)")
 	out := flag.String("out", "bench-out", "directory for the generated capture and results")
 	file := flag.String("pcap", "", "replay this capture instead of the synthetic one")
