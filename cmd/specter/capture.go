@@ -140,7 +140,7 @@ sensitive data at each flush.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&cf.ifaces, "interface", "i", nil, "interface to capture on (repeatable)")
-	f.IntVar(&cf.ringMB, "ring-mb", 64, "AF_PACKET ring size per socket, MiB")
+	f.IntVar(&cf.ringMB, "ring-mb", 0, "AF_PACKET ring size per socket, MiB (0: capture/live's default, 128)")
 	f.IntVar(&cf.workers, "fanout-workers", 1, "sockets per interface, sharing the load by flow hash (PACKET_FANOUT_HASH)")
 	f.IntVar(&cf.fanout, "fanout-group", 0, "fanout group id (0: derived from the process id when --fanout-workers > 1)")
 	f.BoolVar(&cf.promisc, "promisc", true, "put the interfaces in promiscuous mode")
