@@ -408,6 +408,7 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, pf *pipelineFla
 		}
 	}()
 	var untied uint64
+	lg := newLossGaps(pf.config().MaxConnections, streams.Gap)
 	refresh := func() {
 		st := tr.Stats()
 		ss := streams.Stats()
@@ -439,12 +440,15 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, pf *pipelineFla
 			if len(c.Data) > 0 {
 				streams.Data(id, meta, dir, c.Data, c.Time)
 			}
+			lg.data(id, meta)
 			if c.Truncated && c.Len > len(c.Data) {
 				streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
 			}
 		case bpf.KindClose:
 			streams.Close(id, c.Time)
 			streams.Close(id|tlsConn, c.Time)
+			lg.close(id)
+			lg.close(id | tlsConn)
 		}
 	}
 	t := time.NewTicker(100 * time.Millisecond)
@@ -459,6 +463,7 @@ loop:
 			}
 			handle(c)
 		case now := <-t.C:
+			lg.check(tr.Stats().Lost, now)
 			if now.Sub(lastFlush) >= time.Second {
 				streams.Flush(now)
 				lastFlush = now
@@ -495,6 +500,7 @@ loop:
 		}
 	}
 	tr.Close()
+	lg.check(tr.Stats().Lost, time.Now())
 	streams.CloseAll(time.Now())
 	refresh()
 	st := tr.Stats()
@@ -503,6 +509,53 @@ loop:
 	sum.BoundDrops = ctr.boundDrops.Load()
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, readErr
+}
+
+// lossGaps turns eBPF records lost by the kernel into stream gaps. The
+// kernel does not say which connection a lost record belonged to, so when
+// records were lost every connection that had data since the last check
+// gets a gap of unknown length in both directions: its parsers
+// resynchronize on the next message instead of gluing unrelated bytes
+// together (a message in flight on an unaffected connection is then
+// reported incomplete: overload costs exchanges, never wrong ones). The
+// set is bounded like the streams (max connections); connections past it
+// are not gapped.
+type lossGaps struct {
+	max    int
+	active map[uint64]reassembly.StreamMeta
+	lost   uint64
+	gap    func(id uint64, meta reassembly.StreamMeta, dir reassembly.Direction, n int, ts time.Time)
+}
+
+func newLossGaps(max int, gap func(uint64, reassembly.StreamMeta, reassembly.Direction, int, time.Time)) *lossGaps {
+	if max <= 0 {
+		max = reassembly.DefaultConfig().MaxConnections
+	}
+	return &lossGaps{max: max, active: map[uint64]reassembly.StreamMeta{}, gap: gap}
+}
+
+// data notes that connection id had data.
+func (l *lossGaps) data(id uint64, meta reassembly.StreamMeta) {
+	if _, ok := l.active[id]; ok || len(l.active) < l.max {
+		l.active[id] = meta
+	}
+}
+
+// close forgets a closed connection.
+func (l *lossGaps) close(id uint64) { delete(l.active, id) }
+
+// check takes the kernel's cumulative lost count: when it grew, the
+// connections active since the last check get their gaps. Either way a new
+// period begins.
+func (l *lossGaps) check(lost uint64, now time.Time) {
+	if lost > l.lost {
+		l.lost = lost
+		for id, meta := range l.active {
+			l.gap(id, meta, reassembly.Ingress, -1, now)
+			l.gap(id, meta, reassembly.Egress, -1, now)
+		}
+	}
+	clear(l.active)
 }
 
 // startStatus refreshes a one-line status on w while ctx lasts, when w is a

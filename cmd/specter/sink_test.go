@@ -115,3 +115,43 @@ func TestSinkOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLossGaps(t *testing.T) {
+	type gapped struct {
+		id  uint64
+		dir reassembly.Direction
+	}
+	var got []gapped
+	lg := newLossGaps(2, func(id uint64, _ reassembly.StreamMeta, dir reassembly.Direction, n int, _ time.Time) {
+		if n != -1 {
+			t.Errorf("gap of %d bytes, want unknown (-1)", n)
+		}
+		got = append(got, gapped{id, dir})
+	})
+	now := time.Now()
+	steps := []struct {
+		data   []uint64
+		closed []uint64
+		lost   uint64
+		want   int // gaps
+	}{
+		{data: []uint64{1, 2}, lost: 0, want: 0},                    // nothing lost
+		{data: []uint64{1, 2, 3}, lost: 5, want: 4},                 // 3 past the bound of 2
+		{data: nil, lost: 9, want: 0},                               // lost, but nothing active since
+		{data: []uint64{4}, closed: []uint64{4}, lost: 12, want: 0}, // closed before the check
+		{data: []uint64{5}, lost: 12, want: 0},                      // no new loss
+	}
+	for i, s := range steps {
+		got = nil
+		for _, id := range s.data {
+			lg.data(id, reassembly.StreamMeta{})
+		}
+		for _, id := range s.closed {
+			lg.close(id)
+		}
+		lg.check(s.lost, now)
+		if len(got) != s.want {
+			t.Errorf("step %d: %d gaps %v, want %d", i, len(got), got, s.want)
+		}
+	}
+}
