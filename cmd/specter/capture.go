@@ -131,6 +131,8 @@ sensitive data at each flush.`,
 				return usageError("--ebpf takes no filter expression (use --pid, --cgroup, --comm)")
 			case !cf.ebpf && (cf.pid != 0 || cf.cgroup != "" || cf.comm != ""):
 				return usageError("--pid, --cgroup and --comm need --ebpf")
+			case cf.ringMB < 0 || cf.ringMB > 4096:
+				return usageError("--ring-mb must be within 0..4096")
 			case cf.flushEvery <= 0:
 				return usageError("--flush-every must be positive")
 			}
@@ -140,7 +142,7 @@ sensitive data at each flush.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&cf.ifaces, "interface", "i", nil, "interface to capture on (repeatable)")
-	f.IntVar(&cf.ringMB, "ring-mb", 0, "AF_PACKET ring size per socket, MiB (0: capture/live's default, 128)")
+	f.IntVar(&cf.ringMB, "ring-mb", 0, "ring size in MiB: AF_PACKET ring per socket (0: 128), or the eBPF ring buffer with --ebpf (0: 8)")
 	f.IntVar(&cf.workers, "fanout-workers", 1, "sockets per interface, sharing the load by flow hash (PACKET_FANOUT_HASH)")
 	f.IntVar(&cf.fanout, "fanout-group", 0, "fanout group id (0: derived from the process id when --fanout-workers > 1)")
 	f.BoolVar(&cf.promisc, "promisc", true, "put the interfaces in promiscuous mode")
@@ -199,7 +201,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	if cf.ebpf {
 		// The tracer would close itself when ctx ends, dropping what its
 		// ring buffer holds: runEBPF closes it once that is read.
-		tr, err = bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS})
+		tr, err = bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS, RingSize: cf.ringMB << 20})
 	} else {
 		src, err = openLive(ctx, args, cf)
 	}

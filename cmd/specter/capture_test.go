@@ -535,6 +535,7 @@ func TestCaptureUsage(t *testing.T) {
 		{[]string{"capture", "--ebpf", "tcp"}, "no filter"},
 		{[]string{"capture", "-i", "lo", "--pid", "1"}, "need --ebpf"},
 		{[]string{"capture", "-i", "lo", "--flush-every", "0s"}, "--flush-every"},
+		{[]string{"capture", "--ebpf", "--ring-mb", "-1"}, "--ring-mb"},
 	} {
 		_, errs, code := run(t, tc.args...)
 		if code != exitFatal || !strings.Contains(errs, tc.hint) {
