@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -64,10 +66,12 @@ type captureSummary struct {
 	Bytes       uint64   `json:"bytes"`
 	KernelDrops uint64   `json:"kernel_drops"` // ring full: frames (live) or records (ebpf) lost
 	BoundDrops  uint64   `json:"bound_drops"`  // dropped by our own bounds
-	Duplicates  uint64   `json:"duplicates,omitempty"`
-	Exchanges   uint64   `json:"exchanges"`
-	Endpoints   uint64   `json:"endpoints"`
-	Findings    uint64   `json:"findings"`
+	// Duplicates counts frames dropped by --dedup (live), or connections
+	// within this host read from the server's socket only (ebpf).
+	Duplicates uint64 `json:"duplicates,omitempty"`
+	Exchanges  uint64 `json:"exchanges"`
+	Endpoints  uint64 `json:"endpoints"`
+	Findings   uint64 `json:"findings"`
 	// FindingsByKind breaks the findings down by kind (with --spec).
 	FindingsByKind map[string]uint64 `json:"findings_by_kind,omitempty"`
 	Events         uint64            `json:"events,omitempty"`
@@ -246,7 +250,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	var sum captureSummary
 	var runErr error
 	if cf.ebpf {
-		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), tr, pf, inv, &ctr)
+		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), tr, cf, pf, inv, &ctr)
 	} else {
 		sum, runErr = runLive(ctx, cmd.ErrOrStderr(), src, cf, pf, inv, &ctr)
 	}
@@ -386,13 +390,16 @@ const (
 )
 
 // runEBPF reads tr until ctx ends or the tracer fails, and closes it.
-func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "ebpf"}
 	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
 	if len(tr.LibSSL()) == 0 {
 		tls = "no libssl probed"
 	}
 	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
+	// Without a process filter both ends of a connection within this host
+	// are traced: the exchange is kept from the server's socket only.
+	sides := newSides(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", hostAddrs())
 	streams := reassembly.NewStreams(pf.config(), inv.Emit)
 	chunks := make(chan bpf.Chunk, chunkQueue)
 	var readErr error
@@ -433,6 +440,9 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, pf *pipelineFla
 		}
 		switch c.Kind {
 		case bpf.KindData:
+			if sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
+				return
+			}
 			meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
 				Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
 			dir := reassembly.Ingress
@@ -451,6 +461,8 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, pf *pipelineFla
 			streams.Close(id|tlsConn, c.Time)
 			lg.close(id)
 			lg.close(id | tlsConn)
+			sides.close(id)
+			sides.close(id | tlsConn)
 		}
 	}
 	t := time.NewTicker(100 * time.Millisecond)
@@ -468,6 +480,7 @@ loop:
 			lg.check(tr.Stats().Lost, now)
 			if now.Sub(lastFlush) >= time.Second {
 				streams.Flush(now)
+				sides.expire(now)
 				lastFlush = now
 			}
 			refresh()
@@ -509,8 +522,94 @@ loop:
 	sum.Reassembly = streams.Stats()
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Records, st.Bytes, st.Lost
 	sum.BoundDrops = ctr.boundDrops.Load()
+	sum.Duplicates = sides.dropped
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, readErr
+}
+
+// sides drops the client's view of connections within this host. With
+// every process traced, a request from one local process to another is
+// read from both sockets; HTTP clients speak first, so the socket whose
+// first bytes are written (egress) to a local address is the client's, and
+// its chunks are left out: the exchange is kept once, from the process that
+// served it. With a process filter the other end may not be traced, so
+// nothing is left out. The verdicts are kept per connection, at most max of
+// them (connections past it are all kept), and forgotten when the
+// connection closes or stays idle for idle.
+type sides struct {
+	dedupe  bool
+	max     int
+	idle    time.Duration
+	local   map[netip.Addr]bool // this host's addresses
+	conns   map[uint64]side
+	dropped uint64 // connections read from the server's socket only
+}
+
+type side struct {
+	client bool
+	last   time.Time
+}
+
+func newSides(cfg reassembly.Config, dedupe bool, local map[netip.Addr]bool) *sides {
+	d := reassembly.DefaultConfig()
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = d.MaxConnections
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = d.IdleTimeout
+	}
+	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]side{}}
+}
+
+// hostAddrs returns the addresses of this host's interfaces (loopback is
+// recognised by its range anyway).
+func hostAddrs() map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out[p.Addr().Unmap()] = true
+		}
+	}
+	return out
+}
+
+// skip reports whether a data chunk of connection id, written (egress) or
+// read by the process, is the client's view of a connection within this
+// host.
+func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Time) bool {
+	if !s.dedupe {
+		return false
+	}
+	if v, ok := s.conns[id]; ok {
+		v.last = now
+		s.conns[id] = v
+		return v.client
+	}
+	if len(s.conns) >= s.max {
+		return false
+	}
+	r := remote.Addr().Unmap()
+	client := egress && (r.IsLoopback() || s.local[r])
+	s.conns[id] = side{client: client, last: now}
+	if client {
+		s.dropped++
+	}
+	return client
+}
+
+func (s *sides) close(id uint64) { delete(s.conns, id) }
+
+// expire forgets the connections idle since before now-idle.
+func (s *sides) expire(now time.Time) {
+	for id, v := range s.conns {
+		if now.Sub(v.last) > s.idle {
+			delete(s.conns, id)
+		}
+	}
 }
 
 // lossGaps turns eBPF records lost by the kernel into stream gaps. The

@@ -442,9 +442,11 @@ func TestCaptureEBPF(t *testing.T) {
 	tests := []struct {
 		name, path string
 		tls        bool
+		all        bool // trace every process: curl's side is read too, and left out
 	}{
-		{"http", "/api/v1/items/", false},
-		{"https", "/api/v1/secure/", true},
+		{"http", "/api/v1/items/", false, false},
+		{"https", "/api/v1/secure/", true, false},
+		{"all-processes", "/api/v1/items/", false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -471,8 +473,11 @@ func TestCaptureEBPF(t *testing.T) {
 				t.Fatal(err)
 			}
 			db := filepath.Join(t.TempDir(), "ebpf.db")
-			p := startSpecter(t, bin, regexp.MustCompile(`^specter: tracing with eBPF`), "capture", "--ebpf",
-				"--pid", fmt.Sprint(srv.Process.Pid), "--db", db)
+			args = []string{"capture", "--ebpf", "--db", db}
+			if !tc.all {
+				args = append(args, "--pid", fmt.Sprint(srv.Process.Pid))
+			}
+			p := startSpecter(t, bin, regexp.MustCompile(`^specter: tracing with eBPF`), args...)
 			scheme := "http"
 			if tc.tls {
 				scheme = "https"

@@ -155,3 +155,44 @@ func TestLossGaps(t *testing.T) {
 		}
 	}
 }
+
+func TestSides(t *testing.T) {
+	now := time.Now()
+	local := netip.MustParseAddrPort("127.0.0.1:8080")
+	host := netip.MustParseAddr("192.0.2.10")
+	remote := netip.MustParseAddrPort("198.51.100.7:443")
+	cfg := reassembly.DefaultConfig()
+	cfg.MaxConnections = 3
+	cfg.IdleTimeout = time.Minute
+	s := newSides(cfg, true, map[netip.Addr]bool{host: true})
+	steps := []struct {
+		id     uint64
+		egress bool
+		remote netip.AddrPort
+		at     time.Duration
+		want   bool
+	}{
+		{1, true, local, 0, true},                         // writes first to a local server: client's view
+		{2, false, local, 0, false},                       // reads first: the server's view
+		{1, false, local, 0, true},                        // the verdict sticks to the connection
+		{3, true, remote, 0, false},                       // a call to another host: the only view
+		{4, true, netip.AddrPortFrom(host, 80), 0, false}, // past the bound of 3: kept
+	}
+	for i, st := range steps {
+		if got := s.skip(st.id, st.egress, st.remote, now.Add(st.at)); got != st.want {
+			t.Errorf("step %d: skip = %v, want %v", i, got, st.want)
+		}
+	}
+	s.close(3)
+	if !s.skip(5, true, netip.AddrPortFrom(host, 80), now) {
+		t.Error("a host address is local")
+	}
+	s.expire(now.Add(2 * time.Minute))
+	if len(s.conns) != 0 || s.dropped != 2 {
+		t.Errorf("after expiry: %d conns, %d dropped", len(s.conns), s.dropped)
+	}
+	off := newSides(cfg, false, nil)
+	if off.skip(1, true, local, now) {
+		t.Error("with a process filter nothing is skipped")
+	}
+}
