@@ -763,3 +763,38 @@ func TestCaptureMaxPackets(t *testing.T) {
 		t.Errorf("stopped after %d packets, want at least 100", sum.Packets)
 	}
 }
+
+// TestCaptureTwoInterfacesDedup mirrors the same traffic onto two
+// interfaces (a frame copied to two SPAN ports): with -i twice and --dedup
+// the inventory is still the file's, counts not doubled. (Copies further
+// apart than the dedup window, as two unsynchronized replays are, are
+// dropped by reassembly as retransmissions.)
+func TestCaptureTwoInterfacesDedup(t *testing.T) {
+	needLiveRoot(t)
+	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	bin := buildSpecter(t)
+	want := analyzed(t, bin, file)
+	a, b := newTestVeth(t), newTestVeth(t)
+	db := filepath.Join(t.TempDir(), "live.db")
+	p := startSpecter(t, bin, capturingRe, "capture", "-i", a.Host, "-i", b.Host, "--dedup", "--db", db, "--duration", "15s", "--json")
+	var wg sync.WaitGroup
+	for _, v := range []*testVeth{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if out, err := v.replayCmd(file, 100).CombinedOutput(); err != nil {
+				t.Errorf("tcpreplay: %v\n%s", err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	p.wait(t)
+	var sum captureSummary
+	if err := json.Unmarshal(p.stdout.Bytes(), &sum); err != nil {
+		t.Fatalf("summary: %v\n%s", err, p.stdout.String())
+	}
+	if len(sum.Interfaces) != 2 || sum.KernelDrops != 0 {
+		t.Errorf("summary: %+v", sum)
+	}
+	sameInventory(t, binEndpoints(t, bin, db), want)
+}
