@@ -10,11 +10,23 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze lint fuzz generate-testdata clean deps-bench
+.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
 
 all: build
 
-build:
+# Debian packages the build and the tests need, installed only when missing:
+# libpcap-dev for compiling tcpdump filters (capture/live, cgo), tcpreplay
+# and iproute2 for the live-capture tests on veth pairs.
+deps:
+	@missing=""; for p in libpcap-dev tcpreplay iproute2; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
 SHARED     ?= ../shared
@@ -33,10 +45,10 @@ test-deps:
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when
 # these are absent.
-test: test-deps
+test: deps test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race ./reassembly/...
+	$(GO) test -count=1 -race ./reassembly/... ./capture/live/...
 
 # Build, analyze the bundled sample capture into an inventory database,
 # print the inventory and the diff against the declared spec, and write the
@@ -77,8 +89,9 @@ fuzz:
 deps-bench:
 	@command -v tshark >/dev/null || { echo "installing tshark"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 
-# Go micro-benchmarks plus the end-to-end analyze benchmark.
-bench: bench-go bench-analyze
+# Go micro-benchmarks, the end-to-end analyze benchmark and the eBPF
+# tracer's overhead (root only; skipped with a message otherwise).
+bench: bench-go bench-analyze bench-ebpf
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./capture/... ./reassembly/... ./infer/... ./store/... | tee $(BENCHOUT).go.txt
@@ -88,6 +101,38 @@ bench-go:
 # each, beside tshark on the smaller one.
 bench-analyze: build deps-bench
 	$(GO) run ./cmd/benchanalyze -out $(BENCHOUT) -bin $(BIN) -spec -db
+
+# Live-capture soak: replays a synthetic capture onto a veth pair with
+# tcpreplay at increasing rates while capture/live listens (root). The default
+# run takes under 3 minutes; LIVEFLAGS="-rates 1000 -dur 10m" is the soak.
+LIVEFLAGS ?=
+bench-live: deps
+	$(GO) run ./cmd/benchlive -out $(BENCHOUT) $(LIVEFLAGS)
+
+# The eBPF objects (bpf/specter_*_bpfel.{go,o}) are committed so that
+# building needs no clang; these regenerate them from bpf/c with bpf2go.
+deps-bpf:
+	@command -v clang >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || { echo "installing clang, llvm, libbpf-dev, bpftool"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm libbpf-dev bpftool >/dev/null; }
+
+generate: deps-bpf
+	$(GO) generate ./bpf
+
+# Fails when the committed eBPF objects differ from what bpf/c compiles to.
+# Needs clang and libbpf-dev: skipped (successfully) where they are missing.
+check-generate:
+	@if ! command -v clang >/dev/null || ! test -f /usr/include/bpf/bpf_helpers.h; then echo "check-generate: clang or libbpf-dev missing, skipped"; exit 0; fi; \
+	before=$$(sha256sum bpf/specter_*_bpfel.*); $(GO) generate ./bpf || exit 1; \
+	if [ "$$before" != "$$(sha256sum bpf/specter_*_bpfel.*)" ]; then echo "check-generate: bpf/specter_*_bpfel.{go,o} were stale (now regenerated): commit them"; exit 1; fi; \
+	echo "check-generate: bpf generated files are current"
+
+deps-wrk:
+	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# Requests/s of wrk against a loopback Go server with and without the eBPF
+# tracer attached, and the share of requests it captured. Needs root.
+bench-ebpf:
+	@if [ "$$(id -u)" != 0 ]; then echo "bench-ebpf: needs root to attach eBPF programs, skipped"; exit 0; fi; \
+	$(MAKE) --no-print-directory deps-wrk && $(GO) build -o bin/benchebpf ./cmd/benchebpf && ./bin/benchebpf -duration 5s -rounds 5 | tee $(BENCHOUT).ebpf.txt
 
 clean:
 	rm -rf bin $(BENCHOUT) $(BENCHOUT).*

@@ -45,6 +45,9 @@ type Limits struct {
 	// MaxSamplers caps the body-sampling counters per service (one per
 	// method and path shape); past it, shapes share one counter.
 	MaxSamplers int `yaml:"max_samplers" json:"max_samplers,omitempty"`
+	// MaxProcesses caps the process names recorded per operation (eBPF
+	// capture); others are counted under "other".
+	MaxProcesses int `yaml:"max_processes" json:"max_processes,omitempty"`
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -58,6 +61,7 @@ func DefaultLimits() Limits {
 		MaxStatuses:      32,
 		MaxExampleBytes:  4096,
 		MaxSamplers:      4096,
+		MaxProcesses:     16,
 	}
 }
 
@@ -83,6 +87,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxSamplers <= 0 {
 		l.MaxSamplers = d.MaxSamplers
+	}
+	if l.MaxProcesses <= 0 {
+		l.MaxProcesses = d.MaxProcesses
 	}
 	td := template.DefaultLimits()
 	if l.Trie.MaxChildren <= 0 {

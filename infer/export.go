@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ const (
 	ExtLatency            = "x-specter-latency-ms"
 	ExtUnauthenticated2xx = "x-specter-unauthenticated-2xx"
 	ExtSensitive          = "x-specter-sensitive"
+	ExtProcesses          = "x-specter-processes"
 )
 
 // ExportOptions steer OpenAPI export.
@@ -74,6 +76,27 @@ type EndpointSummary struct {
 	// FromSpec is true when the template came from a declared spec or a
 	// configured template.
 	FromSpec bool `json:"from_spec,omitempty"`
+	// Processes are the processes on this host that served or sent the
+	// operation's exchanges (eBPF capture), by name; empty for traffic
+	// captured from a wire.
+	Processes []ProcessSummary `json:"processes,omitempty"`
+}
+
+// ProcessSummary is one process name seen on an operation.
+type ProcessSummary struct {
+	Comm  string   `json:"comm"`
+	PIDs  []uint32 `json:"pids,omitempty"`
+	Count uint64   `json:"count"`
+}
+
+// processSummaries lists an operation's processes by name.
+func processSummaries(op *Operation) []ProcessSummary {
+	var out []ProcessSummary
+	for _, k := range sortedKeys(op.Processes) {
+		p := op.Processes[k]
+		out = append(out, ProcessSummary{Comm: k, PIDs: slices.Clone(p.PIDs), Count: p.Count})
+	}
+	return out
 }
 
 // endpoint is a decided template with its operations merged per method.
@@ -125,6 +148,7 @@ func (m *Model) Endpoints() []EndpointSummary {
 					Unauthenticated2xx: op.Anonymous2xx > 0,
 					Sensitive:          m.sensitiveOf(op).Names(),
 					FromSpec:           ep.tmpl.Prior,
+					Processes:          processSummaries(op),
 				}
 				out = append(out, s)
 			}
@@ -480,6 +504,13 @@ func (m *Model) operation(doc *openapi3.T, ep endpoint, op *Operation, ids map[s
 	if !op.FirstSeen.IsZero() {
 		o.Extensions[ExtFirstSeen] = op.FirstSeen.UTC().Format(time.RFC3339Nano)
 		o.Extensions[ExtLastSeen] = op.LastSeen.UTC().Format(time.RFC3339Nano)
+	}
+	if len(op.Processes) > 0 {
+		ps := []any{}
+		for _, p := range processSummaries(op) {
+			ps = append(ps, map[string]any{"comm": p.Comm, "pids": p.PIDs, "count": p.Count})
+		}
+		o.Extensions[ExtProcesses] = ps
 	}
 	if len(op.Statuses) > 0 {
 		st := map[string]any{}

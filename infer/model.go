@@ -253,6 +253,9 @@ func ignoredHeader(h string) bool {
 func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sampled bool, segs []string) {
 	req := x.Request
 	op.Count++
+	if p := x.Process; p != nil {
+		op.addProcess(p.Comm, 1, []uint32{p.PID}, m.limits.MaxProcesses)
+	}
 	if !when.IsZero() {
 		if op.FirstSeen.IsZero() || when.Before(op.FirstSeen) {
 			op.FirstSeen = when

@@ -456,3 +456,69 @@ func TestHostGroups(t *testing.T) {
 		t.Errorf("%d servers without consolidation", len(doc.Servers))
 	}
 }
+
+func TestProcesses(t *testing.T) {
+	withProc := func(i int, target, comm string, pid uint32) *reassembly.Exchange {
+		x := ex(i, "GET", "svc.test", target, "", "", 200, "", "")
+		if comm != "" {
+			x.Process = &reassembly.Process{PID: pid, Comm: comm}
+		}
+		return x
+	}
+	cfg := Config{}
+	cfg.Limits.MaxProcesses = 2
+	tests := []struct {
+		name string
+		xs   []*reassembly.Exchange
+		want []ProcessSummary
+	}{
+		{"wire traffic has none", []*reassembly.Exchange{withProc(0, "/a", "", 0)}, nil},
+		{"one process, pids kept once", []*reassembly.Exchange{
+			withProc(0, "/a", "nginx", 10), withProc(1, "/a", "nginx", 11), withProc(2, "/a", "nginx", 10),
+		}, []ProcessSummary{{Comm: "nginx", PIDs: []uint32{10, 11}, Count: 3}}},
+		{"past the limit counted as other", []*reassembly.Exchange{
+			withProc(0, "/a", "a", 1), withProc(1, "/a", "b", 2), withProc(2, "/a", "c", 3), withProc(3, "/a", "d", 4),
+		}, []ProcessSummary{{Comm: "a", PIDs: []uint32{1}, Count: 1}, {Comm: "b", PIDs: []uint32{2}, Count: 1}, {Comm: "other", Count: 2}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			whole := NewModel(cfg)
+			observeAll(whole, tc.xs)
+			eps := whole.Endpoints()
+			if len(eps) != 1 {
+				t.Fatalf("endpoints = %+v", eps)
+			}
+			got, _ := json.Marshal(eps[0].Processes)
+			want, _ := json.Marshal(tc.want)
+			if !bytes.Equal(got, want) {
+				t.Errorf("processes = %s, want %s", got, want)
+			}
+			// Merged halves (through JSON, as the store keeps them) agree.
+			a, b := NewModel(cfg), NewModel(cfg)
+			observeAll(a, tc.xs[:len(tc.xs)/2])
+			observeAll(b, tc.xs[len(tc.xs)/2:])
+			raw, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b2 := NewModel(cfg)
+			if err := json.Unmarshal(raw, b2); err != nil {
+				t.Fatal(err)
+			}
+			merged := NewModel(cfg)
+			merged.Merge(a)
+			merged.Merge(b2)
+			if got2, _ := json.Marshal(merged.Endpoints()[0].Processes); !bytes.Equal(got2, want) {
+				t.Errorf("merged processes = %s, want %s", got2, want)
+			}
+			doc, err := whole.OpenAPIAll(ExportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, has := doc.Paths.Find("/a").Get.Extensions[ExtProcesses]
+			if has != (tc.want != nil) {
+				t.Errorf("%s present = %v, want %v", ExtProcesses, has, tc.want != nil)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -43,6 +44,54 @@ type Operation struct {
 	// Sensitive collects the kinds of sensitive data seen in the path,
 	// query, headers and bodies.
 	Sensitive sensitive.Tag `json:"sensitive,omitempty"`
+	// Processes are the processes on this host that served or sent the
+	// exchanges (eBPF capture), by process name (comm); at most
+	// Limits.MaxProcesses names, later ones counted under "other".
+	Processes map[string]*ProcessSeen `json:"processes,omitempty"`
+}
+
+// maxPIDs bounds the process ids remembered per process name: a restarted
+// or forking server gets new ones, and the first few identify it enough.
+const maxPIDs = 8
+
+// ProcessSeen counts the exchanges of one process name and keeps the first
+// process ids seen with it (at most 8).
+type ProcessSeen struct {
+	Count uint64   `json:"count"`
+	PIDs  []uint32 `json:"pids,omitempty"`
+}
+
+// addProcess records n exchanges of process comm with the given pids.
+func (op *Operation) addProcess(comm string, n uint64, pids []uint32, limit int) {
+	if comm == "" {
+		comm = "?"
+	}
+	if op.Processes == nil {
+		op.Processes = make(map[string]*ProcessSeen)
+	}
+	p := op.Processes[comm]
+	if p == nil {
+		if len(op.Processes) >= limit {
+			// Past the limit the names are lost, the counts are not.
+			comm, pids = "other", nil
+			if p = op.Processes[comm]; p == nil {
+				p = &ProcessSeen{}
+				op.Processes[comm] = p
+			}
+		} else {
+			p = &ProcessSeen{}
+			op.Processes[comm] = p
+		}
+	}
+	p.Count += n
+	for _, pid := range pids {
+		if len(p.PIDs) >= maxPIDs {
+			break
+		}
+		if !slices.Contains(p.PIDs, pid) {
+			p.PIDs = append(p.PIDs, pid)
+		}
+	}
 }
 
 // Param is one query parameter, header or cookie: how often it was present
@@ -250,6 +299,9 @@ func (op *Operation) merge(o *Operation, l Limits, opts schema.Options) {
 	op.Anonymous += o.Anonymous
 	op.Anonymous2xx += o.Anonymous2xx
 	op.Sensitive |= o.Sensitive
+	for _, k := range sortedKeys(o.Processes) {
+		op.addProcess(k, o.Processes[k].Count, o.Processes[k].PIDs, l.MaxProcesses)
+	}
 }
 
 func (op *Operation) addStatus(code string, n uint64, limit int) {

@@ -222,7 +222,16 @@ given).`,
 
 func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tMETHOD\tTEMPLATE\tCOUNT\tSTATUSES\tFIRST SEEN\tLAST SEEN\tAUTH\tSENSITIVE")
+	// The processes column only for eBPF-captured inventories.
+	procs := false
+	for _, e := range eps {
+		procs = procs || len(e.Processes) > 0
+	}
+	head := "SERVICE\tMETHOD\tTEMPLATE\tCOUNT\tSTATUSES\tFIRST SEEN\tLAST SEEN\tAUTH\tSENSITIVE"
+	if procs {
+		head += "\tPROCESSES"
+	}
+	fmt.Fprintln(tw, head)
 	for _, e := range eps {
 		codes := make([]int, 0, len(e.Statuses))
 		for c := range e.Statuses {
@@ -244,8 +253,16 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 		if sens == "" {
 			sens = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", e.Service, e.Method, e.Template, e.Count,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s", e.Service, e.Method, e.Template, e.Count,
 			strings.Join(st, " "), e.FirstSeen.UTC().Format(time.RFC3339), e.LastSeen.UTC().Format(time.RFC3339), strings.TrimSpace(auth), sens)
+		if procs {
+			p := sortedProcesses(e.Processes)
+			if p == "" {
+				p = "-"
+			}
+			fmt.Fprintf(tw, "\t%s", p)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

@@ -1,0 +1,518 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/reassembly"
+)
+
+// exchangeKey names an exchange by what must survive a replay: method,
+// target and status ("-" for a missing side).
+func exchangeKey(x *reassembly.Exchange) string {
+	m, tg, st := "-", "-", "-"
+	if x.Request != nil {
+		m, tg = x.Request.Method, x.Request.Target
+	}
+	if x.Response != nil {
+		st = fmt.Sprint(x.Response.StatusCode)
+	}
+	return m + " " + tg + " " + st
+}
+
+// result is what a capture gave: exchanges as a multiset, the zones they
+// were seen in, and the number of frames.
+type result struct {
+	exchanges map[string]int
+	zones     map[capture.Zone]int
+	frames    int
+}
+
+func newCollector() (*result, func(*reassembly.Exchange), *sync.Mutex) {
+	r := &result{exchanges: map[string]int{}, zones: map[capture.Zone]int{}}
+	var mu sync.Mutex
+	return r, func(x *reassembly.Exchange) {
+		mu.Lock()
+		r.exchanges[exchangeKey(x)]++
+		r.zones[x.Flow.Zone]++
+		mu.Unlock()
+	}, &mu
+}
+
+// offline runs a capture file through the decoder and pipeline, as
+// `specter analyze` does.
+func offline(tb testing.TB, path string) *result {
+	tb.Helper()
+	r, emit, _ := newCollector()
+	rd, err := capture.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rd.Close()
+	dec := capture.NewDecoder(capture.DecoderOptions{})
+	pipe := reassembly.New(reassembly.DefaultConfig(), emit)
+	var pkt capture.Packet
+	for {
+		f, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r.frames++
+		if ok, _ := dec.Decode(f, &pkt); ok {
+			pipe.Add(&pkt)
+		}
+	}
+	pipe.Close()
+	return r
+}
+
+// capture listens with opts while send runs, then waits until want frames
+// were read (or, with want < 0, just drains), and returns what came out.
+func liveRun(tb testing.TB, opts Options, want int, send func()) (*result, Stats) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src, err := Open(ctx, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	r, emit, mu := newCollector()
+	dec := capture.NewDecoder(capture.DecoderOptions{})
+	pipe := reassembly.New(reassembly.DefaultConfig(), emit)
+	pumped := make(chan error, 1)
+	go func() { pumped <- Pump(ctx, src, dec, pipe, 50*time.Millisecond) }()
+	send()
+	// Not a timing assertion: the deadline only keeps a broken capture
+	// from hanging the test; the counts are checked below.
+	deadline := time.Now().Add(30 * time.Second)
+	for want >= 0 && src.Stats().Packets < uint64(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-pumped; err != nil {
+		tb.Fatalf("Pump: %v", err)
+	}
+	pipe.Close()
+	src.Close()
+	st := src.Stats()
+	mu.Lock()
+	defer mu.Unlock()
+	r.frames = int(dec.Stats().Frames)
+	return r, st
+}
+
+func diffMultisets(a, b map[string]int) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if a[k] != b[k] {
+			out = append(out, fmt.Sprintf("%q: offline %d, live %d", k, a[k], b[k]))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[k]; !ok {
+			out = append(out, fmt.Sprintf("%q: offline 0, live %d", k, b[k]))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func checkSame(tb testing.TB, want, got *result, st Stats) {
+	tb.Helper()
+	if len(want.exchanges) == 0 {
+		tb.Fatal("the offline run found no exchange: nothing to compare")
+	}
+	if d := diffMultisets(want.exchanges, got.exchanges); d != "" {
+		tb.Errorf("exchanges differ:\n%s", d)
+	}
+	if st.KernelDrops != 0 {
+		tb.Errorf("kernel drops: %d", st.KernelDrops)
+	}
+}
+
+func TestReplayCorpus(t *testing.T) {
+	needRoot(t)
+	traffic := corpus.Dir(t, "corpus/traffic")
+	pcaps := corpus.Dir(t, "corpus/pcaps")
+	tests := []struct {
+		name, file string
+		vlan       uint16
+	}{
+		{"petstore3", filepath.Join(traffic, "swagger-petstore3/traffic.pcap"), 0},
+		{"spotify", filepath.Join(traffic, "spotify/traffic.pcap"), 0},
+		{"vlan42", filepath.Join(pcaps, "generated/prism-petstore3-vlan42.pcap"), 42},
+		{"ipv6", filepath.Join(pcaps, "generated/prism-1password-connect-ipv6.pcap"), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := offline(t, tc.file)
+			v := newVeth(t)
+			got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Promisc: true}, want.frames, func() {
+				v.replay(t, tc.file, 200, 1)
+			})
+			checkSame(t, want, got, st)
+			if st.Packets != uint64(want.frames) {
+				t.Errorf("captured %d frames, the file has %d", st.Packets, want.frames)
+			}
+			if st.KernelPackets != st.Packets {
+				t.Errorf("kernel counted %d frames, we read %d", st.KernelPackets, st.Packets)
+			}
+			for z, n := range got.zones {
+				if z.VLAN != tc.vlan {
+					t.Errorf("%d exchanges in zone %+v, want VLAN %d", n, z, tc.vlan)
+				}
+			}
+		})
+	}
+}
+
+// vxlanWrap writes a copy of the capture at in with every frame inside
+// VXLAN (VNI vni) over UDP 4789 between two sensor-side addresses, as AWS
+// VPC Traffic Mirroring delivers it.
+func vxlanWrap(tb testing.TB, in string, vni uint32) string {
+	tb.Helper()
+	rd, err := capture.Open(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rd.Close()
+	out := filepath.Join(tb.TempDir(), "vxlan.pcap")
+	f, err := os.Create(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
+		tb.Fatal(err)
+	}
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	for {
+		fr, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		eth := &layers.Ethernet{
+			SrcMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 1},
+			DstMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 2},
+			EthernetType: layers.EthernetTypeIPv4,
+		}
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(10, 99, 0, 1), DstIP: net.IPv4(10, 99, 0, 2)}
+		udp := &layers.UDP{SrcPort: 49152, DstPort: 4789}
+		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
+			tb.Fatal(err)
+		}
+		vx := &layers.VXLAN{ValidIDFlag: true, VNI: vni}
+		if err := gopacket.SerializeLayers(buf, opts, eth, ip, udp, vx, gopacket.Payload(fr.Data)); err != nil {
+			tb.Fatal(err)
+		}
+		ci := fr.Info
+		ci.CaptureLength = len(buf.Bytes())
+		ci.Length = ci.CaptureLength
+		if err := w.WritePacket(ci, buf.Bytes()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+func TestReplayVXLAN(t *testing.T) {
+	needRoot(t)
+	plain := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	want := offline(t, plain)
+	wrapped := vxlanWrap(t, plain, 4242)
+	v := newVeth(t)
+	got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Promisc: true, Filter: "udp port 4789"}, want.frames, func() {
+		v.replay(t, wrapped, 200, 1)
+	})
+	checkSame(t, want, got, st)
+	for z, n := range got.zones {
+		if z.Tunnel != capture.TunnelVXLAN || z.TunnelID != 4242 {
+			t.Errorf("%d exchanges in zone %+v, want VXLAN 4242", n, z)
+		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	needRoot(t)
+	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	want := offline(t, file)
+	// The server port, and how many frames carry it, from the file.
+	port, matching := serverPort(t, file)
+	tests := []struct {
+		filter string
+		want   int
+	}{
+		{"tcp port 9", 0},
+		{fmt.Sprintf("tcp port %d", port), matching},
+		{fmt.Sprintf("tcp port %d or tcp port 9", port), matching},
+		{"udp", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			v := newVeth(t)
+			wait := tc.want
+			if wait == 0 {
+				wait = -1
+			}
+			got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Filter: tc.filter}, wait, func() {
+				v.replay(t, file, 200, 1)
+			})
+			if st.Packets != uint64(tc.want) || st.KernelPackets != uint64(tc.want) {
+				t.Errorf("read %d frames (kernel %d), want %d", st.Packets, st.KernelPackets, tc.want)
+			}
+			if tc.want == want.frames {
+				checkSame(t, want, got, st)
+			}
+		})
+	}
+}
+
+// serverPort returns the port the file's first exchange was served on and
+// the number of frames to or from it.
+func serverPort(tb testing.TB, file string) (uint16, int) {
+	tb.Helper()
+	rd, err := capture.Open(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rd.Close()
+	dec := capture.NewDecoder(capture.DecoderOptions{})
+	var pkt capture.Packet
+	var port uint16
+	count := map[uint16]int{}
+	for {
+		f, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ok, _ := dec.Decode(f, &pkt)
+		if !ok {
+			continue
+		}
+		src, dst := uint16(pkt.TCP.SrcPort), uint16(pkt.TCP.DstPort)
+		if port == 0 && pkt.TCP.SYN && !pkt.TCP.ACK {
+			port = dst
+		}
+		count[src]++
+		if dst != src {
+			count[dst]++
+		}
+	}
+	if port == 0 {
+		tb.Fatal("no SYN in the capture")
+	}
+	return port, count[port]
+}
+
+func TestBadFilter(t *testing.T) {
+	for _, expr := range []string{"tcp prot 80", "port 99999", "(tcp", "host"} {
+		_, err := CompileFilter(expr, 0)
+		if err == nil || !strings.Contains(err.Error(), expr) {
+			t.Errorf("CompileFilter(%q) = %v, want an error naming it", expr, err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		_, err := Open(context.Background(), Options{Interfaces: []string{"lo"}, Filter: "tcp prot 80"})
+		if err == nil || !strings.Contains(err.Error(), `"tcp prot 80"`) {
+			t.Errorf("Open with a bad filter: %v", err)
+		}
+	}
+}
+
+func TestCompileFilter(t *testing.T) {
+	tests := []struct {
+		expr    string
+		snapLen int
+		retK    uint32 // the accept return's value
+	}{
+		{"", 0, defaultSnapLen},
+		{"", 128, 128},
+		{"tcp port 80 or tcp port 8080", 65535, 65535},
+		{"vlan 42 and tcp", 1500, 1500},
+	}
+	for _, tc := range tests {
+		prog, err := CompileFilter(tc.expr, tc.snapLen)
+		if err != nil {
+			t.Fatalf("CompileFilter(%q): %v", tc.expr, err)
+		}
+		found := false
+		for _, in := range prog {
+			// BPF_RET|BPF_K = 0x06.
+			if in.Op == 0x06 && in.K == tc.retK {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("CompileFilter(%q, %d): no ret #%d in %v", tc.expr, tc.snapLen, tc.retK, prog)
+		}
+	}
+}
+
+// TestTwoInterfacesDedup replays the same capture on two interfaces, as
+// when a switch mirrors one link onto two SPAN ports: with Dedup the second
+// copies are dropped and the exchanges are those of one copy.
+func TestTwoInterfacesDedup(t *testing.T) {
+	needRoot(t)
+	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	want := offline(t, file)
+	a, b := newVeth(t), newVeth(t)
+	// The two replays run one after the other, so the window must cover a
+	// whole replay.
+	opts := Options{Interfaces: []string{a.Host, b.Host}, Dedup: true, DedupWindow: time.Minute, DedupEntries: 1 << 16}
+	got, st := liveRun(t, opts, 2*want.frames, func() {
+		a.replay(t, file, 200, 1)
+		b.replay(t, file, 200, 1)
+	})
+	checkSame(t, want, got, st)
+	for i, is := range st.Interfaces {
+		if is.Packets != uint64(want.frames) {
+			t.Errorf("interface %d (%s): %d frames, want %d", i, is.Name, is.Packets, want.frames)
+		}
+	}
+	// Each frame of the second replay is a duplicate, and so are the
+	// frames the file itself repeats.
+	if st.Duplicates < uint64(want.frames) || st.Duplicates+uint64(got.frames) != st.Packets {
+		t.Errorf("duplicates %d, decoded %d, packets %d", st.Duplicates, got.frames, st.Packets)
+	}
+}
+
+// TestFanout spreads one interface over several sockets: the exchanges are
+// the same and every frame is read exactly once.
+func TestFanout(t *testing.T) {
+	needRoot(t)
+	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	want := offline(t, file)
+	v := newVeth(t)
+	got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Workers: 3}, want.frames, func() {
+		v.replay(t, file, 200, 1)
+	})
+	checkSame(t, want, got, st)
+	if st.Packets != uint64(want.frames) {
+		t.Errorf("captured %d frames, the file has %d", st.Packets, want.frames)
+	}
+}
+
+// TestCloseUnblocks checks that Close ends a Next blocked on a quiet link,
+// and that Stop (or the context) ends it with io.EOF.
+func TestCloseUnblocks(t *testing.T) {
+	needRoot(t)
+	v := newVeth(t)
+	for _, how := range []string{"close", "stop", "cancel"} {
+		t.Run(how, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			src, err := Open(ctx, Options{Interfaces: []string{v.Host}, RingSizeMB: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			done := make(chan error, 1)
+			go func() {
+				_, err := src.Next()
+				done <- err
+			}()
+			wantErr := io.EOF
+			switch how {
+			case "close":
+				wantErr = ErrClosed
+				src.Close()
+			case "stop":
+				src.Stop()
+			case "cancel":
+				cancel()
+			}
+			if err := <-done; !errors.Is(err, wantErr) {
+				t.Errorf("Next after %s: %v, want %v", how, err, wantErr)
+			}
+			if _, err := src.Next(); !errors.Is(err, wantErr) {
+				t.Errorf("second Next after %s: %v, want %v", how, err, wantErr)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no interface", Options{}, "no interface"},
+		{"ring", Options{Interfaces: []string{"lo"}, RingSizeMB: -1}, "ring size"},
+		{"ring too big", Options{Interfaces: []string{"lo"}, RingSizeMB: 1 << 20}, "ring size"},
+		{"dedup", Options{Interfaces: []string{"lo"}, DedupEntries: 1 << 30}, "dedup entries"},
+		{"fanout", Options{Interfaces: []string{"lo"}, FanoutGroup: 1 << 16}, "fanout group"},
+		{"workers", Options{Interfaces: []string{"lo"}, Workers: 65}, "workers"},
+	}
+	for _, tc := range tests {
+		_, err := Open(context.Background(), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Open = %v, want an error about %s", tc.name, err, tc.want)
+		}
+	}
+	if os.Geteuid() == 0 {
+		_, err := Open(context.Background(), Options{Interfaces: []string{"specter-nosuch0"}})
+		if err == nil || !strings.Contains(err.Error(), "specter-nosuch0") {
+			t.Errorf("Open on a missing interface: %v", err)
+		}
+	}
+}
+
+// TestPromisc checks that promiscuous mode is on while the source is open
+// and off once it is closed.
+func TestPromisc(t *testing.T) {
+	needRoot(t)
+	v := newVeth(t)
+	// A packet socket's membership raises the device's promiscuity
+	// counter, not the PROMISC flag that ip link shows.
+	promisc := func() bool {
+		out, err := exec.Command("ip", "-d", "link", "show", v.Host).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip -d link show: %v: %s", err, out)
+		}
+		return !strings.Contains(string(out), "promiscuity 0 ")
+	}
+	if promisc() {
+		t.Fatal("promiscuous before Open")
+	}
+	src, err := Open(context.Background(), Options{Interfaces: []string{v.Host}, Promisc: true, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !promisc() {
+		t.Error("not promiscuous while open")
+	}
+	src.Close()
+	if promisc() {
+		t.Error("still promiscuous after Close")
+	}
+}

@@ -1,0 +1,320 @@
+//go:build linux
+
+// Command benchebpf measures the overhead of package bpf's tracer: the
+// requests/s wrk reaches against a loopback Go net/http server with and
+// without the tracer attached, and the share of wrk's requests whose bytes
+// the tracer captured on the server side.
+//
+// Usage (as root):
+//
+//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-ring bytes] [-server-only]
+//
+// The server runs in a child process (this program re-executed with -serve)
+// so that the tracer, which ignores its own process, sees it. The tracer
+// runs unfiltered, as `specter capture --ebpf` does by default: its programs
+// run for every process on the host, wrk included; -server-only filters on
+// the server's pid, as `--pid` would. Besides requests/s, which the other
+// load of a shared machine makes noisy, it reports the CPU time per request
+// of the server and wrk (the eBPF programs run in their context) and of the
+// reader, which is steadier.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/specter-dev/specter/bpf"
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	serve := flag.Bool("serve", false, "run the HTTP server (internal)")
+	duration := flag.Duration("duration", 5*time.Second, "length of each wrk run")
+	rounds := flag.Int("rounds", 3, "runs with and without the tracer, alternated")
+	conns := flag.Int("conns", 32, "wrk connections")
+	threads := flag.Int("threads", 2, "wrk threads")
+	ring := flag.Int("ring", bpf.DefaultRingSize, "ring buffer size in bytes")
+	serverOnly := flag.Bool("server-only", false, "trace only the server's pid (as --pid would), not every process")
+	flag.Parse()
+	if *serve {
+		if err := runServer(); err != nil {
+			fmt.Fprintln(os.Stderr, "benchebpf server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*duration, *rounds, *conns, *threads, *ring, *serverOnly); err != nil {
+		fmt.Fprintln(os.Stderr, "benchebpf:", err)
+		os.Exit(1)
+	}
+}
+
+// runServer serves a small JSON API on a loopback port it prints.
+func runServer() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+	body := []byte(`{"id":1,"name":"widget","tags":["a","b"],"price":9.5}`)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+	return http.Serve(ln, mux)
+}
+
+type result struct {
+	rps      float64
+	requests int
+	cpu      time.Duration // wrk's user+system time
+}
+
+var (
+	reqRe = regexp.MustCompile(`(\d+) requests in`)
+	rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+)
+
+func wrk(path string, port, conns, threads int, d time.Duration) (result, *exec.Cmd, error) {
+	cmd := exec.Command(path, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+		fmt.Sprintf("http://127.0.0.1:%d/api/items/42", port))
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, cmd, fmt.Errorf("wrk: %w", err)
+	}
+	m1, m2 := reqRe.FindSubmatch(out), rpsRe.FindSubmatch(out)
+	if m1 == nil || m2 == nil {
+		return result{}, cmd, fmt.Errorf("wrk output not understood: %q", out)
+	}
+	n, _ := strconv.Atoi(string(m1[1]))
+	rps, _ := strconv.ParseFloat(string(m2[1]), 64)
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return result{rps: rps, requests: n, cpu: cpu}, cmd, nil
+}
+
+// counter counts request lines in the server's ingress and responses in its
+// egress, across chunk boundaries (one small tail per connection).
+type counter struct {
+	mu        sync.Mutex
+	serverPID uint32
+	tails     map[[2]uint64][]byte
+	requests  int
+	responses int
+	chunks    int
+}
+
+var (
+	reqPat  = []byte("GET /api/items/")
+	respPat = []byte("HTTP/1.1 200 OK")
+)
+
+func (c *counter) add(ch bpf.Chunk) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch.PID != c.serverPID {
+		return
+	}
+	key := [2]uint64{uint64(ch.Conn), uint64(ch.Dir)}
+	if ch.Kind == bpf.KindClose {
+		delete(c.tails, key)
+		delete(c.tails, [2]uint64{uint64(ch.Conn), uint64(1 - ch.Dir)})
+		return
+	}
+	if ch.Kind != bpf.KindData {
+		return
+	}
+	c.chunks++
+	pat := reqPat
+	if ch.Dir == bpf.Egress {
+		pat = respPat
+	}
+	buf := append(c.tails[key], ch.Data...)
+	n := bytes.Count(buf, pat)
+	if ch.Dir == bpf.Egress {
+		c.responses += n
+	} else {
+		c.requests += n
+	}
+	keep := min(len(buf), len(pat)-1)
+	// A pattern split across chunks is counted when its end arrives; the
+	// tail cannot hold a whole pattern, so none is counted twice.
+	c.tails[key] = append(c.tails[key][:0], buf[len(buf)-keep:]...)
+}
+
+func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) error {
+	if os.Geteuid() != 0 {
+		return errors.New("needs root to attach eBPF programs")
+	}
+	if err := bpf.Check().Err(); err != nil {
+		return err
+	}
+	wrkPath, err := exec.LookPath("wrk")
+	if err != nil {
+		return errors.New("wrk not found (apt-get install wrk, or make bench-ebpf)")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	srv := exec.Command(self, "-serve")
+	srv.Stderr = os.Stderr
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("server port: %w", err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return fmt.Errorf("server port %q: %w", line, err)
+	}
+	scope := "every process (no filter)"
+	if serverOnly {
+		scope = "the server's pid only"
+	}
+	fmt.Printf("wrk -t%d -c%d -d%s against a Go net/http server on 127.0.0.1:%d, %d rounds; tracing %s\n", threads, conns, d, port, rounds, scope)
+
+	var base, traced []float64
+	var baseCPU, tracedCPU, readerCPU, bpfTime, baseN, tracedN float64
+	// Let the kernel account the programs' run time (a few ns per run).
+	if c, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME); err == nil {
+		defer c.Close()
+	}
+	var totalReq, capReq, capResp, lost int
+	for r := 0; r < rounds; r++ {
+		s0 := procCPU(srv.Process.Pid)
+		b, _, err := wrk(wrkPath, port, conns, threads, d)
+		if err != nil {
+			return err
+		}
+		base = append(base, b.rps)
+		baseCPU += (procCPU(srv.Process.Pid) - s0 + b.cpu).Seconds()
+		baseN += float64(b.requests)
+
+		opts := bpf.Options{RingSize: ring, NoTLS: true}
+		if serverOnly {
+			opts.PID = uint32(srv.Process.Pid)
+		}
+		tr, err := bpf.Open(context.Background(), opts)
+		if err != nil {
+			return err
+		}
+		cnt := &counter{serverPID: uint32(srv.Process.Pid), tails: make(map[[2]uint64][]byte)}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				ch, err := tr.Read()
+				if err != nil {
+					return
+				}
+				cnt.add(ch)
+			}
+		}()
+		s0, r0 := procCPU(srv.Process.Pid), selfCPU()
+		t, _, err := wrk(wrkPath, port, conns, threads, d)
+		if err != nil {
+			tr.Close()
+			return err
+		}
+		tracedCPU += (procCPU(srv.Process.Pid) - s0 + t.cpu).Seconds()
+		readerCPU += (selfCPU() - r0).Seconds()
+		tracedN += float64(t.requests)
+		// Let the reader drain what the kernel has already written.
+		for prev := -1; ; {
+			time.Sleep(300 * time.Millisecond)
+			cnt.mu.Lock()
+			n := cnt.chunks
+			cnt.mu.Unlock()
+			if n == prev {
+				break
+			}
+			prev = n
+		}
+		st := tr.Stats()
+		var progTime time.Duration
+		for _, ps := range tr.ProgramStats() {
+			progTime += ps.Runtime
+		}
+		bpfTime += progTime.Seconds()
+		tr.Close()
+		<-done
+		traced = append(traced, t.rps)
+		totalReq += t.requests
+		capReq += cnt.requests
+		capResp += cnt.responses
+		lost += int(st.Lost)
+		fmt.Printf("round %d: %9.0f req/s without, %9.0f req/s with the tracer; wrk completed %d requests, tracer saw %d requests and %d responses on the server, %d records lost\n",
+			r+1, b.rps, t.rps, t.requests, cnt.requests, cnt.responses, st.Lost)
+	}
+	mb, mt := median(base), median(traced)
+	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss\n", mb, mt, 100*(mb-mt)/mb)
+	fmt.Printf("CPU per request (server + wrk, which run the eBPF programs): %.1f µs without, %.1f µs with the tracer (+%.1f%%); the reader: %.1f µs more\n",
+		1e6*baseCPU/baseN, 1e6*tracedCPU/tracedN, 100*(tracedCPU/tracedN-baseCPU/baseN)/(baseCPU/baseN), 1e6*readerCPU/tracedN)
+	fmt.Printf("eBPF programs (every hooked call on the host, filtered or not): %.1f µs of run time per request\n", 1e6*bpfTime/tracedN)
+	fmt.Printf("captured: %d of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d responses, %d records lost\n",
+		capReq, totalReq, 100*float64(capReq)/float64(totalReq), conns, capResp, lost)
+	return nil
+}
+
+// procCPU is a process's user+system time from /proc/PID/stat.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseUint(f[11], 10, 64)
+	st, _ := strconv.ParseUint(f[12], 10, 64)
+	// USER_HZ is 100 on every Linux architecture Go supports.
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's user+system time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}

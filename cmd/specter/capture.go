@@ -1,0 +1,741 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/specter-dev/specter/bpf"
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/capture/live"
+	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/store"
+)
+
+// captureFlags are the options of `specter capture`.
+type captureFlags struct {
+	ifaces     []string
+	ringMB     int
+	workers    int
+	fanout     int
+	promisc    bool
+	dedup      bool
+	ebpf       bool
+	check      bool
+	pid        int
+	cgroup     string
+	comm       string
+	noTLS      bool
+	dbPath     string
+	events     string
+	metrics    string
+	flushEvery time.Duration
+	duration   time.Duration
+	maxPackets uint64
+	asJSON     bool
+}
+
+// counters are what a running capture reports on its status line, in
+// /metrics and in its summary. They are written by the capture loop and
+// the inventory, read by any goroutine.
+type counters struct {
+	packets, bytes, kernelDrops, boundDrops atomic.Uint64
+	exchanges, endpoints, findings          atomic.Uint64
+}
+
+// captureSummary is what `specter capture` prints when it ends.
+type captureSummary struct {
+	Source      string   `json:"source"` // "live" or "ebpf"
+	Interfaces  []string `json:"interfaces,omitempty"`
+	Seconds     float64  `json:"seconds"`
+	Packets     uint64   `json:"packets"` // frames (live) or records (ebpf)
+	Bytes       uint64   `json:"bytes"`
+	KernelDrops uint64   `json:"kernel_drops"` // ring full: frames (live) or records (ebpf) lost
+	BoundDrops  uint64   `json:"bound_drops"`  // dropped by our own bounds
+	// Duplicates counts frames dropped by --dedup (live), or connections
+	// within this host read from the server's socket only (ebpf).
+	Duplicates uint64 `json:"duplicates,omitempty"`
+	Exchanges  uint64 `json:"exchanges"`
+	Endpoints  uint64 `json:"endpoints"`
+	Findings   uint64 `json:"findings"`
+	// FindingsByKind breaks the findings down by kind (with --spec).
+	FindingsByKind map[string]uint64 `json:"findings_by_kind,omitempty"`
+	Events         uint64            `json:"events,omitempty"`
+	Run            int64             `json:"run,omitempty"` // the store's run id with --db
+	Decode         *decodeSummary    `json:"decode,omitempty"`
+	Reassembly     reassembly.Stats  `json:"reassembly"`
+	Errors         []string          `json:"errors,omitempty"`
+}
+
+func newCaptureCmd() *cobra.Command {
+	var cf captureFlags
+	var pf pipelineFlags
+	var inf inferFlags
+	var sf specFlags
+	cmd := &cobra.Command{
+		Use:   "capture (-i IFACE [-i IFACE...] | --ebpf) [flags] [FILTER...]",
+		Short: "Capture live traffic (a mirror port, or this host's processes with eBPF) into the inventory",
+		Long: `Capture listens until interrupted (or --duration, --max-packets) and feeds
+what it sees through the same reassembly, inference and spec checks as
+analyze.
+
+With -i it reads interfaces through AF_PACKET rings (TPACKET_V3; several
+-i for both directions of a link mirrored to two ports). The FILTER words
+form a tcpdump expression applied in the kernel; VXLAN mirror traffic needs
+"udp port 4789" to get through.
+
+With --ebpf it traces this host's processes (all, or --pid, --cgroup,
+--comm) at the socket layer, TLS plaintext of OpenSSL included, and
+records which process served each endpoint. --ebpf --check reports what
+the host supports and exits 0 when all of it is there, 1 otherwise.
+
+With --db the inventory is written to the database every --flush-every
+and when the capture ends, as one run. SIGINT or SIGTERM stops the capture:
+what the rings hold is read, buffered exchanges are flushed, the inventory
+is written, a summary printed, and the exit status is 0. SIGHUP reloads
+--config and the --spec documents.
+
+--events FILE|- writes JSON lines as things are first seen: findings
+against the specs (a new fingerprint: a shadow endpoint, the first
+noncompliance of a kind...) within a second, new endpoints and new kinds of
+sensitive data at each flush.`,
+		Example: `  specter capture -i eth1 --db specter.db tcp port 80 or tcp port 8080
+  specter capture -i eth1 -i eth2 --dedup --spec api.yaml --events - udp port 4789
+  specter capture --ebpf --comm nginx --db specter.db --metrics :9464
+  specter capture --ebpf --check`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cf.ebpf && cf.check {
+				r := bpf.Check()
+				fmt.Fprint(cmd.OutOrStdout(), r.String())
+				if r.Err() != nil {
+					return &exitError{code: exitPartial}
+				}
+				return nil
+			}
+			switch {
+			case cf.ebpf && len(cf.ifaces) > 0:
+				return usageError("-i and --ebpf are exclusive")
+			case !cf.ebpf && len(cf.ifaces) == 0:
+				return usageError("capture needs -i IFACE or --ebpf")
+			case cf.ebpf && len(args) > 0:
+				return usageError("--ebpf takes no filter expression (use --pid, --cgroup, --comm)")
+			case !cf.ebpf && (cf.pid != 0 || cf.cgroup != "" || cf.comm != ""):
+				return usageError("--pid, --cgroup and --comm need --ebpf")
+			case cf.ringMB < 0 || cf.ringMB > 4096:
+				return usageError("--ring-mb must be within 0..4096")
+			case cf.flushEvery <= 0:
+				return usageError("--flush-every must be positive")
+			}
+			return runCapture(cmd, args, &cf, &pf, &inf, &sf)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&cf.ifaces, "interface", "i", nil, "interface to capture on (repeatable)")
+	f.IntVar(&cf.ringMB, "ring-mb", 0, "ring size in MiB: AF_PACKET ring per socket (0: 128), or the eBPF ring buffer with --ebpf (0: 8)")
+	f.IntVar(&cf.workers, "fanout-workers", 1, "sockets per interface, sharing the load by flow hash (PACKET_FANOUT_HASH)")
+	f.IntVar(&cf.fanout, "fanout-group", 0, "fanout group id (0: derived from the process id when --fanout-workers > 1)")
+	f.BoolVar(&cf.promisc, "promisc", true, "put the interfaces in promiscuous mode")
+	f.BoolVar(&cf.dedup, "dedup", false, "drop duplicate frames (SPAN duplicates, a frame mirrored to two interfaces)")
+	f.BoolVar(&cf.ebpf, "ebpf", false, "trace this host's processes with eBPF instead of reading interfaces")
+	f.BoolVar(&cf.check, "check", false, "with --ebpf: report what this host supports and exit")
+	f.IntVar(&cf.pid, "pid", 0, "with --ebpf: trace only this process")
+	f.StringVar(&cf.cgroup, "cgroup", "", "with --ebpf: trace only the processes of this cgroup v2 directory")
+	f.StringVar(&cf.comm, "comm", "", "with --ebpf: trace only threads with this command name")
+	f.BoolVar(&cf.noTLS, "no-tls", false, "with --ebpf: no uprobes on libssl (TLS stays encrypted)")
+	registerDB(cmd, &cf.dbPath, "write the inventory to this database")
+	f.StringVar(&cf.events, "events", "", "write JSON lines of new findings, endpoints and sensitive data to this file (- for standard output)")
+	f.StringVar(&cf.metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics (a port alone binds 127.0.0.1)")
+	f.DurationVar(&cf.flushEvery, "flush-every", 10*time.Second, "write the inventory (and look for new endpoints) this often")
+	f.DurationVar(&cf.duration, "duration", 0, "stop after this long (0: until interrupted)")
+	f.Uint64Var(&cf.maxPackets, "max-packets", 0, "stop after about this many packets or eBPF records (0: no limit)")
+	f.BoolVar(&cf.asJSON, "json", false, "print the summary as JSON")
+	pf.register(cmd)
+	// As for analyze, --spec is what the traffic is checked against, not a
+	// prior for the inventory (which must keep /users/me apart from the
+	// declared /users/{userId} to report it).
+	inf.registerConfig(cmd)
+	sf.register(cmd)
+	return cmd
+}
+
+// runCapture runs a capture until it ends and prints its summary.
+func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelineFlags, inf *inferFlags, sf *specFlags) error {
+	parent := cmd.Context()
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	if cf.duration > 0 {
+		var c2 context.CancelFunc
+		ctx, c2 = context.WithTimeout(ctx, cf.duration)
+		defer c2()
+	}
+	var ctr counters
+	events, err := openEvents(cf.events, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	source := "live"
+	if cf.ebpf {
+		source = "ebpf"
+	}
+	// The source first: without the privileges or the interface there is
+	// nothing to record, not even a run.
+	var src *live.Source
+	var tr *bpf.Tracer
+	closeSource := func() {
+		if src != nil {
+			src.Close()
+		}
+		if tr != nil {
+			tr.Close()
+		}
+	}
+	if cf.ebpf {
+		// The tracer would close itself when ctx ends, dropping what its
+		// ring buffer holds: runEBPF closes it once that is read.
+		tr, err = bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS, RingSize: cf.ringMB << 20})
+	} else {
+		src, err = openLive(ctx, args, cf)
+	}
+	if err != nil {
+		return &exitError{code: exitFatal, err: err}
+	}
+	var stopMetrics func()
+	if cf.metrics != "" {
+		addr, stop, err := serveMetrics(cf.metrics, &ctr)
+		if err != nil {
+			closeSource()
+			return usageError("--metrics %s: %v", cf.metrics, err)
+		}
+		stopMetrics = stop
+		defer stop()
+		fmt.Fprintf(cmd.ErrOrStderr(), "metrics on http://%s/metrics\n", addr)
+	}
+	inv, err := openSink(parent, sinkOptions{
+		inf: inf, sf: sf, dbPath: cf.dbPath, source: source, ifaces: cf.ifaces,
+		flushEvery: cf.flushEvery, events: events, ctr: &ctr, stderr: cmd.ErrOrStderr(),
+	})
+	if err != nil {
+		closeSource()
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				inv.Reload()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	statusDone := startStatus(ctx, cmd.ErrOrStderr(), &ctr, cf.maxPackets, cancel)
+
+	start := time.Now()
+	var sum captureSummary
+	var runErr error
+	if cf.ebpf {
+		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), tr, cf, pf, inv, &ctr)
+	} else {
+		sum, runErr = runLive(ctx, cmd.ErrOrStderr(), src, cf, pf, inv, &ctr)
+	}
+	cancel()
+	<-statusDone
+	sum.Seconds = time.Since(start).Seconds()
+	if runErr != nil {
+		sum.Errors = append(sum.Errors, runErr.Error())
+	}
+	totals := runTotals(sum, runErr)
+	// The final write must happen even though the signal cancelled ctx.
+	runID, ierr := inv.Finish(context.WithoutCancel(parent), totals)
+	if stopMetrics != nil {
+		stopMetrics()
+	}
+	sum.Run = runID
+	sum.Endpoints = ctr.endpoints.Load()
+	sum.Findings = ctr.findings.Load()
+	sum.FindingsByKind = inv.FindingsByKind()
+	sum.Events = events.Count()
+	if ierr != nil {
+		sum.Errors = append(sum.Errors, ierr.Error())
+	}
+	out := cmd.OutOrStdout()
+	if cf.events == "-" {
+		// Standard output carries the events: keep it JSON lines.
+		out = cmd.ErrOrStderr()
+	}
+	if cf.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		printCaptureSummary(out, sum)
+	}
+	if ierr != nil {
+		return &exitError{code: exitFatal, err: ierr}
+	}
+	if runErr != nil {
+		return &exitError{code: exitPartial, err: runErr}
+	}
+	return nil
+}
+
+// runTotals turns a capture's summary into the store's run totals.
+func runTotals(sum captureSummary, runErr error) store.RunTotals {
+	t := store.RunTotals{Packets: sum.Packets, Bytes: sum.Bytes, Drops: sum.BoundDrops + sum.KernelDrops, Complete: runErr == nil}
+	if runErr != nil {
+		t.Error = runErr.Error()
+	}
+	return t
+}
+
+// openLive opens the interfaces.
+func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Source, error) {
+	src, err := live.Open(ctx, live.Options{
+		Interfaces:  cf.ifaces,
+		Filter:      strings.Join(args, " "),
+		RingSizeMB:  cf.ringMB,
+		Promisc:     cf.promisc,
+		Workers:     cf.workers,
+		FanoutGroup: cf.fanout,
+		Dedup:       cf.dedup,
+	})
+	if err != nil && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES)) {
+		return nil, fmt.Errorf("capturing on %s needs CAP_NET_RAW (run as root or grant it): %w", strings.Join(cf.ifaces, ", "), err)
+	}
+	return src, err
+}
+
+// runLive captures from src until ctx ends or the source fails.
+func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
+	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
+	dec := capture.NewDecoder(capture.DecoderOptions{})
+	pipe := reassembly.New(pf.config(), inv.Emit)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	refresh := func() {
+		st := src.Stats()
+		ps := pipe.Stats()
+		ctr.packets.Store(st.Packets)
+		ctr.bytes.Store(st.Bytes)
+		ctr.kernelDrops.Store(st.KernelDrops)
+		ctr.boundDrops.Store(ps.EvictedConns + ps.GapsByBound + ps.PendingOverflow)
+		ctr.exchanges.Store(ps.Exchanges)
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				refresh()
+			}
+		}
+	}()
+	runErr := live.Pump(ctx, src, dec, pipe, time.Second)
+	close(stop)
+	<-done
+	// Flushes the connections still open: their exchanges reach the
+	// inventory before it is finished.
+	sum.Reassembly = pipe.Close()
+	src.Close()
+	refresh()
+	st := src.Stats()
+	ds := dec.Stats()
+	sum.Decode = &decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
+	ctr.boundDrops.Add(ds.FragmentsDropped)
+	sum.Packets, sum.Bytes, sum.KernelDrops = st.Packets, st.Bytes, st.KernelDrops
+	sum.Duplicates = st.Duplicates
+	sum.BoundDrops = ctr.boundDrops.Load()
+	sum.Exchanges = sum.Reassembly.Exchanges
+	return sum, runErr
+}
+
+// chunkQueue bounds the eBPF chunks read but not yet parsed (at most
+// bpf.MaxChunk bytes each): when it is full the reader waits, the kernel's
+// ring buffer fills and the kernel drops records (counted as kernel drops).
+const chunkQueue = 1024
+
+// tlsConn marks the stream of a connection's TLS plaintext: its encrypted
+// bytes (the handshake seen before the tie to the SSL object) are a
+// separate stream, so they cannot confuse the plaintext's parser.
+const tlsConn = 1 << 63
+
+// On shutdown the eBPF ring buffer is read until it has been quiet for
+// ebpfQuiet (its reader polls every 10 ms), for at most ebpfDrain.
+const (
+	ebpfQuiet = 200 * time.Millisecond
+	ebpfDrain = 2 * time.Second
+)
+
+// runEBPF reads tr until ctx ends or the tracer fails, and closes it.
+func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+	sum := captureSummary{Source: "ebpf"}
+	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
+	if len(tr.LibSSL()) == 0 {
+		tls = "no libssl probed"
+	}
+	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
+	// Without a process filter both ends of a connection within this host
+	// are traced: the exchange is kept from the server's socket only.
+	sides := newSides(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", hostAddrs())
+	streams := reassembly.NewStreams(pf.config(), inv.Emit)
+	chunks := make(chan bpf.Chunk, chunkQueue)
+	var readErr error
+	go func() {
+		defer close(chunks)
+		for {
+			c, err := tr.Read()
+			if err != nil {
+				if !errors.Is(err, bpf.ErrClosed) {
+					readErr = err
+				}
+				return
+			}
+			chunks <- c
+		}
+	}()
+	var untied uint64
+	lg := newLossGaps(pf.config().MaxConnections, streams.Gap)
+	refresh := func() {
+		st := tr.Stats()
+		ss := streams.Stats()
+		ctr.packets.Store(st.Records)
+		ctr.bytes.Store(st.Bytes)
+		ctr.kernelDrops.Store(st.Lost)
+		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + untied)
+		ctr.exchanges.Store(ss.Exchanges)
+	}
+	handle := func(c bpf.Chunk) {
+		id := uint64(c.Conn)
+		if c.TLS {
+			if c.Conn == 0 {
+				// Plaintext of an SSL object never tied to a socket:
+				// nothing to pair it with.
+				untied++
+				return
+			}
+			id |= tlsConn
+		}
+		switch c.Kind {
+		case bpf.KindData:
+			if sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
+				return
+			}
+			meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
+				Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
+			dir := reassembly.Ingress
+			if c.Dir == bpf.Egress {
+				dir = reassembly.Egress
+			}
+			if len(c.Data) > 0 {
+				streams.Data(id, meta, dir, c.Data, c.Time)
+			}
+			lg.data(id, meta)
+			if c.Truncated && c.Len > len(c.Data) {
+				streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
+			}
+		case bpf.KindClose:
+			streams.Close(id, c.Time)
+			streams.Close(id|tlsConn, c.Time)
+			lg.close(id)
+			lg.close(id | tlsConn)
+			sides.close(id)
+			sides.close(id | tlsConn)
+		}
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	lastFlush := time.Now()
+loop:
+	for {
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				break loop
+			}
+			handle(c)
+		case now := <-t.C:
+			lg.check(tr.Stats().Lost, now)
+			if now.Sub(lastFlush) >= time.Second {
+				streams.Flush(now)
+				sides.expire(now)
+				lastFlush = now
+			}
+			refresh()
+		case <-ctx.Done():
+			// Read what the ring buffer still holds (until it has been
+			// quiet for a moment, at most ebpfDrain), then stop the
+			// kernel side and parse what was already read.
+			quiet := time.NewTimer(ebpfQuiet)
+			limit := time.NewTimer(ebpfDrain)
+		drain:
+			for {
+				select {
+				case c, ok := <-chunks:
+					if !ok {
+						break drain
+					}
+					handle(c)
+					quiet.Reset(ebpfQuiet)
+				case <-quiet.C:
+					break drain
+				case <-limit.C:
+					break drain
+				}
+			}
+			quiet.Stop()
+			limit.Stop()
+			tr.Close()
+			for c := range chunks {
+				handle(c)
+			}
+			break loop
+		}
+	}
+	tr.Close()
+	lg.check(tr.Stats().Lost, time.Now())
+	streams.CloseAll(time.Now())
+	refresh()
+	st := tr.Stats()
+	sum.Reassembly = streams.Stats()
+	sum.Packets, sum.Bytes, sum.KernelDrops = st.Records, st.Bytes, st.Lost
+	sum.BoundDrops = ctr.boundDrops.Load()
+	sum.Duplicates = sides.dropped
+	sum.Exchanges = sum.Reassembly.Exchanges
+	return sum, readErr
+}
+
+// sides drops the client's view of connections within this host. With
+// every process traced, a request from one local process to another is
+// read from both sockets; HTTP clients speak first, so the socket whose
+// first bytes are written (egress) to a local address is the client's, and
+// its chunks are left out: the exchange is kept once, from the process that
+// served it. With a process filter the other end may not be traced, so
+// nothing is left out. The verdicts are kept per connection, at most max of
+// them (connections past it are all kept), and forgotten when the
+// connection closes or stays idle for idle.
+type sides struct {
+	dedupe  bool
+	max     int
+	idle    time.Duration
+	local   map[netip.Addr]bool // this host's addresses
+	conns   map[uint64]side
+	dropped uint64 // connections read from the server's socket only
+}
+
+type side struct {
+	client bool
+	last   time.Time
+}
+
+func newSides(cfg reassembly.Config, dedupe bool, local map[netip.Addr]bool) *sides {
+	d := reassembly.DefaultConfig()
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = d.MaxConnections
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = d.IdleTimeout
+	}
+	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]side{}}
+}
+
+// hostAddrs returns the addresses of this host's interfaces (loopback is
+// recognised by its range anyway).
+func hostAddrs() map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out[p.Addr().Unmap()] = true
+		}
+	}
+	return out
+}
+
+// skip reports whether a data chunk of connection id, written (egress) or
+// read by the process, is the client's view of a connection within this
+// host.
+func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Time) bool {
+	if !s.dedupe {
+		return false
+	}
+	if v, ok := s.conns[id]; ok {
+		v.last = now
+		s.conns[id] = v
+		return v.client
+	}
+	if len(s.conns) >= s.max {
+		return false
+	}
+	r := remote.Addr().Unmap()
+	client := egress && (r.IsLoopback() || s.local[r])
+	s.conns[id] = side{client: client, last: now}
+	if client {
+		s.dropped++
+	}
+	return client
+}
+
+func (s *sides) close(id uint64) { delete(s.conns, id) }
+
+// expire forgets the connections idle since before now-idle.
+func (s *sides) expire(now time.Time) {
+	for id, v := range s.conns {
+		if now.Sub(v.last) > s.idle {
+			delete(s.conns, id)
+		}
+	}
+}
+
+// lossGaps turns eBPF records lost by the kernel into stream gaps. The
+// kernel does not say which connection a lost record belonged to, so when
+// records were lost every connection that had data since the last check
+// gets a gap of unknown length in both directions: its parsers
+// resynchronize on the next message instead of gluing unrelated bytes
+// together (a message in flight on an unaffected connection is then
+// reported incomplete: overload costs exchanges, never wrong ones). The
+// set is bounded like the streams (max connections); connections past it
+// are not gapped.
+type lossGaps struct {
+	max    int
+	active map[uint64]reassembly.StreamMeta
+	lost   uint64
+	gap    func(id uint64, meta reassembly.StreamMeta, dir reassembly.Direction, n int, ts time.Time)
+}
+
+func newLossGaps(max int, gap func(uint64, reassembly.StreamMeta, reassembly.Direction, int, time.Time)) *lossGaps {
+	if max <= 0 {
+		max = reassembly.DefaultConfig().MaxConnections
+	}
+	return &lossGaps{max: max, active: map[uint64]reassembly.StreamMeta{}, gap: gap}
+}
+
+// data notes that connection id had data.
+func (l *lossGaps) data(id uint64, meta reassembly.StreamMeta) {
+	if _, ok := l.active[id]; ok || len(l.active) < l.max {
+		l.active[id] = meta
+	}
+}
+
+// close forgets a closed connection.
+func (l *lossGaps) close(id uint64) { delete(l.active, id) }
+
+// check takes the kernel's cumulative lost count: when it grew, the
+// connections active since the last check get their gaps. Either way a new
+// period begins.
+func (l *lossGaps) check(lost uint64, now time.Time) {
+	if lost > l.lost {
+		l.lost = lost
+		for id, meta := range l.active {
+			l.gap(id, meta, reassembly.Ingress, -1, now)
+			l.gap(id, meta, reassembly.Egress, -1, now)
+		}
+	}
+	clear(l.active)
+}
+
+// startStatus refreshes a one-line status on w while ctx lasts, when w is a
+// terminal, and cancels the capture once maxPackets (when not 0) were
+// counted. The returned channel is closed when it is done.
+func startStatus(ctx context.Context, w io.Writer, ctr *counters, maxPackets uint64, cancel func()) <-chan struct{} {
+	done := make(chan struct{})
+	f, ok := w.(*os.File)
+	term := ok && isTerminal(f)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		n := 0
+		for {
+			select {
+			case <-ctx.Done():
+				if term {
+					fmt.Fprint(f, "\r\033[K")
+				}
+				return
+			case <-t.C:
+			}
+			if maxPackets > 0 && ctr.packets.Load() >= maxPackets {
+				cancel()
+			}
+			if n++; term && n%5 == 0 {
+				fmt.Fprintf(f, "\r\033[K%d packets  %s  %d kernel drops  %d our drops  %d exchanges  %d endpoints  %d findings",
+					ctr.packets.Load(), humanBytes(int64(ctr.bytes.Load())), ctr.kernelDrops.Load(), ctr.boundDrops.Load(),
+					ctr.exchanges.Load(), ctr.endpoints.Load(), ctr.findings.Load())
+			}
+		}
+	}()
+	return done
+}
+
+func printCaptureSummary(w io.Writer, s captureSummary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+	row("source", s.Source)
+	if len(s.Interfaces) > 0 {
+		row("interfaces", strings.Join(s.Interfaces, ", "))
+	}
+	row("time", fmt.Sprintf("%.1fs", s.Seconds))
+	if s.Source == "ebpf" {
+		row("records", s.Packets)
+	} else {
+		row("packets", s.Packets)
+	}
+	row("bytes", fmt.Sprintf("%d (%s)", s.Bytes, humanBytes(int64(s.Bytes))))
+	row("kernel drops", s.KernelDrops)
+	row("drops by bound", s.BoundDrops)
+	if s.Duplicates > 0 {
+		row("duplicates dropped", s.Duplicates)
+	}
+	row("connections", s.Reassembly.Connections)
+	row("exchanges", s.Exchanges)
+	row("endpoints", s.Endpoints)
+	f := fmt.Sprint(s.Findings)
+	if len(s.FindingsByKind) > 0 {
+		var parts []string
+		for _, k := range diff.Kinds() {
+			if n := s.FindingsByKind[string(k)]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		f += " (" + strings.Join(parts, ", ") + ")"
+	}
+	row("findings", f)
+	if s.Events > 0 {
+		row("events", s.Events)
+	}
+	if s.Run > 0 {
+		row("run", s.Run)
+	}
+	tw.Flush()
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+}

@@ -1,0 +1,606 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/store"
+)
+
+const (
+	// exchangeQueue bounds the exchanges waiting for the inventory (and
+	// for the checker): when full, the pipeline waits, the capture's
+	// rings fill and the kernel drops (counted) — memory stays bounded.
+	exchangeQueue = 1024
+	// maxAnnounced bounds the endpoints whose announcement (events) is
+	// remembered; past it further new endpoints are not announced.
+	maxAnnounced = 1 << 18
+	// maxEventKeys bounds the finding fingerprints already announced; past
+	// it new findings are not announced (counted in eventLog.Dropped).
+	maxEventKeys = 1 << 18
+	// findingsScan is how often the checker's findings are looked at for
+	// new fingerprints, when exchanges were checked since the last look.
+	findingsScan = time.Second
+)
+
+// sinkOptions configure an inventory.
+type sinkOptions struct {
+	inf        *inferFlags
+	sf         *specFlags
+	dbPath     string
+	source     string // "live" or "ebpf"
+	ifaces     []string
+	flushEvery time.Duration
+	events     *eventLog
+	ctr        *counters
+	stderr     io.Writer
+}
+
+// inventory is where a live capture's exchanges go: inference (into the
+// database with --db, in memory without), the spec checker, and the events.
+// It runs on its own goroutine, which owns all of its state, so the
+// periodic writes and reloads never race with the exchanges.
+type liveSink struct {
+	opts   sinkOptions
+	ctx    context.Context // never cancelled: the last writes must happen
+	ch     chan *reassembly.Exchange
+	reload chan struct{}
+	done   chan struct{}
+	once   sync.Once
+
+	// Owned by the run goroutine.
+	db    *store.DB
+	in    *store.Ingest
+	m     *infer.Model // without --db
+	chk   *liveChecker
+	seen  map[string]map[string]bool // endpoint -> sensitive kinds announced
+	base  store.RunTotals            // what runs finished at reloads recorded
+	errs  []string
+	runID int64
+	// byKind is the final findings count per kind, set by Finish.
+	byKind map[string]uint64
+}
+
+// FindingsByKind returns the findings per kind; valid after Finish.
+func (v *liveSink) FindingsByKind() map[string]uint64 { return v.byKind }
+
+// openSink loads the config and specs, opens the database and starts
+// a run in it (with --db), and starts the inventory's goroutine.
+func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
+	if opts.stderr == nil {
+		opts.stderr = os.Stderr
+	}
+	v := &liveSink{
+		opts: opts, ctx: context.WithoutCancel(ctx),
+		ch: make(chan *reassembly.Exchange, exchangeQueue), reload: make(chan struct{}, 1), done: make(chan struct{}),
+		seen: map[string]map[string]bool{},
+	}
+	cfg, err := opts.inf.inferConfig()
+	if err != nil {
+		return nil, err
+	}
+	chk, err := v.newChecker()
+	if err != nil {
+		return nil, err
+	}
+	if opts.dbPath != "" {
+		if err := v.openRun(cfg); err != nil {
+			chk.Close()
+			return nil, err
+		}
+		// What the database already holds is not news.
+		if eps, err := v.db.Endpoints(v.ctx, ""); err == nil {
+			v.announce(eps, false)
+			opts.ctr.endpoints.Store(uint64(len(eps)))
+		}
+	} else if v.m, err = opts.inf.model(); err != nil {
+		chk.Close()
+		return nil, err
+	}
+	v.chk = chk
+	go v.run()
+	return v, nil
+}
+
+// openRun opens the database with cfg and begins a run in it.
+func (v *liveSink) openRun(cfg infer.Config) error {
+	priors, err := v.opts.inf.model()
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(v.ctx, v.opts.dbPath, store.Options{Config: cfg})
+	if err != nil {
+		return &exitError{code: exitFatal, err: err}
+	}
+	iface := strings.Join(v.opts.ifaces, ",")
+	if v.opts.source == "ebpf" {
+		iface = "ebpf"
+	}
+	in, err := db.BeginRun(v.ctx, store.RunInfo{Interface: iface, Version: version},
+		store.IngestOptions{Interval: v.opts.flushEvery, Priors: priors})
+	if err != nil {
+		db.Close()
+		return &exitError{code: exitFatal, err: err}
+	}
+	v.db, v.in, v.runID = db, in, in.ID()
+	return nil
+}
+
+// newChecker returns a checker for the declared specs, nil without any.
+func (v *liveSink) newChecker() (*liveChecker, error) {
+	sf := v.opts.sf
+	if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
+		return nil, nil
+	}
+	specs, err := sf.load()
+	if err != nil {
+		return nil, err
+	}
+	return newLiveChecker(diff.NewChecker(specs, diff.Options{}), v.opts.events, v.opts.ctr), nil
+}
+
+// Emit hands an exchange over: the pipeline's callback. It blocks while
+// the queue is full.
+func (v *liveSink) Emit(x *reassembly.Exchange) { v.ch <- x }
+
+// Reload asks for the config and specs to be read again (SIGHUP).
+func (v *liveSink) Reload() {
+	select {
+	case v.reload <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+func (v *liveSink) run() {
+	defer close(v.done)
+	t := time.NewTicker(v.opts.flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case x, ok := <-v.ch:
+			if !ok {
+				return
+			}
+			if v.in != nil {
+				v.in.Observe(x)
+			} else {
+				v.m.Observe(x)
+			}
+			if v.chk != nil {
+				v.chk.Check(x)
+			}
+		case <-t.C:
+			v.flush()
+		case <-v.reload:
+			v.doReload()
+		}
+	}
+}
+
+// flush writes what was learned to the database and announces the
+// endpoints and sensitive data not seen before.
+func (v *liveSink) flush() {
+	var eps []infer.EndpointSummary
+	if v.in != nil {
+		if err := v.in.Checkpoint(v.ctx); err != nil {
+			v.warn(err)
+			return
+		}
+		var err error
+		if eps, err = v.db.Endpoints(v.ctx, ""); err != nil {
+			v.warn(err)
+			return
+		}
+	} else {
+		eps = v.m.Endpoints()
+	}
+	v.opts.ctr.endpoints.Store(uint64(len(eps)))
+	v.announce(eps, true)
+}
+
+func (v *liveSink) warn(err error) {
+	fmt.Fprintf(v.opts.stderr, "specter: %v\n", err)
+	if len(v.errs) < 16 {
+		v.errs = append(v.errs, err.Error())
+	}
+}
+
+// announce records the endpoints and their sensitive kinds, writing events
+// for those not seen before when emit is set.
+func (v *liveSink) announce(eps []infer.EndpointSummary, emit bool) {
+	now := time.Now().UTC()
+	for _, e := range eps {
+		key := e.Service + " " + e.Method + " " + e.Template
+		kinds, known := v.seen[key]
+		if !known {
+			if len(v.seen) >= maxAnnounced {
+				continue
+			}
+			v.seen[key] = nil // a set only once it has sensitive kinds
+			if emit {
+				v.opts.events.Write(event{Time: now, Event: "endpoint", Service: e.Service, Method: e.Method,
+					Path: e.Template, Sensitive: e.Sensitive, Processes: processNames(e.Processes)})
+			}
+		}
+		var fresh []string
+		for _, k := range e.Sensitive {
+			if !kinds[k] {
+				if kinds == nil {
+					kinds = map[string]bool{}
+					v.seen[key] = kinds
+				}
+				kinds[k] = true
+				fresh = append(fresh, k)
+			}
+		}
+		if emit && len(fresh) > 0 {
+			v.opts.events.Write(event{Time: now, Event: "sensitive", Service: e.Service, Method: e.Method,
+				Path: e.Template, Sensitive: fresh})
+		}
+	}
+}
+
+func processNames(ps []infer.ProcessSummary) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Comm)
+	}
+	return out
+}
+
+// doReload reads the config and specs again. The config belongs to the
+// database, so with --db the run is finished and a new one begun; the
+// checker is replaced (findings already announced are not again). On an
+// error the old config and specs stay.
+func (v *liveSink) doReload() {
+	cfg, err := v.opts.inf.inferConfig()
+	if err == nil {
+		_, err = v.opts.inf.model() // the specs load
+	}
+	var chk *liveChecker
+	if err == nil {
+		chk, err = v.newChecker()
+	}
+	if err != nil {
+		v.warn(fmt.Errorf("reload: %w (keeping the previous config and specs)", err))
+		return
+	}
+	if v.in != nil {
+		t := v.sinceBase()
+		t.Complete = true
+		if err := v.in.Finish(v.ctx, t); err != nil {
+			v.warn(err)
+		}
+		v.db.Close()
+		v.base.Packets += t.Packets
+		v.base.Bytes += t.Bytes
+		v.base.Drops += t.Drops
+		if err := v.openRun(cfg); err != nil {
+			// Keep learning in memory; Finish reports the error.
+			v.warn(fmt.Errorf("reload: %w", err))
+			v.in, v.db = nil, nil
+			v.m, _ = v.opts.inf.model()
+		}
+	} else {
+		m, err := v.opts.inf.model()
+		if err != nil {
+			v.warn(err)
+			return
+		}
+		m.Merge(v.m)
+		v.m = m
+	}
+	if v.chk != nil {
+		v.chk.Close()
+	}
+	v.chk = chk
+	fmt.Fprintln(v.opts.stderr, "specter: reloaded the config and specs")
+}
+
+// sinceBase is the counters' totals less what earlier runs recorded.
+func (v *liveSink) sinceBase() store.RunTotals {
+	c := v.opts.ctr
+	return store.RunTotals{
+		Packets: c.packets.Load() - v.base.Packets,
+		Bytes:   c.bytes.Load() - v.base.Bytes,
+		Drops:   c.kernelDrops.Load() + c.boundDrops.Load() - v.base.Drops,
+	}
+}
+
+// Finish waits for the queued exchanges, checks the last of them, writes
+// the inventory and finishes the run with t (cumulative totals). It
+// returns the run id (0 without --db). No Emit may follow.
+func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
+	v.once.Do(func() { close(v.ch) })
+	<-v.done
+	if v.chk != nil {
+		v.chk.Close()
+		v.byKind = v.chk.byKind
+		v.chk = nil
+	}
+	var err error
+	if v.in != nil {
+		t.Packets -= min(t.Packets, v.base.Packets)
+		t.Bytes -= min(t.Bytes, v.base.Bytes)
+		t.Drops -= min(t.Drops, v.base.Drops)
+		if t.Complete && len(v.errs) > 0 {
+			t.Complete, t.Error = false, strings.Join(v.errs, "; ")
+		}
+		err = v.in.Finish(ctx, t)
+		if err == nil {
+			v.flushStored(ctx)
+		}
+		v.db.Close()
+	} else {
+		v.flush()
+		if v.opts.dbPath != "" && len(v.errs) > 0 {
+			err = fmt.Errorf("the database could not be written: %s", v.errs[0])
+		}
+	}
+	return v.runID, err
+}
+
+// flushStored announces what the final checkpoint stored.
+func (v *liveSink) flushStored(ctx context.Context) {
+	eps, err := v.db.Endpoints(ctx, "")
+	if err != nil {
+		v.warn(err)
+		return
+	}
+	v.opts.ctr.endpoints.Store(uint64(len(eps)))
+	v.announce(eps, true)
+}
+
+// liveChecker runs a diff.Checker on its own goroutine and, once a second
+// when it checked something, looks for findings with new fingerprints to
+// announce.
+type liveChecker struct {
+	// byKind counts the findings per kind at the last look; read once
+	// the checker is closed.
+	byKind map[string]uint64
+	c      *diff.Checker
+	ch     chan *reassembly.Exchange
+	done   chan struct{}
+	events *eventLog
+	ctr    *counters
+}
+
+func newLiveChecker(c *diff.Checker, events *eventLog, ctr *counters) *liveChecker {
+	l := &liveChecker{c: c, ch: make(chan *reassembly.Exchange, exchangeQueue), done: make(chan struct{}), events: events, ctr: ctr}
+	go l.run()
+	return l
+}
+
+func (l *liveChecker) run() {
+	defer close(l.done)
+	t := time.NewTicker(findingsScan)
+	defer t.Stop()
+	dirty := false
+	for {
+		select {
+		case x, ok := <-l.ch:
+			if !ok {
+				l.scan()
+				return
+			}
+			l.c.Check(x)
+			dirty = true
+		case <-t.C:
+			if dirty {
+				l.scan()
+				dirty = false
+			}
+		}
+	}
+}
+
+func (l *liveChecker) scan() {
+	fs := l.c.Findings()
+	l.ctr.findings.Store(uint64(len(fs)))
+	l.byKind = map[string]uint64{}
+	for i := range fs {
+		l.byKind[string(fs[i].Kind)]++
+	}
+	now := time.Now().UTC()
+	for i := range fs {
+		f := &fs[i]
+		if f.Kind == diff.KindUnused {
+			// An absence, not an event: traffic may still come.
+			continue
+		}
+		l.events.Finding(event{Time: now, Event: "finding", Kind: string(f.Kind), Service: f.Service,
+			Method: f.Method, Path: f.Path, Finding: f})
+	}
+}
+
+// Check queues an exchange.
+func (l *liveChecker) Check(x *reassembly.Exchange) { l.ch <- x }
+
+// Close checks what is queued, announces the last findings and stops. A
+// nil checker (no specs) has nothing to do.
+func (l *liveChecker) Close() {
+	if l == nil {
+		return
+	}
+	close(l.ch)
+	<-l.done
+}
+
+// event is one line of --events.
+type event struct {
+	Time time.Time `json:"time"`
+	// Event is "finding" (a new fingerprint), "endpoint" (a new endpoint
+	// in the inventory) or "sensitive" (kinds of sensitive data new to an
+	// endpoint).
+	Event     string        `json:"event"`
+	Kind      string        `json:"kind,omitempty"` // the finding's kind
+	Service   string        `json:"service"`
+	Method    string        `json:"method"`
+	Path      string        `json:"path"`
+	Sensitive []string      `json:"sensitive,omitempty"`
+	Processes []string      `json:"processes,omitempty"`
+	Finding   *diff.Finding `json:"finding,omitempty"`
+}
+
+// eventLog writes events as JSON lines, each as soon as it happens. A nil
+// eventLog drops them. It is safe for concurrent use.
+type eventLog struct {
+	mu      sync.Mutex
+	w       io.Writer
+	c       io.Closer
+	keys    map[string]bool // finding fingerprints announced
+	n       atomic.Uint64
+	dropped uint64
+	err     error
+}
+
+// openEvents opens --events: "" for none, "-" for stdout, else a file
+// (appended to, created 0600).
+func openEvents(path string, stdout io.Writer) (*eventLog, error) {
+	switch path {
+	case "":
+		return nil, nil
+	case "-":
+		return &eventLog{w: stdout, keys: map[string]bool{}}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, usageError("--events: %v", err)
+	}
+	return &eventLog{w: f, c: f, keys: map[string]bool{}}, nil
+}
+
+// Write writes one event.
+func (l *eventLog) Write(e event) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.write(e)
+}
+
+func (l *eventLog) write(e event) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	b = append(b, '\n')
+	if _, err := l.w.Write(b); err != nil && l.err == nil {
+		l.err = err
+	}
+	l.n.Add(1)
+}
+
+// Finding writes a finding's event unless its fingerprint was announced.
+func (l *eventLog) Finding(e event) {
+	if l == nil || e.Finding == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fp := e.Finding.Fingerprint
+	if l.keys[fp] {
+		return
+	}
+	if len(l.keys) >= maxEventKeys {
+		l.dropped++
+		return
+	}
+	l.keys[fp] = true
+	l.write(e)
+}
+
+// Count returns the events written.
+func (l *eventLog) Count() uint64 {
+	if l == nil {
+		return 0
+	}
+	return l.n.Load()
+}
+
+// Close closes the file.
+func (l *eventLog) Close() error {
+	if l == nil || l.c == nil {
+		return nil
+	}
+	return l.c.Close()
+}
+
+// serveMetrics serves the counters on addr/metrics in the Prometheus text
+// format. An address without a host binds 127.0.0.1. It returns the bound
+// address and a function stopping the server.
+func serveMetrics(addr string, ctr *counters) (string, func(), error) {
+	if !strings.Contains(addr, ":") {
+		addr = ":" + addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", nil, err
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	reg := prometheus.NewRegistry()
+	metric := func(name, help string, v *atomic.Uint64, gauge bool) error {
+		f := func() float64 { return float64(v.Load()) }
+		if gauge {
+			return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "specter", Subsystem: "capture", Name: name, Help: help}, f))
+		}
+		return reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "specter", Subsystem: "capture", Name: name + "_total", Help: help}, f))
+	}
+	for _, m := range []struct {
+		name, help string
+		v          *atomic.Uint64
+		gauge      bool
+	}{
+		{"packets", "Frames (live) or eBPF records read.", &ctr.packets, false},
+		{"bytes", "Bytes of the frames or eBPF records read.", &ctr.bytes, false},
+		{"kernel_drops", "Frames or eBPF records the kernel dropped because a ring was full.", &ctr.kernelDrops, false},
+		{"bound_drops", "Connections evicted, gaps forced, pipelined requests and fragments dropped by specter's own bounds.", &ctr.boundDrops, false},
+		{"exchanges", "HTTP exchanges reassembled.", &ctr.exchanges, false},
+		{"endpoints", "Endpoints in the inventory at the last flush.", &ctr.endpoints, true},
+		{"findings", "Distinct findings against the declared specs.", &ctr.findings, true},
+	} {
+		if err := metric(m.name, m.help, m.v, m.gauge); err != nil {
+			return "", nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	return ln.Addr().String(), stop, nil
+}
+
+// sortedProcesses is used by tests and the endpoints table.
+func sortedProcesses(ps []infer.ProcessSummary) string {
+	names := processNames(ps)
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}

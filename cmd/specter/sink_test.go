@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/store"
+)
+
+// sinkExchange is a small JSON API exchange served by process comm.
+func sinkExchange(i int, comm string) *reassembly.Exchange {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Millisecond)
+	path := fmt.Sprintf("/api/users/%d", 1000+i%500)
+	x := &reassembly.Exchange{
+		Flow: reassembly.Flow{Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:80")},
+		Request: &http1.Request{Method: "GET", Target: path, Path: path, Proto: "HTTP/1.1", Host: "api.test",
+			Header: http.Header{"Accept": {"application/json"}}, Start: start, End: start},
+		Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: 200,
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   []byte(fmt.Sprintf(`{"id":%d,"email":"u%d@example.com"}`, i, i)),
+			Start:  start.Add(time.Millisecond), End: start.Add(2 * time.Millisecond)},
+	}
+	if comm != "" {
+		x.Process = &reassembly.Process{PID: 42, Comm: comm}
+	}
+	return x
+}
+
+// TestSinkStore feeds exchanges through the sink into a database, as a
+// capture does, and checks the stored inventory, its process attribution
+// and the run.
+func TestSinkStore(t *testing.T) {
+	for _, tc := range []struct {
+		name, comm string
+	}{{"wire", ""}, {"ebpf", "nginx"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "s.db")
+			var ctr counters
+			ctr.packets.Store(10)
+			v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, dbPath: db,
+				source: "ebpf", flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 50 {
+				v.Emit(sinkExchange(i, tc.comm))
+			}
+			id, err := v.Finish(context.Background(), store.RunTotals{Packets: 10, Complete: true})
+			if err != nil || id == 0 {
+				t.Fatalf("finish: run %d, %v", id, err)
+			}
+			if ctr.endpoints.Load() != 1 {
+				t.Errorf("endpoints counter %d, want 1", ctr.endpoints.Load())
+			}
+			eps := dbEndpoints(t, db)
+			if len(eps) != 1 || eps[0].Count != 50 || eps[0].Template != "/api/users/{userId}" {
+				t.Fatalf("stored %+v", eps)
+			}
+			var want []infer.ProcessSummary
+			if tc.comm != "" {
+				want = []infer.ProcessSummary{{Comm: tc.comm, PIDs: []uint32{42}, Count: 50}}
+			}
+			if fmt.Sprint(eps[0].Processes) != fmt.Sprint(want) {
+				t.Errorf("processes %+v, want %+v", eps[0].Processes, want)
+			}
+		})
+	}
+}
+
+// BenchmarkSink measures the exchanges/s the in-memory inventory absorbs.
+func BenchmarkSink(b *testing.B) {
+	xs := make([]*reassembly.Exchange, 1000)
+	for i := range xs {
+		xs[i] = sinkExchange(i, "nginx")
+	}
+	var ctr counters
+	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.Emit(xs[i%len(xs)])
+	}
+	if _, err := v.Finish(context.Background(), store.RunTotals{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
+}
+
+// TestSinkOpenErrors: a database that cannot be opened fails the sink
+// cleanly, with or without specs.
+func TestSinkOpenErrors(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "spec.yaml")
+	if err := os.WriteFile(spec, []byte("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, specs := range [][]string{nil, {spec}} {
+		var ctr counters
+		_, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{specs: specs}, sf: &specFlags{specs: specs},
+			dbPath: filepath.Join(t.TempDir(), "missing-dir", "x.db"), flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+		if err == nil {
+			t.Errorf("specs %v: a database in a missing directory opened", specs)
+		}
+	}
+}
+
+func TestLossGaps(t *testing.T) {
+	type gapped struct {
+		id  uint64
+		dir reassembly.Direction
+	}
+	var got []gapped
+	lg := newLossGaps(2, func(id uint64, _ reassembly.StreamMeta, dir reassembly.Direction, n int, _ time.Time) {
+		if n != -1 {
+			t.Errorf("gap of %d bytes, want unknown (-1)", n)
+		}
+		got = append(got, gapped{id, dir})
+	})
+	now := time.Now()
+	steps := []struct {
+		data   []uint64
+		closed []uint64
+		lost   uint64
+		want   int // gaps
+	}{
+		{data: []uint64{1, 2}, lost: 0, want: 0},                    // nothing lost
+		{data: []uint64{1, 2, 3}, lost: 5, want: 4},                 // 3 past the bound of 2
+		{data: nil, lost: 9, want: 0},                               // lost, but nothing active since
+		{data: []uint64{4}, closed: []uint64{4}, lost: 12, want: 0}, // closed before the check
+		{data: []uint64{5}, lost: 12, want: 0},                      // no new loss
+	}
+	for i, s := range steps {
+		got = nil
+		for _, id := range s.data {
+			lg.data(id, reassembly.StreamMeta{})
+		}
+		for _, id := range s.closed {
+			lg.close(id)
+		}
+		lg.check(s.lost, now)
+		if len(got) != s.want {
+			t.Errorf("step %d: %d gaps %v, want %d", i, len(got), got, s.want)
+		}
+	}
+}
+
+func TestSides(t *testing.T) {
+	now := time.Now()
+	local := netip.MustParseAddrPort("127.0.0.1:8080")
+	host := netip.MustParseAddr("192.0.2.10")
+	remote := netip.MustParseAddrPort("198.51.100.7:443")
+	cfg := reassembly.DefaultConfig()
+	cfg.MaxConnections = 3
+	cfg.IdleTimeout = time.Minute
+	s := newSides(cfg, true, map[netip.Addr]bool{host: true})
+	steps := []struct {
+		id     uint64
+		egress bool
+		remote netip.AddrPort
+		at     time.Duration
+		want   bool
+	}{
+		{1, true, local, 0, true},                         // writes first to a local server: client's view
+		{2, false, local, 0, false},                       // reads first: the server's view
+		{1, false, local, 0, true},                        // the verdict sticks to the connection
+		{3, true, remote, 0, false},                       // a call to another host: the only view
+		{4, true, netip.AddrPortFrom(host, 80), 0, false}, // past the bound of 3: kept
+	}
+	for i, st := range steps {
+		if got := s.skip(st.id, st.egress, st.remote, now.Add(st.at)); got != st.want {
+			t.Errorf("step %d: skip = %v, want %v", i, got, st.want)
+		}
+	}
+	s.close(3)
+	if !s.skip(5, true, netip.AddrPortFrom(host, 80), now) {
+		t.Error("a host address is local")
+	}
+	s.expire(now.Add(2 * time.Minute))
+	if len(s.conns) != 0 || s.dropped != 2 {
+		t.Errorf("after expiry: %d conns, %d dropped", len(s.conns), s.dropped)
+	}
+	off := newSides(cfg, false, nil)
+	if off.skip(1, true, local, now) {
+		t.Error("with a process filter nothing is skipped")
+	}
+}
