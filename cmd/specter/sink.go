@@ -198,6 +198,9 @@ func (v *liveSink) run() {
 func (v *liveSink) flush() {
 	var eps []infer.EndpointSummary
 	if v.in != nil {
+		if v.chk != nil {
+			v.in.SetFindings(v.chk.snapshot())
+		}
 		if err := v.in.Checkpoint(v.ctx); err != nil {
 			v.warn(err)
 			return
@@ -281,6 +284,13 @@ func (v *liveSink) doReload() {
 		v.warn(fmt.Errorf("reload: %w (keeping the previous config and specs)", err))
 		return
 	}
+	if v.chk != nil {
+		// The run ends here with the old checker's findings.
+		v.chk.Close()
+		if v.in != nil {
+			v.in.SetFindings(v.chk.snapshot())
+		}
+	}
 	if v.in != nil {
 		t := v.sinceBase()
 		t.Complete = true
@@ -306,9 +316,6 @@ func (v *liveSink) doReload() {
 		m.Merge(v.m)
 		v.m = m
 	}
-	if v.chk != nil {
-		v.chk.Close()
-	}
 	v.chk = chk
 	fmt.Fprintln(v.opts.stderr, "specter: reloaded the config and specs")
 }
@@ -329,13 +336,18 @@ func (v *liveSink) sinceBase() store.RunTotals {
 func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
 	v.once.Do(func() { close(v.ch) })
 	<-v.done
+	var final []diff.Finding
 	if v.chk != nil {
 		v.chk.Close()
 		v.byKind = v.chk.byKind
+		final = v.chk.snapshot()
 		v.chk = nil
 	}
 	var err error
 	if v.in != nil {
+		if final != nil {
+			v.in.SetFindings(final)
+		}
 		t.Packets -= min(t.Packets, v.base.Packets)
 		t.Bytes -= min(t.Bytes, v.base.Bytes)
 		t.Drops -= min(t.Drops, v.base.Drops)
@@ -375,6 +387,10 @@ type liveChecker struct {
 	// the checker is closed.
 	byKind map[string]uint64
 	c      *diff.Checker
+	// last is the findings at the last look, for the store (which keeps
+	// each run's cumulative findings).
+	mu     sync.Mutex
+	last   []diff.Finding
 	ch     chan *reassembly.Exchange
 	done   chan struct{}
 	events *eventLog
@@ -412,6 +428,9 @@ func (l *liveChecker) run() {
 
 func (l *liveChecker) scan() {
 	fs := l.c.Findings()
+	l.mu.Lock()
+	l.last = fs
+	l.mu.Unlock()
 	l.ctr.findings.Store(uint64(len(fs)))
 	l.byKind = map[string]uint64{}
 	for i := range fs {
@@ -431,6 +450,16 @@ func (l *liveChecker) scan() {
 
 // Check queues an exchange.
 func (l *liveChecker) Check(x *reassembly.Exchange) { l.ch <- x }
+
+// snapshot returns the findings at the last look; nil for a nil checker.
+func (l *liveChecker) snapshot() []diff.Finding {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
 
 // Close checks what is queued, announces the last findings and stops. A
 // nil checker (no specs) has nothing to do.
