@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
-
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/capture/synth"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -187,56 +183,12 @@ func TestReplayCorpus(t *testing.T) {
 	}
 }
 
-// vxlanWrap writes a copy of the capture at in with every frame inside
-// VXLAN (VNI vni) over UDP 4789 between two sensor-side addresses, as AWS
-// VPC Traffic Mirroring delivers it.
+// vxlanWrap writes a VXLAN-encapsulated copy of the capture at in.
 func vxlanWrap(tb testing.TB, in string, vni uint32) string {
 	tb.Helper()
-	rd, err := capture.Open(in)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rd.Close()
 	out := filepath.Join(tb.TempDir(), "vxlan.pcap")
-	f, err := os.Create(out)
-	if err != nil {
+	if err := synth.WrapVXLAN(in, out, vni); err != nil {
 		tb.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
-		tb.Fatal(err)
-	}
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	for {
-		fr, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		eth := &layers.Ethernet{
-			SrcMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 1},
-			DstMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 2},
-			EthernetType: layers.EthernetTypeIPv4,
-		}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(10, 99, 0, 1), DstIP: net.IPv4(10, 99, 0, 2)}
-		udp := &layers.UDP{SrcPort: 49152, DstPort: 4789}
-		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
-			tb.Fatal(err)
-		}
-		vx := &layers.VXLAN{ValidIDFlag: true, VNI: vni}
-		if err := gopacket.SerializeLayers(buf, opts, eth, ip, udp, vx, gopacket.Payload(fr.Data)); err != nil {
-			tb.Fatal(err)
-		}
-		ci := fr.Info
-		ci.CaptureLength = len(buf.Bytes())
-		ci.Length = ci.CaptureLength
-		if err := w.WritePacket(ci, buf.Bytes()); err != nil {
-			tb.Fatal(err)
-		}
 	}
 	return out
 }
