@@ -3,7 +3,6 @@ package schema
 import (
 	"bytes"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/specter-dev/specter/infer/sensitive"
 )
@@ -291,7 +290,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			raw, esc := o.str()
 			key := raw
 			if esc {
-				key = unescape(nil, raw) // rare: keys with escapes
+				key = sensitive.UnescapeJSON(nil, raw) // rare: keys with escapes
 			}
 			o.ws()
 			o.i++ // ':'
@@ -342,7 +341,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 	case '"':
 		raw, esc := o.str()
 		if esc {
-			o.buf = unescape(o.buf[:0], raw)
+			o.buf = sensitive.UnescapeJSON(o.buf[:0], raw)
 			raw = o.buf
 		}
 		n.observeText(name, raw, o.opts)
@@ -426,67 +425,6 @@ func (o *observer) skip() {
 		}
 		o.i++
 	}
-}
-
-// unescape appends the decoded form of a JSON string body to dst. Invalid
-// surrogates decode to U+FFFD, as in encoding/json.
-func unescape(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' || i+1 >= len(raw) {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch raw[i] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, w := hex4(raw[i+1:])
-			i += w
-			if r >= 0xD800 && r < 0xDC00 && i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-				if r2, w2 := hex4(raw[i+3:]); w2 == 4 && r2 >= 0xDC00 && r2 < 0xE000 {
-					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
-					i += 2 + w2
-				}
-			}
-			if r >= 0xD800 && r < 0xE000 {
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-		default: // '"', '\\', '/'
-			dst = append(dst, raw[i])
-		}
-	}
-	return dst
-}
-
-func hex4(b []byte) (rune, int) {
-	if len(b) < 4 {
-		return utf8.RuneError, len(b)
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case isDigit(c):
-			r = r<<4 | rune(c-'0')
-		case 'a' <= c && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case 'A' <= c && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return utf8.RuneError, 4
-		}
-	}
-	return r, 4
 }
 
 // observeNumber records a JSON number token.

@@ -87,8 +87,8 @@ func TestUnescapeJSON(t *testing.T) {
 	for in, want := range map[string]string{
 		`\ud83d\ude00x`: "😀x", `\ud83dx`: "\uFFFDx", `a\u0040b\n\/`: "a@b\n/", `\"\\`: `"\`,
 	} {
-		if got := string(unescapeJSON(nil, []byte(in))); got != want {
-			t.Errorf("unescapeJSON(%s) = %q, want %q", in, got, want)
+		if got := string(UnescapeJSON(nil, []byte(in))); got != want {
+			t.Errorf("UnescapeJSON(%s) = %q, want %q", in, got, want)
 		}
 	}
 }

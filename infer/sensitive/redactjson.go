@@ -253,7 +253,7 @@ func (r *redactor) str() (raw, text []byte, ok bool) {
 			if !escaped {
 				return raw, raw, true
 			}
-			r.scratch = unescapeJSON(r.scratch[:0], raw)
+			r.scratch = UnescapeJSON(r.scratch[:0], raw)
 			return raw, r.scratch, true
 		case c == '\\':
 			escaped = true
@@ -328,8 +328,10 @@ func (r *redactor) num() bool {
 	return true
 }
 
-// unescapeJSON appends the decoded form of a valid JSON string body to dst.
-func unescapeJSON(dst, raw []byte) []byte {
+// UnescapeJSON appends the decoded form of a valid JSON string body (the
+// bytes between the quotes) to dst. Lone surrogates decode to U+FFFD, as
+// in encoding/json. Package schema shares it.
+func UnescapeJSON(dst, raw []byte) []byte {
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c != '\\' || i+1 >= len(raw) {
