@@ -20,10 +20,21 @@
 // positive or negative, is cached per (pid, fd) in an LRU hash until close;
 // connect and accept refresh it. Connections therefore open mid-flight
 // (before the tracer started) are followed too, from their next byte on.
-// Exec and exit close fds without a close syscall, so the cache key also
-// holds a per-process generation that the sched_process_exec and
-// sched_process_exit tracepoints renew. Still unseen: an fd replaced by
-// dup2/dup3 or closed by close_range keeps its old verdict until close.
+// Exec and exit close fds without a close syscall, and pids are reused, so
+// the cache key also holds the address of the process's memory map
+// (task->mm), which every exec and every new process renews. Still unseen:
+// an fd replaced by dup2/dup3 or closed by close_range keeps its old verdict
+// until close.
+//
+// # Local connections
+//
+// Unfiltered (no PID, Cgroup or Comm), the tracer sees both ends of a
+// connection between two processes of the host, and each exchange twice.
+// connect and accept tell the ends apart: the connecting end of a
+// connection to a loopback address (or to its own address) is muted in the
+// kernel, before any copy, and the accepting end, the process that served
+// the exchange, is reported. Options.BothSides keeps both. Connections
+// opened before the tracer started are reported from both ends.
 //
 // # TLS
 //
@@ -60,9 +71,18 @@
 //     per-connection state: Read decodes one record at a time into a Chunk
 //     whose Data is a fresh copy (at most MaxChunk bytes).
 //
-// The data syscalls are hooked at exit only: their arguments are read from
-// the registers saved at entry (bpf_task_pt_regs), which needs Linux 5.15 or
-// later, besides BTF.
+// The data syscalls are hooked at exit only: their arguments are loaded
+// from the registers saved at entry (bpf_task_pt_regs), which needs Linux
+// 5.15 or later, besides BTF.
+//
+// # Cost
+//
+// Measured with `benchebpf -micro` (a write and a read of 100 bytes over
+// loopback, kernel BPF statistics on): about 200 ns of program run time
+// for a call that copies nothing (a muted end, EAGAIN), 600-700 ns for one
+// that copies its bytes: a header (~150 ns: time, cgroup, command name), the
+// copy from user memory (~150 ns for 100 bytes) and the ring buffer output
+// (~160 ns).
 //
 // Filters (Options.PID, Cgroup, Comm) are compiled into the program's
 // read-only data and applied in the kernel, before anything is copied.

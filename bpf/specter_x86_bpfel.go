@@ -19,7 +19,9 @@ type specterConn struct {
 	Kind   uint8
 	Tls    uint8
 	Family uint8
-	Pad    uint8
+	Role   uint8
+	Mute   uint8
+	Pad    [7]uint8
 	Lport  uint16
 	Rport  uint16
 	Laddr  [16]uint8
@@ -30,7 +32,7 @@ type specterConnKey struct {
 	_    structs.HostLayout
 	Tgid uint32
 	Fd   int32
-	Gen  uint64
+	Mm   uint64
 }
 
 type specterEvent struct {
@@ -78,7 +80,6 @@ type specterSslKey struct {
 const (
 	specterMapConns                = "conns"
 	specterMapEvents               = "events"
-	specterMapGens                 = "gens"
 	specterMapLost                 = "lost"
 	specterMapNextConn             = "next_conn"
 	specterMapScratch              = "scratch"
@@ -96,8 +97,6 @@ const (
 	specterProgExitSendto          = "exit_sendto"
 	specterProgExitWrite           = "exit_write"
 	specterProgExitWritev          = "exit_writev"
-	specterProgOnExec              = "on_exec"
-	specterProgOnExit              = "on_exit"
 	specterProgSslSetFd            = "ssl_set_fd"
 	specterProgUpSSL_accept        = "up_SSL_accept"
 	specterProgUpSSL_connect       = "up_SSL_connect"
@@ -117,6 +116,8 @@ const (
 	specterVarFilterComm           = "filter_comm"
 	specterVarFilterPid            = "filter_pid"
 	specterVarIgnorePid            = "ignore_pid"
+	specterVarLocalDedupe          = "local_dedupe"
+	specterVarTraceTls             = "trace_tls"
 	specterVarWakeupBytes          = "wakeup_bytes"
 )
 
@@ -174,8 +175,6 @@ type specterProgramSpecs struct {
 	ExitSendto          *ebpf.ProgramSpec `ebpf:"exit_sendto"`
 	ExitWrite           *ebpf.ProgramSpec `ebpf:"exit_write"`
 	ExitWritev          *ebpf.ProgramSpec `ebpf:"exit_writev"`
-	OnExec              *ebpf.ProgramSpec `ebpf:"on_exec"`
-	OnExit              *ebpf.ProgramSpec `ebpf:"on_exit"`
 	SslSetFd            *ebpf.ProgramSpec `ebpf:"ssl_set_fd"`
 	UpSSL_accept        *ebpf.ProgramSpec `ebpf:"up_SSL_accept"`
 	UpSSL_connect       *ebpf.ProgramSpec `ebpf:"up_SSL_connect"`
@@ -199,7 +198,6 @@ type specterProgramSpecs struct {
 type specterMapSpecs struct {
 	Conns       *ebpf.MapSpec `ebpf:"conns"`
 	Events      *ebpf.MapSpec `ebpf:"events"`
-	Gens        *ebpf.MapSpec `ebpf:"gens"`
 	Lost        *ebpf.MapSpec `ebpf:"lost"`
 	NextConn    *ebpf.MapSpec `ebpf:"next_conn"`
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
@@ -215,6 +213,8 @@ type specterVariableSpecs struct {
 	FilterComm   *ebpf.VariableSpec `ebpf:"filter_comm"`
 	FilterPid    *ebpf.VariableSpec `ebpf:"filter_pid"`
 	IgnorePid    *ebpf.VariableSpec `ebpf:"ignore_pid"`
+	LocalDedupe  *ebpf.VariableSpec `ebpf:"local_dedupe"`
+	TraceTls     *ebpf.VariableSpec `ebpf:"trace_tls"`
 	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -240,7 +240,6 @@ func (o *specterObjects) Close() error {
 type specterMaps struct {
 	Conns       *ebpf.Map `ebpf:"conns"`
 	Events      *ebpf.Map `ebpf:"events"`
-	Gens        *ebpf.Map `ebpf:"gens"`
 	Lost        *ebpf.Map `ebpf:"lost"`
 	NextConn    *ebpf.Map `ebpf:"next_conn"`
 	Scratch     *ebpf.Map `ebpf:"scratch"`
@@ -252,7 +251,6 @@ func (m *specterMaps) Close() error {
 	return _SpecterClose(
 		m.Conns,
 		m.Events,
-		m.Gens,
 		m.Lost,
 		m.NextConn,
 		m.Scratch,
@@ -269,6 +267,8 @@ type specterVariables struct {
 	FilterComm   *ebpf.Variable `ebpf:"filter_comm"`
 	FilterPid    *ebpf.Variable `ebpf:"filter_pid"`
 	IgnorePid    *ebpf.Variable `ebpf:"ignore_pid"`
+	LocalDedupe  *ebpf.Variable `ebpf:"local_dedupe"`
+	TraceTls     *ebpf.Variable `ebpf:"trace_tls"`
 	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
@@ -288,8 +288,6 @@ type specterPrograms struct {
 	ExitSendto          *ebpf.Program `ebpf:"exit_sendto"`
 	ExitWrite           *ebpf.Program `ebpf:"exit_write"`
 	ExitWritev          *ebpf.Program `ebpf:"exit_writev"`
-	OnExec              *ebpf.Program `ebpf:"on_exec"`
-	OnExit              *ebpf.Program `ebpf:"on_exit"`
 	SslSetFd            *ebpf.Program `ebpf:"ssl_set_fd"`
 	UpSSL_accept        *ebpf.Program `ebpf:"up_SSL_accept"`
 	UpSSL_connect       *ebpf.Program `ebpf:"up_SSL_connect"`
@@ -321,8 +319,6 @@ func (p *specterPrograms) Close() error {
 		p.ExitSendto,
 		p.ExitWrite,
 		p.ExitWritev,
-		p.OnExec,
-		p.OnExit,
 		p.SslSetFd,
 		p.UpSSL_accept,
 		p.UpSSL_connect,

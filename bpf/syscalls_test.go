@@ -6,9 +6,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -295,4 +298,73 @@ func TestExecReusesFD(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestLocalDedupe: with every process traced, a connection between two
+// local sockets is reported from the accepting end only, unless BothSides
+// is set; the connecting end would repeat each exchange.
+func TestLocalDedupe(t *testing.T) {
+	requireTracing(t)
+	for _, both := range []bool{false, true} {
+		t.Run(fmt.Sprintf("BothSides=%v", both), func(t *testing.T) {
+			_, col := openTracer(t, Options{TraceSelf: true, NoTLS: true, BothSides: both})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			client, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			server, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 4)
+			for _, step := range []struct {
+				from, to net.Conn
+				msg      string
+			}{{client, server, "ping"}, {server, client, "pong"}} {
+				if _, err := step.from.Write([]byte(step.msg)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadFull(step.to, buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			client.Close()
+			server.Close()
+			sport := uint16(ln.Addr().(*net.TCPAddr).Port)
+			cport := uint16(client.LocalAddr().(*net.TCPAddr).Port)
+			cs := col.waitFor(t, "the server's close", func(cs []Chunk) bool {
+				for _, c := range cs {
+					if c.Kind == KindClose && c.Local.Port() == sport && c.Remote.Port() == cport {
+						return true
+					}
+				}
+				return false
+			})
+			var server2, client2 []string
+			for _, c := range cs {
+				switch {
+				case c.Kind != KindData || c.PID != uint32(os.Getpid()):
+				case c.Local.Port() == sport && c.Remote.Port() == cport:
+					server2 = append(server2, c.Dir.String()+" "+string(c.Data))
+				case c.Local.Port() == cport && c.Remote.Port() == sport:
+					client2 = append(client2, c.Dir.String()+" "+string(c.Data))
+				}
+			}
+			if want := []string{"ingress ping", "egress pong"}; !slices.Equal(server2, want) {
+				t.Errorf("server side: %q, want %q", server2, want)
+			}
+			var want []string
+			if both {
+				want = []string{"egress ping", "ingress pong"}
+			}
+			if !slices.Equal(client2, want) {
+				t.Errorf("client side: %q, want %q", client2, want)
+			}
+		})
+	}
 }

@@ -54,6 +54,13 @@ type Options struct {
 	RingSize int
 	// MaxConns bounds the (pid, fd) tracking map; 0 means DefaultMaxConns.
 	MaxConns int
+	// BothSides reports both ends of connections between two local
+	// processes (connected to a loopback address, or to the socket's own
+	// address) when every process is traced. By default only the end that
+	// accepted the connection is reported: the connecting end would repeat
+	// each exchange. Connections already open when the Tracer started, whose
+	// ends are unknown, are reported from both.
+	BothSides bool
 	// TraceSelf also traces the calling process, excluded by default so a
 	// tracer writing to a socket does not capture itself.
 	TraceSelf bool
@@ -178,6 +185,15 @@ func setFilters(spec *ebpf.CollectionSpec, opts Options) error {
 	if err := set("filter_pid", opts.PID); err != nil {
 		return err
 	}
+	// With every process traced, both ends of a connection between two of
+	// them are seen: the kernel reports the accepting side only.
+	all := opts.PID == 0 && opts.Cgroup == "" && opts.Comm == ""
+	if err := set("local_dedupe", boolByte(all && !opts.BothSides)); err != nil {
+		return err
+	}
+	if err := set("trace_tls", boolByte(!opts.NoTLS)); err != nil {
+		return err
+	}
 	if !opts.TraceSelf && opts.PID != uint32(os.Getpid()) {
 		if err := set("ignore_pid", uint32(os.Getpid())); err != nil {
 			return err
@@ -205,6 +221,13 @@ func setFilters(spec *ebpf.CollectionSpec, opts Options) error {
 	return nil
 }
 
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // bootTime is the wall-clock time at which CLOCK_MONOTONIC (the clock of
 // bpf_ktime_get_ns) was zero.
 func bootTime() time.Time {
@@ -229,13 +252,9 @@ func (t *Tracer) attach(opts Options) error {
 		{"sys_exit_connect", o.ExitConnect},
 		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
 		{"sys_enter_close", o.EnterClose},
-		{"sched_process_exec", o.OnExec}, {"sched_process_exit", o.OnExit},
 	}
 	for _, tp := range tps {
-		group := "syscalls"
-		if !strings.HasPrefix(tp.name, "sys_") {
-			group = "sched"
-		}
+		const group = "syscalls"
 		l, err := link.Tracepoint(group, tp.name, tp.prog, nil)
 		if err != nil {
 			return fmt.Errorf("bpf: attaching tracepoint %s/%s: %w", group, tp.name, err)

@@ -37,6 +37,12 @@ const volatile __u32 filter_pid = 0;
 const volatile __u64 filter_cgroup = 0;
 const volatile char filter_comm[16] = {};
 const volatile __u32 ignore_pid = 0; /* the tracer itself */
+/* Uprobes on libssl are attached: look for SSL calls in flight. */
+const volatile __u8 trace_tls = 0;
+/* Every process is traced (no filter): of a connection between two local
+ * processes, only the accepting (serving) side is reported, as the
+ * connecting side would repeat each exchange. */
+const volatile __u8 local_dedupe = 0;
 /* Wake the reader only once this many bytes wait in the ring: it polls on a
  * short timer anyway, and a wakeup per record would cost a context switch
  * per read or write of the traced processes. */
@@ -66,12 +72,17 @@ struct event {
 
 enum conn_kind { CONN_OTHER = 0, CONN_TCP = 1 };
 
+/* How a connection was seen to start. */
+enum role { ROLE_UNKNOWN = 0, ROLE_CLIENT = 1, ROLE_SERVER = 2 };
+
 struct conn {
 	__u64 id;
 	__u8 kind;
 	__u8 tls;
 	__u8 family;
-	__u8 pad;
+	__u8 role;
+	__u8 mute; /* report nothing: the client side of a local connection */
+	__u8 pad[7];
 	__u16 lport;
 	__u16 rport;
 	__u8 laddr[16];
@@ -81,7 +92,7 @@ struct conn {
 struct conn_key {
 	__u32 tgid;
 	__s32 fd;
-	__u64 gen; /* the process's generation, see gens */
+	__u64 mm; /* the process image, see conns */
 };
 
 enum args_kind { ARGS_BUF = 0, ARGS_IOV = 1, ARGS_MSG = 2 };
@@ -138,25 +149,18 @@ struct {
 
 /* Every fd seen in a traced syscall, socket or not (negative entries spare
  * the fd inspection on the next call); LRU, so when full the least recently
- * used fd is forgotten and gets a new connection id if it shows up again. */
+ * used fd is forgotten and gets a new connection id if it shows up again.
+ * Exec closes close-on-exec fds and exit closes all, without a close
+ * syscall, and the pid may be reused: the key holds the address of the
+ * process's memory map (task->mm), new with every exec and every process,
+ * so the entries of an old image are never found again (the LRU evicts
+ * them later). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536); /* overridden by Options.MaxConns */
 	__type(key, struct conn_key);
 	__type(value, struct conn);
 } conns SEC(".maps");
-
-/* Generation of each process, changed when it execs or exits: exec closes
- * close-on-exec fds and exit closes all, without a close syscall, and the
- * pid may be reused; keying conns by generation retires the entries of the
- * old image at once (the LRU evicts them later). A process never seen to
- * exec or exit has generation 0. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u64);
-} gens SEC(".maps");
 
 /* Arguments of in-flight SSL calls, by thread. LRU: a uretprobe never fires
  * when the thread dies inside the call, and such stale entries must make
@@ -207,18 +211,12 @@ static __always_inline __u64 wakeup_flag(void)
 									   : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline __u64 gen_of(__u64 pid_tgid)
+/* image_of is the current process's memory map: threads share it, and
+ * exec and every new process get a new one. */
+static __always_inline __u64 image_of(void)
 {
-	__u32 tgid = pid_tgid >> 32;
-	__u64 *g = bpf_map_lookup_elem(&gens, &tgid);
-	return g ? *g : 0;
-}
-
-static __always_inline void new_gen(__u64 pid_tgid)
-{
-	__u32 tgid = pid_tgid >> 32;
-	__u64 g = bpf_ktime_get_ns();
-	bpf_map_update_elem(&gens, &tgid, &g, BPF_ANY);
+	struct task_struct *task = bpf_get_current_task_btf();
+	return (__u64)task->mm;
 }
 
 static __always_inline void count_lost(void)
@@ -342,11 +340,27 @@ static __always_inline void emit_data(__u64 pid_tgid, int fd, struct conn *c, __
 		count_lost();
 }
 
-/* conn_of returns the tracking entry of (tgid, fd), creating it (and
- * announcing a TCP connection with an open event) when absent or fresh. */
-static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh)
+/* local_peer: the remote address is this host's (loopback, or the local
+ * address itself), so the peer's socket is traced too. */
+static __always_inline bool local_peer(struct conn *c)
 {
-	struct conn_key k = {.tgid = pid_tgid >> 32, .fd = fd, .gen = gen_of(pid_tgid)};
+	if (c->family == AF_INET)
+		return c->raddr[0] == 127 || *(__u32 *)c->raddr == *(__u32 *)c->laddr;
+	__u64 hi = *(__u64 *)c->raddr, lo = *(__u64 *)&c->raddr[8];
+	if (hi == 0 && lo == 1ULL << 56) /* ::1 */
+		return true;
+	if (hi == 0 && (__u32)lo == 0xffff0000 && c->raddr[12] == 127) /* ::ffff:127.x */
+		return true;
+	return hi == *(__u64 *)c->laddr && lo == *(__u64 *)&c->laddr[8];
+}
+
+/* conn_of returns the tracking entry of (tgid, fd), creating it (and
+ * announcing a TCP connection with an open event) when absent or fresh: a
+ * fresh one was just connected (role ROLE_CLIENT) or accepted
+ * (ROLE_SERVER). */
+static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh, __u8 role)
+{
+	struct conn_key k = {.tgid = pid_tgid >> 32, .fd = fd, .mm = image_of()};
 	struct conn *c;
 
 	if (!fresh) {
@@ -362,34 +376,37 @@ static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh)
 		if (!next)
 			return 0;
 		nc.id = __sync_fetch_and_add(next, 1) + 1;
+		nc.role = role;
+		/* (little-endian, as both targets are) */
+		nc.mute = local_dedupe && role == ROLE_CLIENT && local_peer(&nc);
 	}
 	bpf_map_update_elem(&conns, &k, &nc, BPF_ANY);
 	c = bpf_map_lookup_elem(&conns, &k);
-	if (c && c->kind == CONN_TCP)
+	if (c && c->kind == CONN_TCP && !c->mute)
 		emit_event(pid_tgid, fd, c, KIND_OPEN);
 	return c;
 }
 
-/* sys_args_at_exit reads the syscall's first three arguments from the
+/* sys_args_at_exit reads the syscall's first four arguments from the
  * registers saved at entry, still intact at exit (the return value goes to
  * ax on x86-64; on arm64 it overwrites x0, kept in orig_x0). This spares the
- * data syscalls an entry program and a hash update per call. */
+ * data syscalls an entry program and a hash update per call. The registers
+ * are loaded directly through the BTF pointer, not copied whole. */
 static __always_inline int sys_args_at_exit(struct sys_args *a)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	struct pt_regs r;
-	if (!regs || bpf_probe_read_kernel(&r, sizeof(r), regs))
+	if (!regs)
 		return -1;
 #if defined(__TARGET_ARCH_x86)
-	a->fd = (__s32)r.di;
-	a->ptr = r.si;
-	a->cnt = r.dx;
-	a->arg3 = r.r10; /* syscalls take the fourth argument in r10, not cx */
+	a->fd = (__s32)regs->di;
+	a->ptr = regs->si;
+	a->cnt = regs->dx;
+	a->arg3 = regs->r10; /* syscalls take the fourth argument in r10, not cx */
 #else
-	a->fd = (__s32)r.orig_x0;
-	a->ptr = r.regs[1];
-	a->cnt = r.regs[2];
-	a->arg3 = r.regs[3];
+	a->fd = (__s32)regs->orig_x0;
+	a->ptr = regs->regs[1];
+	a->cnt = regs->regs[2];
+	a->arg3 = regs->regs[3];
 #endif
 	return 0;
 }
@@ -402,7 +419,9 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
 		return;
-	struct ssl_args *s = bpf_map_lookup_elem(&ssl_inflight, &id);
+	struct ssl_args *s = 0;
+	if (trace_tls)
+		s = bpf_map_lookup_elem(&ssl_inflight, &id);
 	/* Nothing read or written (EAGAIN, mostly): only a TLS tie to learn. */
 	if (ret <= 0 && !s)
 		return;
@@ -412,7 +431,7 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 	if ((flags_arg == 2 && (a.cnt & MSG_PEEK)) || (flags_arg == 3 && (a.arg3 & MSG_PEEK)))
 		return;
 
-	struct conn *c = conn_of(id, a.fd, false);
+	struct conn *c = conn_of(id, a.fd, false, ROLE_UNKNOWN);
 	if (!c || c->kind != CONN_TCP)
 		return;
 	/* Inside an OpenSSL call: this socket carries TLS, whose plaintext the
@@ -422,7 +441,7 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 		c->tls = 1;
 		bpf_map_update_elem(&ssl_fds, &sk, &a.fd, BPF_ANY);
 	}
-	if (c->tls || ret <= 0)
+	if (c->tls || c->mute || ret <= 0)
 		return;
 
 	if (a.kind == ARGS_BUF) {
@@ -477,7 +496,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	struct sys_args a = {};
 	if (sys_args_at_exit(&a) == 0)
-		conn_of(id, a.fd, true);
+		conn_of(id, a.fd, true, ROLE_CLIENT);
 	return 0;
 }
 
@@ -486,7 +505,7 @@ static __always_inline void accepted(long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	if (ret < 0 || skip(id))
 		return;
-	conn_of(id, ret, true);
+	conn_of(id, ret, true, ROLE_SERVER);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
@@ -507,29 +526,13 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)ctx->args[0], .gen = gen_of(id)};
+	struct conn_key k = {.tgid = id >> 32, .fd = (__s32)ctx->args[0], .mm = image_of()};
 	struct conn *c = bpf_map_lookup_elem(&conns, &k);
 	if (!c)
 		return 0;
-	if (c->kind == CONN_TCP)
+	if (c->kind == CONN_TCP && !c->mute)
 		emit_event(id, k.fd, c, KIND_CLOSE);
 	bpf_map_delete_elem(&conns, &k);
-	return 0;
-}
-
-SEC("tracepoint/sched/sched_process_exec")
-int on_exec(void *ctx)
-{
-	new_gen(bpf_get_current_pid_tgid());
-	return 0;
-}
-
-SEC("tracepoint/sched/sched_process_exit")
-int on_exit(void *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	if ((__u32)id == id >> 32) /* the thread group leader: the process */
-		new_gen(id);
 	return 0;
 }
 
@@ -571,9 +574,11 @@ static __always_inline void ssl_exit(long ret, __u8 dir)
 	__s32 fd = fdp ? *fdp : -1;
 	struct conn *c = 0;
 	if (fd >= 0)
-		c = conn_of(id, fd, false);
+		c = conn_of(id, fd, false, ROLE_UNKNOWN);
 	if (c && c->kind != CONN_TCP)
 		c = 0;
+	if (c && c->mute)
+		return;
 	emit_data(id, fd, c, dir, FLAG_TLS, a.buf, n);
 }
 
@@ -583,7 +588,7 @@ int BPF_KPROBE(ssl_set_fd, void *ssl, int fd)
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
 		return 0;
-	struct conn *c = conn_of(id, fd, false);
+	struct conn *c = conn_of(id, fd, false, ROLE_UNKNOWN);
 	if (!c || c->kind != CONN_TCP)
 		return 0;
 	c->tls = 1;

@@ -126,9 +126,12 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+struct mm_struct;
+
 struct task_struct {
 	int tgid;
 	struct files_struct *files;
+	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
 
 /* Registers for uprobe arguments (bpf_tracing.h's PT_REGS_PARMn). */

@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,7 +52,23 @@ func main() {
 	threads := flag.Int("threads", 2, "wrk threads")
 	ring := flag.Int("ring", bpf.DefaultRingSize, "ring buffer size in bytes")
 	serverOnly := flag.Bool("server-only", false, "trace only the server's pid (as --pid would), not every process")
+	micro := flag.Int("micro", 0, "instead of wrk: time this many write+read pairs of 100 bytes over loopback TCP in one thread, with and without the tracer")
+	pingpong := flag.Int("pingpong", 0, "run the -micro loop (internal)")
 	flag.Parse()
+	if *pingpong > 0 {
+		if err := runPingPong(*pingpong); err != nil {
+			fmt.Fprintln(os.Stderr, "benchebpf pingpong:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *micro > 0 {
+		if err := runMicro(*micro, *rounds, *ring); err != nil {
+			fmt.Fprintln(os.Stderr, "benchebpf:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *serve {
 		if err := runServer(); err != nil {
 			fmt.Fprintln(os.Stderr, "benchebpf server:", err)
@@ -204,6 +221,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 		defer c.Close()
 	}
 	var totalReq, capReq, capResp, lost int
+	perProg := make(map[string]bpf.ProgramStat)
 	for r := 0; r < rounds; r++ {
 		s0 := procCPU(srv.Process.Pid)
 		b, _, err := wrk(wrkPath, port, conns, threads, d)
@@ -259,6 +277,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 		for _, ps := range tr.ProgramStats() {
 			progTime += ps.Runtime
 		}
+		addProgs(perProg, tr)
 		bpfTime += progTime.Seconds()
 		tr.Close()
 		<-done
@@ -275,6 +294,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 	fmt.Printf("CPU per request (server + wrk, which run the eBPF programs): %.1f µs without, %.1f µs with the tracer (+%.1f%%); the reader: %.1f µs more\n",
 		1e6*baseCPU/baseN, 1e6*tracedCPU/tracedN, 100*(tracedCPU/tracedN-baseCPU/baseN)/(baseCPU/baseN), 1e6*readerCPU/tracedN)
 	fmt.Printf("eBPF programs (every hooked call on the host, filtered or not): %.1f µs of run time per request\n", 1e6*bpfTime/tracedN)
+	printProgs(perProg, tracedN, "request")
 	fmt.Printf("captured: %d of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d responses, %d records lost\n",
 		capReq, totalReq, 100*float64(capReq)/float64(totalReq), conns, capResp, lost)
 	return nil
@@ -317,4 +337,147 @@ func median(v []float64) float64 {
 		return 0
 	}
 	return s[len(s)/2]
+}
+
+// runPingPong writes 100 bytes on one end of a loopback TCP connection and
+// reads them on the other, n times, in one locked thread with raw syscalls,
+// and prints the nanoseconds per pair.
+func runPingPong(n int) error {
+	runtime.LockOSThread()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		return err
+	}
+	// The sockets' own fds, not dups, so the tracer knows which end
+	// connected.
+	fdOf := func(conn net.Conn) (int, error) {
+		rc, err := conn.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			return 0, err
+		}
+		var fd int
+		err = rc.Control(func(f uintptr) { fd = int(f) })
+		return fd, err
+	}
+	cfd, err := fdOf(c)
+	if err != nil {
+		return err
+	}
+	sfd, err := fdOf(s)
+	if err != nil {
+		return err
+	}
+	if err := unix.SetNonblock(sfd, false); err != nil {
+		return err
+	}
+	msg := bytes.Repeat([]byte("x"), 100)
+	buf := make([]byte, 4096)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if _, err := unix.Write(cfd, msg); err != nil {
+			return err
+		}
+		for got := 0; got < len(msg); {
+			k, err := unix.Read(sfd, buf)
+			if err != nil {
+				return err
+			}
+			got += k
+		}
+	}
+	fmt.Println(time.Since(start).Nanoseconds() / int64(n))
+	return nil
+}
+
+// runMicro times the ping-pong loop in a child process, alternately without
+// and with the tracer (unfiltered), and prints the median cost the tracer
+// adds to one write+read pair.
+func runMicro(n, rounds, ring int) error {
+	if os.Geteuid() != 0 {
+		return errors.New("needs root to attach eBPF programs")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	pair := func() (float64, error) {
+		out, err := exec.Command(self, "-pingpong", strconv.Itoa(n)).Output()
+		if err != nil {
+			return 0, fmt.Errorf("pingpong: %w", err)
+		}
+		return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	}
+	var base, traced, progNS []float64
+	progs := make(map[string]bpf.ProgramStat)
+	if c, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME); err == nil {
+		defer c.Close()
+	}
+	for r := 0; r < rounds; r++ {
+		b, err := pair()
+		if err != nil {
+			return err
+		}
+		tr, err := bpf.Open(context.Background(), bpf.Options{RingSize: ring, NoTLS: true})
+		if err != nil {
+			return err
+		}
+		go func() {
+			for {
+				if _, err := tr.Read(); err != nil {
+					return
+				}
+			}
+		}()
+		t, err := pair()
+		var run time.Duration
+		for _, ps := range tr.ProgramStats() {
+			run += ps.Runtime
+		}
+		addProgs(progs, tr)
+		progNS = append(progNS, float64(run.Nanoseconds())/float64(n))
+		tr.Close()
+		if err != nil {
+			return err
+		}
+		base = append(base, b)
+		traced = append(traced, t)
+		fmt.Printf("round %d: %.0f ns without, %.0f ns with the tracer per write+read pair\n", r+1, b, t)
+	}
+	mb, mt := median(base), median(traced)
+	fmt.Printf("median: %.0f ns without, %.0f ns with the tracer: +%.0f ns per write+read pair; eBPF run time %.0f ns per pair\n", mb, mt, mt-mb, median(progNS))
+	printProgs(progs, float64(n*rounds), "pair")
+	return nil
+}
+
+// addProgs adds the tracer's per-program statistics to acc.
+func addProgs(acc map[string]bpf.ProgramStat, tr *bpf.Tracer) {
+	for _, ps := range tr.ProgramStats() {
+		pr := acc[ps.Name]
+		pr.Runs += ps.Runs
+		pr.Runtime += ps.Runtime
+		acc[ps.Name] = pr
+	}
+}
+
+// printProgs prints how often each program ran per unit of work and how
+// long each run took on average.
+func printProgs(progs map[string]bpf.ProgramStat, units float64, unit string) {
+	names := make([]string, 0, len(progs))
+	for n := range progs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if ps := progs[n]; ps.Runs > 0 {
+			fmt.Printf("  %-22s %6.2f runs/%s, %5.0f ns/run\n", n, float64(ps.Runs)/units, unit, float64(ps.Runtime.Nanoseconds())/float64(ps.Runs))
+		}
+	}
 }
