@@ -23,6 +23,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,8 @@ func main() {
 	threads := flag.Int("threads", 2, "wrk threads")
 	ring := flag.Int("ring", bpf.DefaultRingSize, "ring buffer size in bytes")
 	serverOnly := flag.Bool("server-only", false, "trace only the server's pid (as --pid would), not every process")
+	specter := flag.String("specter", "", "attach `specter capture --ebpf` (this binary) instead of a bare tracer with a counting reader")
+	split := flag.Bool("split", false, "pin the server and wrk to CPU 0 and the tracer's reader (or specter) to CPU 1, as a sensor with its own CPU budget")
 	micro := flag.Int("micro", 0, "instead of wrk: time this many write+read pairs of 100 bytes over loopback TCP in one thread, with and without the tracer")
 	pingpong := flag.Int("pingpong", 0, "run the -micro loop (internal)")
 	flag.Parse()
@@ -76,7 +79,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*duration, *rounds, *conns, *threads, *ring, *serverOnly); err != nil {
+	if err := run(*duration, *rounds, *conns, *threads, *ring, *serverOnly, *specter, *split); err != nil {
 		fmt.Fprintln(os.Stderr, "benchebpf:", err)
 		os.Exit(1)
 	}
@@ -109,8 +112,16 @@ var (
 	rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 )
 
-func wrk(path string, port, conns, threads int, d time.Duration) (result, *exec.Cmd, error) {
-	cmd := exec.Command(path, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+// pinned prefixes a command with taskset -c cpu when cpu >= 0.
+func pinned(cpu int, name string, args ...string) *exec.Cmd {
+	if cpu < 0 {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu), name}, args...)...)
+}
+
+func wrk(onCPU int, path string, port, conns, threads int, d time.Duration) (result, *exec.Cmd, error) {
+	cmd := pinned(onCPU, path, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
 		fmt.Sprintf("http://127.0.0.1:%d/api/items/42", port))
 	out, err := cmd.Output()
 	if err != nil {
@@ -175,7 +186,7 @@ func (c *counter) add(ch bpf.Chunk) {
 	c.tails[key] = append(c.tails[key][:0], buf[len(buf)-keep:]...)
 }
 
-func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) error {
+func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool, specter string, split bool) error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root to attach eBPF programs")
 	}
@@ -190,7 +201,21 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 	if err != nil {
 		return err
 	}
-	srv := exec.Command(self, "-serve")
+	loadCPU, tracerCPU := -1, -1
+	if split {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return errors.New("-split needs taskset (util-linux)")
+		}
+		loadCPU, tracerCPU = 0, 1
+		// The reader is this process; specter is pinned when started.
+		var set unix.CPUSet
+		set.Set(tracerCPU)
+		runtime.LockOSThread()
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return fmt.Errorf("pinning the reader: %w", err)
+		}
+	}
+	srv := pinned(loadCPU, self, "-serve")
 	srv.Stderr = os.Stderr
 	out, err := srv.StdoutPipe()
 	if err != nil {
@@ -212,7 +237,14 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 	if serverOnly {
 		scope = "the server's pid only"
 	}
-	fmt.Printf("wrk -t%d -c%d -d%s against a Go net/http server on 127.0.0.1:%d, %d rounds; tracing %s\n", threads, conns, d, port, rounds, scope)
+	pin := "all share both CPUs"
+	if split {
+		pin = "server and wrk pinned to CPU 0, the tracer's reader to CPU 1"
+	}
+	fmt.Printf("wrk -t%d -c%d -d%s against a Go net/http server on 127.0.0.1:%d, %d rounds; tracing %s; %s\n", threads, conns, d, port, rounds, scope, pin)
+	if specter != "" {
+		return runSpecter(specter, wrkPath, srv.Process.Pid, port, d, rounds, conns, threads, loadCPU, tracerCPU, serverOnly)
+	}
 
 	var base, traced []float64
 	var baseCPU, tracedCPU, readerCPU, bpfTime, baseN, tracedN float64
@@ -224,7 +256,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 	perProg := make(map[string]bpf.ProgramStat)
 	for r := 0; r < rounds; r++ {
 		s0 := procCPU(srv.Process.Pid)
-		b, _, err := wrk(wrkPath, port, conns, threads, d)
+		b, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
 		if err != nil {
 			return err
 		}
@@ -253,7 +285,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool) err
 			}
 		}()
 		s0, r0 := procCPU(srv.Process.Pid), selfCPU()
-		t, _, err := wrk(wrkPath, port, conns, threads, d)
+		t, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
 		if err != nil {
 			tr.Close()
 			return err
@@ -480,4 +512,93 @@ func printProgs(progs map[string]bpf.ProgramStat, units float64, unit string) {
 			fmt.Printf("  %-22s %6.2f runs/%s, %5.0f ns/run\n", n, float64(ps.Runs)/units, unit, float64(ps.Runtime.Nanoseconds())/float64(ps.Runs))
 		}
 	}
+}
+
+// runSpecter measures wrk without and with `specter capture --ebpf`
+// attached: the product's whole pipeline (reader, HTTP parsing, inference),
+// not a bare tracer. Specter's exchanges, from its JSON summary, give the
+// share captured.
+func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, conns, threads, loadCPU, tracerCPU int, serverOnly bool) error {
+	var base, traced []float64
+	var total, captured, lost uint64
+	var specCPU, tracedN float64
+	for r := 0; r < rounds; r++ {
+		b, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
+		if err != nil {
+			return err
+		}
+		args := []string{"capture", "--ebpf", "--json"}
+		if serverOnly {
+			args = append(args, "--pid", strconv.Itoa(srvPID))
+		}
+		sp := pinned(tracerCPU, bin, args...)
+		var out bytes.Buffer
+		sp.Stdout = &out
+		logs, err := sp.StderrPipe()
+		if err != nil {
+			return err
+		}
+		if err := sp.Start(); err != nil {
+			return fmt.Errorf("starting %s: %w", bin, err)
+		}
+		ready := make(chan error, 1)
+		go func() {
+			sc := bufio.NewScanner(logs)
+			sent := false
+			for sc.Scan() {
+				if !sent && strings.Contains(sc.Text(), "tracing with eBPF") {
+					ready <- nil
+					sent = true
+				}
+			}
+			if !sent {
+				ready <- errors.New("specter exited before tracing")
+			}
+		}()
+		select {
+		case err := <-ready:
+			if err != nil {
+				sp.Wait()
+				return err
+			}
+		case <-time.After(30 * time.Second):
+			sp.Process.Kill()
+			sp.Wait()
+			return errors.New("specter did not start tracing within 30s")
+		}
+		c0 := procCPU(sp.Process.Pid)
+		t, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
+		if err != nil {
+			sp.Process.Kill()
+			sp.Wait()
+			return err
+		}
+		// While wrk ran: start-up (BTF, libssl search) is not per request.
+		specCPU += (procCPU(sp.Process.Pid) - c0).Seconds()
+		sp.Process.Signal(syscall.SIGINT)
+		if err := sp.Wait(); err != nil {
+			return fmt.Errorf("specter: %w", err)
+		}
+		var sum struct {
+			Exchanges   uint64 `json:"exchanges"`
+			KernelDrops uint64 `json:"kernel_drops"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+			return fmt.Errorf("specter's summary %q: %w", out.String(), err)
+		}
+		base = append(base, b.rps)
+		traced = append(traced, t.rps)
+		total += uint64(t.requests)
+		captured += sum.Exchanges
+		lost += sum.KernelDrops
+		tracedN += float64(t.requests)
+		fmt.Printf("round %d: %9.0f req/s without, %9.0f req/s with specter capture --ebpf; wrk completed %d requests, specter recorded %d exchanges, %d records lost\n",
+			r+1, b.rps, t.rps, t.requests, sum.Exchanges, sum.KernelDrops)
+	}
+	mb, mt := median(base), median(traced)
+	fmt.Printf("median: %.0f req/s without, %.0f req/s with specter capture --ebpf: %.1f%% throughput loss\n", mb, mt, 100*(mb-mt)/mb)
+	fmt.Printf("specter's own CPU while wrk ran (reader, parsing, inference): %.1f µs per request\n", 1e6*specCPU/tracedN)
+	fmt.Printf("captured: %d exchanges of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d records lost\n",
+		captured, total, 100*float64(captured)/float64(total), conns, lost)
+	return nil
 }
