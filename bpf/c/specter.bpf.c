@@ -283,7 +283,10 @@ static __always_inline void header(struct event *e, __u64 pid_tgid, int fd,
 	e->len = 0;
 	e->cap_len = 0;
 	e->pad = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* Two loads through the task's BTF pointer, not the helper's locked
+	 * copy; a rename racing with them can only tear the name. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
 	if (c) {
 		e->conn = c->id;
 		e->family = c->family;

@@ -132,6 +132,7 @@ struct task_struct {
 	int tgid;
 	struct files_struct *files;
 	struct mm_struct *mm;
+	char comm[16];
 } __attribute__((preserve_access_index));
 
 /* Registers for uprobe arguments (bpf_tracing.h's PT_REGS_PARMn). */
