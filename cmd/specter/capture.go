@@ -391,8 +391,76 @@ const (
 	ebpfDrain = 2 * time.Second
 )
 
+// ebpfSource is what runEBPF reads: a *bpf.Tracer, or a stand-in in the
+// benchmarks.
+type ebpfSource interface {
+	Read() (bpf.Chunk, error)
+	Stats() bpf.Stats
+	LibSSL() []string
+	Close() error
+}
+
+// ebpfHandler turns eBPF chunks into stream input: it leaves out the
+// client's view of connections within this host, ties TLS plaintext to its
+// own stream and notes the connections active for the loss gaps.
+type ebpfHandler struct {
+	sides   *sides
+	streams *reassembly.Streams
+	lg      *lossGaps
+	untied  uint64 // TLS plaintext never tied to a socket, dropped
+}
+
+func newEBPFHandler(cfg reassembly.Config, dedupe bool, emit func(*reassembly.Exchange)) *ebpfHandler {
+	h := &ebpfHandler{
+		sides:   newSides(cfg, dedupe, hostAddrs()),
+		streams: reassembly.NewStreams(cfg, emit),
+	}
+	h.lg = newLossGaps(cfg.MaxConnections, h.streams.Gap)
+	return h
+}
+
+// handle takes one chunk.
+func (h *ebpfHandler) handle(c *bpf.Chunk) {
+	id := uint64(c.Conn)
+	if c.TLS {
+		if c.Conn == 0 {
+			// Plaintext of an SSL object never tied to a socket:
+			// nothing to pair it with.
+			h.untied++
+			return
+		}
+		id |= tlsConn
+	}
+	switch c.Kind {
+	case bpf.KindData:
+		if h.sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
+			return
+		}
+		meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
+			Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
+		dir := reassembly.Ingress
+		if c.Dir == bpf.Egress {
+			dir = reassembly.Egress
+		}
+		if len(c.Data) > 0 {
+			h.streams.Data(id, meta, dir, c.Data, c.Time)
+		}
+		h.lg.data(id, meta)
+		if c.Truncated && c.Len > len(c.Data) {
+			h.streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
+		}
+	case bpf.KindClose:
+		h.streams.Close(id, c.Time)
+		h.streams.Close(id|tlsConn, c.Time)
+		h.lg.close(id)
+		h.lg.close(id | tlsConn)
+		h.sides.close(id)
+		h.sides.close(id | tlsConn)
+	}
+}
+
 // runEBPF reads tr until ctx ends or the tracer fails, and closes it.
-func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "ebpf"}
 	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
 	if len(tr.LibSSL()) == 0 {
@@ -401,8 +469,8 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlag
 	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
 	// Without a process filter both ends of a connection within this host
 	// are traced: the exchange is kept from the server's socket only.
-	sides := newSides(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", hostAddrs())
-	streams := reassembly.NewStreams(pf.config(), inv.Emit)
+	h := newEBPFHandler(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", inv.Emit)
+	sides, streams, lg := h.sides, h.streams, h.lg
 	chunks := make(chan bpf.Chunk, chunkQueue)
 	var readErr error
 	go func() {
@@ -418,55 +486,16 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlag
 			chunks <- c
 		}
 	}()
-	var untied uint64
-	lg := newLossGaps(pf.config().MaxConnections, streams.Gap)
 	refresh := func() {
 		st := tr.Stats()
 		ss := streams.Stats()
 		ctr.packets.Store(st.Records)
 		ctr.bytes.Store(st.Bytes)
 		ctr.kernelDrops.Store(st.Lost)
-		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + untied)
+		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + h.untied)
 		ctr.exchanges.Store(ss.Exchanges)
 	}
-	handle := func(c bpf.Chunk) {
-		id := uint64(c.Conn)
-		if c.TLS {
-			if c.Conn == 0 {
-				// Plaintext of an SSL object never tied to a socket:
-				// nothing to pair it with.
-				untied++
-				return
-			}
-			id |= tlsConn
-		}
-		switch c.Kind {
-		case bpf.KindData:
-			if sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
-				return
-			}
-			meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
-				Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
-			dir := reassembly.Ingress
-			if c.Dir == bpf.Egress {
-				dir = reassembly.Egress
-			}
-			if len(c.Data) > 0 {
-				streams.Data(id, meta, dir, c.Data, c.Time)
-			}
-			lg.data(id, meta)
-			if c.Truncated && c.Len > len(c.Data) {
-				streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
-			}
-		case bpf.KindClose:
-			streams.Close(id, c.Time)
-			streams.Close(id|tlsConn, c.Time)
-			lg.close(id)
-			lg.close(id | tlsConn)
-			sides.close(id)
-			sides.close(id | tlsConn)
-		}
-	}
+	handle := func(c bpf.Chunk) { h.handle(&c) }
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	lastFlush := time.Now()
