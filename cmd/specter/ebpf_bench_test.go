@@ -218,4 +218,3 @@ func BenchmarkEBPFPath(b *testing.B) {
 		})
 	}
 }
-
