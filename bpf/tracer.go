@@ -374,6 +374,58 @@ func (t *Tracer) Read() (Chunk, error) {
 	}
 }
 
+// ReadBatch blocks until the next record, then reads into b (emptied
+// first) the records the ring buffer holds, until it is empty or b is Full.
+// It skips and counts records as Read does. When the Tracer is closed it
+// returns what b holds, if anything, with a nil error, and ErrClosed at the
+// next call.
+//
+// The poll deadline is set only when the ring is found empty, not for each
+// record.
+func (t *Tracer) ReadBatch(b *Batch) error {
+	b.Reset()
+	var bytes, truncated uint64
+	defer func() {
+		t.records.Add(uint64(len(b.Chunks)))
+		t.bytes.Add(bytes)
+		t.truncated.Add(truncated)
+	}()
+	for {
+		if len(b.Chunks) == 0 {
+			// The kernel wakes the reader only when the ring is 1/8
+			// full; the deadline bounds how long fewer records wait.
+			t.rd.SetDeadline(time.Now().Add(pollInterval))
+		}
+		if err := t.rd.ReadInto(&t.rec); err != nil {
+			switch {
+			case len(b.Chunks) > 0:
+				// What was read goes first; a lasting error (closed)
+				// comes back at the next call.
+				return nil
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				continue
+			case errors.Is(err, os.ErrClosed):
+				return ErrClosed
+			}
+			return fmt.Errorf("bpf: reading the ring buffer: %w", err)
+		}
+		if err := b.decode(t.rec.RawSample, t.boot, t.comms); err != nil {
+			t.malformed.Add(1)
+		} else {
+			c := &b.Chunks[len(b.Chunks)-1]
+			bytes += uint64(len(c.Data))
+			if c.Truncated {
+				truncated++
+			}
+		}
+		if t.rec.Remaining == 0 || b.Full() {
+			if len(b.Chunks) > 0 {
+				return nil
+			}
+		}
+	}
+}
+
 // Stats returns the counters so far.
 func (t *Tracer) Stats() Stats {
 	s := Stats{

@@ -374,10 +374,12 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 	return sum, runErr
 }
 
-// chunkQueue bounds the eBPF chunks read but not yet parsed (at most
-// bpf.MaxChunk bytes each): when it is full the reader waits, the kernel's
-// ring buffer fills and the kernel drops records (counted as kernel drops).
-const chunkQueue = 1024
+// chunkBatches bounds the eBPF chunks read but not yet parsed: the reader
+// fills batches of at most bpf.BatchChunks chunks and bpf.BatchBytes data
+// bytes, and at most chunkBatches of them exist (about 2.5 MiB). When all
+// are waiting to be parsed the reader waits, the kernel's ring buffer fills
+// and the kernel drops records (counted as kernel drops).
+const chunkBatches = 8
 
 // tlsConn marks the stream of a connection's TLS plaintext: its encrypted
 // bytes (the handshake seen before the tie to the SSL object) are a
@@ -394,7 +396,7 @@ const (
 // ebpfSource is what runEBPF reads: a *bpf.Tracer, or a stand-in in the
 // benchmarks.
 type ebpfSource interface {
-	Read() (bpf.Chunk, error)
+	ReadBatch(*bpf.Batch) error
 	Stats() bpf.Stats
 	LibSSL() []string
 	Close() error
@@ -402,21 +404,47 @@ type ebpfSource interface {
 
 // ebpfHandler turns eBPF chunks into stream input: it leaves out the
 // client's view of connections within this host, ties TLS plaintext to its
-// own stream and notes the connections active for the loss gaps.
+// own stream and notes the connections active for the loss gaps. The
+// exchanges are handed on in batches (see flush).
 type ebpfHandler struct {
 	sides   *sides
 	streams *reassembly.Streams
 	lg      *lossGaps
 	untied  uint64 // TLS plaintext never tied to a socket, dropped
+	// emit hands a batch over and returns an empty slice for the next.
+	emit func([]*reassembly.Exchange) []*reassembly.Exchange
+	out  []*reassembly.Exchange
 }
 
-func newEBPFHandler(cfg reassembly.Config, dedupe bool, emit func(*reassembly.Exchange)) *ebpfHandler {
-	h := &ebpfHandler{
-		sides:   newSides(cfg, dedupe, hostAddrs()),
-		streams: reassembly.NewStreams(cfg, emit),
-	}
+func newEBPFHandler(cfg reassembly.Config, dedupe bool, emit func([]*reassembly.Exchange) []*reassembly.Exchange) *ebpfHandler {
+	h := &ebpfHandler{sides: newSides(cfg, dedupe, hostAddrs()), emit: emit}
+	h.streams = reassembly.NewStreams(cfg, h.collect)
 	h.lg = newLossGaps(cfg.MaxConnections, h.streams.Gap)
 	return h
+}
+
+// collect takes an exchange from the streams; a full batch goes at once.
+func (h *ebpfHandler) collect(x *reassembly.Exchange) {
+	h.out = append(h.out, x)
+	if len(h.out) >= exchangeBatch {
+		h.flush()
+	}
+}
+
+// flush hands the exchanges collected on: after each batch of chunks, and
+// after the streams were flushed or closed.
+func (h *ebpfHandler) flush() {
+	if len(h.out) > 0 {
+		h.out = h.emit(h.out)
+	}
+}
+
+// handleBatch takes a batch of chunks.
+func (h *ebpfHandler) handleBatch(b *bpf.Batch) {
+	for i := range b.Chunks {
+		h.handle(&b.Chunks[i])
+	}
+	h.flush()
 }
 
 // handle takes one chunk.
@@ -469,23 +497,37 @@ func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags
 	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
 	// Without a process filter both ends of a connection within this host
 	// are traced: the exchange is kept from the server's socket only.
-	h := newEBPFHandler(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", inv.Emit)
+	h := newEBPFHandler(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", inv.EmitBatch)
 	sides, streams, lg := h.sides, h.streams, h.lg
-	chunks := make(chan bpf.Chunk, chunkQueue)
+	// The batches go round: free ones to the reader, filled ones back.
+	free := make(chan *bpf.Batch, chunkBatches)
+	full := make(chan *bpf.Batch, chunkBatches)
+	for range chunkBatches {
+		free <- new(bpf.Batch)
+	}
 	var readErr error
 	go func() {
-		defer close(chunks)
+		defer close(full)
 		for {
-			c, err := tr.Read()
+			b := <-free
+			err := tr.ReadBatch(b)
+			if len(b.Chunks) > 0 {
+				full <- b
+			} else {
+				free <- b
+			}
 			if err != nil {
 				if !errors.Is(err, bpf.ErrClosed) {
 					readErr = err
 				}
 				return
 			}
-			chunks <- c
 		}
 	}()
+	handle := func(b *bpf.Batch) {
+		h.handleBatch(b)
+		free <- b
+	}
 	refresh := func() {
 		st := tr.Stats()
 		ss := streams.Stats()
@@ -495,18 +537,17 @@ func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags
 		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + h.untied)
 		ctr.exchanges.Store(ss.Exchanges)
 	}
-	handle := func(c bpf.Chunk) { h.handle(&c) }
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	lastFlush := time.Now()
 loop:
 	for {
 		select {
-		case c, ok := <-chunks:
+		case b, ok := <-full:
 			if !ok {
 				break loop
 			}
-			handle(c)
+			handle(b)
 		case now := <-t.C:
 			lg.check(tr.Stats().Lost, now)
 			if now.Sub(lastFlush) >= time.Second {
@@ -514,6 +555,7 @@ loop:
 				sides.expire(now)
 				lastFlush = now
 			}
+			h.flush()
 			refresh()
 		case <-ctx.Done():
 			// Read what the ring buffer still holds (until it has been
@@ -524,11 +566,11 @@ loop:
 		drain:
 			for {
 				select {
-				case c, ok := <-chunks:
+				case b, ok := <-full:
 					if !ok {
 						break drain
 					}
-					handle(c)
+					handle(b)
 					quiet.Reset(ebpfQuiet)
 				case <-quiet.C:
 					break drain
@@ -539,8 +581,8 @@ loop:
 			quiet.Stop()
 			limit.Stop()
 			tr.Close()
-			for c := range chunks {
-				handle(c)
+			for b := range full {
+				handle(b)
 			}
 			break loop
 		}
@@ -548,6 +590,7 @@ loop:
 	tr.Close()
 	lg.check(tr.Stats().Lost, time.Now())
 	streams.CloseAll(time.Now())
+	h.flush()
 	refresh()
 	st := tr.Stats()
 	sum.Reassembly = streams.Stats()

@@ -28,6 +28,10 @@ const (
 	// for the checker): when full, the pipeline waits, the capture's
 	// rings fill and the kernel drops (counted) — memory stays bounded.
 	exchangeQueue = 1024
+	// exchangeBatch bounds the exchanges of one EmitBatch; the queue holds
+	// exchangeQueue/exchangeBatch batches, so that no more than
+	// exchangeQueue exchanges wait that way either.
+	exchangeBatch = 128
 	// maxAnnounced bounds the endpoints whose announcement (events) is
 	// remembered; past it further new endpoints are not announced.
 	maxAnnounced = 1 << 18
@@ -57,12 +61,16 @@ type sinkOptions struct {
 // It runs on its own goroutine, which owns all of its state, so the
 // periodic writes and reloads never race with the exchanges.
 type liveSink struct {
-	opts   sinkOptions
-	ctx    context.Context // never cancelled: the last writes must happen
-	ch     chan *reassembly.Exchange
-	reload chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	opts sinkOptions
+	ctx  context.Context // never cancelled: the last writes must happen
+	ch   chan *reassembly.Exchange
+	// batches carries EmitBatch's exchanges; spare the emptied slices
+	// back to the emitter.
+	batches chan []*reassembly.Exchange
+	spare   chan []*reassembly.Exchange
+	reload  chan struct{}
+	done    chan struct{}
+	once    sync.Once
 
 	// Owned by the run goroutine.
 	db    *store.DB
@@ -88,7 +96,10 @@ func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
 	}
 	v := &liveSink{
 		opts: opts, ctx: context.WithoutCancel(ctx),
-		ch: make(chan *reassembly.Exchange, exchangeQueue), reload: make(chan struct{}, 1), done: make(chan struct{}),
+		ch:      make(chan *reassembly.Exchange, exchangeQueue),
+		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch),
+		spare:   make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch+1),
+		reload:  make(chan struct{}, 1), done: make(chan struct{}),
 		seen: map[string]map[string]bool{},
 	}
 	cfg, err := opts.inf.inferConfig()
@@ -159,6 +170,19 @@ func (v *liveSink) newChecker() (*liveChecker, error) {
 // the queue is full.
 func (v *liveSink) Emit(x *reassembly.Exchange) { v.ch <- x }
 
+// EmitBatch hands exchanges over (at most exchangeBatch, for the bound on
+// the queue) and returns an empty slice for the next batch. It blocks while
+// the queue is full.
+func (v *liveSink) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
+	v.batches <- xs
+	select {
+	case s := <-v.spare:
+		return s
+	default:
+		return make([]*reassembly.Exchange, 0, exchangeBatch)
+	}
+}
+
 // Reload asks for the config and specs to be read again (SIGHUP).
 func (v *liveSink) Reload() {
 	select {
@@ -171,25 +195,44 @@ func (v *liveSink) run() {
 	defer close(v.done)
 	t := time.NewTicker(v.opts.flushEvery)
 	defer t.Stop()
-	for {
+	ch, batches := v.ch, v.batches
+	for ch != nil || batches != nil {
 		select {
-		case x, ok := <-v.ch:
+		case x, ok := <-ch:
 			if !ok {
-				return
+				ch = nil
+				continue
 			}
-			if v.in != nil {
-				v.in.Observe(x)
-			} else {
-				v.m.Observe(x)
+			v.observe(x)
+		case xs, ok := <-batches:
+			if !ok {
+				batches = nil
+				continue
 			}
-			if v.chk != nil {
-				v.chk.Check(x)
+			for _, x := range xs {
+				v.observe(x)
+			}
+			clear(xs)
+			select {
+			case v.spare <- xs[:0]:
+			default:
 			}
 		case <-t.C:
 			v.flush()
 		case <-v.reload:
 			v.doReload()
 		}
+	}
+}
+
+func (v *liveSink) observe(x *reassembly.Exchange) {
+	if v.in != nil {
+		v.in.Observe(x)
+	} else {
+		v.m.Observe(x)
+	}
+	if v.chk != nil {
+		v.chk.Check(x)
 	}
 }
 
@@ -334,7 +377,10 @@ func (v *liveSink) sinceBase() store.RunTotals {
 // the inventory and finishes the run with t (cumulative totals). It
 // returns the run id (0 without --db). No Emit may follow.
 func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
-	v.once.Do(func() { close(v.ch) })
+	v.once.Do(func() {
+		close(v.ch)
+		close(v.batches)
+	})
 	<-v.done
 	var final []diff.Finding
 	if v.chk != nil {
