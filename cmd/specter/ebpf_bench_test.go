@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -128,9 +130,9 @@ func (f *fakeTracer) Close() error     { return nil }
 // runSynthEBPF runs n exchanges of synthetic traffic through runEBPF into a
 // sink (in memory, or into the database at dbPath) and returns the summary
 // and the counters.
-func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string) (captureSummary, *counters, *liveSink) {
+func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string, specs ...string) (captureSummary, *counters, *liveSink) {
 	var ctr counters
-	inv, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, dbPath: dbPath,
+	inv, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{specs: specs}, dbPath: dbPath,
 		source: "ebpf", flushEvery: 10 * time.Second, ctr: &ctr, stderr: io.Discard})
 	if err != nil {
 		tb.Fatal(err)
@@ -145,6 +147,33 @@ func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string) (capture
 		tb.Fatal(err)
 	}
 	return sum, &ctr, inv
+}
+
+// synthSpec declares the synthetic traffic's API but for its price field,
+// so that every response is a finding (one fingerprint).
+const synthSpec = `openapi: 3.0.0
+info: {title: items, version: "1"}
+paths:
+  /api/items/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200":
+          description: an item
+          content:
+            application/json:
+              schema:
+                type: object
+                additionalProperties: false
+                properties: {id: {type: integer}, name: {type: string}, tags: {type: array, items: {type: string}}}
+`
+
+func writeSynthSpec(tb testing.TB) string {
+	p := filepath.Join(tb.TempDir(), "items.yaml")
+	if err := os.WriteFile(p, []byte(synthSpec), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // TestEBPFPathSynthetic: every exchange of the synthetic traffic is
@@ -177,6 +206,14 @@ func TestEBPFPathSynthetic(t *testing.T) {
 			}
 		})
 	}
+	t.Run("spec", func(t *testing.T) {
+		const n = 3000
+		sum, ctr, inv := runSynthEBPF(t, newSynthTraffic(50, true), n, "", writeSynthSpec(t))
+		if sum.Exchanges != n || ctr.findings.Load() == 0 || len(inv.FindingsByKind()) == 0 {
+			t.Fatalf("%d exchanges, %d findings %v", sum.Exchanges, ctr.findings.Load(), inv.FindingsByKind())
+		}
+		t.Logf("findings %v", inv.FindingsByKind())
+	})
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -201,6 +238,7 @@ func BenchmarkEBPFPath(b *testing.B) {
 		{"server", false, false},
 		{"both-sides", true, false},
 		{"both-sides-db", true, true},
+		{"both-sides-spec", true, false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			tr := newSynthTraffic(64, bc.client)
@@ -208,10 +246,14 @@ func BenchmarkEBPFPath(b *testing.B) {
 			if bc.db {
 				db = filepath.Join(b.TempDir(), "bench.db")
 			}
+			var specs []string
+			if strings.HasSuffix(bc.name, "-spec") {
+				specs = append(specs, writeSynthSpec(b))
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			sum, _, _ := runSynthEBPF(b, tr, b.N, db)
+			sum, _, _ := runSynthEBPF(b, tr, b.N, db, specs...)
 			cpu := cpuTime() - cpu0
 			b.StopTimer()
 			if sum.Exchanges != uint64(b.N) {

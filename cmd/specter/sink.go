@@ -163,7 +163,7 @@ func (v *liveSink) newChecker() (*liveChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newLiveChecker(diff.NewChecker(specs, diff.Options{}), v.opts.events, v.opts.ctr), nil
+	return newLiveChecker(diff.NewChecker(specs, diff.Options{}), v.opts.events, v.opts.ctr, v.recycle), nil
 }
 
 // Emit hands an exchange over: the pipeline's callback. It blocks while
@@ -210,12 +210,12 @@ func (v *liveSink) run() {
 				continue
 			}
 			for _, x := range xs {
-				v.observe(x)
+				v.learn(x)
 			}
-			clear(xs)
-			select {
-			case v.spare <- xs[:0]:
-			default:
+			if v.chk != nil {
+				v.chk.CheckBatch(xs) // which recycles xs
+			} else {
+				v.recycle(xs)
 			}
 		case <-t.C:
 			v.flush()
@@ -225,14 +225,30 @@ func (v *liveSink) run() {
 	}
 }
 
+// observe learns from x and checks it.
 func (v *liveSink) observe(x *reassembly.Exchange) {
+	v.learn(x)
+	if v.chk != nil {
+		v.chk.Check(x)
+	}
+}
+
+// learn adds x to the inventory.
+func (v *liveSink) learn(x *reassembly.Exchange) {
 	if v.in != nil {
 		v.in.Observe(x)
 	} else {
 		v.m.Observe(x)
 	}
-	if v.chk != nil {
-		v.chk.Check(x)
+}
+
+// recycle keeps a batch's slice for EmitBatch to return; any goroutine
+// may call it.
+func (v *liveSink) recycle(xs []*reassembly.Exchange) {
+	clear(xs)
+	select {
+	case v.spare <- xs[:0]:
+	default:
 	}
 }
 
@@ -435,16 +451,22 @@ type liveChecker struct {
 	c      *diff.Checker
 	// last is the findings at the last look, for the store (which keeps
 	// each run's cumulative findings).
-	mu     sync.Mutex
-	last   []diff.Finding
-	ch     chan *reassembly.Exchange
-	done   chan struct{}
-	events *eventLog
-	ctr    *counters
+	mu   sync.Mutex
+	last []diff.Finding
+	ch   chan *reassembly.Exchange
+	// batches carries CheckBatch's exchanges; recycle takes the slices
+	// back once checked.
+	batches chan []*reassembly.Exchange
+	recycle func([]*reassembly.Exchange)
+	done    chan struct{}
+	events  *eventLog
+	ctr     *counters
 }
 
-func newLiveChecker(c *diff.Checker, events *eventLog, ctr *counters) *liveChecker {
-	l := &liveChecker{c: c, ch: make(chan *reassembly.Exchange, exchangeQueue), done: make(chan struct{}), events: events, ctr: ctr}
+func newLiveChecker(c *diff.Checker, events *eventLog, ctr *counters, recycle func([]*reassembly.Exchange)) *liveChecker {
+	l := &liveChecker{c: c, ch: make(chan *reassembly.Exchange, exchangeQueue),
+		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch), recycle: recycle,
+		done: make(chan struct{}), events: events, ctr: ctr}
 	go l.run()
 	return l
 }
@@ -454,20 +476,35 @@ func (l *liveChecker) run() {
 	t := time.NewTicker(findingsScan)
 	defer t.Stop()
 	dirty := false
+	ch, batches := l.ch, l.batches
 	for {
 		select {
-		case x, ok := <-l.ch:
+		case x, ok := <-ch:
 			if !ok {
-				l.scan()
-				return
+				ch = nil
+				break
 			}
 			l.c.Check(x)
+			dirty = true
+		case xs, ok := <-batches:
+			if !ok {
+				batches = nil
+				break
+			}
+			for _, x := range xs {
+				l.c.Check(x)
+			}
+			l.recycle(xs)
 			dirty = true
 		case <-t.C:
 			if dirty {
 				l.scan()
 				dirty = false
 			}
+		}
+		if ch == nil && batches == nil {
+			l.scan()
+			return
 		}
 	}
 }
@@ -497,6 +534,10 @@ func (l *liveChecker) scan() {
 // Check queues an exchange.
 func (l *liveChecker) Check(x *reassembly.Exchange) { l.ch <- x }
 
+// CheckBatch queues a batch of exchanges (at most exchangeBatch), which is
+// the checker's until it recycles it.
+func (l *liveChecker) CheckBatch(xs []*reassembly.Exchange) { l.batches <- xs }
+
 // snapshot returns the findings at the last look; nil for a nil checker.
 func (l *liveChecker) snapshot() []diff.Finding {
 	if l == nil {
@@ -514,6 +555,7 @@ func (l *liveChecker) Close() {
 		return
 	}
 	close(l.ch)
+	close(l.batches)
 	<-l.done
 }
 
