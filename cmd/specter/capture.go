@@ -615,8 +615,8 @@ type sides struct {
 	max     int
 	idle    time.Duration
 	local   map[netip.Addr]bool // this host's addresses
-	conns   map[uint64]side
-	dropped uint64 // connections read from the server's socket only
+	conns   map[uint64]*side    // updated in place: one lookup per chunk
+	dropped uint64              // connections read from the server's socket only
 }
 
 type side struct {
@@ -632,7 +632,7 @@ func newSides(cfg reassembly.Config, dedupe bool, local map[netip.Addr]bool) *si
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = d.IdleTimeout
 	}
-	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]side{}}
+	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]*side{}}
 }
 
 // hostAddrs returns the addresses of this host's interfaces (loopback is
@@ -658,9 +658,8 @@ func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Tim
 	if !s.dedupe {
 		return false
 	}
-	if v, ok := s.conns[id]; ok {
+	if v := s.conns[id]; v != nil {
 		v.last = now
-		s.conns[id] = v
 		return v.client
 	}
 	if len(s.conns) >= s.max {
@@ -668,7 +667,7 @@ func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Tim
 	}
 	r := remote.Addr().Unmap()
 	client := egress && (r.IsLoopback() || s.local[r])
-	s.conns[id] = side{client: client, last: now}
+	s.conns[id] = &side{client: client, last: now}
 	if client {
 		s.dropped++
 	}
@@ -711,7 +710,11 @@ func newLossGaps(max int, gap func(uint64, reassembly.StreamMeta, reassembly.Dir
 
 // data notes that connection id had data.
 func (l *lossGaps) data(id uint64, meta reassembly.StreamMeta) {
-	if _, ok := l.active[id]; ok || len(l.active) < l.max {
+	if m, ok := l.active[id]; ok {
+		if m != meta { // another process, or other addresses
+			l.active[id] = meta
+		}
+	} else if len(l.active) < l.max {
 		l.active[id] = meta
 	}
 }
