@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -87,7 +88,9 @@ type Tracer struct {
 	stop   func() bool
 
 	rec       ringbuf.Record
-	comms     commCache // used by Read only
+	comms     commCache // used by ReadBatch only
+	batch     Batch     // Read's, chunks from next on not returned yet
+	next      int
 	records   atomic.Uint64
 	bytes     atomic.Uint64
 	truncated atomic.Uint64
@@ -345,33 +348,19 @@ func (t *Tracer) LibSSL() []string { return t.libssl }
 
 // Read blocks until the next record and returns it. It skips (and counts in
 // Stats.Malformed) records that do not decode, and returns ErrClosed once
-// the Tracer is closed.
+// the Tracer is closed. It reads the ring buffer a batch at a time (see
+// ReadBatch), which Stats counts as read.
 func (t *Tracer) Read() (Chunk, error) {
-	for {
-		// The kernel wakes the reader only when the ring is 1/8 full; the
-		// deadline bounds how long fewer records wait.
-		t.rd.SetDeadline(time.Now().Add(pollInterval))
-		if err := t.rd.ReadInto(&t.rec); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
-			}
-			if errors.Is(err, os.ErrClosed) {
-				return Chunk{}, ErrClosed
-			}
-			return Chunk{}, fmt.Errorf("bpf: reading the ring buffer: %w", err)
+	for t.next >= len(t.batch.Chunks) {
+		t.next = 0
+		if err := t.ReadBatch(&t.batch); err != nil {
+			return Chunk{}, err
 		}
-		var c Chunk
-		if err := decodeRecord(t.rec.RawSample, t.boot, t.comms, &c); err != nil {
-			t.malformed.Add(1)
-			continue
-		}
-		t.records.Add(1)
-		t.bytes.Add(uint64(len(c.Data)))
-		if c.Truncated {
-			t.truncated.Add(1)
-		}
-		return c, nil
 	}
+	c := t.batch.Chunks[t.next]
+	t.next++
+	c.Data = bytes.Clone(c.Data) // the caller's
+	return c, nil
 }
 
 // ReadBatch blocks until the next record, then reads into b (emptied
@@ -384,10 +373,10 @@ func (t *Tracer) Read() (Chunk, error) {
 // record.
 func (t *Tracer) ReadBatch(b *Batch) error {
 	b.Reset()
-	var bytes, truncated uint64
+	var nbytes, truncated uint64
 	defer func() {
 		t.records.Add(uint64(len(b.Chunks)))
-		t.bytes.Add(bytes)
+		t.bytes.Add(nbytes)
 		t.truncated.Add(truncated)
 	}()
 	for {
@@ -413,7 +402,7 @@ func (t *Tracer) ReadBatch(b *Batch) error {
 			t.malformed.Add(1)
 		} else {
 			c := &b.Chunks[len(b.Chunks)-1]
-			bytes += uint64(len(c.Data))
+			nbytes += uint64(len(c.Data))
 			if c.Truncated {
 				truncated++
 			}
