@@ -73,14 +73,20 @@ type Model struct {
 
 	// Per-exchange scratch and caches, so that repeated shapes cost no
 	// allocation: the path's segments, the sampler keys by hash (at most
-	// maxCached, then started over) and the parsed Content-Types (the same).
+	// maxCached, then started over), the parsed Content-Types and the
+	// names of Host headers (the same).
 	segs       []string
 	sampleKeys map[uint64]string
 	media      map[string]parsedMedia
+	hosts      map[string]hostResult
 }
 
-// maxCached bounds each of a Model's caches.
-const maxCached = 256
+// maxCached bounds each of a Model's caches, maxCachedKey the length of
+// the strings they keep.
+const (
+	maxCached    = 256
+	maxCachedKey = 256
+)
 
 type parsedMedia struct {
 	mt     string
@@ -107,15 +113,55 @@ func ServiceName(x *reassembly.Exchange) string {
 	if x.Request != nil {
 		h = x.Request.Host
 	}
+	name, ok := hostName(h)
+	return serviceName(x, name, ok)
+}
+
+// serviceName is ServiceName given hostName's result for x.
+func serviceName(x *reassembly.Exchange, name string, ok bool) string {
+	if ok {
+		return name
+	}
+	if x.Flow.Server.IsValid() {
+		return x.Flow.Server.String()
+	}
+	return "unknown"
+}
+
+// hostName returns the service name a Host header gives, and false when it
+// gives none.
+func hostName(h string) (string, bool) {
 	h = strings.TrimSpace(strings.ToLower(h))
 	h = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(h, ":80"), ":443"), ".")
 	if h == "" || len(h) > 255 || strings.ContainsAny(h, " /\\\"'<>{}|^`\x00\t\r\n") {
-		if x.Flow.Server.IsValid() {
-			return x.Flow.Server.String()
-		}
-		return "unknown"
+		return "", false
 	}
-	return h
+	return h, true
+}
+
+// serviceName is ServiceName, with the Host headers' names cached.
+func (m *Model) serviceName(x *reassembly.Exchange) string {
+	h := ""
+	if x.Request != nil {
+		h = x.Request.Host
+	}
+	hn, ok := m.hosts[h]
+	if !ok {
+		hn.name, hn.ok = hostName(h)
+		if len(h) > maxCachedKey {
+			return serviceName(x, hn.name, hn.ok)
+		}
+		if m.hosts == nil || len(m.hosts) >= maxCached {
+			m.hosts = make(map[string]hostResult)
+		}
+		m.hosts[h] = hn
+	}
+	return serviceName(x, hn.name, hn.ok)
+}
+
+type hostResult struct {
+	name string
+	ok   bool
 }
 
 // Observe records one exchange. It does no I/O and keeps only bounded,
@@ -140,7 +186,7 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 	if p[0] != '/' {
 		p = "/" + p
 	}
-	name := ServiceName(x)
+	name := m.serviceName(x)
 	if m.cfg.ignoredHost(name) || m.cfg.ignoredPath(p) {
 		m.Stats.Ignored++
 		return
@@ -520,6 +566,9 @@ func (m *Model) parseMediaType(ct string, body []byte) (string, map[string]strin
 		mt, params = "application/octet-stream", nil
 	} else {
 		mt = strings.ToLower(mt)
+	}
+	if len(ct) > maxCachedKey {
+		return mt, params
 	}
 	if m.media == nil || len(m.media) >= maxCached {
 		m.media = make(map[string]parsedMedia)
