@@ -203,7 +203,7 @@ func decodeHeader(rec []byte, boot time.Time, comms commCache, c *Chunk) error {
 // free, so every chunk fits).
 const (
 	BatchChunks = 256
-	BatchBytes  = 256 << 10
+	BatchBytes  = 64 << 10
 )
 
 // Batch is a set of chunks read at once (see Tracer.ReadBatch). Their Data

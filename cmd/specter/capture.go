@@ -376,7 +376,7 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 
 // chunkBatches bounds the eBPF chunks read but not yet parsed: the reader
 // fills batches of at most bpf.BatchChunks chunks and bpf.BatchBytes data
-// bytes, and at most chunkBatches of them exist (about 2.5 MiB). When all
+// bytes, and at most chunkBatches of them exist (under 1 MiB). When all
 // are waiting to be parsed the reader waits, the kernel's ring buffer fills
 // and the kernel drops records (counted as kernel drops).
 const chunkBatches = 8
