@@ -135,6 +135,17 @@ func (cc commCache) intern(b []byte) string {
 // is the wall-clock time of CLOCK_MONOTONIC's zero, to convert timestamps;
 // comms, which may be nil, interns the command names.
 func decodeRecord(rec []byte, boot time.Time, comms commCache, c *Chunk) error {
+	if err := decodeHeader(rec, boot, comms, c); err != nil {
+		return err
+	}
+	if len(rec) > headerSize {
+		c.Data = bytes.Clone(rec[headerSize:])
+	}
+	return nil
+}
+
+// decodeHeader is decodeRecord but for the data: c.Data is left nil.
+func decodeHeader(rec []byte, boot time.Time, comms commCache, c *Chunk) error {
 	if len(rec) < headerSize {
 		return fmt.Errorf("bpf: record of %d bytes, shorter than its %d-byte header", len(rec), headerSize)
 	}
@@ -184,8 +195,69 @@ func decodeRecord(rec []byte, boot time.Time, comms commCache, c *Chunk) error {
 		c.Local = netip.AddrPortFrom(netip.AddrFrom16([16]byte(rec[offLaddr:offLaddr+16])).Unmap(), lport)
 		c.Remote = netip.AddrPortFrom(netip.AddrFrom16([16]byte(rec[offRaddr:offRaddr+16])).Unmap(), rport)
 	}
-	if capLen > 0 {
-		c.Data = bytes.Clone(rec[headerSize:])
+	return nil
+}
+
+// Bounds of a Batch: at most BatchChunks chunks, and room for their data
+// in a buffer of BatchBytes (a chunk is added while MaxChunk bytes are
+// free, so every chunk fits).
+const (
+	BatchChunks = 256
+	BatchBytes  = 64 << 10
+)
+
+// Batch is a set of chunks read at once (see Tracer.ReadBatch). Their Data
+// share the batch's buffer: they are valid until the batch is reset or
+// read into again. A zero Batch is ready for use.
+type Batch struct {
+	Chunks []Chunk
+	buf    []byte
+}
+
+// Reset empties the batch for reuse.
+func (b *Batch) Reset() {
+	if b.buf == nil {
+		b.buf = make([]byte, 0, BatchBytes)
+		b.Chunks = make([]Chunk, 0, BatchChunks)
 	}
+	clear(b.Chunks) // no references kept past their use
+	b.Chunks, b.buf = b.Chunks[:0], b.buf[:0]
+}
+
+// Full reports whether the batch has no room for another chunk.
+func (b *Batch) Full() bool {
+	return len(b.Chunks) >= BatchChunks || cap(b.buf)-len(b.buf) < MaxChunk
+}
+
+// Add appends c, copying its Data (at most MaxChunk bytes) into the
+// batch's buffer; the batch must not be Full.
+func (b *Batch) Add(c *Chunk) {
+	b.Chunks = append(b.Chunks, *c)
+	b.Chunks[len(b.Chunks)-1].Data = b.data(c.Data)
+}
+
+// data copies d into the buffer and returns the copy (nil for none).
+func (b *Batch) data(d []byte) []byte {
+	if len(d) == 0 {
+		return nil
+	}
+	if b.buf == nil {
+		b.Reset()
+	}
+	n := len(b.buf)
+	b.buf = append(b.buf, d...)
+	return b.buf[n:len(b.buf):len(b.buf)]
+}
+
+// decode appends the chunk of one ring buffer record (see decodeRecord);
+// the batch must not be Full.
+func (b *Batch) decode(rec []byte, boot time.Time, comms commCache) error {
+	b.Chunks = append(b.Chunks, Chunk{})
+	c := &b.Chunks[len(b.Chunks)-1]
+	if err := decodeHeader(rec, boot, comms, c); err != nil {
+		b.Chunks = b.Chunks[:len(b.Chunks)-1]
+		return err
+	}
+	c.Data = b.data(rec[headerSize:])
 	return nil
 }

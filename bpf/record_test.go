@@ -3,6 +3,7 @@ package bpf
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -124,18 +125,82 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
+// BenchmarkDecodeRecord decodes records of 512 and of 150 bytes (a
+// loopback HTTP benchmark's), one by one (a copy of the data each) and into
+// batches, as ReadBatch does.
 func BenchmarkDecodeRecord(b *testing.B) {
-	r := rec{family: afInet, len: 512, comm: "nginx", data: bytes.Repeat([]byte("x"), 512)}.bytes()
-	b.ReportAllocs()
-	var c Chunk
-	cc := make(commCache)
-	for b.Loop() {
-		if err := decodeRecord(r, time.Time{}, cc, &c); err != nil {
-			b.Fatal(err)
+	for _, size := range []int{512, 150} {
+		r := rec{family: afInet, len: uint32(size), comm: "nginx", data: bytes.Repeat([]byte("x"), size)}.bytes()
+		cc := make(commCache)
+		var c Chunk
+		var bt Batch
+		for _, bc := range []struct {
+			name   string
+			decode func() error
+		}{
+			{"one", func() error { return decodeRecord(r, time.Time{}, cc, &c) }},
+			{"batch", func() error {
+				if bt.Full() || bt.buf == nil {
+					bt.Reset()
+				}
+				return bt.decode(r, time.Time{}, cc)
+			}},
+		} {
+			b.Run(fmt.Sprintf("%dB/%s", size, bc.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := bc.decode(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)*float64(len(r))/b.Elapsed().Seconds()/1e6, "MB/s")
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			})
 		}
 	}
-	b.ReportMetric(float64(b.N)*float64(len(r))/b.Elapsed().Seconds()/1e6, "MB/s")
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestBatch: a batch decodes records as decodeRecord does, copies their
+// data into its buffer, leaves malformed records out, and is Full before a
+// chunk could not fit.
+func TestBatch(t *testing.T) {
+	var b Batch
+	b.Reset()
+	good := rec{family: afInet, len: 5, comm: "curl", data: []byte("hello")}.bytes()
+	if err := b.decode(good, time.Time{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.decode(good[:headerSize-1], time.Time{}, nil); err == nil {
+		t.Fatal("a short record decoded")
+	}
+	if err := b.decode(rec{kind: 2}.bytes(), time.Time{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var want Chunk
+	if err := decodeRecord(good, time.Time{}, nil, &want); err != nil {
+		t.Fatal(err)
+	}
+	good[headerSize] = 'X'
+	if len(b.Chunks) != 2 || !reflect.DeepEqual(b.Chunks[0], want) || b.Chunks[1].Kind != KindClose || b.Chunks[1].Data != nil {
+		t.Fatalf("batch %+v, want [%+v, close]", b.Chunks, want)
+	}
+	c := b.Chunks[0]
+	c.Data = bytes.Repeat([]byte("y"), MaxChunk)
+	n := 2
+	for !b.Full() {
+		b.Add(&c)
+		n++
+	}
+	if n > BatchChunks || cap(b.buf) != BatchBytes || len(b.buf) > BatchBytes-MaxChunk+5 {
+		t.Errorf("%d chunks, buffer %d of %d bytes", n, len(b.buf), cap(b.buf))
+	}
+	if string(b.Chunks[0].Data) != "hello" {
+		t.Errorf("first chunk's data overwritten: %q", b.Chunks[0].Data[:8])
+	}
+	b.Reset()
+	if len(b.Chunks) != 0 || b.Full() {
+		t.Errorf("after Reset: %d chunks, full %v", len(b.Chunks), b.Full())
+	}
 }
 
 func TestCommCache(t *testing.T) {

@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,9 @@ type Tracer struct {
 	stop   func() bool
 
 	rec       ringbuf.Record
-	comms     commCache // used by Read only
+	comms     commCache // used by ReadBatch only
+	batch     Batch     // Read's, chunks from next on not returned yet
+	next      int
 	records   atomic.Uint64
 	bytes     atomic.Uint64
 	truncated atomic.Uint64
@@ -364,32 +367,70 @@ func (t *Tracer) LibSSL() []string { return t.libssl }
 
 // Read blocks until the next record and returns it. It skips (and counts in
 // Stats.Malformed) records that do not decode, and returns ErrClosed once
-// the Tracer is closed.
+// the Tracer is closed. It reads the ring buffer a batch at a time (see
+// ReadBatch), which Stats counts as read.
 func (t *Tracer) Read() (Chunk, error) {
+	for t.next >= len(t.batch.Chunks) {
+		t.next = 0
+		if err := t.ReadBatch(&t.batch); err != nil {
+			return Chunk{}, err
+		}
+	}
+	c := t.batch.Chunks[t.next]
+	t.next++
+	c.Data = bytes.Clone(c.Data) // the caller's
+	return c, nil
+}
+
+// ReadBatch blocks until the next record, then reads into b (emptied
+// first) the records the ring buffer holds, until it is empty or b is Full.
+// It skips and counts records as Read does. When the Tracer is closed it
+// returns what b holds, if anything, with a nil error, and ErrClosed at the
+// next call.
+//
+// The poll deadline is set only when the ring is found empty, not for each
+// record.
+func (t *Tracer) ReadBatch(b *Batch) error {
+	b.Reset()
+	var nbytes, truncated uint64
+	defer func() {
+		t.records.Add(uint64(len(b.Chunks)))
+		t.bytes.Add(nbytes)
+		t.truncated.Add(truncated)
+	}()
 	for {
-		// The kernel wakes the reader only when the ring is 1/8 full; the
-		// deadline bounds how long fewer records wait.
-		t.rd.SetDeadline(time.Now().Add(pollInterval))
+		if len(b.Chunks) == 0 {
+			// The kernel wakes the reader only when the ring is 1/8
+			// full; the deadline bounds how long fewer records wait.
+			t.rd.SetDeadline(time.Now().Add(pollInterval))
+		}
 		if err := t.rd.ReadInto(&t.rec); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
+			switch {
+			case len(b.Chunks) > 0:
+				// What was read goes first; a lasting error (closed)
+				// comes back at the next call.
+				return nil
+			case errors.Is(err, os.ErrDeadlineExceeded):
 				continue
+			case errors.Is(err, os.ErrClosed):
+				return ErrClosed
 			}
-			if errors.Is(err, os.ErrClosed) {
-				return Chunk{}, ErrClosed
-			}
-			return Chunk{}, fmt.Errorf("bpf: reading the ring buffer: %w", err)
+			return fmt.Errorf("bpf: reading the ring buffer: %w", err)
 		}
-		var c Chunk
-		if err := decodeRecord(t.rec.RawSample, t.boot, t.comms, &c); err != nil {
+		if err := b.decode(t.rec.RawSample, t.boot, t.comms); err != nil {
 			t.malformed.Add(1)
-			continue
+		} else {
+			c := &b.Chunks[len(b.Chunks)-1]
+			nbytes += uint64(len(c.Data))
+			if c.Truncated {
+				truncated++
+			}
 		}
-		t.records.Add(1)
-		t.bytes.Add(uint64(len(c.Data)))
-		if c.Truncated {
-			t.truncated.Add(1)
+		if t.rec.Remaining == 0 || b.Full() {
+			if len(b.Chunks) > 0 {
+				return nil
+			}
 		}
-		return c, nil
 	}
 }
 

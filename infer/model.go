@@ -70,6 +70,27 @@ type Model struct {
 	cfg    Config
 	limits Limits
 	sopts  schema.Options
+
+	// Per-exchange scratch and caches, so that repeated shapes cost no
+	// allocation: the path's segments, the sampler keys by hash (at most
+	// maxCached, then started over), the parsed Content-Types and the
+	// names of Host headers (the same).
+	segs       []string
+	sampleKeys map[uint64]string
+	media      map[string]parsedMedia
+	hosts      map[string]hostResult
+}
+
+// maxCached bounds each of a Model's caches, maxCachedKey the length of
+// the strings they keep.
+const (
+	maxCached    = 256
+	maxCachedKey = 256
+)
+
+type parsedMedia struct {
+	mt     string
+	params map[string]string // shared by the cache's users: read only
 }
 
 // NewModel returns an empty model.
@@ -92,15 +113,55 @@ func ServiceName(x *reassembly.Exchange) string {
 	if x.Request != nil {
 		h = x.Request.Host
 	}
+	name, ok := hostName(h)
+	return serviceName(x, name, ok)
+}
+
+// serviceName is ServiceName given hostName's result for x.
+func serviceName(x *reassembly.Exchange, name string, ok bool) string {
+	if ok {
+		return name
+	}
+	if x.Flow.Server.IsValid() {
+		return x.Flow.Server.String()
+	}
+	return "unknown"
+}
+
+// hostName returns the service name a Host header gives, and false when it
+// gives none.
+func hostName(h string) (string, bool) {
 	h = strings.TrimSpace(strings.ToLower(h))
 	h = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(h, ":80"), ":443"), ".")
 	if h == "" || len(h) > 255 || strings.ContainsAny(h, " /\\\"'<>{}|^`\x00\t\r\n") {
-		if x.Flow.Server.IsValid() {
-			return x.Flow.Server.String()
-		}
-		return "unknown"
+		return "", false
 	}
-	return h
+	return h, true
+}
+
+// serviceName is ServiceName, with the Host headers' names cached.
+func (m *Model) serviceName(x *reassembly.Exchange) string {
+	h := ""
+	if x.Request != nil {
+		h = x.Request.Host
+	}
+	hn, ok := m.hosts[h]
+	if !ok {
+		hn.name, hn.ok = hostName(h)
+		if len(h) > maxCachedKey {
+			return serviceName(x, hn.name, hn.ok)
+		}
+		if m.hosts == nil || len(m.hosts) >= maxCached {
+			m.hosts = make(map[string]hostResult)
+		}
+		m.hosts[h] = hn
+	}
+	return serviceName(x, hn.name, hn.ok)
+}
+
+type hostResult struct {
+	name string
+	ok   bool
 }
 
 // Observe records one exchange. It does no I/O and keeps only bounded,
@@ -125,7 +186,7 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 	if p[0] != '/' {
 		p = "/" + p
 	}
-	name := ServiceName(x)
+	name := m.serviceName(x)
 	if m.cfg.ignoredHost(name) || m.cfg.ignoredPath(p) {
 		m.Stats.Ignored++
 		return
@@ -153,7 +214,8 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		}
 	}
 
-	segs := template.SplitPath(p)
+	m.segs = template.AppendSplitPath(m.segs[:0], p)
+	segs := m.segs
 	node := svc.Trie.Insert(segs)
 	method := normMethod(req.Method)
 	id, ok := node.Ops[method]
@@ -170,14 +232,13 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		node.Ops[method] = id
 	}
 	op := svc.Ops[id]
-	sampled := m.sopts.Sample(svc.sampler(method, segs, m.limits.MaxSamplers))
+	sampled := m.sopts.Sample(svc.sampler(m.sampleKey(method, segs), m.limits.MaxSamplers))
 	m.record(op, x, when, sampled, segs)
 }
 
-// sampler returns the 0-based number of this request among those of the
-// same method and path shape (variable-looking segments blanked), and
-// counts it.
-func (s *Service) sampler(method string, segs []string, limit int) int64 {
+// sampleKey returns the sampler key of a request: a hash of its method and
+// path shape (variable-looking segments blanked).
+func (m *Model) sampleKey(method string, segs []string) string {
 	// FNV-1a over the method and the shaped segments: no allocation.
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
@@ -198,18 +259,30 @@ func (s *Service) sampler(method string, segs []string, limit int) int64 {
 			mix(seg)
 		}
 	}
-	var buf [16]byte
-	k := strconv.AppendUint(buf[:0], h, 16)
+	if k, ok := m.sampleKeys[h]; ok {
+		return k
+	}
+	k := strconv.FormatUint(h, 16)
+	if m.sampleKeys == nil || len(m.sampleKeys) >= maxCached {
+		m.sampleKeys = make(map[uint64]string)
+	}
+	m.sampleKeys[h] = k
+	return k
+}
+
+// sampler returns the 0-based number of this request among those with the
+// same sampler key (see sampleKey), and counts it.
+func (s *Service) sampler(k string, limit int) int64 {
 	if s.Samplers == nil {
 		s.Samplers = map[string]int64{}
 	}
-	n, ok := s.Samplers[string(k)]
+	n, ok := s.Samplers[k]
 	if !ok && len(s.Samplers) >= limit {
 		n = s.Samplers["shared"]
 		s.Samplers["shared"] = n + 1
 		return n
 	}
-	s.Samplers[string(k)] = n + 1
+	s.Samplers[k] = n + 1
 	return n
 }
 
@@ -355,7 +428,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 	}
 
 	if len(req.Body) > 0 || req.Header.Get("Content-Type") != "" && req.WireSize > 0 {
-		mt, params := mediaType(req.Header.Get("Content-Type"), req.Body)
+		mt, params := m.parseMediaType(req.Header.Get("Content-Type"), req.Body)
 		if op.Requests == nil {
 			op.Requests = map[string]*Body{}
 		}
@@ -388,7 +461,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 		r.Count++
 		if len(resp.Body) > 0 {
-			mt, params := mediaType(resp.Header.Get("Content-Type"), resp.Body)
+			mt, params := m.parseMediaType(resp.Header.Get("Content-Type"), resp.Body)
 			if r.Bodies == nil {
 				r.Bodies = map[string]*Body{}
 			}
@@ -475,21 +548,33 @@ func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string,
 	}
 }
 
-// mediaType returns the lower-cased media type of a body and its
+// parseMediaType returns the lower-cased media type of a body and its
 // parameters; a body without a (parsable) Content-Type is
-// application/octet-stream.
-func mediaType(ct string, body []byte) (string, map[string]string) {
+// application/octet-stream. Parsed Content-Types are cached.
+func (m *Model) parseMediaType(ct string, body []byte) (string, map[string]string) {
 	if ct == "" {
 		if json.Valid(bytes.TrimSpace(body)) && len(body) > 0 && (body[0] == '{' || body[0] == '[') {
 			return "application/json", nil
 		}
 		return "application/octet-stream", nil
 	}
+	if p, ok := m.media[ct]; ok {
+		return p.mt, p.params
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || len(mt) > 100 {
-		return "application/octet-stream", nil
+		mt, params = "application/octet-stream", nil
+	} else {
+		mt = strings.ToLower(mt)
 	}
-	return strings.ToLower(mt), params
+	if len(ct) > maxCachedKey {
+		return mt, params
+	}
+	if m.media == nil || len(m.media) >= maxCached {
+		m.media = make(map[string]parsedMedia)
+	}
+	m.media[ct] = parsedMedia{mt, params}
+	return mt, params
 }
 
 func isJSON(mt string) bool {
@@ -543,10 +628,18 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 
 func itoa(n int) string {
 	if n >= 100 && n <= 999 {
-		return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+		return statusCodes[n-100]
 	}
 	return "other"
 }
+
+// statusCodes are the strings of the status codes 100 to 999.
+var statusCodes = func() (s [900]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(100 + i)
+	}
+	return s
+}()
 
 // Merge adds everything o observed into m, within m's limits. o is not
 // modified and shares no memory with m afterwards.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/http1"
 )
@@ -520,5 +521,41 @@ func TestProcesses(t *testing.T) {
 				t.Errorf("%s present = %v, want %v", ExtProcesses, has, tc.want != nil)
 			}
 		})
+	}
+}
+
+// TestModelCaches: the cached service names, media types and sampler keys
+// are what the uncached functions give, past the caches' bounds too.
+func TestModelCaches(t *testing.T) {
+	m := NewModel(Config{})
+	srv := netip.MustParseAddrPort("10.0.0.2:8080")
+	hosts := []string{"", "API.test:80", "bad host", strings.Repeat("h", 300), "a.test."}
+	for i := range maxCached + 20 {
+		hosts = append(hosts, fmt.Sprintf("h%d.test", i))
+	}
+	for round := range 2 {
+		for _, h := range hosts {
+			x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &http1.Request{Host: h}}
+			if got, want := m.serviceName(x), ServiceName(x); got != want {
+				t.Fatalf("round %d: host %q: %q, want %q", round, h, got, want)
+			}
+		}
+	}
+	cts := []string{"", "Application/JSON; charset=utf-8", "multipart/form-data; boundary=xyz", "bad/;;", strings.Repeat("x", 300) + "/y"}
+	for i := range maxCached + 20 {
+		cts = append(cts, fmt.Sprintf("application/x-%d", i))
+	}
+	for round := range 2 {
+		for _, ct := range cts {
+			mt, params := m.parseMediaType(ct, []byte(`{}`))
+			wmt, wparams := NewModel(Config{}).parseMediaType(ct, []byte(`{}`))
+			if mt != wmt || fmt.Sprint(params) != fmt.Sprint(wparams) {
+				t.Fatalf("round %d: %q: %q %v, want %q %v", round, ct, mt, params, wmt, wparams)
+			}
+		}
+	}
+	segs := template.SplitPath("/api/items/123")
+	if a, b := m.sampleKey("GET", segs), NewModel(Config{}).sampleKey("GET", segs); a != b || a != m.sampleKey("GET", segs) {
+		t.Errorf("sample keys %q %q", a, b)
 	}
 }

@@ -23,6 +23,7 @@ type conn struct {
 	half  [2]half
 
 	pending []*pendingRequest // FIFO of requests waiting for their response
+	spare   *pendingRequest   // one answered, for the next request
 	// interim holds 1xx statuses seen before their request was complete
 	// (an Expect: 100-continue request is delivered after its body, which
 	// the 100 precedes).
@@ -266,10 +267,15 @@ func (h *half) Request(r *http1.Request) {
 		c.w.ctr.pendingOverflow.Add(1)
 		c.pendingBytes -= requestSize(c.pending[0].req)
 		c.emitUnmatchedRequest(c.pending[0])
-		c.pending[0] = nil
-		c.pending = c.pending[1:]
+		c.dropPending(1)
 	}
-	p := &pendingRequest{req: r, dir: h.dir, interim: c.interim}
+	p := c.spare
+	if p != nil {
+		c.spare = nil
+		*p = pendingRequest{req: r, dir: h.dir, interim: c.interim}
+	} else {
+		p = &pendingRequest{req: r, dir: h.dir, interim: c.interim}
+	}
 	c.interim = nil
 	c.pending = append(c.pending, p)
 	c.pendingBytes += requestSize(r)
@@ -313,10 +319,11 @@ func (h *half) Response(r *http1.Response) {
 			c.emitUnmatchedRequest(p)
 		}
 		p := c.pending[match]
-		clear(c.pending[:match+1])
-		c.pending = c.pending[match+1:]
+		c.dropPending(match + 1)
 		x.Request, x.Interim = p.req, p.interim
-		if p.req.Method == "CONNECT" && r.StatusCode/100 == 2 {
+		*p = pendingRequest{}
+		c.spare = p
+		if x.Request.Method == "CONNECT" && r.StatusCode/100 == 2 {
 			c.tunnel()
 		}
 	} else {
@@ -327,6 +334,14 @@ func (h *half) Response(r *http1.Response) {
 		c.tunnel()
 	}
 	c.emit(x, client, server)
+}
+
+// dropPending removes the first n waiting requests, keeping the FIFO's
+// array for the next ones.
+func (c *conn) dropPending(n int) {
+	k := copy(c.pending, c.pending[n:])
+	clear(c.pending[k:])
+	c.pending = c.pending[:k]
 }
 
 // PendingMethod implements http1.Handler.

@@ -48,7 +48,8 @@ type Exchange struct {
 	// before the final one, such as 100 Continue.
 	Interim []int
 	// Process is the process on this host that sent or served the
-	// exchange, when the capture knows it (eBPF); nil otherwise.
+	// exchange, when the capture knows it (eBPF); nil otherwise. The
+	// exchanges of one socket share it: it is read only.
 	Process  *Process
 	Request  *http1.Request
 	Response *http1.Response

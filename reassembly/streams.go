@@ -47,7 +47,7 @@ type Streams struct {
 
 type streamConn struct {
 	*conn
-	proc Process
+	proc *Process // shared by the socket's exchanges
 }
 
 // NewStreams returns a Streams delivering to emit. cfg's MaxConnections
@@ -66,8 +66,7 @@ func (s *Streams) deliver(c *conn, x *Exchange) {
 		return
 	}
 	if sc := s.conns[c.id]; sc != nil && sc.conn == c {
-		p := sc.proc
-		x.Process = &p
+		x.Process = sc.proc
 	}
 	s.emit(x)
 }
@@ -144,7 +143,8 @@ func (s *Streams) get(id uint64, meta StreamMeta, ts time.Time) *streamConn {
 	// from the remote side.
 	seg := &segment{src: meta.Remote.Addr(), dst: meta.Local.Addr(), ts: ts}
 	seg.tcp.SrcPort, seg.tcp.DstPort = 0, 0
-	c := &streamConn{conn: newConn(&s.shard, id, seg), proc: meta.Process}
+	proc := meta.Process
+	c := &streamConn{conn: newConn(&s.shard, id, seg), proc: &proc}
 	// Direction index 0 (Ingress) flows remote → local, 1 (Egress) local →
 	// remote.
 	c.addrs[Ingress], c.addrs[Egress] = meta.Remote, meta.Local

@@ -374,10 +374,12 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 	return sum, runErr
 }
 
-// chunkQueue bounds the eBPF chunks read but not yet parsed (at most
-// bpf.MaxChunk bytes each): when it is full the reader waits, the kernel's
-// ring buffer fills and the kernel drops records (counted as kernel drops).
-const chunkQueue = 1024
+// chunkBatches bounds the eBPF chunks read but not yet parsed: the reader
+// fills batches of at most bpf.BatchChunks chunks and bpf.BatchBytes data
+// bytes, and at most chunkBatches of them exist (under 1 MiB). When all
+// are waiting to be parsed the reader waits, the kernel's ring buffer fills
+// and the kernel drops records (counted as kernel drops).
+const chunkBatches = 8
 
 // tlsConn marks the stream of a connection's TLS plaintext: its encrypted
 // bytes (the handshake seen before the tie to the SSL object) are a
@@ -391,8 +393,102 @@ const (
 	ebpfDrain = 2 * time.Second
 )
 
+// ebpfSource is what runEBPF reads: a *bpf.Tracer, or a stand-in in the
+// benchmarks.
+type ebpfSource interface {
+	ReadBatch(*bpf.Batch) error
+	Stats() bpf.Stats
+	LibSSL() []string
+	Close() error
+}
+
+// ebpfHandler turns eBPF chunks into stream input: it leaves out the
+// client's view of connections within this host, ties TLS plaintext to its
+// own stream and notes the connections active for the loss gaps. The
+// exchanges are handed on in batches (see flush).
+type ebpfHandler struct {
+	sides   *sides
+	streams *reassembly.Streams
+	lg      *lossGaps
+	untied  uint64 // TLS plaintext never tied to a socket, dropped
+	// emit hands a batch over and returns an empty slice for the next.
+	emit func([]*reassembly.Exchange) []*reassembly.Exchange
+	out  []*reassembly.Exchange
+}
+
+func newEBPFHandler(cfg reassembly.Config, dedupe bool, emit func([]*reassembly.Exchange) []*reassembly.Exchange) *ebpfHandler {
+	h := &ebpfHandler{sides: newSides(cfg, dedupe, hostAddrs()), emit: emit}
+	h.streams = reassembly.NewStreams(cfg, h.collect)
+	h.lg = newLossGaps(cfg.MaxConnections, h.streams.Gap)
+	return h
+}
+
+// collect takes an exchange from the streams; a full batch goes at once.
+func (h *ebpfHandler) collect(x *reassembly.Exchange) {
+	h.out = append(h.out, x)
+	if len(h.out) >= exchangeBatch {
+		h.flush()
+	}
+}
+
+// flush hands the exchanges collected on: after each batch of chunks, and
+// after the streams were flushed or closed.
+func (h *ebpfHandler) flush() {
+	if len(h.out) > 0 {
+		h.out = h.emit(h.out)
+	}
+}
+
+// handleBatch takes a batch of chunks.
+func (h *ebpfHandler) handleBatch(b *bpf.Batch) {
+	for i := range b.Chunks {
+		h.handle(&b.Chunks[i])
+	}
+	h.flush()
+}
+
+// handle takes one chunk.
+func (h *ebpfHandler) handle(c *bpf.Chunk) {
+	id := uint64(c.Conn)
+	if c.TLS {
+		if c.Conn == 0 {
+			// Plaintext of an SSL object never tied to a socket:
+			// nothing to pair it with.
+			h.untied++
+			return
+		}
+		id |= tlsConn
+	}
+	switch c.Kind {
+	case bpf.KindData:
+		if h.sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
+			return
+		}
+		meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
+			Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
+		dir := reassembly.Ingress
+		if c.Dir == bpf.Egress {
+			dir = reassembly.Egress
+		}
+		if len(c.Data) > 0 {
+			h.streams.Data(id, meta, dir, c.Data, c.Time)
+		}
+		h.lg.data(id, meta)
+		if c.Truncated && c.Len > len(c.Data) {
+			h.streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
+		}
+	case bpf.KindClose:
+		h.streams.Close(id, c.Time)
+		h.streams.Close(id|tlsConn, c.Time)
+		h.lg.close(id)
+		h.lg.close(id | tlsConn)
+		h.sides.close(id)
+		h.sides.close(id | tlsConn)
+	}
+}
+
 // runEBPF reads tr until ctx ends or the tracer fails, and closes it.
-func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "ebpf"}
 	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
 	if len(tr.LibSSL()) == 0 {
@@ -401,71 +497,45 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlag
 	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
 	// Without a process filter both ends of a connection within this host
 	// are traced: the exchange is kept from the server's socket only.
-	sides := newSides(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", hostAddrs())
-	streams := reassembly.NewStreams(pf.config(), inv.Emit)
-	chunks := make(chan bpf.Chunk, chunkQueue)
+	h := newEBPFHandler(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", inv.EmitBatch)
+	sides, streams, lg := h.sides, h.streams, h.lg
+	// The batches go round: free ones to the reader, filled ones back.
+	free := make(chan *bpf.Batch, chunkBatches)
+	full := make(chan *bpf.Batch, chunkBatches)
+	for range chunkBatches {
+		free <- new(bpf.Batch)
+	}
 	var readErr error
 	go func() {
-		defer close(chunks)
+		defer close(full)
 		for {
-			c, err := tr.Read()
+			b := <-free
+			err := tr.ReadBatch(b)
+			if len(b.Chunks) > 0 {
+				full <- b
+			} else {
+				free <- b
+			}
 			if err != nil {
 				if !errors.Is(err, bpf.ErrClosed) {
 					readErr = err
 				}
 				return
 			}
-			chunks <- c
 		}
 	}()
-	var untied uint64
-	lg := newLossGaps(pf.config().MaxConnections, streams.Gap)
+	handle := func(b *bpf.Batch) {
+		h.handleBatch(b)
+		free <- b
+	}
 	refresh := func() {
 		st := tr.Stats()
 		ss := streams.Stats()
 		ctr.packets.Store(st.Records)
 		ctr.bytes.Store(st.Bytes)
 		ctr.kernelDrops.Store(st.Lost)
-		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + untied)
+		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + h.untied)
 		ctr.exchanges.Store(ss.Exchanges)
-	}
-	handle := func(c bpf.Chunk) {
-		id := uint64(c.Conn)
-		if c.TLS {
-			if c.Conn == 0 {
-				// Plaintext of an SSL object never tied to a socket:
-				// nothing to pair it with.
-				untied++
-				return
-			}
-			id |= tlsConn
-		}
-		switch c.Kind {
-		case bpf.KindData:
-			if sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
-				return
-			}
-			meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
-				Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
-			dir := reassembly.Ingress
-			if c.Dir == bpf.Egress {
-				dir = reassembly.Egress
-			}
-			if len(c.Data) > 0 {
-				streams.Data(id, meta, dir, c.Data, c.Time)
-			}
-			lg.data(id, meta)
-			if c.Truncated && c.Len > len(c.Data) {
-				streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
-			}
-		case bpf.KindClose:
-			streams.Close(id, c.Time)
-			streams.Close(id|tlsConn, c.Time)
-			lg.close(id)
-			lg.close(id | tlsConn)
-			sides.close(id)
-			sides.close(id | tlsConn)
-		}
 	}
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -473,11 +543,11 @@ func runEBPF(ctx context.Context, log io.Writer, tr *bpf.Tracer, cf *captureFlag
 loop:
 	for {
 		select {
-		case c, ok := <-chunks:
+		case b, ok := <-full:
 			if !ok {
 				break loop
 			}
-			handle(c)
+			handle(b)
 		case now := <-t.C:
 			lg.check(tr.Stats().Lost, now)
 			if now.Sub(lastFlush) >= time.Second {
@@ -485,6 +555,7 @@ loop:
 				sides.expire(now)
 				lastFlush = now
 			}
+			h.flush()
 			refresh()
 		case <-ctx.Done():
 			// Read what the ring buffer still holds (until it has been
@@ -495,11 +566,11 @@ loop:
 		drain:
 			for {
 				select {
-				case c, ok := <-chunks:
+				case b, ok := <-full:
 					if !ok {
 						break drain
 					}
-					handle(c)
+					handle(b)
 					quiet.Reset(ebpfQuiet)
 				case <-quiet.C:
 					break drain
@@ -510,8 +581,8 @@ loop:
 			quiet.Stop()
 			limit.Stop()
 			tr.Close()
-			for c := range chunks {
-				handle(c)
+			for b := range full {
+				handle(b)
 			}
 			break loop
 		}
@@ -519,6 +590,7 @@ loop:
 	tr.Close()
 	lg.check(tr.Stats().Lost, time.Now())
 	streams.CloseAll(time.Now())
+	h.flush()
 	refresh()
 	st := tr.Stats()
 	sum.Reassembly = streams.Stats()
@@ -543,8 +615,8 @@ type sides struct {
 	max     int
 	idle    time.Duration
 	local   map[netip.Addr]bool // this host's addresses
-	conns   map[uint64]side
-	dropped uint64 // connections read from the server's socket only
+	conns   map[uint64]*side    // updated in place: one lookup per chunk
+	dropped uint64              // connections read from the server's socket only
 }
 
 type side struct {
@@ -560,7 +632,7 @@ func newSides(cfg reassembly.Config, dedupe bool, local map[netip.Addr]bool) *si
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = d.IdleTimeout
 	}
-	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]side{}}
+	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]*side{}}
 }
 
 // hostAddrs returns the addresses of this host's interfaces (loopback is
@@ -586,9 +658,8 @@ func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Tim
 	if !s.dedupe {
 		return false
 	}
-	if v, ok := s.conns[id]; ok {
+	if v := s.conns[id]; v != nil {
 		v.last = now
-		s.conns[id] = v
 		return v.client
 	}
 	if len(s.conns) >= s.max {
@@ -596,7 +667,7 @@ func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Tim
 	}
 	r := remote.Addr().Unmap()
 	client := egress && (r.IsLoopback() || s.local[r])
-	s.conns[id] = side{client: client, last: now}
+	s.conns[id] = &side{client: client, last: now}
 	if client {
 		s.dropped++
 	}
@@ -639,7 +710,11 @@ func newLossGaps(max int, gap func(uint64, reassembly.StreamMeta, reassembly.Dir
 
 // data notes that connection id had data.
 func (l *lossGaps) data(id uint64, meta reassembly.StreamMeta) {
-	if _, ok := l.active[id]; ok || len(l.active) < l.max {
+	if m, ok := l.active[id]; ok {
+		if m != meta { // another process, or other addresses
+			l.active[id] = meta
+		}
+	} else if len(l.active) < l.max {
 		l.active[id] = meta
 	}
 }

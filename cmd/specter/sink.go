@@ -28,6 +28,10 @@ const (
 	// for the checker): when full, the pipeline waits, the capture's
 	// rings fill and the kernel drops (counted) — memory stays bounded.
 	exchangeQueue = 1024
+	// exchangeBatch bounds the exchanges of one EmitBatch; the queue holds
+	// exchangeQueue/exchangeBatch batches, so that no more than
+	// exchangeQueue exchanges wait that way either.
+	exchangeBatch = 128
 	// maxAnnounced bounds the endpoints whose announcement (events) is
 	// remembered; past it further new endpoints are not announced.
 	maxAnnounced = 1 << 18
@@ -57,12 +61,16 @@ type sinkOptions struct {
 // It runs on its own goroutine, which owns all of its state, so the
 // periodic writes and reloads never race with the exchanges.
 type liveSink struct {
-	opts   sinkOptions
-	ctx    context.Context // never cancelled: the last writes must happen
-	ch     chan *reassembly.Exchange
-	reload chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	opts sinkOptions
+	ctx  context.Context // never cancelled: the last writes must happen
+	ch   chan *reassembly.Exchange
+	// batches carries EmitBatch's exchanges; spare the emptied slices
+	// back to the emitter.
+	batches chan []*reassembly.Exchange
+	spare   chan []*reassembly.Exchange
+	reload  chan struct{}
+	done    chan struct{}
+	once    sync.Once
 
 	// Owned by the run goroutine.
 	db    *store.DB
@@ -88,7 +96,10 @@ func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
 	}
 	v := &liveSink{
 		opts: opts, ctx: context.WithoutCancel(ctx),
-		ch: make(chan *reassembly.Exchange, exchangeQueue), reload: make(chan struct{}, 1), done: make(chan struct{}),
+		ch:      make(chan *reassembly.Exchange, exchangeQueue),
+		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch),
+		spare:   make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch+1),
+		reload:  make(chan struct{}, 1), done: make(chan struct{}),
 		seen: map[string]map[string]bool{},
 	}
 	cfg, err := opts.inf.inferConfig()
@@ -152,12 +163,25 @@ func (v *liveSink) newChecker() (*liveChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newLiveChecker(diff.NewChecker(specs, diff.Options{}), v.opts.events, v.opts.ctr), nil
+	return newLiveChecker(diff.NewChecker(specs, diff.Options{}), v.opts.events, v.opts.ctr, v.recycle), nil
 }
 
 // Emit hands an exchange over: the pipeline's callback. It blocks while
 // the queue is full.
 func (v *liveSink) Emit(x *reassembly.Exchange) { v.ch <- x }
+
+// EmitBatch hands exchanges over (at most exchangeBatch, for the bound on
+// the queue) and returns an empty slice for the next batch. It blocks while
+// the queue is full.
+func (v *liveSink) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
+	v.batches <- xs
+	select {
+	case s := <-v.spare:
+		return s
+	default:
+		return make([]*reassembly.Exchange, 0, exchangeBatch)
+	}
+}
 
 // Reload asks for the config and specs to be read again (SIGHUP).
 func (v *liveSink) Reload() {
@@ -171,25 +195,60 @@ func (v *liveSink) run() {
 	defer close(v.done)
 	t := time.NewTicker(v.opts.flushEvery)
 	defer t.Stop()
-	for {
+	ch, batches := v.ch, v.batches
+	for ch != nil || batches != nil {
 		select {
-		case x, ok := <-v.ch:
+		case x, ok := <-ch:
 			if !ok {
-				return
+				ch = nil
+				continue
 			}
-			if v.in != nil {
-				v.in.Observe(x)
-			} else {
-				v.m.Observe(x)
+			v.observe(x)
+		case xs, ok := <-batches:
+			if !ok {
+				batches = nil
+				continue
+			}
+			for _, x := range xs {
+				v.learn(x)
 			}
 			if v.chk != nil {
-				v.chk.Check(x)
+				v.chk.CheckBatch(xs) // which recycles xs
+			} else {
+				v.recycle(xs)
 			}
 		case <-t.C:
 			v.flush()
 		case <-v.reload:
 			v.doReload()
 		}
+	}
+}
+
+// observe learns from x and checks it.
+func (v *liveSink) observe(x *reassembly.Exchange) {
+	v.learn(x)
+	if v.chk != nil {
+		v.chk.Check(x)
+	}
+}
+
+// learn adds x to the inventory.
+func (v *liveSink) learn(x *reassembly.Exchange) {
+	if v.in != nil {
+		v.in.Observe(x)
+	} else {
+		v.m.Observe(x)
+	}
+}
+
+// recycle keeps a batch's slice for EmitBatch to return; any goroutine
+// may call it.
+func (v *liveSink) recycle(xs []*reassembly.Exchange) {
+	clear(xs)
+	select {
+	case v.spare <- xs[:0]:
+	default:
 	}
 }
 
@@ -334,7 +393,10 @@ func (v *liveSink) sinceBase() store.RunTotals {
 // the inventory and finishes the run with t (cumulative totals). It
 // returns the run id (0 without --db). No Emit may follow.
 func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
-	v.once.Do(func() { close(v.ch) })
+	v.once.Do(func() {
+		close(v.ch)
+		close(v.batches)
+	})
 	<-v.done
 	var final []diff.Finding
 	if v.chk != nil {
@@ -389,16 +451,22 @@ type liveChecker struct {
 	c      *diff.Checker
 	// last is the findings at the last look, for the store (which keeps
 	// each run's cumulative findings).
-	mu     sync.Mutex
-	last   []diff.Finding
-	ch     chan *reassembly.Exchange
-	done   chan struct{}
-	events *eventLog
-	ctr    *counters
+	mu   sync.Mutex
+	last []diff.Finding
+	ch   chan *reassembly.Exchange
+	// batches carries CheckBatch's exchanges; recycle takes the slices
+	// back once checked.
+	batches chan []*reassembly.Exchange
+	recycle func([]*reassembly.Exchange)
+	done    chan struct{}
+	events  *eventLog
+	ctr     *counters
 }
 
-func newLiveChecker(c *diff.Checker, events *eventLog, ctr *counters) *liveChecker {
-	l := &liveChecker{c: c, ch: make(chan *reassembly.Exchange, exchangeQueue), done: make(chan struct{}), events: events, ctr: ctr}
+func newLiveChecker(c *diff.Checker, events *eventLog, ctr *counters, recycle func([]*reassembly.Exchange)) *liveChecker {
+	l := &liveChecker{c: c, ch: make(chan *reassembly.Exchange, exchangeQueue),
+		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch), recycle: recycle,
+		done: make(chan struct{}), events: events, ctr: ctr}
 	go l.run()
 	return l
 }
@@ -408,20 +476,35 @@ func (l *liveChecker) run() {
 	t := time.NewTicker(findingsScan)
 	defer t.Stop()
 	dirty := false
+	ch, batches := l.ch, l.batches
 	for {
 		select {
-		case x, ok := <-l.ch:
+		case x, ok := <-ch:
 			if !ok {
-				l.scan()
-				return
+				ch = nil
+				break
 			}
 			l.c.Check(x)
+			dirty = true
+		case xs, ok := <-batches:
+			if !ok {
+				batches = nil
+				break
+			}
+			for _, x := range xs {
+				l.c.Check(x)
+			}
+			l.recycle(xs)
 			dirty = true
 		case <-t.C:
 			if dirty {
 				l.scan()
 				dirty = false
 			}
+		}
+		if ch == nil && batches == nil {
+			l.scan()
+			return
 		}
 	}
 }
@@ -451,6 +534,10 @@ func (l *liveChecker) scan() {
 // Check queues an exchange.
 func (l *liveChecker) Check(x *reassembly.Exchange) { l.ch <- x }
 
+// CheckBatch queues a batch of exchanges (at most exchangeBatch), which is
+// the checker's until it recycles it.
+func (l *liveChecker) CheckBatch(xs []*reassembly.Exchange) { l.batches <- xs }
+
 // snapshot returns the findings at the last look; nil for a nil checker.
 func (l *liveChecker) snapshot() []diff.Finding {
 	if l == nil {
@@ -468,6 +555,7 @@ func (l *liveChecker) Close() {
 		return
 	}
 	close(l.ch)
+	close(l.batches)
 	<-l.done
 }
 

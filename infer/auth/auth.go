@@ -6,6 +6,7 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -166,8 +167,32 @@ func isToken(s string) bool {
 // in -Key or -Token count, except the well-known ones that are not
 // credentials.
 func isKeyHeader(h string) bool {
-	l := strings.ToLower(h)
-	switch l {
+	var buf [64]byte
+	return isKeyHeaderLower(lowerASCII(buf[:0], h))
+}
+
+// lowerASCII appends to dst the lower case of s, as strings.ToLower
+// would; only names of ASCII letters fit the stack buffers it is given,
+// others are lowered by strings.ToLower.
+func lowerASCII(dst []byte, s string) []byte {
+	if len(s) > cap(dst) {
+		return append(dst, strings.ToLower(s)...)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return append(dst[:0], strings.ToLower(s)...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isKeyHeaderLower(b []byte) bool {
+	switch string(b) {
 	case "x-api-key", "api-key", "apikey", "x-apikey", "x-auth-token", "x-access-token",
 		"x-auth", "x-session-token", "x-goog-api-key", "x-amz-security-token",
 		"x-functions-key", "ocp-apim-subscription-key", "x-rapidapi-key", "private-token",
@@ -179,9 +204,9 @@ func isKeyHeader(h string) bool {
 		// Not credentials: request ids and anti-forgery tokens.
 		return false
 	}
-	return strings.HasSuffix(l, "-token") || strings.HasSuffix(l, "-api-key") ||
-		strings.HasSuffix(l, "-apikey") || strings.HasSuffix(l, "-auth-key") ||
-		strings.HasSuffix(l, "-access-key") || strings.HasSuffix(l, "-secret-key")
+	return bytes.HasSuffix(b, []byte("-token")) || bytes.HasSuffix(b, []byte("-api-key")) ||
+		bytes.HasSuffix(b, []byte("-apikey")) || bytes.HasSuffix(b, []byte("-auth-key")) ||
+		bytes.HasSuffix(b, []byte("-access-key")) || bytes.HasSuffix(b, []byte("-secret-key"))
 }
 
 // isKeyParam: query parameters that carry credentials.

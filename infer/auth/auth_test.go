@@ -155,3 +155,23 @@ func FuzzInspect(f *testing.F) {
 		}
 	})
 }
+
+// TestIsKeyHeaderLower: the header names are lowered as strings.ToLower
+// does, without an allocation for ASCII ones.
+func TestIsKeyHeaderLower(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"X-Api-Key", true}, {"X-API-KEY", true}, {"Host", false}, {"My-Service-Token", true},
+		{"X-Csrf-Token", false}, {"X-Api-\u212aey", true}, // the Kelvin sign lowers to k
+		{strings.Repeat("X", 70) + "-Token", true}, {"", false},
+	} {
+		if got := isKeyHeader(tc.name); got != tc.want {
+			t.Errorf("isKeyHeader(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { isKeyHeader("Content-Type") }); n != 0 {
+		t.Errorf("%v allocations per ASCII name", n)
+	}
+}

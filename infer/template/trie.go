@@ -89,11 +89,23 @@ func NewTrie(l Limits) *Trie {
 // SplitPath splits a request path into segments, dropping the query and
 // the leading slash. "/" is one empty segment; "/a/" is "a" and "".
 func SplitPath(p string) []string {
+	return AppendSplitPath(nil, p)
+}
+
+// AppendSplitPath is SplitPath appending the segments to dst.
+func AppendSplitPath(dst []string, p string) []string {
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
 	p = strings.TrimPrefix(p, "/")
-	return strings.Split(p, "/")
+	for {
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			return append(dst, p)
+		}
+		dst = append(dst, p[:i])
+		p = p[i+1:]
+	}
 }
 
 // Insert records one path ending with method and returns the node it ends

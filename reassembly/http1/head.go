@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 )
@@ -406,6 +407,10 @@ func unhex(c byte) int {
 func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked bool) error {
 	var lastKey string
 	n := 0
+	// keys lists the fields added so far while they fit (known): a name
+	// not among them is new, and costs no map lookup.
+	var keys [blockFields]string
+	nk, known := 0, len(hdr) == 0
 	for s != "" {
 		var ln string
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -456,7 +461,16 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 		case "Host":
 			p.seen |= seenHost
 		}
-		vs := hdr[key]
+		var vs []string
+		switch {
+		case !known || slices.Contains(keys[:nk], key):
+			vs = hdr[key]
+		case nk < len(keys):
+			keys[nk] = key
+			nk++
+		default:
+			known = false // key is new, but the next ones are not listed
+		}
 		if vs == nil && len(strs) > 0 {
 			vs, strs = strs[:1:1], strs[1:]
 			vs[0] = v
