@@ -128,11 +128,20 @@ check-generate:
 deps-wrk:
 	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
-# Requests/s of wrk against a loopback Go server with and without the eBPF
-# tracer attached, and the share of requests it captured. Needs root.
-bench-ebpf:
+# Requests/s of wrk against a loopback Go server with and without eBPF
+# capture attached, and the share of requests captured. Needs root. Three
+# runs: the bare tracer (kernel programs and a counting reader), then
+# `specter capture --ebpf` itself with everything sharing both CPUs (every
+# cycle specter spends is taken from the load), then with the load on CPU 0
+# and specter on CPU 1 (a sensor with a CPU budget of its own, where only
+# the programs run in the load's context).
+bench-ebpf: build
 	@if [ "$$(id -u)" != 0 ]; then echo "bench-ebpf: needs root to attach eBPF programs, skipped"; exit 0; fi; \
-	$(MAKE) --no-print-directory deps-wrk && $(GO) build -o bin/benchebpf ./cmd/benchebpf && ./bin/benchebpf -duration 5s -rounds 5 | tee $(BENCHOUT).ebpf.txt
+	$(MAKE) --no-print-directory deps-wrk && $(GO) build -o bin/benchebpf ./cmd/benchebpf && \
+	{ ./bin/benchebpf -duration 5s -rounds 5 && \
+	  ./bin/benchebpf -specter $(BIN) -duration 5s -rounds 5 && \
+	  ./bin/benchebpf -specter $(BIN) -split -duration 5s -rounds 5 && \
+	  ./bin/benchebpf -micro 300000 -rounds 5; } | tee $(BENCHOUT).ebpf.txt
 
 clean:
 	rm -rf bin $(BENCHOUT) $(BENCHOUT).*

@@ -83,6 +83,7 @@ const (
 	specterMapLost                 = "lost"
 	specterMapNextConn             = "next_conn"
 	specterMapScratch              = "scratch"
+	specterMapSslActive            = "ssl_active"
 	specterMapSslFds               = "ssl_fds"
 	specterMapSslInflight          = "ssl_inflight"
 	specterProgEnterClose          = "enter_close"
@@ -201,6 +202,7 @@ type specterMapSpecs struct {
 	Lost        *ebpf.MapSpec `ebpf:"lost"`
 	NextConn    *ebpf.MapSpec `ebpf:"next_conn"`
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
+	SslActive   *ebpf.MapSpec `ebpf:"ssl_active"`
 	SslFds      *ebpf.MapSpec `ebpf:"ssl_fds"`
 	SslInflight *ebpf.MapSpec `ebpf:"ssl_inflight"`
 }
@@ -243,6 +245,7 @@ type specterMaps struct {
 	Lost        *ebpf.Map `ebpf:"lost"`
 	NextConn    *ebpf.Map `ebpf:"next_conn"`
 	Scratch     *ebpf.Map `ebpf:"scratch"`
+	SslActive   *ebpf.Map `ebpf:"ssl_active"`
 	SslFds      *ebpf.Map `ebpf:"ssl_fds"`
 	SslInflight *ebpf.Map `ebpf:"ssl_inflight"`
 }
@@ -254,6 +257,7 @@ func (m *specterMaps) Close() error {
 		m.Lost,
 		m.NextConn,
 		m.Scratch,
+		m.SslActive,
 		m.SslFds,
 		m.SslInflight,
 	)

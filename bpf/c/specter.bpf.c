@@ -173,6 +173,18 @@ struct {
 	__type(value, struct ssl_args);
 } ssl_inflight SEC(".maps");
 
+/* An upper bound of the entries in ssl_inflight: raised before an entry is
+ * added, lowered when ssl_exit removes one (entries the LRU evicts keep it
+ * high, which only costs lookups). While it is 0 no thread is inside an SSL
+ * call, and the socket programs skip the hash lookup: an array lookup is
+ * inlined into a load, a hash lookup is a call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssl_active SEC(".maps");
+
 /* SSL* -> socket fd, learnt from SSL_set_fd or from the socket syscalls an
  * SSL call makes. */
 struct {
@@ -423,8 +435,12 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 	if (skip(id))
 		return;
 	struct ssl_args *s = 0;
-	if (trace_tls)
-		s = bpf_map_lookup_elem(&ssl_inflight, &id);
+	if (trace_tls) {
+		__u32 zero = 0;
+		__u64 *active = bpf_map_lookup_elem(&ssl_active, &zero);
+		if (active && *active)
+			s = bpf_map_lookup_elem(&ssl_inflight, &id);
+	}
 	/* Nothing read or written (EAGAIN, mostly): only a TLS tie to learn. */
 	if (ret <= 0 && !s)
 		return;
@@ -547,6 +563,11 @@ static __always_inline void ssl_enter(__u64 ssl, __u64 buf, __u64 outlen, __u32 
 	if (skip(id))
 		return;
 	struct ssl_args a = {.ssl = ssl, .buf = buf, .outlen = outlen, .kind = kind};
+	__u32 zero = 0;
+	__u64 *active = bpf_map_lookup_elem(&ssl_active, &zero);
+	if (!active)
+		return;
+	__sync_fetch_and_add(active, 1);
 	bpf_map_update_elem(&ssl_inflight, &id, &a, BPF_ANY);
 }
 
@@ -557,7 +578,12 @@ static __always_inline void ssl_exit(long ret, __u8 dir)
 	if (!ap)
 		return;
 	struct ssl_args a = *ap;
-	bpf_map_delete_elem(&ssl_inflight, &id);
+	if (bpf_map_delete_elem(&ssl_inflight, &id) == 0) {
+		__u32 zero = 0;
+		__u64 *active = bpf_map_lookup_elem(&ssl_active, &zero);
+		if (active)
+			__sync_fetch_and_sub(active, 1);
+	}
 
 	__u64 n;
 	if (a.kind == SSL_HANDSHAKE) {

@@ -457,7 +457,7 @@ func runMicro(n, rounds, ring int) error {
 		if err != nil {
 			return err
 		}
-		tr, err := bpf.Open(context.Background(), bpf.Options{RingSize: ring, NoTLS: true})
+		tr, err := bpf.Open(context.Background(), bpf.Options{RingSize: ring})
 		if err != nil {
 			return err
 		}
