@@ -356,7 +356,8 @@ static __always_inline void emit_data(__u64 pid_tgid, int fd, struct conn *c, __
 }
 
 /* local_peer: the remote address is this host's (loopback, or the local
- * address itself), so the peer's socket is traced too. */
+ * address itself), so the peer's socket is traced too. The IPv6 constants
+ * are little-endian loads, as on both targets. */
 static __always_inline bool local_peer(struct conn *c)
 {
 	if (c->family == AF_INET)
@@ -392,7 +393,6 @@ static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh, 
 			return 0;
 		nc.id = __sync_fetch_and_add(next, 1) + 1;
 		nc.role = role;
-		/* (little-endian, as both targets are) */
 		nc.mute = local_dedupe && role == ROLE_CLIENT && local_peer(&nc);
 	}
 	bpf_map_update_elem(&conns, &k, &nc, BPF_ANY);

@@ -322,7 +322,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool, spe
 			r+1, b.rps, t.rps, t.requests, cnt.requests, cnt.responses, st.Lost)
 	}
 	mb, mt := median(base), median(traced)
-	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss\n", mb, mt, 100*(mb-mt)/mb)
+	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss (median of the rounds' own losses: %.1f%%)\n", mb, mt, 100*(mb-mt)/mb, pairedLoss(base, traced))
 	fmt.Printf("CPU per request (server + wrk, which run the eBPF programs): %.1f µs without, %.1f µs with the tracer (+%.1f%%); the reader: %.1f µs more\n",
 		1e6*baseCPU/baseN, 1e6*tracedCPU/tracedN, 100*(tracedCPU/tracedN-baseCPU/baseN)/(baseCPU/baseN), 1e6*readerCPU/tracedN)
 	fmt.Printf("eBPF programs (every hooked call on the host, filtered or not): %.1f µs of run time per request\n", 1e6*bpfTime/tracedN)
@@ -360,6 +360,17 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pairedLoss is the median over rounds of each round's loss, in percent: a
+// round's two runs are adjacent in time, so the drift of a shared machine's
+// speed between rounds cancels out.
+func pairedLoss(base, traced []float64) float64 {
+	loss := make([]float64, len(base))
+	for i := range base {
+		loss[i] = 100 * (base[i] - traced[i]) / base[i]
+	}
+	return median(loss)
 }
 
 func median(v []float64) float64 {
@@ -596,7 +607,7 @@ func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, 
 			r+1, b.rps, t.rps, t.requests, sum.Exchanges, sum.KernelDrops)
 	}
 	mb, mt := median(base), median(traced)
-	fmt.Printf("median: %.0f req/s without, %.0f req/s with specter capture --ebpf: %.1f%% throughput loss\n", mb, mt, 100*(mb-mt)/mb)
+	fmt.Printf("median: %.0f req/s without, %.0f req/s with specter capture --ebpf: %.1f%% throughput loss (median of the rounds' own losses: %.1f%%)\n", mb, mt, 100*(mb-mt)/mb, pairedLoss(base, traced))
 	fmt.Printf("specter's own CPU while wrk ran (reader, parsing, inference): %.1f µs per request\n", 1e6*specCPU/tracedN)
 	fmt.Printf("captured: %d exchanges of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d records lost\n",
 		captured, total, 100*float64(captured)/float64(total), conns, lost)
