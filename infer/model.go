@@ -372,7 +372,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		case auth.InQuery:
 			credQuery[c.Name] = true
 		case auth.InHeader:
-			credHeader[http.CanonicalHeaderKey(c.Name)] = true
+			credHeader[http1.CanonicalKey(c.Name)] = true
 		case auth.InCookie:
 			credCookie[c.Name] = true
 		}
@@ -391,7 +391,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		m.observeParam(op, &op.Query, k, query[k], sampled)
 	}
 	observeHeader := func(k string, vs []string) {
-		ck := http.CanonicalHeaderKey(k)
+		ck := http1.CanonicalKey(k)
 		if !ignoredHeader(ck) && !credHeader[ck] {
 			m.observeParam(op, &op.Headers, ck, vs, sampled)
 		}
@@ -406,7 +406,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			observeHeader(k, vs)
 		}
 	}
-	if cs := req.Header.Values("Cookie"); len(cs) > 0 {
+	if cs := req.Header["Cookie"]; len(cs) > 0 {
 		hdr := http.Header{"Cookie": cs}
 		r := http.Request{Header: hdr}
 		for i, c := range r.Cookies() {
@@ -427,8 +427,8 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 	}
 
-	if len(req.Body) > 0 || req.Header.Get("Content-Type") != "" && req.WireSize > 0 {
-		mt, params := m.parseMediaType(req.Header.Get("Content-Type"), req.Body)
+	if ct := HeaderValue(req.Header, "Content-Type"); len(req.Body) > 0 || ct != "" && req.WireSize > 0 {
+		mt, params := m.parseMediaType(ct, req.Body)
 		if op.Requests == nil {
 			op.Requests = map[string]*Body{}
 		}
@@ -461,7 +461,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 		r.Count++
 		if len(resp.Body) > 0 {
-			mt, params := m.parseMediaType(resp.Header.Get("Content-Type"), resp.Body)
+			mt, params := m.parseMediaType(HeaderValue(resp.Header, "Content-Type"), resp.Body)
 			if r.Bodies == nil {
 				r.Bodies = map[string]*Body{}
 			}
@@ -499,7 +499,7 @@ func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bo
 		case auth.InQuery:
 			ok = query.Get(c.Name) != ""
 		case auth.InCookie:
-			for _, v := range h.Values("Cookie") {
+			for _, v := range h["Cookie"] {
 				if strings.Contains(v, c.Name+"=") {
 					ok = true
 				}
@@ -624,6 +624,15 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 			m.Stats.BadBodies++
 		}
 	}
+}
+
+// HeaderValue is Header.Get for a canonical key, without canonicalizing
+// (the key is looked up as is, as Get would after canonicalizing it).
+func HeaderValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func itoa(n int) string {

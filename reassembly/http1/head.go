@@ -690,6 +690,17 @@ var tchars = func() (t [256]bool) {
 
 func isTchar(c byte) bool { return tchars[c] }
 
+// CanonicalKey is textproto.CanonicalMIMEHeaderKey (and
+// http.CanonicalHeaderKey) without its per-byte checks for names that are
+// already canonical, as the parser's are: such names are returned as they
+// are, which is what CanonicalMIMEHeaderKey returns for them.
+func CanonicalKey(name string) string {
+	if isCanonical(name) {
+		return name
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
 // isCanonical reports whether the token name is already in canonical MIME
 // form: upper case after '-' and at the start, lower case elsewhere.
 func isCanonical(name string) bool {
