@@ -113,14 +113,14 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			// The Request and its header values share one allocation.
-			b := &reqBlock{}
-			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
+			r, strs := newRequest(nf)
+			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleRequest
-			b.r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
-			p.req = &b.r
+			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			p.req = r
 			p.httpSeen()
 			p.frameRequest(p.req, ts)
 			return
@@ -132,14 +132,14 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			code, ok = parseStatusLine(first)
 		}
 		if ok {
-			b := &respBlock{}
-			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
+			r, strs := newResponse(nf)
+			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleResponse
-			b.r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
-			p.resp = &b.r
+			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
+			p.resp = r
 			p.httpSeen()
 			p.frameResponse(p.resp, ts)
 			return
@@ -770,8 +770,14 @@ func validBytes(b []byte, i, j int) bool {
 }
 
 // blockFields is how many header values fit in the array allocated with a
-// message; typical API traffic has fewer fields.
-const blockFields = 12
+// message; typical API traffic has fewer fields. Heads of at most
+// smallFields lines (what many API clients and servers send: Host,
+// User-Agent, Accept; Content-Type, Date, Content-Length) get a smaller
+// block, so that they cost less memory and garbage collection.
+const (
+	blockFields = 12
+	smallFields = 4
+)
 
 // reqBlock and respBlock allocate a message together with the backing
 // array of its single-valued header fields.
@@ -783,6 +789,36 @@ type reqBlock struct {
 type respBlock struct {
 	r    Response
 	strs [blockFields]string
+}
+
+type smallReqBlock struct {
+	r    Request
+	strs [smallFields]string
+}
+
+type smallRespBlock struct {
+	r    Response
+	strs [smallFields]string
+}
+
+// newRequest allocates a Request with the backing for n header values.
+func newRequest(n int) (*Request, []string) {
+	if n <= smallFields {
+		b := &smallReqBlock{}
+		return &b.r, b.strs[:n]
+	}
+	b := &reqBlock{}
+	return &b.r, blockStrs(b.strs[:], n)
+}
+
+// newResponse allocates a Response with the backing for n header values.
+func newResponse(n int) (*Response, []string) {
+	if n <= smallFields {
+		b := &smallRespBlock{}
+		return &b.r, b.strs[:n]
+	}
+	b := &respBlock{}
+	return &b.r, blockStrs(b.strs[:], n)
 }
 
 // blockStrs returns the backing for n header values: the block's array
