@@ -347,17 +347,23 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 	}
 
-	query, err := url.ParseQuery(req.RawQuery)
-	if err != nil {
-		m.Stats.BadQuery++
+	var query url.Values // nil, as empty as ParseQuery's, for no query
+	if req.RawQuery != "" {
+		var err error
+		if query, err = url.ParseQuery(req.RawQuery); err != nil {
+			m.Stats.BadQuery++
+		}
 	}
 	creds := knownCredentials(op, req.Header, query, sampled)
 	if creds == nil {
 		creds = auth.Inspect(req.Header, query)
 	}
-	credQuery := map[string]bool{}
-	credHeader := map[string]bool{}
-	credCookie := map[string]bool{}
+	// The names credentials were found under: read as empty (nil) when
+	// there are none.
+	var credQuery, credHeader, credCookie map[string]bool
+	if len(creds) > 0 {
+		credQuery, credHeader, credCookie = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	}
 	for _, c := range creds {
 		name := auth.SchemeName(c)
 		if op.Credentials == nil {
