@@ -440,7 +440,11 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 			continue
 		}
 		colon := strings.IndexByte(ln, ':')
-		if colon <= 0 || !validToken(ln[:colon]) {
+		if colon <= 0 {
+			return ErrHeaderLine
+		}
+		valid, canonical := scanName(ln[:colon])
+		if !valid {
 			return ErrHeaderLine
 		}
 		v := trimOWS(ln[colon+1:])
@@ -450,7 +454,10 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 		if n++; n > maxHeaderFields {
 			return ErrTooManyHeaders
 		}
-		key := p.canonicalKey(ln[:colon])
+		key := ln[:colon] // most senders write Content-Type, not content-type
+		if !canonical {
+			key = p.canonicalKey(key)
+		}
 		switch key {
 		case "Content-Length":
 			p.seen |= seenCL
@@ -664,15 +671,6 @@ func validValue(v string) bool {
 	return true
 }
 
-func validToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // tchars marks the RFC 9110 token characters.
 var tchars = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
@@ -699,6 +697,24 @@ func CanonicalKey(name string) string {
 		return name
 	}
 	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// scanName reports whether a field name is a valid token and, if so,
+// whether it is canonical (see isCanonical), in one pass.
+func scanName(name string) (valid, canonical bool) {
+	canonical = true
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !tchars[c] {
+			return false, false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	return name != "", canonical
 }
 
 // isCanonical reports whether the token name is already in canonical MIME
