@@ -113,7 +113,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			// The Request and its header values share one allocation.
-			r, strs := newRequest(nf)
+			r, strs := newMessage[Request](nf)
 			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
@@ -132,7 +132,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			code, ok = parseStatusLine(first)
 		}
 		if ok {
-			r, strs := newResponse(nf)
+			r, strs := newMessage[Response](nf)
 			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
@@ -795,46 +795,26 @@ const (
 	smallFields = 4
 )
 
-// reqBlock and respBlock allocate a message together with the backing
-// array of its single-valued header fields.
-type reqBlock struct {
-	r    Request
+// block and smallBlock allocate a message (a Request or a Response)
+// together with the backing array of its single-valued header fields.
+type block[M any] struct {
+	m    M
 	strs [blockFields]string
 }
 
-type respBlock struct {
-	r    Response
-	strs [blockFields]string
-}
-
-type smallReqBlock struct {
-	r    Request
+type smallBlock[M any] struct {
+	m    M
 	strs [smallFields]string
 }
 
-type smallRespBlock struct {
-	r    Response
-	strs [smallFields]string
-}
-
-// newRequest allocates a Request with the backing for n header values.
-func newRequest(n int) (*Request, []string) {
+// newMessage allocates a message with the backing for n header values.
+func newMessage[M Request | Response](n int) (*M, []string) {
 	if n <= smallFields {
-		b := &smallReqBlock{}
-		return &b.r, b.strs[:n]
+		b := &smallBlock[M]{}
+		return &b.m, b.strs[:n]
 	}
-	b := &reqBlock{}
-	return &b.r, blockStrs(b.strs[:], n)
-}
-
-// newResponse allocates a Response with the backing for n header values.
-func newResponse(n int) (*Response, []string) {
-	if n <= smallFields {
-		b := &smallRespBlock{}
-		return &b.r, b.strs[:n]
-	}
-	b := &respBlock{}
-	return &b.r, blockStrs(b.strs[:], n)
+	b := &block[M]{}
+	return &b.m, blockStrs(b.strs[:], n)
 }
 
 // blockStrs returns the backing for n header values: the block's array
