@@ -347,17 +347,23 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 	}
 
-	query, err := url.ParseQuery(req.RawQuery)
-	if err != nil {
-		m.Stats.BadQuery++
+	var query url.Values // nil, as empty as ParseQuery's, for no query
+	if req.RawQuery != "" {
+		var err error
+		if query, err = url.ParseQuery(req.RawQuery); err != nil {
+			m.Stats.BadQuery++
+		}
 	}
 	creds := knownCredentials(op, req.Header, query, sampled)
 	if creds == nil {
 		creds = auth.Inspect(req.Header, query)
 	}
-	credQuery := map[string]bool{}
-	credHeader := map[string]bool{}
-	credCookie := map[string]bool{}
+	// The names credentials were found under: read as empty (nil) when
+	// there are none.
+	var credQuery, credHeader, credCookie map[string]bool
+	if len(creds) > 0 {
+		credQuery, credHeader, credCookie = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	}
 	for _, c := range creds {
 		name := auth.SchemeName(c)
 		if op.Credentials == nil {
@@ -372,7 +378,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		case auth.InQuery:
 			credQuery[c.Name] = true
 		case auth.InHeader:
-			credHeader[http.CanonicalHeaderKey(c.Name)] = true
+			credHeader[http1.CanonicalKey(c.Name)] = true
 		case auth.InCookie:
 			credCookie[c.Name] = true
 		}
@@ -391,7 +397,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		m.observeParam(op, &op.Query, k, query[k], sampled)
 	}
 	observeHeader := func(k string, vs []string) {
-		ck := http.CanonicalHeaderKey(k)
+		ck := http1.CanonicalKey(k)
 		if !ignoredHeader(ck) && !credHeader[ck] {
 			m.observeParam(op, &op.Headers, ck, vs, sampled)
 		}
@@ -406,7 +412,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			observeHeader(k, vs)
 		}
 	}
-	if cs := req.Header.Values("Cookie"); len(cs) > 0 {
+	if cs := req.Header["Cookie"]; len(cs) > 0 {
 		hdr := http.Header{"Cookie": cs}
 		r := http.Request{Header: hdr}
 		for i, c := range r.Cookies() {
@@ -427,8 +433,8 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 	}
 
-	if len(req.Body) > 0 || req.Header.Get("Content-Type") != "" && req.WireSize > 0 {
-		mt, params := m.parseMediaType(req.Header.Get("Content-Type"), req.Body)
+	if ct := HeaderValue(req.Header, "Content-Type"); len(req.Body) > 0 || ct != "" && req.WireSize > 0 {
+		mt, params := m.parseMediaType(ct, req.Body)
 		if op.Requests == nil {
 			op.Requests = map[string]*Body{}
 		}
@@ -461,7 +467,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 		r.Count++
 		if len(resp.Body) > 0 {
-			mt, params := m.parseMediaType(resp.Header.Get("Content-Type"), resp.Body)
+			mt, params := m.parseMediaType(HeaderValue(resp.Header, "Content-Type"), resp.Body)
 			if r.Bodies == nil {
 				r.Bodies = map[string]*Body{}
 			}
@@ -499,7 +505,7 @@ func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bo
 		case auth.InQuery:
 			ok = query.Get(c.Name) != ""
 		case auth.InCookie:
-			for _, v := range h.Values("Cookie") {
+			for _, v := range h["Cookie"] {
 				if strings.Contains(v, c.Name+"=") {
 					ok = true
 				}
@@ -624,6 +630,15 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 			m.Stats.BadBodies++
 		}
 	}
+}
+
+// HeaderValue is Header.Get for a canonical key, without canonicalizing
+// (the key is looked up as is, as Get would after canonicalizing it).
+func HeaderValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func itoa(n int) string {

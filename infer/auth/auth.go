@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/specter-dev/specter/reassembly/http1"
 )
 
 // Schemes of a Credential.
@@ -76,7 +78,7 @@ func Inspect(h http.Header, query url.Values) []Credential {
 		if len(vals) == 0 {
 			continue
 		}
-		cname := http.CanonicalHeaderKey(name)
+		cname := http1.CanonicalKey(name)
 		switch {
 		case cname == "Authorization" || cname == "Proxy-Authorization":
 			if c, ok := authorization(cname, vals[0]); ok {

@@ -647,7 +647,7 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 			add(KindNoncompliantResponse, "status:"+strconv.Itoa(resp.StatusCode), "status "+strconv.Itoa(resp.StatusCode)+" is not declared", "/responses", resp.Body)
 		case ref.Value != nil:
 			respRef = ref.Value
-			ct := headerValue(resp.Header, "Content-Type")
+			ct := infer.HeaderValue(resp.Header, "Content-Type")
 			if len(resp.Body) > 0 && len(respRef.Content) > 0 && respRef.Content.Get(ct) == nil {
 				mt, _, _ := mime.ParseMediaType(ct)
 				if mt == "" {
@@ -751,14 +751,6 @@ func (c *Checker) checkResponse(x *reassembly.Exchange, r *Route, st *opState, r
 	}
 }
 
-// headerValue is Header.Get for a canonical key, without canonicalizing.
-func headerValue(h http.Header, canonical string) string {
-	if v := h[canonical]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
 // queryNames calls fn with each parameter name of a raw query, unescaped.
 func queryNames(raw string, fn func(string)) {
 	for raw != "" {
@@ -799,7 +791,7 @@ func requestShape(req *http1.Request, params map[string]string, skipBody bool) (
 	for k, v := range params {
 		item('p', k, valueKind(v), "")
 	}
-	item('c', "", 0, headerValue(req.Header, "Content-Type"))
+	item('c', "", 0, infer.HeaderValue(req.Header, "Content-Type"))
 	if len(req.Body) > 0 {
 		if skipBody {
 			return 0, false
@@ -901,11 +893,11 @@ func httpRequest(req *http1.Request, r *Route, queryOK bool) *http.Request {
 // It remembers the headers that carried credentials in st.
 func hasCredential(req *http1.Request, st *opState) bool {
 	// The common cases first: package auth's full inspection is costly.
-	if headerValue(req.Header, "Authorization") != "" {
+	if infer.HeaderValue(req.Header, "Authorization") != "" {
 		return true
 	}
 	for _, h := range st.credHeaders {
-		if headerValue(req.Header, h) != "" {
+		if infer.HeaderValue(req.Header, h) != "" {
 			return true
 		}
 	}

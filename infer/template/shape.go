@@ -109,7 +109,7 @@ func Classify(s string) Shape {
 	if digits > 0 && letters == hexLetters && dash == 0 && under == 0 && dot == 0 && n >= 7 {
 		return ShapeHex // git shas (7 or 40), 24-hex object ids
 	}
-	if isPrefixed(s) {
+	if (dash > 0 || under > 0) && isPrefixed(s) { // a prefix ends at '_' or '-'
 		return ShapePrefixed
 	}
 	if dash == 0 && under == 0 && dot == 0 && n >= 10 && digits > 0 && letters > 0 {

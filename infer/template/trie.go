@@ -94,8 +94,11 @@ func SplitPath(p string) []string {
 
 // AppendSplitPath is SplitPath appending the segments to dst.
 func AppendSplitPath(dst []string, p string) []string {
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		p = p[:i]
+	for i := 0; i < len(p); i++ { // strings.IndexAny(p, "?#"), cheaper for short paths
+		if p[i] == '?' || p[i] == '#' {
+			p = p[:i]
+			break
+		}
 	}
 	p = strings.TrimPrefix(p, "/")
 	for {

@@ -113,14 +113,14 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			// The Request and its header values share one allocation.
-			b := &reqBlock{}
-			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
+			r, strs := newMessage[Request](nf)
+			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleRequest
-			b.r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
-			p.req = &b.r
+			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			p.req = r
 			p.httpSeen()
 			p.frameRequest(p.req, ts)
 			return
@@ -132,14 +132,14 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			code, ok = parseStatusLine(first)
 		}
 		if ok {
-			b := &respBlock{}
-			if err := p.parseFields(rest, hdr, blockStrs(b.strs[:], nf), true); err != nil {
+			r, strs := newMessage[Response](nf)
+			if err := p.parseFields(rest, hdr, strs, true); err != nil {
 				p.fail(err)
 				return
 			}
 			p.role = roleResponse
-			b.r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
-			p.resp = &b.r
+			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
+			p.resp = r
 			p.httpSeen()
 			p.frameResponse(p.resp, ts)
 			return
@@ -440,7 +440,11 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 			continue
 		}
 		colon := strings.IndexByte(ln, ':')
-		if colon <= 0 || !validToken(ln[:colon]) {
+		if colon <= 0 {
+			return ErrHeaderLine
+		}
+		valid, canonical := scanName(ln[:colon])
+		if !valid {
 			return ErrHeaderLine
 		}
 		v := trimOWS(ln[colon+1:])
@@ -450,7 +454,10 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 		if n++; n > maxHeaderFields {
 			return ErrTooManyHeaders
 		}
-		key := p.canonicalKey(ln[:colon])
+		key := ln[:colon] // most senders write Content-Type, not content-type
+		if !canonical {
+			key = p.canonicalKey(key)
+		}
 		switch key {
 		case "Content-Length":
 			p.seen |= seenCL
@@ -664,15 +671,6 @@ func validValue(v string) bool {
 	return true
 }
 
-func validToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // tchars marks the RFC 9110 token characters.
 var tchars = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
@@ -689,6 +687,35 @@ var tchars = func() (t [256]bool) {
 }()
 
 func isTchar(c byte) bool { return tchars[c] }
+
+// CanonicalKey is textproto.CanonicalMIMEHeaderKey (and
+// http.CanonicalHeaderKey) without its per-byte checks for names that are
+// already canonical, as the parser's are: such names are returned as they
+// are, which is what CanonicalMIMEHeaderKey returns for them.
+func CanonicalKey(name string) string {
+	if isCanonical(name) {
+		return name
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// scanName reports whether a field name is a valid token and, if so,
+// whether it is canonical (see isCanonical), in one pass.
+func scanName(name string) (valid, canonical bool) {
+	canonical = true
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !tchars[c] {
+			return false, false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	return name != "", canonical
+}
 
 // isCanonical reports whether the token name is already in canonical MIME
 // form: upper case after '-' and at the start, lower case elsewhere.
@@ -759,19 +786,35 @@ func validBytes(b []byte, i, j int) bool {
 }
 
 // blockFields is how many header values fit in the array allocated with a
-// message; typical API traffic has fewer fields.
-const blockFields = 12
+// message; typical API traffic has fewer fields. Heads of at most
+// smallFields lines (what many API clients and servers send: Host,
+// User-Agent, Accept; Content-Type, Date, Content-Length) get a smaller
+// block, so that they cost less memory and garbage collection.
+const (
+	blockFields = 12
+	smallFields = 4
+)
 
-// reqBlock and respBlock allocate a message together with the backing
-// array of its single-valued header fields.
-type reqBlock struct {
-	r    Request
+// block and smallBlock allocate a message (a Request or a Response)
+// together with the backing array of its single-valued header fields.
+type block[M any] struct {
+	m    M
 	strs [blockFields]string
 }
 
-type respBlock struct {
-	r    Response
-	strs [blockFields]string
+type smallBlock[M any] struct {
+	m    M
+	strs [smallFields]string
+}
+
+// newMessage allocates a message with the backing for n header values.
+func newMessage[M Request | Response](n int) (*M, []string) {
+	if n <= smallFields {
+		b := &smallBlock[M]{}
+		return &b.m, b.strs[:n]
+	}
+	b := &block[M]{}
+	return &b.m, blockStrs(b.strs[:], n)
 }
 
 // blockStrs returns the backing for n header values: the block's array
