@@ -25,10 +25,9 @@ type Report struct {
 	BTF bool
 	// RingBuf: BPF_MAP_TYPE_RINGBUF (Linux 5.8+).
 	RingBuf bool
-	// Tracepoints: BPF programs of type tracepoint can be loaded.
-	Tracepoints bool
-	// Tracefs: tracefs is mounted, so syscall tracepoints can be found.
-	Tracefs bool
+	// RawTracepoints: BPF programs of type raw_tracepoint can be loaded
+	// (the sys_exit hook, Linux 4.17+).
+	RawTracepoints bool
 	// Uprobes: the uprobe perf event type exists (for the libssl probes).
 	Uprobes bool
 	// Capabilities of the calling process: CAP_BPF with CAP_PERFMON (Linux
@@ -80,15 +79,10 @@ func Check() Report {
 	} else {
 		r.Problems = append(r.Problems, "BPF ring buffer (BPF_MAP_TYPE_RINGBUF) not supported: Linux 5.8 or later is needed")
 	}
-	if features.HaveProgramType(ebpf.TracePoint) == nil {
-		r.Tracepoints = true
+	if features.HaveProgramType(ebpf.RawTracepoint) == nil {
+		r.RawTracepoints = true
 	} else {
-		r.Problems = append(r.Problems, "BPF tracepoint programs not supported (CONFIG_BPF_EVENTS)")
-	}
-	if tracefsDir() != "" {
-		r.Tracefs = true
-	} else {
-		r.Problems = append(r.Problems, "tracefs not mounted (mount -t tracefs nodev /sys/kernel/tracing) or syscall tracepoints missing (CONFIG_FTRACE_SYSCALLS)")
+		r.Problems = append(r.Problems, "BPF raw tracepoint programs not supported (CONFIG_BPF_EVENTS, Linux 4.17 or later)")
 	}
 	if _, err := os.Stat("/sys/bus/event_source/devices/uprobe/type"); err == nil {
 		r.Uprobes = true
@@ -124,8 +118,7 @@ func (r Report) String() string {
 	yes("CAP_SYS_ADMIN", r.CapSysAdmin)
 	yes("BTF", r.BTF)
 	yes("ring buffer", r.RingBuf)
-	yes("tracepoints", r.Tracepoints)
-	yes("tracefs", r.Tracefs)
+	yes("raw tracepoint", r.RawTracepoints)
 	yes("uprobes", r.Uprobes)
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "problem: %s\n", p)
@@ -147,35 +140,4 @@ func effectiveCaps() (uint64, error) {
 		}
 	}
 	return 0, errors.New("bpf: no CapEff line in /proc/self/status")
-}
-
-const (
-	tracefsMain = "/sys/kernel/tracing"
-	tracefsOld  = "/sys/kernel/debug/tracing"
-)
-
-// tracefsDir returns the mounted tracefs holding the syscall tracepoints.
-func tracefsDir() string {
-	for _, d := range []string{tracefsMain, tracefsOld} {
-		if _, err := os.Stat(d + "/events/syscalls/sys_enter_read"); err == nil {
-			return d
-		}
-	}
-	return ""
-}
-
-// mountTracefs mounts tracefs at /sys/kernel/tracing when no tracefs is
-// mounted; without privileges it leaves the error to Check.
-func mountTracefs() error {
-	if tracefsDir() != "" {
-		return nil
-	}
-	if _, err := os.Stat(tracefsMain); err != nil {
-		return nil
-	}
-	err := unix.Mount("nodev", tracefsMain, "tracefs", 0, "")
-	if err != nil && !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("bpf: mounting tracefs at %s: %w", tracefsMain, err)
-	}
-	return nil
 }

@@ -2,9 +2,10 @@
 // the plaintext of their OpenSSL TLS connections, with eBPF.
 //
 // The kernel side (c/specter.bpf.c, compiled by bpf2go into the committed
-// specter_*_bpfel.{go,o}) hooks the syscall tracepoints of read, write,
-// readv, writev, recvfrom, sendto, recvmsg and sendmsg, follows sockets
-// through connect, accept, accept4 and close, and puts uprobes on libssl's
+// specter_*_bpfel.{go,o}) hooks the exit of every syscall with one raw
+// tracepoint (sys_exit) that keeps read, write, readv, writev, recvfrom,
+// sendto, recvmsg and sendmsg, follows sockets through connect, accept,
+// accept4 and close, and puts uprobes on libssl's
 // SSL_read, SSL_write, SSL_read_ex and SSL_write_ex. Each record is a Chunk:
 // one syscall's (or one SSL call's) bytes on one connection, in the order the
 // process saw them, with the process, its cgroup and the socket addresses.
@@ -71,28 +72,36 @@
 //     per-connection state: Read decodes one record at a time into a Chunk
 //     whose Data is a fresh copy (at most MaxChunk bytes).
 //
-// The data syscalls are hooked at exit only: their arguments are loaded
+// Syscalls are hooked at exit only: their number and arguments are loaded
 // from the registers saved at entry (bpf_task_pt_regs), which needs Linux
-// 5.15 or later, besides BTF.
+// 5.15 or later, besides BTF. close is handled at exit too, so one program
+// serves every syscall: another thread given the same fd number in between
+// loses its entry, which its next call recreates with a new connection id.
 //
 // # Cost
 //
+// The per-syscall tracepoints (syscalls/sys_exit_read...) were dropped for
+// the raw sys_exit tracepoint: they pass every call through perf's trace
+// buffer, which cost 1.6 µs of CPU per loopback HTTP request (wrk and a Go
+// server) with programs that returned at once, against 0.6 µs for the raw
+// tracepoint, which runs the program directly on every syscall's exit (a
+// switch on the syscall number turns the others away). 32-bit (compat)
+// syscalls, numbered otherwise, are not traced.
+//
 // Measured with `benchebpf -micro` (a write and a read of 100 bytes over
-// loopback in one thread, kernel BPF statistics on, which add ~40 ns a
-// run): about 200 ns of program run time for a call that copies nothing (a
-// muted end; EAGAIN costs less), 500-550 ns for one that copies its bytes:
+// loopback in one thread, kernel BPF statistics on, which add some 40 ns
+// a run): about 200 ns of program run time for a call that copies nothing
+// (a muted end; EAGAIN costs less), 500 ns for one that copies its bytes:
 // the lookups (~200 ns), a header (~70 ns: time, cgroup; the command name is
 // two loads through the task's BTF pointer), the copy from user memory
 // (~150 ns for 100 bytes) and the ring buffer output (~160 ns). The
 // in-flight SSL lookup is skipped while no thread is inside an SSL call.
-// Against wrk and a Go server on loopback this is 1.7-1.9 µs of program
-// time per request, both ends traced (make bench-ebpf).
 //
 // BPF trampolines (fentry/fexit on tcp_sendmsg/tcp_recvmsg) would spare
-// the fd lookups and see io_uring and sendmmsg too; kernels whose lockdown
-// or BPF LSM policy refuses tracing programs (as the sandbox these figures
-// come from does, with EPERM) could then not run it at all, so the syscall
-// tracepoints stay.
+// the fd lookups and see io_uring and sendmmsg too, but kernels whose
+// lockdown or BPF LSM policy refuses tracing programs (as the sandbox these
+// figures come from does, with EPERM; it has no kprobes either) could not
+// run them at all.
 //
 // Filters (Options.PID, Cgroup, Comm) are compiled into the program's
 // read-only data and applied in the kernel, before anything is copied.

@@ -86,19 +86,8 @@ const (
 	specterMapSslActive            = "ssl_active"
 	specterMapSslFds               = "ssl_fds"
 	specterMapSslInflight          = "ssl_inflight"
-	specterProgEnterClose          = "enter_close"
-	specterProgExitAccept          = "exit_accept"
-	specterProgExitAccept4         = "exit_accept4"
-	specterProgExitConnect         = "exit_connect"
-	specterProgExitRead            = "exit_read"
-	specterProgExitReadv           = "exit_readv"
-	specterProgExitRecvfrom        = "exit_recvfrom"
-	specterProgExitRecvmsg         = "exit_recvmsg"
-	specterProgExitSendmsg         = "exit_sendmsg"
-	specterProgExitSendto          = "exit_sendto"
-	specterProgExitWrite           = "exit_write"
-	specterProgExitWritev          = "exit_writev"
 	specterProgSslSetFd            = "ssl_set_fd"
+	specterProgSysExitRaw          = "sys_exit_raw"
 	specterProgUpSSL_accept        = "up_SSL_accept"
 	specterProgUpSSL_connect       = "up_SSL_connect"
 	specterProgUpSSL_doHandshake   = "up_SSL_do_handshake"
@@ -164,19 +153,8 @@ type specterSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type specterProgramSpecs struct {
-	EnterClose          *ebpf.ProgramSpec `ebpf:"enter_close"`
-	ExitAccept          *ebpf.ProgramSpec `ebpf:"exit_accept"`
-	ExitAccept4         *ebpf.ProgramSpec `ebpf:"exit_accept4"`
-	ExitConnect         *ebpf.ProgramSpec `ebpf:"exit_connect"`
-	ExitRead            *ebpf.ProgramSpec `ebpf:"exit_read"`
-	ExitReadv           *ebpf.ProgramSpec `ebpf:"exit_readv"`
-	ExitRecvfrom        *ebpf.ProgramSpec `ebpf:"exit_recvfrom"`
-	ExitRecvmsg         *ebpf.ProgramSpec `ebpf:"exit_recvmsg"`
-	ExitSendmsg         *ebpf.ProgramSpec `ebpf:"exit_sendmsg"`
-	ExitSendto          *ebpf.ProgramSpec `ebpf:"exit_sendto"`
-	ExitWrite           *ebpf.ProgramSpec `ebpf:"exit_write"`
-	ExitWritev          *ebpf.ProgramSpec `ebpf:"exit_writev"`
 	SslSetFd            *ebpf.ProgramSpec `ebpf:"ssl_set_fd"`
+	SysExitRaw          *ebpf.ProgramSpec `ebpf:"sys_exit_raw"`
 	UpSSL_accept        *ebpf.ProgramSpec `ebpf:"up_SSL_accept"`
 	UpSSL_connect       *ebpf.ProgramSpec `ebpf:"up_SSL_connect"`
 	UpSSL_doHandshake   *ebpf.ProgramSpec `ebpf:"up_SSL_do_handshake"`
@@ -280,19 +258,8 @@ type specterVariables struct {
 //
 // It can be passed to loadSpecterObjects or ebpf.CollectionSpec.LoadAndAssign.
 type specterPrograms struct {
-	EnterClose          *ebpf.Program `ebpf:"enter_close"`
-	ExitAccept          *ebpf.Program `ebpf:"exit_accept"`
-	ExitAccept4         *ebpf.Program `ebpf:"exit_accept4"`
-	ExitConnect         *ebpf.Program `ebpf:"exit_connect"`
-	ExitRead            *ebpf.Program `ebpf:"exit_read"`
-	ExitReadv           *ebpf.Program `ebpf:"exit_readv"`
-	ExitRecvfrom        *ebpf.Program `ebpf:"exit_recvfrom"`
-	ExitRecvmsg         *ebpf.Program `ebpf:"exit_recvmsg"`
-	ExitSendmsg         *ebpf.Program `ebpf:"exit_sendmsg"`
-	ExitSendto          *ebpf.Program `ebpf:"exit_sendto"`
-	ExitWrite           *ebpf.Program `ebpf:"exit_write"`
-	ExitWritev          *ebpf.Program `ebpf:"exit_writev"`
 	SslSetFd            *ebpf.Program `ebpf:"ssl_set_fd"`
+	SysExitRaw          *ebpf.Program `ebpf:"sys_exit_raw"`
 	UpSSL_accept        *ebpf.Program `ebpf:"up_SSL_accept"`
 	UpSSL_connect       *ebpf.Program `ebpf:"up_SSL_connect"`
 	UpSSL_doHandshake   *ebpf.Program `ebpf:"up_SSL_do_handshake"`
@@ -311,19 +278,8 @@ type specterPrograms struct {
 
 func (p *specterPrograms) Close() error {
 	return _SpecterClose(
-		p.EnterClose,
-		p.ExitAccept,
-		p.ExitAccept4,
-		p.ExitConnect,
-		p.ExitRead,
-		p.ExitReadv,
-		p.ExitRecvfrom,
-		p.ExitRecvmsg,
-		p.ExitSendmsg,
-		p.ExitSendto,
-		p.ExitWrite,
-		p.ExitWritev,
 		p.SslSetFd,
+		p.SysExitRaw,
 		p.UpSSL_accept,
 		p.UpSSL_connect,
 		p.UpSSL_doHandshake,

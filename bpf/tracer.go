@@ -110,13 +110,8 @@ type Tracer struct {
 }
 
 // Open checks the host (see Check), loads the programs with the filters of
-// opts, attaches them and returns the Tracer. Cancelling ctx closes it. When
-// tracefs is not mounted, Open mounts it at /sys/kernel/tracing, which the
-// syscall tracepoints need.
+// opts, attaches them and returns the Tracer. Cancelling ctx closes it.
 func Open(ctx context.Context, opts Options) (*Tracer, error) {
-	if err := mountTracefs(); err != nil {
-		return nil, err
-	}
 	if err := Check().Err(); err != nil {
 		return nil, err
 	}
@@ -243,28 +238,12 @@ func bootTime() time.Time {
 }
 
 func (t *Tracer) attach(opts Options) error {
-	o := &t.objs
-	tps := []struct {
-		name string
-		prog *ebpf.Program
-	}{
-		{"sys_exit_read", o.ExitRead}, {"sys_exit_recvfrom", o.ExitRecvfrom},
-		{"sys_exit_readv", o.ExitReadv}, {"sys_exit_recvmsg", o.ExitRecvmsg},
-		{"sys_exit_write", o.ExitWrite}, {"sys_exit_sendto", o.ExitSendto},
-		{"sys_exit_writev", o.ExitWritev}, {"sys_exit_sendmsg", o.ExitSendmsg},
-		{"sys_exit_connect", o.ExitConnect},
-		{"sys_exit_accept", o.ExitAccept}, {"sys_exit_accept4", o.ExitAccept4},
-		{"sys_enter_close", o.EnterClose},
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: t.objs.SysExitRaw})
+	if err != nil {
+		return fmt.Errorf("bpf: attaching raw tracepoint sys_exit: %w", err)
 	}
-	for _, tp := range tps {
-		const group = "syscalls"
-		l, err := link.Tracepoint(group, tp.name, tp.prog, nil)
-		if err != nil {
-			return fmt.Errorf("bpf: attaching tracepoint %s/%s: %w", group, tp.name, err)
-		}
-		t.links = append(t.links, l)
-		t.progs = append(t.progs, namedProg{tp.name, tp.prog})
-	}
+	t.links = append(t.links, l)
+	t.progs = append(t.progs, namedProg{"raw_tracepoint sys_exit", t.objs.SysExitRaw})
 	if opts.NoTLS {
 		return nil
 	}
@@ -335,7 +314,7 @@ type namedProg struct {
 
 // ProgramStat is the kernel's accounting of one attached program.
 type ProgramStat struct {
-	// Name is the hook: a tracepoint such as "sys_exit_read", or "uprobe
+	// Name is the hook: "raw_tracepoint sys_exit", or "uprobe
 	// SSL_read" (once per libssl file probed).
 	Name    string
 	Runs    uint64

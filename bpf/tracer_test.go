@@ -33,9 +33,6 @@ func requireTracing(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("eBPF tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root")
 	}
-	if err := mountTracefs(); err != nil {
-		t.Skipf("tracefs: %v", err)
-	}
 	if err := Check().Err(); err != nil {
 		t.Skipf("this host cannot trace: %v", err)
 	}

@@ -45,25 +45,10 @@ enum {
 	BPF_NOEXIST = 1,
 };
 
-/* Syscall tracepoint contexts: fixed layout, see
- * /sys/kernel/tracing/events/syscalls/sys_enter_read/format. */
-struct trace_entry {
-	unsigned short type;
-	unsigned char flags;
-	unsigned char preempt_count;
-	int pid;
-};
-
-struct trace_event_raw_sys_enter {
-	struct trace_entry ent;
-	long id;
-	unsigned long args[6];
-};
-
-struct trace_event_raw_sys_exit {
-	struct trace_entry ent;
-	long id;
-	long ret;
+/* The raw tracepoint context: the tracepoint's arguments, for sys_exit
+ * (struct pt_regs *regs, long ret). */
+struct bpf_raw_tracepoint_args {
+	__u64 args[0];
 };
 
 /* User-space ABI structs (stable). */
@@ -128,7 +113,12 @@ struct files_struct {
 
 struct mm_struct;
 
+struct thread_info {
+	__u32 status; /* x86 only: TS_COMPAT */
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	struct thread_info thread_info;
 	int tgid;
 	struct files_struct *files;
 	struct mm_struct *mm;
@@ -159,6 +149,7 @@ struct pt_regs {
 		};
 	};
 	__u64 orig_x0;
+	__s32 syscallno;
 };
 #else
 #error "unsupported architecture: build with bpf2go -target amd64 or arm64"
