@@ -138,9 +138,9 @@ deps-wrk:
 bench-ebpf: build
 	@if [ "$$(id -u)" != 0 ]; then echo "bench-ebpf: needs root to attach eBPF programs, skipped"; exit 0; fi; \
 	$(MAKE) --no-print-directory deps-wrk && $(GO) build -o bin/benchebpf ./cmd/benchebpf && \
-	{ ./bin/benchebpf -duration 5s -rounds 5 && \
-	  ./bin/benchebpf -specter $(BIN) -duration 5s -rounds 5 && \
-	  ./bin/benchebpf -specter $(BIN) -split -duration 5s -rounds 5 && \
+	{ ./bin/benchebpf -duration 5s -rounds 7 && \
+	  ./bin/benchebpf -specter $(BIN) -duration 5s -rounds 7 && \
+	  ./bin/benchebpf -specter $(BIN) -split -duration 5s -rounds 7 && \
 	  ./bin/benchebpf -micro 300000 -rounds 5; } | tee $(BENCHOUT).ebpf.txt
 
 clean:

@@ -541,12 +541,15 @@ func printProgs(progs map[string]bpf.ProgramStat, units float64, unit string) {
 func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, conns, threads, loadCPU, tracerCPU int, serverOnly bool) error {
 	var base, traced []float64
 	var total, captured, lost uint64
-	var specCPU, tracedN float64
+	var specCPU, tracedN, baseN, baseLoad, tracedLoad float64
 	for r := 0; r < rounds; r++ {
+		s0 := procCPU(srvPID)
 		b, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
 		if err != nil {
 			return err
 		}
+		baseLoad += (procCPU(srvPID) - s0 + b.cpu).Seconds()
+		baseN += float64(b.requests)
 		args := []string{"capture", "--ebpf", "--json"}
 		if serverOnly {
 			args = append(args, "--pid", strconv.Itoa(srvPID))
@@ -586,13 +589,14 @@ func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, 
 			sp.Wait()
 			return errors.New("specter did not start tracing within 30s")
 		}
-		c0 := procCPU(sp.Process.Pid)
+		c0, s0 := procCPU(sp.Process.Pid), procCPU(srvPID)
 		t, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
 		if err != nil {
 			sp.Process.Kill()
 			sp.Wait()
 			return err
 		}
+		tracedLoad += (procCPU(srvPID) - s0 + t.cpu).Seconds()
 		// While wrk ran: start-up (BTF, libssl search) is not per request.
 		specCPU += (procCPU(sp.Process.Pid) - c0).Seconds()
 		sp.Process.Signal(syscall.SIGINT)
@@ -617,6 +621,8 @@ func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, 
 	}
 	mb, mt := median(base), median(traced)
 	fmt.Printf("median: %.0f req/s without, %.0f req/s with specter capture --ebpf: %.1f%% throughput loss (median of the rounds' own losses: %.1f%%)\n", mb, mt, 100*(mb-mt)/mb, pairedLoss(base, traced))
+	fmt.Printf("CPU per request of the server and wrk, in whose context the eBPF programs run: %.1f µs without, %.1f µs with (+%.1f%%)\n",
+		1e6*baseLoad/baseN, 1e6*tracedLoad/tracedN, 100*(tracedLoad/tracedN-baseLoad/baseN)/(baseLoad/baseN))
 	fmt.Printf("specter's own CPU while wrk ran (reader, parsing, inference): %.1f µs per request\n", 1e6*specCPU/tracedN)
 	fmt.Printf("captured: %d exchanges of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d records lost\n",
 		captured, total, 100*float64(captured)/float64(total), conns, lost)
