@@ -19,9 +19,7 @@ type specterConn struct {
 	Kind   uint8
 	Tls    uint8
 	Family uint8
-	Role   uint8
 	Mute   uint8
-	Pad    [7]uint8
 	Lport  uint16
 	Rport  uint16
 	Laddr  [16]uint8

@@ -80,9 +80,7 @@ struct conn {
 	__u8 kind;
 	__u8 tls;
 	__u8 family;
-	__u8 role;
 	__u8 mute; /* report nothing: the client side of a local connection */
-	__u8 pad[7];
 	__u16 lport;
 	__u16 rport;
 	__u8 laddr[16];
@@ -392,7 +390,6 @@ static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh, 
 		if (!next)
 			return 0;
 		nc.id = __sync_fetch_and_add(next, 1) + 1;
-		nc.role = role;
 		nc.mute = local_dedupe && role == ROLE_CLIENT && local_peer(&nc);
 	}
 	bpf_map_update_elem(&conns, &k, &nc, BPF_ANY);
@@ -407,11 +404,8 @@ static __always_inline struct conn *conn_of(__u64 pid_tgid, int fd, bool fresh, 
  * ax on x86-64; on arm64 it overwrites x0, kept in orig_x0). This spares the
  * data syscalls an entry program and a hash update per call. The registers
  * are loaded directly through the BTF pointer, not copied whole. */
-static __always_inline int sys_args_at_exit(struct sys_args *a)
+static __always_inline void sys_args_at_exit(struct pt_regs *regs, struct sys_args *a)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs)
-		return -1;
 #if defined(__TARGET_ARCH_x86)
 	a->fd = (__s32)regs->di;
 	a->ptr = regs->si;
@@ -423,13 +417,12 @@ static __always_inline int sys_args_at_exit(struct sys_args *a)
 	a->cnt = regs->regs[2];
 	a->arg3 = regs->regs[3];
 #endif
-	return 0;
 }
 
 /* flags_arg says which argument holds recv flags (2 for recvmsg, 3 for
  * recvfrom, 0 for none): MSG_PEEK reads leave the bytes queued, to be read
  * again, so they are not part of the stream. */
-static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_arg)
+static __always_inline void sys_exit(struct pt_regs *regs, long ret, __u8 dir, __u32 kind, int flags_arg)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if (skip(id))
@@ -445,8 +438,7 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 	if (ret <= 0 && !s)
 		return;
 	struct sys_args a = {.kind = kind};
-	if (sys_args_at_exit(&a))
-		return;
+	sys_args_at_exit(regs, &a);
 	if ((flags_arg == 2 && (a.cnt & MSG_PEEK)) || (flags_arg == 3 && (a.arg3 & MSG_PEEK)))
 		return;
 
@@ -522,13 +514,13 @@ static __always_inline void sys_exit(long ret, __u8 dir, __u32 kind, int flags_a
 
 #define TS_COMPAT 0x0002 /* x86: a 32-bit syscall, numbered otherwise */
 
-static __always_inline void connected(long ret, __u64 id)
+static __always_inline void connected(struct pt_regs *regs, long ret, __u64 id)
 {
 	if ((ret != 0 && ret != -EINPROGRESS) || skip(id))
 		return;
 	struct sys_args a = {};
-	if (sys_args_at_exit(&a) == 0)
-		conn_of(id, a.fd, true, ROLE_CLIENT);
+	sys_args_at_exit(regs, &a);
+	conn_of(id, a.fd, true, ROLE_CLIENT);
 }
 
 static __always_inline void accepted(long ret, __u64 id)
@@ -542,11 +534,12 @@ static __always_inline void accepted(long ret, __u64 id)
  * entry, so that one program serves every syscall: another thread may have
  * been given the same fd number in between, and then loses its entry, which
  * its next call recreates (as a connection of unknown side, with a new id). */
-static __always_inline void closed(long ret, __u64 id)
+static __always_inline void closed(struct pt_regs *regs, long ret, __u64 id)
 {
 	struct sys_args a = {};
-	if (ret != 0 || sys_args_at_exit(&a))
+	if (ret != 0)
 		return;
+	sys_args_at_exit(regs, &a);
 	struct conn_key k = {.tgid = id >> 32, .fd = a.fd, .mm = image_of()};
 	struct conn *c = bpf_map_lookup_elem(&conns, &k);
 	if (!c)
@@ -603,19 +596,19 @@ int sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 		dir = DIR_EGRESS, kind = ARGS_MSG;
 		break;
 	case NR_connect:
-		connected(ret, bpf_get_current_pid_tgid());
+		connected(regs, ret, bpf_get_current_pid_tgid());
 		return 0;
 	case NR_accept:
 	case NR_accept4:
 		accepted(ret, bpf_get_current_pid_tgid());
 		return 0;
 	case NR_close:
-		closed(ret, bpf_get_current_pid_tgid());
+		closed(regs, ret, bpf_get_current_pid_tgid());
 		return 0;
 	default:
 		return 0;
 	}
-	sys_exit(ret, dir, kind, flags_arg);
+	sys_exit(regs, ret, dir, kind, flags_arg);
 	return 0;
 }
 
