@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/specter-dev/specter/bpf/bpftest"
 )
 
 // socketsPy connects two sockets over loopback in one process and moves
@@ -48,7 +50,7 @@ print("done", flush=True)
 // connected; go() lets it move the bytes.
 func startSockets(t *testing.T) (pid int, port, clientPort uint16, run func()) {
 	t.Helper()
-	cmd := exec.Command(python(t), "-c", socketsPy)
+	cmd := exec.Command(bpftest.Python(t), "-c", socketsPy)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -265,7 +267,7 @@ func TestExecReusesFD(t *testing.T) {
 	if err := os.WriteFile(script, []byte(execPy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(python(t), script)
+	cmd := exec.Command(bpftest.Python(t), script)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

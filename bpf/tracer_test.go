@@ -6,25 +6,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/specter-dev/specter/bpf/bpftest"
 )
 
 // requireTracing skips the test unless this process can trace.
@@ -36,62 +30,6 @@ func requireTracing(t *testing.T) {
 	if err := Check().Err(); err != nil {
 		t.Skipf("this host cannot trace: %v", err)
 	}
-}
-
-// python returns the real interpreter (not a pyenv shim, whose pid would be
-// a shell's), or skips.
-func python(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
-	if err != nil {
-		t.Skipf("python3 not available: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-const serverPy = `
-import http.server, os, ssl, sys
-os.chdir(sys.argv[1])
-http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-if len(sys.argv) > 2:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print(srv.server_address[1], flush=True)
-srv.serve_forever()
-`
-
-// startServer runs python's http.server in a child process serving dir on
-// 127.0.0.1, over TLS when cert is set, and returns its pid and port.
-func startServer(t *testing.T, dir, cert, key string) (pid int, port int) {
-	t.Helper()
-	args := []string{"-c", serverPy, dir}
-	if cert != "" {
-		args = append(args, cert, key)
-	}
-	cmd := exec.Command(python(t), args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the python server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the server's port: %v", err)
-	}
-	port, err = strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
-		t.Fatalf("server port %q: %v", line, err)
-	}
-	return cmd.Process.Pid, port
 }
 
 // collector reads a Tracer's chunks in the background.
@@ -211,38 +149,6 @@ func procComm(t *testing.T, pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-// writeCert writes a self-signed certificate and key for 127.0.0.1.
-func writeCert(t *testing.T, dir string) (cert, key string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		DNSNames:     []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
 func openTracer(t *testing.T, opts Options) (*Tracer, *collector) {
 	t.Helper()
 	tr, err := Open(context.Background(), opts)
@@ -291,10 +197,10 @@ func TestHTTP(t *testing.T) {
 			var cert, key string
 			scheme := "http"
 			if tc.tls {
-				cert, key = writeCert(t, t.TempDir())
+				cert, key = bpftest.WriteCert(t, t.TempDir())
 				scheme = "https"
 			}
-			spid, port := startServer(t, dir, cert, key)
+			spid, port := bpftest.StartServer(t, dir, cert, key)
 			scomm := procComm(t, spid)
 
 			server, sc := openTracer(t, Options{PID: uint32(spid)})
@@ -409,7 +315,7 @@ sys.stdout.buffer.write(urllib.request.urlopen(req, context=ctx).read())
 // collector.
 func pythonGet(t *testing.T, url string) (uint32, string, []byte, *collector) {
 	t.Helper()
-	cmd := exec.Command(python(t), "-c", clientPy, url)
+	cmd := exec.Command(bpftest.Python(t), "-c", clientPy, url)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/capture/live/vethtest"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -49,9 +50,9 @@ func BenchmarkMerge(b *testing.B) {
 // a veth pair while the source, decoder and pipeline run: frames/s and MB/s
 // of the whole path, kernel drops. `make bench-live` is the soak.
 func BenchmarkLiveReplay(b *testing.B) {
-	needRoot(b)
+	vethtest.RequireRoot(b)
 	file := filepath.Join(corpus.Dir(b, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
-	v := newVeth(b)
+	v := vethtest.New(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	src, err := Open(ctx, Options{Interfaces: []string{v.Host}})
@@ -66,7 +67,7 @@ func BenchmarkLiveReplay(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		v.replay(b, file, 0, 10)
+		v.Replay(b, file, 0, 10)
 	}
 	cancel()
 	if err := <-pumped; err != nil {

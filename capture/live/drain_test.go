@@ -9,6 +9,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/capture/live/vethtest"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -16,9 +17,9 @@ import (
 // the kernel queued (and did not drop) is read, decoded and reassembled
 // before Pump returns, and every exchange comes out of Close.
 func TestCancelDrains(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
-	v := newVeth(t)
+	v := vethtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	src, err := Open(ctx, Options{Interfaces: []string{v.Host}, RingSizeMB: 16})
@@ -72,9 +73,9 @@ func TestCancelDrains(t *testing.T) {
 // busy: Open returns, and no frame that arrived before the filter was
 // attached leaks out.
 func TestOpenWhileBusy(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
-	v := newVeth(t)
+	v := vethtest.New(t)
 	replayCtx, stopReplay := context.WithCancel(context.Background())
 	defer stopReplay()
 	cmd := exec.CommandContext(replayCtx, "ip", "netns", "exec", v.NS, "tcpreplay", "-q", "--loop=100000", "--mbps=50", "-i", v.Peer, file)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/capture/live/vethtest"
 	"github.com/specter-dev/specter/capture/synth"
 	"github.com/specter-dev/specter/reassembly"
 )
@@ -148,7 +149,7 @@ func checkSame(tb testing.TB, want, got *result, st Stats) {
 }
 
 func TestReplayCorpus(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	traffic := corpus.Dir(t, "corpus/traffic")
 	pcaps := corpus.Dir(t, "corpus/pcaps")
 	tests := []struct {
@@ -163,9 +164,9 @@ func TestReplayCorpus(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			want := offline(t, tc.file)
-			v := newVeth(t)
+			v := vethtest.New(t)
 			got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Promisc: true}, want.frames, func() {
-				v.replay(t, tc.file, 200, 1)
+				v.Replay(t, tc.file, 200, 1)
 			})
 			checkSame(t, want, got, st)
 			if st.Packets != uint64(want.frames) {
@@ -194,13 +195,13 @@ func vxlanWrap(tb testing.TB, in string, vni uint32) string {
 }
 
 func TestReplayVXLAN(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	plain := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
 	want := offline(t, plain)
 	wrapped := vxlanWrap(t, plain, 4242)
-	v := newVeth(t)
+	v := vethtest.New(t)
 	got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Promisc: true, Filter: "udp port 4789"}, want.frames, func() {
-		v.replay(t, wrapped, 200, 1)
+		v.Replay(t, wrapped, 200, 1)
 	})
 	checkSame(t, want, got, st)
 	for z, n := range got.zones {
@@ -211,7 +212,7 @@ func TestReplayVXLAN(t *testing.T) {
 }
 
 func TestFilter(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
 	want := offline(t, file)
 	// The server port, and how many frames carry it, from the file.
@@ -227,13 +228,13 @@ func TestFilter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.filter, func(t *testing.T) {
-			v := newVeth(t)
+			v := vethtest.New(t)
 			wait := tc.want
 			if wait == 0 {
 				wait = -1
 			}
 			got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Filter: tc.filter}, wait, func() {
-				v.replay(t, file, 200, 1)
+				v.Replay(t, file, 200, 1)
 			})
 			if st.Packets != uint64(tc.want) || st.KernelPackets != uint64(tc.want) {
 				t.Errorf("read %d frames (kernel %d), want %d", st.Packets, st.KernelPackets, tc.want)
@@ -333,16 +334,16 @@ func TestCompileFilter(t *testing.T) {
 // when a switch mirrors one link onto two SPAN ports: with Dedup the second
 // copies are dropped and the exchanges are those of one copy.
 func TestTwoInterfacesDedup(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
 	want := offline(t, file)
-	a, b := newVeth(t), newVeth(t)
+	a, b := vethtest.New(t), vethtest.New(t)
 	// The two replays run one after the other, so the window must cover a
 	// whole replay.
 	opts := Options{Interfaces: []string{a.Host, b.Host}, Dedup: true, DedupWindow: time.Minute, DedupEntries: 1 << 16}
 	got, st := liveRun(t, opts, 2*want.frames, func() {
-		a.replay(t, file, 200, 1)
-		b.replay(t, file, 200, 1)
+		a.Replay(t, file, 200, 1)
+		b.Replay(t, file, 200, 1)
 	})
 	checkSame(t, want, got, st)
 	for i, is := range st.Interfaces {
@@ -360,12 +361,12 @@ func TestTwoInterfacesDedup(t *testing.T) {
 // TestFanout spreads one interface over several sockets: the exchanges are
 // the same and every frame is read exactly once.
 func TestFanout(t *testing.T) {
-	needRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
 	want := offline(t, file)
-	v := newVeth(t)
+	v := vethtest.New(t)
 	got, st := liveRun(t, Options{Interfaces: []string{v.Host}, Workers: 3}, want.frames, func() {
-		v.replay(t, file, 200, 1)
+		v.Replay(t, file, 200, 1)
 	})
 	checkSame(t, want, got, st)
 	if st.Packets != uint64(want.frames) {
@@ -376,8 +377,8 @@ func TestFanout(t *testing.T) {
 // TestCloseUnblocks checks that Close ends a Next blocked on a quiet link,
 // and that Stop (or the context) ends it with io.EOF.
 func TestCloseUnblocks(t *testing.T) {
-	needRoot(t)
-	v := newVeth(t)
+	vethtest.RequireRoot(t)
+	v := vethtest.New(t)
 	for _, how := range []string{"close", "stop", "cancel"} {
 		t.Run(how, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -442,8 +443,8 @@ func TestOpenErrors(t *testing.T) {
 // TestPromisc checks that promiscuous mode is on while the source is open
 // and off once it is closed.
 func TestPromisc(t *testing.T) {
-	needRoot(t)
-	v := newVeth(t)
+	vethtest.RequireRoot(t)
+	v := vethtest.New(t)
 	// A packet socket's membership raises the device's promiscuity
 	// counter, not the PROMISC flag that ip link shows.
 	promisc := func() bool {

@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,7 +19,9 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/bpf"
+	"github.com/specter-dev/specter/bpf/bpftest"
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/capture/live/vethtest"
 	"github.com/specter-dev/specter/capture/synth"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
@@ -31,78 +30,6 @@ import (
 // liveness bounds how long a test waits for something that should happen
 // at once (a liveness bound on a loaded machine, not a timing assertion).
 const liveness = 90 * time.Second
-
-// needLiveRoot skips the test unless it runs as root with ip and tcpreplay.
-func needLiveRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: AF_PACKET sockets, network namespaces and veth pairs")
-	}
-	for _, tool := range []string{"ip", "tcpreplay", "sysctl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s on PATH (make deps installs it): %v", tool, err)
-		}
-	}
-}
-
-func sh(args ...string) error {
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-// testVeth is a veth pair with its Peer end in the namespace NS: specter
-// listens on Host, tcpreplay sends into Peer.
-type testVeth struct{ Host, Peer, NS string }
-
-// newTestVeth creates the namespace and the pair (IPv6 off, so the kernel
-// sends nothing of its own on them); t.Cleanup removes both.
-func newTestVeth(t *testing.T) *testVeth {
-	t.Helper()
-	var rb [4]byte
-	if _, err := rand.Read(rb[:]); err != nil {
-		t.Fatal(err)
-	}
-	id := hex.EncodeToString(rb[:])
-	v := &testVeth{Host: "spc" + id + "h", Peer: "spc" + id + "p", NS: "specter-cap-" + id}
-	if err := sh("ip", "netns", "add", v.NS); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = sh("ip", "link", "del", v.Host)
-		if err := sh("ip", "netns", "del", v.NS); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	for _, s := range [][]string{
-		{"ip", "link", "add", v.Host, "mtu", "65535", "type", "veth", "peer", "name", v.Peer, "mtu", "65535"},
-		{"ip", "link", "set", v.Peer, "netns", v.NS},
-		{"sysctl", "-qw", "net.ipv6.conf." + v.Host + ".disable_ipv6=1"},
-		{"ip", "netns", "exec", v.NS, "sysctl", "-qw", "net.ipv6.conf." + v.Peer + ".disable_ipv6=1"},
-		{"ip", "link", "set", v.Host, "up"},
-		{"ip", "netns", "exec", v.NS, "ip", "link", "set", v.Peer, "up"},
-	} {
-		if err := sh(s...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return v
-}
-
-// replayCmd is tcpreplay sending file into the peer end at mbps Mbit/s.
-func (v *testVeth) replayCmd(file string, mbps float64) *exec.Cmd {
-	return exec.Command("ip", "netns", "exec", v.NS, "tcpreplay", "-q", "-i", v.Peer,
-		"--mbps="+strconv.FormatFloat(mbps, 'f', -1, 64), file)
-}
-
-func (v *testVeth) replay(t *testing.T, file string, mbps float64) {
-	t.Helper()
-	if out, err := v.replayCmd(file, mbps).CombinedOutput(); err != nil {
-		t.Fatalf("tcpreplay %s: %v\n%s", file, err, out)
-	}
-}
 
 // proc is a running specter with its output collected.
 type proc struct {
@@ -251,7 +178,7 @@ func sameInventory(t *testing.T, got, want []infer.EndpointSummary) {
 // listens on the other end, and compares the stored inventory with what
 // `specter analyze` stores for the same file.
 func TestCaptureLive(t *testing.T) {
-	needLiveRoot(t)
+	vethtest.RequireRoot(t)
 	traffic := corpus.Dir(t, "corpus/traffic")
 	bin := buildSpecter(t)
 	petstore := filepath.Join(traffic, "swagger-petstore3/traffic.pcap")
@@ -268,11 +195,11 @@ func TestCaptureLive(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			want := analyzed(t, bin, tc.same)
-			v := newTestVeth(t)
+			v := vethtest.New(t)
 			db := filepath.Join(t.TempDir(), "live.db")
 			args := append([]string{"capture", "-i", v.Host, "--db", db, "--duration", "15s", "--json"}, tc.filter...)
 			p := startSpecter(t, bin, capturingRe, args...)
-			v.replay(t, tc.file, 100)
+			v.Replay(t, tc.file, 100, 1)
 			p.wait(t)
 			var sum captureSummary
 			if err := json.Unmarshal(p.stdout.Bytes(), &sum); err != nil {
@@ -290,19 +217,19 @@ func TestCaptureLive(t *testing.T) {
 // and sends SIGTERM during the second: specter exits 0 and the store holds
 // every endpoint of the first file, with its counts.
 func TestCaptureSIGTERM(t *testing.T) {
-	needLiveRoot(t)
+	vethtest.RequireRoot(t)
 	traffic := corpus.Dir(t, "corpus/traffic")
 	bin := buildSpecter(t)
 	first := filepath.Join(traffic, "swagger-petstore3/traffic.pcap")
 	second := filepath.Join(traffic, "spotify/traffic.pcap")
 	want := analyzed(t, bin, first)
-	v := newTestVeth(t)
+	v := vethtest.New(t)
 	db := filepath.Join(t.TempDir(), "live.db")
 	// --flush-every is long: what is stored comes from the shutdown.
 	p := startSpecter(t, bin, capturingRe, "capture", "-i", v.Host, "--db", db, "--flush-every", "1h")
-	v.replay(t, first, 100)
+	v.Replay(t, first, 100, 1)
 	// About 12 s for the second file: the signal lands in the middle.
-	slow := v.replayCmd(second, 1)
+	slow := v.ReplayCmd(second, 1, 1)
 	if err := slow.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -335,19 +262,19 @@ func TestCaptureSIGTERM(t *testing.T) {
 // that does not declare the traffic) and --metrics (counters served while
 // the capture runs).
 func TestCaptureEventsMetrics(t *testing.T) {
-	needLiveRoot(t)
+	vethtest.RequireRoot(t)
 	root := corpus.Dir(t, "corpus")
 	bin := buildSpecter(t)
 	file := filepath.Join(root, "traffic/swagger-petstore3/traffic.pcap")
 	spec := filepath.Join(root, "specs/oai-petstore-expanded.oas3.yaml")
-	v := newTestVeth(t)
+	v := vethtest.New(t)
 	p := startSpecter(t, bin, capturingRe, "capture", "-i", v.Host, "--events", "-", "--metrics", "127.0.0.1:0",
 		"--spec-host", "petstore3.swagger.test="+spec, "--flush-every", "1s")
 	m := regexp.MustCompile(`metrics on (http://\S+/metrics)`).FindStringSubmatch(p.errText())
 	if m == nil {
 		t.Fatalf("no metrics address in:\n%s", p.errText())
 	}
-	v.replay(t, file, 100)
+	v.Replay(t, file, 100, 1)
 	var metrics string
 	deadline := time.Now().Add(liveness)
 	for {
@@ -408,13 +335,7 @@ func TestCaptureEBPF(t *testing.T) {
 	if err := bpf.Check().Err(); err != nil {
 		t.Skipf("this host cannot trace: %v", err)
 	}
-	py, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
-	if err != nil {
-		t.Skipf("python3 not available: %v", err)
-	}
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skipf("openssl not available: %v", err)
-	}
+	bpftest.Python(t) // skips without python3
 	bin := buildSpecter(t)
 	dir := t.TempDir()
 	for _, d := range []string{"api/v1/items", "api/v1/secure"} {
@@ -429,11 +350,7 @@ func TestCaptureEBPF(t *testing.T) {
 			}
 		}
 	}
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-		"-days", "1", "-subj", "/CN=localhost").CombinedOutput(); err != nil {
-		t.Fatalf("openssl: %v\n%s", err, out)
-	}
+	cert, key := bpftest.WriteCert(t, dir)
 	tests := []struct {
 		name, path string
 		tls        bool
@@ -445,32 +362,19 @@ func TestCaptureEBPF(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := []string{"-c", serverPy, filepath.Join(dir, "www")}
+			srvCert, srvKey := "", ""
 			if tc.tls {
-				args = append(args, cert, key)
+				srvCert, srvKey = cert, key
 			}
-			srv := exec.Command(strings.TrimSpace(string(py)), args...)
-			out, err := srv.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-			line, err := bufio.NewReader(out).ReadString('\n')
-			if err != nil {
-				t.Fatalf("server port: %v", err)
-			}
-			port := strings.TrimSpace(line)
-			comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", srv.Process.Pid))
+			pid, port := bpftest.StartServer(t, filepath.Join(dir, "www"), srvCert, srvKey)
+			comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 			if err != nil {
 				t.Fatal(err)
 			}
 			db := filepath.Join(t.TempDir(), "ebpf.db")
-			args = []string{"capture", "--ebpf", "--db", db}
+			args := []string{"capture", "--ebpf", "--db", db}
 			if !tc.all {
-				args = append(args, "--pid", fmt.Sprint(srv.Process.Pid))
+				args = append(args, "--pid", fmt.Sprint(pid))
 			}
 			p := startSpecter(t, bin, regexp.MustCompile(`^specter: tracing with eBPF`), args...)
 			scheme := "http"
@@ -478,7 +382,7 @@ func TestCaptureEBPF(t *testing.T) {
 				scheme = "https"
 			}
 			for i := range 3 {
-				u := fmt.Sprintf("%s://127.0.0.1:%s%s%d", scheme, port, tc.path, 100+i)
+				u := fmt.Sprintf("%s://127.0.0.1:%d%s%d", scheme, port, tc.path, 100+i)
 				if out, err := exec.Command("curl", "-sk", "--fail", "-o", "/dev/null", u).CombinedOutput(); err != nil {
 					t.Fatalf("curl %s: %v %s", u, err, out)
 				}
@@ -495,8 +399,8 @@ func TestCaptureEBPF(t *testing.T) {
 					t.Errorf("%s %s: count %d, want 3", e.Method, e.Template, e.Count)
 				}
 				if len(e.Processes) != 1 || e.Processes[0].Comm != strings.TrimSpace(string(comm)) ||
-					len(e.Processes[0].PIDs) != 1 || e.Processes[0].PIDs[0] != uint32(srv.Process.Pid) {
-					t.Errorf("%s %s: processes %+v, want %s pid %d", e.Method, e.Template, e.Processes, comm, srv.Process.Pid)
+					len(e.Processes[0].PIDs) != 1 || e.Processes[0].PIDs[0] != uint32(pid) {
+					t.Errorf("%s %s: processes %+v, want %s pid %d", e.Method, e.Template, e.Processes, comm, pid)
 				}
 			}
 			if !found {
@@ -510,19 +414,6 @@ func TestCaptureEBPF(t *testing.T) {
 		})
 	}
 }
-
-const serverPy = `
-import http.server, os, ssl, sys
-os.chdir(sys.argv[1])
-http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-if len(sys.argv) > 2:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print(srv.server_address[1], flush=True)
-srv.serve_forever()
-`
 
 // TestCaptureUsage checks the argument errors, which need no privileges.
 func TestCaptureUsage(t *testing.T) {
@@ -700,12 +591,12 @@ func TestServeMetrics(t *testing.T) {
 // TestCaptureMaxPackets: without --duration, --max-packets alone ends the
 // capture (exit 0) once that many packets were read.
 func TestCaptureMaxPackets(t *testing.T) {
-	needLiveRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
 	bin := buildSpecter(t)
-	v := newTestVeth(t)
+	v := vethtest.New(t)
 	p := startSpecter(t, bin, capturingRe, "capture", "-i", v.Host, "--max-packets", "100", "--json")
-	slow := v.replayCmd(file, 1)
+	slow := v.ReplayCmd(file, 1, 1)
 	if err := slow.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -726,19 +617,19 @@ func TestCaptureMaxPackets(t *testing.T) {
 // apart than the dedup window, as two unsynchronized replays are, are
 // dropped by reassembly as retransmissions.)
 func TestCaptureTwoInterfacesDedup(t *testing.T) {
-	needLiveRoot(t)
+	vethtest.RequireRoot(t)
 	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
 	bin := buildSpecter(t)
 	want := analyzed(t, bin, file)
-	a, b := newTestVeth(t), newTestVeth(t)
+	a, b := vethtest.New(t), vethtest.New(t)
 	db := filepath.Join(t.TempDir(), "live.db")
 	p := startSpecter(t, bin, capturingRe, "capture", "-i", a.Host, "-i", b.Host, "--dedup", "--db", db, "--duration", "15s", "--json")
 	var wg sync.WaitGroup
-	for _, v := range []*testVeth{a, b} {
+	for _, v := range []*vethtest.Pair{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if out, err := v.replayCmd(file, 100).CombinedOutput(); err != nil {
+			if out, err := v.ReplayCmd(file, 100, 1).CombinedOutput(); err != nil {
 				t.Errorf("tcpreplay: %v\n%s", err, out)
 			}
 		}()
