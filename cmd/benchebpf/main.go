@@ -7,7 +7,7 @@
 //
 // Usage (as root):
 //
-//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-ring bytes] [-server-only]
+//	benchebpf [-duration 5s] [-rounds 3] [-conns 32] [-threads 2] [-ring bytes] [-server-only] [-split] [-specter BIN]
 //
 // The server runs in a child process (this program re-executed with -serve)
 // so that the tracer, which ignores its own process, sees it. The tracer
@@ -27,6 +27,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -329,7 +330,7 @@ func run(d time.Duration, rounds, conns, threads, ring int, serverOnly bool, spe
 			r+1, b.rps, t.rps, t.requests, cnt.requests, cnt.responses, st.Lost)
 	}
 	mb, mt := median(base), median(traced)
-	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss (median of the rounds' own losses: %.1f%%)\n", mb, mt, 100*(mb-mt)/mb, pairedLoss(base, traced))
+	fmt.Printf("median: %.0f req/s without, %.0f req/s with the tracer: %.1f%% throughput loss (median of the rounds' own losses: %s)\n", mb, mt, 100*(mb-mt)/mb, lossInterval(base, traced))
 	fmt.Printf("CPU per request (server + wrk, which run the eBPF programs): %.1f µs without, %.1f µs with the tracer (+%.1f%%); the reader: %.1f µs more\n",
 		1e6*baseCPU/baseN, 1e6*tracedCPU/tracedN, 100*(tracedCPU/tracedN-baseCPU/baseN)/(baseCPU/baseN), 1e6*readerCPU/tracedN)
 	if stats {
@@ -371,15 +372,29 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// pairedLoss is the median over rounds of each round's loss, in percent: a
-// round's two runs are adjacent in time, so the drift of a shared machine's
-// speed between rounds cancels out.
-func pairedLoss(base, traced []float64) float64 {
+// lossInterval formats the median of the rounds' own losses, in percent,
+// with a 90% bootstrap interval (rounds resampled with a fixed seed): pairs
+// measured minutes apart on a machine whose speed drifts ±15% are compared
+// within their round, and the interval says how far the median holds.
+func lossInterval(base, traced []float64) string {
 	loss := make([]float64, len(base))
 	for i := range base {
 		loss[i] = 100 * (base[i] - traced[i]) / base[i]
 	}
-	return median(loss)
+	if len(loss) < 3 {
+		return fmt.Sprintf("%.1f%%", median(loss))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	meds := make([]float64, 2000)
+	sample := make([]float64, len(loss))
+	for i := range meds {
+		for j := range sample {
+			sample[j] = loss[rng.IntN(len(loss))]
+		}
+		meds[i] = median(sample)
+	}
+	slices.Sort(meds)
+	return fmt.Sprintf("%.1f%%, 90%% interval %.1f%% to %.1f%%", median(loss), meds[len(meds)*5/100], meds[len(meds)*95/100])
 }
 
 func median(v []float64) float64 {
@@ -542,14 +557,22 @@ func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, 
 	var base, traced []float64
 	var total, captured, lost uint64
 	var specCPU, tracedN, baseN, baseLoad, tracedLoad float64
-	for r := 0; r < rounds; r++ {
+	without := func() (result, error) {
 		s0 := procCPU(srvPID)
 		b, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
 		if err != nil {
-			return err
+			return b, err
 		}
 		baseLoad += (procCPU(srvPID) - s0 + b.cpu).Seconds()
 		baseN += float64(b.requests)
+		return b, nil
+	}
+	type summary struct {
+		Exchanges   uint64 `json:"exchanges"`
+		KernelDrops uint64 `json:"kernel_drops"`
+	}
+	with := func() (result, summary, error) {
+		var sum summary
 		args := []string{"capture", "--ebpf", "--json"}
 		if serverOnly {
 			args = append(args, "--pid", strconv.Itoa(srvPID))
@@ -559,10 +582,10 @@ func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, 
 		sp.Stdout = &out
 		logs, err := sp.StderrPipe()
 		if err != nil {
-			return err
+			return result{}, sum, err
 		}
 		if err := sp.Start(); err != nil {
-			return fmt.Errorf("starting %s: %w", bin, err)
+			return result{}, sum, fmt.Errorf("starting %s: %w", bin, err)
 		}
 		ready := make(chan error, 1)
 		go func() {
@@ -582,46 +605,62 @@ func runSpecter(bin, wrkPath string, srvPID, port int, d time.Duration, rounds, 
 		case err := <-ready:
 			if err != nil {
 				sp.Wait()
-				return err
+				return result{}, sum, err
 			}
 		case <-time.After(30 * time.Second):
 			sp.Process.Kill()
 			sp.Wait()
-			return errors.New("specter did not start tracing within 30s")
+			return result{}, sum, errors.New("specter did not start tracing within 30s")
 		}
 		c0, s0 := procCPU(sp.Process.Pid), procCPU(srvPID)
 		t, _, err := wrk(loadCPU, wrkPath, port, conns, threads, d)
 		if err != nil {
 			sp.Process.Kill()
 			sp.Wait()
-			return err
+			return t, sum, err
 		}
 		tracedLoad += (procCPU(srvPID) - s0 + t.cpu).Seconds()
 		// While wrk ran: start-up (BTF, libssl search) is not per request.
 		specCPU += (procCPU(sp.Process.Pid) - c0).Seconds()
 		sp.Process.Signal(syscall.SIGINT)
 		if err := sp.Wait(); err != nil {
-			return fmt.Errorf("specter: %w", err)
-		}
-		var sum struct {
-			Exchanges   uint64 `json:"exchanges"`
-			KernelDrops uint64 `json:"kernel_drops"`
+			return t, sum, fmt.Errorf("specter: %w", err)
 		}
 		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-			return fmt.Errorf("specter's summary %q: %w", out.String(), err)
+			return t, sum, fmt.Errorf("specter's summary %q: %w", out.String(), err)
+		}
+		tracedN += float64(t.requests)
+		return t, sum, nil
+	}
+	for r := 0; r < rounds; r++ {
+		// Odd rounds measure with specter first: the machine's speed drifts,
+		// and one fixed order would bias every pair the same way.
+		var b, t result
+		var sum summary
+		var err error
+		if r%2 == 0 {
+			if b, err = without(); err == nil {
+				t, sum, err = with()
+			}
+		} else {
+			if t, sum, err = with(); err == nil {
+				b, err = without()
+			}
+		}
+		if err != nil {
+			return err
 		}
 		base = append(base, b.rps)
 		traced = append(traced, t.rps)
 		total += uint64(t.requests)
 		captured += sum.Exchanges
 		lost += sum.KernelDrops
-		tracedN += float64(t.requests)
 		fmt.Printf("round %d: %9.0f req/s without, %9.0f req/s with specter capture --ebpf; wrk completed %d requests, specter recorded %d exchanges, %d records lost\n",
 			r+1, b.rps, t.rps, t.requests, sum.Exchanges, sum.KernelDrops)
 	}
 	mb, mt := median(base), median(traced)
-	fmt.Printf("median: %.0f req/s without, %.0f req/s with specter capture --ebpf: %.1f%% throughput loss (median of the rounds' own losses: %.1f%%)\n", mb, mt, 100*(mb-mt)/mb, pairedLoss(base, traced))
-	fmt.Printf("CPU per request of the server and wrk, in whose context the eBPF programs run: %.1f µs without, %.1f µs with (+%.1f%%)\n",
+	fmt.Printf("median: %.0f req/s without, %.0f req/s with specter capture --ebpf: %.1f%% throughput loss (median of the rounds' own losses: %s)\n", mb, mt, 100*(mb-mt)/mb, lossInterval(base, traced))
+	fmt.Printf("CPU per request of the server and wrk, in whose context the eBPF programs run: %.1f µs without, %.1f µs with (%+.1f%%)\n",
 		1e6*baseLoad/baseN, 1e6*tracedLoad/tracedN, 100*(tracedLoad/tracedN-baseLoad/baseN)/(baseLoad/baseN))
 	fmt.Printf("specter's own CPU while wrk ran (reader, parsing, inference): %.1f µs per request\n", 1e6*specCPU/tracedN)
 	fmt.Printf("captured: %d exchanges of %d requests wrk completed (%.2f%%; wrk does not count the up to %d requests in flight when it stops), %d records lost\n",
