@@ -99,9 +99,9 @@
 //
 // BPF trampolines (fentry/fexit on tcp_sendmsg/tcp_recvmsg) would spare
 // the fd lookups and see io_uring and sendmmsg too, but kernels whose
-// lockdown or BPF LSM policy refuses tracing programs (as the sandbox these
-// figures come from does, with EPERM; it has no kprobes either) could not
-// run them at all.
+// lockdown or BPF LSM policy refuses them could not run them at all: the
+// sandbox these figures come from refuses fentry and fexit with EPERM and
+// has no kprobes, while raw and BTF tracepoints load.
 //
 // Filters (Options.PID, Cgroup, Comm) are compiled into the program's
 // read-only data and applied in the kernel, before anything is copied.
