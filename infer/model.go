@@ -205,14 +205,7 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		when = x.Response.Start
 	}
 	svc.Count++
-	if !when.IsZero() {
-		if svc.FirstSeen.IsZero() || when.Before(svc.FirstSeen) {
-			svc.FirstSeen = when
-		}
-		if when.After(svc.LastSeen) {
-			svc.LastSeen = when
-		}
-	}
+	widen(&svc.FirstSeen, &svc.LastSeen, when)
 
 	m.segs = template.AppendSplitPath(m.segs[:0], p)
 	segs := m.segs
@@ -323,20 +316,27 @@ func ignoredHeader(h string) bool {
 		strings.HasPrefix(h, "Accept-") || strings.HasPrefix(h, "Access-Control-Request-")
 }
 
+// widen stretches the window from *first to *last to take in t; a zero t
+// (time unknown) leaves it as it is.
+func widen(first, last *time.Time, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if first.IsZero() || t.Before(*first) {
+		*first = t
+	}
+	if t.After(*last) {
+		*last = t
+	}
+}
+
 func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sampled bool, segs []string) {
 	req := x.Request
 	op.Count++
 	if p := x.Process; p != nil {
 		op.addProcess(p.Comm, 1, []uint32{p.PID}, m.limits.MaxProcesses)
 	}
-	if !when.IsZero() {
-		if op.FirstSeen.IsZero() || when.Before(op.FirstSeen) {
-			op.FirstSeen = when
-		}
-		if when.After(op.LastSeen) {
-			op.LastSeen = when
-		}
-	}
+	widen(&op.FirstSeen, &op.LastSeen, when)
 	resp := x.Response
 	status := 0
 	if resp != nil {

@@ -356,14 +356,7 @@ func openSocket(name string, ring ringGeometry, filter []bpf.RawInstruction, pro
 func (k *socket) discardPending(attached time.Time) {
 	deadline := time.Now().Add(discardTime)
 	for time.Now().Before(deadline) {
-		var data []byte
-		var ci gopacket.CaptureInfo
-		var err error
-		if k.kept != nil {
-			data, ci, k.kept = k.kept, k.keptInfo, nil
-		} else {
-			data, ci, err = k.tp.ZeroCopyReadPacketData()
-		}
+		data, ci, err := k.next()
 		if err != nil {
 			return
 		}
@@ -373,6 +366,17 @@ func (k *socket) discardPending(attached time.Time) {
 			return
 		}
 	}
+}
+
+// next returns the frame discardPending kept, if any, then the ring's
+// frames; the data is valid until the following call.
+func (k *socket) next() ([]byte, gopacket.CaptureInfo, error) {
+	if k.kept != nil {
+		data, ci := k.kept, k.keptInfo
+		k.kept = nil
+		return data, ci, nil
+	}
+	return k.tp.ZeroCopyReadPacketData()
 }
 
 // read copies frames from one socket's ring into batches for Next until the
@@ -408,14 +412,7 @@ func (s *Source) read(k *socket) {
 			default:
 			}
 		}
-		var data []byte
-		var ci gopacket.CaptureInfo
-		var err error
-		if k.kept != nil {
-			data, ci, k.kept = k.kept, k.keptInfo, nil
-		} else {
-			data, ci, err = k.tp.ZeroCopyReadPacketData()
-		}
+		data, ci, err := k.next()
 		if err != nil {
 			if errors.Is(err, afpacket.ErrTimeout) || errors.Is(err, syscall.EINTR) {
 				if !send() || draining {

@@ -252,14 +252,7 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		c.windows[service] = w
 	}
 	w.count++
-	if !when.IsZero() {
-		if w.first.IsZero() || when.Before(w.first) {
-			w.first = when
-		}
-		if when.After(w.last) {
-			w.last = when
-		}
-	}
+	widen(&w.first, &w.last, when)
 
 	path := req.Path
 	if path == "" || path[0] != '/' {
@@ -416,14 +409,7 @@ func (c *Checker) literalBucket(service, method, path string, r *Route, when tim
 		c.buckets[key] = b
 	}
 	b.count++
-	if !when.IsZero() {
-		if b.first.IsZero() || when.Before(b.first) {
-			b.first = when
-		}
-		if when.After(b.last) {
-			b.last = when
-		}
-	}
+	widen(&b.first, &b.last, when)
 	return b
 }
 

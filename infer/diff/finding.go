@@ -143,14 +143,20 @@ func newFinding(k Kind, rule, service, method, path string) *Finding {
 // seen counts one more occurrence at t.
 func (f *Finding) seen(t time.Time, n uint64) {
 	f.Count += n
+	widen(&f.FirstSeen, &f.LastSeen, t)
+}
+
+// widen stretches the window from *first to *last to take in t; a zero t
+// (time unknown) leaves it as it is.
+func widen(first, last *time.Time, t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	if f.FirstSeen.IsZero() || t.Before(f.FirstSeen) {
-		f.FirstSeen = t
+	if first.IsZero() || t.Before(*first) {
+		*first = t
 	}
-	if t.After(f.LastSeen) {
-		f.LastSeen = t
+	if t.After(*last) {
+		*last = t
 	}
 }
 

@@ -42,16 +42,7 @@ type redactor struct {
 	scratch []byte
 }
 
-func (r *redactor) emit(p []byte) {
-	room := r.max - len(r.out)
-	if room <= 0 {
-		return
-	}
-	if len(p) > room {
-		p = p[:room]
-	}
-	r.out = append(r.out, p...)
-}
+func (r *redactor) emit(p []byte) { emitCapped(r, p) }
 
 func (r *redactor) emitByte(c byte) {
 	if len(r.out) < r.max {
@@ -59,7 +50,10 @@ func (r *redactor) emitByte(c byte) {
 	}
 }
 
-func (r *redactor) emitString(p string) {
+func (r *redactor) emitString(p string) { emitCapped(r, p) }
+
+// emitCapped appends p to the output, cut where it reaches max.
+func emitCapped[S []byte | string](r *redactor, p S) {
 	room := r.max - len(r.out)
 	if room <= 0 {
 		return
