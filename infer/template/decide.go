@@ -459,6 +459,7 @@ type group struct {
 	members []*cand
 	file    bool // file names: the parameter swallows the extension
 	twins   bool // twin words (see twinWords)
+	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -576,6 +577,13 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 		}
 		if len(strong) == 0 && len(weak) == 0 {
+			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
+				g := &group{ext: e, members: pop, rare: true}
+				for _, m := range pop {
+					inGroup[m] = true
+				}
+				groups = append(groups, g)
+			}
 			continue
 		}
 		g := &group{ext: e, file: fileMode && e == ""}
@@ -703,6 +711,66 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		}
 	}
 	return statics, groups
+}
+
+// rareRoutedWords returns the compound words of cs that are values of one
+// parameter by population alone, with no id-shaped sibling: at least two
+// of them, each seen at most twice (a route is hit again and again, a
+// value once per lookup), each with a subtree below it that routes like
+// the others' (the same methods, the same route words then values).
+// Leaves and frequent words are left to the other rules: two rare leaf
+// routes (/phone/blocked_list, /phone/calling_plans) look alike too. They
+// must also be most of the values at the position.
+func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
+	var pop []*cand
+	for _, c := range cs {
+		if c.overflow || c.count > 2 || !isCompound(c.stem) || w.static[c.key] {
+			continue
+		}
+		pop = append(pop, c)
+	}
+	// The words must lead to a route word they share (resource/{id}/sub):
+	// /domains/{a|b}/records. Words followed directly by values are routes
+	// taking a parameter (/topics/private-messages/{username}).
+	shared := map[string]int{}
+	for _, c := range pop {
+		for _, gc := range children(c.nodes) {
+			if !gc.overflow && gc.shape == ShapeWord {
+				shared[gc.key]++
+			}
+		}
+	}
+	kept := pop[:0]
+	for _, c := range pop {
+		for _, gc := range children(c.nodes) {
+			if !gc.overflow && gc.shape == ShapeWord && shared[gc.key] >= 2 {
+				kept = append(kept, c)
+				break
+			}
+		}
+	}
+	pop = kept
+	if len(pop) < 2 {
+		return nil
+	}
+	var out []*cand
+	for i, c := range pop {
+		var others []*Node
+		for j, o := range pop {
+			if j != i {
+				others = append(others, o.nodes...)
+			}
+		}
+		if w.compatible(c.nodes, others, 2, true) || w.compatible(others, c.nodes, 2, true) {
+			out = append(out, c)
+		}
+	}
+	// Most of the position: a collection of values, not a rare route or
+	// two among frequent ones (/topics/private-messages beside /topics/latest).
+	if len(out) < 2 || len(out)*2 <= siblings {
+		return nil
+	}
+	return out
 }
 
 // twinWords returns the words of cs that route through one common word to
@@ -966,7 +1034,7 @@ func makeParam(g *group, prev string, prefix []Segment) *Param {
 	} else {
 		p.Examples = append([]string(nil), vals...)
 	}
-	if words == len(vals) && words > 0 && len(vals) <= 16 && shapes == 1<<ShapeWord && !hasOverflow(g) {
+	if words == len(vals) && words > 0 && len(vals) <= 16 && shapes == 1<<ShapeWord && !hasOverflow(g) && !g.rare {
 		p.Enum = append([]string(nil), vals...)
 	}
 

@@ -202,6 +202,32 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		{
+			name: "rare word-valued ids leading to shared sub-routes",
+			in: cat(seq("GET /data/metrics/%s/overall", "video_startup_time", "rebuffer_score", "page_load_time"),
+				seq("GET /data/metrics/%s/breakdown", "rebuffer_percentage", "exits_before_start")),
+			want: []string{
+				"GET /data/metrics/{metricName:string}/breakdown", "GET /data/metrics/{metricName:string}/overall",
+			},
+		},
+		{
+			name: "rare routes taking a parameter stay static",
+			in: cat(seq("GET /topics/private-messages/%s", "alice42", "bob77"),
+				seq("GET /topics/private-messages-sent/%s", "carol99")),
+			want: []string{
+				"GET /topics/private-messages-sent/{privateMessagesSentName:string}",
+				"GET /topics/private-messages/{privateMessageName:string}",
+			},
+		},
+		{
+			name: "rare compound routes among frequent ones stay static",
+			in: cat([]string{"GET /api/status/summary x9", "GET /api/health/summary x7", "GET /api/jobs/summary x5"},
+				seq("GET /api/%s/summary", "flag-status", "user-search")),
+			want: []string{
+				"GET /api/flag-status/summary", "GET /api/health/summary", "GET /api/jobs/summary",
+				"GET /api/status/summary", "GET /api/user-search/summary",
+			},
+		},
+		{
 			name: "file names with several extensions",
 			in:   seq("PUT /admin/backups/%s", "ops-959.md", "stream-405.json", "core-17.txt"),
 			want: []string{"PUT /admin/backups/{filename:string}"},

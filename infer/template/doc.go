@@ -36,6 +36,12 @@
 //     group's, recursively; /users/login GET beside /users/{name}/repos
 //     stays static), and numerous enough; one-token words (login, search)
 //     need many such siblings, compound ones (heidi-edge) fewer.
+//     With no id or name beside them, compound words (video_startup_time)
+//     are a parameter when they are a population of rare values: at least
+//     two, each seen at most twice, most of the position's values, each
+//     leading to a route word another shares (/metrics/{metric}/overall)
+//     and routing alike; words followed straight by values stay routes
+//     (/topics/private-messages/{username}).
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
 //     /1/search/{auto|sandbox}/{path}), is an enum parameter.
