@@ -13,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
+	oasyaml "github.com/oasdiff/yaml"
 	"gopkg.in/yaml.v3"
 )
 
@@ -213,7 +214,7 @@ func LoadSpec(file string) (*Spec, error) {
 	var doc *openapi3.T
 	switch {
 	case strings.HasPrefix(probe.Swagger, "2"):
-		doc, err = loadV2(&root)
+		doc, err = loadV2(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
@@ -238,8 +239,10 @@ func LoadSpec(file string) (*Spec, error) {
 }
 
 // loadV2 converts a Swagger 2.0 document. kin's Swagger 2 types decode
-// from JSON only, so YAML goes through a generic value first.
-func loadV2(root *yaml.Node) (doc *openapi3.T, err error) {
+// from JSON only; oasdiff/yaml converts YAML to JSON with the non-string
+// keys YAML allows (unquoted status codes, "200:") as strings, where
+// encoding/json refuses the map[any]any a generic YAML decode gives.
+func loadV2(data []byte) (doc *openapi3.T, err error) {
 	// openapi2conv dereferences what it assumes present (a null path
 	// item): its panics on malformed input become errors.
 	defer func() {
@@ -247,11 +250,7 @@ func loadV2(root *yaml.Node) (doc *openapi3.T, err error) {
 			doc, err = nil, fmt.Errorf("converting Swagger 2.0: malformed document (%v)", r)
 		}
 	}()
-	var generic any
-	if err := root.Decode(&generic); err != nil {
-		return nil, err
-	}
-	js, err := json.Marshal(generic)
+	js, err := oasyaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("swagger 2.0 as JSON: %w", err)
 	}

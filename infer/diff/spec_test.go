@@ -138,3 +138,70 @@ func TestSplitPathServers(t *testing.T) {
 }
 
 func pets(t *testing.T) *Spec { return mustSpec(t, "pets.yaml") }
+
+// Swagger 2.0 YAML may key responses by unquoted status codes, which YAML
+// reads as integers: the conversion to JSON must take them as strings.
+func TestLoadSwagger2NonStringKeys(t *testing.T) {
+	head := "swagger: '2.0'\ninfo: {title: t, version: '1'}\nhost: s.test\nbasePath: /v1\npaths:\n  /items/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, type: integer}\n      responses:\n"
+	tests := []struct {
+		name, responses string
+		codes           []string
+	}{
+		{"unquoted", "        200: {description: ok}\n        404: {description: missing}\n", []string{"200", "404"}},
+		{"quoted", "        '200': {description: ok}\n", []string{"200"}},
+		{"mixed with default", "        200: {description: ok}\n        default: {description: error}\n", []string{"200", "default"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "s.swagger2.yaml")
+			if err := os.WriteFile(p, []byte(head+tt.responses), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := LoadSpec(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := s.Doc.Paths.Value("/items/{id}").Get
+			for _, c := range tt.codes {
+				if op.Responses.Value(c) == nil {
+					t.Errorf("response %s missing (have %v)", c, op.Responses.Map())
+				}
+			}
+			if got := strings.Join(s.Hosts, ","); got != "s.test" {
+				t.Errorf("hosts = %s", got)
+			}
+		})
+	}
+}
+
+// Every public spec of the shared corpus loads; all failures are listed.
+func TestLoadSharedCorpusSpecs(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "specs")
+	files, err := SpecFiles(dir)
+	if err != nil {
+		t.Skipf("shared spec corpus absent (%v)", err)
+	}
+	var failed []string
+	n := 0
+	for _, f := range files {
+		s, err := LoadSpec(f)
+		if errors.Is(err, ErrNotSpec) {
+			continue
+		}
+		if err != nil {
+			failed = append(failed, err.Error())
+			continue
+		}
+		if len(s.Paths()) == 0 {
+			failed = append(failed, f+": no paths loaded")
+		}
+		n++
+	}
+	if len(failed) > 0 {
+		t.Fatalf("%d of %d specs failed to load:\n%s", len(failed), len(failed)+n, strings.Join(failed, "\n"))
+	}
+	if n == 0 {
+		t.Skip("no specs in the shared corpus")
+	}
+	t.Logf("%d specs loaded", n)
+}
