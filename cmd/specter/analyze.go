@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/har"
 )
@@ -120,16 +121,24 @@ produced, 2 on usage errors or when nothing could be read.`,
 				}
 				eps = stored
 			}
+			var rep *diff.Report
+			var attachErr error
+			if chk != nil {
+				r := chk.Report()
+				rep = &r
+				attachErr = sf.attachments(cmd.ErrOrStderr(), r.Specs, r.Unchecked)
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				var v any = sum
+				v := analyzeJSON{summary: sum}
 				if endpoints {
-					v = struct {
-						summary
-						Endpoints []infer.EndpointSummary `json:"endpoints"`
-					}{sum, eps}
+					v.Endpoints = &eps
+				}
+				if rep != nil {
+					v.Specs = rep.Specs
+					v.Unchecked = rep.Unchecked
 				}
 				if e := enc.Encode(v); e != nil {
 					return e
@@ -140,9 +149,14 @@ produced, 2 on usage errors or when nothing could be read.`,
 					fmt.Fprintln(out)
 					printEndpoints(out, eps)
 				}
-				printFindingsSummary(out, chk)
+				if rep != nil {
+					printFindingsSummary(out, rep.Findings)
+				}
 			}
-			return outcome(sum, err)
+			if err := outcome(sum, err); err != nil {
+				return err
+			}
+			return attachErr
 		},
 	}
 	pf.register(cmd)
@@ -153,6 +167,15 @@ produced, 2 on usage errors or when nothing could be read.`,
 	sf.register(cmd)
 	ck.register(cmd)
 	return cmd
+}
+
+// analyzeJSON is what analyze --json prints: the summary, with
+// --endpoints the endpoints, and with --spec the specs' attachments.
+type analyzeJSON struct {
+	summary
+	Endpoints *[]infer.EndpointSummary `json:"endpoints,omitempty"`
+	Specs     []diff.Attachment        `json:"specs,omitempty"`
+	Unchecked []string                 `json:"unchecked_services,omitempty"`
 }
 
 func printSummary(w io.Writer, s summary) {

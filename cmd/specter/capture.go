@@ -75,11 +75,15 @@ type captureSummary struct {
 	Findings   uint64 `json:"findings"`
 	// FindingsByKind breaks the findings down by kind (with --spec).
 	FindingsByKind map[string]uint64 `json:"findings_by_kind,omitempty"`
-	Events         uint64            `json:"events,omitempty"`
-	Run            int64             `json:"run,omitempty"` // the store's run id with --db
-	Decode         *decodeSummary    `json:"decode,omitempty"`
-	Reassembly     reassembly.Stats  `json:"reassembly"`
-	Errors         []string          `json:"errors,omitempty"`
+	// Specs says which services each --spec was attached to (since the
+	// last reload); Unchecked lists the services no spec is attached to.
+	Specs      []diff.Attachment `json:"specs,omitempty"`
+	Unchecked  []string          `json:"unchecked_services,omitempty"`
+	Events     uint64            `json:"events,omitempty"`
+	Run        int64             `json:"run,omitempty"` // the store's run id with --db
+	Decode     *decodeSummary    `json:"decode,omitempty"`
+	Reassembly reassembly.Stats  `json:"reassembly"`
+	Errors     []string          `json:"errors,omitempty"`
 }
 
 func newCaptureCmd() *cobra.Command {
@@ -283,6 +287,11 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	sum.Endpoints = ctr.endpoints.Load()
 	sum.Findings = ctr.findings.Load()
 	sum.FindingsByKind = inv.FindingsByKind()
+	sum.Specs, sum.Unchecked = inv.Attachments()
+	var attachErr error
+	if sum.Specs != nil {
+		attachErr = sf.attachments(cmd.ErrOrStderr(), sum.Specs, sum.Unchecked)
+	}
 	sum.Events = events.Count()
 	if ierr != nil {
 		sum.Errors = append(sum.Errors, ierr.Error())
@@ -307,7 +316,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	if runErr != nil {
 		return &exitError{code: exitPartial, err: runErr}
 	}
-	return nil
+	return attachErr
 }
 
 // runTotals turns a capture's summary into the store's run totals.

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,20 +21,30 @@ const exitFindings = 3
 
 // specFlags are the declared-spec options of diff and analyze.
 type specFlags struct {
-	specs     []string
-	specHosts []string
+	specs           []string
+	specHosts       []string
+	allowUnattached bool
 }
 
 func (f *specFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.specs, "spec", nil, "declared OpenAPI 3.x / Swagger 2.0 spec (file or directory, repeatable); attached to the services its servers (host) name")
 	cmd.Flags().StringArrayVar(&f.specHosts, "spec-host", nil, "attach a spec to a service explicitly: HOST=FILE (repeatable; overrides the spec's servers)")
+	cmd.Flags().BoolVar(&f.allowUnattached, "allow-unattached", false, "do not fail when a spec is attached to no service of the traffic, or a --spec directory holds no spec")
 }
 
-// load loads the specs, attaching --spec-host ones to their hosts.
+// load loads the specs, attaching --spec-host ones to their hosts. A
+// --spec directory without any spec is an error unless --allow-unattached.
 func (f *specFlags) load() ([]*diff.Spec, error) {
-	specs, err := diff.LoadSpecs(f.specs...)
-	if err != nil {
-		return nil, usageError("%v", err)
+	var specs []*diff.Spec
+	for _, p := range f.specs {
+		ss, err := diff.LoadSpecs(p)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		if len(ss) == 0 && !f.allowUnattached {
+			return nil, usageError("--spec %s: no OpenAPI 3 or Swagger 2.0 document in it (--allow-unattached to go on)", p)
+		}
+		specs = append(specs, ss...)
 	}
 	// A file may be several specs (path-level servers): --spec-host
 	// attaches all of them.
@@ -41,7 +53,8 @@ func (f *specFlags) load() ([]*diff.Spec, error) {
 		k := filepath.Clean(s.File)
 		byFile[k] = append(byFile[k], s)
 	}
-	attached := map[*diff.Spec]bool{}
+	hosts := map[*diff.Spec][]string{}
+	var order []*diff.Spec
 	for _, v := range f.specHosts {
 		host, file, err := diff.ParseSpecHost(v)
 		if err != nil {
@@ -57,15 +70,55 @@ func (f *specFlags) load() ([]*diff.Spec, error) {
 			specs = append(specs, s)
 		}
 		for _, s := range byFile[k] {
-			if !attached[s] {
-				attached[s] = true
-				s.AttachTo(host)
-			} else {
-				s.Hosts = append(s.Hosts, host)
+			if hosts[s] == nil {
+				order = append(order, s)
 			}
+			hosts[s] = append(hosts[s], host)
 		}
 	}
+	for _, s := range order {
+		s.AttachTo(hosts[s]...)
+	}
 	return specs, nil
+}
+
+// attachments prints on w which services each spec was attached to, and
+// returns an error naming every spec attached to none (it checked nothing:
+// its "no findings" would be a lie) unless --allow-unattached.
+func (f *specFlags) attachments(w io.Writer, as []diff.Attachment, unchecked []string) error {
+	for i := range as {
+		fmt.Fprintf(w, "specter: %s\n", as[i].String())
+	}
+	if len(unchecked) > 0 {
+		fmt.Fprintf(w, "specter: no spec is attached to %s\n", strings.Join(unchecked, ", "))
+	}
+	bad := diff.Unattached(as)
+	if len(bad) == 0 || f.allowUnattached {
+		return nil
+	}
+	var names []string
+	for _, a := range bad {
+		servers := "no servers"
+		if len(a.Servers) > 0 {
+			servers = "servers " + strings.Join(a.Servers, ", ")
+		}
+		names = append(names, a.Spec+" ("+servers+")")
+	}
+	svcs := map[string]bool{}
+	for _, a := range as {
+		for _, s := range a.Services {
+			svcs[s] = true
+		}
+	}
+	for _, s := range unchecked {
+		svcs[s] = true
+	}
+	seen := "no HTTP traffic was seen"
+	if len(svcs) > 0 {
+		seen = "the traffic's services are " + strings.Join(slices.Sorted(maps.Keys(svcs)), ", ")
+	}
+	return &exitError{code: exitFatal, err: fmt.Errorf("%d spec(s) attached to no service, so they checked nothing: %s; %s (match the servers, attach with --spec-host HOST=FILE, or --allow-unattached)",
+		len(bad), strings.Join(names, "; "), seen)}
 }
 
 // checker returns a checker for the declared specs, or nil without --spec.
@@ -111,13 +164,17 @@ func (a *asyncChecker) Check(x *reassembly.Exchange) { a.ch <- x }
 
 // Findings waits for the queued exchanges and returns the findings. No
 // Check may follow.
-func (a *asyncChecker) Findings() []diff.Finding {
+func (a *asyncChecker) Findings() []diff.Finding { return a.Report().Findings }
+
+// Report waits for the queued exchanges and returns the findings with the
+// specs' attachments. No Check may follow.
+func (a *asyncChecker) Report() diff.Report {
 	if !a.shut {
 		a.shut = true
 		close(a.ch)
 		<-a.done
 	}
-	return a.c.Findings()
+	return a.c.Report()
 }
 
 // withChecker chains the checker (when there is one) after emit.
@@ -130,11 +187,7 @@ func withChecker(emit func(*reassembly.Exchange), c *asyncChecker) func(*reassem
 
 // printFindingsSummary is what analyze --spec prints after its summary:
 // the count per kind, then the findings table.
-func printFindingsSummary(w io.Writer, c *asyncChecker) {
-	if c == nil {
-		return
-	}
-	fs := c.Findings()
+func printFindingsSummary(w io.Writer, fs []diff.Finding) {
 	n := map[diff.Kind]int{}
 	for _, f := range fs {
 		n[f.Kind]++
@@ -212,7 +265,7 @@ of a --fail-on kind remain after --baseline.`,
 				}
 				known = rep.Findings
 			}
-			var fs []diff.Finding
+			var rep diff.Report
 			var sum summary
 			var runErr error
 			if dbPath != "" {
@@ -220,7 +273,7 @@ of a --fail-on kind remain after --baseline.`,
 				if err != nil {
 					return err
 				}
-				fs = stored
+				rep = stored
 			} else {
 				chk, err := sf.checker()
 				if err != nil {
@@ -230,15 +283,17 @@ of a --fail-on kind remain after --baseline.`,
 				if runErr != nil && sum.Packets == 0 {
 					return outcome(sum, runErr)
 				}
-				fs = chk.Findings()
+				rep = chk.Report()
 			}
-			fs = diff.Suppress(fs, known)
+			rep.Findings = diff.Suppress(rep.Findings, known)
+			fs := rep.Findings
+			attachErr := sf.attachments(cmd.ErrOrStderr(), rep.Specs, rep.Unchecked)
 			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
 			if err != nil {
 				return err
 			}
 			defer closeOut()
-			if err := diff.Write(w, fs, format, version); err != nil {
+			if err := diff.WriteReport(w, rep, format, version); err != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
 			}
 			for _, e := range sum.Errors {
@@ -246,6 +301,9 @@ of a --fail-on kind remain after --baseline.`,
 			}
 			if err := outcome(sum, runErr); err != nil {
 				return err
+			}
+			if attachErr != nil {
+				return attachErr
 			}
 			n := 0
 			for _, f := range fs {
@@ -274,23 +332,23 @@ of a --fail-on kind remain after --baseline.`,
 // storedFindings is diff over a database: shadow, zombie and unused from
 // the stored inventory and the specs as given now; noncompliance and auth
 // mismatches as the analyze runs that checked exchanges recorded them.
-func storedFindings(cmd *cobra.Command, sf *specFlags, dbPath string) ([]diff.Finding, error) {
+func storedFindings(cmd *cobra.Command, sf *specFlags, dbPath string) (diff.Report, error) {
 	specs, err := sf.load()
 	if err != nil {
-		return nil, err
+		return diff.Report{}, err
 	}
 	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
 	if err != nil {
-		return nil, err
+		return diff.Report{}, err
 	}
 	defer db.Close()
 	m, err := db.Model(cmd.Context())
 	if err != nil {
-		return nil, &exitError{code: exitFatal, err: err}
+		return diff.Report{}, &exitError{code: exitFatal, err: err}
 	}
 	recorded, err := db.Findings(cmd.Context())
 	if err != nil {
-		return nil, &exitError{code: exitFatal, err: err}
+		return diff.Report{}, &exitError{code: exitFatal, err: err}
 	}
 	var perExchange []diff.Finding
 	for _, f := range recorded {
@@ -301,5 +359,9 @@ func storedFindings(cmd *cobra.Command, sf *specFlags, dbPath string) ([]diff.Fi
 			perExchange = append(perExchange, f)
 		}
 	}
-	return diff.Merge(diff.Inventory(m, specs), perExchange), nil
+	traffic := diff.ModelTraffic(m)
+	return diff.Report{
+		Findings: diff.Merge(diff.Inventory(m, specs), perExchange),
+		Specs:    diff.Attachments(specs, traffic), Unchecked: diff.Unchecked(specs, traffic),
+	}, nil
 }

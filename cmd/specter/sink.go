@@ -83,10 +83,18 @@ type liveSink struct {
 	runID int64
 	// byKind is the final findings count per kind, set by Finish.
 	byKind map[string]uint64
+	// attach and unchecked are the final checker's spec attachments (since
+	// the last reload), set by Finish.
+	attach    []diff.Attachment
+	unchecked []string
 }
 
 // FindingsByKind returns the findings per kind; valid after Finish.
 func (v *liveSink) FindingsByKind() map[string]uint64 { return v.byKind }
+
+// Attachments returns which services each spec was attached to, and the
+// services no spec is attached to; valid after Finish, nil without specs.
+func (v *liveSink) Attachments() ([]diff.Attachment, []string) { return v.attach, v.unchecked }
 
 // openSink loads the config and specs, opens the database and starts
 // a run in it (with --db), and starts the inventory's goroutine.
@@ -403,6 +411,9 @@ func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error)
 		v.chk.Close()
 		v.byKind = v.chk.byKind
 		final = v.chk.snapshot()
+		// The checker's goroutine is done: its state is ours to read.
+		v.attach = v.chk.c.Attachments()
+		v.unchecked = v.chk.c.Unchecked()
 		v.chk = nil
 	}
 	var err error

@@ -184,6 +184,31 @@ func NewChecker(specs []*Spec, opts Options) *Checker {
 // Stats returns the counters.
 func (c *Checker) Stats() Stats { return c.stats }
 
+// Traffic returns the exchanges per service seen so far (at most
+// Options.MaxServices services), whether a spec is attached or not.
+func (c *Checker) Traffic() map[string]uint64 {
+	out := make(map[string]uint64, len(c.windows))
+	for s, w := range c.windows {
+		out[s] = w.count
+	}
+	return out
+}
+
+// Attachments returns which services of the traffic so far each spec is
+// attached to (see the package function Attachments).
+func (c *Checker) Attachments() []Attachment { return Attachments(c.specs, c.Traffic()) }
+
+// Unchecked returns the services of the traffic so far that no spec is
+// attached to.
+func (c *Checker) Unchecked() []string { return Unchecked(c.specs, c.Traffic()) }
+
+// Report returns the findings so far with the specs' attachments and the
+// services no spec is attached to.
+func (c *Checker) Report() Report {
+	t := c.Traffic()
+	return Report{Findings: c.Findings(), Specs: Attachments(c.specs, t), Unchecked: Unchecked(c.specs, t)}
+}
+
 // specsFor returns the specs attached to a service: those naming its host
 // (with or without the port), then the global ones.
 func (c *Checker) specsFor(service string) ([]*Spec, bool) {
@@ -238,14 +263,12 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		c.stats.DroppedServices++
 		return
 	}
-	if len(specs) == 0 {
-		c.stats.NoSpec++
-		return
-	}
 	when := req.Start
 	if when.IsZero() && x.Response != nil {
 		when = x.Response.Start
 	}
+	// Services without a spec get a window too (bounded like attached):
+	// Attachments names the services seen, for a spec that matched none.
 	w := c.windows[service]
 	if w == nil {
 		w = &window{}
@@ -253,6 +276,10 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 	}
 	w.count++
 	widen(&w.first, &w.last, when)
+	if len(specs) == 0 {
+		c.stats.NoSpec++
+		return
+	}
 
 	path := req.Path
 	if path == "" || path[0] != '/' {
@@ -1157,7 +1184,9 @@ func (c *Checker) Findings() []Finding {
 	}
 	svcs := make(map[string][2]time.Time, len(c.windows))
 	for s, w := range c.windows {
-		svcs[s] = [2]time.Time{w.first, w.last}
+		if len(c.attached[s]) > 0 {
+			svcs[s] = [2]time.Time{w.first, w.last}
+		}
 	}
 	out = append(out, unused(c.specs, svcs, hits)...)
 	Sort(out)

@@ -9,6 +9,15 @@
 // their default and enum values), static segments before parameters, like
 // a router.
 //
+// Path items and operations may declare their own servers (an operation's
+// count for its path item when the item declares none): Split makes one
+// spec per set. Attachments reports, per spec file, the services of the
+// traffic it was attached to: a spec attached to none checked nothing,
+// and its "no findings" means nothing (the command line fails on it unless
+// --allow-unattached). The JSON report carries them under "specs", SARIF
+// as tool configuration notifications (spec-attached, spec-unattached,
+// service-unchecked).
+//
 // A Checker checks every exchange as it streams by (Check) and accumulates
 // findings (Findings); Inventory computes the inventory-only kinds from an
 // infer.Model. Findings are plain JSON values that Merge combines by

@@ -222,9 +222,14 @@ func Sort(fs []Finding) {
 	})
 }
 
-// Report is the JSON report: {"findings":[...]}.
+// Report is the JSON report: {"findings":[...], "specs":[...]}.
 type Report struct {
 	Findings []Finding `json:"findings"`
+	// Specs says which services each spec was attached to; a spec
+	// attached to none checked nothing.
+	Specs []Attachment `json:"specs,omitempty"`
+	// Unchecked lists services of the traffic no spec is attached to.
+	Unchecked []string `json:"unchecked_services,omitempty"`
 }
 
 // ReadReport reads a JSON report, as written with --format json.

@@ -94,3 +94,16 @@ func Inventory(m *infer.Model, specs []*Spec) []Finding {
 	Sort(out)
 	return out
 }
+
+// ModelTraffic returns the requests per service of a model, for
+// Attachments over stored data.
+func ModelTraffic(m *infer.Model) map[string]uint64 {
+	out := map[string]uint64{}
+	if m == nil {
+		return out
+	}
+	for _, name := range m.Services() {
+		out[name] = m.ByName[name].Count
+	}
+	return out
+}

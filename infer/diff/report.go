@@ -16,20 +16,34 @@ func Formats() []string { return []string{"table", "json", "sarif", "markdown"} 
 // "json" ({"findings":[...]}), "sarif" (SARIF 2.1.0) or "markdown" (for a
 // pull-request comment). toolVersion goes into SARIF.
 func Write(w io.Writer, fs []Finding, format, toolVersion string) error {
+	return WriteReport(w, Report{Findings: fs}, format, toolVersion)
+}
+
+// WriteReport is Write with the whole report: in "json" its specs'
+// attachments come along, in "sarif" they are tool configuration
+// notifications (error level for a spec attached to no service). "table"
+// and "markdown" show the findings only (the command line prints the
+// attachments on standard error).
+func WriteReport(w io.Writer, rep Report, format, toolVersion string) error {
+	fs := rep.Findings
 	switch format {
 	case "table", "":
 		return writeTable(w, fs)
 	case "json":
-		if fs == nil {
-			fs = []Finding{}
+		if rep.Findings == nil {
+			rep.Findings = []Finding{}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(Report{Findings: fs})
+		return enc.Encode(rep)
 	case "sarif":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(SARIF(fs, toolVersion))
+		log := sarifOf(fs, toolVersion)
+		if len(rep.Specs) > 0 || len(rep.Unchecked) > 0 {
+			log.Runs[0].Invocations = []sarifInvocation{sarifAttachments(rep)}
+		}
+		return enc.Encode(log)
 	case "markdown", "md":
 		return writeMarkdown(w, fs)
 	}
@@ -135,8 +149,22 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
+		Tool        sarifTool         `json:"tool"`
+		Invocations []sarifInvocation `json:"invocations,omitempty"`
+		Results     []sarifResult     `json:"results"`
+	}
+	sarifInvocation struct {
+		ExecutionSuccessful bool                `json:"executionSuccessful"`
+		Notifications       []sarifNotification `json:"toolConfigurationNotifications,omitempty"`
+	}
+	sarifNotification struct {
+		Descriptor sarifDescriptor `json:"descriptor"`
+		Level      string          `json:"level"`
+		Message    sarifText       `json:"message"`
+		Locations  []sarifLocation `json:"locations,omitempty"`
+	}
+	sarifDescriptor struct {
+		ID string `json:"id"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -212,7 +240,29 @@ func sarifLevel(s Severity) string {
 
 // SARIF returns findings as a SARIF 2.1.0 log, each result located in the
 // declared spec file (at the operation's line) where there is one.
-func SARIF(fs []Finding, toolVersion string) any {
+func SARIF(fs []Finding, toolVersion string) any { return sarifOf(fs, toolVersion) }
+
+// sarifAttachments reports each spec's attachment as a notification:
+// "spec-attached" (note) or "spec-unattached" (error), located at the
+// spec file; services no spec is attached to are one warning.
+func sarifAttachments(rep Report) sarifInvocation {
+	inv := sarifInvocation{ExecutionSuccessful: true}
+	for _, a := range rep.Specs {
+		n := sarifNotification{Descriptor: sarifDescriptor{"spec-attached"}, Level: "note", Message: sarifText{a.String()},
+			Locations: []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(a.Spec)}}}}}
+		if !a.Attached() {
+			n.Descriptor.ID, n.Level = "spec-unattached", "error"
+		}
+		inv.Notifications = append(inv.Notifications, n)
+	}
+	if len(rep.Unchecked) > 0 {
+		inv.Notifications = append(inv.Notifications, sarifNotification{Descriptor: sarifDescriptor{"service-unchecked"}, Level: "warning",
+			Message: sarifText{"no spec is attached to " + strings.Join(rep.Unchecked, ", ")}})
+	}
+	return inv
+}
+
+func sarifOf(fs []Finding, toolVersion string) sarifLog {
 	drv := sarifDriver{Name: "specter", Version: toolVersion, InformationURI: "https://github.com/specter-dev/specter"}
 	idx := map[Kind]int{}
 	for i, k := range Kinds() {

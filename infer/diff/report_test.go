@@ -143,9 +143,13 @@ func TestSARIFValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, fs := range map[string][]Finding{"pets": petFindings(t), "empty": nil} {
+	attached := Report{Findings: petFindings(t), Specs: []Attachment{
+		{Spec: "testdata/pets.yaml", Servers: []string{"http://pets.test/api/v3"}, Services: []string{"pets.test"}, Exchanges: 3},
+		{Spec: "testdata/none.yaml", Servers: []string{"https://api.example.com"}, Services: []string{}},
+	}, Unchecked: []string{"other.test"}}
+	for name, rep := range map[string]Report{"pets": {Findings: petFindings(t)}, "empty": {}, "attachments": attached} {
 		var buf bytes.Buffer
-		if err := Write(&buf, fs, "sarif", "test"); err != nil {
+		if err := WriteReport(&buf, rep, "sarif", "test"); err != nil {
 			t.Fatal(err)
 		}
 		inst, err := jsonschema.UnmarshalJSON(&buf)

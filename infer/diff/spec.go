@@ -30,6 +30,9 @@ type Spec struct {
 	// Bases are the server base paths ("" for the root), longest first;
 	// a request path must start with one of them to match.
 	Bases []string
+	// Servers are the server URLs Hosts and Bases come from, as written
+	// (or "--spec-host HOST" after AttachTo), for reports.
+	Servers []string
 
 	// lines maps "METHOD /path" (as written under paths) to the line of
 	// the operation in File, for locating findings; 0 when unknown.
@@ -73,22 +76,19 @@ func (s *Spec) Paths() []string {
 // hosts. Without path-level servers it returns s alone.
 func (s *Spec) Split() []*Spec {
 	groups := map[string][]string{}
+	lists := map[string]openapi3.Servers{}
 	var keys []string
 	for _, p := range s.Doc.Paths.InMatchingOrder() {
-		item := s.Doc.Paths.Value(p)
-		k := ""
-		if item != nil && len(item.Servers) > 0 {
-			var urls []string
-			for _, srv := range item.Servers {
-				if srv != nil {
-					urls = append(urls, srv.URL)
-				}
-			}
-			sort.Strings(urls)
-			k = strings.Join(urls, " ")
+		list := pathServers(s.Doc.Paths.Value(p))
+		var urls []string
+		for _, srv := range list {
+			urls = append(urls, srv.URL)
 		}
+		sort.Strings(urls)
+		k := strings.Join(urls, " ")
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
+			lists[k] = list
 		}
 		groups[k] = append(groups[k], p)
 	}
@@ -99,13 +99,64 @@ func (s *Spec) Split() []*Spec {
 	var out []*Spec
 	for _, k := range keys {
 		v := &Spec{File: s.File, Doc: s.Doc, lines: s.lines, paths: groups[k]}
+		list := lists[k]
 		if k == "" {
-			v.Hosts, v.Bases = servers(s.Doc.Servers)
-		} else {
-			v.Hosts, v.Bases = servers(s.Doc.Paths.Value(groups[k][0]).Servers)
+			list = s.Doc.Servers
 		}
+		v.Hosts, v.Bases = servers(list)
+		v.Servers = serverURLs(list)
 		v.trie = newTrie(s.Doc, v.paths)
 		out = append(out, v)
+	}
+	return out
+}
+
+// pathServers returns the servers a path item declares, or, when it
+// declares none, those its operations declare (their union): a document
+// whose operations name hosts is for those hosts, not for every service.
+func pathServers(item *openapi3.PathItem) openapi3.Servers {
+	if item == nil {
+		return nil
+	}
+	var out openapi3.Servers
+	seen := map[string]bool{}
+	add := func(list openapi3.Servers) {
+		for _, srv := range list {
+			if srv != nil && !seen[srv.URL] {
+				seen[srv.URL] = true
+				out = append(out, srv)
+			}
+		}
+	}
+	add(item.Servers)
+	if len(out) > 0 {
+		return out
+	}
+	for _, m := range sortedMethods(item) {
+		if op := item.GetOperation(m); op != nil && op.Servers != nil {
+			add(*op.Servers)
+		}
+	}
+	return out
+}
+
+// sortedMethods returns the methods of a path item's operations, sorted.
+func sortedMethods(item *openapi3.PathItem) []string {
+	var ms []string
+	for m := range item.Operations() {
+		ms = append(ms, m)
+	}
+	sort.Strings(ms)
+	return ms
+}
+
+// serverURLs returns the URLs of servers, as written.
+func serverURLs(list openapi3.Servers) []string {
+	var out []string
+	for _, srv := range list {
+		if srv != nil {
+			out = append(out, srv.URL)
+		}
 	}
 	return out
 }
@@ -124,9 +175,10 @@ func (s *Spec) legacyView() *openapi3.T {
 // AttachTo makes the spec describe exactly the given hosts, overriding its
 // servers (as --spec-host does).
 func (s *Spec) AttachTo(hosts ...string) {
-	s.Hosts = s.Hosts[:0]
+	s.Hosts, s.Servers = nil, nil
 	for _, h := range hosts {
 		s.Hosts = append(s.Hosts, normHost(h))
+		s.Servers = append(s.Servers, "--spec-host "+normHost(h))
 	}
 }
 
@@ -234,6 +286,7 @@ func LoadSpec(file string) (*Spec, error) {
 	}
 	s := &Spec{File: file, Doc: doc, lines: operationLines(&root)}
 	s.Hosts, s.Bases = servers(doc.Servers)
+	s.Servers = serverURLs(doc.Servers)
 	s.trie = newTrie(doc, nil)
 	return s, nil
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/store"
+)
+
+// unattachedSpec writes a spec whose only server names a host the demo
+// capture (shop.example.test) does not have.
+func unattachedSpec(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "elsewhere.yaml")
+	doc := "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: 'https://api.example.com/v1'}]\npaths:\n  /a:\n    get:\n      responses:\n        '200': {description: ok}\n"
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A spec attached to no service of the traffic checked nothing: diff and
+// analyze fail naming it (unless --allow-unattached) and report it in
+// JSON and SARIF.
+func TestUnattachedSpec(t *testing.T) {
+	dir := t.TempDir()
+	spec := unattachedSpec(t, dir)
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "notes.yaml"), []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	declared := "../../testdata/shop-declared.yaml"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr []string // substrings
+		stdout []string
+	}{
+		{"diff unattached", []string{"diff", "--spec", spec, demo}, exitFatal,
+			[]string{spec, "https://api.example.com/v1", "attached to no service", "shop.example.test"}, []string{"no findings"}},
+		{"diff allowed", []string{"diff", "--allow-unattached", "--spec", spec, demo}, exitOK,
+			[]string{spec + " (servers https://api.example.com/v1) attached to no service", "no spec is attached to shop.example.test"}, nil},
+		{"diff json", []string{"diff", "--allow-unattached", "--format", "json", "--spec", spec, demo}, exitOK,
+			nil, []string{`"spec": "` + spec + `"`, `"services": []`, `"unchecked_services"`}},
+		{"diff sarif", []string{"diff", "--allow-unattached", "--format", "sarif", "--spec", spec, demo}, exitOK,
+			nil, []string{`"spec-unattached"`, `"toolConfigurationNotifications"`}},
+		{"diff attached and unattached", []string{"diff", "--spec", declared, "--spec", spec, demo}, exitFatal,
+			[]string{"shop-declared.yaml (servers http://shop.example.test) attached to shop.example.test", "1 spec(s) attached to no service"}, []string{"SHADOW"}},
+		{"diff spec-host unseen", []string{"diff", "--spec-host", "nowhere.test=" + declared, demo}, exitFatal,
+			[]string{"--spec-host nowhere.test", "attached to no service"}, nil},
+		{"diff attached", []string{"diff", "--spec", declared, demo}, exitOK,
+			[]string{"attached to shop.example.test"}, nil},
+		{"diff empty directory", []string{"diff", "--spec", empty, demo}, exitFatal,
+			[]string{empty, "no OpenAPI 3 or Swagger 2.0 document"}, nil},
+		{"analyze unattached", []string{"analyze", "--spec", spec, demo}, exitFatal,
+			[]string{spec, "attached to no service"}, nil},
+		{"analyze json", []string{"analyze", "--json", "--allow-unattached", "--spec", spec, demo}, exitOK,
+			nil, []string{`"specs"`, `"services": []`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, code := run(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tt.code, errs)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(errs, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errs)
+				}
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+		})
+	}
+}
+
+// capture --spec: the live sink reports the attachments at Finish.
+func TestSinkAttachments(t *testing.T) {
+	spec := unattachedSpec(t, t.TempDir())
+	var ctr counters
+	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{specs: []string{spec}},
+		flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		v.Emit(sinkExchange(i, ""))
+	}
+	if _, err := v.Finish(context.Background(), store.RunTotals{Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	as, unchecked := v.Attachments()
+	if len(as) != 1 || as[0].Attached() || strings.Join(unchecked, ",") != "api.test" {
+		t.Fatalf("attachments %+v, unchecked %v", as, unchecked)
+	}
+	sf := &specFlags{}
+	var b strings.Builder
+	if err := sf.attachments(&b, as, unchecked); err == nil || !strings.Contains(err.Error(), spec) || !strings.Contains(err.Error(), "api.test") {
+		t.Fatalf("err = %v", err)
+	}
+	sf.allowUnattached = true
+	if err := sf.attachments(&b, as, unchecked); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(captureSummary{Specs: as})
+	var back struct{ Specs []diff.Attachment }
+	if err := json.Unmarshal(js, &back); err != nil || len(back.Specs) != 1 {
+		t.Fatalf("capture --json specs: %s", js)
+	}
+}
