@@ -137,8 +137,10 @@ produced, 2 on usage errors or when nothing could be read.`,
 					v.Endpoints = &eps
 				}
 				if rep != nil {
-					v.Specs = rep.Specs
-					v.Unchecked = rep.Unchecked
+					if rep.Findings == nil {
+						rep.Findings = []diff.Finding{}
+					}
+					v.Report = rep
 				}
 				if e := enc.Encode(v); e != nil {
 					return e
@@ -170,12 +172,14 @@ produced, 2 on usage errors or when nothing could be read.`,
 }
 
 // analyzeJSON is what analyze --json prints: the summary, with
-// --endpoints the endpoints, and with --spec the specs' attachments.
+// --endpoints the endpoints, and with --spec the findings and the specs'
+// attachments.
 type analyzeJSON struct {
 	summary
 	Endpoints *[]infer.EndpointSummary `json:"endpoints,omitempty"`
-	Specs     []diff.Attachment        `json:"specs,omitempty"`
-	Unchecked []string                 `json:"unchecked_services,omitempty"`
+	// The findings report, as diff --format json writes it: findings,
+	// specs and unchecked_services.
+	*diff.Report
 }
 
 func printSummary(w io.Writer, s summary) {

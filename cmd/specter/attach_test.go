@@ -122,3 +122,47 @@ func TestSinkAttachments(t *testing.T) {
 		t.Fatalf("capture --json specs: %s", js)
 	}
 }
+
+// analyze --json --spec carries the findings the table shows, in the
+// structure of diff --format json.
+func TestAnalyzeJSONFindings(t *testing.T) {
+	declared := "../../testdata/shop-declared.yaml"
+	table, _, code := run(t, "diff", "--spec", declared, "--format", "json", demo)
+	if code != exitOK {
+		t.Fatalf("diff: exit %d", code)
+	}
+	var want diff.Report
+	if err := json.Unmarshal([]byte(table), &want); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, "analyze", "--json", "--spec", declared, demo)
+	if code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	var got struct {
+		Exchanges any `json:"reassembly"`
+		diff.Report
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(want.Findings) == 0 || got.Exchanges == nil {
+		t.Fatalf("diff found nothing or the summary is missing:\n%s", out)
+	}
+	if len(got.Findings) != len(want.Findings) {
+		t.Fatalf("analyze --json has %d findings, diff %d:\n%s", len(got.Findings), len(want.Findings), out)
+	}
+	for i := range want.Findings {
+		if got.Findings[i].Fingerprint != want.Findings[i].Fingerprint || got.Findings[i].Count != want.Findings[i].Count {
+			t.Errorf("finding %d: %+v, diff has %+v", i, got.Findings[i], want.Findings[i])
+		}
+	}
+	if len(got.Specs) != 1 || !got.Specs[0].Attached() {
+		t.Errorf("specs = %+v", got.Specs)
+	}
+	// Without --spec, no findings key at all.
+	out, _, _ = run(t, "analyze", "--json", demo)
+	if strings.Contains(out, `"findings"`) {
+		t.Errorf("analyze --json without --spec has findings:\n%s", out)
+	}
+}
