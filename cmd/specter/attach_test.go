@@ -123,18 +123,25 @@ func TestSinkAttachments(t *testing.T) {
 	}
 }
 
+// diffJSON runs diff --format json, which must exit 0, and decodes its report.
+func diffJSON(t *testing.T, args ...string) diff.Report {
+	t.Helper()
+	out, errs, code := run(t, append([]string{"diff", "--format", "json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("diff: exit %d: %s", code, errs)
+	}
+	var rep diff.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return rep
+}
+
 // analyze --json --spec carries the findings the table shows, in the
 // structure of diff --format json.
 func TestAnalyzeJSONFindings(t *testing.T) {
 	declared := "../../testdata/shop-declared.yaml"
-	table, _, code := run(t, "diff", "--spec", declared, "--format", "json", demo)
-	if code != exitOK {
-		t.Fatalf("diff: exit %d", code)
-	}
-	var want diff.Report
-	if err := json.Unmarshal([]byte(table), &want); err != nil {
-		t.Fatal(err)
-	}
+	want := diffJSON(t, "--spec", declared, demo)
 	out, errs, code := run(t, "analyze", "--json", "--spec", declared, demo)
 	if code != exitOK {
 		t.Fatalf("analyze: exit %d: %s", code, errs)
@@ -164,5 +171,29 @@ func TestAnalyzeJSONFindings(t *testing.T) {
 	out, _, _ = run(t, "analyze", "--json", demo)
 	if strings.Contains(out, `"findings"`) {
 		t.Errorf("analyze --json without --spec has findings:\n%s", out)
+	}
+}
+
+// diff --baseline says how many findings it suppressed.
+func TestDiffBaselineCount(t *testing.T) {
+	declared := "../../testdata/shop-declared.yaml"
+	rep := diffJSON(t, "--spec", declared, demo)
+	if len(rep.Findings) < 3 {
+		t.Fatalf("%d findings", len(rep.Findings))
+	}
+	b, _ := json.Marshal(diff.Report{Findings: rep.Findings[:2]})
+	base := filepath.Join(t.TempDir(), "known.json")
+	if err := os.WriteFile(base, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "2 findings suppressed by the baseline " + base
+	out, errs, code := run(t, "diff", "--spec", declared, "--baseline", base, demo)
+	if code != exitOK || !strings.Contains(out, want) || !strings.Contains(errs, want) {
+		t.Errorf("table: exit %d\n%s\n%s", code, out, errs)
+	}
+	out, _, _ = run(t, "diff", "--spec", declared, "--baseline", base, "--format", "json", demo)
+	var got diff.Report
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Baseline == nil || got.Baseline.Suppressed != 2 || len(got.Findings) != len(rep.Findings)-2 {
+		t.Errorf("json: %v %+v", err, got.Baseline)
 	}
 }

@@ -285,7 +285,12 @@ of a --fail-on kind remain after --baseline.`,
 				}
 				rep = chk.Report()
 			}
+			all := len(rep.Findings)
 			rep.Findings = diff.Suppress(rep.Findings, known)
+			if baseline != "" {
+				rep.Baseline = &diff.Baseline{File: baseline, Suppressed: all - len(rep.Findings)}
+				fmt.Fprintf(cmd.ErrOrStderr(), "specter: %s\n", rep.Baseline)
+			}
 			fs := rep.Findings
 			attachErr := sf.attachments(cmd.ErrOrStderr(), rep.Specs, rep.Unchecked)
 			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)

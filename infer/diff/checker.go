@@ -621,25 +621,34 @@ func ptr[T any](v T) *T { return &v }
 // checkExchange runs the per-exchange checks of a matched operation.
 func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, service, method string, when time.Time) {
 	req, resp := x.Request, x.Response
-	add := func(k Kind, rule, reason, pointer string, body []byte) {
+	add := func(k Kind, rule, reason, pointer string, body []byte) *Finding {
 		f := c.finding(k, rule, service, method, r.Template, when)
-		if f != nil && f.Reason == "" {
+		if f != nil && f.Example == nil {
 			f.Reason, f.Pointer = reason, pointer
 			f.Example = ptr(example(x, body))
 			c.locate(f, r, method)
 		}
+		return f
 	}
 
 	// Undeclared query parameters: kin-openapi accepts them, we do not.
+	// The finding names every one (see Finding.Params).
 	if !st.anyQ && req.RawQuery != "" {
-		var first string
+		var names []string
+		cut := false
 		queryNames(req.RawQuery, func(k string) {
-			if !st.query[k] && (first == "" || k < first) {
-				first = k
+			if !st.query[k] && !slices.Contains(names, k) {
+				if len(names) < maxParams {
+					names = append(names, k)
+				} else {
+					cut = true
+				}
 			}
 		})
-		if first != "" {
-			add(KindNoncompliantRequest, "query:undeclared", "undeclared query parameter "+strconv.Quote(first), "", nil)
+		if len(names) > 0 {
+			if f := add(KindNoncompliantRequest, "query:undeclared", "", "", nil); f != nil {
+				f.addParams(names, cut)
+			}
 		}
 	}
 
@@ -719,7 +728,7 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 // of the cost): the first SampleAfter of each operation, then one in
 // SampleEvery, within the global budget. in is the request's validation
 // input, nil when the request was not validated.
-func (c *Checker) checkResponse(x *reassembly.Exchange, r *Route, st *opState, respRef *openapi3.Response, in *openapi3filter.RequestValidationInput, add func(Kind, string, string, string, []byte)) {
+func (c *Checker) checkResponse(x *reassembly.Exchange, r *Route, st *opState, respRef *openapi3.Response, in *openapi3filter.RequestValidationInput, add func(Kind, string, string, string, []byte) *Finding) {
 	resp := x.Response
 	if respRef == nil || resp == nil {
 		return

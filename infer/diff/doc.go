@@ -60,7 +60,8 @@
 //     schema (kin-openapi openapi3filter.ValidateRequest; rule
 //     "<in>.<name>:<keyword>" or "body<pointer>:<keyword>", array indexes in
 //     pointers as *), or that carries a query parameter the operation and its
-//     path item do not declare (rule query:undeclared; API keys of declared
+//     path item do not declare (rule query:undeclared, naming in params every
+//     undeclared name seen, at most 64, sorted; API keys of declared
 //     apiKey-in-query schemes are credentials, and operations with an
 //     object-typed query parameter accept any name). Bodies that kin-openapi
 //     cannot decode (unsupported media types) are not findings.

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -109,9 +111,14 @@ type Finding struct {
 	LastSeen  time.Time `json:"last_seen,omitzero"`
 	// Reason says briefly what failed, with the JSON pointer when there is
 	// one.
-	Reason  string   `json:"reason"`
-	Pointer string   `json:"pointer,omitempty"`
-	Example *Example `json:"example,omitempty"`
+	Reason  string `json:"reason"`
+	Pointer string `json:"pointer,omitempty"`
+	// Params are the undeclared query parameter names (rule
+	// query:undeclared), every one seen, sorted; at most maxParams, and
+	// ParamsCut says names were left out past it.
+	Params    []string `json:"params,omitempty"`
+	ParamsCut bool     `json:"params_cut,omitempty"`
+	Example   *Example `json:"example,omitempty"`
 	// Spec and SpecLine locate the declared operation (or path) when there
 	// is one.
 	Spec        string `json:"spec,omitempty"`
@@ -160,9 +167,58 @@ func widen(first, last *time.Time, t time.Time) {
 	}
 }
 
+// maxParams bounds the parameter names a finding lists, and maxParamName
+// the bytes of one name.
+const (
+	maxParams    = 64
+	maxParamName = 128
+)
+
+// addParams adds parameter names to f.Params (sorted, unique, bounded)
+// and rewrites the reason to name them all. It reports whether f changed.
+func (f *Finding) addParams(names []string, cut bool) bool {
+	changed := false
+	for _, n := range names {
+		if len(n) > maxParamName {
+			n = n[:maxParamName]
+		}
+		i, found := slices.BinarySearch(f.Params, n)
+		if found {
+			continue
+		}
+		if len(f.Params) >= maxParams {
+			cut = true
+			continue
+		}
+		f.Params = slices.Insert(f.Params, i, n)
+		changed = true
+	}
+	if cut && !f.ParamsCut {
+		f.ParamsCut, changed = true, true
+	}
+	if changed {
+		quoted := make([]string, len(f.Params))
+		for i, p := range f.Params {
+			quoted[i] = strconv.Quote(p)
+		}
+		f.Reason = "undeclared query parameter " + strings.Join(quoted, ", ")
+		if len(quoted) > 1 {
+			f.Reason = "undeclared query parameters " + strings.Join(quoted, ", ")
+		}
+		if f.ParamsCut {
+			f.Reason += fmt.Sprintf(" (and more: the first %d are named)", maxParams)
+		}
+	}
+	return changed
+}
+
 // merge adds o (same fingerprint) into f: counts add, the time window
-// widens, the earliest example is kept.
+// widens, the earliest example is kept, parameter names are united.
 func (f *Finding) merge(o *Finding) {
+	if len(o.Params) > 0 || o.ParamsCut {
+		f.Params = slices.Clone(f.Params)
+		f.addParams(o.Params, o.ParamsCut)
+	}
 	f.Count += o.Count
 	if !o.FirstSeen.IsZero() && (f.FirstSeen.IsZero() || o.FirstSeen.Before(f.FirstSeen)) {
 		f.FirstSeen = o.FirstSeen
@@ -230,6 +286,23 @@ type Report struct {
 	Specs []Attachment `json:"specs,omitempty"`
 	// Unchecked lists services of the traffic no spec is attached to.
 	Unchecked []string `json:"unchecked_services,omitempty"`
+	// Baseline says what a baseline suppressed, when one was given.
+	Baseline *Baseline `json:"baseline,omitempty"`
+}
+
+// Baseline is what a baseline report suppressed (see Suppress).
+type Baseline struct {
+	File       string `json:"file"`
+	Suppressed int    `json:"suppressed"`
+}
+
+// String says it for people: "12 findings suppressed by the baseline F".
+func (b *Baseline) String() string {
+	n := "findings"
+	if b.Suppressed == 1 {
+		n = "finding"
+	}
+	return fmt.Sprintf("%d %s suppressed by the baseline %s", b.Suppressed, n, b.File)
 }
 
 // ReadReport reads a JSON report, as written with --format json.

@@ -28,7 +28,7 @@ func WriteReport(w io.Writer, rep Report, format, toolVersion string) error {
 	fs := rep.Findings
 	switch format {
 	case "table", "":
-		return writeTable(w, fs)
+		return writeTable(w, rep)
 	case "json":
 		if rep.Findings == nil {
 			rep.Findings = []Finding{}
@@ -40,12 +40,12 @@ func WriteReport(w io.Writer, rep Report, format, toolVersion string) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		log := sarifOf(fs, toolVersion)
-		if len(rep.Specs) > 0 || len(rep.Unchecked) > 0 {
+		if len(rep.Specs) > 0 || len(rep.Unchecked) > 0 || rep.Baseline != nil {
 			log.Runs[0].Invocations = []sarifInvocation{sarifAttachments(rep)}
 		}
 		return enc.Encode(log)
 	case "markdown", "md":
-		return writeMarkdown(w, fs)
+		return writeMarkdown(w, rep)
 	}
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
 }
@@ -69,9 +69,14 @@ func label(f *Finding) string {
 	return strings.ReplaceAll(string(f.Kind), "_", " ")
 }
 
-func writeTable(w io.Writer, fs []Finding) error {
+func writeTable(w io.Writer, rep Report) error {
+	fs := rep.Findings
 	if len(fs) == 0 {
-		_, err := fmt.Fprintln(w, "no findings")
+		msg := "no findings"
+		if rep.Baseline != nil {
+			msg += " (" + rep.Baseline.String() + ")"
+		}
+		_, err := fmt.Fprintln(w, msg)
 		return err
 	}
 	g := groups(fs)
@@ -89,10 +94,22 @@ func writeTable(w io.Writer, fs []Finding) error {
 		fmt.Fprintf(tw, "%s (%d)\n", strings.ToUpper(strings.ReplaceAll(string(k), "_", " ")), len(list))
 		fmt.Fprintln(tw, "  SEVERITY\tSERVICE\tMETHOD\tPATH\tCOUNT\tRULE\tREASON")
 		for _, f := range list {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", f.Severity, f.Service, f.Method, f.Path, f.Count, f.Rule, oneLine(f.Reason, 100))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", f.Severity, f.Service, f.Method, f.Path, f.Count, f.Rule, reasonText(&f, 100))
 		}
 	}
+	if rep.Baseline != nil {
+		fmt.Fprintf(tw, "\n%s\n", rep.Baseline)
+	}
 	return tw.Flush()
+}
+
+// reasonText is a finding's reason on one line, cut at n bytes unless it
+// names parameters: every one of those is shown.
+func reasonText(f *Finding, n int) string {
+	if len(f.Params) > 0 {
+		return oneLine(f.Reason, len(f.Reason))
+	}
+	return oneLine(f.Reason, n)
 }
 
 func oneLine(s string, n int) string {
@@ -108,9 +125,13 @@ func mdEscape(s string) string {
 	return r.Replace(s)
 }
 
-func writeMarkdown(w io.Writer, fs []Finding) error {
+func writeMarkdown(w io.Writer, rep Report) error {
+	fs := rep.Findings
 	var b strings.Builder
 	b.WriteString("## Specter API diff\n\n")
+	if rep.Baseline != nil {
+		b.WriteString(mdEscape(rep.Baseline.String()) + ".\n\n")
+	}
 	if len(fs) == 0 {
 		b.WriteString("No findings: the traffic matches the declared specs.\n")
 		_, err := io.WriteString(w, b.String())
@@ -134,7 +155,7 @@ func writeMarkdown(w io.Writer, fs []Finding) error {
 		fmt.Fprintf(&b, "\n### %s (%d)\n\n", k, len(g[k]))
 		b.WriteString("| severity | service | operation | count | reason |\n|---|---|---|---:|---|\n")
 		for _, f := range g[k] {
-			fmt.Fprintf(&b, "| %s | %s | `%s %s` | %d | %s |\n", f.Severity, mdEscape(f.Service), f.Method, mdEscape(f.Path), f.Count, mdEscape(oneLine(f.Reason, 160)))
+			fmt.Fprintf(&b, "| %s | %s | `%s %s` | %d | %s |\n", f.Severity, mdEscape(f.Service), f.Method, mdEscape(f.Path), f.Count, mdEscape(reasonText(&f, 160)))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -254,6 +275,10 @@ func sarifAttachments(rep Report) sarifInvocation {
 			n.Descriptor.ID, n.Level = "spec-unattached", "error"
 		}
 		inv.Notifications = append(inv.Notifications, n)
+	}
+	if rep.Baseline != nil {
+		inv.Notifications = append(inv.Notifications, sarifNotification{Descriptor: sarifDescriptor{"baseline-suppressed"}, Level: "note",
+			Message: sarifText{rep.Baseline.String()}})
 	}
 	if len(rep.Unchecked) > 0 {
 		inv.Notifications = append(inv.Notifications, sarifNotification{Descriptor: sarifDescriptor{"service-unchecked"}, Level: "warning",
