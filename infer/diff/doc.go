@@ -25,6 +25,16 @@
 //
 // # Findings
 //
+// Over stored data (Inventory) an inferred template that matches no
+// declared path as a whole is not shadow as a whole: the concrete paths
+// the inventory observed under it (infer.Model.ObservedPaths) are matched
+// one by one, so a template merging declared static routes
+// (/ipam/{x}/{id} over /ipam/prefixes/{id} and /ipam/vlans/{id}) counts
+// as traffic to them; only the paths no operation declares are shadow,
+// named in the finding's paths (at most 16, paths_more counts the rest).
+// Segments the inventory folded past its limits kept only their shape and
+// match declared parameters only.
+//
 // Every finding has: kind, rule, service (infer.ServiceName) and host (its
 // host without port), method, path (the declared template, server base
 // path included; for shadow endpoints the inferred template), severity,

@@ -118,6 +118,11 @@ type Finding struct {
 	// ParamsCut says names were left out past it.
 	Params    []string `json:"params,omitempty"`
 	ParamsCut bool     `json:"params_cut,omitempty"`
+	// Paths are concrete request paths behind a shadow finding over
+	// stored data (see Inventory), sorted, at most maxNamedPaths; PathsMore
+	// counts those left out.
+	Paths     []string `json:"paths,omitempty"`
+	PathsMore int      `json:"paths_more,omitempty"`
 	Example   *Example `json:"example,omitempty"`
 	// Spec and SpecLine locate the declared operation (or path) when there
 	// is one.
@@ -212,12 +217,32 @@ func (f *Finding) addParams(names []string, cut bool) bool {
 	return changed
 }
 
+// addPath adds a concrete path to f.Paths (sorted, unique, bounded).
+func (f *Finding) addPath(p string) {
+	i, found := slices.BinarySearch(f.Paths, p)
+	switch {
+	case found:
+	case len(f.Paths) >= maxNamedPaths:
+		f.PathsMore++
+	default:
+		f.Paths = slices.Insert(f.Paths, i, p)
+	}
+}
+
 // merge adds o (same fingerprint) into f: counts add, the time window
-// widens, the earliest example is kept, parameter names are united.
+// widens, the earliest example is kept, parameter names and paths are
+// united.
 func (f *Finding) merge(o *Finding) {
 	if len(o.Params) > 0 || o.ParamsCut {
 		f.Params = slices.Clone(f.Params)
 		f.addParams(o.Params, o.ParamsCut)
+	}
+	if len(o.Paths) > 0 || o.PathsMore > 0 {
+		f.Paths = slices.Clone(f.Paths)
+		for _, p := range o.Paths {
+			f.addPath(p)
+		}
+		f.PathsMore += o.PathsMore
 	}
 	f.Count += o.Count
 	if !o.FirstSeen.IsZero() && (f.FirstSeen.IsZero() || o.FirstSeen.Before(f.FirstSeen)) {

@@ -50,34 +50,36 @@ func Inventory(m *infer.Model, specs []*Spec) []Finding {
 		}
 		return false
 	}
+	var observed map[infer.EndpointKey][]infer.ObservedPath
 	for _, e := range eps {
 		ss := specsFor(specs, e.Service)
 		if len(ss) == 0 {
 			continue
 		}
 		r := matchTemplate(ss, e.Method, e.Template, false)
+		if r == nil {
+			// The template may merge declared static routes
+			// (/ipam/{x}/{id} over /ipam/prefixes/{id} and
+			// /ipam/vlans/{id}): each concrete path observed under it
+			// is matched on its own.
+			if observed == nil {
+				observed = m.ObservedPaths()
+			}
+			out = append(out, byPath(ss, e, observed[infer.EndpointKey{Service: e.Service, Method: e.Method, Template: e.Template}], func(op *openapi3.Operation) {
+				hits[key{e.Service, op}] = true
+			})...)
+			continue
+		}
 		var f *Finding
 		switch {
-		case r != nil && r.Op != nil && besideParam(e) && matchTemplate(ss, e.Method, e.Template, true) == nil:
+		case r.Op != nil && besideParam(e) && matchTemplate(ss, e.Method, e.Template, true) == nil:
 			f = newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
 			f.Reason = "undeclared static path: the traffic shows it apart from the identifiers a declared parameter takes (" + r.Template + ")"
 			f.Spec = r.Spec.File
-		case r == nil:
-			f = newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
-			f.Reason = "no declared spec for this service has the path"
-			f.Spec = ss[0].File
-		case r.Op == nil:
-			f = newFinding(KindShadow, RuleUndeclaredMethod, e.Service, e.Method, r.Template)
-			f.Reason = "method " + e.Method + " is not declared for path " + r.Path
-			f.Spec = r.Spec.File
 		default:
-			hits[key{e.Service, r.Op}] = true
-			if !r.Op.Deprecated {
+			if f = routed(e, r, func(op *openapi3.Operation) { hits[key{e.Service, op}] = true }); f == nil {
 				continue
 			}
-			f = newFinding(KindZombie, RuleDeprecated, e.Service, e.Method, r.Template)
-			f.Reason = "operation is deprecated: true and still receives traffic"
-			f.Spec, f.SpecLine, f.OperationID = r.Spec.File, r.Spec.Line(e.Method, r.Path), r.Op.OperationID
 		}
 		f.Count, f.FirstSeen, f.LastSeen = e.Count, e.FirstSeen, e.LastSeen
 		out = append(out, *f)
@@ -106,4 +108,75 @@ func ModelTraffic(m *infer.Model) map[string]uint64 {
 		out[name] = m.ByName[name].Count
 	}
 	return out
+}
+
+// maxNamedPaths bounds the concrete paths a shadow finding names.
+const maxNamedPaths = 16
+
+// byPath makes the findings of an inferred template that matches no
+// declared path as a whole, from the concrete paths observed under it:
+// those matching a declared operation are hits (zombies when it is
+// deprecated), those matching a declared path without the method are
+// shadow methods, and the rest, when there are any, one shadow endpoint
+// under the template that names them. Without path evidence (a model from
+// elsewhere) the whole template is shadow.
+func byPath(ss []*Spec, e infer.EndpointSummary, paths []infer.ObservedPath, hit func(*openapi3.Operation)) []Finding {
+	var out []Finding
+	shadow := newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
+	shadow.Reason = "no declared spec for this service has the path"
+	shadow.Spec = ss[0].File
+	if len(paths) == 0 {
+		shadow.Count, shadow.FirstSeen, shadow.LastSeen = e.Count, e.FirstSeen, e.LastSeen
+		return []Finding{*shadow}
+	}
+	for _, p := range paths {
+		// A folded segment is a parameter: it matches only a declared
+		// parameter, like a template's.
+		r := matchTemplate(ss, e.Method, p.Path, false)
+		var f *Finding
+		switch {
+		case r == nil:
+			shadow.addPath(p.Path)
+			shadow.Count += p.Count
+			widen(&shadow.FirstSeen, &shadow.LastSeen, p.FirstSeen)
+			widen(&shadow.FirstSeen, &shadow.LastSeen, p.LastSeen)
+			continue
+		default:
+			if f = routed(e, r, hit); f == nil {
+				continue
+			}
+			if f.Kind == KindShadow {
+				f.addPath(p.Path)
+			}
+		}
+		f.Count, f.FirstSeen, f.LastSeen = p.Count, p.FirstSeen, p.LastSeen
+		out = append(out, *f)
+	}
+	if shadow.Count > 0 || len(shadow.Paths) > 0 {
+		if len(shadow.Paths) < len(paths) {
+			shadow.Reason = "no declared spec for this service has these paths (the others under the template are declared)"
+		}
+		out = append(out, *shadow)
+	}
+	return out
+}
+
+// routed is the finding of traffic (e) matched to a declared path (r): a
+// shadow method when the path lacks the method, a zombie when the
+// operation is deprecated, else none (hit is told of the operation).
+func routed(e infer.EndpointSummary, r *Route, hit func(*openapi3.Operation)) *Finding {
+	if r.Op == nil {
+		f := newFinding(KindShadow, RuleUndeclaredMethod, e.Service, e.Method, r.Template)
+		f.Reason = "method " + e.Method + " is not declared for path " + r.Path
+		f.Spec = r.Spec.File
+		return f
+	}
+	hit(r.Op)
+	if !r.Op.Deprecated {
+		return nil
+	}
+	f := newFinding(KindZombie, RuleDeprecated, e.Service, e.Method, r.Template)
+	f.Reason = "operation is deprecated: true and still receives traffic"
+	f.Spec, f.SpecLine, f.OperationID = r.Spec.File, r.Spec.Line(e.Method, r.Path), r.Op.OperationID
+	return f
 }

@@ -106,10 +106,23 @@ func writeTable(w io.Writer, rep Report) error {
 // reasonText is a finding's reason on one line, cut at n bytes unless it
 // names parameters: every one of those is shown.
 func reasonText(f *Finding, n int) string {
+	if len(f.Paths) > 0 {
+		return oneLine(f.Reason, n) + " " + pathsText(f)
+	}
 	if len(f.Params) > 0 {
 		return oneLine(f.Reason, len(f.Reason))
 	}
 	return oneLine(f.Reason, n)
+}
+
+// pathsText names the concrete paths behind a finding: "(paths: a, b and
+// 3 more)".
+func pathsText(f *Finding) string {
+	s := "(paths: " + strings.Join(f.Paths, ", ")
+	if f.PathsMore > 0 {
+		s += fmt.Sprintf(" and %d more", f.PathsMore)
+	}
+	return s + ")"
 }
 
 func oneLine(s string, n int) string {
@@ -315,6 +328,9 @@ func sarifOf(fs []Finding, toolVersion string) sarifLog {
 		msg := fmt.Sprintf("%s: %s on %s (%d exchanges)", label(&f), op, f.Service, f.Count)
 		if f.Reason != "" {
 			msg += ": " + f.Reason
+		}
+		if len(f.Paths) > 0 {
+			msg += " " + pathsText(&f)
 		}
 		results = append(results, sarifResult{
 			RuleID: string(f.Kind), RuleIndex: i, Level: sarifLevel(f.Severity), Message: sarifText{msg},
