@@ -59,6 +59,12 @@ type Options struct {
 	// Model configures the inference of undeclared (shadow) endpoints'
 	// templates; its limits bound that memory.
 	Model infer.Config
+	// Anomalies, when set, returns the wire anomalies of an exchange
+	// (reassembly's anomaly names, such as
+	// "content-length-with-transfer-encoding"); each becomes an anomaly
+	// finding of the exchange's service and method, rule the anomaly,
+	// whether a spec is attached to the service or not. Nil: none.
+	Anomalies func(*reassembly.Exchange) []string
 }
 
 func (o Options) withDefaults() Options {
@@ -252,6 +258,11 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 	if c.tokens < uint64(c.opts.ResponseEvery)*uint64(c.opts.ResponseBurst) {
 		c.tokens++
 	}
+	if c.opts.Anomalies != nil {
+		if as := c.opts.Anomalies(x); len(as) > 0 {
+			c.anomalies(x, as)
+		}
+	}
 	req := x.Request
 	if req == nil {
 		c.stats.NoRequest++
@@ -325,6 +336,46 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 		}
 	}
 	c.checkExchange(x, r, st, service, method, when)
+}
+
+// maxAnomalyRule bounds the bytes of an anomaly name kept as a rule.
+const maxAnomalyRule = 64
+
+// anomalies records the wire anomalies of an exchange: one finding per
+// service, method and anomaly. Its path is empty: the framing is at fault,
+// not an operation; the example names the request. An exchange without a
+// request (a response paired after a resync) has the service of its
+// flow's server.
+func (c *Checker) anomalies(x *reassembly.Exchange, as []string) {
+	service, method := "", ""
+	var when time.Time
+	if x.Request != nil {
+		service, method, when = infer.ServiceName(x), strings.ToUpper(x.Request.Method), x.Request.Start
+	} else if x.Response != nil {
+		when = x.Response.Start
+	}
+	if service == "" && x.Flow.Server.IsValid() {
+		service = x.Flow.Server.String()
+	}
+	for i, a := range as {
+		if a == "" || slices.Contains(as[:i], a) {
+			continue
+		}
+		rule := strings.ToLower(strings.Join(strings.Fields(a), "-"))
+		if len(rule) > maxAnomalyRule {
+			rule = rule[:maxAnomalyRule]
+		}
+		f := c.finding(KindAnomaly, rule, service, method, "", when)
+		if f == nil || f.Example != nil {
+			continue
+		}
+		f.Reason = "suspicious HTTP framing: " + rule
+		if x.Request != nil {
+			f.Example = ptr(example(x, nil))
+		} else if x.Response != nil {
+			f.Example = &Example{Status: x.Response.StatusCode}
+		}
+	}
 }
 
 // A router sends GET /tags/search to a declared /tags/{tag} when the

@@ -86,6 +86,13 @@
 //     the request carries no credential (none found by package auth, and
 //     none in the header, query or cookie a declared apiKey scheme names),
 //     and the response is 2xx.
+//   - anomaly (high), rule the anomaly's name: an exchange whose wire form
+//     Options.Anomalies reports suspicious (Content-Length with
+//     Transfer-Encoding and other request-smuggling shapes, a message paired
+//     after the parser resynchronized), whether a spec is attached to its
+//     service or not. One finding per service, method and anomaly, path
+//     empty (the framing is at fault, not an operation), the request in the
+//     example.
 //
 // # Cost and bounds
 //

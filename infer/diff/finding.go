@@ -25,11 +25,15 @@ const (
 	KindNoncompliantRequest  Kind = "noncompliant_request"
 	KindNoncompliantResponse Kind = "noncompliant_response"
 	KindAuthMismatch         Kind = "auth_mismatch"
+	// KindAnomaly is an exchange whose wire form is suspicious (framing a
+	// request-smuggling attempt uses, a response paired after a resync);
+	// its rule is the anomaly (see Options.Anomalies).
+	KindAnomaly Kind = "anomaly"
 )
 
 // Kinds returns every kind, in report order.
 func Kinds() []Kind {
-	return []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
+	return []Kind{KindShadow, KindAuthMismatch, KindAnomaly, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
 }
 
 // ParseKind accepts a kind name (also "shadow-method" style dashes).
@@ -65,12 +69,13 @@ const (
 	SeverityInfo   Severity = "info"
 )
 
-// severityOf is the severity of each kind: undeclared surface and missing
-// authentication are what attackers use; contract drift is medium;
+// severityOf is the severity of each kind: undeclared surface, missing
+// authentication and smuggling-shaped framing are what attackers use;
+// contract drift is medium;
 // response drift low; unused declarations informational.
 func severityOf(k Kind) Severity {
 	switch k {
-	case KindShadow, KindAuthMismatch:
+	case KindShadow, KindAuthMismatch, KindAnomaly:
 		return SeverityHigh
 	case KindZombie, KindNoncompliantRequest:
 		return SeverityMedium

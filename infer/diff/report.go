@@ -256,6 +256,7 @@ type (
 var kindText = map[Kind][2]string{
 	KindShadow:               {"ShadowAPI", "Traffic to an endpoint (path, or method of a declared path) that no declared spec for the service has."},
 	KindAuthMismatch:         {"AuthMismatch", "The operation declares security, yet a request without credentials got a 2xx response."},
+	KindAnomaly:              {"WireAnomaly", "An exchange's HTTP framing is suspicious: Content-Length with Transfer-Encoding or other request-smuggling shapes, or a message paired after the parser resynchronized."},
 	KindZombie:               {"ZombieAPI", "A declared operation marked deprecated: true still receives traffic."},
 	KindNoncompliantRequest:  {"NoncompliantRequest", "Path, query, header or cookie parameters, or the body of a request, violate the declared schema, or an undeclared query parameter was sent."},
 	KindNoncompliantResponse: {"NoncompliantResponse", "A response has an undeclared status code or content type, or a body violating the declared schema."},
