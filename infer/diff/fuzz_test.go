@@ -21,20 +21,29 @@ func FuzzLoadSpec(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("swagger: '2.0'\npaths: {/a: {get: {responses: {'200': {description: x}}}}}\n"))
+	f.Add([]byte("swagger: '2.0'\nhost: h\npaths:\n  /a:\n    get:\n      responses:\n        200: {description: x}\n        1.5: {description: y}\n        true: {description: z}\n"))
+	f.Add([]byte("openapi: 3.0.3\npaths:\n  /a:\n    get:\n      servers: [{url: 'http://o.test'}]\n      responses: {'200': {description: x}}\n"))
 	f.Add([]byte(`{"openapi":"3.0.0","servers":[{"url":"http://{h}/{b}","variables":{"h":{"default":"x"},"b":{"default":"v","enum":["v","w"]}}}],"paths":{"/{a}{b}/c":{}}}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(dir, "spec.yaml")
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+		// One file per input: fuzz workers are processes sharing dir.
+		tmp, err := os.CreateTemp(dir, "spec*.yaml")
+		if err != nil {
 			t.Fatal(err)
+		}
+		p := tmp.Name()
+		defer os.Remove(p)
+		_, werr := tmp.Write(data)
+		if cerr := tmp.Close(); werr != nil || cerr != nil {
+			t.Fatal(werr, cerr)
 		}
 		s, err := LoadSpec(p)
 		if err != nil {
 			return
 		}
-		c := NewChecker([]*Spec{s}, Options{})
+		c := NewChecker(s.Split(), Options{})
 		c.Check(&reassembly.Exchange{Request: &http1.Request{Method: "GET", Path: "/a/b", Host: "x"}, Response: &http1.Response{StatusCode: 200}})
-		_ = c.Findings()
+		_ = c.Report()
 	})
 }
 
@@ -47,7 +56,8 @@ func FuzzCheck(f *testing.F) {
 	f.Add("DELETE", "/api/v3/pets/1", "a&b=&=c", `{`, 204, "", "")
 	f.Add("PUT", "/api/v3/pets/mine/photos/x.jpg", "", `[1,2,{"a":[]}]`, 500, "application/json", `{"id":"x"}`)
 	f.Fuzz(func(t *testing.T, method, path, query, body string, status int, ctype, rbody string) {
-		c := NewChecker([]*Spec{pets}, Options{})
+		// The response's content type doubles as a wire anomaly name.
+		c := NewChecker([]*Spec{pets}, Options{Anomalies: func(*reassembly.Exchange) []string { return []string{ctype} }})
 		h := http.Header{"Content-Type": {"application/json"}}
 		for i := 0; i < 3; i++ {
 			c.Check(&reassembly.Exchange{
