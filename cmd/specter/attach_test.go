@@ -3,14 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -195,5 +200,56 @@ func TestDiffBaselineCount(t *testing.T) {
 	var got diff.Report
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Baseline == nil || got.Baseline.Suppressed != 2 || len(got.Findings) != len(rep.Findings)-2 {
 		t.Errorf("json: %v %+v", err, got.Baseline)
+	}
+}
+
+// diff --db over an inventory whose template merges declared static routes
+// (/api/ipam/{x}/{id}/, forced by the recorded config) reports as shadow
+// only the concrete paths no operation declares, and names them.
+func TestDiffDBOvermergedTemplate(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "s.db")
+	cfg := infer.Config{Services: []infer.ServiceConfig{{Host: "nb.test", Templates: []string{"/api/ipam/{x}/{id}/"}}}}
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbPath, store.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := db.BeginRun(ctx, store.RunInfo{Interface: "test"}, store.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	i := 0
+	for _, w := range []string{"prefixes", "vlans", "secrets"} {
+		for id := 1; id <= 3; id++ {
+			p := fmt.Sprintf("/api/ipam/%s/%d/", w, id)
+			when := t0.Add(time.Duration(i) * time.Second)
+			i++
+			in.Observe(&reassembly.Exchange{
+				Request:  &http1.Request{Method: "GET", Target: p, Path: p, Proto: "HTTP/1.1", Host: "nb.test", Header: http.Header{}, Start: when, End: when},
+				Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: 200, Header: http.Header{}, Start: when, End: when},
+			})
+		}
+	}
+	if err := in.Finish(ctx, store.RunTotals{Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	spec := filepath.Join(dir, "ipam.yaml")
+	doc := "openapi: 3.0.3\ninfo: {title: ipam, version: '1'}\nservers: [{url: 'http://nb.test'}]\npaths:\n" +
+		"  /api/ipam/prefixes/{id}/:\n    get:\n      responses: {'200': {description: ok}}\n" +
+		"  /api/ipam/vlans/{id}/:\n    get:\n      responses: {'200': {description: ok}}\n"
+	if err := os.WriteFile(spec, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := diffJSON(t, "--db", dbPath, "--spec", spec)
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, fmt.Sprintf("%s %s %s %d %v", f.Kind, f.Method, f.Path, f.Count, f.Paths))
+	}
+	want := "shadow GET /api/ipam/{x}/{id}/ 3 [/api/ipam/secrets/1/ /api/ipam/secrets/2/ /api/ipam/secrets/3/]"
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
