@@ -130,8 +130,13 @@ func (f *specFlags) checker() (*asyncChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newAsyncChecker(diff.NewChecker(specs, diff.Options{})), nil
+	return newAsyncChecker(diff.NewChecker(specs, checkerOptions())), nil
 }
+
+// checkerOptions are the options of the spec checkers of diff, analyze and
+// capture. Options.Anomalies is where reassembly's wire anomalies of an
+// exchange reach the checker as anomaly findings.
+func checkerOptions() diff.Options { return diff.Options{} }
 
 // asyncQueue bounds the exchanges waiting for the checker; when it is full
 // the pipeline waits (backpressure), so memory stays bounded.

@@ -171,7 +171,7 @@ func (v *liveSink) newChecker() (*liveChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newLiveChecker(diff.NewChecker(specs, diff.Options{}), v.opts.events, v.opts.ctr, v.recycle), nil
+	return newLiveChecker(diff.NewChecker(specs, checkerOptions()), v.opts.events, v.opts.ctr, v.recycle), nil
 }
 
 // Emit hands an exchange over: the pipeline's callback. It blocks while
