@@ -1186,7 +1186,10 @@ func (c *Checker) Findings() []Finding {
 		out = append(out, *f)
 	}
 	var shadows []Finding
-	for _, e := range append(c.shadow.Endpoints(), c.methods.Endpoints()...) {
+	shadowEps := c.shadow.Endpoints()
+	var methodPaths map[infer.EndpointKey][]infer.ObservedPath
+	for i, e := range append(shadowEps, c.methods.Endpoints()...) {
+		key := infer.EndpointKey{Service: e.Service, Method: e.Method, Template: e.Template}
 		e.Service, e.Template = c.shadowService(e.Service, e.Template)
 		ss := specsFor(c.specs, e.Service)
 		var f *Finding
@@ -1194,6 +1197,16 @@ func (c *Checker) Findings() []Finding {
 			f = newFinding(KindShadow, RuleUndeclaredMethod, e.Service, e.Method, r.Template)
 			f.Reason = "method " + e.Method + " is not declared for path " + r.Path
 			c.locate(f, r, "")
+		} else if i >= len(shadowEps) && matchTemplate(ss, e.Method, e.Template, false) == nil {
+			// Requests routed to declared paths without their method,
+			// templated over the paths' static segments
+			// (/ipam/{x}/{id} over /ipam/prefixes/{id} and
+			// /ipam/vlans/{id}): each concrete path is its declared path.
+			if methodPaths == nil {
+				methodPaths = c.methods.ObservedPaths()
+			}
+			shadows = append(shadows, c.methodShadows(ss, e, key.Service, methodPaths[key])...)
+			continue
 		} else {
 			f = newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
 			f.Reason = "no declared spec for this service has the path"
@@ -1202,13 +1215,7 @@ func (c *Checker) Findings() []Finding {
 			}
 		}
 		f.Count, f.FirstSeen, f.LastSeen = e.Count, e.FirstSeen, e.LastSeen
-		for _, ex := range c.examples[e.Service+" "+e.Method] {
-			p, _, _ := strings.Cut(strings.TrimPrefix(ex.Request, e.Method+" "), "?")
-			if templateCovers(e.Template, p) {
-				f.Example = ptr(ex)
-				break
-			}
-		}
+		f.Example = c.shadowExample(e.Service, e.Method, e.Template)
 		shadows = append(shadows, *f)
 	}
 	type svcOp struct {
@@ -1250,6 +1257,56 @@ func (c *Checker) Findings() []Finding {
 	}
 	out = append(out, unused(c.specs, svcs, hits)...)
 	Sort(out)
+	return out
+}
+
+// shadowExample returns a kept example of undeclared traffic under tmpl.
+func (c *Checker) shadowExample(service, method, tmpl string) *Example {
+	for _, ex := range c.examples[service+" "+method] {
+		p, _, _ := strings.Cut(strings.TrimPrefix(ex.Request, method+" "), "?")
+		if templateCovers(tmpl, p) {
+			return ptr(ex)
+		}
+	}
+	return nil
+}
+
+// methodShadows makes the shadow-method findings of a template of the
+// undeclared-method traffic that matches no declared path as a whole, path
+// by path (paths as the model named them: model is its service name
+// there); paths matching no declared path (folded ones) stay one shadow
+// endpoint under the template, naming them.
+func (c *Checker) methodShadows(ss []*Spec, e infer.EndpointSummary, model string, paths []infer.ObservedPath) []Finding {
+	var out []Finding
+	rest := newFinding(KindShadow, RuleUndeclaredPath, e.Service, e.Method, e.Template)
+	rest.Reason = "no declared spec for this service has the path"
+	if len(ss) > 0 {
+		rest.Spec = ss[0].File
+	}
+	if len(paths) == 0 {
+		rest.Count, rest.FirstSeen, rest.LastSeen = e.Count, e.FirstSeen, e.LastSeen
+	}
+	for _, p := range paths {
+		_, full := c.shadowService(model, p.Path)
+		r := matchTemplate(ss, e.Method, full, false)
+		if r == nil || r.Op != nil {
+			rest.addPath(full)
+			rest.Count += p.Count
+			widen(&rest.FirstSeen, &rest.LastSeen, p.FirstSeen)
+			widen(&rest.FirstSeen, &rest.LastSeen, p.LastSeen)
+			continue
+		}
+		f := newFinding(KindShadow, RuleUndeclaredMethod, e.Service, e.Method, r.Template)
+		f.Reason = "method " + e.Method + " is not declared for path " + r.Path
+		c.locate(f, r, "")
+		f.Count, f.FirstSeen, f.LastSeen = p.Count, p.FirstSeen, p.LastSeen
+		f.Example = c.shadowExample(e.Service, e.Method, full)
+		out = append(out, *f)
+	}
+	if rest.Count > 0 {
+		rest.Example = c.shadowExample(e.Service, e.Method, e.Template)
+		out = append(out, *rest)
+	}
 	return out
 }
 

@@ -150,3 +150,31 @@ func TestPathsShown(t *testing.T) {
 		}
 	}
 }
+
+// Live, requests routed to declared paths without their method and
+// templated over the paths' static segments are shadow methods of each
+// declared path, not one shadow endpoint under the merged template.
+func TestCheckerOvermergedMethods(t *testing.T) {
+	forced := infer.Config{Services: []infer.ServiceConfig{{Host: "nb.test", Templates: []string{"/api/ipam/{x}/{id}/"}}}}
+	c := NewChecker([]*Spec{ipamSpec(t)}, Options{Model: forced})
+	i := 0
+	for _, w := range []string{"prefixes", "vlans", "vlans"} {
+		i++
+		c.Check(exch(i, "nb.test", "DELETE", fmt.Sprintf("/api/ipam/%s/%d/", w, i), "", "", 204, "", ""))
+	}
+	c.Check(exch(9, "nb.test", "DELETE", "/api/ipam/secrets/1/", "", "", 204, "", ""))
+	var got []string
+	for _, f := range c.Findings() {
+		if f.Kind == KindShadow {
+			got = append(got, fmt.Sprintf("%s %s %s %d %v %v", f.Rule, f.Method, f.Path, f.Count, f.Paths, f.Example != nil))
+		}
+	}
+	want := []string{
+		"undeclared-method DELETE /api/ipam/prefixes/{id}/ 1 [] true",
+		"undeclared-method DELETE /api/ipam/vlans/{id}/ 2 [] true",
+		"undeclared-path DELETE /api/ipam/{x}/{id}/ 1 [] true", // the shadow model has the forced template too
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("shadow findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
