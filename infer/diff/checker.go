@@ -685,7 +685,8 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	// Undeclared query parameters: kin-openapi accepts them, we do not.
 	// The finding names every one (see Finding.Params).
 	if !st.anyQ && req.RawQuery != "" {
-		var names []string
+		var buf [8]string // most requests have few: no allocation
+		names := buf[:0]
 		cut := false
 		queryNames(req.RawQuery, func(k string) {
 			if !st.query[k] && !slices.Contains(names, k) {
