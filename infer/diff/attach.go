@@ -24,6 +24,10 @@ type Attachment struct {
 	Services []string `json:"services"`
 	// Exchanges counts those services' exchanges.
 	Exchanges uint64 `json:"exchanges"`
+	// UnattachedServers are, in a spec attached to some service, the
+	// servers of the path items (Split) attached to none: their paths
+	// were checked against nothing.
+	UnattachedServers []string `json:"unattached_servers,omitempty"`
 }
 
 // Attached reports whether the spec checked any service.
@@ -38,7 +42,11 @@ func (a *Attachment) String() string {
 	if !a.Attached() {
 		return fmt.Sprintf("spec %s (%s) attached to no service seen", a.Spec, servers)
 	}
-	return fmt.Sprintf("spec %s (%s) attached to %s (%d exchanges)", a.Spec, servers, strings.Join(a.Services, ", "), a.Exchanges)
+	s := fmt.Sprintf("spec %s (%s) attached to %s (%d exchanges)", a.Spec, servers, strings.Join(a.Services, ", "), a.Exchanges)
+	if len(a.UnattachedServers) > 0 {
+		s += "; the paths under " + strings.Join(a.UnattachedServers, ", ") + " attached to no service"
+	}
+	return s
 }
 
 // maxAttachedNames bounds the services listed per attachment; the count of
@@ -68,8 +76,10 @@ func Attachments(specs []*Spec, traffic map[string]uint64) []Attachment {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	used := map[*Spec]bool{}
 	for _, svc := range names {
 		for _, s := range specsFor(specs, svc) {
+			used[s] = true
 			if seen := svcs[s.File]; !seen[svc] {
 				seen[svc] = true
 				a := byFile[s.File]
@@ -78,6 +88,14 @@ func Attachments(specs []*Spec, traffic map[string]uint64) []Attachment {
 					a.Services = append(a.Services, svc)
 				}
 			}
+		}
+	}
+	for _, s := range specs {
+		if a := byFile[s.File]; !used[s] && a.Attached() {
+			if len(s.Servers) == 0 {
+				a.UnattachedServers = appendNew(a.UnattachedServers, "(no servers)")
+			}
+			a.UnattachedServers = appendNew(a.UnattachedServers, s.Servers...)
 		}
 	}
 	sort.Strings(files)

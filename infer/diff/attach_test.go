@@ -129,3 +129,21 @@ func TestReportAttachments(t *testing.T) {
 		t.Fatalf("sarif notifications: %s", sr.String())
 	}
 }
+
+// A file whose path items name several servers is attached when one is
+// seen; the paths under the servers no service matched are named.
+func TestAttachmentsPartial(t *testing.T) {
+	specs, err := LoadSpecs(filepath.Join("testdata", "multi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := Attachments(specs, map[string]uint64{"a.test": 2})
+	if len(as) != 1 || !as[0].Attached() || strings.Join(as[0].UnattachedServers, ",") != "http://b.test/v2" ||
+		!strings.Contains(as[0].String(), "the paths under http://b.test/v2 attached to no service") {
+		t.Fatalf("attachments %+v: %s", as, as[0].String())
+	}
+	as = Attachments(specs, map[string]uint64{"a.test": 2, "b.test": 1})
+	if len(as[0].UnattachedServers) != 0 || strings.Join(as[0].Services, ",") != "a.test,b.test" || as[0].Exchanges != 3 {
+		t.Fatalf("attachments %+v", as)
+	}
+}

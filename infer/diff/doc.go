@@ -14,8 +14,10 @@
 // spec per set. Attachments reports, per spec file, the services of the
 // traffic it was attached to: a spec attached to none checked nothing,
 // and its "no findings" means nothing (the command line fails on it unless
-// --allow-unattached). The JSON report carries them under "specs", SARIF
-// as tool configuration notifications (spec-attached, spec-unattached,
+// --allow-unattached; the path items of an attached file whose servers
+// matched no service are listed in unattached_servers). The JSON report
+// carries them under "specs", SARIF as tool configuration notifications
+// (spec-attached, spec-partly-attached, spec-unattached,
 // service-unchecked).
 //
 // A Checker checks every exchange as it streams by (Check) and accumulates

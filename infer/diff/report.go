@@ -285,8 +285,11 @@ func sarifAttachments(rep Report) sarifInvocation {
 	for _, a := range rep.Specs {
 		n := sarifNotification{Descriptor: sarifDescriptor{"spec-attached"}, Level: "note", Message: sarifText{a.String()},
 			Locations: []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(a.Spec)}}}}}
-		if !a.Attached() {
+		switch {
+		case !a.Attached():
 			n.Descriptor.ID, n.Level = "spec-unattached", "error"
+		case len(a.UnattachedServers) > 0:
+			n.Descriptor.ID, n.Level = "spec-partly-attached", "warning"
 		}
 		inv.Notifications = append(inv.Notifications, n)
 	}
