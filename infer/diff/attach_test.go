@@ -106,6 +106,15 @@ func TestReportAttachments(t *testing.T) {
 	if len(back.Specs) != 1 || back.Specs[0].Attached() || back.Specs[0].Servers[0] != "https://api.example.com/v1" || strings.Join(back.Unchecked, ",") != "seen.test" {
 		t.Fatalf("json report: %s", js.String())
 	}
+	for _, format := range []string{"table", "markdown"} {
+		var b bytes.Buffer
+		if err := WriteReport(&b, rep, format, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "1 spec(s) attached to no service") {
+			t.Errorf("%s does not say a spec checked nothing:\n%s", format, b.String())
+		}
+	}
 	var sr bytes.Buffer
 	if err := WriteReport(&sr, rep, "sarif", "test"); err != nil {
 		t.Fatal(err)

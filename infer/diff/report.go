@@ -76,6 +76,9 @@ func writeTable(w io.Writer, rep Report) error {
 		if rep.Baseline != nil {
 			msg += " (" + rep.Baseline.String() + ")"
 		}
+		if n := len(Unattached(rep.Specs)); n > 0 {
+			msg += fmt.Sprintf(" — but %d spec(s) attached to no service checked nothing", n)
+		}
 		_, err := fmt.Fprintln(w, msg)
 		return err
 	}
@@ -144,6 +147,9 @@ func writeMarkdown(w io.Writer, rep Report) error {
 	b.WriteString("## Specter API diff\n\n")
 	if rep.Baseline != nil {
 		b.WriteString(mdEscape(rep.Baseline.String()) + ".\n\n")
+	}
+	if n := len(Unattached(rep.Specs)); n > 0 {
+		fmt.Fprintf(&b, "**%d spec(s) attached to no service of the traffic: they checked nothing.**\n\n", n)
 	}
 	if len(fs) == 0 {
 		b.WriteString("No findings: the traffic matches the declared specs.\n")
