@@ -165,6 +165,9 @@ func printSummary(w io.Writer, s summary) {
 	row("tcp segments", s.Decode.TCP)
 	row("non-tcp packets", s.Decode.NonTCP)
 	row("undecodable packets", s.Decode.Errors)
+	if s.Decode.CorruptRecords > 0 {
+		row("corrupt records skipped", fmt.Sprintf("%d (%s)", s.Decode.CorruptRecords, humanBytes(int64(s.Decode.SkippedBytes))))
+	}
 	row("connections", r.Connections)
 	row("  http/1", r.ConnsHTTP1)
 	row("  http/2 (not parsed)", r.ConnsHTTP2)

@@ -33,6 +33,9 @@ type decodeSummary struct {
 	Fragments        uint64 `json:"ip_fragments"`
 	Reassembled      uint64 `json:"ip_reassembled"`
 	FragmentsDropped uint64 `json:"ip_fragments_dropped"`
+	// Corrupt records the readers skipped, and the bytes skipped with them.
+	CorruptRecords uint64 `json:"corrupt_records"`
+	SkippedBytes   uint64 `json:"skipped_bytes"`
 }
 
 // progress is read by the progress line while a run goes on.
@@ -117,6 +120,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 			prog.doneBytes.Add(r.BytesRead())
 			prog.fileBytes.Store(0)
 		}
+		rs := r.Stats()
+		sum.Decode.CorruptRecords += rs.CorruptRecords
+		sum.Decode.SkippedBytes += rs.SkippedBytes
 		r.Close()
 		if ctxErr != nil {
 			break
@@ -126,7 +132,8 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	// still reports every exchange it saw.
 	sum.Reassembly = pipe.Close()
 	ds := dec.Stats()
-	sum.Decode = decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
+	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors = ds.TCP, ds.NonTCP, ds.Errors
+	sum.Decode.Fragments, sum.Decode.Reassembled, sum.Decode.FragmentsDropped = ds.Fragments, ds.Reassembled, ds.FragmentsDropped
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
 		sum.MBPerSec = float64(sum.Bytes) / 1e6 / sum.Seconds
