@@ -33,17 +33,19 @@ func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, 
 }
 
 // outcome maps a run's result to the error execute turns into an exit code:
-// fatal errors exit 2, input errors with results exit 1.
+// fatal errors exit 2, input errors with results exit 1. Packets of a link
+// type the decoder cannot read do not count as read.
 func outcome(sum summary, err error) error {
+	read := sum.Packets - sum.Decode.UnsupportedLink
 	if err != nil {
-		if sum.Packets == 0 {
+		if read == 0 {
 			return &exitError{code: exitFatal, err: err}
 		}
 		return &exitError{code: exitPartial, err: err}
 	}
 	if len(sum.Errors) > 0 {
-		if sum.Packets == 0 {
-			return &exitError{code: exitFatal, err: fmt.Errorf("no packets could be read")}
+		if read == 0 {
+			return &exitError{code: exitFatal, err: fmt.Errorf("no packets could be read: %s", sum.Errors[0])}
 		}
 		return &exitError{code: exitPartial, err: fmt.Errorf("%d input error(s); results are partial", len(sum.Errors))}
 	}
@@ -74,8 +76,9 @@ A and B together. The database remembers the --config of the last run that
 gave one; later runs and readers without --config use it. Without --db nothing is kept; --endpoints prints the
 endpoints inferred in memory (or, with --db, the whole stored inventory).
 
-Exit status: 0 on success, 1 when some input was bad but results were
-produced, 2 on usage errors or when nothing could be read.`,
+Exit status: 0 on success, 1 when some input was bad (a corrupt record, a
+link type that cannot be decoded) but results were produced, 2 on usage
+errors or when nothing could be read.`,
 		Example: `  specter analyze capture.pcap
   specter analyze --db specter.db monday.pcap && specter analyze --db specter.db tuesday.pcap
   specter analyze --json captures/ > summary.json

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/reassembly"
@@ -36,6 +40,8 @@ type decodeSummary struct {
 	// Corrupt records the readers skipped, and the bytes skipped with them.
 	CorruptRecords uint64 `json:"corrupt_records"`
 	SkippedBytes   uint64 `json:"skipped_bytes"`
+	// Frames of a link type the decoder cannot read (among Errors).
+	UnsupportedLink uint64 `json:"unsupported_link"`
 }
 
 // progress is read by the progress line while a run goes on.
@@ -92,6 +98,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		if prog != nil {
 			prog.fileSize.Store(r.Size())
 		}
+		// Frames of link types the decoder cannot read, per link type,
+		// reported once per file rather than silently undecoded.
+		var unsupported map[layers.LinkType]uint64
 		for i := 0; ; i++ {
 			if i&1023 == 0 {
 				if ctxErr = ctx.Err(); ctxErr != nil {
@@ -111,6 +120,12 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 			sum.Packets++
 			sum.Bytes += uint64(len(f.Data))
 			ok, err := dec.Decode(f, &pkt)
+			if err != nil && errors.Is(err, capture.ErrUnsupportedLink) {
+				if unsupported == nil {
+					unsupported = make(map[layers.LinkType]uint64)
+				}
+				unsupported[f.LinkType]++
+			}
 			if err != nil || !ok {
 				continue
 			}
@@ -119,6 +134,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		if prog != nil {
 			prog.doneBytes.Add(r.BytesRead())
 			prog.fileBytes.Store(0)
+		}
+		for _, lt := range slices.Sorted(maps.Keys(unsupported)) {
+			sum.Errors = append(sum.Errors, fmt.Sprintf("%s: link type %d (%s) is not supported: %d frames not decoded", r.Name(), uint32(lt), lt, unsupported[lt]))
 		}
 		rs := r.Stats()
 		sum.Decode.CorruptRecords += rs.CorruptRecords
@@ -132,7 +150,7 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	// still reports every exchange it saw.
 	sum.Reassembly = pipe.Close()
 	ds := dec.Stats()
-	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors = ds.TCP, ds.NonTCP, ds.Errors
+	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors, sum.Decode.UnsupportedLink = ds.TCP, ds.NonTCP, ds.Errors, ds.UnsupportedLink
 	sum.Decode.Fragments, sum.Decode.Reassembled, sum.Decode.FragmentsDropped = ds.Fragments, ds.Reassembled, ds.FragmentsDropped
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
