@@ -697,11 +697,16 @@ func TestRunsStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	ingest(t, db, 10, synthExchanges(20))
-	in, err := db.BeginRun(ctx, RunInfo{Inputs: []string{"x.pcap"}}, IngestOptions{Every: 5})
+	// The reader's counters as the run goes: 7 packets of 100 bytes per
+	// exchange observed.
+	var observed uint64
+	progress := func() (uint64, uint64) { return 7 * observed, 700 * observed }
+	in, err := db.BeginRun(ctx, RunInfo{Inputs: []string{"x.pcap"}}, IngestOptions{Every: 5, Progress: progress})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, x := range synthExchanges(12) {
+		observed++
 		in.Observe(x)
 	}
 	// A run of a process that is gone: pid 0 never runs a writer.
@@ -720,6 +725,10 @@ func TestRunsStatus(t *testing.T) {
 	}
 	if len(runs) != 2 || runs[0].Status != StatusComplete || runs[1].Status != StatusIncomplete || runs[1].Exchanges != 10 {
 		t.Fatalf("runs: %+v", runs)
+	}
+	// The last checkpoint (at 10 exchanges) recorded the input read by then.
+	if runs[1].Packets != 70 || runs[1].Bytes != 7000 {
+		t.Errorf("killed run: %d packets, %d bytes recorded, want 70 and 7000", runs[1].Packets, runs[1].Bytes)
 	}
 	eps, err := db.Endpoints(ctx, "")
 	if err != nil {

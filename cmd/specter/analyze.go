@@ -18,15 +18,20 @@ import (
 // runWithProgress runs the pipeline, with a progress line on stderr when it
 // is a terminal, and turns the outcome into an exit code.
 func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange)) (summary, error) {
-	var prog progress
+	return runWithProgressOf(cmd, paths, cfg, emit, new(progress))
+}
+
+// runWithProgressOf is runWithProgress reporting into prog, which the
+// caller may read as the run goes.
+func runWithProgressOf(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
-		go func() { progressLine(f, &prog, stop); close(done) }()
+		go func() { progressLine(f, prog, stop); close(done) }()
 	} else {
 		close(done)
 	}
-	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, &prog)
+	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, prog)
 	close(stop)
 	<-done
 	return sum, err

@@ -51,6 +51,8 @@ type progress struct {
 	fileSize  atomic.Int64 // its size, 0 when unknown (stdin, pipes)
 	doneBytes atomic.Int64 // bytes of the files already finished
 	pipeline  atomic.Pointer[reassembly.Pipeline]
+	// packets and bytes read so far, over all files, for checkpoints.
+	packets, bytes atomic.Uint64
 }
 
 // runFiles reads every capture in paths, in order, through the decoder and
@@ -108,6 +110,8 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 				}
 				if prog != nil {
 					prog.fileBytes.Store(r.BytesRead())
+					prog.packets.Store(sum.Packets)
+					prog.bytes.Store(sum.Bytes)
 				}
 			}
 			f, err := r.Next()
@@ -134,6 +138,8 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		if prog != nil {
 			prog.doneBytes.Add(r.BytesRead())
 			prog.fileBytes.Store(0)
+			prog.packets.Store(sum.Packets)
+			prog.bytes.Store(sum.Bytes)
 		}
 		for _, lt := range slices.Sorted(maps.Keys(unsupported)) {
 			sum.Errors = append(sum.Errors, fmt.Sprintf("%s: link type %d (%s) is not supported: %d frames not decoded", r.Name(), uint32(lt), lt, unsupported[lt]))
