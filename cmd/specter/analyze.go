@@ -83,7 +83,8 @@ endpoints inferred in memory (or, with --db, the whole stored inventory).
 
 Exit status: 0 on success, 1 when some input was bad (a corrupt record, a
 link type that cannot be decoded) but results were produced, 2 on usage
-errors or when nothing could be read.`,
+errors or when nothing could be read, 4 when writing failed (disk full,
+I/O error; what --db had committed before is kept).`,
 		Example: `  specter analyze capture.pcap
   specter analyze --db specter.db monday.pcap && specter analyze --db specter.db tuesday.pcap
   specter analyze --json captures/ > summary.json
