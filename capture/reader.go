@@ -21,7 +21,9 @@ import (
 var ErrNotCapture = errors.New("not a pcap or pcapng file")
 
 // FormatError reports a capture file that is truncated or malformed. Every
-// frame before Offset was returned by Next before the error.
+// frame before Offset was returned by Next before the error; when it wraps
+// ErrCorrupt, the reader skipped the corrupt records and returned the
+// frames after them too.
 type FormatError struct {
 	File   string
 	Offset int64 // byte offset in the decompressed stream
