@@ -1160,6 +1160,9 @@ func (c *Checker) Findings() []Finding {
 		svcs[s] = [2]time.Time{w.first, w.last}
 	}
 	out = append(out, unused(c.specs, svcs, hits)...)
+	// Probes of a path scan hit undeclared paths: the shadow inventory
+	// kept them out and tells the scanned services.
+	out = append(out, Scans(c.shadow)...)
 	Sort(out)
 	return out
 }

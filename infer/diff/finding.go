@@ -23,11 +23,14 @@ const (
 	KindNoncompliantRequest  Kind = "noncompliant_request"
 	KindNoncompliantResponse Kind = "noncompliant_response"
 	KindAuthMismatch         Kind = "auth_mismatch"
+	// KindScan is a path-scanned service (infer.Service.Scanned): one
+	// finding with the counts instead of an endpoint per probe.
+	KindScan Kind = "scan"
 )
 
 // Kinds returns every kind, in report order.
 func Kinds() []Kind {
-	return []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
+	return []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused, KindScan}
 }
 
 // ParseKind accepts a kind name (also "shadow-method" style dashes).
@@ -50,6 +53,7 @@ const (
 	RuleDeprecated       = "deprecated"        // zombie
 	RuleNoTraffic        = "no-traffic"        // unused
 	RuleUnauthenticated  = "unauthenticated-2xx"
+	RuleNotFoundProbes   = "not-found-probes" // scan
 )
 
 // Severity ranks findings for triage.
@@ -70,7 +74,7 @@ func severityOf(k Kind) Severity {
 	switch k {
 	case KindShadow, KindAuthMismatch:
 		return SeverityHigh
-	case KindZombie, KindNoncompliantRequest:
+	case KindZombie, KindNoncompliantRequest, KindScan:
 		return SeverityMedium
 	case KindNoncompliantResponse:
 		return SeverityLow

@@ -91,6 +91,21 @@ func Inventory(m *infer.Model, specs []*Spec) []Finding {
 		svcs[name] = [2]time.Time{s.FirstSeen, s.LastSeen}
 	}
 	out = append(out, unused(specs, svcs, func(svc string, op *openapi3.Operation) bool { return hits[key{svc, op}] })...)
+	out = append(out, Scans(m)...)
 	Sort(out)
+	return out
+}
+
+// Scans returns one scan finding per path-scanned service of m
+// (infer.Model.Scans), specs or not: Count is the probes kept out of the
+// inventory, the reason has the counts.
+func Scans(m *infer.Model) []Finding {
+	var out []Finding
+	for _, s := range m.Scans() {
+		f := newFinding(KindScan, RuleNotFoundProbes, s.Service, "*", "/*")
+		f.Count, f.FirstSeen, f.LastSeen = s.Probes, s.FirstSeen, s.LastSeen
+		f.Reason = s.Reason()
+		out = append(out, *f)
+	}
 	return out
 }
