@@ -236,7 +236,7 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 	// The delta was kept through failed checkpoints: this one committed
 	// everything they missed.
 	in.err = nil
-	in.modelDrops += d.Stats.DroppedServices + d.Stats.DroppedOps
+	in.modelDrops += d.Stats.DroppedServices + d.Stats.DroppedOps + d.Stats.DroppedBudget
 	for _, name := range names {
 		if s := merged.ByName[name]; s != nil {
 			cp := make(map[string]int64, len(s.Samplers))
