@@ -144,8 +144,9 @@ func (d *Decoder) Flush(now time.Time) {
 	d.stats.FragmentsDropped += d.frag4.expire(cut) + d.frag6.expire(cut)
 }
 
-// errUnsupportedLink is returned for a link type the decoder cannot read.
-var errUnsupportedLink = errors.New("unsupported link type")
+// ErrUnsupportedLink is wrapped by the error Decode returns for a frame of
+// a link type the decoder cannot read.
+var ErrUnsupportedLink = errors.New("unsupported link type")
 
 // Decode decodes f down to its innermost TCP segment and fills p. It returns
 // ok=false and a nil error when the frame holds no TCP segment (other
@@ -163,6 +164,9 @@ func (d *Decoder) Decode(f Frame, p *Packet) (ok bool, err error) {
 	switch {
 	case err != nil:
 		d.stats.Errors++
+		if errors.Is(err, ErrUnsupportedLink) {
+			d.stats.UnsupportedLink++
+		}
 		return false, fmt.Errorf("capture: frame at offset %d: %w", f.Offset, err)
 	case ok:
 		d.stats.TCP++
@@ -213,7 +217,7 @@ func (d *Decoder) decode(f Frame, p *Packet) (ok, held bool, err error) {
 		s = d.etherType(d.sll2.ProtocolType)
 	default:
 		if int(f.LinkType) >= len(layers.LinkTypeMetadata) || layers.LinkTypeMetadata[f.LinkType].DecodeWith == nil {
-			return false, false, fmt.Errorf("%w %d", errUnsupportedLink, f.LinkType)
+			return false, false, fmt.Errorf("%w %d", ErrUnsupportedLink, f.LinkType)
 		}
 		data, s, err = d.generic(data, f.LinkType)
 	}

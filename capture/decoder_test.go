@@ -3,8 +3,11 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -498,5 +501,19 @@ func TestDecodeFragments(t *testing.T) {
 				t.Errorf("fragment state left after Flush: %d + %d", d.frag4.len(), d.frag6.len())
 			}
 		})
+	}
+}
+
+func TestDecodeUnsupportedLink(t *testing.T) {
+	d := NewDecoder(DecoderOptions{})
+	var p Packet
+	for _, lt := range []layers.LinkType{147, 4000} {
+		ok, err := d.Decode(Frame{Data: []byte{1, 2, 3, 4}, LinkType: lt}, &p)
+		if ok || !errors.Is(err, ErrUnsupportedLink) || !strings.Contains(err.Error(), fmt.Sprint(uint32(lt))) {
+			t.Errorf("link type %d: ok %v, error %v; want ErrUnsupportedLink naming it", lt, ok, err)
+		}
+	}
+	if st := d.Stats(); st.UnsupportedLink != 2 || st.Errors != 2 {
+		t.Errorf("stats %+v, want 2 unsupported", st)
 	}
 }

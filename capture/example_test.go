@@ -83,5 +83,5 @@ func Example() {
 	fmt.Printf("%+v\n", d.Stats())
 	// Output:
 	// 10.0.0.1:51000 -> 10.0.0.2:80 zone=vxlan/42 "GET /users/7"
-	// {Frames:1 Bytes:129 TCP:1 NonTCP:0 Fragments:0 Reassembled:0 FragmentsDropped:0 Errors:0}
+	// {Frames:1 Bytes:129 TCP:1 NonTCP:0 Fragments:0 Reassembled:0 FragmentsDropped:0 Errors:0 UnsupportedLink:0}
 }

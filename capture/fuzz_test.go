@@ -72,11 +72,7 @@ func FuzzOpen(f *testing.F) {
 		for n := 0; ; n++ {
 			fr, err := r.Next()
 			if err != nil {
-				if err != io.EOF {
-					if _, ok := err.(*FormatError); !ok {
-						t.Fatalf("error %T %v is not a *FormatError", err, err)
-					}
-				}
+				checkEnd(t, err)
 				return
 			}
 			if n > limit {
@@ -85,4 +81,58 @@ func FuzzOpen(f *testing.F) {
 			d.Decode(fr, &p)
 		}
 	})
+}
+
+// FuzzRecordLengths sets the lengths of one record of a pcap or pcapng
+// file to fuzzed values: the frames before it come back intact, no frame
+// is longer than the record bound, and the reader ends.
+func FuzzRecordLengths(f *testing.F) {
+	f.Add(false, uint8(3), uint32(0xffffff00), uint32(0xffffff00), uint32(0))
+	f.Add(false, uint8(0), uint32(300000), uint32(300000), uint32(0))
+	f.Add(true, uint8(5), uint32(0xffffff00), uint32(0xffffff00), uint32(0xfffffff0))
+	f.Add(true, uint8(2), uint32(20), uint32(20), uint32(12))
+	f.Add(true, uint8(9), uint32(0), uint32(0), uint32(0))
+	frames := testFrames(10)
+	pc := writePcap(f, frames, layers.LinkTypeEthernet, false)
+	po := pcapOffsets(frames)
+	ng := writePcapNG(f, frames)
+	no := ngPacketOffsets(ng)
+	f.Fuzz(func(t *testing.T, pcapng bool, rec uint8, caplen, origlen, total uint32) {
+		i := int(rec) % len(frames)
+		var data []byte
+		if pcapng {
+			data = put32(put32(put32(ng, no[i]+20, caplen), no[i]+24, origlen), no[i]+4, total)
+		} else {
+			data = put32(put32(pc, po[i]+8, caplen), po[i]+12, origlen)
+		}
+		r, err := OpenReader(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; ; n++ {
+			fr, err := r.Next()
+			if err != nil {
+				checkEnd(t, err)
+				if n < i {
+					t.Fatalf("%d frames before the error %v, want at least %d", n, err, i)
+				}
+				return
+			}
+			if n < i && !bytes.Equal(fr.Data, frames[n]) {
+				t.Fatalf("frame %d before the damaged record differs", n)
+			}
+			if len(fr.Data) > maxRecordMax || n > len(data)/16 {
+				t.Fatalf("frame %d of %d bytes", n, len(fr.Data))
+			}
+		}
+	})
+}
+
+// checkEnd fails t unless err, which ended a read, is io.EOF or a
+// *FormatError.
+func checkEnd(t *testing.T, err error) {
+	t.Helper()
+	if _, ok := err.(*FormatError); !ok && err != io.EOF {
+		t.Fatalf("error %T %v is not a *FormatError", err, err)
+	}
 }

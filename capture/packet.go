@@ -91,6 +91,7 @@ type DecodeStats struct {
 	Reassembled      uint64 // datagrams rebuilt from fragments
 	FragmentsDropped uint64 // fragments discarded by a bound (datagrams, bytes, age) or with a datagram that could not be rebuilt
 	Errors           uint64 // frames that failed to decode (truncated, malformed, unsupported link type)
+	UnsupportedLink  uint64 // of the Errors, frames of a link type the decoder cannot read
 }
 
 // FlowKey returns the part of the zone that tells flows apart. VLAN tags

@@ -9,8 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
@@ -21,7 +21,9 @@ import (
 var ErrNotCapture = errors.New("not a pcap or pcapng file")
 
 // FormatError reports a capture file that is truncated or malformed. Every
-// frame before Offset was returned by Next before the error.
+// frame before Offset was returned by Next before the error; when it wraps
+// ErrCorrupt, the reader skipped the corrupt records and returned the
+// frames after them too.
 type FormatError struct {
 	File   string
 	Offset int64 // byte offset in the decompressed stream
@@ -104,14 +106,32 @@ type Reader struct {
 	br     *bufio.Reader
 	gz     *gzip.Reader
 
-	format   Format
-	pcap     *pcapgo.Reader
-	ng       *pcapgo.NgReader
-	linkType layers.LinkType
+	format    Format
+	linkType  layers.LinkType
+	maxRecord int // longest pcap record accepted
+
+	// pcap records are read here, not by pcapgo, so that their lengths
+	// are checked before they are trusted.
+	pcapOrder     binary.ByteOrder
+	pcapFracMax   uint32 // timestamp fraction bound: 1e6 or 1e9
+	pcapFracNanos int64  // nanoseconds per fraction unit
+	lastSec       int64  // seconds of the last good record, for resync
+	big           []byte // records too long for the read buffer
+
+	// pcapng goes through pcapgo's NgReader, which reads only blocks
+	// checked by admitNg, through gate.
+	ngr   *pcapgo.NgReader
+	gate  gate
+	ngbr  *bufio.Reader
+	ng    ngSection // of the blocks checked so far
+	ngPkt int64     // offset of the packet block let through, -1 if none
+	ngBad bool      // checking stopped at an implausible block
 	// ngLinkKnown is set once the pcapng first interface has been read.
 	ngLinkKnown bool
-	ngOrder     binary.ByteOrder // of the current pcapng section
-	err         error            // sticky: once set, Next returns it
+
+	stats ReaderStats
+	errs  []*FormatError
+	err   error // sticky: once set, Next returns it
 }
 
 // Open opens the capture file at path ("-" for standard input). The format
@@ -173,18 +193,36 @@ func newReader(rd io.Reader, name string, size int64) (*Reader, error) {
 	r.format = format
 	switch format {
 	case FormatPcap:
-		r.pcap, err = pcapgo.NewReader(r.br)
+		var pr *pcapgo.Reader
+		pr, err = pcapgo.NewReader(r.br)
 		if err == nil {
-			r.linkType = r.pcap.LinkType()
+			r.linkType = pr.LinkType()
+			r.maxRecord = recordMax(pr.Snaplen())
+			r.pcapOrder = binary.LittleEndian
+			if magic[0] == 0xa1 {
+				r.pcapOrder = binary.BigEndian
+			}
+			r.pcapFracMax, r.pcapFracNanos = 1e6, 1000
+			if pr.Resolution().ToDuration() == time.Nanosecond {
+				r.pcapFracMax, r.pcapFracNanos = 1e9, 1
+			}
 		}
 	case FormatPcapNG:
 		// The first interface block is only read with the first packet:
 		// Next sets linkType then.
-		r.ngOrder = binary.LittleEndian
-		if shb, _ := r.br.Peek(12); len(shb) == 12 && binary.BigEndian.Uint32(shb[8:]) == ngByteOrderMagic {
-			r.ngOrder = binary.BigEndian
+		r.ng = ngSection{order: binary.LittleEndian, maxRecord: recordMax(0)}
+		r.ngPkt = -1
+		shb, _ := r.br.Peek(28)
+		if len(shb) >= 12 && binary.BigEndian.Uint32(shb[8:]) == ngByteOrderMagic {
+			r.ng.order = binary.BigEndian
 		}
-		r.ng, err = pcapgo.NewNgReader(r.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		// Only the section header goes to NgReader first.
+		r.gate = gate{r: r.br, limit: int64(len(shb))}
+		if n, _, v := ngBlock(shb, &r.ng, true, false); v == recOK {
+			r.gate.limit = int64(n)
+		}
+		r.ngbr = bufio.NewReaderSize(&r.gate, 4096)
+		r.ngr, err = pcapgo.NewNgReader(r.ngbr, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 	}
 	if err != nil {
 		return nil, &FormatError{File: name, Offset: 0, Err: fmt.Errorf("%s file header: %w", format, unexpected(err))}
@@ -202,106 +240,34 @@ func unexpected(err error) error {
 }
 
 // pos is the offset of the next unread byte of the decompressed stream.
-func (r *Reader) pos() int64 { return r.stream.n - int64(r.br.Buffered()) }
+func (r *Reader) pos() int64 {
+	n := r.stream.n - int64(r.br.Buffered())
+	if r.ngbr != nil {
+		n -= int64(r.ngbr.Buffered())
+	}
+	return n
+}
 
 // Next returns the next frame, or io.EOF at the clean end of the file. A
 // truncated or malformed file yields a *FormatError after all the frames
-// before the damage. Frame.Data is valid until the next call.
+// before the damage. A record whose lengths are implausible (longer than
+// the larger of the snap length and 256 KiB, beyond its pcapng block) is
+// not trusted: the reader looks for the next plausible record in the 64
+// MiB after it and goes on from there, and at the end of the file Next
+// returns a *FormatError wrapping ErrCorrupt (the first such offset, how
+// many records and bytes were skipped) instead of io.EOF. Frame.Data is
+// valid until the next call.
 func (r *Reader) Next() (Frame, error) {
 	if r.err != nil {
 		return Frame{}, r.err
 	}
-	off := r.pos()
-	if r.ng != nil {
-		off = r.nextPacketBlock(off)
-	}
-	var (
-		data []byte
-		ci   gopacket.CaptureInfo
-		err  error
-		lt   = r.linkType
-	)
-	if r.pcap != nil {
-		data, ci, err = r.pcap.ZeroCopyReadPacketData()
+	var f Frame
+	if r.ngr != nil {
+		f, r.err = r.nextNg()
 	} else {
-		data, ci, err = r.ng.ZeroCopyReadPacketData()
-		if err == nil && len(ci.AncillaryData) > 0 {
-			if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-				lt = l
-			}
-		}
-		if err == nil && !r.ngLinkKnown {
-			if intf, ierr := r.ng.Interface(0); ierr == nil {
-				r.linkType, r.ngLinkKnown = intf.LinkType, true
-			}
-		}
+		f, r.err = r.nextPcap()
 	}
-	if err != nil {
-		r.err = r.wrapErr(off, err)
-		return Frame{}, r.err
-	}
-	return Frame{Data: data, Info: ci, LinkType: lt, Offset: off}, nil
-}
-
-func (r *Reader) wrapErr(off int64, err error) error {
-	switch {
-	case err == io.EOF && (r.ng != nil || r.pos() == off):
-		// Nothing at all was read: a clean end between records. (NgReader
-		// turns a partial read into io.ErrUnexpectedEOF itself, and may
-		// consume trailing non-packet blocks before its io.EOF.)
-		return io.EOF
-	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		return &FormatError{File: r.name, Offset: off, Err: fmt.Errorf("truncated packet record: %w", io.ErrUnexpectedEOF)}
-	}
-	var fe *FormatError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return &FormatError{File: r.name, Offset: off, Err: fmt.Errorf("bad packet record: %w", err)}
-}
-
-// pcapng block types.
-const (
-	ngSectionHeader  = 0x0A0D0D0A
-	ngPacketObsolete = 2
-	ngSimplePacket   = 3
-	ngEnhancedPacket = 6
-	ngByteOrderMagic = 0x1A2B3C4D
-)
-
-// nextPacketBlock returns the offset of the next packet block in a pcapng
-// stream at off, looking over the interface, statistics and other blocks
-// NgReader will skip to reach it, as far as the read buffer lets it see;
-// beyond that, off itself.
-func (r *Reader) nextPacketBlock(off int64) int64 {
-	k := 0
-	order := r.ngOrder
-	for range 64 {
-		b, err := r.br.Peek(k + 12)
-		if err != nil {
-			break
-		}
-		b = b[k:]
-		typ := order.Uint32(b)
-		if typ == ngSectionHeader {
-			if binary.BigEndian.Uint32(b[8:]) == ngByteOrderMagic {
-				order = binary.BigEndian
-			} else {
-				order = binary.LittleEndian
-			}
-			r.ngOrder = order
-		}
-		switch typ {
-		case ngPacketObsolete, ngSimplePacket, ngEnhancedPacket:
-			return off + int64(k)
-		}
-		n := int(order.Uint32(b[4:]))
-		if n < 12 || k+n > bufSize-12 {
-			break
-		}
-		k += n
-	}
-	return off
+	return f, r.err
 }
 
 // Close closes the underlying file (not a reader given to OpenReader).

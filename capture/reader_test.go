@@ -280,9 +280,6 @@ func TestReaderDamaged(t *testing.T) {
 	good := writePcap(t, frames, layers.LinkTypeEthernet, false)
 	offs := pcapOffsets(frames)
 	lastOff := offs[len(offs)-1]
-	corruptLen := bytes.Clone(good)
-	binary.LittleEndian.PutUint32(corruptLen[offs[7]+8:], 1<<31) // caplen of record 7
-	binary.LittleEndian.PutUint32(corruptLen[offs[7]+12:], 1<<31)
 	ngGood := writePcapNG(t, frames)
 
 	cases := []struct {
@@ -295,7 +292,6 @@ func TestReaderDamaged(t *testing.T) {
 		{"cut mid record data", good[:len(good)-5], 19, lastOff, "truncated packet record: unexpected EOF"},
 		{"cut mid record header", good[:lastOff+9], 19, lastOff, "truncated packet record: unexpected EOF"},
 		{"cut mid file header", good[:10], 0, 0, "pcap file header: unexpected EOF"},
-		{"record length 2^31", corruptLen, 7, offs[7], "bad packet record"},
 		{"gzip stream cut", gzipBytes(good)[:len(gzipBytes(good))/2], -1, -1, "unexpected EOF"},
 		{"pcapng cut", ngGood[:len(ngGood)-7], -1, -2, "unexpected EOF"},
 	}

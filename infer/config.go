@@ -48,6 +48,13 @@ type Limits struct {
 	// MaxProcesses caps the process names recorded per operation (eBPF
 	// capture); others are counted under "other".
 	MaxProcesses int `yaml:"max_processes" json:"max_processes,omitempty"`
+	// MaxBytes caps the inventory's estimated size in memory: a fixed
+	// estimate per service, trie node and operation (see costService in
+	// scan.go), since counts alone let 1,000 services of 20,000 operations
+	// each through. Past it, exchanges that would need a new service or
+	// operation are dropped (Stats.DroppedBudget); known operations still
+	// count them.
+	MaxBytes int64 `yaml:"max_bytes" json:"max_bytes,omitempty"`
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -62,6 +69,7 @@ func DefaultLimits() Limits {
 		MaxExampleBytes:  4096,
 		MaxSamplers:      4096,
 		MaxProcesses:     16,
+		MaxBytes:         128 << 20,
 	}
 }
 
@@ -90,6 +98,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxProcesses <= 0 {
 		l.MaxProcesses = d.MaxProcesses
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = d.MaxBytes
 	}
 	td := template.DefaultLimits()
 	if l.Trie.MaxChildren <= 0 {
@@ -126,6 +137,7 @@ type ServiceConfig struct {
 //	  max_services: 1024
 //	  max_ops_per_service: 20000
 //	  max_params: 64
+//	  max_bytes: 134217728   # estimated inventory size
 //	  trie: {max_children: 128, max_nodes: 20000, max_depth: 24, max_segment: 128}
 //	static: [me, self]       # segment values never made parameters, any service
 //	ignore:

@@ -42,6 +42,7 @@ type Stats struct {
 	DroppedOps      uint64 `json:"dropped_ops,omitempty"`      // exchanges whose operation was past MaxOpsPerService
 	BadQuery        uint64 `json:"bad_query,omitempty"`        // query strings that did not parse cleanly
 	BadBodies       uint64 `json:"bad_bodies,omitempty"`       // bodies whose declared type did not parse
+	DroppedBudget   uint64 `json:"dropped_budget,omitempty"`   // exchanges needing a new service or operation past Limits.MaxBytes
 }
 
 // Service is one host's inventory.
@@ -57,6 +58,13 @@ type Service struct {
 	// a hash; "shared" past MaxSamplers), for the deterministic body
 	// sampling (schema.Options.Sample).
 	Samplers map[string]int64 `json:"samplers,omitempty"`
+	// Probes counts the requests kept out of the inventory as path-scan
+	// probes (answered 404, of a shape the service serves no other way;
+	// see Scanned). ProbeShapes counts them per shape (at most 512 shapes;
+	// past that, in ProbesUnshaped).
+	Probes         uint64            `json:"probes,omitempty"`
+	ProbeShapes    map[string]uint32 `json:"probe_shapes,omitempty"`
+	ProbesUnshaped uint64            `json:"probes_unshaped,omitempty"`
 }
 
 // Model is the inventory of everything observed.
@@ -77,8 +85,12 @@ type Model struct {
 	// names of Host headers (the same).
 	segs       []string
 	sampleKeys map[uint64]string
-	media      map[string]parsedMedia
-	hosts      map[string]hostResult
+	// costBytes is the inventory's estimated size (see cost), valid when
+	// costKnown: Merge and decoding leave it unknown.
+	costBytes int64
+	costKnown bool
+	media     map[string]parsedMedia
+	hosts     map[string]hostResult
 }
 
 // maxCached bounds each of a Model's caches, maxCachedKey the length of
@@ -197,8 +209,13 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 			m.Stats.DroppedServices++
 			return
 		}
+		if m.overBudget() {
+			m.Stats.DroppedBudget++
+			return
+		}
 		svc = &Service{Name: name, Trie: template.NewTrie(m.limits.Trie), Samplers: map[string]int64{}}
 		m.ByName[name] = svc
+		m.costBytes += costService + costNode
 	}
 	when := req.Start
 	if when.IsZero() && x.Response != nil {
@@ -209,14 +226,24 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 
 	m.segs = template.AppendSplitPath(m.segs[:0], p)
 	segs := m.segs
-	node := svc.Trie.Insert(segs)
 	method := normMethod(req.Method)
+	if m.probe(svc, x, method, segs) {
+		return
+	}
+	nodes := svc.Trie.Stats.Nodes
+	node := svc.Trie.Insert(segs)
+	m.costBytes += int64(svc.Trie.Stats.Nodes-nodes) * costNode
 	id, ok := node.Ops[method]
 	if !ok {
 		if len(svc.Ops) >= m.limits.MaxOpsPerService {
 			m.Stats.DroppedOps++
 			return
 		}
+		if m.overBudget() {
+			m.Stats.DroppedBudget++
+			return
+		}
+		m.costBytes += costOp
 		id = len(svc.Ops)
 		svc.Ops = append(svc.Ops, newOperation(method))
 		if node.Ops == nil {
@@ -669,6 +696,8 @@ func (m *Model) Merge(o *Model) {
 	m.Stats.DroppedOps += o.Stats.DroppedOps
 	m.Stats.BadQuery += o.Stats.BadQuery
 	m.Stats.BadBodies += o.Stats.BadBodies
+	m.Stats.DroppedBudget += o.Stats.DroppedBudget
+	m.costKnown = false
 	for _, h := range sortedKeys(o.Priors) {
 		m.addPriors(h, o.Priors[h])
 	}
@@ -684,6 +713,7 @@ func (m *Model) Merge(o *Model) {
 			m.ByName[name] = dst
 		}
 		dst.Count += src.Count
+		mergeProbes(dst, src)
 		if !src.FirstSeen.IsZero() && (dst.FirstSeen.IsZero() || src.FirstSeen.Before(dst.FirstSeen)) {
 			dst.FirstSeen = src.FirstSeen
 		}

@@ -55,6 +55,11 @@ type IngestOptions struct {
 	// Priors is a model holding the declared templates (infer.SetPrior)
 	// every delta starts with; nil for none. Its traffic is ignored.
 	Priors *infer.Model
+	// Progress, when set, returns the packets and bytes read so far; each
+	// checkpoint records them, so that a run killed before Finish still
+	// says how much input its checkpoints cover. It is called from
+	// Observe's goroutine.
+	Progress func() (packets, bytes uint64)
 }
 
 // Ingest is a run writing into the database. Its Observe method is the
@@ -217,6 +222,12 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 			int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), in.id); err != nil {
 			return err
 		}
+		if in.opts.Progress != nil {
+			packets, bytes := in.opts.Progress()
+			if _, err := tx.ExecContext(ctx, `UPDATE runs SET packets = ?, bytes = ? WHERE id = ?`, int64(packets), int64(bytes), in.id); err != nil {
+				return err
+			}
+		}
 		return in.writeFindings(ctx, tx)
 	})
 	if err != nil {
@@ -225,7 +236,7 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 	// The delta was kept through failed checkpoints: this one committed
 	// everything they missed.
 	in.err = nil
-	in.modelDrops += d.Stats.DroppedServices + d.Stats.DroppedOps
+	in.modelDrops += d.Stats.DroppedServices + d.Stats.DroppedOps + d.Stats.DroppedBudget
 	for _, name := range names {
 		if s := merged.ByName[name]; s != nil {
 			cp := make(map[string]int64, len(s.Samplers))

@@ -201,6 +201,10 @@ func (db *DB) init(ctx context.Context) error {
 	latest := ms[len(ms)-1].version
 	var ver, app int
 	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&ver); err != nil {
+		if IsWriteFailure(err) {
+			// Opening in WAL mode writes (the -wal and -shm files).
+			return fmt.Errorf("store: %s: opening: %w", db.path, err)
+		}
 		return fmt.Errorf("store: %s: not a readable SQLite database: %w", db.path, err)
 	}
 	if err := db.sql.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil {

@@ -697,11 +697,16 @@ func TestRunsStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	ingest(t, db, 10, synthExchanges(20))
-	in, err := db.BeginRun(ctx, RunInfo{Inputs: []string{"x.pcap"}}, IngestOptions{Every: 5})
+	// The reader's counters as the run goes: 7 packets of 100 bytes per
+	// exchange observed.
+	var observed uint64
+	progress := func() (uint64, uint64) { return 7 * observed, 700 * observed }
+	in, err := db.BeginRun(ctx, RunInfo{Inputs: []string{"x.pcap"}}, IngestOptions{Every: 5, Progress: progress})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, x := range synthExchanges(12) {
+		observed++
 		in.Observe(x)
 	}
 	// A run of a process that is gone: pid 0 never runs a writer.
@@ -720,6 +725,10 @@ func TestRunsStatus(t *testing.T) {
 	}
 	if len(runs) != 2 || runs[0].Status != StatusComplete || runs[1].Status != StatusIncomplete || runs[1].Exchanges != 10 {
 		t.Fatalf("runs: %+v", runs)
+	}
+	// The last checkpoint (at 10 exchanges) recorded the input read by then.
+	if runs[1].Packets != 70 || runs[1].Bytes != 7000 {
+		t.Errorf("killed run: %d packets, %d bytes recorded, want 70 and 7000", runs[1].Packets, runs[1].Bytes)
 	}
 	eps, err := db.Endpoints(ctx, "")
 	if err != nil {
@@ -858,28 +867,41 @@ func TestTruncatedFile(t *testing.T) {
 	}
 }
 
-// TestModelDrops: exchanges dropped by the model's limits count as drops of
-// the run.
+// TestModelDrops: exchanges dropped by the model's limits (services, the
+// byte budget) count as drops of the run.
 func TestModelDrops(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, Memory, Options{Config: infer.Config{Limits: infer.Limits{MaxServices: 1}}})
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name   string
+		limits infer.Limits
+		want   uint64
+	}{
+		{"one service", infer.Limits{MaxServices: 1}, 2 + 7},
+		// Over budget from the first service on: no operation is made.
+		{"byte budget", infer.Limits{MaxBytes: 1}, 2 + 10 + 7},
 	}
-	defer db.Close()
-	xs := append(synthExchanges(10), synthExchangesAt(7, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), "other.example.test")...)
-	in, err := db.BeginRun(ctx, RunInfo{}, IngestOptions{Every: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range xs {
-		in.Observe(x)
-	}
-	if err := in.Finish(ctx, RunTotals{Drops: 2, Complete: true}); err != nil {
-		t.Fatal(err)
-	}
-	runs, err := db.Runs(ctx)
-	if err != nil || len(runs) != 1 || runs[0].Drops != 2+7 {
-		t.Errorf("runs %+v, %v; want 9 drops", runs, err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := Open(ctx, Memory, Options{Config: infer.Config{Limits: c.limits}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			xs := append(synthExchanges(10), synthExchangesAt(7, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), "other.example.test")...)
+			in, err := db.BeginRun(ctx, RunInfo{}, IngestOptions{Every: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range xs {
+				in.Observe(x)
+			}
+			if err := in.Finish(ctx, RunTotals{Drops: 2, Complete: true}); err != nil {
+				t.Fatal(err)
+			}
+			runs, err := db.Runs(ctx)
+			if err != nil || len(runs) != 1 || runs[0].Drops != c.want {
+				t.Errorf("runs %+v, %v; want %d drops", runs, err, c.want)
+			}
+		})
 	}
 }

@@ -19,32 +19,39 @@ import (
 // runWithProgress runs the pipeline, with a progress line on stderr when it
 // is a terminal, and turns the outcome into an exit code.
 func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange)) (summary, error) {
-	var prog progress
+	return runWithProgressOf(cmd, paths, cfg, emit, new(progress))
+}
+
+// runWithProgressOf is runWithProgress reporting into prog, which the
+// caller may read as the run goes.
+func runWithProgressOf(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
-		go func() { progressLine(f, &prog, stop); close(done) }()
+		go func() { progressLine(f, prog, stop); close(done) }()
 	} else {
 		close(done)
 	}
-	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, &prog)
+	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, prog)
 	close(stop)
 	<-done
 	return sum, err
 }
 
 // outcome maps a run's result to the error execute turns into an exit code:
-// fatal errors exit 2, input errors with results exit 1.
+// fatal errors exit 2, input errors with results exit 1. Packets of a link
+// type the decoder cannot read do not count as read.
 func outcome(sum summary, err error) error {
+	read := sum.Packets - sum.Decode.UnsupportedLink
 	if err != nil {
-		if sum.Packets == 0 {
+		if read == 0 {
 			return &exitError{code: exitFatal, err: err}
 		}
 		return &exitError{code: exitPartial, err: err}
 	}
 	if len(sum.Errors) > 0 {
-		if sum.Packets == 0 {
-			return &exitError{code: exitFatal, err: fmt.Errorf("no packets could be read")}
+		if read == 0 {
+			return &exitError{code: exitFatal, err: fmt.Errorf("no packets could be read: %s", sum.Errors[0])}
 		}
 		return &exitError{code: exitPartial, err: fmt.Errorf("%d input error(s); results are partial", len(sum.Errors))}
 	}
@@ -75,8 +82,10 @@ A and B together. The database remembers the --config of the last run that
 gave one; later runs and readers without --config use it. Without --db nothing is kept; --endpoints prints the
 endpoints inferred in memory (or, with --db, the whole stored inventory).
 
-Exit status: 0 on success, 1 when some input was bad but results were
-produced, 2 on usage errors or when nothing could be read.`,
+Exit status: 0 on success, 1 when some input was bad (a corrupt record, a
+link type that cannot be decoded) but results were produced, 2 on usage
+errors or when nothing could be read, 4 when writing failed (disk full,
+I/O error; what --db had committed before is kept).`,
 		Example: `  specter analyze capture.pcap
   specter analyze --db specter.db monday.pcap && specter analyze --db specter.db tuesday.pcap
   specter analyze --json captures/ > summary.json
@@ -192,6 +201,9 @@ func printSummary(w io.Writer, s summary) {
 	row("tcp segments", s.Decode.TCP)
 	row("non-tcp packets", s.Decode.NonTCP)
 	row("undecodable packets", s.Decode.Errors)
+	if s.Decode.CorruptRecords > 0 {
+		row("corrupt records skipped", fmt.Sprintf("%d (%s)", s.Decode.CorruptRecords, humanBytes(int64(s.Decode.SkippedBytes))))
+	}
 	row("connections", r.Connections)
 	row("  http/1", r.ConnsHTTP1)
 	row("  http/2 (not parsed)", r.ConnsHTTP2)

@@ -117,12 +117,14 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 		return summary{}, nil, &exitError{code: exitFatal, err: err}
 	}
 	defer db.Close()
+	var prog progress
 	in, err := db.BeginRun(ctx, store.RunInfo{Inputs: args, Version: version},
-		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors})
+		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors,
+			Progress: func() (uint64, uint64) { return prog.packets.Load(), prog.bytes.Load() }})
 	if err != nil {
 		return summary{}, nil, &exitError{code: exitFatal, err: err}
 	}
-	sum, runErr := runWithProgress(cmd, args, pf.config(), withChecker(in.Observe, chk))
+	sum, runErr := runWithProgressOf(cmd, args, pf.config(), withChecker(in.Observe, chk), &prog)
 	r := sum.Reassembly
 	t := store.RunTotals{
 		Packets:  sum.Packets,

@@ -299,11 +299,20 @@ func buildSpecter(t *testing.T) string {
 // the killed run had checkpointed, and reports that run incomplete. The
 // capture is fed through a pipe so that the kill is certain to land
 // mid-ingest: after a checkpoint, before the end of the input.
+//
+// SIGINT instead stops the run cleanly; in both cases the run records the
+// packets and bytes it had read (checkpoints record them as they go).
 func TestSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and writes a large capture")
 	}
 	bin := buildSpecter(t)
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) { testKilled(t, bin, sig) })
+	}
+}
+
+func testKilled(t *testing.T, bin string, sig syscall.Signal) {
 	d := t.TempDir()
 	db := filepath.Join(d, "specter.db")
 	big := filepath.Join(d, "big.pcap")
@@ -355,18 +364,23 @@ func TestSIGKILL(t *testing.T) {
 			checkpointed = runs[1].Exchanges
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+	switch {
+	case !errors.As(err, &ee):
+		t.Fatalf("the process ended with %v after %v", err, sig)
+	case sig == syscall.SIGKILL && ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL:
 		t.Fatalf("the process was not killed: %v", err)
+	case sig != syscall.SIGKILL && ee.ExitCode() != exitPartial:
+		t.Fatalf("exit %v after %v, want %d", err, sig, exitPartial)
 	}
 
 	s, err := store.Open(ctx, db, store.Options{})
 	if err != nil {
-		t.Fatalf("open after SIGKILL: %v", err)
+		t.Fatalf("open after %v: %v", sig, err)
 	}
 	defer s.Close()
 	if got, err := s.IntegrityCheck(ctx); err != nil || got != "ok" {
@@ -377,10 +391,14 @@ func TestSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(runs) != 2 || runs[0].Status != store.StatusComplete || runs[1].Status != store.StatusIncomplete {
-		t.Fatalf("runs after SIGKILL: %+v", runs)
+		t.Fatalf("runs after %v: %+v", sig, runs)
 	}
 	if runs[1].Exchanges < checkpointed {
 		t.Errorf("killed run records %d exchanges, %d were checkpointed", runs[1].Exchanges, checkpointed)
+	}
+	// The exchanges came from packets: the run says how many it read.
+	if r := runs[1]; r.Packets == 0 || r.Bytes == 0 || r.Bytes > uint64(len(data)) || r.Packets > r.Bytes/40 {
+		t.Errorf("interrupted run records %d packets, %d bytes (%d exchanges)", r.Packets, r.Bytes, r.Exchanges)
 	}
 	s.Close()
 	// Every endpoint of the first run is still there, with at least its

@@ -187,6 +187,7 @@ given).`,
 					return outcome(sum, runErr)
 				}
 				eps = m.Endpoints()
+				noteScans(cmd.ErrOrStderr(), m)
 			}
 			if host != "" {
 				kept := eps[:0]

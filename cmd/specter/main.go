@@ -18,6 +18,7 @@ import (
 	xterm "golang.org/x/term"
 
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -28,6 +29,11 @@ const (
 	exitOK      = 0 // success
 	exitPartial = 1 // errors in the input, but results were produced
 	exitFatal   = 2 // usage error or nothing could be done
+	// exitWrite: writing the results failed (disk or quota full, I/O
+	// error). What was committed to a database before is kept; the run
+	// is incomplete. It wins over every other code: the results are not
+	// all where they were asked to go.
+	exitWrite = 4
 )
 
 // exitError carries an exit code out of a command.
@@ -69,6 +75,10 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err == nil {
 		return exitOK
 	}
+	if store.IsWriteFailure(err) {
+		fmt.Fprintf(stderr, "specter: writing failed (disk full or I/O error), what was committed before is kept: %v\n", err)
+		return exitWrite
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
@@ -87,7 +97,13 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Specter watches HTTP traffic passively (capture files, a mirror port, eBPF)
 and tells you what your services actually serve: every endpoint, its
 parameters and schemas, its authentication and the sensitive data it
-carries, compared with the OpenAPI specs your teams declared.`,
+carries, compared with the OpenAPI specs your teams declared.
+
+Exit status: 0 success; 1 partial (some input was bad, results were
+produced from the rest); 2 usage error or nothing could be read; 3 findings
+of a --fail-on kind (diff); 4 writing failed (disk or quota full, I/O
+error): what a database had committed before is kept, the run is marked
+incomplete.`,
 		Example: `  specter analyze traffic.pcap
   specter exchanges --format har -o traffic.har traffic.pcapng.gz`,
 		Version:       version,

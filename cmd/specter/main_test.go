@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,6 +55,13 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(truncated, data[:len(data)/2+7], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same capture with a link type no decoder reads (USER0).
+	user0 := slices.Clone(data)
+	binary.LittleEndian.PutUint32(user0[20:], 147)
+	unknownLink := filepath.Join(dir, "user0.pcap")
+	if err := os.WriteFile(unknownLink, user0, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	notCapture := filepath.Join(dir, "notes.txt")
 	if err := os.WriteFile(notCapture, []byte("hello, not a capture\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -69,6 +78,9 @@ func TestExitCodes(t *testing.T) {
 		{"not a capture", []string{"analyze", notCapture}, exitFatal, "notes.txt"},
 		{"truncated", []string{"analyze", truncated}, exitPartial, "truncated.pcap: offset"},
 		{"one bad among good", []string{"analyze", demo, notCapture}, exitPartial, "notes.txt"},
+		{"unknown link type", []string{"analyze", unknownLink}, exitFatal, "user0.pcap: link type 147"},
+		{"unknown link type among good", []string{"analyze", demo, unknownLink}, exitPartial, "user0.pcap: link type 147"},
+		{"unknown link type, export", []string{"export", unknownLink}, exitFatal, "user0.pcap: link type 147"},
 		{"bad format", []string{"exchanges", "--format", "xml", demo}, exitFatal, "unknown --format"},
 		{"unknown verb", []string{"frobnicate"}, exitFatal, "unknown command"},
 	}

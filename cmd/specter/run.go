@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/reassembly"
@@ -33,6 +37,11 @@ type decodeSummary struct {
 	Fragments        uint64 `json:"ip_fragments"`
 	Reassembled      uint64 `json:"ip_reassembled"`
 	FragmentsDropped uint64 `json:"ip_fragments_dropped"`
+	// Corrupt records the readers skipped, and the bytes skipped with them.
+	CorruptRecords uint64 `json:"corrupt_records"`
+	SkippedBytes   uint64 `json:"skipped_bytes"`
+	// Frames of a link type the decoder cannot read (among Errors).
+	UnsupportedLink uint64 `json:"unsupported_link"`
 }
 
 // progress is read by the progress line while a run goes on.
@@ -42,6 +51,8 @@ type progress struct {
 	fileSize  atomic.Int64 // its size, 0 when unknown (stdin, pipes)
 	doneBytes atomic.Int64 // bytes of the files already finished
 	pipeline  atomic.Pointer[reassembly.Pipeline]
+	// packets and bytes read so far, over all files, for checkpoints.
+	packets, bytes atomic.Uint64
 }
 
 // runFiles reads every capture in paths, in order, through the decoder and
@@ -89,6 +100,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		if prog != nil {
 			prog.fileSize.Store(r.Size())
 		}
+		// Frames of link types the decoder cannot read, per link type,
+		// reported once per file rather than silently undecoded.
+		var unsupported map[layers.LinkType]uint64
 		for i := 0; ; i++ {
 			if i&1023 == 0 {
 				if ctxErr = ctx.Err(); ctxErr != nil {
@@ -96,6 +110,8 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 				}
 				if prog != nil {
 					prog.fileBytes.Store(r.BytesRead())
+					prog.packets.Store(sum.Packets)
+					prog.bytes.Store(sum.Bytes)
 				}
 			}
 			f, err := r.Next()
@@ -108,6 +124,12 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 			sum.Packets++
 			sum.Bytes += uint64(len(f.Data))
 			ok, err := dec.Decode(f, &pkt)
+			if err != nil && errors.Is(err, capture.ErrUnsupportedLink) {
+				if unsupported == nil {
+					unsupported = make(map[layers.LinkType]uint64)
+				}
+				unsupported[f.LinkType]++
+			}
 			if err != nil || !ok {
 				continue
 			}
@@ -116,7 +138,15 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		if prog != nil {
 			prog.doneBytes.Add(r.BytesRead())
 			prog.fileBytes.Store(0)
+			prog.packets.Store(sum.Packets)
+			prog.bytes.Store(sum.Bytes)
 		}
+		for _, lt := range slices.Sorted(maps.Keys(unsupported)) {
+			sum.Errors = append(sum.Errors, fmt.Sprintf("%s: link type %d (%s) is not supported: %d frames not decoded", r.Name(), uint32(lt), lt, unsupported[lt]))
+		}
+		rs := r.Stats()
+		sum.Decode.CorruptRecords += rs.CorruptRecords
+		sum.Decode.SkippedBytes += rs.SkippedBytes
 		r.Close()
 		if ctxErr != nil {
 			break
@@ -126,7 +156,8 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	// still reports every exchange it saw.
 	sum.Reassembly = pipe.Close()
 	ds := dec.Stats()
-	sum.Decode = decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
+	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors, sum.Decode.UnsupportedLink = ds.TCP, ds.NonTCP, ds.Errors, ds.UnsupportedLink
+	sum.Decode.Fragments, sum.Decode.Reassembled, sum.Decode.FragmentsDropped = ds.Fragments, ds.Reassembled, ds.FragmentsDropped
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
 		sum.MBPerSec = float64(sum.Bytes) / 1e6 / sum.Seconds

@@ -152,7 +152,8 @@ func (v *liveSink) openRun(cfg infer.Config) error {
 		iface = "ebpf"
 	}
 	in, err := db.BeginRun(v.ctx, store.RunInfo{Interface: iface, Version: version},
-		store.IngestOptions{Interval: v.opts.flushEvery, Priors: priors})
+		store.IngestOptions{Interval: v.opts.flushEvery, Priors: priors,
+			Progress: func() (uint64, uint64) { t := v.sinceBase(); return t.Packets, t.Bytes }})
 	if err != nil {
 		db.Close()
 		return &exitError{code: exitFatal, err: err}

@@ -1257,6 +1257,9 @@ func (c *Checker) Findings() []Finding {
 		}
 	}
 	out = append(out, unused(c.specs, svcs, hits)...)
+	// Probes of a path scan hit undeclared paths: the shadow inventory
+	// kept them out and tells the scanned services.
+	out = append(out, Scans(c.shadow)...)
 	Sort(out)
 	return out
 }

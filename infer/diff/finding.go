@@ -29,11 +29,14 @@ const (
 	// request-smuggling attempt uses, a response paired after a resync);
 	// its rule is the anomaly (see Options.Anomalies).
 	KindAnomaly Kind = "anomaly"
+	// KindScan is a path-scanned service (infer.Service.Scanned): one
+	// finding with the counts instead of an endpoint per probe.
+	KindScan Kind = "scan"
 )
 
 // Kinds returns every kind, in report order.
 func Kinds() []Kind {
-	return []Kind{KindShadow, KindAuthMismatch, KindAnomaly, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
+	return []Kind{KindShadow, KindAuthMismatch, KindAnomaly, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused, KindScan}
 }
 
 // ParseKind accepts a kind name (also "shadow-method" style dashes).
@@ -56,6 +59,7 @@ const (
 	RuleDeprecated       = "deprecated"        // zombie
 	RuleNoTraffic        = "no-traffic"        // unused
 	RuleUnauthenticated  = "unauthenticated-2xx"
+	RuleNotFoundProbes   = "not-found-probes" // scan
 )
 
 // Severity ranks findings for triage.
@@ -77,7 +81,7 @@ func severityOf(k Kind) Severity {
 	switch k {
 	case KindShadow, KindAuthMismatch, KindAnomaly:
 		return SeverityHigh
-	case KindZombie, KindNoncompliantRequest:
+	case KindZombie, KindNoncompliantRequest, KindScan:
 		return SeverityMedium
 	case KindNoncompliantResponse:
 		return SeverityLow

@@ -93,6 +93,7 @@ func Inventory(m *infer.Model, specs []*Spec) []Finding {
 		svcs[name] = [2]time.Time{s.FirstSeen, s.LastSeen}
 	}
 	out = append(out, unused(specs, svcs, func(svc string, op *openapi3.Operation) bool { return hits[key{svc, op}] })...)
+	out = append(out, Scans(m)...)
 	Sort(out)
 	return out
 }
@@ -179,4 +180,18 @@ func routed(e infer.EndpointSummary, r *Route, hit func(*openapi3.Operation)) *F
 	f.Reason = "operation is deprecated: true and still receives traffic"
 	f.Spec, f.SpecLine, f.OperationID = r.Spec.File, r.Spec.Line(e.Method, r.Path), r.Op.OperationID
 	return f
+}
+
+// Scans returns one scan finding per path-scanned service of m
+// (infer.Model.Scans), specs or not: Count is the probes kept out of the
+// inventory, the reason has the counts.
+func Scans(m *infer.Model) []Finding {
+	var out []Finding
+	for _, s := range m.Scans() {
+		f := newFinding(KindScan, RuleNotFoundProbes, s.Service, "*", "/*")
+		f.Count, f.FirstSeen, f.LastSeen = s.Probes, s.FirstSeen, s.LastSeen
+		f.Reason = s.Reason()
+		out = append(out, *f)
+	}
+	return out
 }

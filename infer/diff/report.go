@@ -267,6 +267,7 @@ var kindText = map[Kind][2]string{
 	KindNoncompliantRequest:  {"NoncompliantRequest", "Path, query, header or cookie parameters, or the body of a request, violate the declared schema, or an undeclared query parameter was sent."},
 	KindNoncompliantResponse: {"NoncompliantResponse", "A response has an undeclared status code or content type, or a body violating the declared schema."},
 	KindUnused:               {"UnusedAPI", "A declared operation received no traffic while its service had traffic."},
+	KindScan:                 {"PathScan", "Most requests to the service were answered 404 at paths of shapes it serves no other way: a path scan, kept out of the inventory."},
 }
 
 func sarifLevel(s Severity) string {
