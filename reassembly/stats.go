@@ -34,6 +34,11 @@ type Stats struct {
 	BombsCut     uint64 `json:"bombs_cut"`     // bodies whose decoding hit the cap
 	DecodeErrors uint64 `json:"decode_errors"` // bodies whose Content-Encoding failed
 	Truncated    uint64 `json:"truncated"`     // bodies cut at the body cap
+
+	BadFraming     uint64 `json:"bad_framing"`                // messages with invalid Content-Length/Transfer-Encoding (in ParseErrors too)
+	SmugglingShape uint64 `json:"smuggling_shape"`            // messages with both Content-Length and Transfer-Encoding
+	Unpaired       uint64 `json:"unpaired_after_bad_framing"` // messages left unpaired after bad framing (in Unmatched* too)
+	Anomalous      uint64 `json:"anomalous_exchanges"`        // exchanges with Anomalies
 }
 
 // counters is the live, atomically updated form of Stats, one per worker.
@@ -46,6 +51,7 @@ type counters struct {
 	gaps, gapBytes, gapsByBound                             atomic.Uint64
 	parseErrors, resyncs, skippedBytes, bombs, decodeErrors atomic.Uint64
 	truncated                                               atomic.Uint64
+	badFraming, smugglingShape, unpaired, anomalous         atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -76,4 +82,8 @@ func (c *counters) addTo(s *Stats) {
 	s.BombsCut += c.bombs.Load()
 	s.DecodeErrors += c.decodeErrors.Load()
 	s.Truncated += c.truncated.Load()
+	s.BadFraming += c.badFraming.Load()
+	s.SmugglingShape += c.smugglingShape.Load()
+	s.Unpaired += c.unpaired.Load()
+	s.Anomalous += c.anomalous.Load()
 }

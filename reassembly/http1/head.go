@@ -194,8 +194,15 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		p.contentCodings(r.Header)
 	}
 	if p.seen&seenTE != 0 {
+		p.checkTE()
 		if !p.transferCodings(r.Header["Transfer-Encoding"]) {
-			p.fail(ErrTransferEncoding)
+			// RFC 9112 section 6.3 rule 4: the length of such a request
+			// cannot be determined.
+			p.badFraming(AnomalyTransferEncodingNotChunked, ErrTransferEncoding, ts)
+			return
+		}
+		if r.Proto == "HTTP/1.0" {
+			p.badFraming(AnomalyTransferEncodingHTTP10, ErrTransferEncoding, ts)
 			return
 		}
 		p.flags |= FlagChunked
@@ -203,9 +210,9 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		return
 	}
 	if p.seen&seenCL != 0 {
-		n, ok := parseContentLength(r.Header["Content-Length"])
-		if !ok {
-			p.fail(ErrContentLength)
+		n, bad := parseContentLength(r.Header["Content-Length"])
+		if bad != "" {
+			p.badFraming(bad, ErrContentLength, ts)
 			return
 		}
 		p.setLength(n, ts)
@@ -235,7 +242,13 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 		p.contentCodings(r.Header)
 	}
 	if p.seen&seenTE != 0 {
-		if p.transferCodings(r.Header["Transfer-Encoding"]) {
+		p.checkTE()
+		chunked := p.transferCodings(r.Header["Transfer-Encoding"])
+		if r.Proto == "HTTP/1.0" {
+			p.badFraming(AnomalyTransferEncodingHTTP10, ErrTransferEncoding, ts)
+			return
+		}
+		if chunked {
 			p.flags |= FlagChunked
 			p.st = stChunkSize
 		} else {
@@ -244,15 +257,52 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 		return
 	}
 	if p.seen&seenCL != 0 {
-		n, ok := parseContentLength(r.Header["Content-Length"])
-		if !ok {
-			p.fail(ErrContentLength)
+		n, bad := parseContentLength(r.Header["Content-Length"])
+		if bad != "" {
+			p.badFraming(bad, ErrContentLength, ts)
 			return
 		}
 		p.setLength(n, ts)
 		return
 	}
 	p.st = stBodyClose
+}
+
+// checkTE notes a Content-Length sent along with Transfer-Encoding: the
+// shape of request smuggling, where two parsers disagree on which frames
+// the message. Transfer-Encoding wins here (RFC 9112 section 6.3 rule 3),
+// as it must on any conforming recipient.
+func (p *Parser) checkTE() {
+	if p.seen&seenCL != 0 {
+		p.stats.SmugglingShape++
+		p.anomaly(AnomalyContentLengthWithTransferEncoding)
+	}
+}
+
+// anomaly records what is wrong with the message being parsed.
+func (p *Parser) anomaly(a string) {
+	if !slices.Contains(p.anomalies, a) {
+		p.anomalies = append(p.anomalies, a)
+	}
+}
+
+// badFraming delivers a message whose body length cannot be determined,
+// head only and flagged, and gives up the framing of the direction: the
+// body's bytes, whatever they are, are searched for the next start line
+// like after any parse error, and the handler, told by FlagBadFraming,
+// must not take what is found for the next message in order.
+func (p *Parser) badFraming(anomaly string, err error, ts time.Time) {
+	p.stats.ParseErrors++
+	p.stats.BadFraming++
+	p.lastErr = errAt(p.off, err)
+	p.anomaly(anomaly)
+	p.flags |= FlagBadFraming
+	clear(p.codings) // there is no body to decode
+	p.codings = p.codings[:0]
+	p.finish(ts)
+	if p.st != stDone {
+		p.enterSync()
+	}
 }
 
 func (p *Parser) setLength(n int64, ts time.Time) {
@@ -319,29 +369,40 @@ func forEachElem(v string, f func(string) bool) {
 }
 
 // parseContentLength accepts one or more fields, each a list of identical
-// decimal values (RFC 9110 section 8.6); anything else is invalid.
-func parseContentLength(vals []string) (int64, bool) {
-	n := int64(-1)
+// decimal values (RFC 9110 section 8.6). bad names what is wrong otherwise.
+func parseContentLength(vals []string) (n int64, bad string) {
+	n = -1
 	for _, v := range vals {
-		ok := true
 		empty := true
 		forEachElem(v, func(e string) bool {
 			empty = false
 			x, good := parseDecimal(e)
-			if !good || (n >= 0 && x != n) {
-				ok = false
-				return false
+			switch {
+			case !good:
+				bad = AnomalyInvalidContentLength
+			case n >= 0 && x != n:
+				bad = AnomalyConflictingContentLength
+			default:
+				n = x
+				return true
 			}
-			n = x
-			return true
+			return false
 		})
-		if !ok || empty {
-			return 0, false
+		if bad != "" {
+			return 0, bad
+		}
+		if empty {
+			return 0, AnomalyInvalidContentLength
 		}
 	}
-	return n, n >= 0
+	if n < 0 {
+		return 0, AnomalyInvalidContentLength
+	}
+	return n, ""
 }
 
+// parseDecimal parses at most 18 digits: no body is an exabyte long, and
+// 18 digits cannot overflow an int64.
 func parseDecimal(s string) (int64, bool) {
 	if s == "" || len(s) > 18 {
 		return 0, false

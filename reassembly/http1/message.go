@@ -41,7 +41,53 @@ const (
 	FlagIncomplete
 	// FlagChunked: the body was sent with chunked transfer coding.
 	FlagChunked
+	// FlagBadFraming: the message's framing (Content-Length or
+	// Transfer-Encoding) was invalid, so its body length is unknown (RFC
+	// 9112 section 6.3). The message is delivered with its head and no
+	// body, and what follows it in the same direction cannot be framed:
+	// the parser searches for the next start line, but a message found
+	// that way is not known to be the next one (Anomalies says why).
+	FlagBadFraming
+	// FlagCodingsCapped: the message listed more than MaxCodings content
+	// and transfer codings; Body holds the encoded bytes, undecoded.
+	FlagCodingsCapped
 )
+
+// Anomalies name what was wrong with a message's framing or codings, in
+// Request.Anomalies and Response.Anomalies. They are stable strings, meant
+// to be reported (and matched) as they are.
+const (
+	// AnomalyInvalidContentLength: a Content-Length that is not a decimal
+	// number (negative, empty, not digits) or too large to be real (more
+	// than 18 digits). Framing error (FlagBadFraming).
+	AnomalyInvalidContentLength = "invalid-content-length"
+	// AnomalyConflictingContentLength: Content-Length fields or list
+	// elements with different values. Framing error.
+	AnomalyConflictingContentLength = "conflicting-content-length"
+	// AnomalyContentLengthWithTransferEncoding: both Content-Length and
+	// Transfer-Encoding, the request smuggling shape. Transfer-Encoding
+	// frames the message (RFC 9112 section 6.3 rule 3); it is not a framing
+	// error by itself.
+	AnomalyContentLengthWithTransferEncoding = "content-length-with-transfer-encoding"
+	// AnomalyTransferEncodingNotChunked: a request whose Transfer-Encoding
+	// does not end in chunked (or repeats it). Framing error. (A response
+	// like that runs to the close, as RFC 9112 says, and is not flagged.)
+	AnomalyTransferEncodingNotChunked = "transfer-encoding-not-chunked-final"
+	// AnomalyTransferEncodingHTTP10: Transfer-Encoding in an HTTP/1.0
+	// message, whose framing RFC 9112 section 6.1 says to treat as faulty.
+	// Framing error.
+	AnomalyTransferEncodingHTTP10 = "transfer-encoding-in-http/1.0"
+	// AnomalyTooManyCodings: more than MaxCodings codings (FlagCodingsCapped).
+	AnomalyTooManyCodings = "too-many-codings"
+)
+
+// MaxCodings caps the content and transfer codings (chunked and identity
+// aside) undone for one message. Real senders apply one, rarely two; each
+// layer costs a decompressor's tables and a pass over the data, so a long
+// list is a cheap way to make a passive observer spend seconds and
+// gigabytes on one small message. Past it the body is kept undecoded and
+// flagged FlagCodingsCapped.
+const MaxCodings = 4
 
 // Has reports whether all bits of g are set in f.
 func (f Flags) Has(g Flags) bool { return f&g == g }
@@ -69,6 +115,9 @@ type Request struct {
 	// bytes.
 	Start, End time.Time
 	Flags      Flags
+	// Anomalies lists what was wrong with the message's framing or
+	// codings (the Anomaly constants), nil when nothing was.
+	Anomalies []string
 }
 
 // Response is one parsed HTTP response. Interim (1xx) responses are delivered
@@ -82,6 +131,7 @@ type Response struct {
 	WireSize   int64
 	Start, End time.Time
 	Flags      Flags
+	Anomalies  []string // as Request.Anomalies
 }
 
 // Protocol is what a stream turned out to carry.

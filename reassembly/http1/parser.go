@@ -39,6 +39,8 @@ type Stats struct {
 	Incomplete          int64 // messages flagged FlagIncomplete
 	BombsCut            int64 // messages flagged FlagBombCut
 	DecodeErrors        int64 // messages flagged FlagDecodeError
+	BadFraming          int64 // messages flagged FlagBadFraming (also counted in ParseErrors)
+	SmugglingShape      int64 // messages with both Content-Length and Transfer-Encoding
 }
 
 // Errors a Parser records (see Parser.Err). They are wrapped with the
@@ -132,8 +134,10 @@ type Parser struct {
 	wire     int64
 	remain   int64
 	codings  []string // content and transfer codings to undo, in applied order
-	bodyStop bool     // stop keeping body bytes (after a gap inside the body)
-	tunnel   bool     // enter tunnel mode after this message
+	// anomalies of the message being parsed; each message gets its own.
+	anomalies []string
+	bodyStop  bool // stop keeping body bytes (after a gap inside the body)
+	tunnel    bool // enter tunnel mode after this message
 
 	sl        startLine // start line validated by sync
 	seen      uint8     // framing fields seen in the header (seenCL...)
@@ -380,6 +384,7 @@ func (p *Parser) resetMessage() {
 	p.remain = 0
 	clear(p.codings) // do not pin the last message's head
 	p.codings = p.codings[:0]
+	p.anomalies = nil
 	p.bodyStop = false
 	p.tunnel = false
 	p.sawCR = false
@@ -563,10 +568,12 @@ func (p *Parser) finish(ts time.Time) {
 	switch {
 	case req != nil:
 		req.Body, req.WireSize, req.Flags, req.Start, req.End = body, p.wire, flags, p.start, ts
+		req.Anomalies = p.anomalies
 		p.stats.Requests++
 		p.h.Request(req)
 	case resp != nil:
 		resp.Body, resp.WireSize, resp.Flags, resp.Start, resp.End = body, p.wire, flags, p.start, ts
+		resp.Anomalies = p.anomalies
 		p.stats.Responses++
 		p.h.Response(resp)
 	}
@@ -590,7 +597,7 @@ func errAt(off int64, err error) error {
 	return fmt.Errorf("http1: stream offset %d: %w", off, err)
 }
 
-var flagNames = [...]string{"truncated", "gap", "decode-error", "bomb-cut", "incomplete", "chunked"}
+var flagNames = [...]string{"truncated", "gap", "decode-error", "bomb-cut", "incomplete", "chunked", "bad-framing", "codings-capped"}
 
 // String lists the set flags, separated by '|'.
 func (f Flags) String() string {

@@ -1,0 +1,246 @@
+package reassembly_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
+)
+
+// wire feeds hand-built TCP segments into a pipeline, in capture order.
+type wire struct {
+	tb  testing.TB
+	p   *reassembly.Pipeline
+	dec *capture.Decoder
+	pkt capture.Packet
+	ts  time.Time
+}
+
+func newWire(tb testing.TB, cfg reassembly.Config) (*wire, *[]*reassembly.Exchange) {
+	var out []*reassembly.Exchange
+	w := &wire{tb: tb, dec: capture.NewDecoder(capture.DecoderOptions{}), ts: time.Unix(1_700_000_000, 0)}
+	w.p = reassembly.New(cfg, func(x *reassembly.Exchange) { out = append(out, x) })
+	return w, &out
+}
+
+// add sends one frame, d after the previous one.
+func (w *wire) add(d time.Duration, data []byte) {
+	w.tb.Helper()
+	w.ts = w.ts.Add(d)
+	fr := capture.Frame{Data: data, LinkType: layers.LinkTypeEthernet}
+	fr.Info.Timestamp = w.ts
+	fr.Info.CaptureLength, fr.Info.Length = len(data), len(data)
+	ok, err := w.dec.Decode(fr, &w.pkt)
+	if !ok {
+		w.tb.Fatalf("decode: %v", err)
+	}
+	w.p.Add(&w.pkt)
+}
+
+// tcpConv is one connection from 10.0.0.1:port to 10.0.0.2:80.
+type tcpConv struct {
+	w          *wire
+	port       uint16
+	cseq, sseq uint32
+}
+
+func (w *wire) conn(port uint16) *tcpConv {
+	return &tcpConv{w: w, port: port, cseq: 1000, sseq: 5000}
+}
+
+// syn sends the client's SYN only.
+func (c *tcpConv) syn(d time.Duration) {
+	c.w.add(d, tcpFrame(c.w.tb, c.port, true, c.cseq, 0, "S", ""))
+}
+
+// handshake sends SYN, SYN-ACK and ACK.
+func (c *tcpConv) handshake(d time.Duration) {
+	c.syn(d)
+	c.w.add(time.Millisecond, tcpFrame(c.w.tb, c.port, false, c.sseq, c.cseq+1, "SA", ""))
+	c.cseq++
+	c.sseq++
+	c.w.add(time.Millisecond, tcpFrame(c.w.tb, c.port, true, c.cseq, c.sseq, "A", ""))
+}
+
+// send sends payload from the client (or the server), d after the last frame.
+func (c *tcpConv) send(d time.Duration, fromClient bool, payload string) {
+	if fromClient {
+		c.w.add(d, tcpFrame(c.w.tb, c.port, true, c.cseq, c.sseq, "A", payload))
+		c.cseq += uint32(len(payload))
+	} else {
+		c.w.add(d, tcpFrame(c.w.tb, c.port, false, c.sseq, c.cseq, "A", payload))
+		c.sseq += uint32(len(payload))
+	}
+}
+
+func (c *tcpConv) close(d time.Duration) {
+	c.w.add(d, tcpFrame(c.w.tb, c.port, true, c.cseq, c.sseq, "FA", ""))
+	c.w.add(time.Millisecond, tcpFrame(c.w.tb, c.port, false, c.sseq, c.cseq+1, "FA", ""))
+}
+
+// resp is a response that names the request it answers in X-Answer.
+func resp(answers string, framing string, body string) string {
+	return fmt.Sprintf("HTTP/1.1 200 OK\r\nX-Answer: %s\r\n%s\r\n%s", answers, framing, body)
+}
+
+func get(path string) string { return "GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n" }
+
+// checkPairs fails on any exchange whose response answers another request
+// than the one it is paired with.
+func checkPairs(t *testing.T, xs []*reassembly.Exchange) {
+	t.Helper()
+	for _, x := range xs {
+		if x.Request != nil && x.Response != nil {
+			if got := x.Response.Header.Get("X-Answer"); got != x.Request.Path {
+				t.Errorf("request %s paired with the response to %s (anomalies %v)", x.Request.Path, got, x.Anomalies)
+			}
+		}
+	}
+}
+
+type pairing struct {
+	req, answer string // "" when absent
+	anomalies   []string
+}
+
+func pairings(xs []*reassembly.Exchange) []pairing {
+	var out []pairing
+	for _, x := range xs {
+		var p pairing
+		if x.Request != nil {
+			p.req = x.Request.Path
+		}
+		if x.Response != nil {
+			p.answer = x.Response.Header.Get("X-Answer")
+		}
+		p.anomalies = x.Anomalies
+		out = append(out, p)
+	}
+	slices.SortStableFunc(out, func(a, b pairing) int { return strings.Compare(a.req+"|"+a.answer, b.req+"|"+b.answer) })
+	return out
+}
+
+// A message with invalid framing in the middle of a pipelined connection:
+// it is paired in its place and flagged, and nothing after it is paired by
+// position (RFC 9112 section 6.3), so no request gets the next one's
+// response.
+func TestBadFramingNeverMispairs(t *testing.T) {
+	const unpaired = reassembly.AnomalyUnpairedAfterBadFraming
+	type test struct {
+		name       string
+		client     []string // segments, sent first
+		server     []string // segments, sent after all of the client's
+		want       []pairing
+		badFraming uint64
+	}
+	var tests []test
+	// The response to /r1 has bad framing; the server sends three
+	// responses in separate segments or in one.
+	for _, bad := range []struct{ name, framing, anomaly string }{
+		{"10^18", "Content-Length: 1000000000000000000\r\n", http1.AnomalyInvalidContentLength},
+		{"overflowing int64", "Content-Length: 18446744073709551617\r\n", http1.AnomalyInvalidContentLength},
+		{"-1", "Content-Length: -1\r\n", http1.AnomalyInvalidContentLength},
+		{"conflicting duplicates", "Content-Length: 4\r\nContent-Length: 40\r\n", http1.AnomalyConflictingContentLength},
+	} {
+		server := []string{
+			resp("/r0", "Content-Length: 2\r\n", "ok"),
+			resp("/r1", bad.framing, "junk"),
+			resp("/r2", "Content-Length: 2\r\n", "ok"),
+		}
+		want := []pairing{
+			{"/r0", "/r0", nil},
+			{"/r1", "/r1", []string{bad.anomaly}},
+			{"/r2", "", []string{unpaired}},
+			{"", "/r2", []string{unpaired}},
+		}
+		tests = append(tests,
+			test{"response content-length " + bad.name, []string{get("/r0") + get("/r1") + get("/r2")}, server, want, 1},
+			test{"response content-length " + bad.name + ", one segment", []string{get("/r0"), get("/r1"), get("/r2")},
+				[]string{strings.Join(server, "")}, want, 1})
+	}
+	// The request /r1 has bad framing.
+	for _, bad := range []struct {
+		name, framing string
+		anomalies     []string
+	}{
+		{"invalid content-length", "Content-Length: 1e3\r\n", []string{http1.AnomalyInvalidContentLength}},
+		{"transfer-encoding not chunked final, with content-length", "Content-Length: 5\r\nTransfer-Encoding: chunked, x\r\n",
+			[]string{http1.AnomalyContentLengthWithTransferEncoding, http1.AnomalyTransferEncodingNotChunked}},
+	} {
+		tests = append(tests, test{
+			name:   "request " + bad.name,
+			client: []string{get("/r0") + "POST /r1 HTTP/1.1\r\nHost: h\r\n" + bad.framing + "\r\n" + get("/r2")},
+			server: []string{
+				resp("/r0", "Content-Length: 2\r\n", "ok"),
+				resp("/r1", "Content-Length: 2\r\n", "no"),
+				resp("/r2", "Content-Length: 2\r\n", "ok"),
+			},
+			want: []pairing{
+				{"/r0", "/r0", nil},
+				{"/r1", "/r1", bad.anomalies},
+				{"/r2", "", []string{unpaired}},
+				{"", "/r2", []string{unpaired}},
+			},
+			badFraming: 1,
+		})
+	}
+	tests = append(tests, []test{
+		{
+			name: "content-length with chunked: chunked frames, pairing goes on",
+			client: []string{
+				"POST /r0 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n" +
+					"3\r\nabc\r\n0\r\n\r\n" + get("/r1"),
+			},
+			server: []string{
+				resp("/r0", "Content-Length: 2\r\n", "ok"),
+				resp("/r1", "Content-Length: 2\r\n", "ok"),
+			},
+			want: []pairing{
+				{"/r0", "/r0", []string{http1.AnomalyContentLengthWithTransferEncoding}},
+				{"/r1", "/r1", nil},
+			},
+		},
+	}...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := reassembly.DefaultConfig()
+			cfg.Workers = 1
+			w, out := newWire(t, cfg)
+			c := w.conn(40000)
+			c.handshake(0)
+			for _, s := range tt.client {
+				c.send(time.Millisecond, true, s)
+			}
+			for _, s := range tt.server {
+				c.send(time.Millisecond, false, s)
+			}
+			c.close(time.Millisecond)
+			st := w.p.Close()
+			checkPairs(t, *out)
+			if got := pairings(*out); !slices.EqualFunc(got, tt.want, func(a, b pairing) bool {
+				return a.req == b.req && a.answer == b.answer && slices.Equal(a.anomalies, b.anomalies)
+			}) {
+				t.Errorf("exchanges:\n got %v\nwant %v", got, tt.want)
+			}
+			if st.BadFraming != tt.badFraming {
+				t.Errorf("bad_framing = %d, want %d", st.BadFraming, tt.badFraming)
+			}
+			var unp uint64
+			for _, p := range tt.want {
+				if slices.Contains(p.anomalies, unpaired) {
+					unp++
+				}
+			}
+			if st.Unpaired != unp {
+				t.Errorf("unpaired_after_bad_framing = %d, want %d", st.Unpaired, unp)
+			}
+		})
+	}
+}
