@@ -257,6 +257,7 @@ func (c *conn) finish() {
 		c.w.ctr.skippedBytes.Add(uint64(st.SkippedBytes))
 		c.w.ctr.badFraming.Add(uint64(st.BadFraming))
 		c.w.ctr.smugglingShape.Add(uint64(st.SmugglingShape))
+		c.w.ctr.codingsCapped.Add(uint64(st.CodingsCapped))
 	}
 }
 

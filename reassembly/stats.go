@@ -39,6 +39,7 @@ type Stats struct {
 	SmugglingShape uint64 `json:"smuggling_shape"`            // messages with both Content-Length and Transfer-Encoding
 	Unpaired       uint64 `json:"unpaired_after_bad_framing"` // messages left unpaired after bad framing (in Unmatched* too)
 	Anomalous      uint64 `json:"anomalous_exchanges"`        // exchanges with Anomalies
+	CodingsCapped  uint64 `json:"codings_capped"`             // bodies left encoded: more than http1.MaxCodings codings
 }
 
 // counters is the live, atomically updated form of Stats, one per worker.
@@ -52,6 +53,7 @@ type counters struct {
 	parseErrors, resyncs, skippedBytes, bombs, decodeErrors atomic.Uint64
 	truncated                                               atomic.Uint64
 	badFraming, smugglingShape, unpaired, anomalous         atomic.Uint64
+	codingsCapped                                           atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -86,4 +88,5 @@ func (c *counters) addTo(s *Stats) {
 	s.SmugglingShape += c.smugglingShape.Load()
 	s.Unpaired += c.unpaired.Load()
 	s.Anomalous += c.anomalous.Load()
+	s.CodingsCapped += c.codingsCapped.Load()
 }

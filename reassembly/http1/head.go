@@ -316,16 +316,32 @@ func (p *Parser) setLength(n int64, ts time.Time) {
 }
 
 // contentCodings appends the Content-Encoding codings, in the order they
-// were applied, to p.codings.
+// were applied, to p.codings, at most MaxCodings of them (see addCoding).
 func (p *Parser) contentCodings(h http.Header) {
 	for _, v := range h["Content-Encoding"] {
 		forEachElem(v, func(c string) bool {
 			if c = strings.ToLower(c); c != "identity" {
-				p.codings = append(p.codings, c)
+				return p.addCoding(c)
 			}
 			return true
 		})
 	}
+}
+
+// addCoding appends one coding to undo; past MaxCodings the message is
+// flagged FlagCodingsCapped and no more are kept (the body will not be
+// decoded at all). It reports whether there is room for more.
+func (p *Parser) addCoding(c string) bool {
+	if len(p.codings) < MaxCodings {
+		p.codings = append(p.codings, c)
+		return true
+	}
+	if !p.flags.Has(FlagCodingsCapped) {
+		p.flags |= FlagCodingsCapped
+		p.stats.CodingsCapped++
+		p.anomaly(AnomalyTooManyCodings)
+	}
+	return false
 }
 
 // transferCodings appends the transfer codings other than chunked to
@@ -344,7 +360,7 @@ func (p *Parser) transferCodings(te []string) bool {
 				chunked = true
 			case "identity":
 			default:
-				p.codings = append(p.codings, c)
+				p.addCoding(c) // the list is read on, for chunked
 			}
 			return true
 		})

@@ -41,6 +41,7 @@ type Stats struct {
 	DecodeErrors        int64 // messages flagged FlagDecodeError
 	BadFraming          int64 // messages flagged FlagBadFraming (also counted in ParseErrors)
 	SmugglingShape      int64 // messages with both Content-Length and Transfer-Encoding
+	CodingsCapped       int64 // messages flagged FlagCodingsCapped (body left encoded)
 }
 
 // Errors a Parser records (see Parser.Err). They are wrapped with the
@@ -549,7 +550,7 @@ func (p *Parser) finish(ts time.Time) {
 	p.req, p.resp = nil, nil
 	body := p.body
 	flags := p.flags
-	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 {
+	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 && !flags.Has(FlagCodingsCapped) {
 		body, flags = p.decode(body, flags)
 	}
 	if flags.Has(FlagBodyTruncated) {
