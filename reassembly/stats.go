@@ -7,15 +7,17 @@ type Stats struct {
 	Segments uint64 `json:"segments"` // TCP segments taken in
 	Bytes    uint64 `json:"bytes"`    // TCP payload bytes taken in
 
-	Connections  uint64 `json:"connections"`   // TCP connections seen
-	ConnsHTTP1   uint64 `json:"conns_http1"`   // ... that carried HTTP/1
-	ConnsHTTP2   uint64 `json:"conns_http2"`   // ... recognized as HTTP/2 (not parsed)
-	ConnsTLS     uint64 `json:"conns_tls"`     // ... recognized as TLS (not parsed)
-	ConnsTunnel  uint64 `json:"conns_tunnel"`  // ... upgraded (101) or CONNECTed after HTTP/1
-	ConnsOther   uint64 `json:"conns_other"`   // ... carrying something else
-	ConnsEmpty   uint64 `json:"conns_empty"`   // ... with no payload at all
-	EvictedConns uint64 `json:"evicted_conns"` // closed early by MaxConnections
-	Shed         uint64 `json:"shed"`          // connections that dropped their HTTP state by MaxBufferedBytes
+	Connections     uint64 `json:"connections"`       // TCP connections seen
+	ConnsHTTP1      uint64 `json:"conns_http1"`       // ... that carried HTTP/1
+	ConnsHTTP2      uint64 `json:"conns_http2"`       // ... recognized as HTTP/2 (not parsed)
+	ConnsTLS        uint64 `json:"conns_tls"`         // ... recognized as TLS (not parsed)
+	ConnsTunnel     uint64 `json:"conns_tunnel"`      // ... upgraded (101) or CONNECTed after HTTP/1
+	ConnsOther      uint64 `json:"conns_other"`       // ... carrying something else
+	ConnsEmpty      uint64 `json:"conns_empty"`       // ... with no payload at all
+	EvictedConns    uint64 `json:"evicted_conns"`     // closed early by MaxConnections
+	HalfOpen        uint64 `json:"half_open"`         // flows that sent only SYNs (in Connections and ConnsEmpty too)
+	HalfOpenEvicted uint64 `json:"half_open_evicted"` // ... forgotten early by MaxHalfOpen
+	Shed            uint64 `json:"shed"`              // connections that dropped their HTTP state by MaxBufferedBytes
 
 	Exchanges          uint64 `json:"exchanges"`           // exchanges emitted (all kinds)
 	Requests           uint64 `json:"requests"`            // requests parsed
@@ -53,7 +55,7 @@ type counters struct {
 	parseErrors, resyncs, skippedBytes, bombs, decodeErrors atomic.Uint64
 	truncated                                               atomic.Uint64
 	badFraming, smugglingShape, unpaired, anomalous         atomic.Uint64
-	codingsCapped                                           atomic.Uint64
+	codingsCapped, halfOpen, halfOpenEvicted                atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -89,4 +91,6 @@ func (c *counters) addTo(s *Stats) {
 	s.Unpaired += c.unpaired.Load()
 	s.Anomalous += c.anomalous.Load()
 	s.CodingsCapped += c.codingsCapped.Load()
+	s.HalfOpen += c.halfOpen.Load()
+	s.HalfOpenEvicted += c.halfOpenEvicted.Load()
 }

@@ -244,3 +244,82 @@ func TestBadFramingNeverMispairs(t *testing.T) {
 		})
 	}
 }
+
+// A SYN flood must not evict the connections that carry data: flows that
+// only sent SYNs wait in a budget of their own (MaxHalfOpen).
+func TestSYNFloodKeepsEstablished(t *testing.T) {
+	const flood = 20000 // at 100k SYN/s: 0.2 s
+	tests := []struct {
+		name        string
+		maxHalfOpen int
+		// late: the slow exchange's handshake runs during the flood, so
+		// that its SYN is forgotten before it carries data.
+		late bool
+	}{
+		{"established before the flood", 1024, false},
+		{"handshake during the flood, SYN forgotten", 1024, true},
+		{"flood within the budget", 2 * flood, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := reassembly.DefaultConfig()
+			cfg.Workers = 1
+			cfg.MaxConnections = 64
+			cfg.MaxHalfOpen = tt.maxHalfOpen
+			w, out := newWire(t, cfg)
+			slow := w.conn(40000)
+			other := w.conn(40001)
+			if !tt.late {
+				slow.handshake(0)
+				slow.send(time.Millisecond, true, get("/slow"))
+			}
+			for i := range flood {
+				if tt.late && i == 10 {
+					slow.syn(0)
+				}
+				if tt.late && i == flood/2 {
+					slow.cseq++
+					slow.w.add(0, tcpFrame(t, slow.port, false, slow.sseq, slow.cseq, "SA", ""))
+					slow.sseq++
+					slow.send(0, true, get("/slow"))
+				}
+				if i%1000 == 0 {
+					// Exchanges that come and go during the flood.
+					other.port++
+					other.handshake(0)
+					other.send(0, true, get("/quick"))
+					other.send(time.Millisecond, false, resp("/quick", "Content-Length: 2\r\n", "ok"))
+					other.close(0)
+				}
+				w.conn(uint16(1024 + i)).syn(10 * time.Microsecond)
+			}
+			slow.send(time.Millisecond, false, resp("/slow", "Content-Length: 2\r\n", "ok"))
+			slow.close(time.Millisecond)
+			st := w.p.Close()
+			checkPairs(t, *out)
+			paired, quick := 0, 0
+			for _, x := range *out {
+				switch {
+				case x.Request == nil || x.Response == nil:
+					t.Errorf("unpaired exchange %v (flags %v)", pairings([]*reassembly.Exchange{x}), x.Flags.Names())
+				case x.Request.Path == "/slow":
+					paired++
+				default:
+					quick++
+				}
+			}
+			if paired != 1 || quick != flood/1000 {
+				t.Errorf("got %d /slow and %d /quick exchanges, want 1 and %d", paired, quick, flood/1000)
+			}
+			// The SYNs of the exchanges that carry data come and go; the
+			// slow one's first SYN is forgotten when late.
+			wantEvicted := max(0, flood-tt.maxHalfOpen)
+			if tt.late && wantEvicted > 0 {
+				wantEvicted++
+			}
+			if st.EvictedConns != 0 || st.HalfOpenEvicted != uint64(wantEvicted) || st.HalfOpen < flood {
+				t.Errorf("evicted %d, half-open %d (%d evicted), want 0, %d+ (%d)", st.EvictedConns, st.HalfOpen, st.HalfOpenEvicted, flood, wantEvicted)
+			}
+		})
+	}
+}
