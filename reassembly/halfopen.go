@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"container/list"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -21,9 +22,8 @@ import (
 type halfOpen struct {
 	max   int
 	flows map[flowKey]*synFlow
-	// FIFO of the flows, newest at head.
-	head, tail *synFlow
-	free       *synFlow // one spare, to reuse its buffers
+	order list.List // of *synFlow, most recently active at the front
+	free  *synFlow  // one spare, to reuse its buffers
 }
 
 // flowKey is a flow in a canonical direction, the same for both.
@@ -47,12 +47,12 @@ func keyOf(net, tp gopacket.Flow) flowKey {
 const maxHeldSYNs = 4
 
 type synFlow struct {
-	key        flowKey
-	segs       [maxHeldSYNs]segment // raw points into buf
-	n          int
-	buf        []byte
-	last       time.Time
-	prev, next *synFlow
+	key  flowKey
+	segs [maxHeldSYNs]segment // raw points into buf
+	n    int
+	buf  []byte
+	last time.Time
+	elem *list.Element // in halfOpen.order
 }
 
 // hold takes s if it is a SYN (or SYN-ACK) without payload, keeping a copy,
@@ -66,7 +66,7 @@ func (h *halfOpen) hold(s *segment) (held bool, evicted int) {
 	f := h.flows[k]
 	if f == nil {
 		for len(h.flows) >= h.max {
-			h.drop(h.tail)
+			h.drop(h.order.Back().Value.(*synFlow))
 			evicted++
 		}
 		f = h.free
@@ -79,10 +79,9 @@ func (h *halfOpen) hold(s *segment) (held bool, evicted int) {
 			h.flows = map[flowKey]*synFlow{}
 		}
 		h.flows[k] = f
-		h.push(f)
-	} else if h.head != f {
-		h.unlink(f)
-		h.push(f)
+		f.elem = h.order.PushFront(f)
+	} else {
+		h.order.MoveToFront(f.elem)
 	}
 	i := f.n
 	if i == maxHeldSYNs {
@@ -118,8 +117,8 @@ func (h *halfOpen) release(s *segment) []segment {
 // expire forgets the flows last seen before t and returns how many.
 func (h *halfOpen) expire(t time.Time) int {
 	n := 0
-	for h.tail != nil && h.tail.last.Before(t) {
-		h.drop(h.tail)
+	for e := h.order.Back(); e != nil && e.Value.(*synFlow).last.Before(t); e = h.order.Back() {
+		h.drop(e.Value.(*synFlow))
 		n++
 	}
 	return n
@@ -133,7 +132,8 @@ func (h *halfOpen) drop(f *synFlow) {
 
 func (h *halfOpen) remove(f *synFlow) {
 	delete(h.flows, f.key)
-	h.unlink(f)
+	h.order.Remove(f.elem)
+	f.elem = nil
 }
 
 // recycle keeps f's buffers for the next flow; its segments stay readable
@@ -147,29 +147,4 @@ func (h *halfOpen) recycle(f *synFlow) {
 	}
 	f.n, f.buf = 0, f.buf[:0]
 	h.free = f
-}
-
-func (h *halfOpen) push(f *synFlow) {
-	f.prev, f.next = nil, h.head
-	if h.head != nil {
-		h.head.prev = f
-	}
-	h.head = f
-	if h.tail == nil {
-		h.tail = f
-	}
-}
-
-func (h *halfOpen) unlink(f *synFlow) {
-	if f.prev != nil {
-		f.prev.next = f.next
-	} else if h.head == f {
-		h.head = f.next
-	}
-	if f.next != nil {
-		f.next.prev = f.prev
-	} else if h.tail == f {
-		h.tail = f.prev
-	}
-	f.prev, f.next = nil, nil
 }
