@@ -48,6 +48,11 @@ type conn struct {
 	lastSeen   time.Time
 }
 
+// maxInterim caps the interim (1xx) statuses kept for one request; a
+// server may send any number of them. Past it they are counted
+// (Stats.InterimDropped), not kept.
+const maxInterim = 8
+
 type pendingRequest struct {
 	req     *http1.Request
 	dir     int
@@ -258,6 +263,12 @@ func (c *conn) finish() {
 		c.w.ctr.badFraming.Add(uint64(st.BadFraming))
 		c.w.ctr.smugglingShape.Add(uint64(st.SmugglingShape))
 		c.w.ctr.codingsCapped.Add(uint64(st.CodingsCapped))
+		c.w.ctr.headersTooLarge.Add(uint64(st.HeadersTooLarge))
+		c.w.ctr.tooManyFields.Add(uint64(st.TooManyFields))
+		c.w.ctr.chunkLinesTooLong.Add(uint64(st.ChunkLinesTooLong))
+		c.w.ctr.longStartLines.Add(uint64(st.LongStartLines))
+		c.w.ctr.probeLimit.Add(uint64(st.ProbeLimit))
+		c.w.ctr.windowTooLarge.Add(uint64(st.WindowTooLarge))
 	}
 }
 
@@ -315,10 +326,14 @@ func (h *half) Response(r *http1.Response) {
 	c := h.c
 	if r.StatusCode >= 100 && r.StatusCode < 200 && r.StatusCode != 101 {
 		c.w.ctr.interim.Add(1)
+		list := &c.interim
 		if len(c.pending) > 0 && !c.pending[0].req.End.After(r.Start) {
-			c.pending[0].interim = append(c.pending[0].interim, r.StatusCode)
-		} else if len(c.interim) < 8 {
-			c.interim = append(c.interim, r.StatusCode)
+			list = &c.pending[0].interim
+		}
+		if len(*list) < maxInterim {
+			*list = append(*list, r.StatusCode)
+		} else {
+			c.w.ctr.interimDropped.Add(1)
 		}
 		return
 	}

@@ -42,6 +42,15 @@ type Stats struct {
 	Unpaired       uint64 `json:"unpaired_after_bad_framing"` // messages left unpaired after bad framing (in Unmatched* too)
 	Anomalous      uint64 `json:"anomalous_exchanges"`        // exchanges with Anomalies
 	CodingsCapped  uint64 `json:"codings_capped"`             // bodies left encoded: more than http1.MaxCodings codings
+
+	// Bounds of the HTTP/1 parser hit (see http1.Stats).
+	HeadersTooLarge   uint64 `json:"headers_too_large"`     // header or trailer sections past MaxHeaderBytes
+	TooManyFields     uint64 `json:"too_many_fields"`       // header or trailer sections past 256 fields
+	ChunkLinesTooLong uint64 `json:"chunk_lines_too_long"`  // chunk-size lines past 4 KiB
+	LongStartLines    uint64 `json:"long_start_lines"`      // start lines past 16 KiB skipped while searching
+	ProbeLimit        uint64 `json:"probe_limit"`           // directions given up as not HTTP/1 after 64 KiB without a message
+	WindowTooLarge    uint64 `json:"zstd_window_too_large"` // zstd bodies with a window past 8 MiB, left encoded
+	InterimDropped    uint64 `json:"interim_dropped"`       // 1xx statuses past 8 for one request, counted not kept
 }
 
 // counters is the live, atomically updated form of Stats, one per worker.
@@ -56,6 +65,9 @@ type counters struct {
 	truncated                                               atomic.Uint64
 	badFraming, smugglingShape, unpaired, anomalous         atomic.Uint64
 	codingsCapped, halfOpen, halfOpenEvicted                atomic.Uint64
+	headersTooLarge, tooManyFields, chunkLinesTooLong       atomic.Uint64
+	longStartLines, probeLimit, windowTooLarge              atomic.Uint64
+	interimDropped                                          atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -93,4 +105,11 @@ func (c *counters) addTo(s *Stats) {
 	s.CodingsCapped += c.codingsCapped.Load()
 	s.HalfOpen += c.halfOpen.Load()
 	s.HalfOpenEvicted += c.halfOpenEvicted.Load()
+	s.HeadersTooLarge += c.headersTooLarge.Load()
+	s.TooManyFields += c.tooManyFields.Load()
+	s.ChunkLinesTooLong += c.chunkLinesTooLong.Load()
+	s.LongStartLines += c.longStartLines.Load()
+	s.ProbeLimit += c.probeLimit.Load()
+	s.WindowTooLarge += c.windowTooLarge.Load()
+	s.InterimDropped += c.interimDropped.Load()
 }

@@ -323,3 +323,73 @@ func TestSYNFloodKeepsEstablished(t *testing.T) {
 		})
 	}
 }
+
+// The parser's bound counters, and the connection's own, reach Stats.
+func TestBoundCountersReachStats(t *testing.T) {
+	tests := []struct {
+		name           string
+		client, server string
+		stat           func(reassembly.Stats) uint64
+	}{
+		{
+			name:   "too many header fields",
+			client: "GET / HTTP/1.1\r\n" + strings.Repeat("X-A: 1\r\n", 300) + "\r\n",
+			stat:   func(s reassembly.Stats) uint64 { return s.TooManyFields },
+		},
+		{
+			name:   "header section too large",
+			client: "GET / HTTP/1.1\r\nX-A: " + strings.Repeat("a", 70<<10) + "\r\n\r\n",
+			stat:   func(s reassembly.Stats) uint64 { return s.HeadersTooLarge },
+		},
+		{
+			name:   "chunk-size line too long",
+			client: get("/c"),
+			server: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + strings.Repeat("e", 5000) + "\r\nx\r\n0\r\n\r\n",
+			stat:   func(s reassembly.Stats) uint64 { return s.ChunkLinesTooLong },
+		},
+		{
+			name:   "not http/1 after 64 KiB",
+			client: strings.Repeat("\x01", 70<<10),
+			stat:   func(s reassembly.Stats) uint64 { return s.ProbeLimit },
+		},
+		{
+			name:   "codings capped",
+			client: get("/c"),
+			server: "HTTP/1.1 200 OK\r\nContent-Encoding: " + strings.Repeat("br,", 40) + "br\r\nContent-Length: 1\r\n\r\nx",
+			stat:   func(s reassembly.Stats) uint64 { return s.CodingsCapped },
+		},
+		{
+			name:   "zstd window too large",
+			client: get("/c"),
+			server: "HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: 10\r\n\r\n\x28\xb5\x2f\xfd\x00\x70\x09\x00\x00x",
+			stat:   func(s reassembly.Stats) uint64 { return s.WindowTooLarge },
+		},
+		{
+			name:   "interim responses past the cap",
+			client: get("/c"),
+			server: strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", 10) + resp("/c", "Content-Length: 0\r\n", ""),
+			stat:   func(s reassembly.Stats) uint64 { return s.InterimDropped / 2 }, // 10 sent, 8 kept
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := reassembly.DefaultConfig()
+			cfg.Workers = 1
+			w, _ := newWire(t, cfg)
+			c := w.conn(40000)
+			c.handshake(0)
+			for s := tt.client; s != ""; {
+				k := min(len(s), 1400)
+				c.send(time.Millisecond, true, s[:k])
+				s = s[k:]
+			}
+			if tt.server != "" {
+				c.send(time.Millisecond, false, tt.server)
+			}
+			c.close(time.Millisecond)
+			if st := w.p.Close(); tt.stat(st) != 1 {
+				t.Errorf("counter = %d, want 1 (stats %+v)", tt.stat(st), st)
+			}
+		})
+	}
+}

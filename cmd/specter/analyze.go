@@ -180,6 +180,11 @@ func printSummary(w io.Writer, s summary) {
 	row("drops by bound", fmt.Sprintf("%d connections evicted, %d shed for memory, %d gaps forced, %d pipelined requests, %d ip fragments",
 		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
 	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
+	row("half-open flows (SYN only)", fmt.Sprintf("%d (%d forgotten by bound)", r.HalfOpen, r.HalfOpenEvicted))
+	row("framing anomalies", fmt.Sprintf("%d bad framing, %d content-length with transfer-encoding, %d left unpaired after bad framing; %d exchanges flagged",
+		r.BadFraming, r.SmugglingShape, r.Unpaired, r.Anomalous))
+	row("parser bounds hit", fmt.Sprintf("%d headers too large, %d too many fields, %d chunk lines too long, %d long start lines, %d streams not http/1 after 64 KiB, %d codings capped, %d zstd windows too large, %d 1xx dropped",
+		r.HeadersTooLarge, r.TooManyFields, r.ChunkLinesTooLong, r.LongStartLines, r.ProbeLimit, r.CodingsCapped, r.WindowTooLarge, r.InterimDropped))
 	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
 	tw.Flush()
 	for _, e := range s.Errors {

@@ -86,6 +86,9 @@ func (p *Parser) decode(raw []byte, flags Flags) ([]byte, Flags) {
 		// the outer ones made of it.
 		return out, flags | FlagBombCut
 	}
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		p.stats.WindowTooLarge++
+	}
 	whole := flags&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0
 	if err != nil && (whole || len(out) == 0) {
 		p.lastErr = errAt(p.off, err)

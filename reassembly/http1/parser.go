@@ -42,6 +42,15 @@ type Stats struct {
 	BadFraming          int64 // messages flagged FlagBadFraming (also counted in ParseErrors)
 	SmugglingShape      int64 // messages with both Content-Length and Transfer-Encoding
 	CodingsCapped       int64 // messages flagged FlagCodingsCapped (body left encoded)
+
+	// Bounds hit, each also counted where its consequence is (ParseErrors,
+	// Incomplete, DecodeErrors, ...).
+	HeadersTooLarge   int64 // header or trailer sections past MaxHeaderBytes
+	TooManyFields     int64 // header or trailer sections past maxHeaderFields (trailer fields past it are dropped)
+	ChunkLinesTooLong int64 // chunk-size lines past maxChunkLine
+	LongStartLines    int64 // candidate start lines past maxCandidate, skipped while searching
+	ProbeLimit        int64 // streams given up as not HTTP/1 after maxProbe bytes without a message
+	WindowTooLarge    int64 // zstd bodies whose window exceeds maxZstdWindow (left encoded)
 }
 
 // Errors a Parser records (see Parser.Err). They are wrapped with the
@@ -335,6 +344,12 @@ func (p *Parser) stop(proto Protocol) {
 
 // fail records a parse error and starts resynchronizing.
 func (p *Parser) fail(err error) {
+	switch err {
+	case ErrHeaderTooLarge:
+		p.stats.HeadersTooLarge++
+	case ErrTooManyHeaders:
+		p.stats.TooManyFields++
+	}
 	p.stats.ParseErrors++
 	p.lastErr = errAt(p.off, err)
 	p.req, p.resp = nil, nil
@@ -364,6 +379,7 @@ func (p *Parser) skip(n int64) {
 	if !p.sentHTTP1 {
 		p.probe += n
 		if p.probe >= maxProbe {
+			p.stats.ProbeLimit++
 			p.stop(ProtoOther)
 		}
 	}
@@ -464,6 +480,7 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
 		if len(p.line)+len(data) > maxChunkLine {
+			p.stats.ChunkLinesTooLong++
 			p.deliverBroken(ErrChunk, ts)
 			return 0
 		}
@@ -471,11 +488,14 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 		return len(data)
 	}
 	ln := data[:i]
+	if len(p.line)+i > maxChunkLine {
+		// Whether or not the line had to be gathered: the outcome must not
+		// depend on how the stream was cut.
+		p.stats.ChunkLinesTooLong++
+		p.deliverBroken(ErrChunk, ts)
+		return 0
+	}
 	if len(p.line) > 0 {
-		if len(p.line)+i > maxChunkLine {
-			p.deliverBroken(ErrChunk, ts)
-			return 0
-		}
 		p.line = append(p.line, ln...)
 		ln = p.line
 	}
@@ -524,7 +544,10 @@ func (p *Parser) trailer(data []byte, ts time.Time) int {
 	n := end - old
 	if end > 1 {
 		hdr := p.msgHeader()
-		_ = p.parseFields(string(p.buf[1:end]), hdr, nil, false) // a bad trailer does not undo the message
+		// A bad trailer does not undo the message.
+		if err := p.parseFields(string(p.buf[1:end]), hdr, nil, false); err == ErrTooManyHeaders {
+			p.stats.TooManyFields++
+		}
 	}
 	p.buf = p.buf[:0]
 	p.finish(ts)

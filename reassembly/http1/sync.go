@@ -64,6 +64,7 @@ func (p *Parser) sync(data []byte, ts time.Time) int {
 				p.bufTS = ts
 				return len(data)
 			}
+			p.stats.LongStartLines++
 		case vTLS:
 			p.stop(ProtoTLS)
 			return len(data)
@@ -172,6 +173,7 @@ func (p *Parser) syncPending(data []byte, ts time.Time) int {
 	// time costs O(n), not O(n^2).
 	v := p.candidate(p.buf, max(old-1, 0))
 	if v == vNeedMore && len(p.buf) > p.maxCandidate() {
+		p.stats.LongStartLines++
 		v = vReject
 	}
 	switch v {
