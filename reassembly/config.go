@@ -25,7 +25,7 @@ type Config struct {
 	// connections that carry data. Past it the oldest is forgotten
 	// (Stats.HalfOpenEvicted); if it speaks later, it is reassembled from
 	// its first data segment on, like a connection that began before the
-	// capture. Each costs a few hundred bytes.
+	// capture. Each costs about 800 bytes.
 	MaxHalfOpen int
 	// MaxPagesPerConn caps the out-of-order data buffered for one connection,
 	// in gopacket pages of 1900 bytes. Past it the oldest missing data is
@@ -58,13 +58,13 @@ type Config struct {
 }
 
 // DefaultConfig returns the limits Specter uses unless told otherwise: about
-// 64 MiB of out-of-order TCP data, 128 MiB of HTTP state and 16384
-// concurrent connections.
+// 64 MiB of out-of-order TCP data, 128 MiB of HTTP state, 16384
+// concurrent connections and as many half-open flows (13 MiB).
 func DefaultConfig() Config {
 	return Config{
 		Workers:          runtime.GOMAXPROCS(0),
 		MaxConnections:   16384,
-		MaxHalfOpen:      65536,
+		MaxHalfOpen:      16384,
 		MaxPagesPerConn:  256,
 		MaxPagesTotal:    32768,
 		MaxPending:       64,

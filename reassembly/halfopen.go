@@ -2,9 +2,12 @@ package reassembly
 
 import (
 	"container/list"
+	"net/netip"
 	"time"
 
 	"github.com/gopacket/gopacket"
+
+	"github.com/specter-dev/specter/capture"
 )
 
 // halfOpen holds the SYN segments of flows that sent nothing else yet,
@@ -23,7 +26,9 @@ type halfOpen struct {
 	max   int
 	flows map[flowKey]*synFlow
 	order list.List // of *synFlow, most recently active at the front
-	free  *synFlow  // one spare, to reuse its buffers
+	free  *synFlow  // the last flow removed, reused for the next
+	// replay is where release builds a flow's segments.
+	replay [2]segment
 }
 
 // flowKey is a flow in a canonical direction, the same for both.
@@ -42,31 +47,39 @@ func keyOf(net, tp gopacket.Flow) flowKey {
 	return flowKey{net, tp}
 }
 
-// maxHeldSYNs bounds the segments held per flow: a SYN, a SYN-ACK and
-// retransmissions; past it the last one is replaced.
-const maxHeldSYNs = 4
-
+// synFlow is one half-open flow: the last SYN-bearing segment of each
+// direction (a SYN, a SYN-ACK; a retransmission replaces the one before).
 type synFlow struct {
 	key  flowKey
-	segs [maxHeldSYNs]segment // raw points into buf
-	n    int
-	buf  []byte
+	syn  [2]heldSYN // by direction: [0] the client's, as first seen
+	dir0 gopacket.Flow
 	last time.Time
 	elem *list.Element // in halfOpen.order
+}
+
+// heldSYN is a copy of a SYN segment without payload: its TCP header (at
+// most 60 bytes) and what the reassembler needs besides.
+type heldSYN struct {
+	hdr      [60]byte
+	n        uint8 // 0: none held
+	netFlow  gopacket.Flow
+	src, dst netip.Addr
+	zone     capture.Zone
+	ts       time.Time
 }
 
 // hold takes s if it is a SYN (or SYN-ACK) without payload, keeping a copy,
 // and reports whether it did. evicted is how many flows it forgot to make
 // room.
 func (h *halfOpen) hold(s *segment) (held bool, evicted int) {
-	if !s.tcp.SYN || s.tcp.RST || s.tcp.FIN || len(s.tcp.Payload) > 0 || h.max <= 0 {
+	if !s.tcp.SYN || s.tcp.RST || s.tcp.FIN || len(s.tcp.Payload) > 0 || len(s.raw) > len(heldSYN{}.hdr) || h.max <= 0 {
 		return false, 0
 	}
 	k := keyOf(s.netFlow, s.tcp.TransportFlow())
 	f := h.flows[k]
 	if f == nil {
 		for len(h.flows) >= h.max {
-			h.drop(h.order.Back().Value.(*synFlow))
+			h.remove(h.order.Back().Value.(*synFlow))
 			evicted++
 		}
 		f = h.free
@@ -74,7 +87,7 @@ func (h *halfOpen) hold(s *segment) (held bool, evicted int) {
 		if f == nil {
 			f = &synFlow{}
 		}
-		f.key = k
+		*f = synFlow{key: k, dir0: s.netFlow}
 		if h.flows == nil {
 			h.flows = map[flowKey]*synFlow{}
 		}
@@ -83,23 +96,20 @@ func (h *halfOpen) hold(s *segment) (held bool, evicted int) {
 	} else {
 		h.order.MoveToFront(f.elem)
 	}
-	i := f.n
-	if i == maxHeldSYNs {
-		i--
-	} else {
-		f.n++
+	d := 0
+	if s.netFlow != f.dir0 {
+		d = 1
 	}
-	// Each held segment's copy is appended to the flow's buffer; a
-	// replaced last one leaks its bytes there, at most a few headers.
-	start := len(f.buf)
-	f.buf = append(f.buf, s.raw...)
-	f.segs[i] = segment{raw: f.buf[start:len(f.buf):len(f.buf)], netFlow: s.netFlow, src: s.src, dst: s.dst, zone: s.zone, ts: s.ts}
+	y := &f.syn[d]
+	y.n = uint8(copy(y.hdr[:], s.raw))
+	y.netFlow, y.src, y.dst, y.zone, y.ts = s.netFlow, s.src, s.dst, s.zone, s.ts
 	f.last = s.ts
 	return true, evicted
 }
 
-// release removes the flow of s, if held, and returns its segments, oldest
-// first, valid until the next call on h.
+// release removes the flow of s, if held, and returns its SYN segments in
+// capture order, their TCP layers still to decode, valid until the next
+// call on h.
 func (h *halfOpen) release(s *segment) []segment {
 	if len(h.flows) == 0 {
 		return nil
@@ -108,43 +118,34 @@ func (h *halfOpen) release(s *segment) []segment {
 	if f == nil {
 		return nil
 	}
-	segs := f.segs[:f.n]
 	h.remove(f)
-	h.recycle(f)
-	return segs
+	out := h.replay[:0]
+	for i := range f.syn {
+		if y := &f.syn[i]; y.n > 0 {
+			out = append(out, segment{raw: y.hdr[:y.n:y.n], netFlow: y.netFlow, src: y.src, dst: y.dst, zone: y.zone, ts: y.ts})
+		}
+	}
+	if len(out) == 2 && out[1].ts.Before(out[0].ts) {
+		out[0], out[1] = out[1], out[0]
+	}
+	return out
 }
 
 // expire forgets the flows last seen before t and returns how many.
 func (h *halfOpen) expire(t time.Time) int {
 	n := 0
 	for e := h.order.Back(); e != nil && e.Value.(*synFlow).last.Before(t); e = h.order.Back() {
-		h.drop(e.Value.(*synFlow))
+		h.remove(e.Value.(*synFlow))
 		n++
 	}
 	return n
 }
 
-// drop forgets f.
-func (h *halfOpen) drop(f *synFlow) {
-	h.remove(f)
-	h.recycle(f)
-}
-
+// remove forgets f, keeping it as the spare for the next flow (its held
+// segments stay readable until then).
 func (h *halfOpen) remove(f *synFlow) {
 	delete(h.flows, f.key)
 	h.order.Remove(f.elem)
 	f.elem = nil
-}
-
-// recycle keeps f's buffers for the next flow; its segments stay readable
-// until then.
-func (h *halfOpen) recycle(f *synFlow) {
-	if cap(f.buf) > 1<<10 {
-		return // grown by an odd flow: not worth keeping
-	}
-	if h.free != nil {
-		return
-	}
-	f.n, f.buf = 0, f.buf[:0]
 	h.free = f
 }
