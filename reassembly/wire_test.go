@@ -148,6 +148,7 @@ func TestBadFramingNeverMispairs(t *testing.T) {
 		{"overflowing int64", "Content-Length: 18446744073709551617\r\n", http1.AnomalyInvalidContentLength},
 		{"-1", "Content-Length: -1\r\n", http1.AnomalyInvalidContentLength},
 		{"conflicting duplicates", "Content-Length: 4\r\nContent-Length: 40\r\n", http1.AnomalyConflictingContentLength},
+		{"in a malformed field line", "Content Length: 4\r\n", http1.AnomalyMalformedHeader},
 	} {
 		server := []string{
 			resp("/r0", "Content-Length: 2\r\n", "ok"),
@@ -173,6 +174,8 @@ func TestBadFramingNeverMispairs(t *testing.T) {
 		{"invalid content-length", "Content-Length: 1e3\r\n", []string{http1.AnomalyInvalidContentLength}},
 		{"transfer-encoding not chunked final, with content-length", "Content-Length: 5\r\nTransfer-Encoding: chunked, x\r\n",
 			[]string{http1.AnomalyContentLengthWithTransferEncoding, http1.AnomalyTransferEncodingNotChunked}},
+		{"malformed field line", "Content-Length 3\r\n", []string{http1.AnomalyMalformedHeader}},
+		{"too many fields", strings.Repeat("X-A: 1\r\n", 300), []string{http1.AnomalyTooManyFields}},
 	} {
 		tests = append(tests, test{
 			name:   "request " + bad.name,

@@ -25,7 +25,7 @@ func (p *Parser) head(data []byte, ts time.Time) int {
 			return end
 		}
 		if end > limit || len(data) > limit {
-			return p.tooLarge(min(len(data), limit+1))
+			return p.tooLarge(data, min(len(data), limit+1), ts)
 		}
 		p.buf = append(p.buf, data...)
 		p.scan = scan
@@ -45,14 +45,27 @@ func (p *Parser) head(data []byte, ts time.Time) int {
 	}
 	if end > limit || len(p.buf) > limit {
 		p.stats.SkippedBytes += int64(old)
-		return p.tooLarge(take)
+		return p.tooLarge(data, take, ts)
 	}
 	p.scan = scan
 	return take
 }
 
-func (p *Parser) tooLarge(n int) int {
-	p.fail(ErrHeaderTooLarge)
+// tooLarge handles a header section past MaxHeaderBytes, of which head
+// is in p.buf or, if that is empty, at the start of data; n bytes of it
+// are consumed.
+func (p *Parser) tooLarge(data []byte, n int, ts time.Time) int {
+	if p.msgInSync {
+		if len(p.buf) == 0 {
+			p.buf = append(p.buf, data[:min(len(data), p.cfg.MaxHeaderBytes)]...)
+		}
+		p.partialHead()
+	}
+	if p.req != nil || p.resp != nil {
+		p.badHead(ErrHeaderTooLarge, ts)
+	} else {
+		p.fail(ErrHeaderTooLarge)
+	}
 	p.stats.SkippedBytes += int64(n)
 	p.lineStart = false
 	return n
@@ -94,9 +107,12 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 	sl := p.sl
 	p.sl = startLine{}
 	p.seen = 0
-	// The start line is checked by its own parser; the fields here.
-	if i := bytes.IndexByte(hb, '\n'); !validBlock(hb[i+1:]) {
-		p.fail(ErrHeaderLine)
+	// The start line is checked by its own parser; the fields here, all
+	// at once when they are valid (as nearly all are).
+	i := bytes.IndexByte(hb, '\n')
+	valid := validBlock(hb[i+1:])
+	if !valid && !p.msgInSync {
+		p.fail(ErrHeaderLine) // most likely not a message at all
 		return
 	}
 	// One string holds every string of the message's head.
@@ -114,7 +130,8 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		if ok {
 			// The Request and its header values share one allocation.
 			r, strs := newMessage[Request](nf)
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			err := p.fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
+			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
 			}
@@ -122,6 +139,10 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
 			p.req = r
 			p.httpSeen()
+			if err != nil {
+				p.badHead(err, ts)
+				return
+			}
 			p.frameRequest(p.req, ts)
 			return
 		}
@@ -133,7 +154,8 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			r, strs := newMessage[Response](nf)
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			err := p.fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
+			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
 			}
@@ -141,11 +163,48 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
 			p.resp = r
 			p.httpSeen()
+			if err != nil {
+				p.badHead(err, ts)
+				return
+			}
 			p.frameResponse(p.resp, ts)
 			return
 		}
 	}
 	p.fail(ErrStartLine)
+}
+
+// fieldsErr is the error of a header section: parseFields' own, or, for a
+// block that validBlock rejected, ErrHeaderLine in any case.
+func (p *Parser) fieldsErr(err error, valid bool) error {
+	if err == nil && !valid {
+		return ErrHeaderLine
+	}
+	return err
+}
+
+// badHead delivers a message whose start line is valid but whose header
+// section is not, with the fields before the bad one: it began where the
+// previous message ended, so it is a message, in its place, whose framing
+// is unknown (see badFraming). A head found while searching is dropped
+// instead: most likely it was not a message at all.
+func (p *Parser) badHead(err error, ts time.Time) {
+	if r := p.req; r != nil {
+		if h := r.Header["Host"]; len(h) > 0 {
+			r.Host = h[0]
+		}
+		splitTarget(r)
+	}
+	anomaly := AnomalyMalformedHeader
+	switch err {
+	case ErrTooManyHeaders:
+		p.stats.TooManyFields++
+		anomaly = AnomalyTooManyFields
+	case ErrHeaderTooLarge:
+		p.stats.HeadersTooLarge++
+		anomaly = AnomalyHeaderTooLarge
+	}
+	p.badFraming(anomaly, err, ts)
 }
 
 // partialHead builds the message whose head was cut short by a gap or the

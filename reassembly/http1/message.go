@@ -77,6 +77,16 @@ const (
 	// message, whose framing RFC 9112 section 6.1 says to treat as faulty.
 	// Framing error.
 	AnomalyTransferEncodingHTTP10 = "transfer-encoding-in-http/1.0"
+	// AnomalyMalformedHeader: a header section with an invalid field line
+	// or control bytes, in a message that began where the previous one
+	// ended. Framing error: whatever framed its body is not known.
+	AnomalyMalformedHeader = "malformed-header-section"
+	// AnomalyTooManyFields: a header section of more than 256 fields.
+	// Framing error.
+	AnomalyTooManyFields = "too-many-header-fields"
+	// AnomalyHeaderTooLarge: a header section past MaxHeaderBytes. Framing
+	// error.
+	AnomalyHeaderTooLarge = "header-section-too-large"
 	// AnomalyTooManyCodings: more than MaxCodings codings (FlagCodingsCapped).
 	AnomalyTooManyCodings = "too-many-codings"
 )

@@ -115,6 +115,7 @@ type Parser struct {
 	role role
 
 	sentHTTP1    bool // Protocol(ProtoHTTP1) was called
+	msgInSync    bool // the message under way began where the previous one ended, or at the stream's start
 	streamStart  bool // nothing consumed yet: check for TLS / HTTP/2
 	lineStart    bool // stSync: the next byte starts a line
 	expectMsg    bool // stSync: a message just ended, the next must start here

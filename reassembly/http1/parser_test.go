@@ -420,21 +420,45 @@ var parseCases = []parseCase{
 		name: "header too large",
 		in:   "GET /h HTTP/1.1\r\nX-Big: " + strings.Repeat("a", 300) + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
 		cfg:  func(c *Config) { c.MaxHeaderBytes = 200 },
-		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
+		want: []string{
+			`REQ GET /h HTTP/1.1 path=/h q= host= body="" wire=0 flags=bad-framing anomalies=header-section-too-large`,
+			`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`,
+		},
 		errs: 1,
 		err:  ErrHeaderTooLarge,
 	},
 	{
 		name: "too many header fields",
 		in:   "GET /h HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", maxHeaderFields+1) + "\r\nGET /ok HTTP/1.1\r\n\r\n",
-		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
+		want: []string{
+			`REQ GET /h HTTP/1.1 path=/h q= host= body="" wire=0 flags=bad-framing anomalies=too-many-header-fields`,
+			`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`,
+		},
 		errs: 1,
 		err:  ErrTooManyHeaders,
 	},
 	{
 		name: "bad header line",
 		in:   "GET /h HTTP/1.1\r\nNo colon here\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
+		want: []string{
+			`REQ GET /h HTTP/1.1 path=/h q= host= body="" wire=0 flags=bad-framing anomalies=malformed-header-section`,
+			`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`,
+		},
+		errs: 1,
+	},
+	{
+		name: "bad head found while searching is dropped",
+		in:   "\x00junk\nGET /h HTTP/1.1\r\nNo colon here\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
 		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
+		errs: 1,
+	},
+	{
+		name: "control bytes in a header section in place",
+		in:   "HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 204 No Content\r\n\r\n",
+		want: []string{
+			`RESP HTTP/1.1 200 "OK" body="" wire=0 flags=bad-framing anomalies=malformed-header-section`,
+			`RESP HTTP/1.1 204 "No Content" body="" wire=0 flags=`,
+		},
 		errs: 1,
 	},
 	{

@@ -219,6 +219,7 @@ func (p *Parser) maxCandidate() int {
 // startMessage commits to a message whose start line begins at the next
 // byte (or in p.buf).
 func (p *Parser) startMessage(ts time.Time) {
+	p.msgInSync = p.expectMsg || p.streamStart
 	p.st = stHead
 	p.streamStart = false
 	p.expectMsg = false
