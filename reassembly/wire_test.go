@@ -149,6 +149,7 @@ func TestBadFramingNeverMispairs(t *testing.T) {
 		{"-1", "Content-Length: -1\r\n", http1.AnomalyInvalidContentLength},
 		{"conflicting duplicates", "Content-Length: 4\r\nContent-Length: 40\r\n", http1.AnomalyConflictingContentLength},
 		{"in a malformed field line", "Content Length: 4\r\n", http1.AnomalyMalformedHeader},
+		{"replaced by a malformed chunked body", "Transfer-Encoding: chunked\r\n", http1.AnomalyMalformedChunk},
 	} {
 		server := []string{
 			resp("/r0", "Content-Length: 2\r\n", "ok"),

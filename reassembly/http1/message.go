@@ -87,6 +87,10 @@ const (
 	// AnomalyHeaderTooLarge: a header section past MaxHeaderBytes. Framing
 	// error.
 	AnomalyHeaderTooLarge = "header-section-too-large"
+	// AnomalyMalformedChunk: a chunked body with an invalid chunk-size
+	// line, one past 4 KiB or chunk data not followed by CRLF. Framing
+	// error: the message is delivered as far as it went (FlagIncomplete).
+	AnomalyMalformedChunk = "malformed-chunk"
 	// AnomalyTooManyCodings: more than MaxCodings codings (FlagCodingsCapped).
 	AnomalyTooManyCodings = "too-many-codings"
 )

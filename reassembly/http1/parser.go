@@ -519,12 +519,24 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 	return i + 1
 }
 
-// deliverBroken handles a framing error inside a body: the message so far
-// is delivered flagged FlagIncomplete and the parser resynchronizes.
+// deliverBroken handles a framing error inside a body (a malformed chunk,
+// a trailer section too large): the message so far is delivered flagged
+// FlagIncomplete and FlagBadFraming, since where its body ends, and so
+// where the next message starts, is not known, and the parser
+// resynchronizes.
 func (p *Parser) deliverBroken(err error, ts time.Time) {
-	p.flags |= FlagIncomplete
+	p.flags |= FlagIncomplete | FlagBadFraming
+	p.stats.BadFraming++
+	if err == ErrHeaderTooLarge {
+		p.stats.HeadersTooLarge++
+		p.anomaly(AnomalyHeaderTooLarge)
+	} else {
+		p.anomaly(AnomalyMalformedChunk)
+	}
 	p.finish(ts)
-	p.fail(err)
+	p.stats.ParseErrors++
+	p.lastErr = errAt(p.off, err)
+	p.enterSync()
 }
 
 func (p *Parser) trailer(data []byte, ts time.Time) int {

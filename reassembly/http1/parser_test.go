@@ -474,7 +474,7 @@ var parseCases = []parseCase{
 		name: "bad chunk size",
 		in:   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\nHTTP/1.1 204 No\r\n\r\n",
 		want: []string{
-			`RESP HTTP/1.1 200 "OK" body="abc" wire=3 flags=incomplete|chunked`,
+			`RESP HTTP/1.1 200 "OK" body="abc" wire=3 flags=incomplete|chunked|bad-framing anomalies=malformed-chunk`,
 			`RESP HTTP/1.1 204 "No" body="" wire=0 flags=`,
 		},
 		errs: 1,
