@@ -391,6 +391,7 @@ func (h *half) Response(r *http1.Response) {
 		for _, p := range c.pending {
 			c.emitUnpaired(&Exchange{Request: p.req, Interim: p.interim, Flags: FlagUnmatchedRequest}, c.addrs[p.dir], c.addrs[1-p.dir])
 		}
+		clear(c.pending)
 		c.pending, c.pendingBytes = c.pending[:0], 0
 	}
 }

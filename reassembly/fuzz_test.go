@@ -80,6 +80,7 @@ func FuzzPipeline(f *testing.F) {
 		cfg := reassembly.DefaultConfig()
 		cfg.Workers = 2
 		cfg.MaxConnections = 4
+		cfg.MaxHalfOpen = 2
 		cfg.MaxPagesPerConn = 4
 		cfg.MaxPagesTotal = 16
 		n := 0

@@ -130,7 +130,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		if ok {
 			// The Request and its header values share one allocation.
 			r, strs := newMessage[Request](nf)
-			err := p.fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
+			err := fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
 			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
@@ -154,7 +154,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			r, strs := newMessage[Response](nf)
-			err := p.fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
+			err := fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
 			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
@@ -176,7 +176,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 
 // fieldsErr is the error of a header section: parseFields' own, or, for a
 // block that validBlock rejected, ErrHeaderLine in any case.
-func (p *Parser) fieldsErr(err error, valid bool) error {
+func fieldsErr(err error, valid bool) error {
 	if err == nil && !valid {
 		return ErrHeaderLine
 	}

@@ -11,7 +11,12 @@
 // When framing is lost (a parse error, a gap it cannot account for, a
 // capture starting mid-message) the parser resynchronizes: it examines only
 // line starts and Feed starts, rejects most from their first bytes, and
-// commits to a candidate only once its whole start line is valid.
+// commits to a candidate only once its whole start line is valid. A
+// message whose own framing is invalid (Content-Length, Transfer-Encoding,
+// header section, chunks) is still delivered, as far as it can be, flagged
+// FlagBadFraming with its Anomalies: a caller that pairs messages by
+// position must know that what the parser finds after it may not be the
+// next message.
 // Content codings are undone once per message, streaming through pooled
 // decoders under Config.MaxDecoded.
 package http1
