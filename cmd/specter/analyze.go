@@ -180,11 +180,12 @@ func printSummary(w io.Writer, s summary) {
 	row("drops by bound", fmt.Sprintf("%d connections evicted, %d shed for memory, %d gaps forced, %d pipelined requests, %d ip fragments",
 		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
 	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
-	row("half-open flows (SYN only)", fmt.Sprintf("%d (%d forgotten by bound)", r.HalfOpen, r.HalfOpenEvicted))
-	row("framing anomalies", fmt.Sprintf("%d bad framing, %d content-length with transfer-encoding, %d left unpaired after bad framing; %d exchanges flagged",
-		r.BadFraming, r.SmugglingShape, r.Unpaired, r.Anomalous))
-	row("parser bounds hit", fmt.Sprintf("%d headers too large, %d too many fields, %d chunk lines too long, %d long start lines, %d streams not http/1 after 64 KiB, %d codings capped, %d zstd windows too large, %d 1xx dropped",
-		r.HeadersTooLarge, r.TooManyFields, r.ChunkLinesTooLong, r.LongStartLines, r.ProbeLimit, r.CodingsCapped, r.WindowTooLarge, r.InterimDropped))
+	row("half-open flows (forgotten by bound)", fmt.Sprintf("%d (%d)", r.HalfOpen, r.HalfOpenEvicted))
+	row("bad framing/CL+TE/unpaired after", fmt.Sprintf("%d/%d/%d", r.BadFraming, r.SmugglingShape, r.Unpaired))
+	row("exchanges with anomalies", r.Anomalous)
+	row("heads too big/too many fields/long lines", fmt.Sprintf("%d/%d/%d", r.HeadersTooLarge, r.TooManyFields, r.LongStartLines))
+	row("long chunk lines/capped codings/zstd windows", fmt.Sprintf("%d/%d/%d", r.ChunkLinesTooLong, r.CodingsCapped, r.WindowTooLarge))
+	row("streams not http/1 at 64 KiB/1xx dropped", fmt.Sprintf("%d/%d", r.ProbeLimit, r.InterimDropped))
 	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
 	tw.Flush()
 	for _, e := range s.Errors {
