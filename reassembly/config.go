@@ -19,6 +19,14 @@ type Config struct {
 	// and closed (Stats.EvictedConns): what they had is parsed, pending
 	// requests are reported unmatched.
 	MaxConnections int
+	// MaxHalfOpen caps the flows that sent only SYNs so far (over all
+	// workers). They are held apart, outside MaxConnections, until they
+	// carry anything else, so that a SYN flood cannot evict the
+	// connections that carry data. Past it the oldest is forgotten
+	// (Stats.HalfOpenEvicted); if it speaks later, it is reassembled from
+	// its first data segment on, like a connection that began before the
+	// capture. Each costs about 800 bytes.
+	MaxHalfOpen int
 	// MaxPagesPerConn caps the out-of-order data buffered for one connection,
 	// in gopacket pages of 1900 bytes. Past it the oldest missing data is
 	// given up on and reported to the parser as a gap.
@@ -50,12 +58,13 @@ type Config struct {
 }
 
 // DefaultConfig returns the limits Specter uses unless told otherwise: about
-// 64 MiB of out-of-order TCP data, 128 MiB of HTTP state and 16384
-// concurrent connections.
+// 64 MiB of out-of-order TCP data, 128 MiB of HTTP state, 16384
+// concurrent connections and as many half-open flows (13 MiB).
 func DefaultConfig() Config {
 	return Config{
 		Workers:          runtime.GOMAXPROCS(0),
 		MaxConnections:   16384,
+		MaxHalfOpen:      16384,
 		MaxPagesPerConn:  256,
 		MaxPagesTotal:    32768,
 		MaxPending:       64,
@@ -74,6 +83,9 @@ func (c *Config) normalize() {
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = d.MaxConnections
+	}
+	if c.MaxHalfOpen <= 0 {
+		c.MaxHalfOpen = d.MaxHalfOpen
 	}
 	if c.MaxPagesPerConn <= 0 {
 		c.MaxPagesPerConn = d.MaxPagesPerConn

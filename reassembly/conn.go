@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -47,6 +48,11 @@ type conn struct {
 	lastSeen   time.Time
 }
 
+// maxInterim caps the interim (1xx) statuses kept for one request; a
+// server may send any number of them. Past it they are counted
+// (Stats.InterimDropped), not kept.
+const maxInterim = 8
+
 type pendingRequest struct {
 	req     *http1.Request
 	dir     int
@@ -72,6 +78,12 @@ type half struct {
 	// resynced is set by a gap: the next response may not answer the
 	// oldest pending request (its own may be lost).
 	resynced bool
+	// lost is set once this direction delivered a message with invalid
+	// framing (http1.FlagBadFraming): what the parser finds after it is
+	// not known to be the next message, so it is never paired by
+	// position (RFC 9112 section 6.3: the connection cannot be trusted
+	// past such a message).
+	lost bool
 }
 
 func newConn(w *shard, id uint64, seg *segment) *conn {
@@ -248,6 +260,15 @@ func (c *conn) finish() {
 		c.w.ctr.parseErrors.Add(uint64(st.ParseErrors))
 		c.w.ctr.resyncs.Add(uint64(st.Resyncs))
 		c.w.ctr.skippedBytes.Add(uint64(st.SkippedBytes))
+		c.w.ctr.badFraming.Add(uint64(st.BadFraming))
+		c.w.ctr.smugglingShape.Add(uint64(st.SmugglingShape))
+		c.w.ctr.codingsCapped.Add(uint64(st.CodingsCapped))
+		c.w.ctr.headersTooLarge.Add(uint64(st.HeadersTooLarge))
+		c.w.ctr.tooManyFields.Add(uint64(st.TooManyFields))
+		c.w.ctr.chunkLinesTooLong.Add(uint64(st.ChunkLinesTooLong))
+		c.w.ctr.longStartLines.Add(uint64(st.LongStartLines))
+		c.w.ctr.probeLimit.Add(uint64(st.ProbeLimit))
+		c.w.ctr.windowTooLarge.Add(uint64(st.WindowTooLarge))
 	}
 }
 
@@ -259,10 +280,25 @@ func (h *half) close(ts time.Time) {
 	h.parser.Close(ts)
 }
 
+// framingLost reports whether either direction lost its framing (see
+// half.lost).
+func (c *conn) framingLost() bool { return c.half[0].lost || c.half[1].lost }
+
 // Request implements http1.Handler.
 func (h *half) Request(r *http1.Request) {
 	c := h.c
 	c.w.ctr.requests.Add(1)
+	if c.framingLost() {
+		// Not the next request in order, or answered by nothing that
+		// can be told apart: reported alone, never queued.
+		c.emitUnpaired(&Exchange{Request: r, Flags: FlagUnmatchedRequest}, c.addrs[h.dir], c.addrs[1-h.dir])
+		return
+	}
+	if r.Flags.Has(http1.FlagBadFraming) {
+		// Queued all the same: it holds its place, and the other side,
+		// still in step, answers it in order.
+		h.lost = true
+	}
 	if len(c.pending) >= c.w.cfg.MaxPending {
 		c.w.ctr.pendingOverflow.Add(1)
 		c.pendingBytes -= requestSize(c.pending[0].req)
@@ -290,16 +326,25 @@ func (h *half) Response(r *http1.Response) {
 	c := h.c
 	if r.StatusCode >= 100 && r.StatusCode < 200 && r.StatusCode != 101 {
 		c.w.ctr.interim.Add(1)
+		list := &c.interim
 		if len(c.pending) > 0 && !c.pending[0].req.End.After(r.Start) {
-			c.pending[0].interim = append(c.pending[0].interim, r.StatusCode)
-		} else if len(c.interim) < 8 {
-			c.interim = append(c.interim, r.StatusCode)
+			list = &c.pending[0].interim
+		}
+		if len(*list) < maxInterim {
+			*list = append(*list, r.StatusCode)
+		} else {
+			c.w.ctr.interimDropped.Add(1)
 		}
 		return
 	}
 	c.w.ctr.responses.Add(1)
 	x := &Exchange{Response: r}
 	client, server := c.addrs[1-h.dir], c.addrs[h.dir]
+	if h.lost {
+		x.Flags |= FlagUnmatchedResponse
+		c.emitUnpaired(x, client, server)
+		return
+	}
 	match := -1
 	for i, p := range c.pending {
 		if p.req.End.After(r.Start) {
@@ -326,6 +371,11 @@ func (h *half) Response(r *http1.Response) {
 		if x.Request.Method == "CONNECT" && r.StatusCode/100 == 2 {
 			c.tunnel()
 		}
+	} else if c.framingLost() {
+		// Its request may well be one that was not queued.
+		x.Flags |= FlagUnmatchedResponse
+		c.emitUnpaired(x, client, server)
+		return
 	} else {
 		x.Flags |= FlagUnmatchedResponse
 		c.w.ctr.unmatchedResp.Add(1)
@@ -333,6 +383,29 @@ func (h *half) Response(r *http1.Response) {
 	if r.StatusCode == 101 {
 		c.tunnel()
 	}
+	c.emit(x, client, server)
+	if r.Flags.Has(http1.FlagBadFraming) {
+		// This response was in its place; whatever follows may not be,
+		// so the requests still waiting will not get theirs.
+		h.lost = true
+		for _, p := range c.pending {
+			c.emitUnpaired(&Exchange{Request: p.req, Interim: p.interim, Flags: FlagUnmatchedRequest}, c.addrs[p.dir], c.addrs[1-p.dir])
+		}
+		clear(c.pending)
+		c.pending, c.pendingBytes = c.pending[:0], 0
+	}
+}
+
+// emitUnpaired emits a message left alone because its connection lost
+// the framing of a direction (see half.lost).
+func (c *conn) emitUnpaired(x *Exchange, client, server netip.AddrPort) {
+	if x.Request != nil {
+		c.w.ctr.unmatchedReq.Add(1)
+	} else {
+		c.w.ctr.unmatchedResp.Add(1)
+	}
+	c.w.ctr.unpaired.Add(1)
+	x.Anomalies = append(x.Anomalies, AnomalyUnpairedAfterBadFraming)
 	c.emit(x, client, server)
 }
 
@@ -434,6 +507,19 @@ func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 	}
 	if f&http1.FlagDecodeError != 0 {
 		c.w.ctr.decodeErrors.Add(1)
+	}
+	if x.Request != nil && len(x.Request.Anomalies) > 0 || x.Response != nil && len(x.Response.Anomalies) > 0 {
+		var a []string
+		if x.Request != nil {
+			a = x.Request.Anomalies
+		}
+		if x.Response != nil {
+			a = slices.Concat(a, x.Response.Anomalies)
+		}
+		x.Anomalies = slices.Concat(a, x.Anomalies)
+	}
+	if len(x.Anomalies) > 0 {
+		c.w.ctr.anomalous.Add(1)
 	}
 	c.w.ctr.exchanges.Add(1)
 	c.w.out(c, x)

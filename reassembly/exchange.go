@@ -54,4 +54,18 @@ type Exchange struct {
 	Request  *http1.Request
 	Response *http1.Response
 	Flags    Flags
+	// Anomalies lists what is suspicious about the exchange's wire form:
+	// the request's and the response's http1 Anomalies (invalid or
+	// conflicting framing, Content-Length with Transfer-Encoding, too many
+	// codings), then AnomalyUnpairedAfterBadFraming when it applies. Nil
+	// for a well-formed exchange. Read only: it may share the messages'.
+	Anomalies []string
 }
+
+// AnomalyUnpairedAfterBadFraming: the exchange holds a request or a
+// response left unpaired because its connection lost the framing of a
+// direction earlier (http1.FlagBadFraming): after such a message, neither
+// the messages found by resynchronizing nor the requests still waiting can
+// be paired by position, and pairing them by guess could attach a response
+// to the wrong request.
+const AnomalyUnpairedAfterBadFraming = "unpaired-after-bad-framing"

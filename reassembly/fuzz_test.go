@@ -12,11 +12,19 @@ import (
 	"github.com/specter-dev/specter/reassembly"
 )
 
-// frame builds an Ethernet/IPv4/TCP frame for the fuzz seeds.
+// frame builds an Ethernet/IPv4/TCP frame of the connection between
+// 10.0.0.1:40000 and 10.0.0.2:80.
 func frame(tb testing.TB, fromClient bool, seq, ack uint32, flags string, payload string) []byte {
 	tb.Helper()
+	return tcpFrame(tb, 40000, fromClient, seq, ack, flags, payload)
+}
+
+// tcpFrame builds an Ethernet/IPv4/TCP frame between 10.0.0.1:port and
+// 10.0.0.2:80; flags holds S, A, F and R.
+func tcpFrame(tb testing.TB, port uint16, fromClient bool, seq, ack uint32, flags string, payload string) []byte {
+	tb.Helper()
 	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: []byte{10, 0, 0, 1}, DstIP: []byte{10, 0, 0, 2}}
-	tcp := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: seq, Ack: ack, Window: 1000}
+	tcp := &layers.TCP{SrcPort: layers.TCPPort(port), DstPort: 80, Seq: seq, Ack: ack, Window: 1000}
 	if !fromClient {
 		ip.SrcIP, ip.DstIP = ip.DstIP, ip.SrcIP
 		tcp.SrcPort, tcp.DstPort = tcp.DstPort, tcp.SrcPort
@@ -72,6 +80,7 @@ func FuzzPipeline(f *testing.F) {
 		cfg := reassembly.DefaultConfig()
 		cfg.Workers = 2
 		cfg.MaxConnections = 4
+		cfg.MaxHalfOpen = 2
 		cfg.MaxPagesPerConn = 4
 		cfg.MaxPagesTotal = 16
 		n := 0

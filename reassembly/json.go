@@ -12,17 +12,19 @@ import (
 // exchangeJSON is the stable JSON form of an Exchange: one object per line
 // in `specter exchanges --format jsonl`.
 type exchangeJSON struct {
-	Conn     uint64        `json:"conn"`
-	Client   string        `json:"client"`
-	Server   string        `json:"server"`
-	VLAN     []uint16      `json:"vlan,omitempty"`
-	Tunnel   string        `json:"tunnel,omitempty"`
-	TunnelID uint32        `json:"tunnel_id,omitempty"`
-	Flags    []string      `json:"flags,omitempty"`
-	Interim  []int         `json:"interim,omitempty"`
-	Process  *Process      `json:"process,omitempty"`
-	Request  *requestJSON  `json:"request,omitempty"`
-	Response *responseJSON `json:"response,omitempty"`
+	Conn     uint64   `json:"conn"`
+	Client   string   `json:"client"`
+	Server   string   `json:"server"`
+	VLAN     []uint16 `json:"vlan,omitempty"`
+	Tunnel   string   `json:"tunnel,omitempty"`
+	TunnelID uint32   `json:"tunnel_id,omitempty"`
+	Flags    []string `json:"flags,omitempty"`
+	// Anomalies: Exchange.Anomalies.
+	Anomalies []string      `json:"anomalies,omitempty"`
+	Interim   []int         `json:"interim,omitempty"`
+	Process   *Process      `json:"process,omitempty"`
+	Request   *requestJSON  `json:"request,omitempty"`
+	Response  *responseJSON `json:"response,omitempty"`
 }
 
 type messageJSON struct {
@@ -71,6 +73,8 @@ var messageFlagNames = []struct {
 	{http1.FlagBombCut, "bomb_cut"},
 	{http1.FlagIncomplete, "incomplete"},
 	{http1.FlagChunked, "chunked"},
+	{http1.FlagBadFraming, "bad_framing"},
+	{http1.FlagCodingsCapped, "codings_capped"},
 }
 
 // Names returns the flags' names, in a fixed order.
@@ -106,12 +110,13 @@ func body(m *messageJSON, b []byte) {
 // text when they are valid UTF-8 and base64 ("body_base64") otherwise.
 func (x *Exchange) MarshalJSON() ([]byte, error) {
 	j := exchangeJSON{
-		Conn:    x.ConnID,
-		Client:  x.Flow.Client.String(),
-		Server:  x.Flow.Server.String(),
-		Flags:   x.Flags.Names(),
-		Interim: x.Interim,
-		Process: x.Process,
+		Conn:      x.ConnID,
+		Client:    x.Flow.Client.String(),
+		Server:    x.Flow.Server.String(),
+		Flags:     x.Flags.Names(),
+		Anomalies: x.Anomalies,
+		Interim:   x.Interim,
+		Process:   x.Process,
 	}
 	if z := x.Flow.Zone; z.VLAN != 0 {
 		j.VLAN = append(j.VLAN, z.VLAN)

@@ -357,6 +357,7 @@ type worker struct {
 	items   []item
 	fillBuf []byte
 	fillTCP layers.TCP
+	syns    halfOpen
 	shard
 }
 
@@ -379,6 +380,7 @@ func newWorker(p *Pipeline, idx int) *worker {
 	}
 	w.shard = shard{cfg: &p.cfg, maxConns: max(1, p.cfg.MaxConnections/p.cfg.Workers), out: w.collect,
 		memBudget: max(1<<20, p.cfg.MaxBufferedBytes/int64(p.cfg.Workers))}
+	w.syns.max = max(1, p.cfg.MaxHalfOpen/p.cfg.Workers)
 	pool := gpreasm.NewStreamPool(w)
 	w.asm = gpreasm.NewAssembler(pool)
 	w.asm.MaxBufferedPagesPerConnection = p.cfg.MaxPagesPerConn
@@ -439,18 +441,17 @@ func (w *worker) run(wg *sync.WaitGroup) {
 			if s.ts.After(w.clock) {
 				w.clock = s.ts
 			}
-			ctx.ci = gopacket.CaptureInfo{Timestamp: s.ts, Length: len(s.tcp.Payload), CaptureLength: len(s.tcp.Payload)}
-			ctx.seg = s
-			w.asm.AssembleWithContext(s.netFlow, &s.tcp, &ctx)
-			if len(w.fills) > 0 {
-				w.runFills(s.ts)
+			if held, evicted := w.syns.hold(s); held {
+				w.halfOpenGone(evicted, true)
+				continue
 			}
-			if w.open > w.maxConns {
-				w.evict()
+			for i, segs := 0, w.syns.release(s); i < len(segs); i++ {
+				h := &segs[i]
+				if err := h.tcp.DecodeFromBytes(h.raw, gopacket.NilDecodeFeedback); err == nil {
+					w.assemble(h, &ctx)
+				}
 			}
-			if w.mem > w.memBudget {
-				w.shedMemory(s.ts)
-			}
+			w.assemble(s, &ctx)
 		}
 		if b.clock.After(w.clock) {
 			w.clock = b.clock
@@ -459,6 +460,7 @@ func (w *worker) run(wg *sync.WaitGroup) {
 			w.flush()
 		}
 		if b.final {
+			w.halfOpenGone(w.syns.expire(w.clock.Add(1)), false)
 			w.flushing = true
 			w.asm.FlushAll()
 			w.flushing = false
@@ -474,6 +476,37 @@ func (w *worker) run(wg *sync.WaitGroup) {
 		case w.free <- b:
 		default:
 		}
+	}
+}
+
+// assemble hands one segment to the reassembler and enforces the bounds.
+func (w *worker) assemble(s *segment, ctx *segContext) {
+	ctx.ci = gopacket.CaptureInfo{Timestamp: s.ts, Length: len(s.tcp.Payload), CaptureLength: len(s.tcp.Payload)}
+	ctx.seg = s
+	w.asm.AssembleWithContext(s.netFlow, &s.tcp, ctx)
+	if len(w.fills) > 0 {
+		w.runFills(s.ts)
+	}
+	if w.open > w.maxConns {
+		w.evict()
+	}
+	if w.mem > w.memBudget {
+		w.shedMemory(s.ts)
+	}
+}
+
+// halfOpenGone counts n half-open flows forgotten (by the budget when
+// evicted): connections that carried nothing, as when they were tracked
+// like the others.
+func (w *worker) halfOpenGone(n int, evicted bool) {
+	if n == 0 {
+		return
+	}
+	w.ctr.connections.Add(uint64(n))
+	w.ctr.empty.Add(uint64(n))
+	w.ctr.halfOpen.Add(uint64(n))
+	if evicted {
+		w.ctr.halfOpenEvicted.Add(uint64(n))
 	}
 }
 
@@ -547,6 +580,7 @@ func (w *worker) runFills(ts time.Time) {
 }
 
 func (w *worker) flush() {
+	w.halfOpenGone(w.syns.expire(w.clock.Add(-w.cfg.IdleTimeout)), false)
 	w.flushing = true
 	w.asm.FlushWithOptions(gpreasm.FlushOptions{
 		T:  w.clock.Add(-w.cfg.GapTimeout),

@@ -7,15 +7,17 @@ type Stats struct {
 	Segments uint64 `json:"segments"` // TCP segments taken in
 	Bytes    uint64 `json:"bytes"`    // TCP payload bytes taken in
 
-	Connections  uint64 `json:"connections"`   // TCP connections seen
-	ConnsHTTP1   uint64 `json:"conns_http1"`   // ... that carried HTTP/1
-	ConnsHTTP2   uint64 `json:"conns_http2"`   // ... recognized as HTTP/2 (not parsed)
-	ConnsTLS     uint64 `json:"conns_tls"`     // ... recognized as TLS (not parsed)
-	ConnsTunnel  uint64 `json:"conns_tunnel"`  // ... upgraded (101) or CONNECTed after HTTP/1
-	ConnsOther   uint64 `json:"conns_other"`   // ... carrying something else
-	ConnsEmpty   uint64 `json:"conns_empty"`   // ... with no payload at all
-	EvictedConns uint64 `json:"evicted_conns"` // closed early by MaxConnections
-	Shed         uint64 `json:"shed"`          // connections that dropped their HTTP state by MaxBufferedBytes
+	Connections     uint64 `json:"connections"`       // TCP connections seen
+	ConnsHTTP1      uint64 `json:"conns_http1"`       // ... that carried HTTP/1
+	ConnsHTTP2      uint64 `json:"conns_http2"`       // ... recognized as HTTP/2 (not parsed)
+	ConnsTLS        uint64 `json:"conns_tls"`         // ... recognized as TLS (not parsed)
+	ConnsTunnel     uint64 `json:"conns_tunnel"`      // ... upgraded (101) or CONNECTed after HTTP/1
+	ConnsOther      uint64 `json:"conns_other"`       // ... carrying something else
+	ConnsEmpty      uint64 `json:"conns_empty"`       // ... with no payload at all
+	EvictedConns    uint64 `json:"evicted_conns"`     // closed early by MaxConnections
+	HalfOpen        uint64 `json:"half_open"`         // flows that sent only SYNs (in Connections and ConnsEmpty too)
+	HalfOpenEvicted uint64 `json:"half_open_evicted"` // ... forgotten early by MaxHalfOpen
+	Shed            uint64 `json:"shed"`              // connections that dropped their HTTP state by MaxBufferedBytes
 
 	Exchanges          uint64 `json:"exchanges"`           // exchanges emitted (all kinds)
 	Requests           uint64 `json:"requests"`            // requests parsed
@@ -34,6 +36,21 @@ type Stats struct {
 	BombsCut     uint64 `json:"bombs_cut"`     // bodies whose decoding hit the cap
 	DecodeErrors uint64 `json:"decode_errors"` // bodies whose Content-Encoding failed
 	Truncated    uint64 `json:"truncated"`     // bodies cut at the body cap
+
+	BadFraming     uint64 `json:"bad_framing"`                // messages with invalid Content-Length/Transfer-Encoding (in ParseErrors too)
+	SmugglingShape uint64 `json:"smuggling_shape"`            // messages with both Content-Length and Transfer-Encoding
+	Unpaired       uint64 `json:"unpaired_after_bad_framing"` // messages left unpaired after bad framing (in Unmatched* too)
+	Anomalous      uint64 `json:"anomalous_exchanges"`        // exchanges with Anomalies
+	CodingsCapped  uint64 `json:"codings_capped"`             // bodies left encoded: more than http1.MaxCodings codings
+
+	// Bounds of the HTTP/1 parser hit (see http1.Stats).
+	HeadersTooLarge   uint64 `json:"headers_too_large"`     // header or trailer sections past MaxHeaderBytes
+	TooManyFields     uint64 `json:"too_many_fields"`       // header or trailer sections past 256 fields
+	ChunkLinesTooLong uint64 `json:"chunk_lines_too_long"`  // chunk-size lines past 4 KiB
+	LongStartLines    uint64 `json:"long_start_lines"`      // start lines past 16 KiB skipped while searching
+	ProbeLimit        uint64 `json:"probe_limit"`           // directions given up as not HTTP/1 after 64 KiB without a message
+	WindowTooLarge    uint64 `json:"zstd_window_too_large"` // zstd bodies with a window past 8 MiB, left encoded
+	InterimDropped    uint64 `json:"interim_dropped"`       // 1xx statuses past 8 for one request, counted not kept
 }
 
 // counters is the live, atomically updated form of Stats, one per worker.
@@ -46,6 +63,11 @@ type counters struct {
 	gaps, gapBytes, gapsByBound                             atomic.Uint64
 	parseErrors, resyncs, skippedBytes, bombs, decodeErrors atomic.Uint64
 	truncated                                               atomic.Uint64
+	badFraming, smugglingShape, unpaired, anomalous         atomic.Uint64
+	codingsCapped, halfOpen, halfOpenEvicted                atomic.Uint64
+	headersTooLarge, tooManyFields, chunkLinesTooLong       atomic.Uint64
+	longStartLines, probeLimit, windowTooLarge              atomic.Uint64
+	interimDropped                                          atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -76,4 +98,18 @@ func (c *counters) addTo(s *Stats) {
 	s.BombsCut += c.bombs.Load()
 	s.DecodeErrors += c.decodeErrors.Load()
 	s.Truncated += c.truncated.Load()
+	s.BadFraming += c.badFraming.Load()
+	s.SmugglingShape += c.smugglingShape.Load()
+	s.Unpaired += c.unpaired.Load()
+	s.Anomalous += c.anomalous.Load()
+	s.CodingsCapped += c.codingsCapped.Load()
+	s.HalfOpen += c.halfOpen.Load()
+	s.HalfOpenEvicted += c.halfOpenEvicted.Load()
+	s.HeadersTooLarge += c.headersTooLarge.Load()
+	s.TooManyFields += c.tooManyFields.Load()
+	s.ChunkLinesTooLong += c.chunkLinesTooLong.Load()
+	s.LongStartLines += c.longStartLines.Load()
+	s.ProbeLimit += c.probeLimit.Load()
+	s.WindowTooLarge += c.windowTooLarge.Load()
+	s.InterimDropped += c.interimDropped.Load()
 }

@@ -219,6 +219,12 @@ func printSummary(w io.Writer, s summary) {
 	row("drops by bound", fmt.Sprintf("%d connections evicted, %d shed for memory, %d gaps forced, %d pipelined requests, %d ip fragments",
 		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
 	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
+	row("half-open flows (forgotten by bound)", fmt.Sprintf("%d (%d)", r.HalfOpen, r.HalfOpenEvicted))
+	row("bad framing/CL+TE/unpaired after", fmt.Sprintf("%d/%d/%d", r.BadFraming, r.SmugglingShape, r.Unpaired))
+	row("exchanges with anomalies", r.Anomalous)
+	row("heads too big/too many fields/long lines", fmt.Sprintf("%d/%d/%d", r.HeadersTooLarge, r.TooManyFields, r.LongStartLines))
+	row("long chunk lines/capped codings/zstd windows", fmt.Sprintf("%d/%d/%d", r.ChunkLinesTooLong, r.CodingsCapped, r.WindowTooLarge))
+	row("streams not http/1 at 64 KiB/1xx dropped", fmt.Sprintf("%d/%d", r.ProbeLimit, r.InterimDropped))
 	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
 	tw.Flush()
 	for _, e := range s.Errors {

@@ -142,6 +142,7 @@ type pipelineFlags struct {
 	workers  int
 	maxBody  int
 	maxConns int
+	maxHalf  int
 	noDecode bool
 }
 
@@ -150,6 +151,7 @@ func (f *pipelineFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.workers, "workers", d.Workers, "reassembly workers (flows are sharded across them)")
 	cmd.Flags().IntVar(&f.maxBody, "max-body", d.HTTP.MaxBody, "bytes of each body kept (the rest is counted, flagged truncated)")
 	cmd.Flags().IntVar(&f.maxConns, "max-conns", d.MaxConnections, "TCP connections tracked at once (the least recently active are closed early)")
+	cmd.Flags().IntVar(&f.maxHalf, "max-half-open", d.MaxHalfOpen, "flows that sent only SYNs held at once, apart from --max-conns (the oldest are forgotten)")
 	cmd.Flags().BoolVar(&f.noDecode, "no-decode", false, "keep bodies as sent (no gzip/deflate/br/zstd decoding)")
 }
 
@@ -157,6 +159,7 @@ func (f *pipelineFlags) config() reassembly.Config {
 	c := reassembly.DefaultConfig()
 	c.Workers = f.workers
 	c.MaxConnections = f.maxConns
+	c.MaxHalfOpen = f.maxHalf
 	if f.maxBody > 0 {
 		c.HTTP.MaxBody = f.maxBody
 		if c.HTTP.MaxDecoded < f.maxBody {

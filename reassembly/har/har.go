@@ -133,6 +133,7 @@ type harEntry struct {
 	ServerIPAddress string   `json:"serverIPAddress,omitempty"`
 	Connection      string   `json:"connection,omitempty"`
 	Flags           []string `json:"_specterFlags,omitempty"`
+	Anomalies       []string `json:"_specterAnomalies,omitempty"` // Exchange.Anomalies
 }
 
 func headers(h http.Header) []nameValue {
@@ -172,6 +173,7 @@ func entry(x *reassembly.Exchange) harEntry {
 		ServerIPAddress: x.Flow.Server.Addr().String(),
 		Connection:      fmt.Sprint(x.ConnID),
 		Flags:           x.Flags.Names(),
+		Anomalies:       x.Anomalies,
 	}
 	e.Request = request{
 		Method:      r.Method,

@@ -21,7 +21,8 @@ func TestWriter(t *testing.T) {
 			Response: &http1.Response{StatusCode: 200, Reason: "OK", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"image/png"}},
 				Body: []byte{0x89, 'P', 'N', 'G', 0xff}, WireSize: 5, Start: t0.Add(time.Millisecond), End: t0.Add(2 * time.Millisecond)}},
 		{Flow: flow, Request: &http1.Request{Method: "POST", Path: "/b", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"application/json"}},
-			Body: []byte(`{"k":1}`), WireSize: 7, Start: t0, End: t0}, Flags: reassembly.FlagUnmatchedRequest},
+			Body: []byte(`{"k":1}`), WireSize: 7, Start: t0, End: t0}, Flags: reassembly.FlagUnmatchedRequest,
+			Anomalies: []string{reassembly.AnomalyUnpairedAfterBadFraming}},
 		{Flow: flow, Response: &http1.Response{StatusCode: 500}, Flags: reassembly.FlagUnmatchedResponse},
 	}
 	var buf bytes.Buffer
@@ -55,7 +56,8 @@ func TestWriter(t *testing.T) {
 					Status  int     `json:"status"`
 					Content content `json:"content"`
 				} `json:"response"`
-				Flags []string `json:"_specterFlags"`
+				Flags     []string `json:"_specterFlags"`
+				Anomalies []string `json:"_specterAnomalies"`
 			} `json:"entries"`
 		} `json:"log"`
 	}
@@ -77,6 +79,9 @@ func TestWriter(t *testing.T) {
 	}
 	if e[1].Response.Status != 0 || e[1].Request.PostData == nil || e[1].Request.PostData.Text != `{"k":1}` || len(e[1].Flags) != 1 {
 		t.Errorf("unmatched request: %+v", e[1])
+	}
+	if len(e[0].Anomalies) != 0 || len(e[1].Anomalies) != 1 || e[1].Anomalies[0] != reassembly.AnomalyUnpairedAfterBadFraming {
+		t.Errorf("anomalies: %v, %v", e[0].Anomalies, e[1].Anomalies)
 	}
 	if e[1].Request.URL != "http://10.0.0.2:80/b" {
 		t.Errorf("URL without Host: %s", e[1].Request.URL)

@@ -34,12 +34,46 @@ const maxPooledWork = 256 << 10
 
 var errUnsupported = errors.New("unsupported content coding")
 
+// errLayerCap ends an inner layer that produced more than its cap.
+var errLayerCap = errors.New("inner coding layer exceeds MaxDecoded")
+
 // decoder holds what a parser reuses between decodes.
 type decoder struct {
 	src     bytes.Reader
 	scratch []byte // sink for output past MaxBody, allocated when needed
 	one     [1]byte
 	release []func()
+	caps    [MaxCodings]capReader
+	work    int // bytes the last run had its layers produce, for tests
+}
+
+// capReader cuts the output of an inner coding layer (one whose output is
+// the next layer's input) at n bytes. MaxDecoded caps only the final
+// output, and a layer can consume any amount of input while producing
+// none (empty deflate blocks, skippable zstd frames): without a cap on
+// each inner layer, a few nested layers would multiply the work, not the
+// output, with no bound.
+type capReader struct {
+	r    io.Reader
+	n    int
+	peek [1]byte
+}
+
+func (c *capReader) Read(b []byte) (int, error) {
+	if c.n <= 0 {
+		// At the cap: only the end of the stream is still fine.
+		n, err := c.r.Read(c.peek[:])
+		if n > 0 {
+			return 0, errLayerCap
+		}
+		return 0, err
+	}
+	if len(b) > c.n {
+		b = b[:c.n]
+	}
+	n, err := c.r.Read(b)
+	c.n -= n
+	return n, err
 }
 
 // decode undoes p.codings on raw. A body that was complete on the wire and
@@ -47,6 +81,14 @@ type decoder struct {
 // (MaxBody, gap, end of stream) keeps what decoded.
 func (p *Parser) decode(raw []byte, flags Flags) ([]byte, Flags) {
 	out, truncated, bomb, err := p.dec.run(raw, p.codings, p.cfg.MaxBody, p.cfg.MaxDecoded)
+	if errors.Is(err, errLayerCap) {
+		// An inner layer expanded past MaxDecoded: a bomb, however little
+		// the outer ones made of it.
+		return out, flags | FlagBombCut
+	}
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		p.stats.WindowTooLarge++
+	}
 	whole := flags&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0
 	if err != nil && (whole || len(out) == 0) {
 		p.lastErr = errAt(p.off, err)
@@ -64,15 +106,25 @@ func (p *Parser) decode(raw []byte, flags Flags) ([]byte, Flags) {
 // run decodes raw through codings (listed in the order they were applied,
 // so undone last to first), streaming: it keeps the first keep bytes of the
 // output, reads on without keeping up to limit bytes in all, and reports a
-// bomb when there is more past limit. Memory never depends on what the
-// compressed data claims.
+// bomb when there is more past limit. Each inner layer may produce limit
+// bytes too (errLayerCap past that). Memory never depends on what the
+// compressed data claims, and the work is bounded by len(codings)*limit.
+// At most MaxCodings codings are undone; more are an error.
 func (d *decoder) run(raw []byte, codings []string, keep, limit int) (out []byte, truncated, bomb bool, err error) {
 	defer d.releaseAll()
+	if len(codings) > MaxCodings {
+		return nil, false, false, fmt.Errorf("%d codings, more than %d", len(codings), MaxCodings)
+	}
 	d.src.Reset(raw)
 	var r io.Reader = &d.src
 	for i := len(codings) - 1; i >= 0; i-- {
 		if r, err = d.layer(r, codings[i]); err != nil {
 			return nil, false, false, err
+		}
+		if i > 0 && r != io.Reader(&d.src) {
+			c := &d.caps[i]
+			*c = capReader{r: r, n: limit}
+			r = c
 		}
 	}
 	keep = min(keep, limit)
@@ -90,6 +142,14 @@ func (d *decoder) run(raw []byte, codings []string, keep, limit int) (out []byte
 		}
 	}()
 	total, stalls := 0, 0
+	defer func() {
+		d.work = total
+		for _, c := range d.caps {
+			if c.r != nil {
+				d.work += limit - c.n
+			}
+		}
+	}()
 	for {
 		var n int
 		var e error
@@ -209,5 +269,6 @@ func (d *decoder) releaseAll() {
 	clear(d.release)
 	d.release = d.release[:0]
 	d.src.Reset(nil)
-	d.scratch = nil // rarely needed: not worth keeping per connection
+	clear(d.caps[:]) // do not pin the readers
+	d.scratch = nil  // rarely needed: not worth keeping per connection
 }

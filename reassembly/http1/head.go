@@ -25,7 +25,7 @@ func (p *Parser) head(data []byte, ts time.Time) int {
 			return end
 		}
 		if end > limit || len(data) > limit {
-			return p.tooLarge(min(len(data), limit+1))
+			return p.tooLarge(data, min(len(data), limit+1), ts)
 		}
 		p.buf = append(p.buf, data...)
 		p.scan = scan
@@ -45,14 +45,27 @@ func (p *Parser) head(data []byte, ts time.Time) int {
 	}
 	if end > limit || len(p.buf) > limit {
 		p.stats.SkippedBytes += int64(old)
-		return p.tooLarge(take)
+		return p.tooLarge(data, take, ts)
 	}
 	p.scan = scan
 	return take
 }
 
-func (p *Parser) tooLarge(n int) int {
-	p.fail(ErrHeaderTooLarge)
+// tooLarge handles a header section past MaxHeaderBytes, of which head
+// is in p.buf or, if that is empty, at the start of data; n bytes of it
+// are consumed.
+func (p *Parser) tooLarge(data []byte, n int, ts time.Time) int {
+	if p.msgInSync {
+		if len(p.buf) == 0 {
+			p.buf = append(p.buf, data[:min(len(data), p.cfg.MaxHeaderBytes)]...)
+		}
+		p.partialHead()
+	}
+	if p.req != nil || p.resp != nil {
+		p.badHead(ErrHeaderTooLarge, ts)
+	} else {
+		p.fail(ErrHeaderTooLarge)
+	}
 	p.stats.SkippedBytes += int64(n)
 	p.lineStart = false
 	return n
@@ -94,9 +107,12 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 	sl := p.sl
 	p.sl = startLine{}
 	p.seen = 0
-	// The start line is checked by its own parser; the fields here.
-	if i := bytes.IndexByte(hb, '\n'); !validBlock(hb[i+1:]) {
-		p.fail(ErrHeaderLine)
+	// The start line is checked by its own parser; the fields here, all
+	// at once when they are valid (as nearly all are).
+	i := bytes.IndexByte(hb, '\n')
+	valid := validBlock(hb[i+1:])
+	if !valid && !p.msgInSync {
+		p.fail(ErrHeaderLine) // most likely not a message at all
 		return
 	}
 	// One string holds every string of the message's head.
@@ -114,7 +130,8 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		if ok {
 			// The Request and its header values share one allocation.
 			r, strs := newMessage[Request](nf)
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			err := fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
+			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
 			}
@@ -122,6 +139,10 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
 			p.req = r
 			p.httpSeen()
+			if err != nil {
+				p.badHead(err, ts)
+				return
+			}
 			p.frameRequest(p.req, ts)
 			return
 		}
@@ -133,7 +154,8 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			r, strs := newMessage[Response](nf)
-			if err := p.parseFields(rest, hdr, strs, true); err != nil {
+			err := fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
+			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
 			}
@@ -141,11 +163,48 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
 			p.resp = r
 			p.httpSeen()
+			if err != nil {
+				p.badHead(err, ts)
+				return
+			}
 			p.frameResponse(p.resp, ts)
 			return
 		}
 	}
 	p.fail(ErrStartLine)
+}
+
+// fieldsErr is the error of a header section: parseFields' own, or, for a
+// block that validBlock rejected, ErrHeaderLine in any case.
+func fieldsErr(err error, valid bool) error {
+	if err == nil && !valid {
+		return ErrHeaderLine
+	}
+	return err
+}
+
+// badHead delivers a message whose start line is valid but whose header
+// section is not, with the fields before the bad one: it began where the
+// previous message ended, so it is a message, in its place, whose framing
+// is unknown (see badFraming). A head found while searching is dropped
+// instead: most likely it was not a message at all.
+func (p *Parser) badHead(err error, ts time.Time) {
+	if r := p.req; r != nil {
+		if h := r.Header["Host"]; len(h) > 0 {
+			r.Host = h[0]
+		}
+		splitTarget(r)
+	}
+	anomaly := AnomalyMalformedHeader
+	switch err {
+	case ErrTooManyHeaders:
+		p.stats.TooManyFields++
+		anomaly = AnomalyTooManyFields
+	case ErrHeaderTooLarge:
+		p.stats.HeadersTooLarge++
+		anomaly = AnomalyHeaderTooLarge
+	}
+	p.badFraming(anomaly, err, ts)
 }
 
 // partialHead builds the message whose head was cut short by a gap or the
@@ -194,8 +253,15 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		p.contentCodings(r.Header)
 	}
 	if p.seen&seenTE != 0 {
+		p.checkTE()
 		if !p.transferCodings(r.Header["Transfer-Encoding"]) {
-			p.fail(ErrTransferEncoding)
+			// RFC 9112 section 6.3 rule 4: the length of such a request
+			// cannot be determined.
+			p.badFraming(AnomalyTransferEncodingNotChunked, ErrTransferEncoding, ts)
+			return
+		}
+		if r.Proto == "HTTP/1.0" {
+			p.badFraming(AnomalyTransferEncodingHTTP10, ErrTransferEncoding, ts)
 			return
 		}
 		p.flags |= FlagChunked
@@ -203,9 +269,9 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 		return
 	}
 	if p.seen&seenCL != 0 {
-		n, ok := parseContentLength(r.Header["Content-Length"])
-		if !ok {
-			p.fail(ErrContentLength)
+		n, bad := parseContentLength(r.Header["Content-Length"])
+		if bad != "" {
+			p.badFraming(bad, ErrContentLength, ts)
 			return
 		}
 		p.setLength(n, ts)
@@ -235,7 +301,13 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 		p.contentCodings(r.Header)
 	}
 	if p.seen&seenTE != 0 {
-		if p.transferCodings(r.Header["Transfer-Encoding"]) {
+		p.checkTE()
+		chunked := p.transferCodings(r.Header["Transfer-Encoding"])
+		if r.Proto == "HTTP/1.0" {
+			p.badFraming(AnomalyTransferEncodingHTTP10, ErrTransferEncoding, ts)
+			return
+		}
+		if chunked {
 			p.flags |= FlagChunked
 			p.st = stChunkSize
 		} else {
@@ -244,15 +316,52 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 		return
 	}
 	if p.seen&seenCL != 0 {
-		n, ok := parseContentLength(r.Header["Content-Length"])
-		if !ok {
-			p.fail(ErrContentLength)
+		n, bad := parseContentLength(r.Header["Content-Length"])
+		if bad != "" {
+			p.badFraming(bad, ErrContentLength, ts)
 			return
 		}
 		p.setLength(n, ts)
 		return
 	}
 	p.st = stBodyClose
+}
+
+// checkTE notes a Content-Length sent along with Transfer-Encoding: the
+// shape of request smuggling, where two parsers disagree on which frames
+// the message. Transfer-Encoding wins here (RFC 9112 section 6.3 rule 3),
+// as it must on any conforming recipient.
+func (p *Parser) checkTE() {
+	if p.seen&seenCL != 0 {
+		p.stats.SmugglingShape++
+		p.anomaly(AnomalyContentLengthWithTransferEncoding)
+	}
+}
+
+// anomaly records what is wrong with the message being parsed.
+func (p *Parser) anomaly(a string) {
+	if !slices.Contains(p.anomalies, a) {
+		p.anomalies = append(p.anomalies, a)
+	}
+}
+
+// badFraming delivers a message whose body length cannot be determined,
+// head only and flagged, and gives up the framing of the direction: the
+// body's bytes, whatever they are, are searched for the next start line
+// like after any parse error, and the handler, told by FlagBadFraming,
+// must not take what is found for the next message in order.
+func (p *Parser) badFraming(anomaly string, err error, ts time.Time) {
+	p.stats.ParseErrors++
+	p.stats.BadFraming++
+	p.lastErr = errAt(p.off, err)
+	p.anomaly(anomaly)
+	p.flags |= FlagBadFraming
+	clear(p.codings) // there is no body to decode
+	p.codings = p.codings[:0]
+	p.finish(ts)
+	if p.st != stDone {
+		p.enterSync()
+	}
 }
 
 func (p *Parser) setLength(n int64, ts time.Time) {
@@ -266,16 +375,32 @@ func (p *Parser) setLength(n int64, ts time.Time) {
 }
 
 // contentCodings appends the Content-Encoding codings, in the order they
-// were applied, to p.codings.
+// were applied, to p.codings, at most MaxCodings of them (see addCoding).
 func (p *Parser) contentCodings(h http.Header) {
 	for _, v := range h["Content-Encoding"] {
 		forEachElem(v, func(c string) bool {
 			if c = strings.ToLower(c); c != "identity" {
-				p.codings = append(p.codings, c)
+				return p.addCoding(c)
 			}
 			return true
 		})
 	}
+}
+
+// addCoding appends one coding to undo; past MaxCodings the message is
+// flagged FlagCodingsCapped and no more are kept (the body will not be
+// decoded at all). It reports whether there is room for more.
+func (p *Parser) addCoding(c string) bool {
+	if len(p.codings) < MaxCodings {
+		p.codings = append(p.codings, c)
+		return true
+	}
+	if !p.flags.Has(FlagCodingsCapped) {
+		p.flags |= FlagCodingsCapped
+		p.stats.CodingsCapped++
+		p.anomaly(AnomalyTooManyCodings)
+	}
+	return false
 }
 
 // transferCodings appends the transfer codings other than chunked to
@@ -294,7 +419,7 @@ func (p *Parser) transferCodings(te []string) bool {
 				chunked = true
 			case "identity":
 			default:
-				p.codings = append(p.codings, c)
+				p.addCoding(c) // the list is read on, for chunked
 			}
 			return true
 		})
@@ -319,29 +444,40 @@ func forEachElem(v string, f func(string) bool) {
 }
 
 // parseContentLength accepts one or more fields, each a list of identical
-// decimal values (RFC 9110 section 8.6); anything else is invalid.
-func parseContentLength(vals []string) (int64, bool) {
-	n := int64(-1)
+// decimal values (RFC 9110 section 8.6). bad names what is wrong otherwise.
+func parseContentLength(vals []string) (n int64, bad string) {
+	n = -1
 	for _, v := range vals {
-		ok := true
 		empty := true
 		forEachElem(v, func(e string) bool {
 			empty = false
 			x, good := parseDecimal(e)
-			if !good || (n >= 0 && x != n) {
-				ok = false
-				return false
+			switch {
+			case !good:
+				bad = AnomalyInvalidContentLength
+			case n >= 0 && x != n:
+				bad = AnomalyConflictingContentLength
+			default:
+				n = x
+				return true
 			}
-			n = x
-			return true
+			return false
 		})
-		if !ok || empty {
-			return 0, false
+		if bad != "" {
+			return 0, bad
+		}
+		if empty {
+			return 0, AnomalyInvalidContentLength
 		}
 	}
-	return n, n >= 0
+	if n < 0 {
+		return 0, AnomalyInvalidContentLength
+	}
+	return n, ""
 }
 
+// parseDecimal parses at most 18 digits: no body is an exabyte long, and
+// 18 digits cannot overflow an int64.
 func parseDecimal(s string) (int64, bool) {
 	if s == "" || len(s) > 18 {
 		return 0, false

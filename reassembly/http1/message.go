@@ -11,7 +11,12 @@
 // When framing is lost (a parse error, a gap it cannot account for, a
 // capture starting mid-message) the parser resynchronizes: it examines only
 // line starts and Feed starts, rejects most from their first bytes, and
-// commits to a candidate only once its whole start line is valid.
+// commits to a candidate only once its whole start line is valid. A
+// message whose own framing is invalid (Content-Length, Transfer-Encoding,
+// header section, chunks) is still delivered, as far as it can be, flagged
+// FlagBadFraming with its Anomalies: a caller that pairs messages by
+// position must know that what the parser finds after it may not be the
+// next message.
 // Content codings are undone once per message, streaming through pooled
 // decoders under Config.MaxDecoded.
 package http1
@@ -41,7 +46,67 @@ const (
 	FlagIncomplete
 	// FlagChunked: the body was sent with chunked transfer coding.
 	FlagChunked
+	// FlagBadFraming: the message's framing (Content-Length or
+	// Transfer-Encoding) was invalid, so its body length is unknown (RFC
+	// 9112 section 6.3). The message is delivered with its head and no
+	// body, and what follows it in the same direction cannot be framed:
+	// the parser searches for the next start line, but a message found
+	// that way is not known to be the next one (Anomalies says why).
+	FlagBadFraming
+	// FlagCodingsCapped: the message listed more than MaxCodings content
+	// and transfer codings; Body holds the encoded bytes, undecoded.
+	FlagCodingsCapped
 )
+
+// Anomalies name what was wrong with a message's framing or codings, in
+// Request.Anomalies and Response.Anomalies. They are stable strings, meant
+// to be reported (and matched) as they are.
+const (
+	// AnomalyInvalidContentLength: a Content-Length that is not a decimal
+	// number (negative, empty, not digits) or too large to be real (more
+	// than 18 digits). Framing error (FlagBadFraming).
+	AnomalyInvalidContentLength = "invalid-content-length"
+	// AnomalyConflictingContentLength: Content-Length fields or list
+	// elements with different values. Framing error.
+	AnomalyConflictingContentLength = "conflicting-content-length"
+	// AnomalyContentLengthWithTransferEncoding: both Content-Length and
+	// Transfer-Encoding, the request smuggling shape. Transfer-Encoding
+	// frames the message (RFC 9112 section 6.3 rule 3); it is not a framing
+	// error by itself.
+	AnomalyContentLengthWithTransferEncoding = "content-length-with-transfer-encoding"
+	// AnomalyTransferEncodingNotChunked: a request whose Transfer-Encoding
+	// does not end in chunked (or repeats it). Framing error. (A response
+	// like that runs to the close, as RFC 9112 says, and is not flagged.)
+	AnomalyTransferEncodingNotChunked = "transfer-encoding-not-chunked-final"
+	// AnomalyTransferEncodingHTTP10: Transfer-Encoding in an HTTP/1.0
+	// message, whose framing RFC 9112 section 6.1 says to treat as faulty.
+	// Framing error.
+	AnomalyTransferEncodingHTTP10 = "transfer-encoding-in-http/1.0"
+	// AnomalyMalformedHeader: a header section with an invalid field line
+	// or control bytes, in a message that began where the previous one
+	// ended. Framing error: whatever framed its body is not known.
+	AnomalyMalformedHeader = "malformed-header-section"
+	// AnomalyTooManyFields: a header section of more than 256 fields.
+	// Framing error.
+	AnomalyTooManyFields = "too-many-header-fields"
+	// AnomalyHeaderTooLarge: a header section past MaxHeaderBytes. Framing
+	// error.
+	AnomalyHeaderTooLarge = "header-section-too-large"
+	// AnomalyMalformedChunk: a chunked body with an invalid chunk-size
+	// line, one past 4 KiB or chunk data not followed by CRLF. Framing
+	// error: the message is delivered as far as it went (FlagIncomplete).
+	AnomalyMalformedChunk = "malformed-chunk"
+	// AnomalyTooManyCodings: more than MaxCodings codings (FlagCodingsCapped).
+	AnomalyTooManyCodings = "too-many-codings"
+)
+
+// MaxCodings caps the content and transfer codings (chunked and identity
+// aside) undone for one message. Real senders apply one, rarely two; each
+// layer costs a decompressor's tables and a pass over the data, so a long
+// list is a cheap way to make a passive observer spend seconds and
+// gigabytes on one small message. Past it the body is kept undecoded and
+// flagged FlagCodingsCapped.
+const MaxCodings = 4
 
 // Has reports whether all bits of g are set in f.
 func (f Flags) Has(g Flags) bool { return f&g == g }
@@ -69,6 +134,9 @@ type Request struct {
 	// bytes.
 	Start, End time.Time
 	Flags      Flags
+	// Anomalies lists what was wrong with the message's framing or
+	// codings (the Anomaly constants), nil when nothing was.
+	Anomalies []string
 }
 
 // Response is one parsed HTTP response. Interim (1xx) responses are delivered
@@ -82,6 +150,7 @@ type Response struct {
 	WireSize   int64
 	Start, End time.Time
 	Flags      Flags
+	Anomalies  []string // as Request.Anomalies
 }
 
 // Protocol is what a stream turned out to carry.

@@ -39,6 +39,18 @@ type Stats struct {
 	Incomplete          int64 // messages flagged FlagIncomplete
 	BombsCut            int64 // messages flagged FlagBombCut
 	DecodeErrors        int64 // messages flagged FlagDecodeError
+	BadFraming          int64 // messages flagged FlagBadFraming (also counted in ParseErrors)
+	SmugglingShape      int64 // messages with both Content-Length and Transfer-Encoding
+	CodingsCapped       int64 // messages flagged FlagCodingsCapped (body left encoded)
+
+	// Bounds hit, each also counted where its consequence is (ParseErrors,
+	// Incomplete, DecodeErrors, ...).
+	HeadersTooLarge   int64 // header or trailer sections past MaxHeaderBytes
+	TooManyFields     int64 // header or trailer sections past maxHeaderFields (trailer fields past it are dropped)
+	ChunkLinesTooLong int64 // chunk-size lines past maxChunkLine
+	LongStartLines    int64 // candidate start lines past maxCandidate, skipped while searching
+	ProbeLimit        int64 // streams given up as not HTTP/1 after maxProbe bytes without a message
+	WindowTooLarge    int64 // zstd bodies whose window exceeds maxZstdWindow (left encoded)
 }
 
 // Errors a Parser records (see Parser.Err). They are wrapped with the
@@ -103,6 +115,7 @@ type Parser struct {
 	role role
 
 	sentHTTP1    bool // Protocol(ProtoHTTP1) was called
+	msgInSync    bool // the message under way began where the previous one ended, or at the stream's start
 	streamStart  bool // nothing consumed yet: check for TLS / HTTP/2
 	lineStart    bool // stSync: the next byte starts a line
 	expectMsg    bool // stSync: a message just ended, the next must start here
@@ -132,8 +145,10 @@ type Parser struct {
 	wire     int64
 	remain   int64
 	codings  []string // content and transfer codings to undo, in applied order
-	bodyStop bool     // stop keeping body bytes (after a gap inside the body)
-	tunnel   bool     // enter tunnel mode after this message
+	// anomalies of the message being parsed; each message gets its own.
+	anomalies []string
+	bodyStop  bool // stop keeping body bytes (after a gap inside the body)
+	tunnel    bool // enter tunnel mode after this message
 
 	sl        startLine // start line validated by sync
 	seen      uint8     // framing fields seen in the header (seenCL...)
@@ -330,6 +345,12 @@ func (p *Parser) stop(proto Protocol) {
 
 // fail records a parse error and starts resynchronizing.
 func (p *Parser) fail(err error) {
+	switch err {
+	case ErrHeaderTooLarge:
+		p.stats.HeadersTooLarge++
+	case ErrTooManyHeaders:
+		p.stats.TooManyFields++
+	}
 	p.stats.ParseErrors++
 	p.lastErr = errAt(p.off, err)
 	p.req, p.resp = nil, nil
@@ -359,6 +380,7 @@ func (p *Parser) skip(n int64) {
 	if !p.sentHTTP1 {
 		p.probe += n
 		if p.probe >= maxProbe {
+			p.stats.ProbeLimit++
 			p.stop(ProtoOther)
 		}
 	}
@@ -380,6 +402,7 @@ func (p *Parser) resetMessage() {
 	p.remain = 0
 	clear(p.codings) // do not pin the last message's head
 	p.codings = p.codings[:0]
+	p.anomalies = nil
 	p.bodyStop = false
 	p.tunnel = false
 	p.sawCR = false
@@ -458,6 +481,7 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
 		if len(p.line)+len(data) > maxChunkLine {
+			p.stats.ChunkLinesTooLong++
 			p.deliverBroken(ErrChunk, ts)
 			return 0
 		}
@@ -465,11 +489,14 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 		return len(data)
 	}
 	ln := data[:i]
+	if len(p.line)+i > maxChunkLine {
+		// Whether or not the line had to be gathered: the outcome must not
+		// depend on how the stream was cut.
+		p.stats.ChunkLinesTooLong++
+		p.deliverBroken(ErrChunk, ts)
+		return 0
+	}
 	if len(p.line) > 0 {
-		if len(p.line)+i > maxChunkLine {
-			p.deliverBroken(ErrChunk, ts)
-			return 0
-		}
 		p.line = append(p.line, ln...)
 		ln = p.line
 	}
@@ -492,12 +519,24 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 	return i + 1
 }
 
-// deliverBroken handles a framing error inside a body: the message so far
-// is delivered flagged FlagIncomplete and the parser resynchronizes.
+// deliverBroken handles a framing error inside a body (a malformed chunk,
+// a trailer section too large): the message so far is delivered flagged
+// FlagIncomplete and FlagBadFraming, since where its body ends, and so
+// where the next message starts, is not known, and the parser
+// resynchronizes.
 func (p *Parser) deliverBroken(err error, ts time.Time) {
-	p.flags |= FlagIncomplete
+	p.flags |= FlagIncomplete | FlagBadFraming
+	p.stats.BadFraming++
+	if err == ErrHeaderTooLarge {
+		p.stats.HeadersTooLarge++
+		p.anomaly(AnomalyHeaderTooLarge)
+	} else {
+		p.anomaly(AnomalyMalformedChunk)
+	}
 	p.finish(ts)
-	p.fail(err)
+	p.stats.ParseErrors++
+	p.lastErr = errAt(p.off, err)
+	p.enterSync()
 }
 
 func (p *Parser) trailer(data []byte, ts time.Time) int {
@@ -518,7 +557,10 @@ func (p *Parser) trailer(data []byte, ts time.Time) int {
 	n := end - old
 	if end > 1 {
 		hdr := p.msgHeader()
-		_ = p.parseFields(string(p.buf[1:end]), hdr, nil, false) // a bad trailer does not undo the message
+		// A bad trailer does not undo the message.
+		if err := p.parseFields(string(p.buf[1:end]), hdr, nil, false); err == ErrTooManyHeaders {
+			p.stats.TooManyFields++
+		}
 	}
 	p.buf = p.buf[:0]
 	p.finish(ts)
@@ -544,7 +586,7 @@ func (p *Parser) finish(ts time.Time) {
 	p.req, p.resp = nil, nil
 	body := p.body
 	flags := p.flags
-	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 {
+	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 && !flags.Has(FlagCodingsCapped) {
 		body, flags = p.decode(body, flags)
 	}
 	if flags.Has(FlagBodyTruncated) {
@@ -563,10 +605,12 @@ func (p *Parser) finish(ts time.Time) {
 	switch {
 	case req != nil:
 		req.Body, req.WireSize, req.Flags, req.Start, req.End = body, p.wire, flags, p.start, ts
+		req.Anomalies = p.anomalies
 		p.stats.Requests++
 		p.h.Request(req)
 	case resp != nil:
 		resp.Body, resp.WireSize, resp.Flags, resp.Start, resp.End = body, p.wire, flags, p.start, ts
+		resp.Anomalies = p.anomalies
 		p.stats.Responses++
 		p.h.Response(resp)
 	}
@@ -590,7 +634,7 @@ func errAt(off int64, err error) error {
 	return fmt.Errorf("http1: stream offset %d: %w", off, err)
 }
 
-var flagNames = [...]string{"truncated", "gap", "decode-error", "bomb-cut", "incomplete", "chunked"}
+var flagNames = [...]string{"truncated", "gap", "decode-error", "bomb-cut", "incomplete", "chunked", "bad-framing", "codings-capped"}
 
 // String lists the set flags, separated by '|'.
 func (f Flags) String() string {

@@ -72,12 +72,19 @@ func sumBody(b []byte) string {
 
 func sumReq(q *Request) string {
 	return fmt.Sprintf("REQ %s %s %s path=%s q=%s host=%s body=%s wire=%d flags=%s",
-		q.Method, q.Target, q.Proto, q.Path, q.RawQuery, q.Host, sumBody(q.Body), q.WireSize, q.Flags)
+		q.Method, q.Target, q.Proto, q.Path, q.RawQuery, q.Host, sumBody(q.Body), q.WireSize, q.Flags) + sumAnomalies(q.Anomalies)
 }
 
 func sumResp(s *Response) string {
 	return fmt.Sprintf("RESP %s %d %q body=%s wire=%d flags=%s",
-		s.Proto, s.StatusCode, s.Reason, sumBody(s.Body), s.WireSize, s.Flags)
+		s.Proto, s.StatusCode, s.Reason, sumBody(s.Body), s.WireSize, s.Flags) + sumAnomalies(s.Anomalies)
+}
+
+func sumAnomalies(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
+	return " anomalies=" + strings.Join(a, ",")
 }
 
 func gz(s string) string {
@@ -280,7 +287,10 @@ var parseCases = []parseCase{
 		name: "conflicting content-length resyncs",
 		in: "POST /a HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd\r\n" +
 			"GET /next HTTP/1.1\r\nHost: h\r\n\r\n",
-		want: []string{`REQ GET /next HTTP/1.1 path=/next q= host=h body="" wire=0 flags=`},
+		want: []string{
+			`REQ POST /a HTTP/1.1 path=/a q= host= body="" wire=0 flags=bad-framing anomalies=conflicting-content-length`,
+			`REQ GET /next HTTP/1.1 path=/next q= host=h body="" wire=0 flags=`,
+		},
 		errs: 1,
 		err:  ErrContentLength,
 	},
@@ -292,12 +302,73 @@ var parseCases = []parseCase{
 	{
 		name: "bad content-length",
 		in:   "POST /a HTTP/1.1\r\nContent-Length: -3\r\n\r\nabc",
+		want: []string{`REQ POST /a HTTP/1.1 path=/a q= host= body="" wire=0 flags=bad-framing anomalies=invalid-content-length`},
 		errs: 1,
 	},
 	{
 		name: "request transfer-encoding not chunked is an error",
 		in:   "POST /a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabc\r\nGET /b HTTP/1.1\r\n\r\n",
-		want: []string{`REQ GET /b HTTP/1.1 path=/b q= host= body="" wire=0 flags=`},
+		want: []string{
+			`REQ POST /a HTTP/1.1 path=/a q= host= body="" wire=0 flags=bad-framing anomalies=transfer-encoding-not-chunked-final`,
+			`REQ GET /b HTTP/1.1 path=/b q= host= body="" wire=0 flags=`,
+		},
+		errs: 1,
+		err:  ErrTransferEncoding,
+	},
+	{
+		name: "response content-length 10^18 is bad framing",
+		in: "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000000\r\n\r\nabc" +
+			"HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx",
+		want: []string{
+			`RESP HTTP/1.1 200 "OK" body="" wire=0 flags=bad-framing anomalies=invalid-content-length`,
+			`RESP HTTP/1.1 201 "Created" body="x" wire=1 flags=`,
+		},
+		errs: 1,
+		err:  ErrContentLength,
+	},
+	{
+		name: "response content-length overflowing int64",
+		in:   "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+		want: []string{`RESP HTTP/1.1 200 "OK" body="" wire=0 flags=bad-framing anomalies=invalid-content-length`},
+		errs: 1,
+	},
+	{
+		name: "response content-length -1",
+		in:   "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		want: []string{`RESP HTTP/1.1 200 "OK" body="" wire=0 flags=bad-framing anomalies=invalid-content-length`},
+		errs: 1,
+	},
+	{
+		name: "response conflicting content-length in one list",
+		in:   "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nabc",
+		want: []string{`RESP HTTP/1.1 200 "OK" body="" wire=0 flags=bad-framing anomalies=conflicting-content-length`},
+		errs: 1,
+	},
+	{
+		name: "request content-length and chunked: chunked frames it",
+		in: "POST /s HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("smuggled", 3) +
+			"GET /n HTTP/1.1\r\nHost: h\r\n\r\n",
+		want: []string{
+			`REQ POST /s HTTP/1.1 path=/s q= host=h body="smuggled" wire=8 flags=chunked anomalies=content-length-with-transfer-encoding`,
+			`REQ GET /n HTTP/1.1 path=/n q= host=h body="" wire=0 flags=`,
+		},
+	},
+	{
+		name: "response content-length and chunked: chunked frames it",
+		in:   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n\r\n" + chunk("ok", 5),
+		want: []string{`RESP HTTP/1.1 200 "OK" body="ok" wire=2 flags=chunked anomalies=content-length-with-transfer-encoding`},
+	},
+	{
+		name: "request content-length and transfer-encoding not chunked final",
+		in:   "POST /s HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabc",
+		want: []string{`REQ POST /s HTTP/1.1 path=/s q= host= body="" wire=0 flags=bad-framing anomalies=content-length-with-transfer-encoding,transfer-encoding-not-chunked-final`},
+		errs: 1,
+		err:  ErrTransferEncoding,
+	},
+	{
+		name: "transfer-encoding in http/1.0 is bad framing",
+		in:   "POST /old HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("x", 1),
+		want: []string{`REQ POST /old HTTP/1.0 path=/old q= host= body="" wire=0 flags=bad-framing anomalies=transfer-encoding-in-http/1.0`},
 		errs: 1,
 	},
 	{
@@ -349,21 +420,45 @@ var parseCases = []parseCase{
 		name: "header too large",
 		in:   "GET /h HTTP/1.1\r\nX-Big: " + strings.Repeat("a", 300) + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
 		cfg:  func(c *Config) { c.MaxHeaderBytes = 200 },
-		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
+		want: []string{
+			`REQ GET /h HTTP/1.1 path=/h q= host= body="" wire=0 flags=bad-framing anomalies=header-section-too-large`,
+			`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`,
+		},
 		errs: 1,
 		err:  ErrHeaderTooLarge,
 	},
 	{
 		name: "too many header fields",
 		in:   "GET /h HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", maxHeaderFields+1) + "\r\nGET /ok HTTP/1.1\r\n\r\n",
-		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
+		want: []string{
+			`REQ GET /h HTTP/1.1 path=/h q= host= body="" wire=0 flags=bad-framing anomalies=too-many-header-fields`,
+			`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`,
+		},
 		errs: 1,
 		err:  ErrTooManyHeaders,
 	},
 	{
 		name: "bad header line",
 		in:   "GET /h HTTP/1.1\r\nNo colon here\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
+		want: []string{
+			`REQ GET /h HTTP/1.1 path=/h q= host= body="" wire=0 flags=bad-framing anomalies=malformed-header-section`,
+			`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`,
+		},
+		errs: 1,
+	},
+	{
+		name: "bad head found while searching is dropped",
+		in:   "\x00junk\nGET /h HTTP/1.1\r\nNo colon here\r\n\r\nGET /ok HTTP/1.1\r\n\r\n",
 		want: []string{`REQ GET /ok HTTP/1.1 path=/ok q= host= body="" wire=0 flags=`},
+		errs: 1,
+	},
+	{
+		name: "control bytes in a header section in place",
+		in:   "HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 204 No Content\r\n\r\n",
+		want: []string{
+			`RESP HTTP/1.1 200 "OK" body="" wire=0 flags=bad-framing anomalies=malformed-header-section`,
+			`RESP HTTP/1.1 204 "No Content" body="" wire=0 flags=`,
+		},
 		errs: 1,
 	},
 	{
@@ -379,7 +474,7 @@ var parseCases = []parseCase{
 		name: "bad chunk size",
 		in:   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\nHTTP/1.1 204 No\r\n\r\n",
 		want: []string{
-			`RESP HTTP/1.1 200 "OK" body="abc" wire=3 flags=incomplete|chunked`,
+			`RESP HTTP/1.1 200 "OK" body="abc" wire=3 flags=incomplete|chunked|bad-framing anomalies=malformed-chunk`,
 			`RESP HTTP/1.1 204 "No" body="" wire=0 flags=`,
 		},
 		errs: 1,

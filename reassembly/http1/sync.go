@@ -64,6 +64,7 @@ func (p *Parser) sync(data []byte, ts time.Time) int {
 				p.bufTS = ts
 				return len(data)
 			}
+			p.stats.LongStartLines++
 		case vTLS:
 			p.stop(ProtoTLS)
 			return len(data)
@@ -172,6 +173,7 @@ func (p *Parser) syncPending(data []byte, ts time.Time) int {
 	// time costs O(n), not O(n^2).
 	v := p.candidate(p.buf, max(old-1, 0))
 	if v == vNeedMore && len(p.buf) > p.maxCandidate() {
+		p.stats.LongStartLines++
 		v = vReject
 	}
 	switch v {
@@ -217,6 +219,7 @@ func (p *Parser) maxCandidate() int {
 // startMessage commits to a message whose start line begins at the next
 // byte (or in p.buf).
 func (p *Parser) startMessage(ts time.Time) {
+	p.msgInSync = p.expectMsg || p.streamStart
 	p.st = stHead
 	p.streamStart = false
 	p.expectMsg = false
