@@ -136,7 +136,13 @@ func (f *specFlags) checker() (*asyncChecker, error) {
 // checkerOptions are the options of the spec checkers of diff, analyze and
 // capture. Options.Anomalies is where reassembly's wire anomalies of an
 // exchange reach the checker as anomaly findings.
-func checkerOptions() diff.Options { return diff.Options{} }
+func checkerOptions() diff.Options {
+	return diff.Options{Anomalies: exchangeAnomalies}
+}
+
+// exchangeAnomalies hands the checker what reassembly flagged on the wire
+// (bad framing, the request-smuggling shape, capped codings).
+func exchangeAnomalies(x *reassembly.Exchange) []string { return x.Anomalies }
 
 // asyncQueue bounds the exchanges waiting for the checker; when it is full
 // the pipeline waits (backpressure), so memory stays bounded.
