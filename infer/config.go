@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/template"
 )
@@ -48,6 +49,9 @@ type Limits struct {
 	// MaxProcesses caps the process names recorded per operation (eBPF
 	// capture); others are counted under "other".
 	MaxProcesses int `yaml:"max_processes" json:"max_processes,omitempty"`
+	// Operations bounds the GraphQL, JSON-RPC and SOAP operations found
+	// behind each endpoint (see package operations).
+	Operations operations.Limits `yaml:"operations" json:"operations"`
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -91,6 +95,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxProcesses <= 0 {
 		l.MaxProcesses = d.MaxProcesses
 	}
+	l.Operations = l.Operations.WithDefaults()
 	td := template.DefaultLimits()
 	if l.Trie.MaxChildren <= 0 {
 		l.Trie.MaxChildren = td.MaxChildren

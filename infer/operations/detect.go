@@ -1,0 +1,324 @@
+package operations
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"strings"
+)
+
+// Errors the detectors wrap: a body that looked like an RPC but was past a
+// bound or did not parse.
+var (
+	ErrTooLarge = errors.New("document too large")
+	ErrTooDeep  = errors.New("document nested too deep")
+	ErrBad      = errors.New("malformed document")
+)
+
+func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// Exchange is what the detectors read of one HTTP exchange.
+type Exchange struct {
+	Method   string
+	RawQuery string
+	// ContentType and SOAPAction are the request's Content-Type and
+	// SOAPAction headers.
+	ContentType string
+	SOAPAction  string
+	Body        []byte
+	// Partial is true when Body is not the whole request body as sent:
+	// it is not parsed.
+	Partial bool
+	// The response, if any; RespPartial as Partial.
+	RespContentType string
+	RespBody        []byte
+	RespPartial     bool
+}
+
+// Field is a top-level GraphQL field (or a SOAP Body element) with the
+// names of its arguments (child elements).
+type Field struct {
+	Name string
+	Args []string
+}
+
+// Variable is a GraphQL variable definition.
+type Variable struct {
+	Name, Type string
+}
+
+// Call is one operation call found in an exchange.
+type Call struct {
+	Protocol Protocol
+	// Type and Name identify the operation with Protocol (see Op).
+	Type, Name    string
+	Fields        []Field
+	Variables     []Variable
+	Hash          string // persisted-query hash
+	Document      string // the GraphQL document, string literals blanked
+	Introspection bool
+	Notification  bool
+	// Failed is true when the response carried an error for this call.
+	Failed bool
+	// Params, Result and Error are JSON values: the JSON-RPC params or
+	// GraphQL variables, the result or data, the error object(s).
+	Params, Result, Error []byte
+}
+
+// Result is what Detect found.
+type Result struct {
+	Calls []Call
+	// BatchCut counts calls of a batch past Limits.MaxBatch, not returned.
+	BatchCut int
+}
+
+// Detector finds operation calls in exchanges. It caches parsed GraphQL
+// documents (a bounded cache, started over when full), so it is not safe
+// for concurrent use; the zero value is ready.
+type Detector struct {
+	Limits Limits
+	docs   map[string]*document
+}
+
+// maxCachedDocs bounds the Detector's cache; documents longer than
+// maxCachedDocBytes are parsed each time.
+const (
+	maxCachedDocs     = 256
+	maxCachedDocBytes = 16 << 10
+)
+
+// Detect returns the operation calls in x: GraphQL requests (JSON bodies
+// with a query document or a persisted-query hash, batched arrays, GET
+// ?query=), JSON-RPC 2.0 requests, notifications and batches, and SOAP
+// 1.1/1.2 envelopes, with the response paired to each call. A body that is
+// none of these gives no calls and no error; one that looked like one but
+// was past a bound or malformed gives an error wrapping ErrTooLarge,
+// ErrTooDeep or ErrBad that names the protocol and the offset or field.
+func (d *Detector) Detect(x *Exchange) (Result, error) {
+	l := d.Limits.WithDefaults()
+	if x.Partial {
+		return Result{}, nil
+	}
+	body := bytes.TrimSpace(x.Body)
+	mt, params, _ := mime.ParseMediaType(x.ContentType)
+	mt = strings.ToLower(mt)
+	switch {
+	case len(body) > 0 && (body[0] == '{' || body[0] == '['):
+		if !looksRPC(body) {
+			return Result{}, nil
+		}
+		if len(body) > l.MaxDocumentBytes {
+			return Result{}, fmt.Errorf("JSON body of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
+		}
+		return d.detectJSON(body, x, l)
+	case len(body) > 0 && body[0] == '<':
+		if !looksSOAP(body, mt, x.SOAPAction) {
+			return Result{}, nil
+		}
+		if len(body) > l.MaxDocumentBytes {
+			return Result{}, fmt.Errorf("SOAP envelope of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
+		}
+		return detectSOAP(body, mt, params, x, l)
+	case len(body) == 0 && x.RawQuery != "":
+		return d.detectGET(x, l)
+	}
+	return Result{}, nil
+}
+
+// looksRPC is the cheap test that a JSON body may hold a GraphQL or
+// JSON-RPC request, before decoding it.
+func looksRPC(b []byte) bool {
+	return bytes.Contains(b, []byte(`"jsonrpc"`)) || bytes.Contains(b, []byte(`"query"`)) ||
+		bytes.Contains(b, []byte(`"persistedQuery"`))
+}
+
+// envelope is one element of a JSON request body: the members of a
+// GraphQL request and of a JSON-RPC request.
+type envelope struct {
+	Query         json.RawMessage `json:"query"`
+	OperationName json.RawMessage `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+
+	JSONRPC json.RawMessage `json:"jsonrpc"`
+	Method  json.RawMessage `json:"method"`
+	Params  json.RawMessage `json:"params"`
+	ID      json.RawMessage `json:"id"`
+}
+
+// reply is one element of a JSON response body.
+type reply struct {
+	Data   json.RawMessage `json:"data"`
+	Errors json.RawMessage `json:"errors"`
+	Result json.RawMessage `json:"result"`
+	Error  json.RawMessage `json:"error"`
+	ID     json.RawMessage `json:"id"`
+}
+
+// elements splits a JSON body into its elements: the array's, or the one
+// object. batch is true for an array.
+func elements(b []byte) (els []json.RawMessage, batch bool, err error) {
+	if b[0] == '[' {
+		err = json.Unmarshal(b, &els)
+		return els, true, err
+	}
+	return []json.RawMessage{b}, false, nil
+}
+
+func (d *Detector) detectJSON(body []byte, x *Exchange, l Limits) (Result, error) {
+	els, batch, err := elements(body)
+	if err != nil {
+		// A JSON array that does not decode: not ours to judge unless an
+		// element looked like a call, which we cannot tell.
+		return Result{}, nil
+	}
+	var res Result
+	var replies []reply
+	var byID map[string]*reply
+	if r := bytes.TrimSpace(x.RespBody); len(r) > 0 && !x.RespPartial && len(r) <= l.MaxDocumentBytes && (r[0] == '{' || r[0] == '[') {
+		if rels, _, err := elements(r); err == nil {
+			for _, e := range rels {
+				var rp reply
+				if json.Unmarshal(e, &rp) == nil {
+					replies = append(replies, rp)
+				}
+			}
+		}
+		for i := range replies {
+			if id := compactID(replies[i].ID); id != "" {
+				if byID == nil {
+					byID = map[string]*reply{}
+				}
+				byID[id] = &replies[i]
+			}
+		}
+	}
+	var firstErr error
+	for i, raw := range els {
+		if len(res.Calls) >= l.MaxBatch {
+			res.BatchCut = len(els) - i
+			break
+		}
+		var e envelope
+		if err := json.Unmarshal(raw, &e); err != nil {
+			continue
+		}
+		where := "body"
+		if batch {
+			where = fmt.Sprintf("body[%d]", i)
+		}
+		var rp *reply
+		switch {
+		case isString(e.Method) && jsonString(e.JSONRPC) == "2.0":
+			if id := compactID(e.ID); id != "" {
+				rp = byID[id]
+			}
+			c, err := jsonRPCCall(&e, rp, where)
+			if err != nil {
+				firstErr = cmpErr(firstErr, err)
+				continue
+			}
+			res.Calls = append(res.Calls, c)
+		case isString(e.Query) || hasPersisted(e.Extensions):
+			if i < len(replies) && (batch || len(replies) == 1) {
+				rp = &replies[i]
+			}
+			cs, err := d.graphQLCalls(&e, rp, where, l)
+			if err != nil {
+				firstErr = cmpErr(firstErr, err)
+				continue
+			}
+			res.Calls = append(res.Calls, cs...)
+		}
+	}
+	return res, firstErr
+}
+
+// cmpErr keeps the first error.
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+func isString(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '"' }
+
+// jsonString decodes a JSON string; anything else is "".
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if !isString(raw) || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// compactID is a JSON-RPC id in a canonical form for pairing, "" when
+// absent.
+func compactID(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return ""
+	}
+	return b.String()
+}
+
+// present is true for a JSON value that is there and not null.
+func present(raw json.RawMessage) bool {
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+}
+
+func (d *Detector) detectGET(x *Exchange, l Limits) (Result, error) {
+	if len(x.RawQuery) > l.MaxDocumentBytes {
+		if strings.Contains(x.RawQuery, "query=") || strings.Contains(x.RawQuery, "extensions=") {
+			return Result{}, fmt.Errorf("query string of %d bytes (limit %d): %w", len(x.RawQuery), l.MaxDocumentBytes, ErrTooLarge)
+		}
+		return Result{}, nil
+	}
+	q, err := url.ParseQuery(x.RawQuery)
+	if err != nil && len(q) == 0 {
+		return Result{}, nil
+	}
+	if q.Get("query") == "" && q.Get("extensions") == "" {
+		return Result{}, nil
+	}
+	var e envelope
+	if s := q.Get("query"); s != "" {
+		e.Query, _ = json.Marshal(s)
+	}
+	if s := q.Get("operationName"); s != "" {
+		e.OperationName, _ = json.Marshal(s)
+	}
+	for _, p := range []struct {
+		name string
+		dst  *json.RawMessage
+	}{{"variables", &e.Variables}, {"extensions", &e.Extensions}} {
+		if s := q.Get(p.name); s != "" {
+			if !json.Valid([]byte(s)) {
+				if e.Query == nil {
+					return Result{}, nil
+				}
+				return Result{}, fmt.Errorf("graphql GET: query parameter %q is not JSON: %w", p.name, ErrBad)
+			}
+			*p.dst = json.RawMessage(s)
+		}
+	}
+	if e.Query == nil && !hasPersisted(e.Extensions) {
+		return Result{}, nil
+	}
+	var rp *reply
+	if r := bytes.TrimSpace(x.RespBody); len(r) > 0 && r[0] == '{' && !x.RespPartial && len(r) <= l.MaxDocumentBytes {
+		var one reply
+		if json.Unmarshal(r, &one) == nil {
+			rp = &one
+		}
+	}
+	cs, err := d.graphQLCalls(&e, rp, "query string", l)
+	return Result{Calls: cs}, err
+}

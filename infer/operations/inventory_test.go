@@ -1,0 +1,120 @@
+package operations
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/specter-dev/specter/infer/schema"
+)
+
+// exchanges generates n GraphQL and JSON-RPC exchanges over k operations.
+func exchanges(n, k int) []Exchange {
+	var out []Exchange
+	for i := 0; i < n; i++ {
+		j := (i / 2) % k
+		if i%2 == 0 {
+			out = append(out, Exchange{
+				Body:     []byte(fmt.Sprintf(`{"query":"query Op%d($v: Int) { f%d(n: $v) { id } }","variables":{"v":%d}}`, j, j, i)),
+				RespBody: []byte(fmt.Sprintf(`{"data":{"f%d":{"id":"%d"}}}`, j, i)),
+			})
+		} else {
+			out = append(out, Exchange{
+				Body:     []byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"m%d","params":{"a":%d},"id":%d}`, j, i, i)),
+				RespBody: []byte(fmt.Sprintf(`{"jsonrpc":"2.0","result":[%d],"id":%d}`, i, i)),
+			})
+		}
+	}
+	return out
+}
+
+func observeAll(inv *Inventory, xs []Exchange, l Limits) { observeFrom(inv, xs, 0, l) }
+
+// observeFrom observes xs as the exchanges from number first on.
+func observeFrom(inv *Inventory, xs []Exchange, first int, l Limits) {
+	var d Detector
+	d.Limits = l
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range xs {
+		res, err := d.Detect(&xs[i])
+		inv.Observe(res, err, t0.Add(time.Duration(first+i)*time.Second), l, schema.DefaultOptions())
+	}
+}
+
+func TestMergeEqualsSequential(t *testing.T) {
+	xs := exchanges(200, 10)
+	l := Limits{}
+	var seq, a, b, merged Inventory
+	observeAll(&seq, xs, l)
+	observeAll(&a, xs[:120], l)
+	observeFrom(&b, xs[120:], 120, l)
+	merged.Merge(&a, l, schema.DefaultOptions())
+	merged.Merge(&b, l, schema.DefaultOptions())
+	js, _ := json.Marshal(&seq)
+	jm, _ := json.Marshal(&merged)
+	if string(js) != string(jm) {
+		t.Errorf("merged differs from sequential:\n%s\n%s", js, jm)
+	}
+	// Merging shares no memory: changing the merge leaves a unchanged.
+	before, _ := json.Marshal(&a)
+	for _, op := range merged.Ops {
+		for k := range op.Fields {
+			op.Fields[k] = append(op.Fields[k][:0], "changed")
+		}
+	}
+	after, _ := json.Marshal(&a)
+	if string(before) != string(after) {
+		t.Error("Merge shares memory with its source")
+	}
+	if got := len(seq.Ops); got != 20 {
+		t.Errorf("%d operations, want 20", got)
+	}
+	if op := seq.Ops["graphql query Op3"]; op == nil || op.Result == nil || op.Params == nil || !reflect.DeepEqual(op.Fields, map[string][]string{"f3": {"n"}}) {
+		t.Errorf("Op3 = %+v", op)
+	}
+}
+
+func TestInventoryBounds(t *testing.T) {
+	l := Limits{MaxOperations: 5, MaxBatch: 3, MaxDocuments: 1}
+	var inv Inventory
+	observeAll(&inv, exchanges(40, 20), l)
+	if len(inv.Ops) != 5 || inv.Dropped != 35 || inv.Ops["jsonrpc m0"] == nil {
+		t.Fatalf("%d operations, %d dropped; want 5 and 35, with m0", len(inv.Ops), inv.Dropped)
+	}
+	var d Detector
+	d.Limits = l
+	batch := []byte(`[` + `{"jsonrpc":"2.0","method":"m0"},{"jsonrpc":"2.0","method":"m0"},{"jsonrpc":"2.0","method":"m0"},{"jsonrpc":"2.0","method":"m0"},{"jsonrpc":"2.0","method":"m0"}]`)
+	res, err := d.Detect(&Exchange{Body: batch})
+	inv.Observe(res, err, time.Time{}, l, schema.DefaultOptions())
+	if inv.BatchCut != 2 || inv.Ops["jsonrpc m0"].Notifications != 3 {
+		t.Errorf("batch cut %d, notifications %d; want 2 and 3", inv.BatchCut, inv.Ops["jsonrpc m0"].Notifications)
+	}
+	for _, body := range []string{`{"query":"query Op0 { f0 { x } }"}`, `{"query":"query Op0 { f0 { y } }"}`} {
+		res, err := d.Detect(&Exchange{Body: []byte(body)})
+		inv.Observe(res, err, time.Time{}, l, schema.DefaultOptions())
+	}
+	if op := inv.Ops["graphql query Op0"]; len(op.Documents) != 1 || op.Dropped != 2 {
+		t.Errorf("documents %d, dropped %d; want 1 and 2", len(op.Documents), op.Dropped)
+	}
+	res, err = d.Detect(&Exchange{Body: []byte(`{"query":"{ a ","variables":{}}`)})
+	inv.Observe(res, err, time.Time{}, l, schema.DefaultOptions())
+	if inv.Bad != 1 {
+		t.Errorf("bad %d, want 1", inv.Bad)
+	}
+}
+
+func TestPersistedHashFollowsDocument(t *testing.T) {
+	hash := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	xs := []Exchange{
+		{Body: []byte(`{"query":"query Hero { hero { name } }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hash + `"}}}`)},
+		{Body: []byte(`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hash + `"}}}`)},
+		{Body: []byte(`{"operationName":"Hero","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hash[:60] + `ffff"}}}`)},
+	}
+	var inv Inventory
+	observeAll(&inv, xs, Limits{})
+	if len(inv.Ops) != 1 || inv.Ops["graphql query Hero"].Count != 3 {
+		t.Errorf("ops %v, want Hero counted 3 times", inv.Ops)
+	}
+}
