@@ -1,6 +1,8 @@
 package infer
 
 import (
+	"time"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/specter-dev/specter/infer/operations"
@@ -77,4 +79,31 @@ func rpcSummaries(op *Operation) []operations.Summary {
 		return nil
 	}
 	return op.RPC.Summaries()
+}
+
+// RPCEndpoint is the operation inventory of one transport endpoint.
+type RPCEndpoint struct {
+	Service, Method, Template string
+	FirstSeen, LastSeen       time.Time
+	// Inventory is the endpoint's merged inventory (the raw operations
+	// under its template merged): read only.
+	Inventory *operations.Inventory
+}
+
+// RPCEndpoints lists the endpoints that have GraphQL, JSON-RPC or SOAP
+// operations, in the order of Endpoints.
+func (m *Model) RPCEndpoints() []RPCEndpoint {
+	var out []RPCEndpoint
+	for _, name := range m.Services() {
+		for _, ep := range m.endpoints(m.ByName[name]) {
+			for _, meth := range sortedKeys(ep.ops) {
+				op := ep.ops[meth]
+				if op.RPC == nil || len(op.RPC.Ops) == 0 {
+					continue
+				}
+				out = append(out, RPCEndpoint{Service: name, Method: meth, Template: ep.tmpl.Path, FirstSeen: op.FirstSeen, LastSeen: op.LastSeen, Inventory: op.RPC})
+			}
+		}
+	}
+	return out
 }

@@ -23,11 +23,15 @@ const (
 	KindNoncompliantRequest  Kind = "noncompliant_request"
 	KindNoncompliantResponse Kind = "noncompliant_response"
 	KindAuthMismatch         Kind = "auth_mismatch"
+	// KindIntrospection is a GraphQL introspection query seen in the
+	// traffic (see GraphQLFindings).
+	KindIntrospection Kind = "introspection"
 )
 
-// Kinds returns every kind, in report order.
+// Kinds returns every kind, in report order (introspection, added last,
+// keeps the earlier kinds' SARIF rule indexes).
 func Kinds() []Kind {
-	return []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused}
+	return []Kind{KindShadow, KindAuthMismatch, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused, KindIntrospection}
 }
 
 // ParseKind accepts a kind name (also "shadow-method" style dashes).
@@ -70,7 +74,7 @@ func severityOf(k Kind) Severity {
 	switch k {
 	case KindShadow, KindAuthMismatch:
 		return SeverityHigh
-	case KindZombie, KindNoncompliantRequest:
+	case KindZombie, KindNoncompliantRequest, KindIntrospection:
 		return SeverityMedium
 	case KindNoncompliantResponse:
 		return SeverityLow

@@ -49,6 +49,9 @@ func label(f *Finding) string {
 	if f.Kind == KindShadow && f.Rule == RuleUndeclaredMethod {
 		return "shadow method"
 	}
+	if f.Kind == KindShadow && strings.HasPrefix(f.Rule, "graphql-") {
+		return "shadow graphql " + strings.TrimPrefix(strings.TrimPrefix(f.Rule[:strings.IndexByte(f.Rule+":", ':')], "graphql-"), "undeclared-")
+	}
 	if f.Kind == KindShadow {
 		return "shadow endpoint"
 	}
@@ -198,6 +201,7 @@ var kindText = map[Kind][2]string{
 	KindNoncompliantRequest:  {"NoncompliantRequest", "Path, query, header or cookie parameters, or the body of a request, violate the declared schema, or an undeclared query parameter was sent."},
 	KindNoncompliantResponse: {"NoncompliantResponse", "A response has an undeclared status code or content type, or a body violating the declared schema."},
 	KindUnused:               {"UnusedAPI", "A declared operation received no traffic while its service had traffic."},
+	KindIntrospection:        {"GraphQLIntrospection", "A GraphQL introspection query (__schema or __type) was seen in the traffic: the schema is open to its clients."},
 }
 
 func sarifLevel(s Severity) string {

@@ -56,8 +56,9 @@ func persistedHash(ext json.RawMessage) string {
 	return h
 }
 
-// validName is a GraphQL name: [_A-Za-z][_0-9A-Za-z]*, at most 128 bytes.
-func validName(s string) bool {
+// IsName reports whether s is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*) of
+// at most 128 bytes.
+func IsName(s string) bool {
 	if s == "" || len(s) > 128 {
 		return false
 	}
@@ -104,7 +105,7 @@ func (d *Detector) graphQLCalls(e *envelope, rp *reply, where string, l Limits) 
 		}
 		c.Type = "persisted"
 		c.Name = opName
-		if !validName(opName) {
+		if !IsName(opName) {
 			c.Name = "persisted-" + hash[:12]
 		}
 		return []Call{c}, nil
