@@ -62,6 +62,26 @@ func ParseGraphQLSchema(name string, b []byte) (*GraphQLSchema, error) {
 	return &GraphQLSchema{Path: name, Schema: s}, nil
 }
 
+// IntrospectionQuery is the standard introspection query (as GraphiQL and
+// graphql-js send it, less descriptions): its result, saved as JSON, is a
+// schema LoadGraphQLSchema reads.
+const IntrospectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+  }
+}
+fragment FullType on __Type {
+  kind name
+  fields(includeDeprecated: true) { name args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } }`
+
 // The parts of an introspection result that make a schema.
 type (
 	introType struct {

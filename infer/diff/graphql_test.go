@@ -121,7 +121,7 @@ func TestGraphQLUnusedAndAttach(t *testing.T) {
 // query) and compares it with the same schema loaded from its SDL.
 func TestIntrospectionSchema(t *testing.T) {
 	srv := graphgophers.MustParseSchema(starwars.Schema, &starwars.Resolver{})
-	res := srv.Exec(context.Background(), introspectionQuery, "", nil)
+	res := srv.Exec(context.Background(), IntrospectionQuery, "", nil)
 	if len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
 	}
@@ -192,22 +192,3 @@ func TestParseGraphQLSchemaErrors(t *testing.T) {
 		})
 	}
 }
-
-// introspectionQuery is the standard introspection query (as GraphiQL and
-// graphql-js send it), less descriptions.
-const introspectionQuery = `query IntrospectionQuery {
-  __schema {
-    queryType { name } mutationType { name } subscriptionType { name }
-    types { ...FullType }
-  }
-}
-fragment FullType on __Type {
-  kind name
-  fields(includeDeprecated: true) { name args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
-  inputFields { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
-fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } }`

@@ -2,6 +2,7 @@ package operations_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -30,6 +31,7 @@ import (
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/reassembly"
 )
@@ -272,7 +274,11 @@ func TestGraphQLLoopback(t *testing.T) {
 	mux.Handle("POST /query", &relay.Handler{Schema: graphgophers.MustParseSchema(starwars.Schema, &starwars.Resolver{})})
 	base, port := serve(t, counted{mux, &answered})
 	ex := exercises(s)
-	introspection := graphql.NewRequest(`query IntrospectionQuery { __schema { queryType { name } types { name kind fields(includeDeprecated: true) { name isDeprecated } } } }`)
+	introspection := graphql.NewRequest(diff.IntrospectionQuery)
+	// An operation the schema does not declare: the server rejects it, the
+	// traffic still shows it.
+	sneaky := graphql.NewRequest(`query Sneaky { hero { name secretNote } }`)
+	var introspected map[string]any
 	m := captureLoopback(t, port, &answered, func() {
 		hc := &http.Client{Transport: &http.Transport{}}
 		c := graphql.NewClient(base+"/query", graphql.WithHTTPClient(hc))
@@ -282,9 +288,12 @@ func TestGraphQLLoopback(t *testing.T) {
 				t.Errorf("%s %s: %v", e.typ, e.name, err)
 			}
 		}
-		var resp map[string]any
-		if err := c.Run(context.Background(), introspection, &resp); err != nil {
+		if err := c.Run(context.Background(), introspection, &introspected); err != nil {
 			t.Errorf("introspection: %v", err)
+		}
+		var resp map[string]any
+		if err := c.Run(context.Background(), sneaky, &resp); err == nil {
+			t.Error("the server answered an undeclared field without an error")
 		}
 		hc.CloseIdleConnections()
 	})
@@ -318,8 +327,35 @@ func TestGraphQLLoopback(t *testing.T) {
 	if in := inv["graphql query IntrospectionQuery"]; !in.Introspection {
 		t.Errorf("the introspection query is not marked: %+v", in)
 	}
-	if len(inv) != len(ex)+1 {
-		t.Errorf("%d operations in the inventory, want %d", len(inv), len(ex)+1)
+	if len(inv) != len(ex)+2 {
+		t.Errorf("%d operations in the inventory, want %d", len(inv), len(ex)+2)
+	}
+
+	// Against the server's own schema, as SDL and as the introspection
+	// result it sent over the wire: the undeclared field and the
+	// introspection query are the only findings (every root field was
+	// exercised, nothing is deprecated).
+	wire, err := json.Marshal(map[string]any{"data": introspected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromWire, err := diff.ParseGraphQLSchema("introspection.json", wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromSDL, err := diff.ParseGraphQLSchema("starwars.graphql", []byte(starwars.Schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sch := range []*diff.GraphQLSchema{fromSDL, fromWire} {
+		var got []string
+		for _, f := range diff.GraphQLFindings(m, []*diff.GraphQLSchema{sch}) {
+			got = append(got, fmt.Sprintf("%s %s %d", f.Kind, f.Rule, f.Count))
+		}
+		want := []string{"shadow graphql-undeclared-field:Character.secretNote 1", "introspection graphql-introspection:IntrospectionQuery 1"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: findings %q, want %q", sch.Path, got, want)
+		}
 	}
 }
 
