@@ -106,6 +106,21 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 	mt, params, _ := mime.ParseMediaType(x.ContentType)
 	mt = strings.ToLower(mt)
 	switch {
+	case mt == "application/graphql" && len(body) > 0:
+		// The document itself as the body (express-graphql, Apollo).
+		if len(body) > l.MaxDocumentBytes {
+			return Result{}, fmt.Errorf("graphql body of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
+		}
+		e := envelope{Query: mustJSON(string(body))}
+		rp := oneReply(x, l)
+		// The media type says GraphQL: a document that does not parse is
+		// malformed, not some other API's.
+		e.Variables = json.RawMessage("{}")
+		cs, err := d.graphQLCalls(&e, rp, "application/graphql body", l)
+		for i := range cs {
+			cs[i].Params = nil
+		}
+		return Result{Calls: cs}, err
 	case len(body) > 0 && (body[0] == '{' || body[0] == '['):
 		if !looksRPC(body) {
 			return Result{}, nil
@@ -237,6 +252,25 @@ func (d *Detector) detectJSON(body []byte, x *Exchange, l Limits) (Result, error
 	return res, firstErr
 }
 
+// oneReply is the response of a single (not batched) GraphQL request, nil
+// when there is none or it is not a JSON object.
+func oneReply(x *Exchange, l Limits) *reply {
+	r := bytes.TrimSpace(x.RespBody)
+	if len(r) == 0 || r[0] != '{' || x.RespPartial || len(r) > l.MaxDocumentBytes {
+		return nil
+	}
+	var one reply
+	if json.Unmarshal(r, &one) != nil {
+		return nil
+	}
+	return &one
+}
+
+func mustJSON(s string) json.RawMessage {
+	b, _ := json.Marshal(s) // a string always marshals
+	return b
+}
+
 // cmpErr keeps the first error.
 func cmpErr(first, err error) error {
 	if first != nil {
@@ -290,10 +324,10 @@ func (d *Detector) detectGET(x *Exchange, l Limits) (Result, error) {
 	}
 	var e envelope
 	if s := q.Get("query"); s != "" {
-		e.Query, _ = json.Marshal(s)
+		e.Query = mustJSON(s)
 	}
 	if s := q.Get("operationName"); s != "" {
-		e.OperationName, _ = json.Marshal(s)
+		e.OperationName = mustJSON(s)
 	}
 	for _, p := range []struct {
 		name string
@@ -312,13 +346,6 @@ func (d *Detector) detectGET(x *Exchange, l Limits) (Result, error) {
 	if e.Query == nil && !hasPersisted(e.Extensions) {
 		return Result{}, nil
 	}
-	var rp *reply
-	if r := bytes.TrimSpace(x.RespBody); len(r) > 0 && r[0] == '{' && !x.RespPartial && len(r) <= l.MaxDocumentBytes {
-		var one reply
-		if json.Unmarshal(r, &one) == nil {
-			rp = &one
-		}
-	}
-	cs, err := d.graphQLCalls(&e, rp, "query string", l)
+	cs, err := d.graphQLCalls(&e, oneReply(x, l), "query string", l)
 	return Result{Calls: cs}, err
 }
