@@ -58,7 +58,7 @@ type Call struct {
 	Fields        []Field
 	Variables     []Variable
 	Hash          string // persisted-query hash
-	Document      string // the GraphQL document, string literals blanked
+	Document      string // the GraphQL document, string and number literals blanked
 	Introspection bool
 	Notification  bool
 	// Failed is true when the response carried an error for this call.

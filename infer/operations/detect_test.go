@@ -151,17 +151,17 @@ func TestAnonymousNameStable(t *testing.T) {
 
 func TestDocumentsBlankLiterals(t *testing.T) {
 	var d Detector
-	res, err := d.Detect(&Exchange{Body: []byte(`{"query":"query Q($e: String = \"default-secret\") { user(email: \"alice@example.com\", n: 3) @include(if: true) { name } }"}`)})
+	res, err := d.Detect(&Exchange{Body: []byte(`{"query":"query Q($e: String = \"default-secret\") { user(email: \"alice@example.com\", n: 4111111111111111, f: {x: [2.718281828]}) @include(if: true) { name } }"}`)})
 	if err != nil || len(res.Calls) != 1 {
 		t.Fatal(err)
 	}
 	doc := res.Calls[0].Document
-	for _, s := range []string{"alice@example.com", "default-secret"} {
+	for _, s := range []string{"alice@example.com", "default-secret", "4111111111111111", "2.718281828"} {
 		if strings.Contains(doc, s) {
 			t.Errorf("document keeps %q:\n%s", s, doc)
 		}
 	}
-	if !strings.Contains(doc, "user(email: \"\", n: 3)") {
+	if !strings.Contains(doc, "user(email: \"\", n: 0, f: {x:[0.0]})") {
 		t.Errorf("document lost its shape:\n%s", doc)
 	}
 }

@@ -327,7 +327,8 @@ func topFields(ss ast.SelectionSet, frags map[string]*ast.FragmentDefinition, de
 }
 
 // operationText formats one operation with the document's fragments, its
-// string literals blanked so that no value reaches the inventory.
+// string and number literals blanked so that no value reaches the
+// inventory.
 func operationText(o *ast.OperationDefinition, frags ast.FragmentDefinitionList) string {
 	blankSelections(o.SelectionSet)
 	for _, v := range o.VariableDefinitions {
@@ -375,9 +376,16 @@ func blankValue(v *ast.Value) {
 	if v == nil {
 		return
 	}
+	// Literals become the zero of their kind: still valid where the
+	// original was, so the document validates as sent, without the value
+	// (a card number may be an Int literal as well as a string).
 	switch v.Kind {
 	case ast.StringValue, ast.BlockValue:
 		v.Kind, v.Raw = ast.StringValue, ""
+	case ast.IntValue:
+		v.Raw = "0"
+	case ast.FloatValue:
+		v.Raw = "0.0"
 	}
 	for _, c := range v.Children {
 		blankValue(c.Value)

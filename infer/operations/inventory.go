@@ -128,7 +128,8 @@ type Op struct {
 	// Introspection is true when the operation queries __schema or __type.
 	Introspection bool `json:"introspection,omitempty"`
 	// Documents are distinct GraphQL documents of the operation, string
-	// literals blanked, for checking against a declared schema.
+	// and number literals blanked, for checking against a declared schema
+	// (the MaxDocuments smallest).
 	Documents []string `json:"documents,omitempty"`
 	// Params, Result and Error are the shapes of the JSON-RPC params, the
 	// GraphQL variables (Params) and data (Result), and of error objects.
@@ -300,8 +301,10 @@ func (o *Op) addVariable(name, typ string, l Limits) {
 	o.Variables[name] = typ
 }
 
-// addBounded adds s to the sorted set list unless it is empty, present or
-// the list holds max entries (then it counts *dropped).
+// addBounded adds s to the sorted set list unless it is empty or present.
+// The list keeps the max smallest strings seen, so that which are kept
+// does not depend on the order of observation or merging; one that does
+// not fit (s, or the largest it evicts) counts in *dropped.
 func addBounded(list []string, s string, max int, dropped *uint64) []string {
 	if s == "" {
 		return list
@@ -312,7 +315,10 @@ func addBounded(list []string, s string, max int, dropped *uint64) []string {
 	}
 	if len(list) >= max {
 		*dropped++
-		return list
+		if i >= len(list) {
+			return list
+		}
+		list = list[:len(list)-1]
 	}
 	return slices.Insert(list, i, s)
 }

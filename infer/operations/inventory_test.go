@@ -118,3 +118,30 @@ func TestPersistedHashFollowsDocument(t *testing.T) {
 		t.Errorf("ops %v, want Hero counted 3 times", inv.Ops)
 	}
 }
+
+// TestBoundedSetsIndependentOfOrder: past MaxDocuments, the documents kept
+// are the same whatever order the calls came in, and so under merging.
+func TestBoundedSetsIndependentOfOrder(t *testing.T) {
+	l := Limits{MaxDocuments: 2}
+	var xs []Exchange
+	for _, f := range []string{"c", "a", "d", "b"} {
+		xs = append(xs, Exchange{Body: []byte(`{"query":"query Q { q { ` + f + ` } }"}`)})
+	}
+	var fwd, rev, merged, a, b Inventory
+	observeAll(&fwd, xs, l)
+	observeAll(&rev, []Exchange{xs[3], xs[2], xs[1], xs[0]}, l)
+	observeAll(&a, xs[:2], l)
+	observeAll(&b, xs[2:], l)
+	merged.Merge(&b, l, schema.DefaultOptions())
+	merged.Merge(&a, l, schema.DefaultOptions())
+	want := fwd.Ops["graphql query Q"]
+	if len(want.Documents) != 2 || want.Dropped != 2 {
+		t.Fatalf("documents %q, dropped %d; want 2 and 2", want.Documents, want.Dropped)
+	}
+	for name, inv := range map[string]*Inventory{"reversed": &rev, "merged": &merged} {
+		got := inv.Ops["graphql query Q"]
+		if !reflect.DeepEqual(got.Documents, want.Documents) || got.Dropped != want.Dropped {
+			t.Errorf("%s: documents %q dropped %d; want %q %d", name, got.Documents, got.Dropped, want.Documents, want.Dropped)
+		}
+	}
+}
