@@ -309,11 +309,12 @@ func present(raw json.RawMessage) bool {
 }
 
 func (d *Detector) detectGET(x *Exchange, l Limits) (Result, error) {
-	if len(x.RawQuery) > l.MaxDocumentBytes {
-		if strings.Contains(x.RawQuery, "query=") || strings.Contains(x.RawQuery, "extensions=") {
-			return Result{}, fmt.Errorf("query string of %d bytes (limit %d): %w", len(x.RawQuery), l.MaxDocumentBytes, ErrTooLarge)
-		}
+	// Most query strings name neither: no parsing for them.
+	if !strings.Contains(x.RawQuery, "query=") && !strings.Contains(x.RawQuery, "extensions=") {
 		return Result{}, nil
+	}
+	if len(x.RawQuery) > l.MaxDocumentBytes {
+		return Result{}, fmt.Errorf("query string of %d bytes (limit %d): %w", len(x.RawQuery), l.MaxDocumentBytes, ErrTooLarge)
 	}
 	q, err := url.ParseQuery(x.RawQuery)
 	if err != nil && len(q) == 0 {
