@@ -103,8 +103,7 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 		return Result{}, nil
 	}
 	body := bytes.TrimSpace(x.Body)
-	mt, params, _ := mime.ParseMediaType(x.ContentType)
-	mt = strings.ToLower(mt)
+	mt, params := mediaType(x.ContentType)
 	switch {
 	case mt == "application/graphql" && len(body) > 0:
 		// The document itself as the body (express-graphql, Apollo).
@@ -141,6 +140,24 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 		return d.detectGET(x, l)
 	}
 	return Result{}, nil
+}
+
+// mediaType parses a Content-Type; one that mime.ParseMediaType refuses
+// (clients send action=urn:x:y unquoted) is split leniently on ';' and
+// '=', so that the action is not lost.
+func mediaType(ct string) (string, map[string]string) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil {
+		return strings.ToLower(mt), params
+	}
+	parts := strings.Split(ct, ";")
+	params = map[string]string{}
+	for _, p := range parts[1:] {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(parts[0])), params
 }
 
 // looksRPC is the cheap test that a JSON body may hold a GraphQL or

@@ -24,6 +24,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/specter-dev/specter/infer/schema"
@@ -106,8 +107,8 @@ type Inventory struct {
 type Op struct {
 	Protocol Protocol `json:"protocol"`
 	// Type is the GraphQL operation type (query, mutation, subscription;
-	// "persisted" when only a hash was seen) or the SOAP version (1.1,
-	// 1.2); empty for JSON-RPC.
+	// "persisted" when only a hash was seen) or the SOAP versions seen
+	// ("1.1", "1.2" or "1.1 1.2"); empty for JSON-RPC.
 	Type      string    `json:"type,omitempty"`
 	Name      string    `json:"name"`
 	Count     uint64    `json:"count"`
@@ -144,11 +145,27 @@ type Op struct {
 // Key is the identity of an operation within an inventory.
 func (o *Op) Key() string { return key(o.Protocol, o.Type, o.Name) }
 
+// key is the identity: GraphQL operations by type and name, JSON-RPC
+// methods and SOAP actions by name (the SOAP versions seen are in Type).
 func key(p Protocol, typ, name string) string {
-	if p == JSONRPC {
+	if p != GraphQL {
 		return string(p) + " " + name
 	}
 	return string(p) + " " + typ + " " + name
+}
+
+// addVersion adds a SOAP version to the space-separated sorted set in
+// o.Type.
+func (o *Op) addVersion(v string) {
+	if o.Protocol != SOAP || v == "" {
+		return
+	}
+	vs := strings.Fields(o.Type)
+	if !slices.Contains(vs, v) {
+		vs = append(vs, v)
+		slices.Sort(vs)
+		o.Type = strings.Join(vs, " ")
+	}
 }
 
 // Observe records what Detect found in one exchange and its error, if
@@ -224,6 +241,7 @@ func (inv *Inventory) count(err error) {
 func (o *Op) observe(c *Call, when time.Time, l Limits, opts schema.Options) {
 	sampled := opts.Sample(int64(o.Count))
 	o.Count++
+	o.addVersion(c.Type)
 	widen(&o.FirstSeen, &o.LastSeen, when)
 	if c.Failed {
 		o.Errors++
@@ -375,6 +393,9 @@ func (inv *Inventory) Merge(o *Inventory, l Limits, opts schema.Options) {
 
 func (o *Op) merge(s *Op, l Limits, opts schema.Options) {
 	o.Count += s.Count
+	for _, v := range strings.Fields(s.Type) {
+		o.addVersion(v)
+	}
 	widen(&o.FirstSeen, &o.LastSeen, s.FirstSeen)
 	widen(&o.FirstSeen, &o.LastSeen, s.LastSeen)
 	o.Errors += s.Errors

@@ -145,3 +145,27 @@ func TestBoundedSetsIndependentOfOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSOAPVersionsOneOperation: an action called over SOAP 1.1 and 1.2 is
+// one operation, with both versions, observed or merged.
+func TestSOAPVersionsOneOperation(t *testing.T) {
+	env := func(ns string) []byte {
+		return []byte(`<e:Envelope xmlns:e="` + ns + `"><e:Body><Get/></e:Body></e:Envelope>`)
+	}
+	xs := []Exchange{
+		{ContentType: "application/soap+xml; action=urn:Get", Body: env(soap12NS)},
+		{ContentType: "text/xml", SOAPAction: "urn:Get", Body: env(soap11NS)},
+	}
+	var seq, a, b, merged Inventory
+	observeAll(&seq, xs, Limits{})
+	observeAll(&a, xs[:1], Limits{})
+	observeAll(&b, xs[1:], Limits{})
+	merged.Merge(&a, Limits{}, schema.DefaultOptions())
+	merged.Merge(&b, Limits{}, schema.DefaultOptions())
+	for name, inv := range map[string]*Inventory{"observed": &seq, "merged": &merged} {
+		op := inv.Ops["soap urn:Get"]
+		if len(inv.Ops) != 1 || op == nil || op.Type != "1.1 1.2" || op.Count != 2 {
+			t.Errorf("%s: %v", name, inv.Ops)
+		}
+	}
+}

@@ -67,6 +67,11 @@ func serve(t *testing.T, h http.Handler) (string, int) {
 // returns the model inferred from it. answered is the number of requests
 // the server answered: the capture waits for as many exchanges.
 func captureLoopback(t *testing.T, port int, answered *atomic.Int64, send func()) *infer.Model {
+	return captureLoopbackN(t, port, answered.Load, send)
+}
+
+// captureLoopbackN is captureLoopback waiting for want() exchanges.
+func captureLoopbackN(t *testing.T, port int, want func() int64, send func()) *infer.Model {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("live capture on lo needs root (CAP_NET_RAW)")
@@ -100,7 +105,7 @@ func captureLoopback(t *testing.T, port int, answered *atomic.Int64, send func()
 		mu.Lock()
 		n := seen
 		mu.Unlock()
-		if int64(n) >= answered.Load() {
+		if int64(n) >= want() {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -112,8 +117,8 @@ func captureLoopback(t *testing.T, port int, answered *atomic.Int64, send func()
 	pipe.Close()
 	mu.Lock()
 	defer mu.Unlock()
-	if int64(seen) < answered.Load() {
-		t.Errorf("captured %d exchanges, the server answered %d", seen, answered.Load())
+	if int64(seen) < want() {
+		t.Errorf("captured %d exchanges, the server answered %d", seen, want())
 	}
 	return m
 }

@@ -49,14 +49,14 @@ func (inv *Inventory) Summaries() []Summary {
 	return out
 }
 
-// Label is how listings name an operation: "query Hero", "add" (JSON-RPC),
-// "soap1.1 urn:GetPrice".
+// Label is how listings name an operation after its protocol: "query
+// Hero" (GraphQL), "add" (JSON-RPC), "urn:GetPrice (1.1 1.2)" (SOAP).
 func (s Summary) Label() string {
 	switch s.Protocol {
 	case JSONRPC:
 		return s.Name
 	case SOAP:
-		return "soap" + s.Type + " " + s.Name
+		return s.Name + " (" + s.Type + ")"
 	}
 	return s.Type + " " + s.Name
 }
