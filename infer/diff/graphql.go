@@ -53,8 +53,9 @@ var invalidRules = map[string]bool{
 //     variable types.
 //   - unused, rule graphql-no-traffic: a root field no operation selected,
 //     while the service had GraphQL traffic. Not reported for an endpoint
-//     where some operation came as a persisted-query hash only (its fields
-//     are unknown).
+//     where some operation came as a persisted-query hash only, or had
+//     documents too long to keep (Op.Unkept): which fields it used is not
+//     known.
 //
 // Documents are the inventory's (at most Limits.Operations.MaxDocuments
 // per operation, string literals blanked); counts are the operation's.
@@ -102,8 +103,11 @@ func GraphQLFindings(m *infer.Model, schemas []*GraphQLSchema) []Finding {
 					f := newF(KindIntrospection, RuleGraphQLIntrospection+":"+op.Name, label+" queries the schema (__schema or __type): introspection is open to this traffic")
 					add(f, op.Count, op.FirstSeen, op.LastSeen)
 				}
+				// Fields unknown (a persisted-query hash only) or documents
+				// not kept (too long): which root fields are used is not
+				// known.
+				blind = blind || op.Type == "persisted" || op.Unkept > 0
 				if len(op.Documents) == 0 {
-					blind = blind || op.Type == "persisted"
 					continue
 				}
 				seen := map[string]bool{}

@@ -13,6 +13,7 @@ import (
 	"github.com/graph-gophers/graphql-go/example/starwars"
 
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/operations"
 )
 
 const shopSDL = `
@@ -112,6 +113,15 @@ func TestGraphQLUnusedAndAttach(t *testing.T) {
 	for _, f := range GraphQLFindings(m, []*GraphQLSchema{s}) {
 		if f.Kind == KindUnused {
 			t.Errorf("unused reported with a persisted-only operation: %s", f.Rule)
+		}
+	}
+	// Neither when a document was too long to keep.
+	m = infer.NewModel(infer.Config{Limits: infer.Limits{Operations: operations.Limits{MaxKeptDocumentBytes: 24}}})
+	m.Observe(exch(0, "shop.example.com", "POST", "/graphql", "", gqlBody(`query Long { product(id: "1") { id name } }`), 200, "application/json", `{}`))
+	m.Observe(exch(1, "shop.example.com", "POST", "/graphql", "", gqlBody(`{ products { id } }`), 200, "application/json", `{}`))
+	for _, f := range GraphQLFindings(m, []*GraphQLSchema{s}) {
+		if f.Kind == KindUnused {
+			t.Errorf("unused reported with a document not kept: %s", f.Rule)
 		}
 	}
 }

@@ -18,6 +18,9 @@
 //   - MaxBatch: calls of a batch past it are counted in Inventory.BatchCut.
 //   - MaxFields, MaxDocuments, MaxHashes per operation: further names are
 //     counted in Op.Dropped.
+//   - MaxKeptDocumentBytes: longer GraphQL documents are identified and
+//     counted but not kept for checking against a schema; counted in
+//     Op.Unkept.
 package operations
 
 import (
@@ -50,6 +53,8 @@ type Limits struct {
 	MaxFields        int `yaml:"max_fields" json:"max_fields,omitempty"`
 	MaxDocuments     int `yaml:"max_documents" json:"max_documents,omitempty"`
 	MaxHashes        int `yaml:"max_hashes" json:"max_hashes,omitempty"`
+	// MaxKeptDocumentBytes bounds a document kept in Op.Documents.
+	MaxKeptDocumentBytes int `yaml:"max_kept_document_bytes" json:"max_kept_document_bytes,omitempty"`
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -62,6 +67,9 @@ func DefaultLimits() Limits {
 		MaxFields:        64,
 		MaxDocuments:     4,
 		MaxHashes:        4,
+		// 512 operations × 4 documents × 16 KiB: at most 32 MiB of
+		// documents per endpoint.
+		MaxKeptDocumentBytes: 16 << 10,
 	}
 }
 
@@ -80,6 +88,7 @@ func (l Limits) WithDefaults() Limits {
 	set(&l.MaxFields, d.MaxFields)
 	set(&l.MaxDocuments, d.MaxDocuments)
 	set(&l.MaxHashes, d.MaxHashes)
+	set(&l.MaxKeptDocumentBytes, d.MaxKeptDocumentBytes)
 	return l
 }
 
@@ -140,6 +149,8 @@ type Op struct {
 	// Dropped counts field, argument, document and hash names past the
 	// per-operation limits.
 	Dropped uint64 `json:"dropped,omitempty"`
+	// Unkept counts calls whose document was past MaxKeptDocumentBytes.
+	Unkept uint64 `json:"unkept,omitempty"`
 }
 
 // Key is the identity of an operation within an inventory.
@@ -257,7 +268,11 @@ func (o *Op) observe(c *Call, when time.Time, l Limits, opts schema.Options) {
 		o.addVariable(v.Name, v.Type, l)
 	}
 	o.Hashes = addBounded(o.Hashes, c.Hash, l.MaxHashes, &o.Dropped)
-	o.Documents = addBounded(o.Documents, c.Document, l.MaxDocuments, &o.Dropped)
+	if len(c.Document) > l.MaxKeptDocumentBytes {
+		o.Unkept++
+	} else {
+		o.Documents = addBounded(o.Documents, c.Document, l.MaxDocuments, &o.Dropped)
+	}
 	if !sampled {
 		return
 	}
@@ -402,6 +417,7 @@ func (o *Op) merge(s *Op, l Limits, opts schema.Options) {
 	o.Notifications += s.Notifications
 	o.Introspection = o.Introspection || s.Introspection
 	o.Dropped += s.Dropped
+	o.Unkept += s.Unkept
 	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
 		o.addField(f, s.Fields[f], l)
 	}
@@ -412,6 +428,10 @@ func (o *Op) merge(s *Op, l Limits, opts schema.Options) {
 		o.Hashes = addBounded(o.Hashes, h, l.MaxHashes, &o.Dropped)
 	}
 	for _, d := range s.Documents {
+		if len(d) > l.MaxKeptDocumentBytes {
+			o.Unkept++
+			continue
+		}
 		o.Documents = addBounded(o.Documents, d, l.MaxDocuments, &o.Dropped)
 	}
 	mergeNode := func(dst **schema.Node, src *schema.Node) {

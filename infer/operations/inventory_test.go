@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +98,12 @@ func TestInventoryBounds(t *testing.T) {
 	}
 	if op := inv.Ops["graphql query Op0"]; len(op.Documents) != 1 || op.Dropped != 2 {
 		t.Errorf("documents %d, dropped %d; want 1 and 2", len(op.Documents), op.Dropped)
+	}
+	long := Limits{MaxKeptDocumentBytes: 40}
+	res, err = d.Detect(&Exchange{Body: []byte(`{"query":"query Long { f0 { ` + strings.Repeat("x ", 30) + `} }"}`)})
+	inv.Observe(res, err, time.Time{}, long, schema.DefaultOptions())
+	if op := inv.Ops["graphql query Long"]; op == nil || op.Count != 1 || op.Unkept != 1 || len(op.Documents) != 0 {
+		t.Errorf("a document past MaxKeptDocumentBytes: %+v", op)
 	}
 	res, err = d.Detect(&Exchange{Body: []byte(`{"query":"{ a ","variables":{}}`)})
 	inv.Observe(res, err, time.Time{}, l, schema.DefaultOptions())
