@@ -103,9 +103,8 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 		return Result{}, nil
 	}
 	body := bytes.TrimSpace(x.Body)
-	mt, params := mediaType(x.ContentType)
 	switch {
-	case mt == "application/graphql" && len(body) > 0:
+	case len(body) > 0 && isGraphQLMedia(x.ContentType):
 		// The document itself as the body (express-graphql, Apollo).
 		if len(body) > l.MaxDocumentBytes {
 			return Result{}, fmt.Errorf("graphql body of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
@@ -121,14 +120,21 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 		}
 		return Result{Calls: cs}, err
 	case len(body) > 0 && (body[0] == '{' || body[0] == '['):
+		if len(body) > l.MaxDocumentBytes {
+			// Not parsed: only its ends are looked at, so that a large
+			// body of some other API costs no full scan.
+			n := min(edge, len(body))
+			if looksRPC(body[:n]) || looksRPC(body[len(body)-n:]) {
+				return Result{}, fmt.Errorf("JSON body of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
+			}
+			return Result{}, nil
+		}
 		if !looksRPC(body) {
 			return Result{}, nil
 		}
-		if len(body) > l.MaxDocumentBytes {
-			return Result{}, fmt.Errorf("JSON body of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
-		}
 		return d.detectJSON(body, x, l)
 	case len(body) > 0 && body[0] == '<':
+		mt, params := mediaType(x.ContentType)
 		if !looksSOAP(body, mt, x.SOAPAction) {
 			return Result{}, nil
 		}
@@ -140,6 +146,21 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 		return d.detectGET(x, l)
 	}
 	return Result{}, nil
+}
+
+// edge is how much of each end of a body past MaxDocumentBytes is looked
+// at to tell whether it was an RPC call.
+const edge = 4 << 10
+
+// isGraphQLMedia reports whether a Content-Type is application/graphql,
+// without parsing the common ones that are not.
+func isGraphQLMedia(ct string) bool {
+	const p = "application/graphql"
+	if len(ct) < len(p) || !strings.EqualFold(ct[:len(p)], p) {
+		return false
+	}
+	mt, _ := mediaType(ct)
+	return mt == p
 }
 
 // mediaType parses a Content-Type; one that mime.ParseMediaType refuses

@@ -102,6 +102,8 @@ func TestDetect(t *testing.T) {
 		{"soap not well formed", Exchange{ContentType: "application/soap+xml", Body: []byte(`<e:Envelope xmlns:e="` + soap12NS + `"><e:Body><a></b></e:Body></e:Envelope>`)}, nil, ErrBad},
 		{"plain XML is not SOAP", Exchange{ContentType: "application/xml", Body: []byte(`<feed><entry/></feed>`)}, nil, nil},
 		{"too large", Exchange{Body: []byte(`{"jsonrpc":"2.0","method":"a","params":["` + strings.Repeat("x", 300<<10) + `"]}`)}, nil, ErrTooLarge},
+		{"too large, RPC members at the end only", Exchange{Body: []byte(`{"variables":{"v":"` + strings.Repeat("x", 300<<10) + `"},"query":"{ a }"}`)}, nil, ErrTooLarge},
+		{"large plain JSON is no error", Exchange{Body: []byte(`{"items":["` + strings.Repeat("x", 300<<10) + `"]}`)}, nil, nil},
 		{"partial bodies are not parsed", Exchange{Body: []byte(`{"jsonrpc":"2.0","method":"a"`), Partial: true}, nil, nil},
 	}
 	for _, tc := range tests {
@@ -166,5 +168,14 @@ func TestDocumentsBlankLiterals(t *testing.T) {
 	}
 	if !strings.Contains(doc, "user(email: \"\", n: 0, f: {x:[0.0]})") {
 		t.Errorf("document lost its shape:\n%s", doc)
+	}
+}
+
+// TestSmallDocumentLimit: limits below the internal scan window work.
+func TestSmallDocumentLimit(t *testing.T) {
+	d := Detector{Limits: Limits{MaxDocumentBytes: 10}}
+	_, err := d.Detect(&Exchange{Body: []byte(`{"jsonrpc":"2.0","method":"a"}`)})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("error %v, want ErrTooLarge", err)
 	}
 }

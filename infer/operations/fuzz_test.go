@@ -22,7 +22,7 @@ func FuzzDetect(f *testing.F) {
 	}
 	f.Add("", "query=%7Ba%7D&variables=%7B%7D", "", `{"data":{"a":1}}`)
 	f.Fuzz(func(t *testing.T, ct, rawQuery, body, resp string) {
-		l := Limits{MaxOperations: 8, MaxDepth: 8, MaxBatch: 4, MaxFields: 4, MaxDocumentBytes: 4 << 10}
+		l := Limits{MaxOperations: 8, MaxDepth: 8, MaxBatch: 4, MaxFields: 4, MaxDocumentBytes: 1 << 10}
 		d := Detector{Limits: l}
 		x := Exchange{Method: "POST", RawQuery: rawQuery, ContentType: ct, Body: []byte(body), RespBody: []byte(resp)}
 		res, err := d.Detect(&x)
