@@ -231,12 +231,14 @@ func (d *Detector) detectJSON(body []byte, x *Exchange, l Limits) (Result, error
 	var res Result
 	var replies []reply
 	var byID map[string]*reply
-	if r := bytes.TrimSpace(x.RespBody); len(r) > 0 && !x.RespPartial && len(r) <= l.MaxDocumentBytes && (r[0] == '{' || r[0] == '[') {
-		if rels, _, err := elements(r); err == nil {
-			for _, e := range rels {
-				var rp reply
-				if json.Unmarshal(e, &rp) == nil {
-					replies = append(replies, rp)
+	if r := bytes.TrimSpace(x.RespBody); len(r) > 0 && !x.RespPartial && len(r) <= l.MaxDocumentBytes {
+		for _, msg := range responseMessages(r, x.RespContentType, l.MaxBatch) {
+			if rels, _, err := elements(msg); err == nil {
+				for _, e := range rels {
+					var rp reply
+					if json.Unmarshal(e, &rp) == nil {
+						replies = append(replies, rp)
+					}
 				}
 			}
 		}
@@ -307,6 +309,42 @@ func oneReply(x *Exchange, l Limits) *reply {
 func mustJSON(s string) json.RawMessage {
 	b, _ := json.Marshal(s) // a string always marshals
 	return b
+}
+
+// responseMessages splits a response body into its JSON messages: the body
+// itself, or the data of each event of a text/event-stream (the MCP
+// streamable HTTP transport answers JSON-RPC so), at most max of them.
+func responseMessages(r []byte, ct string, max int) [][]byte {
+	if r[0] == '{' || r[0] == '[' {
+		return [][]byte{r}
+	}
+	if mt, _ := mediaType(ct); mt != "text/event-stream" {
+		return nil
+	}
+	var out [][]byte
+	var data []byte
+	flush := func() {
+		if d := bytes.TrimSpace(data); len(d) > 0 && (d[0] == '{' || d[0] == '[') && len(out) < max {
+			out = append(out, d)
+		}
+		data = nil
+	}
+	for line := range bytes.Lines(r) {
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			flush()
+			continue
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			// Lines of one event's data join with a newline.
+			if data != nil {
+				data = append(data, '\n')
+			}
+			data = append(data, bytes.TrimPrefix(v, []byte(" "))...)
+		}
+	}
+	flush()
+	return out
 }
 
 // cmpErr keeps the first error.

@@ -21,10 +21,11 @@ func FuzzDetect(f *testing.F) {
 		f.Add(s.ct, "", s.body, s.resp)
 	}
 	f.Add("", "query=%7Ba%7D&variables=%7B%7D", "", `{"data":{"a":1}}`)
+	f.Add("", "", `{"jsonrpc":"2.0","method":"a","id":1}`, "event: message\ndata: {\"jsonrpc\":\"2.0\",\ndata: \"id\":1,\"result\":2}\n\n")
 	f.Fuzz(func(t *testing.T, ct, rawQuery, body, resp string) {
 		l := Limits{MaxOperations: 8, MaxDepth: 8, MaxBatch: 4, MaxFields: 4, MaxDocumentBytes: 1 << 10}
 		d := Detector{Limits: l}
-		x := Exchange{Method: "POST", RawQuery: rawQuery, ContentType: ct, Body: []byte(body), RespBody: []byte(resp)}
+		x := Exchange{Method: "POST", RawQuery: rawQuery, ContentType: ct, Body: []byte(body), RespBody: []byte(resp), RespContentType: "text/event-stream"}
 		res, err := d.Detect(&x)
 		if len(res.Calls) > l.MaxBatch {
 			t.Fatalf("%d calls past MaxBatch", len(res.Calls))
