@@ -667,6 +667,7 @@ func to31(doc *openapi3.T) {
 					}
 				}
 			}
+			rpcSchemas(op, walk)
 		}
 	}
 }

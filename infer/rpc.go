@@ -73,6 +73,20 @@ func (m *Model) rpcExtensions(o *openapi3.Operation, op *Operation) {
 	}
 }
 
+// rpcSchemas calls walk with the schemas rpcExtensions wrote on o (for
+// the 3.1 rewrite).
+func rpcSchemas(o *openapi3.Operation, walk func(*openapi3.Schema)) {
+	list, _ := o.Extensions[ExtOperations].([]any)
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		for _, k := range []string{"params", "result", "error"} {
+			if s, ok := m[k].(*openapi3.Schema); ok {
+				walk(s)
+			}
+		}
+	}
+}
+
 // rpcSummaries lists the operations behind an endpoint's operation.
 func rpcSummaries(op *Operation) []operations.Summary {
 	if op.RPC == nil {
