@@ -174,7 +174,8 @@ With --graphql-schema (SDL or introspection JSON; HOST=FILE for one
 service), the GraphQL operations found behind each endpoint are checked
 against it: undeclared root fields, fields and arguments are shadow,
 deprecated ones used are zombie, introspection queries are a finding of
-their own, and root fields no operation selected are unused.
+their own, and root fields no operation selected are unused. With --db,
+introspection queries are reported without --graphql-schema too.
 
 Exit status: 0 on success, 1 when some input was bad but results were
 produced, 2 on usage errors or when nothing could be read, 3 when findings
@@ -235,13 +236,12 @@ of a --fail-on kind remain after --baseline.`,
 					}
 					fs = stored
 				}
-				if len(gqls) > 0 {
-					gfs, err := graphqlStored(cmd.Context(), dbPath, gqls)
-					if err != nil {
-						return err
-					}
-					fs = diff.Merge(fs, gfs)
+				// Without a GraphQL schema: the introspection findings.
+				gfs, err := graphqlStored(cmd.Context(), dbPath, gqls)
+				if err != nil {
+					return err
 				}
+				fs = diff.Merge(fs, gfs)
 			} else {
 				chk, err := sf.checker()
 				if err != nil {

@@ -61,7 +61,8 @@ func (g *graphqlModel) observe(emit func(*reassembly.Exchange)) func(*reassembly
 }
 
 // graphqlStored is the GraphQL part of diff --db: the schemas against the
-// operations the stored inventory holds.
+// operations the stored inventory holds (with no schema, the introspection
+// findings).
 func graphqlStored(ctx context.Context, dbPath string, schemas []*diff.GraphQLSchema) ([]diff.Finding, error) {
 	db, err := openStored(ctx, dbPath, infer.Config{})
 	if err != nil {

@@ -129,6 +129,27 @@ func TestDiffGraphQLSchema(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("findings %q, want %q", got, want)
 	}
+	// Over a database, introspection is reported without a GraphQL schema.
+	db := filepath.Join(dir, "gql.db")
+	if _, errs, code := run(t, "analyze", "--db", db, pcap); code != 0 {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	out, errs, code = run(t, "diff", "--db", db, "--spec", "../../testdata/shop-declared.yaml", "--format", "json")
+	if code != 0 {
+		t.Fatalf("diff --db: exit %d: %s", code, errs)
+	}
+	if rep, err = diff.ReadReport(strings.NewReader(out)); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Kind == diff.KindIntrospection {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("diff --db --spec: %d introspection findings, want 1:\n%s", n, out)
+	}
 	if _, _, code := run(t, "diff", "--graphql-schema", filepath.Join(dir, "nope.graphql"), pcap); code != exitFatal {
 		t.Errorf("missing schema: exit %d, want %d", code, exitFatal)
 	}

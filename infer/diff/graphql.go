@@ -38,7 +38,8 @@ var invalidRules = map[string]bool{
 }
 
 // GraphQLFindings checks the GraphQL operations that m found behind each
-// endpoint against the declared schemas attached to its service:
+// endpoint against the declared schemas attached to its service (with no
+// schema, it is IntrospectionFindings):
 //
 //   - shadow, rule graphql-undeclared-operation: a root field (or an
 //     operation type) the schema does not declare; graphql-undeclared-field
@@ -60,8 +61,11 @@ var invalidRules = map[string]bool{
 // Documents are the inventory's (at most Limits.Operations.MaxDocuments
 // per operation, string literals blanked); counts are the operation's.
 func GraphQLFindings(m *infer.Model, schemas []*GraphQLSchema) []Finding {
-	if m == nil || len(schemas) == 0 {
+	if m == nil {
 		return nil
+	}
+	if len(schemas) == 0 {
+		return IntrospectionFindings(m)
 	}
 	byFP := map[string]*Finding{}
 	add := func(f *Finding, n uint64, first, last time.Time) {
@@ -100,7 +104,7 @@ func GraphQLFindings(m *infer.Model, schemas []*GraphQLSchema) []Finding {
 				}
 				label := op.Type + " " + op.Name
 				if op.Introspection {
-					f := newF(KindIntrospection, RuleGraphQLIntrospection+":"+op.Name, label+" queries the schema (__schema or __type): introspection is open to this traffic")
+					f := newF(KindIntrospection, RuleGraphQLIntrospection+":"+op.Name, introspectionReason(op))
 					add(f, op.Count, op.FirstSeen, op.LastSeen)
 				}
 				// Fields unknown (a persisted-query hash only) or documents
@@ -148,6 +152,30 @@ func GraphQLFindings(m *infer.Model, schemas []*GraphQLSchema) []Finding {
 	}
 	Sort(out)
 	return out
+}
+
+// IntrospectionFindings reports the GraphQL introspection queries m found,
+// with no declared schema: the introspection findings of GraphQLFindings.
+func IntrospectionFindings(m *infer.Model) []Finding {
+	var out []Finding
+	for _, ep := range m.RPCEndpoints() {
+		for _, op := range ep.Inventory.Sorted() {
+			if op.Protocol != operations.GraphQL || !op.Introspection {
+				continue
+			}
+			f := newFinding(KindIntrospection, RuleGraphQLIntrospection+":"+op.Name, ep.Service, ep.Method, ep.Template)
+			f.Reason = introspectionReason(op)
+			f.seen(op.FirstSeen, op.Count)
+			widen(&f.FirstSeen, &f.LastSeen, op.LastSeen)
+			out = append(out, *f)
+		}
+	}
+	Sort(out)
+	return out
+}
+
+func introspectionReason(op *operations.Op) string {
+	return op.Type + " " + op.Name + " queries the schema (__schema or __type): introspection is open to this traffic"
 }
 
 func (s *GraphQLSchema) attached(service string) bool {

@@ -202,3 +202,11 @@ func TestParseGraphQLSchemaErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestIntrospectionWithoutSchema(t *testing.T) {
+	m := gqlModel(t, gqlBody(`{ products { id } }`), gqlBody(`query I { __type(name: "Product") { fields { name } } }`), gqlBody(`query I { __type(name: "Product") { name } }`))
+	fs := GraphQLFindings(m, nil)
+	if len(fs) != 1 || fs[0].Kind != KindIntrospection || fs[0].Rule != RuleGraphQLIntrospection+":I" || fs[0].Count != 2 || fs[0].FirstSeen.IsZero() {
+		t.Errorf("findings %+v, want one introspection finding for I, counted twice", fs)
+	}
+}
