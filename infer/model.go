@@ -511,7 +511,7 @@ func (m *Model) observeRPC(op *Operation, x *reassembly.Exchange, when time.Time
 	if resp := x.Response; resp != nil {
 		ox.RespContentType, ox.RespBody, ox.RespPartial = HeaderValue(resp.Header, "Content-Type"), resp.Body, resp.Flags&partialBody != 0
 	}
-	res, err := m.rpc.Detect(&ox)
+	res, err := m.rpc.Calls(&ox)
 	if len(res.Calls) == 0 && err == nil {
 		return
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/specter-dev/specter/infer/schema"
 )
 
-// BenchmarkDetect measures the detectors per request kind, and what a
-// plain JSON body (no RPC) costs: the price every exchange pays.
+// BenchmarkDetect measures what infer pays per exchange (Calls, then
+// Inventory.Observe with infer's sampling) per request kind, and for a
+// plain JSON body (no RPC): the price every exchange pays.
 func BenchmarkDetect(b *testing.B) {
 	var distinct []Exchange
 	for i := 0; i < 1000; i++ {
@@ -25,6 +26,8 @@ func BenchmarkDetect(b *testing.B) {
 		{"graphql-repeated", []Exchange{{Body: []byte(`{"query":"query Hero($ep: Episode) { hero(episode: $ep) { name friends { name } } }","variables":{"ep":"JEDI"}}`),
 			RespBody: []byte(`{"data":{"hero":{"name":"R2-D2","friends":[{"name":"Luke"}]}}}`)}}},
 		{"graphql-distinct", distinct},
+		{"graphql-64KiB-response", []Exchange{{Body: []byte(`{"query":"query List { items { id name } }"}`),
+			RespBody: []byte(`{"data":{"items":[` + strings.TrimSuffix(strings.Repeat(`{"id":"8c7b1a52-6f37-4c38-9d6a-0e1f2a3b4c5d","name":"some descriptive item name"},`, 900), ",") + `]}}`)}}},
 		{"jsonrpc-batch", []Exchange{{Body: []byte(`[{"jsonrpc":"2.0","method":"a","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"b","params":{"x":1},"id":2},{"jsonrpc":"2.0","method":"log"}]`),
 			RespBody: []byte(`[{"jsonrpc":"2.0","result":3,"id":1},{"jsonrpc":"2.0","error":{"code":-1,"message":"m"},"id":2}]`)}}},
 		{"soap", []Exchange{{ContentType: "text/xml", SOAPAction: `"urn:Get"`, Body: []byte(`<s:Envelope xmlns:s="` + soap11NS + `"><s:Header/><s:Body><Get xmlns="urn:x"><id>1</id><n>2</n></Get></s:Body></s:Envelope>`)}}},
@@ -39,7 +42,7 @@ func BenchmarkDetect(b *testing.B) {
 			b.ReportAllocs()
 			cpu0 := cpuSeconds()
 			for i := 0; i < b.N; i++ {
-				res, err := d.Detect(&tc.xs[i%len(tc.xs)])
+				res, err := d.Calls(&tc.xs[i%len(tc.xs)])
 				inv.Observe(res, err, time.Time{}, Limits{}, opts)
 			}
 			// CPU time per call: steadier than wall time on a shared

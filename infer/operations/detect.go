@@ -66,6 +66,11 @@ type Call struct {
 	// Params, Result and Error are JSON values: the JSON-RPC params or
 	// GraphQL variables, the result or data, the error object(s).
 	Params, Result, Error []byte
+
+	// What pairs the call with its reply: the JSON-RPC id, or the GraphQL
+	// request's position in the batch plus one.
+	pairID    string
+	pairIndex int
 }
 
 // Result is what Detect found.
@@ -73,6 +78,10 @@ type Result struct {
 	Calls []Call
 	// BatchCut counts calls of a batch past Limits.MaxBatch, not returned.
 	BatchCut int
+
+	// The response and the request's shape, until paired.
+	resp  *response
+	batch bool
 }
 
 // Detector finds operation calls in exchanges. It caches parsed GraphQL
@@ -98,6 +107,15 @@ const (
 // was past a bound or malformed gives an error wrapping ErrTooLarge,
 // ErrTooDeep or ErrBad that names the protocol and the offset or field.
 func (d *Detector) Detect(x *Exchange) (Result, error) {
+	res, err := d.Calls(x)
+	res.pair()
+	return res, err
+}
+
+// Calls is Detect without decoding the response: Inventory.Observe decodes
+// it only when the calls' shapes are sampled or the response may carry an
+// error, so that large responses cost no decoding on most exchanges.
+func (d *Detector) Calls(x *Exchange) (Result, error) {
 	l := d.Limits.WithDefaults()
 	if x.Partial {
 		return Result{}, nil
@@ -110,15 +128,14 @@ func (d *Detector) Detect(x *Exchange) (Result, error) {
 			return Result{}, fmt.Errorf("graphql body of %d bytes (limit %d): %w", len(body), l.MaxDocumentBytes, ErrTooLarge)
 		}
 		e := envelope{Query: mustJSON(string(body))}
-		rp := oneReply(x, l)
 		// The media type says GraphQL: a document that does not parse is
 		// malformed, not some other API's.
 		e.Variables = json.RawMessage("{}")
-		cs, err := d.graphQLCalls(&e, rp, "application/graphql body", l)
+		cs, err := d.graphQLCalls(&e, "application/graphql body", l)
 		for i := range cs {
-			cs[i].Params = nil
+			cs[i].Params, cs[i].pairIndex = nil, 1
 		}
-		return Result{Calls: cs}, err
+		return Result{Calls: cs, resp: respOf(x, l)}, err
 	case len(body) > 0 && (body[0] == '{' || body[0] == '['):
 		if len(body) > l.MaxDocumentBytes {
 			// Not parsed: only its ends are looked at, so that a large
@@ -228,29 +245,7 @@ func (d *Detector) detectJSON(body []byte, x *Exchange, l Limits) (Result, error
 		// element looked like a call, which we cannot tell.
 		return Result{}, nil
 	}
-	var res Result
-	var replies []reply
-	var byID map[string]*reply
-	if r := bytes.TrimSpace(x.RespBody); len(r) > 0 && !x.RespPartial && len(r) <= l.MaxDocumentBytes {
-		for _, msg := range responseMessages(r, x.RespContentType, l.MaxBatch) {
-			if rels, _, err := elements(msg); err == nil {
-				for _, e := range rels {
-					var rp reply
-					if json.Unmarshal(e, &rp) == nil {
-						replies = append(replies, rp)
-					}
-				}
-			}
-		}
-		for i := range replies {
-			if id := compactID(replies[i].ID); id != "" {
-				if byID == nil {
-					byID = map[string]*reply{}
-				}
-				byID[id] = &replies[i]
-			}
-		}
-	}
+	res := Result{resp: respOf(x, l), batch: batch}
 	var firstErr error
 	for i, raw := range els {
 		if len(res.Calls) >= l.MaxBatch {
@@ -265,26 +260,23 @@ func (d *Detector) detectJSON(body []byte, x *Exchange, l Limits) (Result, error
 		if batch {
 			where = fmt.Sprintf("body[%d]", i)
 		}
-		var rp *reply
 		switch {
 		case isString(e.Method) && jsonString(e.JSONRPC) == "2.0":
-			if id := compactID(e.ID); id != "" {
-				rp = byID[id]
-			}
-			c, err := jsonRPCCall(&e, rp, where)
+			c, err := jsonRPCCall(&e, where)
 			if err != nil {
 				firstErr = cmpErr(firstErr, err)
 				continue
 			}
+			c.pairID = compactID(e.ID)
 			res.Calls = append(res.Calls, c)
 		case isString(e.Query) || hasPersisted(e.Extensions):
-			if i < len(replies) && (batch || len(replies) == 1) {
-				rp = &replies[i]
-			}
-			cs, err := d.graphQLCalls(&e, rp, where, l)
+			cs, err := d.graphQLCalls(&e, where, l)
 			if err != nil {
 				firstErr = cmpErr(firstErr, err)
 				continue
+			}
+			for j := range cs {
+				cs[j].pairIndex = i + 1
 			}
 			res.Calls = append(res.Calls, cs...)
 		}
@@ -292,18 +284,83 @@ func (d *Detector) detectJSON(body []byte, x *Exchange, l Limits) (Result, error
 	return res, firstErr
 }
 
-// oneReply is the response of a single (not batched) GraphQL request, nil
-// when there is none or it is not a JSON object.
-func oneReply(x *Exchange, l Limits) *reply {
+// respOf is the response body the calls of x are paired with: nil when
+// absent, partial or past MaxDocumentBytes.
+func respOf(x *Exchange, l Limits) *response {
 	r := bytes.TrimSpace(x.RespBody)
-	if len(r) == 0 || r[0] != '{' || x.RespPartial || len(r) > l.MaxDocumentBytes {
+	if len(r) == 0 || x.RespPartial || len(r) > l.MaxDocumentBytes {
 		return nil
 	}
-	var one reply
-	if json.Unmarshal(r, &one) != nil {
-		return nil
+	return &response{body: r, ct: x.RespContentType, max: l.MaxBatch}
+}
+
+// response is a response body not decoded yet.
+type response struct {
+	body []byte
+	ct   string
+	max  int
+}
+
+// mayFail is the cheap test that a JSON response may carry an error
+// ("error" or "errors"), before decoding it.
+func (r *response) mayFail() bool {
+	return r != nil && bytes.Contains(r.body, []byte(`"error`))
+}
+
+// pair decodes the response and fills each call's Result, Error and
+// Failed: JSON-RPC calls by id, GraphQL calls by their position in the
+// batch (or the one reply of a single request). It is done once.
+func (res *Result) pair() {
+	r := res.resp
+	res.resp = nil
+	if r == nil || len(res.Calls) == 0 || res.Calls[0].Protocol == SOAP {
+		return
 	}
-	return &one
+	var replies []reply
+	for _, msg := range responseMessages(r.body, r.ct, r.max) {
+		if rels, _, err := elements(msg); err == nil {
+			for _, e := range rels {
+				var rp reply
+				if json.Unmarshal(e, &rp) == nil {
+					replies = append(replies, rp)
+				}
+			}
+		}
+	}
+	var byID map[string]*reply
+	for i := range replies {
+		if id := compactID(replies[i].ID); id != "" {
+			if byID == nil {
+				byID = map[string]*reply{}
+			}
+			byID[id] = &replies[i]
+		}
+	}
+	for i := range res.Calls {
+		c := &res.Calls[i]
+		switch {
+		case c.Protocol == JSONRPC && c.pairID != "":
+			if rp := byID[c.pairID]; rp != nil {
+				c.Failed, c.Result, c.Error = present(rp.Error), nonNull(rp.Result), nonNull(rp.Error)
+			}
+		case c.Protocol == GraphQL && c.pairIndex > 0:
+			k := c.pairIndex - 1
+			if k < len(replies) && (res.batch || len(replies) == 1) {
+				rp := &replies[k]
+				c.Result = nonNull(rp.Data)
+				if present(rp.Errors) && !bytes.HasPrefix(rp.Errors, []byte("[]")) {
+					c.Failed, c.Error = true, rp.Errors
+				}
+			}
+		}
+	}
+}
+
+func nonNull(raw json.RawMessage) []byte {
+	if present(raw) {
+		return raw
+	}
+	return nil
 }
 
 func mustJSON(s string) json.RawMessage {
@@ -423,6 +480,9 @@ func (d *Detector) detectGET(x *Exchange, l Limits) (Result, error) {
 	if e.Query == nil && !hasPersisted(e.Extensions) {
 		return Result{}, nil
 	}
-	cs, err := d.graphQLCalls(&e, oneReply(x, l), "query string", l)
-	return Result{Calls: cs}, err
+	cs, err := d.graphQLCalls(&e, "query string", l)
+	for i := range cs {
+		cs[i].pairIndex = 1
+	}
+	return Result{Calls: cs, resp: respOf(x, l)}, err
 }

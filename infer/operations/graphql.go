@@ -71,9 +71,8 @@ func IsName(s string) bool {
 	return true
 }
 
-// graphQLCalls is the call of one GraphQL request element e, with its
-// reply rp (nil when none was paired).
-func (d *Detector) graphQLCalls(e *envelope, rp *reply, where string, l Limits) ([]Call, error) {
+// graphQLCalls is the call of one GraphQL request element e.
+func (d *Detector) graphQLCalls(e *envelope, where string, l Limits) ([]Call, error) {
 	query := jsonString(e.Query)
 	opName := jsonString(e.OperationName)
 	if present(e.OperationName) && !isString(e.OperationName) {
@@ -89,15 +88,6 @@ func (d *Detector) graphQLCalls(e *envelope, rp *reply, where string, l Limits) 
 			return nil, fmt.Errorf("graphql %s: variables is not an object: %w", where, ErrBad)
 		}
 		c.Params = e.Variables
-	}
-	if rp != nil {
-		if present(rp.Data) {
-			c.Result = rp.Data
-		}
-		if present(rp.Errors) && !strings.HasPrefix(string(rp.Errors), "[]") {
-			c.Failed = true
-			c.Error = rp.Errors
-		}
 	}
 	if query == "" {
 		if hash == "" {

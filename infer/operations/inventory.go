@@ -179,50 +179,79 @@ func (o *Op) addVersion(v string) {
 	}
 }
 
-// Observe records what Detect found in one exchange and its error, if
-// any. when is the exchange's time (zero if unknown);
-// request and response shapes are fed to the schemas of an operation's
-// calls chosen by opts.Sample over the operation's own count.
+// Observe records what Detect (or Calls) found in one exchange and its
+// error, if any. when is the exchange's time (zero if unknown); request
+// and response shapes are fed to the schemas of an operation's calls
+// chosen by opts.Sample over the operation's own count. A response Calls
+// left undecoded is decoded here only when some call's shapes are sampled
+// or it may carry an error.
 func (inv *Inventory) Observe(res Result, err error, when time.Time, l Limits, opts schema.Options) {
 	l = l.WithDefaults()
 	inv.count(err)
 	inv.BatchCut += uint64(res.BatchCut)
-	calls := res.Calls
-	for i := range calls {
-		c := &calls[i]
-		if i >= l.MaxBatch {
-			inv.BatchCut += uint64(len(calls) - i)
-			break
-		}
-		k := key(c.Protocol, c.Type, c.Name)
-		if c.Protocol == GraphQL && c.Hash != "" {
-			if c.Document == "" {
-				if known, ok := inv.Persisted[c.Hash]; ok {
-					k = known
-				} else if named := inv.named(c.Name); named != "" {
-					k = named
-				}
-			} else if _, ok := inv.Persisted[c.Hash]; !ok && len(inv.Persisted) < l.MaxOperations {
-				if inv.Persisted == nil {
-					inv.Persisted = map[string]string{}
-				}
-				inv.Persisted[c.Hash] = k
-			}
-		}
-		op := inv.Ops[k]
-		if op == nil {
-			if len(inv.Ops) >= l.MaxOperations {
-				inv.Dropped++
-				continue
-			}
-			op = &Op{Protocol: c.Protocol, Type: c.Type, Name: c.Name}
-			if inv.Ops == nil {
-				inv.Ops = map[string]*Op{}
-			}
-			inv.Ops[k] = op
-		}
-		op.observe(c, when, l, opts)
+	if len(res.Calls) > l.MaxBatch {
+		inv.BatchCut += uint64(len(res.Calls) - l.MaxBatch)
+		res.Calls = res.Calls[:l.MaxBatch]
 	}
+	ops := make([]*Op, len(res.Calls))
+	sampled := false
+	for i := range res.Calls {
+		op := inv.op(&res.Calls[i], l)
+		ops[i] = op
+		if op == nil || sampled {
+			continue
+		}
+		// The op's count when this call is recorded: earlier calls of
+		// the batch to the same op come first.
+		n := int64(op.Count)
+		for _, o := range ops[:i] {
+			if o == op {
+				n++
+			}
+		}
+		sampled = opts.Sample(n)
+	}
+	if res.resp != nil && (sampled || res.resp.mayFail()) {
+		res.pair()
+	}
+	for i, op := range ops {
+		if op != nil {
+			op.observe(&res.Calls[i], when, l, opts)
+		}
+	}
+}
+
+// op returns the operation a call counts for, created if the bounds allow
+// (else nil, counted in Dropped).
+func (inv *Inventory) op(c *Call, l Limits) *Op {
+	k := key(c.Protocol, c.Type, c.Name)
+	if c.Protocol == GraphQL && c.Hash != "" {
+		if c.Document == "" {
+			if known, ok := inv.Persisted[c.Hash]; ok {
+				k = known
+			} else if named := inv.named(c.Name); named != "" {
+				k = named
+			}
+		} else if _, ok := inv.Persisted[c.Hash]; !ok && len(inv.Persisted) < l.MaxOperations {
+			if inv.Persisted == nil {
+				inv.Persisted = map[string]string{}
+			}
+			inv.Persisted[c.Hash] = k
+		}
+	}
+	op := inv.Ops[k]
+	if op == nil {
+		if len(inv.Ops) >= l.MaxOperations {
+			inv.Dropped++
+			return nil
+		}
+		op = &Op{Protocol: c.Protocol, Type: c.Type, Name: c.Name}
+		if inv.Ops == nil {
+			inv.Ops = map[string]*Op{}
+		}
+		inv.Ops[k] = op
+	}
+	return op
 }
 
 // named is the key of the GraphQL operation with a document called name,

@@ -176,3 +176,41 @@ func TestSOAPVersionsOneOperation(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyPairing: observing Calls (the response decoded only when
+// needed) gives the inventory that Detect gives, errors counted on every
+// call, sampled or not.
+func TestLazyPairing(t *testing.T) {
+	xs := exchanges(300, 3)
+	for i := range xs {
+		if i%5 == 0 {
+			if xs[i].Body[0] == '{' && xs[i].Body[2] == 'q' {
+				xs[i].RespBody = []byte(`{"data":null,"errors":[{"message":"denied"}]}`)
+			} else {
+				xs[i].RespBody = []byte(fmt.Sprintf(`{"jsonrpc":"2.0","error":{"code":-1,"message":"m"},"id":%d}`, i))
+			}
+		}
+	}
+	opts := schema.DefaultOptions()
+	opts.MaxSamples, opts.SampleEvery = 4, 1000
+	var eager, lazy Inventory
+	var d Detector
+	for i := range xs {
+		res, err := d.Detect(&xs[i])
+		eager.Observe(res, err, time.Time{}, Limits{}, opts)
+		res, err = d.Calls(&xs[i])
+		lazy.Observe(res, err, time.Time{}, Limits{}, opts)
+	}
+	je, _ := json.Marshal(&eager)
+	jl, _ := json.Marshal(&lazy)
+	if string(je) != string(jl) {
+		t.Errorf("lazy pairing differs:\n%s\n%s", je, jl)
+	}
+	errs := uint64(0)
+	for _, op := range lazy.Ops {
+		errs += op.Errors
+	}
+	if errs != 60 {
+		t.Errorf("%d errors counted, want 60", errs)
+	}
+}

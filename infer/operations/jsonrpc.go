@@ -5,9 +5,8 @@ import (
 	"unicode/utf8"
 )
 
-// jsonRPCCall is the call of one JSON-RPC 2.0 request element e with its
-// paired response rp (nil for none: a notification, or no answer).
-func jsonRPCCall(e *envelope, rp *reply, where string) (Call, error) {
+// jsonRPCCall is the call of one JSON-RPC 2.0 request element e.
+func jsonRPCCall(e *envelope, where string) (Call, error) {
 	method := jsonString(e.Method)
 	if method == "" || len(method) > 256 || !utf8.ValidString(method) || hasControl(method) {
 		return Call{}, fmt.Errorf("jsonrpc %s: method %q is empty, longer than 256 bytes or not printable: %w", where, truncate(method), ErrBad)
@@ -18,15 +17,6 @@ func jsonRPCCall(e *envelope, rp *reply, where string) (Call, error) {
 			return Call{}, fmt.Errorf("jsonrpc %s: params is neither an object nor an array: %w", where, ErrBad)
 		}
 		c.Params = e.Params
-	}
-	if rp != nil {
-		if present(rp.Result) {
-			c.Result = rp.Result
-		}
-		if present(rp.Error) {
-			c.Failed = true
-			c.Error = rp.Error
-		}
 	}
 	return c, nil
 }
