@@ -201,7 +201,7 @@ func checkDocument(s *ast.Schema, doc string, used map[string]bool) []gqlProblem
 		// Stored documents were parsed once already: not expected.
 		return []gqlProblem{{KindNoncompliantRequest, RuleGraphQLInvalid + ":syntax", err.Error()}}
 	}
-	errs := validator.Validate(s, qd)
+	errs := validator.ValidateWithRules(s, qd, nil) // the default rules
 	var out []gqlProblem
 	for _, o := range qd.Operations {
 		var root *ast.Definition
