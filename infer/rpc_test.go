@@ -2,6 +2,7 @@ package infer
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,25 @@ func TestExportOperations(t *testing.T) {
 		if v == "3.0" && (!nullable || typeNull) || v == "3.1" && (nullable || !typeNull) {
 			t.Errorf("%s: nullable result not in the %s dialect: %s", v, v, got)
 		}
+	}
+}
+
+// TestOperationsLimitsConfig: limits.operations is read from the config
+// file and bounds the inventory.
+func TestOperationsLimitsConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte("limits:\n  operations:\n    max_operations: 2\n    max_batch: 3\n"), "specter.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModel(cfg)
+	for i := range 5 {
+		m.Observe(ex(i, "POST", "rpc.test", "/rpc", "", `{"jsonrpc":"2.0","method":"m`+strconv.Itoa(i)+`","id":1}`, 200, "application/json", `{}`))
+	}
+	inv := m.ByName["rpc.test"].Ops[0].RPC
+	if len(inv.Ops) != 2 || inv.Dropped != 3 {
+		t.Errorf("%d operations, %d dropped; want 2 and 3", len(inv.Ops), inv.Dropped)
+	}
+	if _, err := ParseConfig([]byte("limits:\n  operations:\n    max_operation: 2\n"), "specter.yaml"); err == nil {
+		t.Error("an unknown operations limit was accepted")
 	}
 }

@@ -258,12 +258,14 @@ func (inv *Inventory) op(c *Call, l Limits) *Op {
 // if there is one, for hash-only calls of a persisted query whose hash was
 // not seen with its document.
 func (inv *Inventory) named(name string) string {
-	for _, k := range slices.Sorted(maps.Keys(inv.Ops)) {
-		if o := inv.Ops[k]; o.Protocol == GraphQL && o.Name == name && o.Type != "persisted" {
-			return k
+	best := ""
+	for k, o := range inv.Ops {
+		// The smallest key of those named so: deterministic.
+		if o.Protocol == GraphQL && o.Name == name && o.Type != "persisted" && (best == "" || k < best) {
+			best = k
 		}
 	}
-	return ""
+	return best
 }
 
 func (inv *Inventory) count(err error) {
