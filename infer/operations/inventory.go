@@ -196,7 +196,7 @@ func (inv *Inventory) Observe(res Result, err error, when time.Time, l Limits, o
 	ops := make([]*Op, len(res.Calls))
 	sampled := false
 	for i := range res.Calls {
-		op := inv.op(&res.Calls[i], l)
+		op := inv.op(&res.Calls[i], l, opts)
 		ops[i] = op
 		if op == nil || sampled {
 			continue
@@ -223,7 +223,7 @@ func (inv *Inventory) Observe(res Result, err error, when time.Time, l Limits, o
 
 // op returns the operation a call counts for, created if the bounds allow
 // (else nil, counted in Dropped).
-func (inv *Inventory) op(c *Call, l Limits) *Op {
+func (inv *Inventory) op(c *Call, l Limits, opts schema.Options) *Op {
 	k := key(c.Protocol, c.Type, c.Name)
 	if c.Protocol == GraphQL && c.Hash != "" {
 		if c.Document == "" {
@@ -237,6 +237,7 @@ func (inv *Inventory) op(c *Call, l Limits) *Op {
 				inv.Persisted = map[string]string{}
 			}
 			inv.Persisted[c.Hash] = k
+			defer inv.fold(c.Hash, l, opts)
 		}
 	}
 	op := inv.Ops[k]
@@ -252,6 +253,26 @@ func (inv *Inventory) op(c *Call, l Limits) *Op {
 		inv.Ops[k] = op
 	}
 	return op
+}
+
+// fold moves the hash-only operations seen with hash before its document
+// (an automatic persisted query's first, failed try) into the operation
+// the document names, so that the inventory does not depend on which came
+// first.
+func (inv *Inventory) fold(hash string, l Limits, opts schema.Options) {
+	k := inv.Persisted[hash]
+	dst := inv.Ops[k]
+	if dst == nil {
+		return
+	}
+	for _, pk := range slices.Sorted(maps.Keys(inv.Ops)) {
+		o := inv.Ops[pk]
+		if pk == k || o.Protocol != GraphQL || o.Type != "persisted" || !slices.Contains(o.Hashes, hash) {
+			continue
+		}
+		dst.merge(o, l, opts)
+		delete(inv.Ops, pk)
+	}
 }
 
 // named is the key of the GraphQL operation with a document called name,
@@ -434,6 +455,9 @@ func (inv *Inventory) Merge(o *Inventory, l Limits, opts schema.Options) {
 			inv.Ops[k] = dst
 		}
 		dst.merge(src, l, opts)
+	}
+	for _, h := range slices.Sorted(maps.Keys(inv.Persisted)) {
+		inv.fold(h, l, opts)
 	}
 }
 

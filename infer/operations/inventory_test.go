@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,40 @@ func TestLazyPairing(t *testing.T) {
 	}
 	if errs != 60 {
 		t.Errorf("%d errors counted, want 60", errs)
+	}
+}
+
+// TestAutomaticPersistedQuery: an automatic persisted query's first try
+// (hash only, unknown to the server), the retry with the document, and
+// later hash-only calls are one operation, observed in order or merged.
+func TestAutomaticPersistedQuery(t *testing.T) {
+	hash := strings.Repeat("a1", 32)
+	ext := `"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hash + `"}}`
+	xs := []Exchange{
+		{Body: []byte(`{"operationName":"Greeting",` + ext + `}`), RespBody: []byte(`{"errors":[{"message":"PersistedQueryNotFound"}]}`)},
+		{Body: []byte(`{"operationName":"Greeting","query":"query Greeting { greeting }",` + ext + `}`), RespBody: []byte(`{"data":{"greeting":"hi"}}`)},
+		{Body: []byte(`{"operationName":"Greeting",` + ext + `}`), RespBody: []byte(`{"data":{"greeting":"hi"}}`)},
+		// Without operationName, a hash never seen with a document.
+		{Body: []byte(`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + strings.Repeat("b2", 32) + `"}}}`)},
+	}
+	var seq, a, b, merged Inventory
+	observeAll(&seq, xs, Limits{})
+	observeAll(&a, xs[:1], Limits{})
+	observeFrom(&b, xs[1:], 1, Limits{})
+	merged.Merge(&a, Limits{}, schema.DefaultOptions())
+	merged.Merge(&b, Limits{}, schema.DefaultOptions())
+	for name, inv := range map[string]*Inventory{"observed": &seq, "merged": &merged} {
+		op := inv.Ops["graphql query Greeting"]
+		if len(inv.Ops) != 2 || op == nil || op.Count != 3 || op.Errors != 1 || !slices.Equal(op.Hashes, []string{hash}) {
+			t.Errorf("%s: %d operations, Greeting %+v", name, len(inv.Ops), op)
+		}
+		if o := inv.Ops["graphql persisted persisted-"+strings.Repeat("b2", 6)]; o == nil || o.Count != 1 {
+			t.Errorf("%s: the unknown hash's operation is %+v", name, o)
+		}
+	}
+	js, _ := json.Marshal(&seq)
+	jm, _ := json.Marshal(&merged)
+	if string(js) != string(jm) {
+		t.Errorf("merged differs from observed:\n%s\n%s", js, jm)
 	}
 }
