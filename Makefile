@@ -33,13 +33,16 @@ SHARED     ?= ../shared
 SPECBENCH  ?= $(HOME)/.cache/specbench/npm
 
 # The node tools some tests drive (the shared bench's generator and scorers,
-# redocly for lint), installed from the npm registry into a cache outside
+# redocly for lint, node-soap for the SOAP loopback test), installed from the npm registry into a cache outside
 # the repo, only when missing. Without node or the network they are
 # skipped, and so are the tests that need them.
 test-deps:
 	@if command -v npm >/dev/null 2>&1 && [ -f $(SHARED)/bench/setup.sh ]; then \
 	  bash $(SHARED)/bench/setup.sh >/dev/null 2>&1 || echo "note: bench npm tools unavailable; tests using them will skip"; \
 	  [ -x $(SPECBENCH)/node_modules/.bin/redocly ] || (cd $(SPECBENCH) && npm install --no-audit --no-fund --loglevel=error @redocly/cli >/dev/null 2>&1) || echo "note: redocly unavailable; its test will skip"; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -f $(SPECBENCH)/node_modules/soap/package.json ] || (mkdir -p $(SPECBENCH) && cd $(SPECBENCH) && npm install --no-audit --no-fund --loglevel=error soap@1.13.0 >/dev/null 2>&1) || echo "note: node-soap unavailable; the SOAP loopback test will skip"; \
 	fi
 
 # The tests, race detector on the packages with concurrency. Tests that need

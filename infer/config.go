@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/template"
 )
@@ -55,6 +56,9 @@ type Limits struct {
 	// operation are dropped (Stats.DroppedBudget); known operations still
 	// count them.
 	MaxBytes int64 `yaml:"max_bytes" json:"max_bytes,omitempty"`
+	// Operations bounds the GraphQL, JSON-RPC and SOAP operations found
+	// behind each endpoint (see package operations).
+	Operations operations.Limits `yaml:"operations" json:"operations"`
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -102,6 +106,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = d.MaxBytes
 	}
+	l.Operations = l.Operations.WithDefaults()
 	td := template.DefaultLimits()
 	if l.Trie.MaxChildren <= 0 {
 		l.Trie.MaxChildren = td.MaxChildren

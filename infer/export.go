@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/specter-dev/specter/infer/auth"
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
@@ -80,6 +81,9 @@ type EndpointSummary struct {
 	// operation's exchanges (eBPF capture), by name; empty for traffic
 	// captured from a wire.
 	Processes []ProcessSummary `json:"processes,omitempty"`
+	// Operations are the GraphQL, JSON-RPC and SOAP operations found in
+	// the bodies (package operations).
+	Operations []operations.Summary `json:"operations,omitempty"`
 }
 
 // ProcessSummary is one process name seen on an operation.
@@ -149,6 +153,7 @@ func (m *Model) Endpoints() []EndpointSummary {
 					Sensitive:          m.sensitiveOf(op).Names(),
 					FromSpec:           ep.tmpl.Prior,
 					Processes:          processSummaries(op),
+					Operations:         rpcSummaries(op),
 				}
 				out = append(out, s)
 			}
@@ -530,6 +535,7 @@ func (m *Model) operation(doc *openapi3.T, ep endpoint, op *Operation, ids map[s
 	if t := m.sensitiveOf(op); t != 0 {
 		o.Extensions[ExtSensitive] = t.Names()
 	}
+	m.rpcExtensions(o, op)
 	return o
 }
 
@@ -661,6 +667,7 @@ func to31(doc *openapi3.T) {
 					}
 				}
 			}
+			rpcSchemas(op, walk)
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/specter-dev/specter/infer/auth"
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
@@ -91,6 +92,9 @@ type Model struct {
 	costKnown bool
 	media     map[string]parsedMedia
 	hosts     map[string]hostResult
+	// rpc finds GraphQL, JSON-RPC and SOAP calls (its document cache is
+	// bounded).
+	rpc operations.Detector
 }
 
 // maxCached bounds each of a Model's caches, maxCachedKey the length of
@@ -109,6 +113,7 @@ type parsedMedia struct {
 func NewModel(cfg Config) *Model {
 	m := &Model{ByName: map[string]*Service{}, cfg: cfg, limits: cfg.Limits.withDefaults()}
 	m.sopts = cfg.Schema
+	m.rpc.Limits = m.limits.Operations
 	if m.sopts.MaxDepth == 0 {
 		m.sopts = schema.DefaultOptions()
 		// Bodies of each method and path shape: the first 64, then 1 in 16.
@@ -479,6 +484,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			}
 		}
 	}
+	m.observeRPC(op, x, when)
 	if resp != nil {
 		code := itoa(status)
 		if op.Responses == nil {
@@ -513,6 +519,33 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			}
 		}
 	}
+}
+
+// observeRPC records the GraphQL, JSON-RPC and SOAP calls of an exchange
+// on its transport operation. Every exchange is looked at, not only the
+// sampled ones, so that a rarely called operation behind a busy URL is not
+// missed; the operations' own schemas are sampled per operation.
+func (m *Model) observeRPC(op *Operation, x *reassembly.Exchange, when time.Time) {
+	req := x.Request
+	if len(req.Body) == 0 && req.RawQuery == "" {
+		return
+	}
+	ox := operations.Exchange{
+		Method: req.Method, RawQuery: req.RawQuery,
+		ContentType: HeaderValue(req.Header, "Content-Type"), SOAPAction: HeaderValue(req.Header, "Soapaction"),
+		Body: req.Body, Partial: req.Flags&partialBody != 0,
+	}
+	if resp := x.Response; resp != nil {
+		ox.RespContentType, ox.RespBody, ox.RespPartial = HeaderValue(resp.Header, "Content-Type"), resp.Body, resp.Flags&partialBody != 0
+	}
+	res, err := m.rpc.Calls(&ox)
+	if len(res.Calls) == 0 && err == nil {
+		return
+	}
+	if op.RPC == nil {
+		op.RPC = &operations.Inventory{}
+	}
+	op.RPC.Observe(res, err, when, m.limits.Operations, m.sopts)
 }
 
 // knownCredentials is the fast path of credential detection for requests

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/infer/auth"
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/infer/schema"
 	"github.com/specter-dev/specter/infer/sensitive"
 )
@@ -48,6 +49,9 @@ type Operation struct {
 	// exchanges (eBPF capture), by process name (comm); at most
 	// Limits.MaxProcesses names, later ones counted under "other".
 	Processes map[string]*ProcessSeen `json:"processes,omitempty"`
+	// RPC holds the GraphQL, JSON-RPC and SOAP operations found in the
+	// bodies, for endpoints that put many operations behind one URL.
+	RPC *operations.Inventory `json:"operations,omitempty"`
 }
 
 // maxPIDs bounds the process ids remembered per process name: a restarted
@@ -299,6 +303,12 @@ func (op *Operation) merge(o *Operation, l Limits, opts schema.Options) {
 	op.Anonymous += o.Anonymous
 	op.Anonymous2xx += o.Anonymous2xx
 	op.Sensitive |= o.Sensitive
+	if o.RPC != nil {
+		if op.RPC == nil {
+			op.RPC = &operations.Inventory{}
+		}
+		op.RPC.Merge(o.RPC, l.Operations, opts)
+	}
 	for _, k := range sortedKeys(o.Processes) {
 		op.addProcess(k, o.Processes[k].Count, o.Processes[k].PIDs, l.MaxProcesses)
 	}

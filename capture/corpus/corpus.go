@@ -4,6 +4,7 @@ package corpus
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -47,4 +48,25 @@ func Dir(tb testing.TB, sub string) string {
 		tb.Skipf("shared corpus has no %s: %v", sub, err)
 	}
 	return p
+}
+
+// NodeModules returns the node_modules directory of the npm tools cache
+// ($SPECBENCH_CACHE/npm, default ~/.cache/specbench/npm; filled by
+// ../shared/bench/setup.sh and make test-deps), or skips the test when node
+// is not installed or pkg is not in the cache (hint says how to get it).
+func NodeModules(tb testing.TB, pkg, hint string) string {
+	tb.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		tb.Skip("node not installed")
+	}
+	cache := os.Getenv("SPECBENCH_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "specbench")
+	}
+	dir := filepath.Join(cache, "npm", "node_modules")
+	if _, err := os.Stat(filepath.Join(dir, pkg)); err != nil {
+		tb.Skipf("npm package %s missing: %s", pkg, hint)
+	}
+	return dir
 }

@@ -214,6 +214,7 @@ func printFindingsSummary(w io.Writer, fs []diff.Finding) {
 func newDiffCmd() *cobra.Command {
 	var pf pipelineFlags
 	var sf specFlags
+	var gf graphqlFlags
 	var format, output, failOn, baseline, dbPath string
 	cmd := &cobra.Command{
 		Use:   "diff --spec SPEC [flags] FILE|DIR|- ...",
@@ -233,17 +234,29 @@ endpoints the database holds (over the window of its runs), and the
 noncompliance and auth findings are those recorded by earlier
 "specter analyze --db PATH --spec ..." runs.
 
+With --graphql-schema (SDL or introspection JSON; HOST=FILE for one
+service), the GraphQL operations found behind each endpoint are checked
+against it: undeclared root fields, fields and arguments are shadow,
+deprecated ones used are zombie, introspection queries are a finding of
+their own, and root fields no operation selected are unused. With --db,
+introspection queries are reported without --graphql-schema too.
+
 Exit status: 0 on success, 1 when some input was bad but results were
 produced, 2 on usage errors or when nothing could be read, 3 when findings
 of a --fail-on kind remain after --baseline.`,
 		Example: `  specter diff --spec api.yaml capture.pcap
   specter diff --spec specs/ --format sarif -o diff.sarif captures/
   specter diff --spec api.yaml --baseline known.json --fail-on shadow,auth_mismatch capture.pcap
-  specter diff --spec api.yaml --db specter.db --format markdown`,
+  specter diff --spec api.yaml --db specter.db --format markdown
+  specter diff --graphql-schema schema.graphql capture.pcap`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
-				return usageError("diff needs at least one --spec or --spec-host")
+			if len(sf.specs) == 0 && len(sf.specHosts) == 0 && len(gf.paths) == 0 {
+				return usageError("diff needs at least one --spec, --spec-host or --graphql-schema")
+			}
+			gqls, err := gf.load()
+			if err != nil {
+				return err
 			}
 			var fail []diff.Kind
 			for _, k := range strings.Split(failOn, ",") {
@@ -280,21 +293,42 @@ of a --fail-on kind remain after --baseline.`,
 			var sum summary
 			var runErr error
 			if dbPath != "" {
-				stored, err := storedFindings(cmd, &sf, dbPath)
+				if len(sf.specs) > 0 || len(sf.specHosts) > 0 {
+					stored, err := storedFindings(cmd, &sf, dbPath)
+					if err != nil {
+						return err
+					}
+					rep = stored
+				}
+				// Without a GraphQL schema: the introspection findings.
+				gfs, err := graphqlStored(cmd.Context(), dbPath, gqls)
 				if err != nil {
 					return err
 				}
-				rep = stored
+				rep.Findings = diff.Merge(rep.Findings, gfs)
 			} else {
 				chk, err := sf.checker()
 				if err != nil {
 					return err
 				}
-				sum, runErr = runWithProgress(cmd, args, pf.config(), chk.Check)
+				var gm *graphqlModel
+				if len(gqls) > 0 {
+					gm = &graphqlModel{m: infer.NewModel(infer.Config{})}
+				}
+				var check func(*reassembly.Exchange)
+				if chk != nil {
+					check = chk.Check
+				}
+				sum, runErr = runWithProgress(cmd, args, pf.config(), gm.observe(check))
 				if runErr != nil && sum.Packets == 0 {
 					return outcome(sum, runErr)
 				}
-				rep = chk.Report()
+				if chk != nil {
+					rep = chk.Report()
+				}
+				if gm != nil {
+					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
+				}
 			}
 			all := len(rep.Findings)
 			rep.Findings = diff.Suppress(rep.Findings, known)
@@ -337,6 +371,7 @@ of a --fail-on kind remain after --baseline.`,
 	}
 	pf.register(cmd)
 	sf.register(cmd)
+	gf.register(cmd)
 	registerDB(cmd, &dbPath, "report over the inventory stored in this database instead of captures")
 	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")

@@ -17,17 +17,7 @@ import (
 // bench's npm packages (../shared/bench/setup.sh) are missing.
 func benchTools(t *testing.T) (makeDeclared, score string) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
-	}
-	cache := os.Getenv("SPECBENCH_CACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "specbench")
-	}
-	if _, err := os.Stat(filepath.Join(cache, "npm", "node_modules", "js-yaml")); err != nil {
-		t.Skip("bench npm packages missing: run ../shared/bench/setup.sh")
-	}
+	corpus.NodeModules(t, "js-yaml", "run ../shared/bench/setup.sh")
 	bench := corpus.Dir(t, "bench/shadow")
 	return filepath.Join(bench, "make-declared.js"), filepath.Join(bench, "score-findings.js")
 }

@@ -264,6 +264,7 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 			fmt.Fprintf(tw, "\t%s", p)
 		}
 		fmt.Fprintln(tw)
+		printOperationRows(tw, e)
 	}
 	tw.Flush()
 }

@@ -238,6 +238,7 @@ func printDetail(w io.Writer, d endpointDetail) error {
 	if e.FromSpec {
 		row("template from", "declared spec or config")
 	}
+	printOperationDetail(tw, e)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

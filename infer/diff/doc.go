@@ -96,6 +96,19 @@
 //     empty (the framing is at fault, not an operation), the request in the
 //     example.
 //
+// With a declared GraphQL schema (SDL or introspection JSON,
+// LoadGraphQLSchema), GraphQLFindings checks the GraphQL operations infer
+// found behind each endpoint (package infer/operations): shadow for
+// undeclared root fields, operation types, fields and arguments (rules
+// graphql-undeclared-*), zombie for deprecated fields, arguments and enum
+// literals used (graphql-deprecated), introspection (medium) for
+// __schema/__type queries in the traffic, noncompliant_request for
+// documents the schema's validation rejects (graphql-invalid), unused for
+// root fields no operation selected (graphql-no-traffic). Each rule ends
+// in ":" and the schema coordinate, so each field is its own finding.
+// Enum values passed in variables are not checked (variables' values are
+// not kept).
+//
 // # Cost and bounds
 //
 // Routing, deprecation, undeclared query parameters, status, content type

@@ -32,11 +32,15 @@ const (
 	// KindScan is a path-scanned service (infer.Service.Scanned): one
 	// finding with the counts instead of an endpoint per probe.
 	KindScan Kind = "scan"
+	// KindIntrospection is a GraphQL introspection query seen in the
+	// traffic (see GraphQLFindings).
+	KindIntrospection Kind = "introspection"
 )
 
-// Kinds returns every kind, in report order.
+// Kinds returns every kind, in report order (introspection, added last,
+// keeps the earlier kinds' SARIF rule indexes).
 func Kinds() []Kind {
-	return []Kind{KindShadow, KindAuthMismatch, KindAnomaly, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused, KindScan}
+	return []Kind{KindShadow, KindAuthMismatch, KindAnomaly, KindZombie, KindNoncompliantRequest, KindNoncompliantResponse, KindUnused, KindScan, KindIntrospection}
 }
 
 // ParseKind accepts a kind name (also "shadow-method" style dashes).
@@ -81,7 +85,7 @@ func severityOf(k Kind) Severity {
 	switch k {
 	case KindShadow, KindAuthMismatch, KindAnomaly:
 		return SeverityHigh
-	case KindZombie, KindNoncompliantRequest, KindScan:
+	case KindZombie, KindNoncompliantRequest, KindScan, KindIntrospection:
 		return SeverityMedium
 	case KindNoncompliantResponse:
 		return SeverityLow

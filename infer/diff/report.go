@@ -63,6 +63,9 @@ func label(f *Finding) string {
 	if f.Kind == KindShadow && f.Rule == RuleUndeclaredMethod {
 		return "shadow method"
 	}
+	if f.Kind == KindShadow && strings.HasPrefix(f.Rule, "graphql-") {
+		return "shadow graphql " + strings.TrimPrefix(strings.TrimPrefix(f.Rule[:strings.IndexByte(f.Rule+":", ':')], "graphql-"), "undeclared-")
+	}
 	if f.Kind == KindShadow {
 		return "shadow endpoint"
 	}
@@ -268,6 +271,7 @@ var kindText = map[Kind][2]string{
 	KindNoncompliantResponse: {"NoncompliantResponse", "A response has an undeclared status code or content type, or a body violating the declared schema."},
 	KindUnused:               {"UnusedAPI", "A declared operation received no traffic while its service had traffic."},
 	KindScan:                 {"PathScan", "Most requests to the service were answered 404 at paths of shapes it serves no other way: a path scan, kept out of the inventory."},
+	KindIntrospection:        {"GraphQLIntrospection", "A GraphQL introspection query (__schema or __type) was seen in the traffic: the schema is open to its clients."},
 }
 
 func sarifLevel(s Severity) string {

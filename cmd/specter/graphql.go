@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/reassembly"
+)
+
+// graphqlFlags are diff's declared GraphQL schemas.
+type graphqlFlags struct {
+	paths []string
+}
+
+func (f *graphqlFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.paths, "graphql-schema", nil, "declared GraphQL schema, SDL or introspection JSON: FILE (every service) or HOST=FILE (repeatable); checked against the GraphQL operations found behind each endpoint")
+}
+
+// load loads the schemas; nil without --graphql-schema.
+func (f *graphqlFlags) load() ([]*diff.GraphQLSchema, error) {
+	var out []*diff.GraphQLSchema
+	for _, v := range f.paths {
+		host, file := "", v
+		if h, p, ok := strings.Cut(v, "="); ok && !strings.ContainsAny(h, "/\\") {
+			host, file = strings.ToLower(strings.TrimSpace(h)), p
+		}
+		s, err := diff.LoadGraphQLSchema(file)
+		if err != nil {
+			return nil, usageError("--graphql-schema: %v", err)
+		}
+		if host != "" {
+			s.AttachTo = []string{host}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// graphqlModel is the inventory diff builds beside the checker when GraphQL
+// schemas are given: the operations behind each endpoint come from it.
+type graphqlModel struct {
+	m *infer.Model
+}
+
+// observe returns emit with the model observing each exchange first (the
+// checker may take the exchange over once emit has it).
+func (g *graphqlModel) observe(emit func(*reassembly.Exchange)) func(*reassembly.Exchange) {
+	if g == nil {
+		return emit
+	}
+	return func(x *reassembly.Exchange) {
+		g.m.Observe(x)
+		if emit != nil {
+			emit(x)
+		}
+	}
+}
+
+// graphqlStored is the GraphQL part of diff --db: the schemas against the
+// operations the stored inventory holds (with no schema, the introspection
+// findings).
+func graphqlStored(ctx context.Context, dbPath string, schemas []*diff.GraphQLSchema) ([]diff.Finding, error) {
+	db, err := openStored(ctx, dbPath, infer.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	m, err := db.Model(ctx)
+	if err != nil {
+		return nil, &exitError{code: exitFatal, err: err}
+	}
+	return diff.GraphQLFindings(m, schemas), nil
+}
