@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
+.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
 
 all: build
 
@@ -36,11 +36,16 @@ SPECBENCH  ?= $(HOME)/.cache/specbench/npm
 # redocly for lint), installed from the npm registry into a cache outside
 # the repo, only when missing. Without node or the network they are
 # skipped, and so are the tests that need them.
-test-deps:
+test-deps: deps-chromium
 	@if command -v npm >/dev/null 2>&1 && [ -f $(SHARED)/bench/setup.sh ]; then \
 	  bash $(SHARED)/bench/setup.sh >/dev/null 2>&1 || echo "note: bench npm tools unavailable; tests using them will skip"; \
 	  [ -x $(SPECBENCH)/node_modules/.bin/redocly ] || (cd $(SPECBENCH) && npm install --no-audit --no-fund --loglevel=error @redocly/cli >/dev/null 2>&1) || echo "note: redocly unavailable; its test will skip"; \
 	fi
+
+# Headless Chromium for the report's browser test (report package), from
+# Debian, only when missing; without it that test skips with a reason.
+deps-chromium:
+	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when

@@ -83,6 +83,11 @@ type Ingest struct {
 
 	findings    []diff.Finding // the run's findings, for the next checkpoint
 	findingsSet bool
+
+	// windows count the exchanges per service and minute since the last
+	// checkpoint (at most maxPendingWindows; see countWindow).
+	windows        map[windowKey]uint64
+	trafficDropped uint64
 }
 
 // BeginRun records a new run as 'running' and returns the ingest that
@@ -176,6 +181,7 @@ func (in *Ingest) Observe(x *reassembly.Exchange) {
 	if x == nil || in.done {
 		return
 	}
+	before := in.delta.Stats
 	in.delta.Observe(x)
 	in.exchanges++
 	var when time.Time
@@ -185,6 +191,7 @@ func (in *Ingest) Observe(x *reassembly.Exchange) {
 	if when.IsZero() && x.Response != nil {
 		when = x.Response.Start
 	}
+	in.countWindow(x, before, when)
 	if !when.IsZero() {
 		if in.capStart.IsZero() || when.Before(in.capStart) {
 			in.capStart = when
@@ -217,11 +224,15 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 			int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), in.id); err != nil {
 			return err
 		}
+		if err := writeTraffic(ctx, tx, in.windows); err != nil {
+			return err
+		}
 		return in.writeFindings(ctx, tx)
 	})
 	if err != nil {
 		return err
 	}
+	clear(in.windows)
 	// The delta was kept through failed checkpoints: this one committed
 	// everything they missed.
 	in.err = nil
