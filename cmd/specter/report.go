@@ -106,7 +106,11 @@ written, 2 on usage errors or when nothing could be read.`,
 // reportData reads the report's data from db, with the findings against
 // specs when there are any.
 func reportData(ctx context.Context, db *store.DB, specs []*diff.Spec, title string) (*report.Data, error) {
-	in, err := report.Load(ctx, db)
+	load := report.Load
+	if len(specs) > 0 {
+		load = report.LoadAll // the inventory findings need every service
+	}
+	in, err := load(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -169,7 +169,7 @@ func ingestDB(t testing.TB, path string, specs []*diff.Spec, xs []*reassembly.Ex
 // loadWithSpecs is what specter report --spec reads.
 func loadWithSpecs(t testing.TB, db *store.DB, specs []*diff.Spec) Input {
 	t.Helper()
-	in, err := Load(context.Background(), db)
+	in, err := LoadAll(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

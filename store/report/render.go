@@ -38,9 +38,9 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
-	"join":   strings.Join,
-	"indent": func(depth int) string { return strconv.FormatFloat(0.5+1.2*float64(min(depth, 12)), 'f', 1, 64) },
-	"ms":     func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " ms" },
+	"join":  strings.Join,
+	"depth": func(d int) int { return min(d, 9) }, // the indentation classes d0..d9
+	"ms":    func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " ms" },
 	"total": func(cs []Count) int {
 		n := 0
 		for _, c := range cs {

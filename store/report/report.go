@@ -172,10 +172,7 @@ func Build(in Input) *Data {
 	slices.SortStableFunc(eps, func(a, b infer.EndpointSummary) int {
 		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.Template, b.Template), strings.Compare(a.Method, b.Method))
 	})
-	findingsOf := map[endpointKey]int{}
-	for _, f := range in.Findings {
-		findingsOf[endpointKey{f.Service, f.Method, f.Path}]++
-	}
+	findingsOf := findingsByEndpoint(in.Findings)
 	d.Summary = summarize(eps, in.Findings, in.Runs)
 	// Detail sections need the model (parameters, schemas).
 	details := map[endpointKey]string{}
@@ -190,6 +187,15 @@ func Build(in Input) *Data {
 	d.Details = buildDetails(in.Model, eps, details)
 	d.Omitted.Details = max(len(eps)-len(details), 0)
 	return d
+}
+
+// findingsByEndpoint counts the findings of each endpoint.
+func findingsByEndpoint(fs []diff.Finding) map[endpointKey]int {
+	out := map[endpointKey]int{}
+	for _, f := range fs {
+		out[endpointKey{f.Service, f.Method, f.Path}]++
+	}
+	return out
 }
 
 func summarize(eps []infer.EndpointSummary, fs []diff.Finding, runs []store.Run) Summary {
@@ -388,12 +394,15 @@ func pickDetails(eps []infer.EndpointSummary, findingsOf map[endpointKey]int) ma
 		return 2
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
-		return cmp.Or(cmp.Compare(rank(eps[a]), rank(eps[b])), cmp.Compare(eps[b].Count, eps[a].Count), cmp.Compare(a, b))
+		x, y := eps[a], eps[b]
+		// Ties by identity, not input order: Load and Build pick the same.
+		return cmp.Or(cmp.Compare(rank(x), rank(y)), cmp.Compare(y.Count, x.Count), strings.Compare(x.Service, y.Service),
+			strings.Compare(x.Template, y.Template), strings.Compare(x.Method, y.Method), cmp.Compare(a, b))
 	})
 	if len(idx) > MaxDetails {
 		idx = idx[:MaxDetails]
 	}
-	slices.Sort(idx) // anchors in page order
+	slices.Sort(idx) // anchors in input order: page order in Build
 	out := map[endpointKey]string{}
 	for n, i := range idx {
 		e := eps[i]

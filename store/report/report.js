@@ -6,6 +6,8 @@
   if (!tree || !q) { return; }
   q.hidden = false;
   var bodies = Array.prototype.slice.call(tree.querySelectorAll("tbody.svc"));
+  // The tree's own order, for sorting by path.
+  Array.prototype.forEach.call(tree.querySelectorAll("tr.ep"), function (tr, i) { tr.ord = i; });
   q.addEventListener("input", function () {
     var s = q.value.toLowerCase();
     bodies.forEach(function (tb) {
@@ -30,10 +32,9 @@
       bodies.forEach(function (tb) {
         var rows = Array.prototype.slice.call(tb.querySelectorAll("tr.ep"));
         rows.sort(function (a, b) {
-          var x = a.children[col], y = b.children[col];
-          var u = x.getAttribute("data-v"), v = y.getAttribute("data-v");
-          if (u === null) { u = x.textContent; v = y.textContent; }
-          if (num) { return d * (+u - +v); }
+          if (col === 0) { return d * (a.ord - b.ord); }
+          var u = a.children[col].textContent, v = b.children[col].textContent;
+          if (num) { return d * ((+u || 0) - (+v || 0)); }
           return d * (u < v ? -1 : u > v ? 1 : 0);
         });
         rows.forEach(function (r) { tb.appendChild(r); });

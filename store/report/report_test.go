@@ -283,3 +283,24 @@ func TestBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadPartialModel checks that Load, which decodes only the services
+// with detailed endpoints, gives the page LoadAll gives.
+func TestLoadPartialModel(t *testing.T) {
+	db, _ := shopDB(t)
+	part, err := Load(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := LoadAll(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := render(t, part, Options{}), render(t, all, Options{})
+	if !bytes.Equal(a, b) {
+		t.Errorf("Load and LoadAll pages differ, -LoadAll +Load:\n%s", cmp.Diff(string(b), string(a)))
+	}
+	if len(Build(part).Details) == 0 {
+		t.Error("no detail sections")
+	}
+}

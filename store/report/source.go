@@ -2,21 +2,31 @@ package report
 
 import (
 	"context"
+	"sort"
 
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/store"
 )
 
 // Load reads a report's input from a database: the endpoint summaries, the
-// model (for the detail sections), the recorded findings, the runs and the
-// traffic windows. Callers that diff against specs replace Findings.
+// recorded findings, the runs, the traffic windows, and the model of the
+// services that have endpoints Build will detail (decoding every
+// service's state would cost more than the rest together). Callers that
+// diff against specs replace Findings (SpecFindings needs the whole model:
+// use LoadAll).
 func Load(ctx context.Context, db *store.DB) (Input, error) {
+	return load(ctx, db, false)
+}
+
+// LoadAll is Load with the model of every service.
+func LoadAll(ctx context.Context, db *store.DB) (Input, error) {
+	return load(ctx, db, true)
+}
+
+func load(ctx context.Context, db *store.DB, all bool) (Input, error) {
 	var in Input
 	var err error
 	if in.Endpoints, err = db.Endpoints(ctx, ""); err != nil {
-		return in, err
-	}
-	if in.Model, err = db.Model(ctx); err != nil {
 		return in, err
 	}
 	if in.Findings, err = db.Findings(ctx); err != nil {
@@ -28,7 +38,24 @@ func Load(ctx context.Context, db *store.DB) (Input, error) {
 	if in.Traffic, in.TrafficPruned, err = db.Traffic(ctx); err != nil {
 		return in, err
 	}
-	return in, nil
+	if all {
+		in.Model, err = db.Model(ctx)
+		return in, err
+	}
+	var names []string
+	seen := map[string]bool{}
+	for k := range pickDetails(in.Endpoints, findingsByEndpoint(in.Findings)) {
+		if !seen[k.service] {
+			seen[k.service] = true
+			names = append(names, k.service)
+		}
+	}
+	if len(names) == 0 {
+		return in, nil
+	}
+	sort.Strings(names)
+	in.Model, err = db.Model(ctx, names...)
+	return in, err
 }
 
 // SpecFindings are the findings of an inventory against specs, as specter
