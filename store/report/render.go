@@ -38,7 +38,14 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
-	"join":  strings.Join,
+	"join": strings.Join,
+	"int":  func(n uint64) int { return int(min(n, 1<<62)) },
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	},
 	"depth": func(d int) int { return min(d, 9) }, // the indentation classes d0..d9
 	"ms":    func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " ms" },
 	"total": func(cs []Count) int {

@@ -5,7 +5,7 @@
   var q = document.getElementById("filter");
   if (!tree || !q) { return; }
   q.hidden = false;
-  var bodies = Array.prototype.slice.call(tree.querySelectorAll("tbody.svc"));
+  var bodies = Array.prototype.slice.call(tree.querySelectorAll("div.svc"));
   // The tree's own order, for sorting by path.
   Array.prototype.forEach.call(tree.querySelectorAll("tr.ep"), function (tr, i) { tr.ord = i; });
   q.addEventListener("input", function () {
@@ -37,7 +37,8 @@
           if (num) { return d * ((+u || 0) - (+v || 0)); }
           return d * (u < v ? -1 : u > v ? 1 : 0);
         });
-        rows.forEach(function (r) { tb.appendChild(r); });
+        var body = tb.querySelector("tbody");
+        rows.forEach(function (r) { body.appendChild(r); });
       });
     };
     th.addEventListener("click", sort);
