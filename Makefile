@@ -74,6 +74,18 @@ demo: build
 	./$(BIN) export --db $(DEMO_DB) -o $(BENCHOUT)/demo-openapi.yaml
 	@echo "wrote $(BENCHOUT)/demo-openapi.yaml ($$(grep -c '^  /' $(BENCHOUT)/demo-openapi.yaml) paths)"
 
+# The HTML report of the demo inventory (bench-out/report.html) and its
+# screenshot in the README (docs/report.png), by headless Chromium.
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars
+report-demo: build deps-chromium
+	@mkdir -p $(BENCHOUT) docs && rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	./$(BIN) analyze --db $(DEMO_DB) --spec testdata/shop-declared.yaml testdata/demo.pcap >/dev/null
+	./$(BIN) report --db $(DEMO_DB) --spec testdata/shop-declared.yaml -o $(BENCHOUT)/report.html
+	@profile=$$(mktemp -d) && chromium $(CHROMIUM_FLAGS) --user-data-dir=$$profile --window-size=1100,1050 \
+	  --screenshot=docs/report.png file://$(CURDIR)/$(BENCHOUT)/report.html 2>/dev/null; rm -rf $$profile
+	@echo "wrote docs/report.png ($$(stat -c %s docs/report.png) bytes)"
+
 # Regenerate the synthetic sample capture (deterministic: same bytes each time).
 generate-testdata:
 	$(GO) run ./cmd/gencapture -size 600000 -seed 1 -o testdata/demo.pcap

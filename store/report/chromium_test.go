@@ -14,13 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/specter-dev/specter/capture/corpus"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/infer/harload"
 	"github.com/specter-dev/specter/reassembly"
 )
-
-// corpusDir is the shared corpus's traffic, relative to this package.
-const corpusDir = "../../../shared/corpus/traffic"
 
 // corpusSets are the corpus traffic sets the browser test reads (the
 // smaller ones, to keep the test short).
@@ -45,8 +43,9 @@ func corpusInput(t *testing.T) (Input, []string) {
 	var xs []*reassembly.Exchange
 	var specs []*diff.Spec
 	var hosts []string
+	traffic := corpus.Dir(t, "corpus/traffic")
 	for _, set := range corpusSets {
-		dir := filepath.Join(corpusDir, set)
+		dir := filepath.Join(traffic, set)
 		har := filepath.Join(dir, "traffic.har")
 		if _, err := os.Stat(har); err != nil {
 			t.Skipf("shared corpus traffic absent (%v)", err)
