@@ -88,6 +88,7 @@ type Ingest struct {
 	// checkpoint (at most maxPendingWindows; see countWindow).
 	windows        map[windowKey]uint64
 	trafficDropped uint64
+	lastName       serviceCache
 }
 
 // BeginRun records a new run as 'running' and returns the ingest that

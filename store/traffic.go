@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"sort"
 	"time"
 
@@ -32,6 +33,13 @@ type TrafficWindow struct {
 	Exchanges uint64    `json:"exchanges"`
 }
 
+// serviceCache is the service name of the last exchange counted.
+type serviceCache struct {
+	host   string
+	server netip.AddrPort
+	name   string
+}
+
 type windowKey struct {
 	service string
 	minute  int64
@@ -45,7 +53,11 @@ func (in *Ingest) countWindow(x *reassembly.Exchange, before infer.Stats, when t
 		after.DroppedServices != before.DroppedServices {
 		return
 	}
-	k := windowKey{infer.ServiceName(x), when.Unix() / 60}
+	// Exchanges come in runs of one host: the last name is reused.
+	if c := &in.lastName; x.Request.Host != c.host || x.Flow.Server != c.server || c.name == "" {
+		c.host, c.server, c.name = x.Request.Host, x.Flow.Server, infer.ServiceName(x)
+	}
+	k := windowKey{in.lastName.name, when.Unix() / 60}
 	if _, ok := in.windows[k]; !ok && len(in.windows) >= maxPendingWindows {
 		in.trafficDropped++
 		return

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -15,7 +17,7 @@ func wantWindows(xs []*reassembly.Exchange) map[windowKey]uint64 {
 		if x.Request == nil {
 			continue
 		}
-		out[windowKey{x.Request.Host, x.Request.Start.Unix() / 60}]++
+		out[windowKey{infer.ServiceName(x), x.Request.Start.Unix() / 60}]++
 	}
 	return out
 }
@@ -52,6 +54,21 @@ func TestTrafficWindows(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	two := append(synthExchangesAt(300, t0, "a.example.test"), synthExchangesAt(200, t0.Add(90*time.Second), "b.example.test")...)
 	noReq := &reassembly.Exchange{Response: two[0].Response}
+	// Hosts alternating, one not a name (the service is then the server's
+	// address), and one host on two servers.
+	var mixed []*reassembly.Exchange
+	for i, x := range synthExchangesAt(200, t0, "a.example.test") {
+		switch i % 4 {
+		case 1:
+			x.Request.Host = "b.example.test"
+		case 2:
+			x.Request.Host = "not a <host>"
+		case 3:
+			x.Request.Host = "not a <host>"
+			x.Flow.Server = netip.MustParseAddrPort("10.9.9.9:443")
+		}
+		mixed = append(mixed, x)
+	}
 	for _, tc := range []struct {
 		name  string
 		every int
@@ -60,6 +77,7 @@ func TestTrafficWindows(t *testing.T) {
 	}{
 		{"one checkpoint", 1 << 30, two, two},
 		{"checkpoint every 7", 7, two, two},
+		{"alternating hosts and servers", 1 << 30, mixed, mixed},
 		{"responses without request are not counted", 1 << 30, append([]*reassembly.Exchange{noReq}, two[:50]...), two[:50]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

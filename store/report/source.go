@@ -13,7 +13,8 @@ import (
 // services that have endpoints Build will detail (decoding every
 // service's state would cost more than the rest together). Callers that
 // diff against specs replace Findings (SpecFindings needs the whole model:
-// use LoadAll).
+// use LoadAll). Each part is read in its own read transaction: against a
+// writer, they may be a checkpoint apart.
 func Load(ctx context.Context, db *store.DB) (Input, error) {
 	return load(ctx, db, false)
 }
