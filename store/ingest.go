@@ -86,9 +86,11 @@ type Ingest struct {
 
 	// windows count the exchanges per service and minute since the last
 	// checkpoint (at most maxPendingWindows; see countWindow).
-	windows        map[windowKey]uint64
+	windows        map[windowKey]*uint64
 	trafficDropped uint64
 	lastName       serviceCache
+	lastKey        windowKey // the window lastWindow counts
+	lastWindow     *uint64
 }
 
 // BeginRun records a new run as 'running' and returns the ingest that
@@ -233,7 +235,7 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	clear(in.windows)
+	in.resetWindows()
 	// The delta was kept through failed checkpoints: this one committed
 	// everything they missed.
 	in.err = nil

@@ -58,14 +58,31 @@ func (in *Ingest) countWindow(x *reassembly.Exchange, before infer.Stats, when t
 		c.host, c.server, c.name = x.Request.Host, x.Flow.Server, infer.ServiceName(x)
 	}
 	k := windowKey{in.lastName.name, when.Unix() / 60}
-	if _, ok := in.windows[k]; !ok && len(in.windows) >= maxPendingWindows {
-		in.trafficDropped++
+	// And mostly within one minute: the last counter is reused.
+	if in.lastWindow != nil && k == in.lastKey {
+		*in.lastWindow++
 		return
 	}
-	if in.windows == nil {
-		in.windows = map[windowKey]uint64{}
+	n, ok := in.windows[k]
+	if !ok {
+		if len(in.windows) >= maxPendingWindows {
+			in.trafficDropped++
+			return
+		}
+		if in.windows == nil {
+			in.windows = map[windowKey]*uint64{}
+		}
+		n = new(uint64)
+		in.windows[k] = n
 	}
-	in.windows[k]++
+	*n++
+	in.lastKey, in.lastWindow = k, n
+}
+
+// resetWindows forgets the pending windows (they were checkpointed).
+func (in *Ingest) resetWindows() {
+	clear(in.windows)
+	in.lastWindow = nil
 }
 
 // TrafficDropped returns the exchanges not counted in the traffic windows
@@ -74,7 +91,7 @@ func (in *Ingest) TrafficDropped() uint64 { return in.trafficDropped }
 
 // writeTraffic adds the pending window counts in tx and applies the
 // MaxTrafficWindows bound to the services they touched.
-func writeTraffic(ctx context.Context, tx *sql.Tx, windows map[windowKey]uint64) error {
+func writeTraffic(ctx context.Context, tx *sql.Tx, windows map[windowKey]*uint64) error {
 	if len(windows) == 0 {
 		return nil
 	}
@@ -91,7 +108,7 @@ func writeTraffic(ctx context.Context, tx *sql.Tx, windows map[windowKey]uint64)
 	for _, k := range keys {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO traffic (service, minute, exchanges) VALUES (?, ?, ?)
 			ON CONFLICT (service, minute) DO UPDATE SET exchanges = exchanges + excluded.exchanges`,
-			k.service, k.minute, int64(windows[k])); err != nil {
+			k.service, k.minute, int64(*windows[k])); err != nil {
 			return fmt.Errorf("storing traffic of %q: %w", k.service, err)
 		}
 	}
@@ -162,9 +179,13 @@ func (db *DB) Traffic(ctx context.Context) ([]TrafficWindow, uint64, error) {
 
 // copyTraffic adds src's traffic rows into tx (MergeFrom).
 func copyTraffic(ctx context.Context, tx *sql.Tx, ws []TrafficWindow) error {
-	m := map[windowKey]uint64{}
+	m := map[windowKey]*uint64{}
 	for _, w := range ws {
-		m[windowKey{w.Service, w.Start.Unix() / 60}] += w.Exchanges
+		k := windowKey{w.Service, w.Start.Unix() / 60}
+		if m[k] == nil {
+			m[k] = new(uint64)
+		}
+		*m[k] += w.Exchanges
 	}
 	return writeTraffic(ctx, tx, m)
 }

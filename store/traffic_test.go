@@ -146,3 +146,25 @@ func TestTrafficMerge(t *testing.T) {
 	got, _ := gotWindows(t, dbA)
 	sameWindows(t, got, wantWindows(append(append([]*reassembly.Exchange{}, a...), b...)))
 }
+
+// BenchmarkCountWindow is what counting the traffic windows adds to each
+// observed exchange.
+func BenchmarkCountWindow(b *testing.B) {
+	db, err := Open(context.Background(), Memory, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	in, err := db.BeginRun(context.Background(), RunInfo{}, IngestOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	xs := synthExchanges(4096)
+	before := in.delta.Stats
+	i := 0
+	for b.Loop() {
+		x := xs[i%len(xs)]
+		in.countWindow(x, before, x.Request.Start)
+		i++
+	}
+}

@@ -26,7 +26,9 @@ type Live struct {
 	// Options render the page; Options.Refresh is how often the browser
 	// reloads it.
 	Options Options
-	// Interval is how often Run polls Version; 0 means 2 s.
+	// Interval is how often Run polls Version; 0 means 2 s. After a
+	// rebuild Run waits at least ten times the rebuild's duration, so that a database written without pause costs at most
+	// that share of a CPU.
 	Interval time.Duration
 	// OnError, when not nil, is told about failed rebuilds (the last good
 	// page keeps being served).
@@ -87,22 +89,30 @@ func (l *Live) current() string {
 	return l.version
 }
 
+// maxDuty bounds the share of time Run spends rebuilding: after a rebuild
+// that took d it waits at least d/maxDuty.
+const maxDuty = 0.1
+
 // Run refreshes the page until ctx is done.
 func (l *Live) Run(ctx context.Context) {
 	every := l.Interval
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		if _, err := l.Refresh(ctx); err != nil && l.OnError != nil && ctx.Err() == nil {
+		start := time.Now()
+		rebuilt, err := l.Refresh(ctx)
+		if err != nil && l.OnError != nil && ctx.Err() == nil {
 			l.OnError(err)
+		}
+		wait := every
+		if took := time.Since(start); rebuilt || err != nil {
+			wait = max(wait, time.Duration(float64(took)/maxDuty))
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
