@@ -196,6 +196,9 @@ func TestServeWhileWriting(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(page, `id="tree"`) {
 			t.Fatalf("request %d: status %d, page %.300q", i, code, page)
 		}
+		if !strings.Contains(page, `<meta http-equiv="refresh" content="30">`) {
+			t.Fatalf("request %d: the page does not reload itself", i)
+		}
 		late = strings.Contains(page, `data-service="late.example.test"`)
 		time.Sleep(25 * time.Millisecond)
 	}
