@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
+.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
 
 all: build
 
@@ -36,7 +36,7 @@ SPECBENCH  ?= $(HOME)/.cache/specbench/npm
 # redocly for lint, node-soap for the SOAP loopback test), installed from the npm registry into a cache outside
 # the repo, only when missing. Without node or the network they are
 # skipped, and so are the tests that need them.
-test-deps:
+test-deps: deps-chromium
 	@if command -v npm >/dev/null 2>&1 && [ -f $(SHARED)/bench/setup.sh ]; then \
 	  bash $(SHARED)/bench/setup.sh >/dev/null 2>&1 || echo "note: bench npm tools unavailable; tests using them will skip"; \
 	  [ -x $(SPECBENCH)/node_modules/.bin/redocly ] || (cd $(SPECBENCH) && npm install --no-audit --no-fund --loglevel=error @redocly/cli >/dev/null 2>&1) || echo "note: redocly unavailable; its test will skip"; \
@@ -44,6 +44,11 @@ test-deps:
 	@if command -v npm >/dev/null 2>&1; then \
 	  [ -f $(SPECBENCH)/node_modules/soap/package.json ] || (mkdir -p $(SPECBENCH) && cd $(SPECBENCH) && npm install --no-audit --no-fund --loglevel=error soap@1.13.0 >/dev/null 2>&1) || echo "note: node-soap unavailable; the SOAP loopback test will skip"; \
 	fi
+
+# Headless Chromium for the report's browser test (report package), from
+# Debian, only when missing; without it that test skips with a reason.
+deps-chromium:
+	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when
@@ -71,6 +76,18 @@ demo: build
 	@echo "== specter export --db $(DEMO_DB) -o $(BENCHOUT)/demo-openapi.yaml"
 	./$(BIN) export --db $(DEMO_DB) -o $(BENCHOUT)/demo-openapi.yaml
 	@echo "wrote $(BENCHOUT)/demo-openapi.yaml ($$(grep -c '^  /' $(BENCHOUT)/demo-openapi.yaml) paths)"
+
+# The HTML report of the demo inventory (bench-out/report.html) and its
+# screenshot in the README (docs/report.png), by headless Chromium.
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars
+report-demo: build deps-chromium
+	@mkdir -p $(BENCHOUT) docs && rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	./$(BIN) analyze --db $(DEMO_DB) --spec testdata/shop-declared.yaml testdata/demo.pcap >/dev/null
+	./$(BIN) report --db $(DEMO_DB) --spec testdata/shop-declared.yaml -o $(BENCHOUT)/report.html
+	@profile=$$(mktemp -d) && chromium $(CHROMIUM_FLAGS) --user-data-dir=$$profile --window-size=1100,1050 \
+	  --screenshot=docs/report.png file://$(CURDIR)/$(BENCHOUT)/report.html 2>/dev/null; rm -rf $$profile
+	@echo "wrote docs/report.png ($$(stat -c %s docs/report.png) bytes)"
 
 # Regenerate the synthetic sample capture (deterministic: same bytes each time).
 generate-testdata:

@@ -88,6 +88,14 @@ type Ingest struct {
 
 	findings    []diff.Finding // the run's findings, for the next checkpoint
 	findingsSet bool
+
+	// windows count the exchanges per service and minute since the last
+	// checkpoint (at most maxPendingWindows; see countWindow).
+	windows        map[windowKey]*uint64
+	trafficDropped uint64
+	lastName       serviceCache
+	lastKey        windowKey // the window lastWindow counts
+	lastWindow     *uint64
 }
 
 // BeginRun records a new run as 'running' and returns the ingest that
@@ -181,6 +189,7 @@ func (in *Ingest) Observe(x *reassembly.Exchange) {
 	if x == nil || in.done {
 		return
 	}
+	before := in.delta.Stats
 	in.delta.Observe(x)
 	in.exchanges++
 	var when time.Time
@@ -190,6 +199,7 @@ func (in *Ingest) Observe(x *reassembly.Exchange) {
 	if when.IsZero() && x.Response != nil {
 		when = x.Response.Start
 	}
+	in.countWindow(x, before, when)
 	if !when.IsZero() {
 		if in.capStart.IsZero() || when.Before(in.capStart) {
 			in.capStart = when
@@ -228,11 +238,15 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 				return err
 			}
 		}
+		if err := writeTraffic(ctx, tx, in.windows); err != nil {
+			return err
+		}
 		return in.writeFindings(ctx, tx)
 	})
 	if err != nil {
 		return err
 	}
+	in.resetWindows()
 	// The delta was kept through failed checkpoints: this one committed
 	// everything they missed.
 	in.err = nil

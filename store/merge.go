@@ -23,6 +23,10 @@ func (db *DB) MergeFrom(ctx context.Context, src *DB) error {
 	if err != nil {
 		return err
 	}
+	traffic, _, err := src.Traffic(ctx)
+	if err != nil {
+		return err
+	}
 	findings := map[int64][]diff.Finding{}
 	err = src.readSnapshot(ctx, func(q querier) error {
 		for _, r := range runs {
@@ -38,6 +42,9 @@ func (db *DB) MergeFrom(ctx context.Context, src *DB) error {
 		return fmt.Errorf("store: %s: findings: %w", src.path, err)
 	}
 	_, err = db.mergeModel(ctx, m, m.Services(), func(tx *sql.Tx) error {
+		if err := copyTraffic(ctx, tx, traffic); err != nil {
+			return err
+		}
 		for _, r := range runs {
 			status := r.Status
 			if status == StatusRunning {
