@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -130,5 +131,12 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: r.Header, BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
 		body(&j.Response.messageJSON, r.Body)
 	}
-	return json.Marshal(j)
+	// Not HTML-escaped: redaction markers ("<redacted>") stay readable.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -5,6 +5,7 @@ package har
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,7 @@ type Writer struct {
 	n       int
 	skipped int
 	err     error
+	buf     bytes.Buffer // one entry's JSON
 }
 
 // NewWriter starts a HAR document on w. creator and version name the tool
@@ -52,9 +54,10 @@ func (hw *Writer) Write(x *reassembly.Exchange) error {
 		hw.skipped++
 		return nil
 	}
-	e := entry(x)
-	b, err := json.Marshal(e)
-	if err != nil {
+	hw.buf.Reset()
+	enc := json.NewEncoder(&hw.buf)
+	enc.SetEscapeHTML(false) // redaction markers ("<redacted>") stay readable
+	if err := enc.Encode(entry(x)); err != nil {
 		hw.err = fmt.Errorf("har: encoding entry: %w", err)
 		return hw.err
 	}
@@ -62,7 +65,7 @@ func (hw *Writer) Write(x *reassembly.Exchange) error {
 		hw.w.WriteString(",\n")
 	}
 	hw.n++
-	_, hw.err = hw.w.Write(b)
+	_, hw.err = hw.w.Write(bytes.TrimSuffix(hw.buf.Bytes(), []byte("\n")))
 	return hw.err
 }
 
