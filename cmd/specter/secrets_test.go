@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,5 +195,75 @@ func TestEventsFilePrivate(t *testing.T) {
 	}
 	if m := fi.Mode().Perm(); m != 0o600 {
 		t.Errorf("--events file has mode %#o, want 0600", m)
+	}
+}
+
+// Exchanges keep header names as sent and their wire order, redacted or
+// not: api_key stays api_key (not Api_key) and comes first.
+func TestExchangesHeaderNames(t *testing.T) {
+	req := "GET /items HTTP/1.1\r\napi_key: k3yV4lu3\r\nhost: shop.test\r\nX-Zeta: 1\r\nx-alpha: 2\r\nX-Zeta: 3\r\n\r\n"
+	resp := "HTTP/1.1 200 OK\r\nx-served-by: b\r\nContent-Length: 0\r\nAge: 1\r\n\r\n"
+	capture := filepath.Join(t.TempDir(), "names.pcap")
+	writeConnPcap(t, capture, []string{req}, []string{resp})
+	type field struct{ Name, Value string }
+	wantReq := []string{"api_key", "host", "X-Zeta", "x-alpha", "X-Zeta"}
+	wantResp := []string{"x-served-by", "Content-Length", "Age"}
+	names := func(fs []field) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	for _, raw := range []bool{false, true} {
+		args := []string{"exchanges", capture}
+		if raw {
+			args = append(args, "--raw")
+		}
+		out, errs, code := run(t, args...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var x struct {
+			Request  struct{ Headers []field } `json:"request"`
+			Response struct{ Headers []field } `json:"response"`
+		}
+		if err := json.Unmarshal([]byte(out), &x); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if got := names(x.Request.Headers); !slices.Equal(got, wantReq) {
+			t.Errorf("raw %v: jsonl request headers %q, want %q", raw, got, wantReq)
+		}
+		if got := names(x.Response.Headers); !slices.Equal(got, wantResp) {
+			t.Errorf("raw %v: jsonl response headers %q, want %q", raw, got, wantResp)
+		}
+		if v := x.Request.Headers[2].Value + x.Request.Headers[4].Value; v != "13" {
+			t.Errorf("raw %v: repeated field values out of order: %q", raw, v)
+		}
+		if strings.Contains(out, "k3yV4lu3") != raw {
+			t.Errorf("raw %v: api_key value in output: %v", raw, !raw)
+		}
+
+		out, errs, code = run(t, append([]string{"exchanges", "--format", "har"}, args[1:]...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var h struct {
+			Log struct {
+				Entries []struct {
+					Request  struct{ Headers []field } `json:"request"`
+					Response struct{ Headers []field } `json:"response"`
+				} `json:"entries"`
+			} `json:"log"`
+		}
+		if err := json.Unmarshal([]byte(out), &h); err != nil || len(h.Log.Entries) != 1 {
+			t.Fatalf("HAR: %v: %s", err, out)
+		}
+		if got := names(h.Log.Entries[0].Request.Headers); !slices.Equal(got, wantReq) {
+			t.Errorf("raw %v: HAR request headers %q, want %q", raw, got, wantReq)
+		}
+		if got := names(h.Log.Entries[0].Response.Headers); !slices.Equal(got, wantResp) {
+			t.Errorf("raw %v: HAR response headers %q, want %q", raw, got, wantResp)
+		}
 	}
 }

@@ -32,16 +32,35 @@ func Exchange(x *reassembly.Exchange) *reassembly.Exchange {
 		}
 		c.Target = target(r, c.Path, c.RawQuery)
 		c.Header = sensitive.RedactHeaders(r.Header)
+		c.RawHeader = rawHeader(r.RawHeader)
 		c.Body, c.Flags = body(r.Body, r.Flags)
 		y.Request = &c
 	}
 	if r := x.Response; r != nil {
 		c := *r
 		c.Header = sensitive.RedactHeaders(r.Header)
+		c.RawHeader = rawHeader(r.RawHeader)
 		c.Body, c.Flags = body(r.Body, r.Flags)
 		y.Response = &c
 	}
 	return &y
+}
+
+// rawHeader rebuilds a raw header section with every value redacted,
+// keeping the names as sent and their order (obs-folds are joined).
+func rawHeader(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, f := range http1.Fields(raw, nil) {
+		b.WriteString(f.Name)
+		b.WriteString(": ")
+		b.WriteString(sensitive.RedactHeader(f.Name, f.Value))
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 // target rebuilds the request target around the redacted path and query:

@@ -12,12 +12,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
 )
 
 // Writer streams a HAR document. Call Write for each exchange and Close at
@@ -138,17 +138,11 @@ type harEntry struct {
 	Flags           []string `json:"_specterFlags,omitempty"`
 }
 
-func headers(h http.Header) []nameValue {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// headers lists the fields as sent: names as written, in wire order.
+func headers(raw string, h http.Header) []nameValue {
 	out := []nameValue{}
-	for _, k := range keys {
-		for _, v := range h[k] {
-			out = append(out, nameValue{k, v})
-		}
+	for _, f := range http1.Fields(raw, h) {
+		out = append(out, nameValue(f))
 	}
 	return out
 }
@@ -181,7 +175,7 @@ func entry(x *reassembly.Exchange) harEntry {
 		URL:         u,
 		HTTPVersion: r.Proto,
 		Cookies:     cookies((&http.Request{Header: r.Header}).Cookies()),
-		Headers:     headers(r.Header),
+		Headers:     headers(r.RawHeader, r.Header),
 		QueryString: query(r.RawQuery),
 		HeadersSize: -1,
 		BodySize:    r.WireSize,
@@ -196,7 +190,7 @@ func entry(x *reassembly.Exchange) harEntry {
 			StatusText:  s.Reason,
 			HTTPVersion: s.Proto,
 			Cookies:     cookies((&http.Response{Header: s.Header}).Cookies()),
-			Headers:     headers(s.Header),
+			Headers:     headers(s.RawHeader, s.Header),
 			RedirectURL: s.Header.Get("Location"),
 			HeadersSize: -1,
 			BodySize:    s.WireSize,
