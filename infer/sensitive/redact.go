@@ -64,13 +64,16 @@ func isSchemeName(s string) bool {
 	return true
 }
 
-// secretHeader: header names whose whole value is a credential.
+// secretHeader: header names (lower case) whose whole value is a
+// credential. Underscores count as dashes (api_key is api-key).
 func secretHeader(l string) bool {
+	l = strings.ReplaceAll(l, "_", "-")
 	switch l {
 	case "x-api-key", "api-key", "apikey", "x-apikey", "x-auth-token", "x-access-token", "x-auth",
 		"x-amz-security-token", "x-goog-api-key", "x-functions-key", "ocp-apim-subscription-key",
 		"x-rapidapi-key", "private-token", "x-session-token", "x-csrf-token", "x-xsrf-token",
-		"x-vault-token", "x-secret", "x-api-secret", "x-hub-signature", "x-hub-signature-256":
+		"x-vault-token", "x-secret", "x-api-secret", "x-hub-signature", "x-hub-signature-256",
+		"token", "apitoken", "authtoken", "accesstoken", "api-secret":
 		return true
 	case "idempotency-key", "x-idempotency-key", "sec-websocket-key", "sec-websocket-accept":
 		return false
