@@ -76,6 +76,7 @@ type Model struct {
 	// maxCached, then started over), the parsed Content-Types and the
 	// names of Host headers (the same).
 	segs       []string
+	redSegs    []string // segs with secrets replaced by markers
 	sampleKeys map[uint64]string
 	media      map[string]parsedMedia
 	hosts      map[string]hostResult
@@ -209,7 +210,11 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 
 	m.segs = template.AppendSplitPath(m.segs[:0], p)
 	segs := m.segs
-	node := svc.Trie.Insert(segs)
+	// Secrets in paths (reset and magic-link tokens, keys) never reach the
+	// trie, which is stored: their markers are strong values, so the
+	// templates come out as they would with the secrets.
+	m.redSegs = sensitive.AppendRedacted(m.redSegs[:0], segs)
+	node := svc.Trie.Insert(m.redSegs)
 	method := normMethod(req.Method)
 	id, ok := node.Ops[method]
 	if !ok {
@@ -225,7 +230,7 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		node.Ops[method] = id
 	}
 	op := svc.Ops[id]
-	sampled := m.sopts.Sample(svc.sampler(m.sampleKey(method, segs), m.limits.MaxSamplers))
+	sampled := m.sopts.Sample(svc.sampler(m.sampleKey(method, m.redSegs), m.limits.MaxSamplers))
 	m.record(op, x, when, sampled, segs)
 }
 

@@ -455,13 +455,16 @@ func redactText(b []byte, maxBytes int) []byte {
 	return out
 }
 
-func isDelim(c byte) bool {
-	switch c {
-	case ' ', '\t', '\r', '\n', '"', '\'', ',', ';', '&', '{', '}', '[', ']', '<', '>', '=', ':', '\\':
-		return true
+func isDelim(c byte) bool { return delims[c] }
+
+// delims are the bytes between words of free text: a table, since every
+// byte of every string value is looked up.
+var delims = func() (t [256]bool) {
+	for _, c := range []byte(" \t\r\n\"',;&{}[]<>=:\\") {
+		t[c] = true
 	}
-	return false
-}
+	return t
+}()
 
 func indexFrom(b []byte, from int, sub string) int {
 	for i := from; i+len(sub) <= len(b); i++ {

@@ -5,29 +5,78 @@ import (
 	"strings"
 )
 
-// Secrets are the kinds a path segment is redacted for: credentials and
-// checksum-validated account numbers. E-mail addresses and telephone
-// numbers in paths are identifiers the templates type (and name) by shape;
-// they are tagged, not replaced.
+// Secrets are the kinds a path segment is redacted for: credentials,
+// checksum-validated account numbers and random tokens. E-mail addresses
+// and telephone numbers in paths are identifiers the templates type (and
+// name) by shape; they are tagged, not replaced.
 const Secrets = JWT | AWSAccessKey | AWSSecret | GCPAPIKey | GitHubToken | SlackToken | PrivateKey |
-	Password | BearerToken | Card | SSN | IBAN
+	Password | BearerToken | Card | SSN | IBAN | APIKey | URLToken
 
 // ClassifySegment returns the secret kinds (see Secrets) of one path
-// segment.
-func ClassifySegment(seg string) Tag {
+// segment; prev is the segment before it ("" for the first). A segment is
+// a URLToken when it looks random (LooksRandom), or when it is opaque (16
+// or more of [A-Za-z0-9_-] with a digit: UUIDs too) after a word that says
+// a token follows (reset, verify, magic, invite, token, session, ...).
+func ClassifySegment(prev, seg string) Tag {
 	if len(seg) < 6 {
 		return 0
 	}
-	return classifyValue(seg) & Secrets
+	if t := classifyValue(seg) & Secrets; t != 0 {
+		return t
+	}
+	if stem, _ := splitExt(seg); LooksRandom(stem) || contextWord(prev) && opaque(stem) {
+		return URLToken
+	}
+	return 0
+}
+
+// splitExt splits a file extension (".json": a dot, then one to five
+// letters and digits starting with a letter) off a segment.
+func splitExt(s string) (stem, ext string) {
+	for i := len(s) - 1; i > 0 && len(s)-i <= 6; i-- {
+		if s[i] == '.' {
+			if i < len(s)-1 && isAlpha(s[i+1]) {
+				for j := i + 2; j < len(s); j++ {
+					if !isAlnum(s[j]) {
+						return s, ""
+					}
+				}
+				return s[:i], s[i:]
+			}
+			return s, ""
+		}
+	}
+	return s, ""
 }
 
 // RedactSegment returns seg, or its marker when ClassifySegment finds a
-// secret in it.
-func RedactSegment(seg string) string {
-	if t := ClassifySegment(seg); t != 0 {
-		return marker(t)
+// secret in it. A file extension is kept ("<redacted:url-token>.json"), as
+// the templates keep it.
+func RedactSegment(prev, seg string) string {
+	t := ClassifySegment(prev, seg)
+	if t == 0 {
+		return seg
 	}
-	return seg
+	if t == URLToken {
+		_, ext := splitExt(seg)
+		return marker(t) + ext
+	}
+	return marker(t)
+}
+
+// AppendRedacted appends segs to dst with every segment that holds a
+// secret replaced by its marker (see RedactSegment); the others are
+// appended as they are, so that nothing is allocated for paths without
+// secrets.
+func AppendRedacted(dst, segs []string) []string {
+	for i, s := range segs {
+		prev := ""
+		if i > 0 {
+			prev = segs[i-1]
+		}
+		dst = append(dst, RedactSegment(prev, s))
+	}
+	return dst
 }
 
 // RedactPath returns a request path with every segment that holds a secret
@@ -36,13 +85,15 @@ func RedactSegment(seg string) string {
 func RedactPath(p string) string {
 	var b strings.Builder
 	changed := false
+	prev := ""
 	for i := 0; i <= len(p); {
 		j := strings.IndexByte(p[i:], '/')
 		if j < 0 {
 			j = len(p) - i
 		}
 		seg := p[i : i+j]
-		r := RedactSegment(seg)
+		r := RedactSegment(prev, seg)
+		prev = seg
 		if r != seg && !changed {
 			changed = true
 			b.Grow(len(p))

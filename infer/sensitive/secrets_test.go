@@ -1,0 +1,115 @@
+package sensitive
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClassifySecrets(t *testing.T) {
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+	pem := "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg\n-----END EC PRIVATE KEY-----"
+	tests := []struct {
+		name, value string
+		want        Tag
+	}{
+		// card verification codes, by name, any value
+		{"cvv", "123", CVV}, {"CVC", "0042", CVV}, {"cvv2", "987", CVV}, {"card_cvc", "1", CVV},
+		{"security_code", "321", CVV}, {"securityCode", "321", CVV}, {"card_verification", "654", CVV},
+		{"cardVerificationValue", "654", CVV}, {"cvv", "false", 0}, {"cvv", "", 0},
+		// service keys, by prefix
+		{"", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", APIKey},
+		{"", "rk_test_51HqLyjWDarjtT1zdp7dcAb", APIKey},
+		{"", "glpat-xYz12345678901234567", APIKey},
+		{"", "npm_abcdefghijklmnopqrstuvwxyz0123456789", APIKey},
+		{"", "sk_live_short1", 0},                  // tail too short
+		{"", "sk_live_abcdefghijklmnopqrstuv", 0},  // no digit: a name
+		{"", "sk_live_abcdefghij.lmnopqrstu1v", 0}, // not one word
+		// secrets inside free text
+		{"note", "my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc, can you rotate it?", APIKey},
+		{"", "creds: AKIAIOSFODNN7EXAMPLE in the config", AWSAccessKey},
+		{"", "the token was " + jwt + " yesterday", JWT},
+		{"", "see " + pem + " attached", PrivateKey},
+		{"", "use ghp_0123456789abcdefghijABCDEFGHIJ012345 for CI", GitHubToken},
+		{"", "login with password=hunter22 today", Password},
+		{"", "header Authorization: Bearer abcdefghijklmnop", BearerToken},
+		{"", `{"api_key": "k-12345678"}`, Password},
+		// free text without secrets
+		{"", "the order 4111111111111111 shipped", 0}, // numbers in prose are not read
+		{"", "call alice@example.com at 10:30", 0},
+		{"", "2024-01-31T10:00:00Z", 0},
+		{"", "a perfectly ordinary sentence, with punctuation: yes", 0},
+		{"", strings.Repeat("words and more words ", 400) + "sk_live_4eC39HqLyjWDarjtT1zdp7dc", APIKey}, // past maxValueLen
+	}
+	for _, tt := range tests {
+		if got := Classify(tt.name, tt.value); got != tt.want {
+			t.Errorf("Classify(%q, %.60q) = %v, want %v", tt.name, tt.value, got, tt.want)
+		}
+		if got := ClassifyBytes([]byte(tt.name), []byte(tt.value)); got != tt.want {
+			t.Errorf("ClassifyBytes(%q, %.60q) = %v, want %v", tt.name, tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestLooksRandom(t *testing.T) {
+	tests := []struct {
+		v    string
+		want bool
+	}{
+		{"9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c", true},                           // 32 hex
+		{"9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c6d7e8f90", true},                   // sha1
+		{"nab3WwGlt8JxtntpTTxkpHHz10OikEkUZ-iJer9ZvUb", true},                // base64url
+		{"70idqjQiUT1G3tNc83I9gQovi8yCM14M", true},                           // base62
+		{"k3j5h2l0p9x8c7v6b5n4m3q2w1e0r9t8", true},                           // base36
+		{"507f1f77bcf86cd799439011", false},                                  // an object id
+		{"d19898ae-619d-430d-a8e5-70e2a8072864", false},                      // a UUID
+		{"2024-annual-report-final-v3-draft", false},                         // a slug
+		{"getUserAccountSettingsV2xyz", false},                               // an identifier
+		{"release20240131build000123", false},                                // words and numbers
+		{"abcdefghijklmnopqrstuvwxyz", false},                                // no digit
+		{"12345678901234567890123", false},                                   // no letter
+		{"a1a1a1a1a1a1a1a1a1a1a1a1", false},                                  // repetitive
+		{"short1A", false},                                                   // short
+		{"nab3WwGlt8JxtntpTTxkpHHz.10OikEkUZ", false},                        // not one token
+		{"how-to-configure-kubernetes-2024-for-production-use-cases", false}, // a long slug
+	}
+	for _, tt := range tests {
+		if got := LooksRandom(tt.v); got != tt.want {
+			t.Errorf("LooksRandom(%q) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
+
+func TestClassifySegment(t *testing.T) {
+	tests := []struct {
+		prev, seg string
+		want      Tag
+	}{
+		{"reset", "9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c", URLToken},
+		{"verify", "d19898ae-619d-430d-a8e5-70e2a8072864", URLToken}, // a UUID after a context word
+		{"users", "d19898ae-619d-430d-a8e5-70e2a8072864", 0},         // a UUID id
+		{"Magic-Link", "abc123def456ghi789", URLToken},
+		{"password_reset", "abc123def456ghi789.json", URLToken},
+		{"users", "abc123def456ghi789", 0},
+		{"invites", "short12", 0},
+		{"files", "70idqjQiUT1G3tNc83I9gQovi8yCM14M.pdf", URLToken},
+		{"", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", APIKey},
+		{"users", "alice@example.com", 0},
+		{"", "<redacted:url-token>", 0},
+	}
+	for _, tt := range tests {
+		if got := ClassifySegment(tt.prev, tt.seg); got != tt.want {
+			t.Errorf("ClassifySegment(%q, %q) = %v, want %v", tt.prev, tt.seg, got, tt.want)
+		}
+	}
+	if got := RedactPath("/password/reset/9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c.json"); got != "/password/reset/<redacted:url-token>.json" {
+		t.Errorf("RedactPath kept no extension: %q", got)
+	}
+}
+
+func TestRedactJSONSecrets(t *testing.T) {
+	in := `{"cvv":"123","cvc":456,"note":"my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc","ok":"fine words"}`
+	want := `{"cvv":"<redacted:cvv>","cvc":"<redacted:cvv>","note":"<redacted:api-key>","ok":"fine words"}`
+	if got := string(RedactJSON([]byte(in), 1000)); got != want {
+		t.Errorf("RedactJSON = %s, want %s", got, want)
+	}
+}
