@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 // magic links), keys inside free text, and card verification codes.
 type plantedSecrets struct {
 	resetHex, magic, invite, verifyUUID, code string   // path and query tokens
+	device, pref, formNote                    string   // header, cookie and form values
 	stripe, aws, jwt, pemBody, github         string   // inside free text
 	cvvs                                      []string // card verification codes, as strings
 	cvvNum                                    int      // and as a number
@@ -48,6 +50,9 @@ func newPlanted(r *rand.Rand) plantedSecrets {
 		pemBody:    gen(b62, 64),
 		github:     "ghp_" + gen(b62, 36),
 		cvvNum:     1000 + r.IntN(9000),
+		device:     gen(b62, 30),
+		pref:       gen(b64u, 24),
+		formNote:   "glpat-" + gen(b62, 20) + "7",
 	}
 	for range 5 {
 		p.cvvs = append(p.cvvs, fmt.Sprint(1000+r.IntN(9000)))
@@ -56,7 +61,8 @@ func newPlanted(r *rand.Rand) plantedSecrets {
 }
 
 func (p plantedSecrets) long() []string {
-	return []string{p.resetHex, p.magic, p.invite, p.verifyUUID, p.code, p.stripe, p.aws, p.jwt, p.pemBody, p.github}
+	return []string{p.resetHex, p.magic, p.invite, p.verifyUUID, p.code, p.stripe, p.aws, p.jwt, p.pemBody, p.github,
+		p.device, p.pref, p.formNote}
 }
 
 // exchanges is traffic carrying the planted secrets, next to ordinary ids
@@ -90,7 +96,13 @@ func (p plantedSecrets) exchanges(n int) []*reassembly.Exchange {
 		case 7:
 			xs = append(xs, exchange(at, "POST", host, "/cards", "", fmt.Sprintf(`{"cvv":%d,"cvc":%d}`, p.cvvNum, p.cvvNum), 201, `{"id":3}`))
 		default:
-			xs = append(xs, exchange(at, "GET", host, fmt.Sprintf("/users/%d", 1000+i), "", "", 200, `{"name":"x"}`))
+			x := exchange(at, "GET", host, fmt.Sprintf("/users/%d", 1000+i), "X-Device: "+p.device+"\nCookie: prefs="+p.pref, "", 200, `{"name":"x"}`)
+			if i%2 == 0 {
+				x = exchange(at, "POST", host, "/feedback", "", "", 204, "")
+				x.Request.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				x.Request.Body = []byte("text=" + url.QueryEscape("here is my token "+p.formNote+" thanks"))
+			}
+			xs = append(xs, x)
 		}
 	}
 	return xs
