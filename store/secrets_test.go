@@ -84,7 +84,13 @@ func (p plantedSecrets) exchanges(n int) []*reassembly.Exchange {
 		case 3:
 			xs = append(xs, exchange(at, "GET", host, "/email/verify/"+p.verifyUUID, "", "", 200, `{"verified":true}`))
 		case 4:
-			xs = append(xs, exchange(at, "GET", host, "/oauth/callback?code="+p.code+"&state=xyz", "", "", 302, ""))
+			if i%2 == 0 {
+				xs = append(xs, exchange(at, "GET", host, "/oauth/callback?code="+p.code+"&state=xyz", "", "", 302, ""))
+			} else {
+				// Secrets in JSON values: a token alone, a link holding one.
+				xs = append(xs, exchange(at, "POST", host, "/password/forgot", "", `{"email_hint":"a"}`, 200,
+					fmt.Sprintf(`{"code":%q,"link":"https://acct.example.test/password/reset/%s?src=mail"}`, p.code, p.resetHex)))
+			}
 		case 5:
 			body := fmt.Sprintf(`{"subject":"help","note":"my key is %s, can you rotate it?","aws":"creds: %s and jwt=%s ok","key":%q,"gh":"token %s in a sentence"}`,
 				p.stripe, p.aws, p.jwt, "see "+pem+" attached", p.github)

@@ -1034,7 +1034,10 @@ func normPointer(p string) string {
 	return strings.Join(parts, "/")
 }
 
+// truncate returns a reason fit to store: the values kin-openapi quotes in
+// it ("value sk_live_…: an invalid integer") redacted as text, then cut.
 func truncate(s string) string {
+	s = string(sensitive.RedactJSON([]byte(s), 2*len(s)+64))
 	if len(s) > 300 {
 		return s[:300] + "…"
 	}

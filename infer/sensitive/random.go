@@ -85,6 +85,30 @@ func LooksRandom[V text](v V) bool {
 	return digits > 0 && letters > 0 && distinct*3 >= min(digits+letters, 30) && changes*4 >= pairs
 }
 
+// ContainsRandom reports whether v holds a random token (LooksRandom)
+// anywhere: as a whole, or as a run of [A-Za-z0-9_-] inside it, such as the
+// token of a reset link ("https://h/reset/9f8a…") or of "code=…".
+func ContainsRandom[V text](v V) bool {
+	if len(v) < minRandomPart {
+		return false
+	}
+	for i := 0; i < len(v); {
+		if !isB64URL(v[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(v) && isB64URL(v[j]) {
+			j++
+		}
+		if j-i >= minRandomPart && LooksRandom(v[i:j]) {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
 func charClass(c byte) byte {
 	switch {
 	case isDigit(c):

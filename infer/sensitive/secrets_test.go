@@ -84,32 +84,60 @@ func TestClassifySegment(t *testing.T) {
 		prev, seg string
 		want      Tag
 	}{
-		{"reset", "9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c", URLToken},
-		{"verify", "d19898ae-619d-430d-a8e5-70e2a8072864", URLToken}, // a UUID after a context word
-		{"users", "d19898ae-619d-430d-a8e5-70e2a8072864", 0},         // a UUID id
-		{"Magic-Link", "abc123def456ghi789", URLToken},
-		{"password_reset", "abc123def456ghi789.json", URLToken},
+		{"reset", "9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c", RandomToken},
+		{"verify", "d19898ae-619d-430d-a8e5-70e2a8072864", RandomToken}, // a UUID after a context word
+		{"users", "d19898ae-619d-430d-a8e5-70e2a8072864", 0},            // a UUID id
+		{"Magic-Link", "abc123def456ghi789", RandomToken},
+		{"password_reset", "abc123def456ghi789.json", RandomToken},
 		{"users", "abc123def456ghi789", 0},
 		{"invites", "short12", 0},
-		{"files", "70idqjQiUT1G3tNc83I9gQovi8yCM14M.pdf", URLToken},
+		{"files", "70idqjQiUT1G3tNc83I9gQovi8yCM14M.pdf", RandomToken},
 		{"", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", APIKey},
 		{"users", "alice@example.com", 0},
-		{"", "<redacted:url-token>", 0},
+		{"", "<redacted:random-token>", 0},
 	}
 	for _, tt := range tests {
 		if got := ClassifySegment(tt.prev, tt.seg); got != tt.want {
 			t.Errorf("ClassifySegment(%q, %q) = %v, want %v", tt.prev, tt.seg, got, tt.want)
 		}
 	}
-	if got := RedactPath("/password/reset/9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c.json"); got != "/password/reset/<redacted:url-token>.json" {
+	if got := RedactPath("/password/reset/9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c.json"); got != "/password/reset/<redacted:random-token>.json" {
 		t.Errorf("RedactPath kept no extension: %q", got)
 	}
 }
 
 func TestRedactJSONSecrets(t *testing.T) {
-	in := `{"cvv":"123","cvc":456,"note":"my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc","ok":"fine words"}`
-	want := `{"cvv":"<redacted:cvv>","cvc":"<redacted:cvv>","note":"<redacted:api-key>","ok":"fine words"}`
-	if got := string(RedactJSON([]byte(in), 1000)); got != want {
-		t.Errorf("RedactJSON = %s, want %s", got, want)
+	tests := []struct{ in, want string }{
+		{`{"cvv":"123","cvc":456,"note":"my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc","ok":"fine words"}`,
+			`{"cvv":"<redacted:cvv>","cvc":"<redacted:cvv>","note":"<redacted:api-key>","ok":"fine words"}`},
+		{`{"code":"70idqjQiUT1G3tNc83I9gQovi8yCM14M","id":"507f1f77bcf86cd799439011"}`,
+			`{"code":"<redacted:random-token>","id":"507f1f77bcf86cd799439011"}`},
+		{`{"link":"https://h.test/reset/9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c?x=1","home":"https://h.test/2024-annual-report"}`,
+			`{"link":"<redacted:random-token>","home":"https://h.test/2024-annual-report"}`},
+		{`not json: code=70idqjQiUT1G3tNc83I9gQovi8yCM14M ok`, `not json: code=<redacted:random-token> ok`},
+	}
+	for _, tt := range tests {
+		if got := string(RedactJSON([]byte(tt.in), 1000)); got != tt.want {
+			t.Errorf("RedactJSON(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestContainsRandom(t *testing.T) {
+	tests := []struct {
+		v    string
+		want bool
+	}{
+		{"https://h.test/magic/nab3WwGlt8JxtntpTTxkpHHz10OikEkUZ-iJer9ZvUb", true},
+		{"code=70idqjQiUT1G3tNc83I9gQovi8yCM14M&state=x", true},
+		{"70idqjQiUT1G3tNc83I9gQovi8yCM14M", true},
+		{"https://example.com/docs/getting-started/installation", false},
+		{"/users/507f1f77bcf86cd799439011/orders", false},
+		{"short", false},
+	}
+	for _, tt := range tests {
+		if got := ContainsRandom(tt.v); got != tt.want {
+			t.Errorf("ContainsRandom(%q) = %v, want %v", tt.v, got, tt.want)
+		}
 	}
 }

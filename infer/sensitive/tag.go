@@ -31,7 +31,7 @@ const (
 	BearerToken                  // a bearer/access token ("Bearer …" or by field name)
 	CVV                          // a card verification code (by field name: cvv, cvc, security_code)
 	APIKey                       // a service's secret key by its prefix (sk_live_…, glpat-…, npm_…)
-	URLToken                     // a long random token in a URL path (reset, magic and invite links); see ClassifySegment
+	RandomToken                  // a long random token (reset and magic links, OAuth codes): redacted, never reported (see LooksRandom)
 
 	numTags = iota
 )
@@ -39,7 +39,7 @@ const (
 var tagNames = [numTags]string{
 	"email", "phone", "card", "ssn", "iban", "jwt", "aws-access-key",
 	"aws-secret", "gcp-api-key", "github-token", "slack-token",
-	"private-key", "password", "bearer-token", "cvv", "api-key", "url-token",
+	"private-key", "password", "bearer-token", "cvv", "api-key", "random-token",
 }
 
 // Names returns the names of the kinds in t, in bit order.

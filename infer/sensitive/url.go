@@ -10,11 +10,11 @@ import (
 // and telephone numbers in paths are identifiers the templates type (and
 // name) by shape; they are tagged, not replaced.
 const Secrets = JWT | AWSAccessKey | AWSSecret | GCPAPIKey | GitHubToken | SlackToken | PrivateKey |
-	Password | BearerToken | Card | SSN | IBAN | APIKey | URLToken
+	Password | BearerToken | Card | SSN | IBAN | APIKey | RandomToken
 
 // ClassifySegment returns the secret kinds (see Secrets) of one path
 // segment; prev is the segment before it ("" for the first). A segment is
-// a URLToken when it looks random (LooksRandom), or when it is opaque (16
+// a RandomToken when it looks random (LooksRandom), or when it is opaque (16
 // or more of [A-Za-z0-9_-] with a digit: UUIDs too) after a word that says
 // a token follows (reset, verify, magic, invite, token, session, ...).
 func ClassifySegment(prev, seg string) Tag {
@@ -25,7 +25,7 @@ func ClassifySegment(prev, seg string) Tag {
 		return t
 	}
 	if stem, _ := splitExt(seg); LooksRandom(stem) || contextWord(prev) && opaque(stem) {
-		return URLToken
+		return RandomToken
 	}
 	return 0
 }
@@ -50,14 +50,14 @@ func splitExt(s string) (stem, ext string) {
 }
 
 // RedactSegment returns seg, or its marker when ClassifySegment finds a
-// secret in it. A file extension is kept ("<redacted:url-token>.json"), as
+// secret in it. A file extension is kept ("<redacted:random-token>.json"), as
 // the templates keep it.
 func RedactSegment(prev, seg string) string {
 	t := ClassifySegment(prev, seg)
 	if t == 0 {
 		return seg
 	}
-	if t == URLToken {
+	if t == RandomToken {
 		_, ext := splitExt(seg)
 		return marker(t) + ext
 	}
