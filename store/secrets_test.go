@@ -100,7 +100,8 @@ func (p plantedSecrets) exchanges(n int) []*reassembly.Exchange {
 				p.cvvs[0], p.cvvs[1], p.cvvs[2], p.cvvs[3], p.cvvs[4])
 			xs = append(xs, exchange(at, "POST", host, "/payments", "", body, 201, `{"id":2}`))
 		case 7:
-			xs = append(xs, exchange(at, "POST", host, "/cards", "", fmt.Sprintf(`{"cvv":%d,"cvc":%d}`, p.cvvNum, p.cvvNum), 201, `{"id":3}`))
+			xs = append(xs, exchange(at, "POST", host, "/cards", "", fmt.Sprintf(`{"cvv":%d,"cvc":%d}`, p.cvvNum, p.cvvNum), 201,
+				fmt.Sprintf(`{"sessions":{%q:{"ip":"10.0.0.1"}}}`, p.invite))) // a token as a property name
 		default:
 			x := exchange(at, "GET", host, fmt.Sprintf("/users/%d", 1000+i), "X-Device: "+p.device+"\nCookie: prefs="+p.pref, "", 200, `{"name":"x"}`)
 			if i%2 == 0 {

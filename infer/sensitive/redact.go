@@ -17,6 +17,20 @@ func Redact(value string, t Tag) string {
 
 func marker(t Tag) string { return "<redacted:" + t.String() + ">" }
 
+// RedactName returns the marker that stands for a property or field name
+// that is itself sensitive data (an e-mail address, a card number or a
+// token used as a key), and true; for any other name "" and false.
+func RedactName[V text](name V) (string, bool) {
+	t := classifyValue(name)
+	if t == 0 && ContainsRandom(name) {
+		t = RandomToken
+	}
+	if t == 0 {
+		return "", false
+	}
+	return marker(t), true
+}
+
 // redactedOpaque replaces a value known to be a credential by where it was
 // found rather than by its shape.
 const redactedOpaque = "<redacted>"

@@ -148,7 +148,11 @@ func (r *redactor) value(name []byte, depth int, emit bool) bool {
 					return false
 				}
 				if emit {
-					if t := classifyValue(text); t != 0 {
+					t := classifyValue(text)
+					if t == 0 && ContainsRandom(text) {
+						t = RandomToken
+					}
+					if t != 0 {
 						r.emitMarker(t)
 					} else {
 						r.emitByte('"')
