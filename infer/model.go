@@ -541,6 +541,12 @@ func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string,
 		op.ParamsDropped++
 		return
 	}
+	if (*dst)[name] == nil {
+		// A name that is a secret itself (?<token>=1) is kept as its marker.
+		if r, ok := sensitive.RedactName(name); ok {
+			name = r
+		}
+	}
 	p := addParam(dst, name, m.limits.MaxParams)
 	if p == nil {
 		op.ParamsDropped++

@@ -85,7 +85,7 @@ func (p plantedSecrets) exchanges(n int) []*reassembly.Exchange {
 			xs = append(xs, exchange(at, "GET", host, "/email/verify/"+p.verifyUUID, "", "", 200, `{"verified":true}`))
 		case 4:
 			if i%2 == 0 {
-				xs = append(xs, exchange(at, "GET", host, "/oauth/callback?code="+p.code+"&state=xyz", "", "", 302, ""))
+				xs = append(xs, exchange(at, "GET", host, "/oauth/callback?code="+p.code+"&state=xyz&"+p.magic+"=1", "", "", 302, ""))
 			} else {
 				// Secrets in JSON values: a token alone, a link holding one.
 				xs = append(xs, exchange(at, "POST", host, "/password/forgot", "", `{"email_hint":"a"}`, 200,
