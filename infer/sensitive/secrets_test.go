@@ -141,3 +141,27 @@ func TestContainsRandom(t *testing.T) {
 		}
 	}
 }
+
+func FuzzRandom(f *testing.F) {
+	f.Add("70idqjQiUT1G3tNc83I9gQovi8yCM14M")
+	f.Add("d19898ae-619d-430d-a8e5-70e2a8072864")
+	f.Add("https://h/reset/9f8a3c71d2e04b5f8a6c9d1e2f3a4b5c?x=1")
+	f.Fuzz(func(t *testing.T, v string) {
+		r, c := LooksRandom(v), ContainsRandom(v)
+		if r && !c {
+			t.Fatalf("LooksRandom(%q) but not ContainsRandom", v)
+		}
+		if r != LooksRandom([]byte(v)) || c != ContainsRandom([]byte(v)) {
+			t.Fatalf("%q: string and bytes disagree", v)
+		}
+		if m, ok := RedactName(v); ok != (m != "") || ok && !strings.HasPrefix(m, "<redacted:") {
+			t.Fatalf("RedactName(%q) = %q, %v", v, m, ok)
+		}
+		for prev := range 2 {
+			p := []string{"", "reset"}[prev]
+			if s := RedactSegment(p, v); s != v && !strings.HasPrefix(s, "<redacted:") {
+				t.Fatalf("RedactSegment(%q, %q) = %q", p, v, s)
+			}
+		}
+	})
+}
