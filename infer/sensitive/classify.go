@@ -791,10 +791,10 @@ var apiKeyPrefixes = []struct {
 }
 
 // minAPIKeyLen is the shortest prefix and tail of apiKeyPrefixes.
-const minAPIKeyLen = 24
+const minAPIKeyLen = 22
 
 // isAPIKey reports a known service's secret key: its prefix, then a tail of
-// at least the prefix's length of [A-Za-z0-9_-] holding a digit.
+// [A-Za-z0-9_-], at least as long as listed, holding a digit.
 func isAPIKey[V text](s V) bool {
 	if len(s) < minAPIKeyLen {
 		return false

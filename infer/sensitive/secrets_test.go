@@ -20,6 +20,7 @@ func TestClassifySecrets(t *testing.T) {
 		{"", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", APIKey},
 		{"", "rk_test_51HqLyjWDarjtT1zdp7dcAb", APIKey},
 		{"", "glpat-xYz12345678901234567", APIKey},
+		{"", "whsec_abcdefghij123456", APIKey}, // the shortest listed
 		{"", "npm_abcdefghijklmnopqrstuvwxyz0123456789", APIKey},
 		{"", "sk_live_short1", 0},                  // tail too short
 		{"", "sk_live_abcdefghijklmnopqrstuv", 0},  // no digit: a name
@@ -164,4 +165,13 @@ func FuzzRandom(f *testing.F) {
 			}
 		}
 	})
+}
+
+// minAPIKeyLen is a shortcut: no listed prefix and tail is shorter.
+func TestMinAPIKeyLen(t *testing.T) {
+	for _, k := range apiKeyPrefixes {
+		if n := len(k.prefix) + k.tail; n < minAPIKeyLen {
+			t.Errorf("%s: %d bytes, below minAPIKeyLen %d", k.prefix, n, minAPIKeyLen)
+		}
+	}
 }
