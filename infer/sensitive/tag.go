@@ -5,7 +5,12 @@
 // tool, so every value rule checks shape and, where one exists, a checksum
 // (Luhn for cards, mod-97 for IBANs, area/group/serial rules for SSNs).
 // Field-name rules are used only for secret-like names (password, secret,
-// api_key, tokens), where the name alone says the value is sensitive.
+// api_key, tokens, cvv), where the name alone says the value is sensitive.
+// Free text is read word by word for the secrets that have a shape of their
+// own (keys, tokens, PEM blocks). Random tokens (LooksRandom: reset and
+// magic-link tokens, OAuth codes, random ids) cannot be told from random
+// identifiers, so they are redacted wherever values are kept (RedactJSON,
+// RedactPath, enum sets) but never reported as sensitive data.
 package sensitive
 
 import "strings"
