@@ -101,7 +101,8 @@ func ContainsRandom[V text](v V) bool {
 		for j < len(v) && isB64URL(v[j]) {
 			j++
 		}
-		if j-i >= minRandomPart && LooksRandom(v[i:j]) {
+		// A run longer than LooksRandom reads is judged by its start.
+		if j-i >= minRandomPart && LooksRandom(v[i:min(j, i+maxValueLen)]) {
 			return true
 		}
 		i = j

@@ -96,6 +96,7 @@ func TestClassifySegment(t *testing.T) {
 		{"", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", APIKey},
 		{"users", "alice@example.com", 0},
 		{"", "<redacted:random-token>", 0},
+		{"", strings.Repeat("70idqjQiUT1G3tNc83I9gQovi8yCM14M", 200), RandomToken}, // longer than the value rules read
 	}
 	for _, tt := range tests {
 		if got := ClassifySegment(tt.prev, tt.seg); got != tt.want {
@@ -135,6 +136,7 @@ func TestContainsRandom(t *testing.T) {
 		{"https://example.com/docs/getting-started/installation", false},
 		{"/users/507f1f77bcf86cd799439011/orders", false},
 		{"short", false},
+		{"x=" + strings.Repeat("70idqjQiUT1G3tNc83I9gQovi8yCM14M", 200), true},
 	}
 	for _, tt := range tests {
 		if got := ContainsRandom(tt.v); got != tt.want {

@@ -21,6 +21,9 @@ func ClassifySegment(prev, seg string) Tag {
 	if len(seg) < 6 {
 		return 0
 	}
+	if len(seg) > maxValueLen {
+		seg = seg[:maxValueLen] // judged by its start, as the trie keeps it
+	}
 	if t := classifyValue(seg) & Secrets; t != 0 {
 		return t
 	}
