@@ -29,7 +29,7 @@ func LooksRandom[V text](v V) bool {
 	var seen [128]bool
 	hex := true
 	run, best, seps := 0, 0, 0
-	distinct, digits, letters, changes, pairs, uppers, wordStarts := 0, 0, 0, 0, 0, 0, 0
+	distinct, digits, letters, changes, pairs, uppers, wordStarts, capLower := 0, 0, 0, 0, 0, 0, 0, 0
 	prev := byte(0) // the previous character, 0 after a separator
 	for i := 0; i < n; i++ {
 		c := v[i]
@@ -55,8 +55,11 @@ func LooksRandom[V text](v V) bool {
 		}
 		if 'A' <= c && c <= 'Z' {
 			uppers++
-			if i+2 < n && charClass(v[i+1]) == 1 && charClass(v[i+2]) == 1 {
-				wordStarts++
+			if i+1 < n && charClass(v[i+1]) == 1 {
+				capLower++
+				if i+2 < n && charClass(v[i+2]) == 1 {
+					wordStarts++
+				}
 			}
 		}
 		if prev != 0 {
@@ -75,9 +78,10 @@ func LooksRandom[V text](v V) bool {
 	case best < minRandomPart && !(seps > 0 && n >= minRandomSplit && best >= minRandomRun):
 		return false
 	}
-	if uppers >= 2 && wordStarts*10 >= uppers*7 {
-		// camelCase: capitals start words (in random base62 few capitals
-		// are followed by two lower-case letters).
+	if uppers >= 2 && (wordStarts*10 >= uppers*7 || capLower*10 >= uppers*9) {
+		// camelCase: capitals start words, of two letters or more (in
+		// random base62 fewer than half the capitals are followed by a
+		// lower-case letter, a fifth by two).
 		return false
 	}
 	// Random base62 changes class at 62% of its characters, base36 and hex

@@ -1,6 +1,8 @@
 package sensitive
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -174,6 +176,76 @@ func TestMinAPIKeyLen(t *testing.T) {
 	for _, k := range apiKeyPrefixes {
 		if n := len(k.prefix) + k.tail; n < minAPIKeyLen {
 			t.Errorf("%s: %d bytes, below minAPIKeyLen %d", k.prefix, n, minAPIKeyLen)
+		}
+	}
+}
+
+// TestLooksRandomRates measures the detector on generated values (seeded,
+// so the figures are fixed): random tokens of the usual alphabets are
+// found, slugs and identifiers built from words are not.
+func TestLooksRandomRates(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	const b62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	gen := func(alphabet string, n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	syllables := []string{"ac", "count", "set", "tings", "re", "port", "fi", "nal", "user", "pro", "file", "data", "sync", "in", "voice", "ment", "or", "der", "ship", "ping"}
+	word := func() string {
+		var b strings.Builder
+		for range 1 + r.IntN(3) {
+			b.WriteString(syllables[r.IntN(len(syllables))])
+		}
+		return b.String()
+	}
+	slug := func() string {
+		parts := []string{word(), word(), word(), word()}
+		parts[r.IntN(4)] += fmt.Sprint(r.IntN(3000))
+		return strings.Join(parts, []string{"-", "_"}[r.IntN(2)])
+	}
+	camel := func() string {
+		var b strings.Builder
+		b.WriteString(word())
+		for range 3 + r.IntN(3) {
+			w := word()
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+		b.WriteString(fmt.Sprint(r.IntN(100)))
+		return b.String()
+	}
+	tests := []struct {
+		name string
+		gen  func() string
+		min  float64 // share LooksRandom must find
+		max  float64 // share it may find
+	}{
+		{"base62 x24", func() string { return gen(b62, 24) }, 0.95, 1},
+		{"base62 x32", func() string { return gen(b62, 32) }, 0.98, 1},
+		{"base64url x43", func() string { return gen(b62+"-_", 43) }, 0.98, 1},
+		{"base36 x26", func() string { return gen("abcdefghijklmnopqrstuvwxyz0123456789", 26) }, 0.85, 1},
+		{"hex x32", func() string { return gen("0123456789abcdef", 32) }, 0.95, 1},
+		{"hex x64", func() string { return gen("0123456789abcdef", 64) }, 0.99, 1},
+		{"slugs", slug, 0, 0.01},
+		{"camelCase", camel, 0, 0.01},
+	}
+	for _, tt := range tests {
+		const n = 2000
+		hit := 0
+		for range n {
+			if v := tt.gen(); LooksRandom(v) {
+				hit++
+				if tt.max < 0.5 && hit < 6 {
+					t.Logf("%s: flagged %q", tt.name, v)
+				}
+			}
+		}
+		if share := float64(hit) / n; share < tt.min || share > tt.max {
+			t.Errorf("%s: LooksRandom for %.3f, want [%.2f, %.2f]", tt.name, share, tt.min, tt.max)
+		} else {
+			t.Logf("%s: %.3f", tt.name, share)
 		}
 	}
 }
