@@ -85,6 +85,7 @@ type Model struct {
 	// maxCached, then started over), the parsed Content-Types and the
 	// names of Host headers (the same).
 	segs       []string
+	redSegs    []string // segs with secrets replaced by markers
 	sampleKeys map[uint64]string
 	// costBytes is the inventory's estimated size (see cost), valid when
 	// costKnown: Merge and decoding leave it unknown.
@@ -231,12 +232,16 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 
 	m.segs = template.AppendSplitPath(m.segs[:0], p)
 	segs := m.segs
+	// Secrets in paths (reset and magic-link tokens, keys) never reach the
+	// trie, which is stored: their markers are strong values, so the
+	// templates come out as they would with the secrets.
+	m.redSegs = sensitive.AppendRedacted(m.redSegs[:0], segs)
 	method := normMethod(req.Method)
-	if m.probe(svc, x, method, segs) {
+	if m.probe(svc, x, method, m.redSegs) {
 		return
 	}
 	nodes := svc.Trie.Stats.Nodes
-	node := svc.Trie.Insert(segs)
+	node := svc.Trie.Insert(m.redSegs)
 	m.costBytes += int64(svc.Trie.Stats.Nodes-nodes) * costNode
 	id, ok := node.Ops[method]
 	if !ok {
@@ -257,7 +262,7 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		node.Ops[method] = id
 	}
 	op := svc.Ops[id]
-	sampled := m.sopts.Sample(svc.sampler(m.sampleKey(method, segs), m.limits.MaxSamplers))
+	sampled := m.sopts.Sample(svc.sampler(m.sampleKey(method, m.redSegs), m.limits.MaxSamplers))
 	m.record(op, x, when, sampled, segs)
 }
 
@@ -595,6 +600,12 @@ func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string,
 	if len(name) > 128 {
 		op.ParamsDropped++
 		return
+	}
+	if (*dst)[name] == nil {
+		// A name that is a secret itself (?<token>=1) is kept as its marker.
+		if r, ok := sensitive.RedactName(name); ok {
+			name = r
+		}
 	}
 	p := addParam(dst, name, m.limits.MaxParams)
 	if p == nil {

@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -31,11 +32,26 @@ type messageJSON struct {
 	Start      time.Time   `json:"start"`
 	End        time.Time   `json:"end"`
 	Proto      string      `json:"proto"`
-	Header     http.Header `json:"headers,omitempty"`
+	Header     []fieldJSON `json:"headers,omitempty"`
 	Body       string      `json:"body,omitempty"`
 	BodyBase64 []byte      `json:"body_base64,omitempty"`
 	BodySize   int64       `json:"body_size"`
 	Flags      []string    `json:"flags,omitempty"`
+}
+
+// fieldJSON is one header field: names as sent, fields in wire order.
+type fieldJSON struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+func fields(raw string, h http.Header) []fieldJSON {
+	fs := http1.Fields(raw, h)
+	out := make([]fieldJSON, len(fs))
+	for i, f := range fs {
+		out[i] = fieldJSON(f)
+	}
+	return out
 }
 
 type requestJSON struct {
@@ -106,8 +122,10 @@ func body(m *messageJSON, b []byte) {
 	}
 }
 
-// MarshalJSON encodes the exchange in Specter's JSON lines form. Bodies are
-// text when they are valid UTF-8 and base64 ("body_base64") otherwise.
+// MarshalJSON encodes the exchange in Specter's JSON lines form. Headers are
+// a list of {"name", "value"} fields with the names as sent, in wire order
+// (see http1.Fields). Bodies are text when they are valid UTF-8 and base64
+// ("body_base64") otherwise.
 func (x *Exchange) MarshalJSON() ([]byte, error) {
 	j := exchangeJSON{
 		Conn:      x.ConnID,
@@ -127,13 +145,20 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 	j.Tunnel, j.TunnelID = x.Flow.Zone.Tunnel.String(), x.Flow.Zone.TunnelID
 	if r := x.Request; r != nil {
 		j.Request = &requestJSON{Method: r.Method, Host: r.Host, Target: r.Target, Path: r.Path, Query: r.RawQuery,
-			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: r.Header, BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
+			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: fields(r.RawHeader, r.Header), BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
 		body(&j.Request.messageJSON, r.Body)
 	}
 	if r := x.Response; r != nil {
 		j.Response = &responseJSON{Status: r.StatusCode, Reason: r.Reason,
-			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: r.Header, BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
+			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: fields(r.RawHeader, r.Header), BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
 		body(&j.Response.messageJSON, r.Body)
 	}
-	return json.Marshal(j)
+	// Not HTML-escaped: redaction markers ("<redacted>") stay readable.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/infer/redact"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/har"
 )
@@ -235,13 +236,21 @@ func printSummary(w io.Writer, s summary) {
 func newExchangesCmd() *cobra.Command {
 	var pf pipelineFlags
 	var format, output string
+	var raw bool
 	cmd := &cobra.Command{
 		Use:   "exchanges [flags] FILE|DIR|- ...",
 		Short: "Write every HTTP exchange in the captures as JSON lines or HAR",
 		Long: `Exchanges writes each HTTP request with its response, in capture order, as
 one JSON object per line (jsonl) or as an HTTP Archive (har, HAR 1.2).
 Bodies are kept up to --max-body bytes, decoded from gzip, deflate, br and
-zstd; a body cut at the cap is flagged truncated.`,
+zstd; a body cut at the cap is flagged truncated.
+
+Secrets are redacted as the inventory redacts them: credentials in headers
+(Authorization keeps its scheme, cookies their names), secret-shaped path
+segments, sensitive query values and body values become "<redacted...>"
+markers (a redacted JSON body loses its insignificant white space). --raw
+writes the traffic as captured, credentials included. An output file is
+created with mode 0600.`,
 		Example: `  specter exchanges capture.pcap | jq .request.path
   specter exchanges --format har -o out.har capture.pcapng`,
 		Args: cobra.MinimumNArgs(1),
@@ -251,6 +260,9 @@ zstd; a body cut at the cap is flagged truncated.`,
 				return err
 			}
 			defer closeOut()
+			if raw {
+				fmt.Fprintln(cmd.ErrOrStderr(), "specter: warning: --raw: the output holds credentials and personal data in clear")
+			}
 			var emit func(*reassembly.Exchange)
 			var finish func() error
 			var writeErr error
@@ -258,6 +270,7 @@ zstd; a body cut at the cap is flagged truncated.`,
 			case "jsonl":
 				bw := bufio.NewWriterSize(w, 64<<10)
 				enc := json.NewEncoder(bw)
+				enc.SetEscapeHTML(false)
 				emit = func(x *reassembly.Exchange) {
 					if writeErr == nil {
 						writeErr = enc.Encode(x)
@@ -278,6 +291,10 @@ zstd; a body cut at the cap is flagged truncated.`,
 			default:
 				return usageError("unknown --format %q (want jsonl or har)", format)
 			}
+			if !raw {
+				write := emit
+				emit = func(x *reassembly.Exchange) { write(redact.Exchange(x)) }
+			}
 			sum, err := runWithProgress(cmd, args, pf.config(), emit)
 			if e := finish(); writeErr == nil {
 				writeErr = e
@@ -294,5 +311,6 @@ zstd; a body cut at the cap is flagged truncated.`,
 	pf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl or har")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().BoolVar(&raw, "raw", false, "do not redact: write credentials and sensitive values as captured")
 	return cmd
 }

@@ -120,7 +120,7 @@ incomplete.`,
 		if cpuProfile == "" {
 			return nil
 		}
-		f, err := os.Create(cpuProfile)
+		f, err := createPrivate(cpuProfile, os.O_TRUNC)
 		if err != nil {
 			return usageError("%v", err)
 		}
@@ -177,12 +177,12 @@ func usageError(format string, a ...any) error {
 func term(f *os.File) bool { return xterm.IsTerminal(int(f.Fd())) }
 
 // outputFile returns where a command with -o writes: stdout for "" or "-",
-// else the named file, created or truncated.
+// else the named file, created (mode 0600) or truncated.
 func outputFile(stdout io.Writer, path string) (io.Writer, func() error, error) {
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, nil
 	}
-	f, err := os.Create(path)
+	f, err := createPrivate(path, os.O_TRUNC)
 	if err != nil {
 		return nil, nil, usageError("%v", err)
 	}

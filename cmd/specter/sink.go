@@ -608,7 +608,7 @@ func openEvents(path string, stdout io.Writer) (*eventLog, error) {
 	case "-":
 		return &eventLog{w: stdout, keys: map[string]bool{}}, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := createPrivate(path, os.O_APPEND)
 	if err != nil {
 		return nil, usageError("--events: %v", err)
 	}

@@ -167,10 +167,17 @@ func isToken(s string) bool {
 
 // isKeyHeader: the header names API keys and tokens travel in. Names ending
 // in -Key or -Token count, except the well-known ones that are not
-// credentials.
+// credentials. Underscores count as dashes: api_key and X_Auth_Token are
+// spellings of api-key and X-Auth-Token that proxies pass on.
 func isKeyHeader(h string) bool {
 	var buf [64]byte
-	return isKeyHeaderLower(lowerASCII(buf[:0], h))
+	b := lowerASCII(buf[:0], h)
+	for i, c := range b {
+		if c == '_' {
+			b[i] = '-'
+		}
+	}
+	return isKeyHeaderLower(b)
 }
 
 // lowerASCII appends to dst the lower case of s, as strings.ToLower
@@ -199,7 +206,8 @@ func isKeyHeaderLower(b []byte) bool {
 		"x-auth", "x-session-token", "x-goog-api-key", "x-amz-security-token",
 		"x-functions-key", "ocp-apim-subscription-key", "x-rapidapi-key", "private-token",
 		"x-private-token", "x-vault-token", "x-consul-token",
-		"x-shopify-access-token", "x-figma-token", "x-secret", "x-api-secret", "x-api-token":
+		"x-shopify-access-token", "x-figma-token", "x-secret", "x-api-secret", "x-api-token",
+		"token", "apitoken", "authtoken", "accesstoken", "api-secret":
 		return true
 	case "idempotency-key", "x-idempotency-key", "sec-websocket-key", "x-request-key", "cache-key",
 		"x-csrf-token", "x-xsrf-token", "csrf-token", "xsrf-token", "x-csrftoken":

@@ -166,6 +166,10 @@ func TestIsKeyHeaderLower(t *testing.T) {
 		{"X-Api-Key", true}, {"X-API-KEY", true}, {"Host", false}, {"My-Service-Token", true},
 		{"X-Csrf-Token", false}, {"X-Api-\u212aey", true}, // the Kelvin sign lowers to k
 		{strings.Repeat("X", 70) + "-Token", true}, {"", false},
+		// Underscores spell dashes.
+		{"Api_key", true}, {"api_key", true}, {"X_Api_Key", true}, {"X_Auth_Token", true}, {"Apikey", true},
+		{"X-Auth-Token", true}, {"Token", true}, {"X_Csrf_Token", false}, {"Idempotency_Key", false},
+		{strings.Repeat("x", 70) + "_token", true},
 	} {
 		if got := isKeyHeader(tc.name); got != tc.want {
 			t.Errorf("isKeyHeader(%q) = %v, want %v", tc.name, got, tc.want)

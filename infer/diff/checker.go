@@ -1122,7 +1122,10 @@ func normPointer(p string) string {
 	return strings.Join(parts, "/")
 }
 
+// truncate returns a reason fit to store: the values kin-openapi quotes in
+// it ("value sk_live_…: an invalid integer") redacted as text, then cut.
 func truncate(s string) string {
+	s = string(sensitive.RedactJSON([]byte(s), 2*len(s)+64))
 	if len(s) > 300 {
 		return s[:300] + "…"
 	}
@@ -1134,9 +1137,9 @@ func truncate(s string) string {
 func example(x *reassembly.Exchange, body []byte) Example {
 	req := x.Request
 	var ex Example
-	target := req.Path
+	target := sensitive.RedactPath(req.Path)
 	if req.RawQuery != "" {
-		target += "?" + redactQuery(req.RawQuery)
+		target += "?" + sensitive.RedactQuery(req.RawQuery)
 	}
 	if len(target) > 512 {
 		target = target[:512]
@@ -1149,33 +1152,6 @@ func example(x *reassembly.Exchange, body []byte) Example {
 		ex.Body = string(sensitive.RedactJSON(body, 512))
 	}
 	return ex
-}
-
-// redactQuery redacts sensitive query values, keeping the names.
-func redactQuery(raw string) string {
-	var b strings.Builder
-	for i, kv := range strings.Split(raw, "&") {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		k, v, ok := strings.Cut(kv, "=")
-		b.WriteString(k)
-		if !ok {
-			continue
-		}
-		b.WriteByte('=')
-		dk, _ := url.QueryUnescape(k)
-		dv, err := url.QueryUnescape(v)
-		if err != nil {
-			dv = v
-		}
-		if t := sensitive.Classify(dk, dv); t != 0 {
-			b.WriteString(sensitive.Redact(dv, t))
-		} else {
-			b.WriteString(v)
-		}
-	}
-	return b.String()
 }
 
 // Findings returns every finding so far, sorted: those counted on

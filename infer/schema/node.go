@@ -321,9 +321,18 @@ func sortedKeys(m map[string]*Node) []string {
 // the kept names are always the smallest MaxProperties names seen, so a
 // larger name is refused (nil) when full, and a smaller one evicts the
 // largest kept name, whose occurrences move to PropsDropped.
+//
+// A name that is itself sensitive (an e-mail address or a token used as a
+// key) is kept as its marker (sensitive.RedactName): the Node is stored.
 func (n *Node) prop(k string, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[k]; ok {
 		return c
+	}
+	if m, ok := sensitive.RedactName(k); ok {
+		k = m
+		if c, ok := n.Props[k]; ok {
+			return c
+		}
 	}
 	return n.addProp(k, depth, opts, b)
 }
@@ -333,6 +342,9 @@ func (n *Node) prop(k string, depth int, opts Options, b *budget) *Node {
 func (n *Node) propBytes(k []byte, depth int, opts Options, b *budget) *Node {
 	if c, ok := n.Props[string(k)]; ok {
 		return c
+	}
+	if _, ok := sensitive.RedactName(k); ok {
+		return n.prop(string(k), depth, opts, b) // rare: no need to save the conversion
 	}
 	if opts.MaxProperties <= 0 {
 		return nil

@@ -470,9 +470,10 @@ func (n *Node) observeText(name, v []byte, opts Options) {
 	}
 	tag := sensitive.ClassifyBytes(name, v)
 	n.Sensitive |= tag
-	if tag != 0 || f != "" {
+	if tag != 0 || f != "" || sensitive.ContainsRandom(v) {
 		// Formatted values are not enums, and sensitive values must never be
-		// kept (the Node is stored).
+		// kept (the Node is stored); nor random tokens (OAuth codes, session
+		// ids), which are no enumeration either.
 		n.overflowEnum()
 		return
 	}

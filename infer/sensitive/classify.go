@@ -53,6 +53,13 @@ func classifyName[N, V text](name N, value V) Tag {
 	switch {
 	case contains(k, "aws") && contains(k, "secret"):
 		return AWSSecret
+	case k == "cvv" || k == "cvc" || k == "cvv2" || k == "cvc2" || hasSuffix(k, "cvv") || hasSuffix(k, "cvc") ||
+		hasSuffix(k, "cvv2") || hasSuffix(k, "cvc2") || hasSuffix(k, "securitycode") || contains(k, "cardverification"):
+		// Card verification codes: any value (PCI DSS forbids storing them).
+		if isPlaceholder(value) {
+			return 0
+		}
+		return CVV
 	case k == "password" || k == "passwd" || k == "pwd" || k == "pass" || k == "passphrase" ||
 		k == "secret" || hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret"):
 		// Passwords may be anything, spaces included.
@@ -129,7 +136,8 @@ func lower(c byte) byte {
 	return c
 }
 
-// classifyValue applies the value rules.
+// classifyValue applies the value rules: to the whole value, and to the
+// words of free text (see classifyText).
 func classifyValue[V text](v V) Tag {
 	if len(v) < 6 {
 		return 0
@@ -140,8 +148,85 @@ func classifyValue[V text](v V) Tag {
 		}
 		return 0
 	}
-	if len(v) > maxValueLen {
+	if t := classifyWord(v); t != 0 {
+		return t
+	}
+	if indexDelim(v) >= 0 {
+		return classifyText(v)
+	}
+	return 0
+}
+
+// textKinds are the kinds classifyText reports: the secrets that have a
+// shape of their own. Numbers in prose (order ids, amounts) are not read as
+// cards or telephone numbers.
+const textKinds = JWT | AWSAccessKey | GCPAPIKey | GitHubToken | SlackToken | PrivateKey | APIKey |
+	Password | AWSSecret | BearerToken | CVV
+
+// classifyText finds secrets inside free text ("my key is sk_live_…",
+// "token=…", a PEM block in a message): each word (a run between white
+// space, quotes and punctuation, as in redactText) by the value rules, a
+// word after a secret-like "name=" or "name:" by the name rules, and a
+// private key block anywhere. It reads any length: a secret at the start
+// of a long text is as secret.
+func classifyText[V text](v V) Tag {
+	var t Tag
+	var prev V // the word before '=' or ':', if any
+	named, bearer := false, false
+	for i := 0; i < len(v); {
+		if isDelim(v[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(v) && !isDelim(v[j]) {
+			j++
+		}
+		w := v[i:j]
+		if hasPrefix(w, "-----BEGIN") && isPrivateKey(v[i:min(len(v), i+64)]) {
+			t |= PrivateKey
+		}
+		t |= classifyWord(w)
+		if named && isAlpha(prev[len(prev)-1]) {
+			// Names end in a letter (password, api_key): "10:30" is no name.
+			t |= classifyName(prev, w)
+		}
+		if bearer && isToken68(w) {
+			t |= BearerToken
+		}
+		bearer = len(w) == 6 && hasPrefixFold(w, "bearer")
+		named = false
+		if k := skipQuotes(v, j); k < len(v) && (v[k] == '=' || v[k] == ':') {
+			prev, named = w, true
+		}
+		i = j
+	}
+	return t & textKinds
+}
+
+func skipQuotes[V text](v V, k int) int {
+	for k < len(v) && (v[k] == '"' || v[k] == '\'' || v[k] == ' ') {
+		k++
+	}
+	return k
+}
+
+func indexDelim[V text](v V) int {
+	for i := 0; i < len(v); i++ {
+		if isDelim(v[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// classifyWord applies the value rules to one value as a whole.
+func classifyWord[V text](v V) Tag {
+	if len(v) < 6 || len(v) > maxValueLen {
 		return 0
+	}
+	if isAPIKey(v) {
+		return APIKey
 	}
 	switch c := v[0]; {
 	case c == 'B' || c == 'b':
@@ -688,4 +773,52 @@ func isIBAN[V text](s V) bool {
 		}
 	}
 	return rem == 1
+}
+
+// apiKeyPrefixes are the prefixes services give their secret keys, with the
+// length of the random tail that must follow (at least).
+var apiKeyPrefixes = []struct {
+	prefix string
+	tail   int
+}{
+	{"sk_live_", 16}, {"sk_test_", 16}, {"rk_live_", 16}, {"rk_test_", 16}, {"whsec_", 16}, // Stripe
+	{"sk-ant-", 20}, {"sk-proj-", 20}, // Anthropic, OpenAI
+	{"glpat-", 20},                                                 // GitLab
+	{"npm_", 36},                                                   // npm
+	{"shpat_", 32}, {"shpss_", 32}, {"shpca_", 32}, {"shppa_", 32}, // Shopify
+	{"dop_v1_", 64}, // DigitalOcean
+	{"pypi-AgE", 50},
+}
+
+// minAPIKeyLen is the shortest prefix and tail of apiKeyPrefixes.
+const minAPIKeyLen = 22
+
+// isAPIKey reports a known service's secret key: its prefix, then a tail of
+// [A-Za-z0-9_-], at least as long as listed, holding a digit.
+func isAPIKey[V text](s V) bool {
+	if len(s) < minAPIKeyLen {
+		return false
+	}
+	switch s[0] {
+	case 's', 'r', 'w', 'g', 'n', 'd', 'p':
+	default:
+		return false
+	}
+	for _, k := range apiKeyPrefixes {
+		if len(s) < len(k.prefix)+k.tail || !hasPrefix(s, k.prefix) {
+			continue
+		}
+		digits := 0
+		for i := len(k.prefix); i < len(s); i++ {
+			c := s[i]
+			if !isB64URL(c) {
+				return false
+			}
+			if isDigit(c) {
+				digits++
+			}
+		}
+		return digits > 0
+	}
+	return false
 }

@@ -17,6 +17,20 @@ func Redact(value string, t Tag) string {
 
 func marker(t Tag) string { return "<redacted:" + t.String() + ">" }
 
+// RedactName returns the marker that stands for a property or field name
+// that is itself sensitive data (an e-mail address, a card number or a
+// token used as a key), and true; for any other name "" and false.
+func RedactName[V text](name V) (string, bool) {
+	t := classifyValue(name)
+	if t == 0 && ContainsRandom(name) {
+		t = RandomToken
+	}
+	if t == 0 {
+		return "", false
+	}
+	return marker(t), true
+}
+
 // redactedOpaque replaces a value known to be a credential by where it was
 // found rather than by its shape.
 const redactedOpaque = "<redacted>"
@@ -64,13 +78,16 @@ func isSchemeName(s string) bool {
 	return true
 }
 
-// secretHeader: header names whose whole value is a credential.
+// secretHeader: header names (lower case) whose whole value is a
+// credential. Underscores count as dashes (api_key is api-key).
 func secretHeader(l string) bool {
+	l = strings.ReplaceAll(l, "_", "-")
 	switch l {
 	case "x-api-key", "api-key", "apikey", "x-apikey", "x-auth-token", "x-access-token", "x-auth",
 		"x-amz-security-token", "x-goog-api-key", "x-functions-key", "ocp-apim-subscription-key",
 		"x-rapidapi-key", "private-token", "x-session-token", "x-csrf-token", "x-xsrf-token",
-		"x-vault-token", "x-secret", "x-api-secret", "x-hub-signature", "x-hub-signature-256":
+		"x-vault-token", "x-secret", "x-api-secret", "x-hub-signature", "x-hub-signature-256",
+		"token", "apitoken", "authtoken", "accesstoken", "api-secret":
 		return true
 	case "idempotency-key", "x-idempotency-key", "sec-websocket-key", "sec-websocket-accept":
 		return false

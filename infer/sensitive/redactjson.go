@@ -9,7 +9,8 @@ const maxNesting = 10000
 
 // RedactJSON returns body with every sensitive value replaced by its marker
 // (see Redact), at most maxBytes long. String values are classified by value
-// and by the name of their property (array elements take the array's name);
+// and by the name of their property (array elements take the array's name),
+// and values holding a random token (ContainsRandom) are replaced too;
 // any value under a secret-like name (password, api_key, access_token, ...)
 // is replaced whole, whatever its type. Property names that are themselves
 // sensitive (an e-mail used as a key) are replaced too. Insignificant white
@@ -18,8 +19,9 @@ const maxNesting = 10000
 // before they are written).
 //
 // Invalid JSON (a truncated body, another format) is treated as text: every
-// word that classifies, and every value after a secret-like "name=" or
-// "name:", is replaced, and the result is cut at maxBytes.
+// word that classifies or holds a random token, and every value after a
+// secret-like "name=" or "name:", is replaced, and the result is cut at
+// maxBytes.
 func RedactJSON(body []byte, maxBytes int) []byte {
 	if maxBytes <= 0 {
 		return []byte{}
@@ -146,7 +148,11 @@ func (r *redactor) value(name []byte, depth int, emit bool) bool {
 					return false
 				}
 				if emit {
-					if t := classifyValue(text); t != 0 {
+					t := classifyValue(text)
+					if t == 0 && ContainsRandom(text) {
+						t = RandomToken
+					}
+					if t != 0 {
 						r.emitMarker(t)
 					} else {
 						r.emitByte('"')
@@ -195,7 +201,11 @@ func (r *redactor) value(name []byte, depth int, emit bool) bool {
 			return false
 		}
 		if emit {
-			if t := classify(name, text); t != 0 {
+			t := classify(name, text)
+			if t == 0 && ContainsRandom(text) {
+				t = RandomToken // a reset token, an OAuth code: not reported, not kept either
+			}
+			if t != 0 {
 				r.emitMarker(t)
 			} else {
 				r.emitByte('"')
@@ -429,6 +439,9 @@ func redactText(b []byte, maxBytes int) []byte {
 			continue
 		}
 		t := classifyValue(word)
+		if t == 0 && ContainsRandom(word) {
+			t = RandomToken
+		}
 		if bearer && len(word) >= 8 {
 			t |= BearerToken
 		}
@@ -455,13 +468,16 @@ func redactText(b []byte, maxBytes int) []byte {
 	return out
 }
 
-func isDelim(c byte) bool {
-	switch c {
-	case ' ', '\t', '\r', '\n', '"', '\'', ',', ';', '&', '{', '}', '[', ']', '<', '>', '=', ':', '\\':
-		return true
+func isDelim(c byte) bool { return delims[c] }
+
+// delims are the bytes between words of free text: a table, since every
+// byte of every string value is looked up.
+var delims = func() (t [256]bool) {
+	for _, c := range []byte(" \t\r\n\"',;&{}[]<>=:\\") {
+		t[c] = true
 	}
-	return false
-}
+	return t
+}()
 
 func indexFrom(b []byte, from int, sub string) int {
 	for i := from; i+len(sub) <= len(b); i++ {

@@ -5,7 +5,12 @@
 // tool, so every value rule checks shape and, where one exists, a checksum
 // (Luhn for cards, mod-97 for IBANs, area/group/serial rules for SSNs).
 // Field-name rules are used only for secret-like names (password, secret,
-// api_key, tokens), where the name alone says the value is sensitive.
+// api_key, tokens, cvv), where the name alone says the value is sensitive.
+// Free text is read word by word for the secrets that have a shape of their
+// own (keys, tokens, PEM blocks). Random tokens (LooksRandom: reset and
+// magic-link tokens, OAuth codes, random ids) cannot be told from random
+// identifiers, so they are redacted wherever values are kept (RedactJSON,
+// RedactPath, enum sets) but never reported as sensitive data.
 package sensitive
 
 import "strings"
@@ -29,6 +34,9 @@ const (
 	PrivateKey                   // a PEM private key
 	Password                     // a password or secret (by field name)
 	BearerToken                  // a bearer/access token ("Bearer …" or by field name)
+	CVV                          // a card verification code (by field name: cvv, cvc, security_code)
+	APIKey                       // a service's secret key by its prefix (sk_live_…, glpat-…, npm_…)
+	RandomToken                  // a long random token (reset and magic links, OAuth codes): redacted, never reported (see LooksRandom)
 
 	numTags = iota
 )
@@ -36,7 +44,7 @@ const (
 var tagNames = [numTags]string{
 	"email", "phone", "card", "ssn", "iban", "jwt", "aws-access-key",
 	"aws-secret", "gcp-api-key", "github-token", "slack-token",
-	"private-key", "password", "bearer-token",
+	"private-key", "password", "bearer-token", "cvv", "api-key", "random-token",
 }
 
 // Names returns the names of the kinds in t, in bit order.

@@ -52,6 +52,11 @@ func Classify(s string) Shape {
 	if s == "" {
 		return ShapeEmpty
 	}
+	if strings.HasPrefix(s, "<redacted") {
+		// A secret the model replaced by its marker before it reached the
+		// trie (package sensitive): it was a value, a strong one.
+		return ShapeToken
+	}
 	var digits, lower, upper, dash, under, dot, other, hexLetters int
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -34,6 +34,8 @@ func TestClassify(t *testing.T) {
 		{"cus_8sJd2KqLmN", ShapePrefixed},
 		{"t_LZuD2kxL3vPxVDTW", ShapePrefixed},
 		{"ord_123456", ShapePrefixed},
+		{"<redacted:card>", ShapeToken}, // secrets are replaced by markers before the trie
+		{"<redacted:jwt>", ShapeToken},
 		{"6rqhFgbbKwnb9MLmUQDhG6", ShapeToken},
 		{"xr1hg12hr9zjli2wd55ibtvd0k", ShapeToken},
 		{"eyJhbGciOiJIUzI1NiJ9-abc_def123456789", ShapeToken},

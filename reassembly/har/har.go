@@ -5,18 +5,19 @@ package har
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/http1"
 )
 
 // Writer streams a HAR document. Call Write for each exchange and Close at
@@ -26,6 +27,7 @@ type Writer struct {
 	n       int
 	skipped int
 	err     error
+	buf     bytes.Buffer // one entry's JSON
 }
 
 // NewWriter starts a HAR document on w. creator and version name the tool
@@ -52,9 +54,10 @@ func (hw *Writer) Write(x *reassembly.Exchange) error {
 		hw.skipped++
 		return nil
 	}
-	e := entry(x)
-	b, err := json.Marshal(e)
-	if err != nil {
+	hw.buf.Reset()
+	enc := json.NewEncoder(&hw.buf)
+	enc.SetEscapeHTML(false) // redaction markers ("<redacted>") stay readable
+	if err := enc.Encode(entry(x)); err != nil {
 		hw.err = fmt.Errorf("har: encoding entry: %w", err)
 		return hw.err
 	}
@@ -62,7 +65,7 @@ func (hw *Writer) Write(x *reassembly.Exchange) error {
 		hw.w.WriteString(",\n")
 	}
 	hw.n++
-	_, hw.err = hw.w.Write(b)
+	_, hw.err = hw.w.Write(bytes.TrimSuffix(hw.buf.Bytes(), []byte("\n")))
 	return hw.err
 }
 
@@ -136,17 +139,11 @@ type harEntry struct {
 	Anomalies       []string `json:"_specterAnomalies,omitempty"` // Exchange.Anomalies
 }
 
-func headers(h http.Header) []nameValue {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// headers lists the fields as sent: names as written, in wire order.
+func headers(raw string, h http.Header) []nameValue {
 	out := []nameValue{}
-	for _, k := range keys {
-		for _, v := range h[k] {
-			out = append(out, nameValue{k, v})
-		}
+	for _, f := range http1.Fields(raw, h) {
+		out = append(out, nameValue(f))
 	}
 	return out
 }
@@ -180,7 +177,7 @@ func entry(x *reassembly.Exchange) harEntry {
 		URL:         u,
 		HTTPVersion: r.Proto,
 		Cookies:     cookies((&http.Request{Header: r.Header}).Cookies()),
-		Headers:     headers(r.Header),
+		Headers:     headers(r.RawHeader, r.Header),
 		QueryString: query(r.RawQuery),
 		HeadersSize: -1,
 		BodySize:    r.WireSize,
@@ -195,7 +192,7 @@ func entry(x *reassembly.Exchange) harEntry {
 			StatusText:  s.Reason,
 			HTTPVersion: s.Proto,
 			Cookies:     cookies((&http.Response{Header: s.Header}).Cookies()),
-			Headers:     headers(s.Header),
+			Headers:     headers(s.RawHeader, s.Header),
 			RedirectURL: s.Header.Get("Location"),
 			HeadersSize: -1,
 			BodySize:    s.WireSize,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,5 +86,48 @@ func TestWriter(t *testing.T) {
 	}
 	if e[1].Request.URL != "http://10.0.0.2:80/b" {
 		t.Errorf("URL without Host: %s", e[1].Request.URL)
+	}
+}
+
+// Headers keep their names as sent and their wire order; trailer fields
+// (in Header only) follow; markers are not HTML-escaped.
+func TestHeaderFields(t *testing.T) {
+	x := &reassembly.Exchange{
+		Request: &http1.Request{Method: "GET", Path: "/", Proto: "HTTP/1.1",
+			RawHeader: "api_key: <redacted>\r\nhost: h\r\nX-B: 1\r\nx-a: 2\r\n\r\n",
+			Header:    http.Header{"Api_key": {"<redacted>"}, "Host": {"h"}, "X-B": {"1"}, "X-A": {"2"}}},
+		Response: &http1.Response{StatusCode: 200, Proto: "HTTP/1.1", RawHeader: "transfer-encoding: chunked\r\n\r\n",
+			Header: http.Header{"Transfer-Encoding": {"chunked"}, "X-Sum": {"9"}}},
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "specter", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(x); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Request  struct{ Headers []nameValue } `json:"request"`
+				Response struct{ Headers []nameValue } `json:"response"`
+			} `json:"entries"`
+		} `json:"log"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || len(doc.Log.Entries) != 1 {
+		t.Fatalf("%v: %s", err, buf.Bytes())
+	}
+	e := doc.Log.Entries[0]
+	wantReq := []nameValue{{"api_key", "<redacted>"}, {"host", "h"}, {"X-B", "1"}, {"x-a", "2"}}
+	wantResp := []nameValue{{"transfer-encoding", "chunked"}, {"X-Sum", "9"}}
+	if !slices.Equal(e.Request.Headers, wantReq) || !slices.Equal(e.Response.Headers, wantResp) {
+		t.Errorf("headers %v / %v, want %v / %v", e.Request.Headers, e.Response.Headers, wantReq, wantResp)
+	}
+	if !bytes.Contains(buf.Bytes(), []byte(`"<redacted>"`)) {
+		t.Errorf("markers escaped: %s", buf.Bytes())
 	}
 }

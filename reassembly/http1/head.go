@@ -136,7 +136,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 				return
 			}
 			p.role = roleRequest
-			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr, RawHeader: rest}
 			p.req = r
 			p.httpSeen()
 			if err != nil {
@@ -160,7 +160,7 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 				return
 			}
 			p.role = roleResponse
-			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
+			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr, RawHeader: rest}
 			p.resp = r
 			p.httpSeen()
 			if err != nil {
@@ -223,7 +223,7 @@ func (p *Parser) partialHead() {
 	hdr := http.Header{}
 	if m, t, ok := parseRequestLine(first); ok && p.role != roleResponse {
 		_ = p.parseFields(rest, hdr, nil, false) // keep the fields before a bad one
-		p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr}
+		p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr, RawHeader: rest}
 		if h := hdr["Host"]; len(h) > 0 {
 			p.req.Host = h[0]
 		}
@@ -231,7 +231,7 @@ func (p *Parser) partialHead() {
 		p.httpSeen()
 	} else if code, ok := parseStatusLine(first); ok && p.role != roleRequest {
 		_ = p.parseFields(rest, hdr, nil, false)
-		p.resp = &Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr}
+		p.resp = &Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr, RawHeader: rest}
 		p.httpSeen()
 	}
 }
@@ -549,13 +549,7 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 	nk, known := 0, len(hdr) == 0
 	for s != "" {
 		var ln string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			ln, s = s[:i], s[i+1:]
-		} else {
-			ln, s = s, ""
-		}
-		ln = trimCR(ln)
-		if ln == "" {
+		if ln, s = nextLine(s); ln == "" {
 			return nil
 		}
 		if ln[0] == ' ' || ln[0] == '\t' {

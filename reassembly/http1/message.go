@@ -125,6 +125,10 @@ type Request struct {
 	// Header holds the header fields, names canonicalized; trailer fields
 	// of a chunked body are merged into it.
 	Header http.Header
+	// RawHeader is the header section as sent (the field lines after the
+	// start line), names as written and in wire order; Fields reads it. It
+	// shares its bytes with Header's values.
+	RawHeader string
 	// Body is the body after transfer and content decoding, cut at the cap.
 	Body []byte
 	// WireSize is the body's size on the wire after de-chunking and before
@@ -146,6 +150,7 @@ type Response struct {
 	StatusCode int
 	Reason     string
 	Header     http.Header
+	RawHeader  string // as in Request
 	Body       []byte
 	WireSize   int64
 	Start, End time.Time
