@@ -134,7 +134,7 @@ func TestDiffGraphQLSchema(t *testing.T) {
 	if _, errs, code := run(t, "analyze", "--db", db, pcap); code != 0 {
 		t.Fatalf("analyze: exit %d: %s", code, errs)
 	}
-	out, errs, code = run(t, "diff", "--db", db, "--spec", "../../testdata/shop-declared.yaml", "--format", "json")
+	out, errs, code = run(t, "diff", "--db", db, "--spec-host", "shop.test=../../testdata/shop-declared.yaml", "--format", "json")
 	if code != 0 {
 		t.Fatalf("diff --db: exit %d: %s", code, errs)
 	}

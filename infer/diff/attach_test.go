@@ -33,6 +33,8 @@ func TestAttachments(t *testing.T) {
 		{name: "document servers, host unseen", top: "servers: [{url: 'https://api.example.com/v1'}]\n"},
 		{name: "path servers, host unseen", path: "    servers: [{url: 'https://paths.example.com'}]\n"},
 		{name: "operation servers, host unseen", op: "      servers: [{url: 'https://ops.example.com'}]\n"},
+		{name: "operation servers on loopback: where the document is", op: "      servers: [{url: 'http://localhost:8080'}]\n", top: "servers: [{url: 'http://seen.test/'}]\n", want: "seen.test", findings: true},
+		{name: "path servers on loopback, no document servers: every service", path: "    servers: [{url: 'http://127.0.0.1:3000'}]\n", want: "other.test,seen.test", findings: true},
 		{name: "operation servers, host seen", op: "      servers: [{url: 'http://seen.test'}]\n", want: "seen.test", findings: true},
 		{name: "no servers: every service", want: "other.test,seen.test", findings: true},
 		{name: "relative server: every service", top: "servers: [{url: /v1}]\n", want: "other.test,seen.test", findings: true},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,6 +81,12 @@ func (s *Spec) Split() []*Spec {
 	var keys []string
 	for _, p := range s.Doc.Paths.InMatchingOrder() {
 		list := pathServers(s.Doc.Paths.Value(p))
+		if loopbackOnly(list) {
+			// A path or operation naming only this machine (a local
+			// development URL) names no deployment: it is served where
+			// the document is.
+			list = nil
+		}
 		var urls []string
 		for _, srv := range list {
 			urls = append(urls, srv.URL)
@@ -138,6 +145,32 @@ func pathServers(item *openapi3.PathItem) openapi3.Servers {
 		}
 	}
 	return out
+}
+
+// loopbackOnly reports whether every server of a non-empty list names a
+// loopback host (localhost, 127.0.0.0/8, ::1, 0.0.0.0).
+func loopbackOnly(list openapi3.Servers) bool {
+	if len(list) == 0 {
+		return false
+	}
+	for _, srv := range list {
+		if srv == nil {
+			continue
+		}
+		u, err := url.Parse(srv.URL)
+		if err != nil {
+			return false
+		}
+		h := u.Hostname()
+		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+			continue
+		}
+		ip, err := netip.ParseAddr(h)
+		if err != nil || !(ip.IsLoopback() || ip.IsUnspecified()) {
+			return false
+		}
+	}
+	return true
 }
 
 // sortedMethods returns the methods of a path item's operations, sorted.
