@@ -439,6 +439,9 @@ func children(nodes []*Node) []*cand {
 	for _, k := range sortedKeys(byKey) {
 		c := byKey[k]
 		c.stem, c.ext = SplitExt(k)
+		if c.ext == "" {
+			c.stem, c.ext = SplitVerb(k)
+		}
 		c.shape = Classify(c.stem)
 		if c.ext != "" && c.shape == ShapeVersion {
 			// "1.0" style splits never happen (ext starts with a letter), but
@@ -512,6 +515,10 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	}
 }
 
+// isFileExt reports whether a candidate's suffix is a file extension
+// (".json"), not a custom-method verb (":cancel").
+func isFileExt(ext string) bool { return strings.HasPrefix(ext, ".") }
+
 func lastLiteral(prefix []Segment) string {
 	if len(prefix) == 0 {
 		return ""
@@ -537,15 +544,17 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 	// File names: when variable values carry different extensions, the
 	// extension is part of the value (/backups/{filename}).
 	exts := map[string]bool{}
+	// Custom-method verbs (":disable") are routes after a value, never
+	// file extensions.
 	for _, c := range cands {
-		if c.ext != "" && c.shape.Variable() {
+		if isFileExt(c.ext) && c.shape.Variable() {
 			exts[c.ext] = true
 		}
 	}
 	fileMode := len(exts) >= 2
 	if fileMode {
 		for _, c := range cands {
-			if c.ext != "" {
+			if isFileExt(c.ext) {
 				c.file = true
 			}
 		}
@@ -576,6 +585,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				words = append(words, c)
 			}
 		}
+		words, weak = numberedFamilies(words, weak)
 		if len(strong) == 0 && len(weak) == 0 {
 			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
 				g := &group{ext: e, members: pop, rare: true}
@@ -711,6 +721,50 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		}
 	}
 	return statics, groups
+}
+
+// numberedFamilies moves to names the words that are one family of
+// numbered names: at least three values made of the same letters and
+// different numbers (c1, c2, c9 beside c10; vol1, vol2, vol3). Alone,
+// c1 reads like a word with a digit (s3, oauth2); a run of them is how
+// people number instances. Two (ipv4, ipv6) are not enough.
+func numberedFamilies(words, weak []*cand) (keptWords, names []*cand) {
+	fam := map[string]int{}
+	for _, cs := range [][]*cand{words, weak} {
+		for _, c := range cs {
+			if p, ok := numberedPrefix(c.stem); ok && (c.shape == ShapeWord || c.shape == ShapeName) {
+				fam[p]++
+			}
+		}
+	}
+	names = weak
+	for _, c := range words {
+		// Versions (v1, v2, v13) are numbered too, but prefixes.
+		if p, ok := numberedPrefix(c.stem); ok && c.shape == ShapeWord && fam[p] >= 3 {
+			names = append(names, c)
+			continue
+		}
+		keptWords = append(keptWords, c)
+	}
+	return keptWords, names
+}
+
+// numberedPrefix returns the lower-cased letters of a value made of
+// letters then digits (c10 -> "c", Vol2 -> "vol").
+func numberedPrefix(s string) (string, bool) {
+	i := 0
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+		i++
+	}
+	if i == 0 || i == len(s) || i > 8 {
+		return "", false
+	}
+	for j := i; j < len(s); j++ {
+		if s[j] < '0' || s[j] > '9' {
+			return "", false
+		}
+	}
+	return strings.ToLower(s[:i]), true
 }
 
 // rareRoutedWords returns the compound words of cs that are values of one
@@ -982,16 +1036,23 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 	if len(recurrent) < 2 {
 		return nil
 	}
+	// A parameter takes several values under a route: a route holding
+	// only one of the recurrent words names a shared resource there
+	// (/mail/users/{id}, /calls/users/{id}), not an enum value.
 	out := map[string]map[string]bool{}
 	for s, ks := range per {
+		vals := map[string]bool{}
 		for _, k := range ks {
 			if recurrent[k] {
-				if out[s] == nil {
-					out[s] = map[string]bool{}
-				}
-				out[s][k] = true
+				vals[k] = true
 			}
 		}
+		if len(vals) >= 2 {
+			out[s] = vals
+		}
+	}
+	if len(out) < 2 {
+		return nil
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package template
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,21 +15,15 @@ func build(t testing.TB, lines []string) *Trie {
 	t.Helper()
 	tr := NewTrie(Limits{})
 	id := 0
-	for _, l := range lines {
-		f := strings.Fields(l)
-		n := 1
-		if len(f) == 3 && strings.HasPrefix(f[2], "x") {
-			n, _ = strconv.Atoi(f[2][1:])
+	for _, l := range expand(lines) {
+		method, path, _ := strings.Cut(l, " ")
+		node := tr.Insert(SplitPath(path))
+		if node.Ops == nil {
+			node.Ops = map[string]int{}
 		}
-		for range n {
-			node := tr.Insert(SplitPath(f[1]))
-			if node.Ops == nil {
-				node.Ops = map[string]int{}
-			}
-			if _, ok := node.Ops[f[0]]; !ok {
-				node.Ops[f[0]] = id
-				id++
-			}
+		if _, ok := node.Ops[method]; !ok {
+			node.Ops[method] = id
+			id++
 		}
 	}
 	return tr
@@ -66,6 +62,22 @@ func describe(eps []Endpoint) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// expand turns "METHOD /path xN" lines into N single-request lines.
+func expand(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		n := 1
+		if len(f) == 3 && strings.HasPrefix(f[2], "x") {
+			n, _ = strconv.Atoi(f[2][1:])
+		}
+		for range n {
+			out = append(out, f[0]+" "+f[1])
+		}
+	}
 	return out
 }
 
@@ -238,6 +250,61 @@ func TestEndpoints(t *testing.T) {
 			want: []string{"GET /", "GET /api", "GET /api/"},
 		},
 		{
+			name: "escaped e-mail addresses are values, .com no extension",
+			in: cat(seq("GET /v1/accounts/%s", "ann%40example.com", "bob-ops%40example.org"),
+				seq("DELETE /v1/accounts/%s/aliases", "carol77%40example.com")),
+			want: []string{"DELETE /v1/accounts/{email:string/email}/aliases", "GET /v1/accounts/{email:string/email}"},
+		},
+		{
+			name: "custom-method verbs after an id",
+			in: cat(seq("GET /v1/keys/%s", "key_8sJd2KqLmN", "key_Z5p9C2LWl3"),
+				seq("POST /v1/keys/%s", "key_Q7w2Er9TyU:disable", "key_8sJd2KqLmN:disable", "key_M3n4B5v6Cx:enable")),
+			want: []string{
+				"GET /v1/keys/{keyId:string}", "POST /v1/keys/{keyId:string}:disable",
+				"POST /v1/keys/{keyId:string}:enable",
+			},
+		},
+		{
+			name: "dotted method names with a version token stay routes",
+			in: []string{
+				"GET /rpc/files.list", "GET /rpc/files.info", "GET /rpc/auth.v2.token", "GET /rpc/chat.history",
+				"POST /rpc/chat.post", "GET /rpc/team.info",
+			},
+			want: []string{
+				"GET /rpc/auth.v2.token", "GET /rpc/chat.history", "GET /rpc/files.info", "GET /rpc/files.list",
+				"GET /rpc/team.info", "POST /rpc/chat.post",
+			},
+		},
+		{
+			name: "one resource word per route is no enum",
+			in: cat(seq("GET /v2/mail/users/%s/folders", "usr_Ab12Cd34Ef", "usr_Gh56Ij78Kl"),
+				seq("GET /v2/calls/users/%s", "usr_Ab12Cd34Ef"),
+				seq("GET /v2/stats/meetings/%s", "81234567890", "81234567891"),
+				seq("GET /v2/reports/meetings/%s/attendees", "81234567892")),
+			want: []string{
+				"GET /v2/calls/users/{userId:string}", "GET /v2/mail/users/{userId:string}/folders",
+				"GET /v2/reports/meetings/{meetingId:integer/int64}/attendees", "GET /v2/stats/meetings/{meetingId:integer/int64}",
+			},
+		},
+		{
+			name: "numbered short names are values",
+			in: cat(seq("GET /clusters/%s/nodes", "c1", "c2", "c7", "c10"), seq("DELETE /clusters/%s", "c3", "c4"),
+				[]string{"GET /clusters x3"}),
+			want: []string{"DELETE /clusters/{clusterName:string}", "GET /clusters", "GET /clusters/{clusterName:string}/nodes"},
+		},
+		{
+			name: "numbered versions stay prefixes",
+			in: []string{"GET /v1/teams", "GET /v2/teams/tm_Ab12Cd34Ef", "POST /v3/secrets", "GET /v9/projects x2",
+				"GET /v10/projects/prj_Ab12Cd34Ef/env", "GET /v13/deployments x2"},
+			want: []string{"GET /v1/teams", "GET /v10/projects/{projectId:string}/env", "GET /v13/deployments",
+				"GET /v2/teams/{teamId:string}", "GET /v9/projects", "POST /v3/secrets"},
+		},
+		{
+			name: "two words with digits stay routes",
+			in:   []string{"GET /net/ipv4/routes x3", "GET /net/ipv6/routes x2", "GET /auth/oauth2/token", "GET /auth/oauth1/token"},
+			want: []string{"GET /auth/oauth1/token", "GET /auth/oauth2/token", "GET /net/ipv4/routes", "GET /net/ipv6/routes"},
+		},
+		{
 			name: "priors win where they match",
 			in:   cat([]string{"GET /users/me"}, seq("GET /users/%s", "17", "4242")),
 			opts: Options{Priors: []string{"/users/{id}"}},
@@ -261,6 +328,25 @@ func TestEndpoints(t *testing.T) {
 			got := describe(build(t, tc.in).Endpoints(tc.opts))
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			// Order-independence: the same requests shuffled, and split
+			// across two tries merged, give the same templates.
+			lines := expand(tc.in)
+			for seed := uint64(1); seed <= 3; seed++ {
+				rand.New(rand.NewPCG(seed, 7)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+				if sh := describe(build(t, lines).Endpoints(tc.opts)); !slices.Equal(sh, got) {
+					t.Errorf("seed %d: shuffled input gives %v, in order %v", seed, sh, got)
+				}
+				a, b := build(t, lines[:len(lines)/2]), build(t, lines[len(lines)/2:])
+				a.Merge(b, func(_ string, dst, src int) (int, bool) {
+					if dst >= 0 {
+						return dst, true
+					}
+					return src, true
+				})
+				if mg := describe(a.Endpoints(tc.opts)); !slices.Equal(mg, got) {
+					t.Errorf("seed %d: A then B merged gives %v, in order %v", seed, mg, got)
+				}
 			}
 		})
 	}

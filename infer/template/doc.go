@@ -26,7 +26,12 @@
 //     or more digits). Words (users, me, recently-played) are static unless
 //     the rules below say otherwise. An extension (".json") is kept as a
 //     suffix of the parameter; when values carry several extensions they
-//     are file names and the parameter takes the whole segment.
+//     are file names and the parameter takes the whole segment. A
+//     custom-method verb after a value (key_8sJd2:disable) is a suffix
+//     too, one template per verb. Values are classified decoded
+//     (ann%40example.com is an e-mail address). A dotted name whose only
+//     digits are a version token (oauth.v2.access) is a word; three or
+//     more numbered names of the same letters (c1, c2, c10) are names.
 //  2. A lone version-like value near the root (v1, 2.0, 1, 2010-04-01) with
 //     a subtree is a constant prefix.
 //  3. Words join a group of names (never a group of strong ids: /users/me
@@ -44,7 +49,9 @@
 //     (/topics/private-messages/{username}).
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
-//     /1/search/{auto|sandbox}/{path}), is an enum parameter.
+//     /1/search/{auto|sandbox}/{path}), is an enum parameter, where a
+//     route holds at least two of the words: one recurring word per
+//     route (/mail/users/{id}, /calls/users/{id}) is a shared resource.
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.

@@ -44,6 +44,11 @@ func TestClassify(t *testing.T) {
 		{"cli-4", ShapeName},
 		{"daveocto5", ShapeName},
 		{"12-34", ShapeName},
+		{"ann%40example.com", ShapeEmail},
+		{"trent9043%40example.com", ShapeEmail},
+		{"oauth.v2.access", ShapeWord},
+		{"admin.v1beta1.list", ShapeWord},
+		{"reporting.job.7", ShapeName},
 	} {
 		if got := Classify(tc.in); got != tc.want {
 			t.Errorf("Classify(%q) = %v, want %v", tc.in, got, tc.want)
@@ -54,6 +59,7 @@ func TestClassify(t *testing.T) {
 func TestSplitExt(t *testing.T) {
 	for _, tc := range []struct{ in, stem, ext string }{
 		{"42.json", "42", ".json"},
+		{"ann%40example.com", "ann%40example.com", ""},
 		{"report-1.tar.gz", "report-1.tar", ".gz"},
 		{"users", "users", ""},
 		{"2.0", "2.0", ""},
@@ -65,6 +71,25 @@ func TestSplitExt(t *testing.T) {
 		stem, ext := SplitExt(tc.in)
 		if stem != tc.stem || ext != tc.ext {
 			t.Errorf("SplitExt(%q) = %q, %q; want %q, %q", tc.in, stem, ext, tc.stem, tc.ext)
+		}
+	}
+}
+
+func TestSplitVerb(t *testing.T) {
+	for _, tc := range []struct{ in, stem, verb string }{
+		{"key_8sJd2KqLmN:disable", "key_8sJd2KqLmN", ":disable"},
+		{"42:cancel", "42", ":cancel"},
+		{"alice42:batchGet", "alice42", ":batchGet"},
+		{"users:search", "users:search", ""}, // a word stem: a literal route
+		{":token", ":token", ""},
+		{"42:", "42:", ""},
+		{"42:x", "42:x", ""},
+		{"42:v1", "42:v1", ""},
+		{"nginx:latest", "nginx:latest", ""},
+	} {
+		stem, verb := SplitVerb(tc.in)
+		if stem != tc.stem || verb != tc.verb {
+			t.Errorf("SplitVerb(%q) = %q, %q; want %q, %q", tc.in, stem, verb, tc.stem, tc.verb)
 		}
 	}
 }
