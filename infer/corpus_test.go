@@ -89,7 +89,6 @@ var knownGaps = map[string]corpusGap{
 	"gitea":     {F1: 0.836, Over: 0, PTypes: 0.976},
 	"jellyfin":  {F1: 0.789, Over: 0, PTypes: 0.934},
 	"mux":       {F1: 0.920, Over: 0, PTypes: 1},
-	"netlify":   {F1: 0.947, Over: 5, PTypes: 1},
 	"twitter":   {F1: 0.906, Over: 0, PTypes: 0.432},
 	"vercel":    {F1: 0.930, Over: 0, PTypes: 1},
 	"wikimedia": {F1: 0.025, Over: 45, PTypes: 1},

@@ -608,7 +608,10 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				ids++
 			}
 		}
-		nameLike := names >= ids && len(enumKeys) == 0
+		// Several names among the ids: the position takes names (account
+		// slugs beside account ids), so rare words may join; with ids
+		// alone, words stay routes (/users/me beside /users/{userId}).
+		nameLike := (names >= ids || names >= 3) && len(enumKeys) == 0
 		if nameLike && len(words) > 0 {
 			// Mean requests per value, over values kept one by one (an
 			// overflow node holds many).

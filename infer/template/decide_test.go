@@ -287,6 +287,17 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		{
+			name: "rare slugs join ids when several names are among them",
+			in: cat([]string{"GET /api/sites x9", "POST /api/sites x4", "GET /api/forms x5"},
+				seq("GET /api/%s/builds/status", "acct_Ab12Cd34Ef56", "acct_Gh78Ij90Kl12", "acct_Mn34Op56Qr78", "acct_St90Uv12Wx34", "acct_Yz56Ab78Cd90"),
+				seq("GET /api/%s/members", "shop-tools-872", "web-billing-369", "cli-stream-823"),
+				seq("DELETE /api/%s/members/mbr_Ab12Cd34Ef56", "north-edge-team", "blue-sky-crew", "web-billing-369")),
+			want: []string{
+				"DELETE /api/{apiName:string}/members/{memberId:string}", "GET /api/forms", "GET /api/sites",
+				"GET /api/{apiName:string}/builds/status", "GET /api/{apiName:string}/members", "POST /api/sites",
+			},
+		},
+		{
 			name: "numbered short names are values",
 			in: cat(seq("GET /clusters/%s/nodes", "c1", "c2", "c7", "c10"), seq("DELETE /clusters/%s", "c3", "c4"),
 				[]string{"GET /clusters x3"}),
