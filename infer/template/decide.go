@@ -463,6 +463,7 @@ type group struct {
 	file    bool // file names: the parameter swallows the extension
 	twins   bool // twin words (see twinWords)
 	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
+	chain   bool // words followed by one recurrent enum (see enumChain)
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -481,6 +482,28 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	// Recurrent word sets among the static children's children (see
 	// recurrentWords) become enum parameters one level down.
 	enums := w.recurrentWords(statics)
+	var chainKeys map[string]bool
+	if len(groups) == 0 {
+		if chain := w.enumChain(statics, enums); chain != nil {
+			g := &group{members: chain, chain: true}
+			chainKeys = map[string]bool{}
+			in := map[*cand]bool{}
+			for _, c := range chain {
+				in[c] = true
+				for k := range enums[c.key] {
+					chainKeys[k] = true
+				}
+			}
+			groups = append(groups, g)
+			kept := statics[:0:0]
+			for _, c := range statics {
+				if !in[c] {
+					kept = append(kept, c)
+				}
+			}
+			statics = kept
+		}
+	}
 	prev := lastLiteral(prefix)
 	for _, c := range statics {
 		for i, n := range c.nodes {
@@ -511,8 +534,102 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		if !g.file {
 			seg.Suffix = g.ext
 		}
-		w.walk(merged, append(prefix, seg), depth+1, nil)
+		var keys map[string]bool
+		if g.chain {
+			keys = chainKeys
+		}
+		w.walk(merged, append(prefix, seg), depth+1, keys)
 	}
+}
+
+// enumChain returns the static words that are values of an enum
+// themselves because what follows each of them is one recurrent enum
+// (see recurrentWords): /{project}/{user|bot|anonymous}/{content|all}/...
+// where every editor type is followed by the same page types. Words
+// whose children are the same value set are interchangeable, which
+// routes are not (/me/albums/contains and /me/shows/contains share a
+// route word, not a value set). At least three words, none an endpoint,
+// and nearly all the words at the position.
+func (w *walker) enumChain(statics []*cand, enums map[string]map[string]bool) []*cand {
+	var words, chain []*cand
+	for _, c := range statics {
+		if c.overflow || c.ext != "" || c.shape != ShapeWord || w.static[c.key] {
+			continue
+		}
+		words = append(words, c)
+		if enums[c.key] == nil || len(w.methods(c.nodes)) > 0 {
+			continue
+		}
+		// What follows must be the enum, nearly all of it: a few values
+		// recurring among many (the same project under two reports) are
+		// no value set.
+		if below := children(c.nodes); len(enums[c.key])*5 >= len(below)*4 {
+			chain = append(chain, c)
+		}
+	}
+	if len(chain) < 3 || len(chain)*5 < len(words)*4 || len(words) != len(statics) {
+		return nil
+	}
+	// Interchangeable values lead to the same operations: the same
+	// methods below each (/metadata GET beside /search POST are routes).
+	var ms string
+	for i, c := range chain {
+		m := strings.Join(sortedKeys(subtreeMethods(c.nodes, 8)), ",")
+		if i > 0 && m != ms {
+			return nil
+		}
+		ms = m
+	}
+	return chain
+}
+
+// maxEnumTail is the deepest a recurrent word's requests mostly end
+// below it for the word to be an enum value (see recurrentWords).
+const maxEnumTail = 3
+
+// maxEndDepth bounds the depths endDepths counts; deeper ends count at
+// the last one.
+const maxEndDepth = 16
+
+// endDepths adds to out, per depth below nodes (d levels down), the
+// requests that ended there.
+func endDepths(nodes []*Node, d int, out *[maxEndDepth]uint64) {
+	for _, n := range nodes {
+		if len(n.Ops) > 0 {
+			out[min(d, maxEndDepth-1)] += n.Count - childCount(n)
+		}
+		for _, c := range n.Children {
+			endDepths([]*Node{c}, d+1, out)
+		}
+		for _, c := range n.Overflow {
+			endDepths([]*Node{c}, d+1, out)
+		}
+	}
+}
+
+// subtreeMethods returns the methods of the operations at or below
+// nodes, to depth levels.
+func subtreeMethods(nodes []*Node, depth int) map[string]bool {
+	out := map[string]bool{}
+	var visit func(n *Node, d int)
+	visit = func(n *Node, d int) {
+		for m := range n.Ops {
+			out[m] = true
+		}
+		if d == 0 {
+			return
+		}
+		for _, c := range n.Children {
+			visit(c, d-1)
+		}
+		for _, c := range n.Overflow {
+			visit(c, d-1)
+		}
+	}
+	for _, n := range nodes {
+		visit(n, depth)
+	}
+	return out
 }
 
 // isFileExt reports whether a candidate's suffix is a file extension
@@ -634,6 +751,27 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 					continue
 				}
 				joined = append(joined, c)
+			}
+			// Many rare compound words that are nearly all the position
+			// join by numbers alone, as in rareRoutedWords: their
+			// subtrees are too sparse to compare.
+			var rare []*cand
+			for _, c := range words {
+				if !c.overflow && c.count <= 2 && isCompound(c.stem) {
+					rare = append(rare, c)
+				}
+			}
+			if len(rare) >= manyRare && (len(rare)+len(g.members))*5 >= len(cands)*4 {
+				in := map[*cand]bool{}
+				for _, c := range append(joined, rare...) {
+					in[c] = true
+				}
+				joined = joined[:0]
+				for _, c := range words {
+					if in[c] {
+						joined = append(joined, c)
+					}
+				}
 			}
 			// Words join a group of names only as a population: several of
 			// them, and one-token words (login, logout, search) only when
@@ -786,6 +924,9 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 		}
 		pop = append(pop, c)
 	}
+	if leaves := w.rareLeafWords(pop, siblings); leaves != nil {
+		return leaves
+	}
 	// The words must lead to a route word they share (resource/{id}/sub):
 	// /domains/{a|b}/records. Words followed directly by values are routes
 	// taking a parameter (/topics/private-messages/{username}).
@@ -810,6 +951,13 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	if len(pop) < 2 {
 		return nil
 	}
+	// Many of them, nearly all the position: cardinality against volume
+	// is evidence enough (a route is hit again and again; here nearly
+	// every request brings a new word), and their subtrees are too sparse
+	// to compare one by one (each combination below seen once).
+	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 {
+		return pop
+	}
 	var out []*cand
 	for i, c := range pop {
 		var others []*Node
@@ -828,6 +976,38 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 		return nil
 	}
 	return out
+}
+
+// manyRare is the size of a population of rare words that makes a
+// parameter by numbers alone (see rareRoutedWords).
+const manyRare = 6
+
+// rareLeafWords returns pop when it is a population of leaf values: at
+// least four words, each requested once, ending there with the same
+// methods, and nothing else at the position. Every request bringing a
+// new word is how lookups by name look (/search/{query}); leaf routes
+// are few, hit again and again, and differ in methods.
+func (w *walker) rareLeafWords(pop []*cand, siblings int) []*cand {
+	if len(pop) < 4 || len(pop) != siblings {
+		return nil
+	}
+	var ms string
+	for i, c := range pop {
+		if c.count != 1 {
+			return nil
+		}
+		for _, n := range c.nodes {
+			if len(n.Children) > 0 || len(n.Overflow) > 0 {
+				return nil
+			}
+		}
+		m := strings.Join(sortedKeys(w.methods(c.nodes)), ",")
+		if m == "" || i > 0 && m != ms {
+			return nil
+		}
+		ms = m
+	}
+	return pop
 }
 
 // twinWords returns the words of cs that route through one common word to
@@ -1012,7 +1192,7 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 			nvar := 0
 			exts := map[string]bool{}
 			for _, b := range below {
-				if b.overflow || b.shape.Variable() {
+				if b.overflow || b.shape.Variable() || b.shape == ShapeWord && b.count <= 2 && isCompound(b.stem) {
 					nvar++
 				}
 				if b.ext != "" {
@@ -1036,7 +1216,45 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 			recurrent[k] = true
 		}
 	}
-	if len(recurrent) < 2 {
+	// Values of one parameter lead to paths of the same lengths; routes
+	// that recur (aggregate, top-by-edits under two reports) lead to
+	// paths of their own lengths.
+	// The depth where most requests end is compared, so that a stray
+	// request (a client's mistake) does not decide.
+	depths := map[string]*[maxEndDepth]uint64{}
+	for _, s := range statics {
+		for _, gc := range children(s.nodes) {
+			if recurrent[gc.key] {
+				if depths[gc.key] == nil {
+					depths[gc.key] = new([maxEndDepth]uint64)
+				}
+				endDepths(gc.nodes, 0, depths[gc.key])
+			}
+		}
+	}
+	mode := -1
+	for i, k := range sortedKeys(recurrent) {
+		m := 0
+		for d, n := range depths[k] {
+			if n > depths[k][m] {
+				m = d
+			}
+		}
+		if i > 0 && m != mode {
+			return nil
+		}
+		mode = m
+	}
+	// An enum value is followed by the rest of a resource's path; words
+	// that head long chains of further positions (top-by-edits/{project}/
+	// {type}/{year}/{month}/{day}) are reports, routes of their own.
+	if mode > maxEnumTail {
+		return nil
+	}
+	// Two words recurring (register, unregister under several routes)
+	// are as often a pair of routes as an enum, and merging routes makes
+	// false findings: an enum shows at least three values.
+	if len(recurrent) < 3 {
 		return nil
 	}
 	// A parameter takes several values under a route: a route holding

@@ -204,6 +204,46 @@ func TestEndpoints(t *testing.T) {
 			},
 		},
 		{
+			name: "a recurring pair of words stays routes",
+			in: cat(seq("POST /v1/alerts/%s", "subscribe/81234", "unsubscribe/81235", "subscribe/81236"),
+				seq("POST /v1/digests/%s", "subscribe/91234", "unsubscribe/91235")),
+			want: []string{
+				"POST /v1/alerts/subscribe/{subscribeId:integer/int64}", "POST /v1/alerts/unsubscribe/{unsubscribeId:integer/int64}",
+				"POST /v1/digests/subscribe/{subscribeId:integer/int64}", "POST /v1/digests/unsubscribe/{unsubscribeId:integer/int64}",
+			},
+		},
+		{
+			name: "words followed by one recurrent enum are an enum too",
+			in: seq("GET /stats/daily/%s", "shop-north/desktop/all-agents/2024-01-01", "blog-south/desktop/user/2024-01-02",
+				"wiki-east/mobile-web/spider/2024-01-03", "news-west/mobile-app/all-agents/2024-01-04",
+				"docs-central/mobile-web/user/2024-01-05", "forum-high/mobile-app/spider/2024-01-06",
+				"shop-low/desktop/spider/2024-01-07", "blog-mid/mobile-web/all-agents/2024-01-08",
+				"wiki-far/mobile-app/user/2024-01-09"),
+			want: []string{"GET /stats/daily/{dailyName:string}/{type:string}/{type2:string}/{date:string/date}"},
+		},
+		{
+			name: "recurring report words heading long chains stay routes",
+			in: cat(seq("GET /metrics/editors/%s/2024-01-01", "top-by-edits/shop-north/user/content/x1", "top-by-bytes/blog-south/bot/content/x2",
+				"top-by-pages/wiki-east/user/all/x3"),
+				seq("GET /metrics/pages/%s/2024-01-01", "top-by-edits/news-west/bot/all/x4", "top-by-bytes/docs-central/user/all/x5",
+					"top-by-pages/forum-high/bot/content/x6")),
+			want: []string{
+				"GET /metrics/editors/top-by-bytes/blog-south/bot/content/x2/{date:string/date}",
+				"GET /metrics/editors/top-by-edits/shop-north/user/content/x1/{date:string/date}",
+				"GET /metrics/editors/top-by-pages/wiki-east/user/all/x3/{date:string/date}",
+				"GET /metrics/pages/top-by-bytes/docs-central/user/all/x5/{date:string/date}",
+				"GET /metrics/pages/top-by-edits/news-west/bot/all/x4/{date:string/date}",
+				"GET /metrics/pages/top-by-pages/forum-high/bot/content/x6/{date:string/date}",
+			},
+		},
+		{
+			name: "many rare slugs beside names join by numbers",
+			in: cat(seq("GET /orgs/%s/repos", "acme42", "globex77", "north-coast", "blue-river", "red-hill"),
+				seq("GET /orgs/%s/members/alice42", "green-leaf", "iron-gate", "silver-lake"),
+				seq("GET /orgs/%s/hooks", "white-sand")),
+			want: []string{"GET /orgs/{orgName:string}/hooks", "GET /orgs/{orgName:string}/members/{memberName:string}", "GET /orgs/{orgName:string}/repos"},
+		},
+		{
 			name: "twin words inside a collection are values",
 			in: cat(seq("GET /api/v1/namespaces/%s/pods", "default", "kube-system", "monitoring", "staging"),
 				seq("GET /api/v1/namespaces/%s", "default", "staging"),
@@ -219,6 +259,23 @@ func TestEndpoints(t *testing.T) {
 				seq("GET /data/metrics/%s/breakdown", "rebuffer_percentage", "exits_before_start")),
 			want: []string{
 				"GET /data/metrics/{metricName:string}/breakdown", "GET /data/metrics/{metricName:string}/overall",
+			},
+		},
+		{
+			name: "a population of rare leaf words is a parameter",
+			in: cat([]string{"GET /v1/search x3"},
+				seq("POST /v1/search/%s", "north-coast-ltd", "blue-river-ag", "acme-tools-inc", "green_leaf_co", "red-hill-gmbh")),
+			want: []string{"GET /v1/search", "POST /v1/search/{searchName:string}"},
+		},
+		{
+			name: "few or repeated rare leaf words stay routes",
+			in: cat(seq("GET /v1/phone/%s", "blocked_list", "calling_plans", "call-logs"),
+				[]string{"GET /v1/phone/sms-settings x2", "POST /v1/phone/sms-settings"},
+				seq("GET /v1/chat/%s", "rich-text", "read_receipts", "pinned-items"), []string{"POST /v1/chat/message-drafts"}),
+			want: []string{
+				"GET /v1/chat/pinned-items", "GET /v1/chat/read_receipts", "GET /v1/chat/rich-text",
+				"GET /v1/phone/blocked_list", "GET /v1/phone/call-logs", "GET /v1/phone/calling_plans",
+				"GET /v1/phone/sms-settings", "POST /v1/chat/message-drafts", "POST /v1/phone/sms-settings",
 			},
 		},
 		{

@@ -46,12 +46,22 @@
 //     two, each seen at most twice, most of the position's values, each
 //     leading to a route word another shares (/metrics/{metric}/overall)
 //     and routing alike; words followed straight by values stay routes
-//     (/topics/private-messages/{username}).
+//     (/topics/private-messages/{username}). Many of them (manyRare),
+//     nearly all the position, are a parameter by numbers alone: their
+//     subtrees are too sparse to compare one by one. Four or more leaf
+//     words, each requested once with the same methods and alone at the
+//     position, are lookups by name (/search/{query}).
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
 //     /1/search/{auto|sandbox}/{path}), is an enum parameter, where a
 //     route holds at least two of the words: one recurring word per
 //     route (/mail/users/{id}, /calls/users/{id}) is a shared resource.
+//     It needs three or more words (a recurring pair is as often two
+//     routes: subscribe, unsubscribe) whose requests mostly end at the
+//     same depth, at most maxEnumTail levels below (words heading long
+//     chains are reports of their own). Words all followed by one such
+//     enum, with the same methods below, are an enum too
+//     (/{project}/{user|bot|anonymous}/{content|all}/{date}).
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
