@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -553,5 +554,33 @@ func TestModelCaches(t *testing.T) {
 	segs := template.SplitPath("/api/items/123")
 	if a, b := m.sampleKey("GET", segs), NewModel(Config{}).sampleKey("GET", segs); a != b || a != m.sampleKey("GET", segs) {
 		t.Errorf("sample keys %q %q", a, b)
+	}
+}
+
+// TestModelExplain: Model.Explain reports the template the inventory
+// gives a path, with the configured static values applied, and nothing
+// for a path never seen.
+func TestModelExplain(t *testing.T) {
+	m := NewModel(Config{})
+	observeAll(m, shopTraffic())
+	eps := m.Endpoints()
+	if len(eps) == 0 {
+		t.Fatal("no endpoints")
+	}
+	for _, e := range eps {
+		if strings.Contains(e.Template, "{") {
+			continue
+		}
+		got := m.Explain(e.Service, e.Template)
+		if len(got) != 1 || got[0].Template != e.Template || !slices.Contains(got[0].Methods, e.Method) {
+			t.Errorf("Explain(%s) = %+v, want template %s with %s", e.Template, got, e.Template, e.Method)
+		}
+	}
+	got := m.Explain("", "/api/v1/users/137")
+	if len(got) != 1 || got[0].Template != "/api/v1/users/{userId}" || !got[0].Segments[3].Param || got[0].Segments[2].Param {
+		t.Errorf("Explain(/api/v1/users/137) = %+v", got)
+	}
+	if got := m.Explain("", "/never/seen/path"); len(got) != 0 {
+		t.Errorf("unseen path explained: %+v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +78,16 @@ type walker struct {
 	// taken at each parameter position on the way: parameter types are
 	// decided per operation from the values that led to it.
 	lin map[*Node][]uint16
+
+	// Explain only (nil otherwise): the reasons noted per candidate, the
+	// explained path's nodes with their depth, what was found per
+	// segment, the path's final node and the prior that claimed it.
+	why           map[*cand]reason
+	trace         map[*Node]int
+	expl          []Explanation
+	segs          []Segment
+	traceFinal    *Node
+	priorTemplate string
 }
 
 // emit adds ops under a template, merging with an endpoint of the same
@@ -368,6 +379,9 @@ func (w *walker) priors(root *Node, priors []string) {
 		w.emit(segs, matched, true)
 		for _, n := range matched {
 			w.claimed[n] = true
+			if n == w.traceFinal && w.priorTemplate == "" {
+				w.priorTemplate = p.raw
+			}
 		}
 	}
 }
@@ -486,6 +500,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	if len(groups) == 0 {
 		if chain := w.enumChain(statics, enums); chain != nil {
 			g := &group{members: chain, chain: true}
+			for _, c := range chain {
+				w.note(c, RuleEnumChain, "one of the words here that are all followed by the same recurrent word set")
+			}
 			chainKeys = map[string]bool{}
 			in := map[*cand]bool{}
 			for _, c := range chain {
@@ -510,6 +527,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			w.lin[n] = w.lin[c.parents[i]]
 		}
 		seg := Segment{Literal: c.key}
+		w.explainCand(c, depth, seg, len(cands), 0)
 		w.walk(c.nodes, append(prefix, seg), depth+1, enums[c.key])
 	}
 	for _, g := range groups {
@@ -533,6 +551,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		seg := Segment{Param: p}
 		if !g.file {
 			seg.Suffix = g.ext
+		}
+		for _, m := range g.members {
+			w.explainCand(m, depth, seg, len(cands), len(g.members))
 		}
 		var keys map[string]bool
 		if g.chain {
@@ -654,6 +675,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 	if len(cands) == 1 && !cands[0].overflow && depth <= 2 {
 		c := cands[0]
 		if kids := len(children(c.nodes)); isVersionish(c) && (kids >= 2 || kids == 1 && c.shape != ShapeInteger) {
+			w.note(c, RuleVersion, "the only value at a position near the root, version-like, with a subtree: a constant prefix")
 			return cands, nil
 		}
 	}
@@ -691,18 +713,33 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		var strong, weak, words []*cand
 		for _, c := range members {
 			switch {
-			case w.static[c.key] || w.static[c.stem] || c.shape == ShapeEmpty:
+			case w.static[c.key] || w.static[c.stem]:
+				w.note(c, RuleConfigured, "configured as a static value")
+			case c.shape == ShapeEmpty:
+				w.note(c, RuleEmpty, "the empty segment of a trailing slash")
 			case enumKeys[c.key]:
 				strong = append(strong, c) // decided one level up
-			case c.overflow || c.shape.Strong():
+				w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
+			case c.overflow:
 				strong = append(strong, c)
+				w.note(c, RuleFolded, "folded past the trie's limits: too many distinct values for a route")
+			case c.shape.Strong():
+				strong = append(strong, c)
+				w.note(c, RuleShape, "a value shaped like "+c.shape.String()+" is a parameter even when seen once")
 			case c.shape == ShapeName:
 				weak = append(weak, c)
+				w.note(c, RuleName, "a name (letters with digits) with name siblings")
 			default:
 				words = append(words, c)
+				w.note(c, RuleWord, "a word stays static unless evidence across its siblings makes it a value")
 			}
 		}
 		words, weak = numberedFamilies(words, weak)
+		for _, c := range weak {
+			if c.shape == ShapeWord {
+				w.note(c, RuleNumbered, "one of three or more numbered names made of the same letters")
+			}
+		}
 		if len(strong) == 0 && len(weak) == 0 {
 			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
 				g := &group{ext: e, members: pop, rare: true}
@@ -745,9 +782,13 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			var joined []*cand
 			for _, c := range words {
 				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total {
-					continue // recurs far more than a value does: a route word
+					if w.why != nil {
+						w.note(c, RuleWord, fmt.Sprintf("recurs far more than a value does (%d requests, %.1f per value beside it): a route word", c.count, mean))
+					}
+					continue
 				}
 				if !w.compatible(c.nodes, gnodes, 4, true) {
+					w.note(c, RuleWord, "its methods or subtree route unlike the values beside it")
 					continue
 				}
 				joined = append(joined, c)
@@ -762,6 +803,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				}
 			}
 			if len(rare) >= manyRare && (len(rare)+len(g.members))*5 >= len(cands)*4 {
+				for _, c := range rare {
+					if w.why != nil {
+						w.note(c, RuleManyRare, fmt.Sprintf("one of %d rare compound words beside names, nearly all of the position's %d values", len(rare), len(cands)))
+					}
+				}
 				in := map[*cand]bool{}
 				for _, c := range append(joined, rare...) {
 					in[c] = true
@@ -812,12 +858,18 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			if len(pop) >= need {
 				g.members = append(g.members, pop...)
+				for _, c := range pop {
+					w.note(c, RuleJoined, "a rare word routing like the names and ids beside it, one of a population of them")
+				}
 			}
 		}
 		// A name-like value alone is weak evidence (token_from_oauth1, cli-4):
 		// it needs a sibling name or two rare look-alike words, unless it
 		// is a confident name (ken584).
 		if len(strong) == 0 && !confident(weak) && (len(g.members) < 2 || len(weak) == 1 && len(g.members) < 3) {
+			for _, m := range g.members {
+				w.note(m, RuleLoneName, "a name-like value without enough name siblings is weak evidence")
+			}
 			continue
 		}
 		for _, m := range g.members {
@@ -840,7 +892,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			free = append(free, c)
 		}
 	}
-	if twins := w.twinWords(free); len(twins) > 0 {
+	twins := w.twinWords(free)
+	for _, c := range twins {
+		w.note(c, RuleTwins, "one of the words here that all route through the same word to values")
+	}
+	if len(twins) > 0 {
 		var g *group
 		for _, gg := range groups {
 			if gg.ext == "" && !gg.file {
@@ -925,6 +981,9 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 		pop = append(pop, c)
 	}
 	if leaves := w.rareLeafWords(pop, siblings); leaves != nil {
+		for _, c := range leaves {
+			w.note(c, RuleRareLeaves, "one of the position's leaf words, each requested once with the same methods: lookups by name")
+		}
 		return leaves
 	}
 	// The words must lead to a route word they share (resource/{id}/sub):
@@ -956,6 +1015,11 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	// every request brings a new word), and their subtrees are too sparse
 	// to compare one by one (each combination below seen once).
 	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 {
+		for _, c := range pop {
+			if w.why != nil {
+				w.note(c, RuleManyRare, fmt.Sprintf("one of %d rare compound words, nearly all of the position's %d values", len(pop), siblings))
+			}
+		}
 		return pop
 	}
 	var out []*cand
@@ -974,6 +1038,9 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	// two among frequent ones (/topics/private-messages beside /topics/latest).
 	if len(out) < 2 || len(out)*2 <= siblings {
 		return nil
+	}
+	for _, c := range out {
+		w.note(c, RuleRareWords, "one of the rare compound words here leading to shared route words, routing alike")
 	}
 	return out
 }

@@ -69,6 +69,13 @@
 //     they match first, literal segments before parameters; configured
 //     static values (Options.Static) are never parameters.
 //
+// # Explanations
+//
+// Trie.Explain runs the same decisions for one concrete path and says,
+// per segment, which rule made it a literal or a parameter and on what
+// evidence (shape, requests, sibling values). The reasons are noted only
+// when asked for, so Endpoints costs what it did.
+//
 // Parameters are named from the nearest preceding literal (users ->
 // userId for ids, user -> username for names, filename, date, email) and
 // made unique within the path; they are typed per method from the values
