@@ -926,6 +926,16 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 // c1 reads like a word with a digit (s3, oauth2); a run of them is how
 // people number instances. Two (ipv4, ipv6) are not enough.
 func numberedFamilies(words, weak []*cand) (keptWords, names []*cand) {
+	any := false
+	for _, c := range words {
+		if _, ok := numberedPrefix(c.stem); ok && c.shape == ShapeWord {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return words, weak // the common case, without a map
+	}
 	fam := map[string]int{}
 	for _, cs := range [][]*cand{words, weak} {
 		for _, c := range cs {
@@ -1245,6 +1255,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 	per := map[string][]string{}
 	seen := map[string]int{}
+	found := map[string][]*Node{} // the nodes of each word kept
 	for _, s := range statics {
 		for _, gc := range children(s.nodes) {
 			if gc.overflow || gc.shape != ShapeWord || w.static[gc.key] || len(w.methods(gc.nodes)) > 0 {
@@ -1275,6 +1286,7 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 			}
 			per[s.key] = append(per[s.key], gc.key)
 			seen[gc.key]++
+			found[gc.key] = append(found[gc.key], gc.nodes...)
 		}
 	}
 	recurrent := map[string]bool{}
@@ -1288,22 +1300,19 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 	// paths of their own lengths.
 	// The depth where most requests end is compared, so that a stray
 	// request (a client's mistake) does not decide.
-	depths := map[string]*[maxEndDepth]uint64{}
-	for _, s := range statics {
-		for _, gc := range children(s.nodes) {
-			if recurrent[gc.key] {
-				if depths[gc.key] == nil {
-					depths[gc.key] = new([maxEndDepth]uint64)
-				}
-				endDepths(gc.nodes, 0, depths[gc.key])
-			}
-		}
+	// Two words recurring (register, unregister under several routes)
+	// are as often a pair of routes as an enum, and merging routes makes
+	// false findings: an enum shows at least three values.
+	if len(recurrent) < 3 {
+		return nil
 	}
 	mode := -1
 	for i, k := range sortedKeys(recurrent) {
+		var depths [maxEndDepth]uint64
+		endDepths(found[k], 0, &depths)
 		m := 0
-		for d, n := range depths[k] {
-			if n > depths[k][m] {
+		for d, n := range depths {
+			if n > depths[m] {
 				m = d
 			}
 		}
@@ -1316,12 +1325,6 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 	// that head long chains of further positions (top-by-edits/{project}/
 	// {type}/{year}/{month}/{day}) are reports, routes of their own.
 	if mode > maxEnumTail {
-		return nil
-	}
-	// Two words recurring (register, unregister under several routes)
-	// are as often a pair of routes as an enum, and merging routes makes
-	// false findings: an enum shows at least three values.
-	if len(recurrent) < 3 {
 		return nil
 	}
 	// A parameter takes several values under a route: a route holding
