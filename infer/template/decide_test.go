@@ -106,6 +106,11 @@ var endpointCases = []struct {
 	want []string
 }{
 	{
+		name: "ids past 2^53 are strings of digits",
+		in:   seq("GET /tweets/%s", "1460323737035677698", "20", "1212092628029698048", "7", "1349149096909668353"),
+		want: []string{"GET /tweets/{tweetId:string}"},
+	},
+	{
 		name: "me beside integer ids",
 		in: cat([]string{"GET /users/me x5"},
 			seq("GET /users/%s", "1", "42", "977", "13", "5120", "88")),

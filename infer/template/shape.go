@@ -47,6 +47,11 @@ func (s Shape) Strong() bool { return s >= ShapeInteger }
 // (strong, or a name that needs siblings).
 func (s Shape) Variable() bool { return s >= ShapeName }
 
+// maxIntDigits is the most digits an integer value has: 2^53, the
+// largest integer a JSON number (a float64) holds exactly, has 16, so
+// APIs send ids that long as strings of digits, and so are they typed.
+const maxIntDigits = 15
+
 // Classify returns the shape of one path segment value (without extension
 // handling: see SplitExt).
 func Classify(s string) Shape {
@@ -89,6 +94,8 @@ func Classify(s string) Shape {
 	n := len(s)
 	letters := lower + upper
 	switch {
+	case digits == n && n > maxIntDigits:
+		return ShapeToken // a digit string past what a JSON number holds exactly
 	case digits == n:
 		return ShapeInteger
 	case strings.IndexByte(s, '@') > 0 && strings.IndexByte(s[strings.IndexByte(s, '@'):], '.') > 0:

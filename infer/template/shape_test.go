@@ -22,6 +22,8 @@ func TestClassify(t *testing.T) {
 		{"1.2.3", ShapeVersion},
 		{"42", ShapeInteger},
 		{"0", ShapeInteger},
+		{"123456789012345", ShapeInteger},
+		{"1234567890123456789", ShapeToken},
 		{"9b2e8f4c-3d1a-4e5b-8c7d-6f5e4d3c2b1a", ShapeUUID},
 		{"9B2E8F4C-3D1A-1E5B-8C7D-6F5E4D3C2B1A", ShapeUUID},
 		{"3f2a9c1", ShapeHex},
