@@ -742,6 +742,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		}
 		if len(strong) == 0 && len(weak) == 0 {
 			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
+				pop = w.peerWords(words, pop)
 				g := &group{ext: e, members: pop, rare: true}
 				for _, m := range pop {
 					inGroup[m] = true
@@ -781,13 +782,19 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			mean := float64(total) / float64(max(kept, 1))
 			var joined []*cand
 			for _, c := range words {
-				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total {
+				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total && !valuesBelow(c) {
 					if w.why != nil {
 						w.note(c, RuleWord, fmt.Sprintf("recurs far more than a value does (%d requests, %.1f per value beside it): a route word", c.count, mean))
 					}
 					continue
 				}
-				if !w.compatible(c.nodes, gnodes, 4, true) {
+				// A word followed by values, where each combination below is
+				// seen about once, is compared one level down only.
+				depth := 4
+				if valuesBelow(c) {
+					depth = 1
+				}
+				if !w.compatible(c.nodes, gnodes, depth, true) {
 					w.note(c, RuleWord, "its methods or subtree route unlike the values beside it")
 					continue
 				}
@@ -1007,7 +1014,7 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 			}
 		}
 	}
-	kept := pop[:0]
+	kept := make([]*cand, 0, len(pop))
 	for _, c := range pop {
 		for _, gc := range children(c.nodes) {
 			if !gc.overflow && gc.shape == ShapeWord && shared[gc.key] >= 2 {
@@ -1016,14 +1023,18 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 			}
 		}
 	}
+	// Many of them, nearly all the position: cardinality against volume
+	// is evidence enough (a route is hit again and again; here nearly
+	// every request brings a new word), and their subtrees are too sparse
+	// to compare one by one (each combination below seen once); the few
+	// leading to a route of their own (ml-lab/hooks) are values as well.
+	if len(kept) >= manyRare && len(pop)*5 >= siblings*4 {
+		kept = pop
+	}
 	pop = kept
 	if len(pop) < 2 {
 		return nil
 	}
-	// Many of them, nearly all the position: cardinality against volume
-	// is evidence enough (a route is hit again and again; here nearly
-	// every request brings a new word), and their subtrees are too sparse
-	// to compare one by one (each combination below seen once).
 	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 {
 		for _, c := range pop {
 			if w.why != nil {
@@ -1051,6 +1062,49 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	}
 	for _, c := range out {
 		w.note(c, RuleRareWords, "one of the rare compound words here leading to shared route words, routing alike")
+	}
+	return out
+}
+
+// valuesBelow reports whether what follows a word is itself a set of
+// values: at least two, most of them variable-shaped or rare compound
+// words. A word requested far more than the values beside it is then a
+// popular value (the owner of most repositories a client touches:
+// /repos/{owner}/{repo}), not a route like /users/me, which routes words.
+func valuesBelow(c *cand) bool {
+	below := children(c.nodes)
+	n := 0
+	for _, b := range below {
+		if b.overflow || b.shape.Variable() || b.shape == ShapeWord && b.count <= 2 && isCompound(b.stem) {
+			n++
+		}
+	}
+	return n >= 2 && n*2 > len(below)
+}
+
+// peerWords adds to a population of rare words (pop, decided values)
+// the other compound words of cs that route like them and are not
+// requested far more than they are: a value looked up three times is
+// still a value.
+func (w *walker) peerWords(cs, pop []*cand) []*cand {
+	in := map[*cand]bool{}
+	var total uint64
+	var nodes []*Node
+	for _, c := range pop {
+		in[c] = true
+		total += c.count
+		nodes = append(nodes, c.nodes...)
+	}
+	mean := float64(total) / float64(len(pop))
+	out := pop
+	for _, c := range cs {
+		if in[c] || c.overflow || !isCompound(c.stem) || w.static[c.key] || float64(c.count) > 5*mean {
+			continue
+		}
+		if len(children(c.nodes)) > 0 && w.compatible(c.nodes, nodes, 2, true) {
+			w.note(c, RuleRareWords, "a compound word requested about as often as the rare values beside it, routing like them")
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -285,6 +285,15 @@ var endpointCases = []struct {
 		},
 	},
 	{
+		name: "a word-valued id requested a few times joins its rare peers",
+		in: cat(seq("GET /data/metrics/%s/overall", "video_startup_time", "rebuffer_score", "page_load_time"),
+			seq("GET /data/metrics/%s/breakdown", "rebuffer_percentage", "exits_before_start"),
+			[]string{"GET /data/metrics/upscale_percentage/overall x2", "GET /data/metrics/upscale_percentage/breakdown"}),
+		want: []string{
+			"GET /data/metrics/{metricName:string}/breakdown", "GET /data/metrics/{metricName:string}/overall",
+		},
+	},
+	{
 		name: "rare routes taking a parameter stay static",
 		in: cat(seq("GET /topics/private-messages/%s", "alice42", "bob77"),
 			seq("GET /topics/private-messages-sent/%s", "carol99")),
@@ -358,6 +367,19 @@ var endpointCases = []struct {
 		want: []string{
 			"DELETE /api/{apiName:string}/members/{memberId:string}", "GET /api/forms", "GET /api/sites",
 			"GET /api/{apiName:string}/builds/status", "GET /api/{apiName:string}/members", "POST /api/sites",
+		},
+	},
+	{
+		name: "a popular owner followed by repository names is a value",
+		in: cat(seq("GET /repos/%s/issues", "alice42/web-app", "bob_x7/cli-tool", "carol99/api-gw", "dave2024/docs-site"),
+			seq("GET /repos/%s/releases/7", "alice42/web-app", "erin77/mobile-kit"),
+			seq("GET /repos/%s", "acme-corp/web-shop/issues", "acme-corp/data-lake/releases/9", "acme-corp/ml-lab/hooks/git",
+				"acme-corp/ops-board/collaborators/frank12/permission", "acme-corp/infra-code/issues", "acme-corp/site-kit/releases/3"),
+			[]string{"GET /repos/search x4"}),
+		want: []string{
+			"GET /repos/search", "GET /repos/{repoName:string}/{name:string}/collaborators/{collaboratorName:string}/permission",
+			"GET /repos/{repoName:string}/{name:string}/hooks/git", "GET /repos/{repoName:string}/{name:string}/issues",
+			"GET /repos/{repoName:string}/{name:string}/releases/{releaseId:integer/int64}",
 		},
 	},
 	{

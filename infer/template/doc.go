@@ -50,7 +50,11 @@
 //     nearly all the position, are a parameter by numbers alone: their
 //     subtrees are too sparse to compare one by one. Four or more leaf
 //     words, each requested once with the same methods and alone at the
-//     position, are lookups by name (/search/{query}).
+//     position, are lookups by name (/search/{query}). Other compound
+//     words routing like such a population and requested about as
+//     often join it. A word requested far more than the names beside it
+//     still joins them when what follows it is itself values (a popular
+//     owner: /repos/{owner}/{repo}); /users/me routes words.
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
 //     /1/search/{auto|sandbox}/{path}), is an enum parameter, where a
