@@ -616,15 +616,19 @@ const maxEndDepth = 16
 // requests that ended there.
 func endDepths(nodes []*Node, d int, out *[maxEndDepth]uint64) {
 	for _, n := range nodes {
-		if len(n.Ops) > 0 {
-			out[min(d, maxEndDepth-1)] += n.Count - childCount(n)
-		}
-		for _, c := range n.Children {
-			endDepths([]*Node{c}, d+1, out)
-		}
-		for _, c := range n.Overflow {
-			endDepths([]*Node{c}, d+1, out)
-		}
+		endDepthsAt(n, d, out)
+	}
+}
+
+func endDepthsAt(n *Node, d int, out *[maxEndDepth]uint64) {
+	if len(n.Ops) > 0 {
+		out[min(d, maxEndDepth-1)] += n.Count - childCount(n)
+	}
+	for _, c := range n.Children {
+		endDepthsAt(c, d+1, out)
+	}
+	for _, c := range n.Overflow {
+		endDepthsAt(c, d+1, out)
 	}
 }
 
@@ -790,11 +794,9 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				}
 				// A word followed by values, where each combination below is
 				// seen about once, is compared one level down only.
-				depth := 4
-				if valuesBelow(c) {
-					depth = 1
-				}
-				if !w.compatible(c.nodes, gnodes, depth, true) {
+				// (Deeper agreement implies the shallow one: the cheap
+				// full check runs first.)
+				if !w.compatible(c.nodes, gnodes, 4, true) && !(valuesBelow(c) && w.compatible(c.nodes, gnodes, 1, true)) {
 					w.note(c, RuleWord, "its methods or subtree route unlike the values beside it")
 					continue
 				}
