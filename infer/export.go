@@ -109,16 +109,22 @@ type endpoint struct {
 	ops  map[string]*Operation
 }
 
-// endpoints decides the templates of a service and merges the raw
-// operations under each.
-func (m *Model) endpoints(svc *Service) []endpoint {
+// templateOptions are the priors and static values that steer a
+// service's templates: the configuration's, then the declared ones.
+func (m *Model) templateOptions(svc *Service) template.Options {
 	priors, static := m.cfg.serviceOptions(svc.Name)
 	priors = append(priors, m.Priors[""]...)
 	priors = append(priors, m.Priors[svc.Name]...)
 	if h := stripPort(svc.Name); h != svc.Name {
 		priors = append(priors, m.Priors[h]...)
 	}
-	eps := svc.Trie.Endpoints(template.Options{Priors: priors, Static: static})
+	return template.Options{Priors: priors, Static: static}
+}
+
+// endpoints decides the templates of a service and merges the raw
+// operations under each.
+func (m *Model) endpoints(svc *Service) []endpoint {
+	eps := svc.Trie.Endpoints(m.templateOptions(svc))
 	out := make([]endpoint, 0, len(eps))
 	for _, e := range eps {
 		ep := endpoint{tmpl: e, ops: map[string]*Operation{}}

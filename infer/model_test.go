@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,21 +248,7 @@ func TestMergeEquivalence(t *testing.T) {
 	whole := NewModel(Config{})
 	observeAll(whole, xs)
 
-	a, b := NewModel(Config{}), NewModel(Config{})
-	observeAll(a, xs[:len(xs)/2])
-	observeAll(b, xs[len(xs)/2:])
-	// Round-trip b through JSON: the state is plain data.
-	raw, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b2 := NewModel(Config{})
-	if err := json.Unmarshal(raw, b2); err != nil {
-		t.Fatal(err)
-	}
-	merged := NewModel(Config{})
-	merged.Merge(a)
-	merged.Merge(b2)
+	merged, a := mergedHalves(t, Config{}, xs[:len(xs)/2], xs[len(xs)/2:])
 
 	for _, opts := range []ExportOptions{{}, {Version: "3.1"}} {
 		d1, err := whole.OpenAPIAll(opts)
@@ -284,6 +271,29 @@ func TestMergeEquivalence(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("observing into the merged model changed a source model")
 	}
+}
+
+// mergedHalves observes xa and xb into two models, round-trips the second
+// through JSON (the state is plain data, as the store keeps it) and
+// merges both, A then B, into a new model. It returns the merged model
+// and the model of A.
+func mergedHalves(t *testing.T, cfg Config, xa, xb []*reassembly.Exchange) (merged, a *Model) {
+	t.Helper()
+	a, b := NewModel(cfg), NewModel(cfg)
+	observeAll(a, xa)
+	observeAll(b, xb)
+	raw, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2 := NewModel(cfg)
+	if err := json.Unmarshal(raw, b2); err != nil {
+		t.Fatal(err)
+	}
+	merged = NewModel(cfg)
+	merged.Merge(a)
+	merged.Merge(b2)
+	return merged, a
 }
 
 func TestServiceName(t *testing.T) {
@@ -495,20 +505,7 @@ func TestProcesses(t *testing.T) {
 				t.Errorf("processes = %s, want %s", got, want)
 			}
 			// Merged halves (through JSON, as the store keeps them) agree.
-			a, b := NewModel(cfg), NewModel(cfg)
-			observeAll(a, tc.xs[:len(tc.xs)/2])
-			observeAll(b, tc.xs[len(tc.xs)/2:])
-			raw, err := json.Marshal(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b2 := NewModel(cfg)
-			if err := json.Unmarshal(raw, b2); err != nil {
-				t.Fatal(err)
-			}
-			merged := NewModel(cfg)
-			merged.Merge(a)
-			merged.Merge(b2)
+			merged, _ := mergedHalves(t, cfg, tc.xs[:len(tc.xs)/2], tc.xs[len(tc.xs)/2:])
 			if got2, _ := json.Marshal(merged.Endpoints()[0].Processes); !bytes.Equal(got2, want) {
 				t.Errorf("merged processes = %s, want %s", got2, want)
 			}
@@ -557,5 +554,33 @@ func TestModelCaches(t *testing.T) {
 	segs := template.SplitPath("/api/items/123")
 	if a, b := m.sampleKey("GET", segs), NewModel(Config{}).sampleKey("GET", segs); a != b || a != m.sampleKey("GET", segs) {
 		t.Errorf("sample keys %q %q", a, b)
+	}
+}
+
+// TestModelExplain: Model.Explain reports the template the inventory
+// gives a path, with the configured static values applied, and nothing
+// for a path never seen.
+func TestModelExplain(t *testing.T) {
+	m := NewModel(Config{})
+	observeAll(m, shopTraffic())
+	eps := m.Endpoints()
+	if len(eps) == 0 {
+		t.Fatal("no endpoints")
+	}
+	for _, e := range eps {
+		if strings.Contains(e.Template, "{") {
+			continue
+		}
+		got := m.Explain(e.Service, e.Template)
+		if len(got) != 1 || got[0].Template != e.Template || !slices.Contains(got[0].Methods, e.Method) {
+			t.Errorf("Explain(%s) = %+v, want template %s with %s", e.Template, got, e.Template, e.Method)
+		}
+	}
+	got := m.Explain("", "/api/v1/users/137")
+	if len(got) != 1 || got[0].Template != "/api/v1/users/{userId}" || !got[0].Segments[3].Param || got[0].Segments[2].Param {
+		t.Errorf("Explain(/api/v1/users/137) = %+v", got)
+	}
+	if got := m.Explain("", "/never/seen/path"); len(got) != 0 {
+		t.Errorf("unseen path explained: %+v", got)
 	}
 }

@@ -111,7 +111,7 @@ incomplete.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd(),
-		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newReportCmd(), newServeCmd())
+		newShowCmd(), newExplainCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newReportCmd(), newServeCmd())
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")

@@ -35,18 +35,7 @@ When several services have a matching endpoint, each is shown; --host picks
 one.`,
 		Example: `  specter show --db specter.db GET /users/42
   specter show --host api.example.com POST '/orders/{orderId}/items' capture.pcap`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if dbPath != "" {
-				if len(args) != 2 {
-					return usageError("with --db, show takes METHOD PATH (got %d arguments)", len(args))
-				}
-				return nil
-			}
-			if len(args) < 3 {
-				return usageError("show takes METHOD PATH and capture files, or METHOD PATH with --db")
-			}
-			return nil
-		},
+		Args: methodPathArgs("show", &dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			method, path := strings.ToUpper(args[0]), args[1]
 			if !strings.HasPrefix(path, "/") {
@@ -136,11 +125,7 @@ one.`,
 			return outcome(sum, runErr)
 		},
 	}
-	pf.register(cmd)
-	inf.register(cmd)
-	cmd.Flags().StringVar(&host, "host", "", "only this service")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
-	registerDB(cmd, &dbPath, "read the inventory from this database instead of captures")
+	registerLookupFlags(cmd, &pf, &inf, &host, &asJSON, &dbPath)
 	return cmd
 }
 

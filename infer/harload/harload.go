@@ -4,6 +4,8 @@
 package harload
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -64,14 +66,25 @@ type entry struct {
 	} `json:"response"`
 }
 
-// ReadFile reads the HAR file at path.
+// ReadFile reads the HAR file at path, gzip-compressed or not (told by
+// the gzip magic bytes, not the file name).
 func ReadFile(path string) ([]*reassembly.Exchange, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("harload: %w", err)
 	}
 	defer f.Close()
-	xs, err := Read(f)
+	br := bufio.NewReader(f)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("harload: %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	xs, err := Read(r)
 	if err != nil {
 		return nil, fmt.Errorf("harload: %s: %w", path, err)
 	}

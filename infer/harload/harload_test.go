@@ -1,6 +1,10 @@
 package harload
 
 import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,4 +76,40 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadFileGzip: a gzip-compressed HAR reads like the plain one, and a
+// truncated gzip stream is an error naming the file.
+func TestReadFileGzip(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(sample)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "a.har")
+	gz := filepath.Join(dir, "a.har.gz")
+	cut := filepath.Join(dir, "cut.har.gz")
+	for p, b := range map[string][]byte{plain: []byte(sample), gz: buf.Bytes(), cut: buf.Bytes()[:buf.Len()/2]} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || got[0].Request.Path != want[0].Request.Path {
+		t.Errorf("gzip read %d exchanges, plain %d", len(got), len(want))
+	}
+	if _, err := ReadFile(cut); err == nil || !strings.Contains(err.Error(), cut) {
+		t.Errorf("truncated gzip: err = %v, want an error naming the file", err)
+	}
 }

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +78,16 @@ type walker struct {
 	// taken at each parameter position on the way: parameter types are
 	// decided per operation from the values that led to it.
 	lin map[*Node][]uint16
+
+	// Explain only (nil otherwise): the reasons noted per candidate, the
+	// explained path's nodes with their depth, what was found per
+	// segment, the path's final node and the prior that claimed it.
+	why           map[*cand]reason
+	trace         map[*Node]int
+	expl          []Explanation
+	segs          []Segment
+	traceFinal    *Node
+	priorTemplate string
 }
 
 // emit adds ops under a template, merging with an endpoint of the same
@@ -368,6 +379,9 @@ func (w *walker) priors(root *Node, priors []string) {
 		w.emit(segs, matched, true)
 		for _, n := range matched {
 			w.claimed[n] = true
+			if n == w.traceFinal && w.priorTemplate == "" {
+				w.priorTemplate = p.raw
+			}
 		}
 	}
 }
@@ -439,6 +453,9 @@ func children(nodes []*Node) []*cand {
 	for _, k := range sortedKeys(byKey) {
 		c := byKey[k]
 		c.stem, c.ext = SplitExt(k)
+		if c.ext == "" {
+			c.stem, c.ext = SplitVerb(k)
+		}
 		c.shape = Classify(c.stem)
 		if c.ext != "" && c.shape == ShapeVersion {
 			// "1.0" style splits never happen (ext starts with a letter), but
@@ -460,6 +477,7 @@ type group struct {
 	file    bool // file names: the parameter swallows the extension
 	twins   bool // twin words (see twinWords)
 	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
+	chain   bool // words followed by one recurrent enum (see enumChain)
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -478,12 +496,38 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 	// Recurrent word sets among the static children's children (see
 	// recurrentWords) become enum parameters one level down.
 	enums := w.recurrentWords(statics)
+	var chainKeys map[string]bool
+	if len(groups) == 0 {
+		if chain := w.enumChain(statics, enums); chain != nil {
+			g := &group{members: chain, chain: true}
+			for _, c := range chain {
+				w.note(c, RuleEnumChain, "one of the words here that are all followed by the same recurrent word set")
+			}
+			chainKeys = map[string]bool{}
+			in := map[*cand]bool{}
+			for _, c := range chain {
+				in[c] = true
+				for k := range enums[c.key] {
+					chainKeys[k] = true
+				}
+			}
+			groups = append(groups, g)
+			kept := statics[:0:0]
+			for _, c := range statics {
+				if !in[c] {
+					kept = append(kept, c)
+				}
+			}
+			statics = kept
+		}
+	}
 	prev := lastLiteral(prefix)
 	for _, c := range statics {
 		for i, n := range c.nodes {
 			w.lin[n] = w.lin[c.parents[i]]
 		}
 		seg := Segment{Literal: c.key}
+		w.explainCand(c, depth, seg, len(cands), 0)
 		w.walk(c.nodes, append(prefix, seg), depth+1, enums[c.key])
 	}
 	for _, g := range groups {
@@ -508,9 +552,114 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		if !g.file {
 			seg.Suffix = g.ext
 		}
-		w.walk(merged, append(prefix, seg), depth+1, nil)
+		for _, m := range g.members {
+			w.explainCand(m, depth, seg, len(cands), len(g.members))
+		}
+		var keys map[string]bool
+		if g.chain {
+			keys = chainKeys
+		}
+		w.walk(merged, append(prefix, seg), depth+1, keys)
 	}
 }
+
+// enumChain returns the static words that are values of an enum
+// themselves because what follows each of them is one recurrent enum
+// (see recurrentWords): /{project}/{user|bot|anonymous}/{content|all}/...
+// where every editor type is followed by the same page types. Words
+// whose children are the same value set are interchangeable, which
+// routes are not (/me/albums/contains and /me/shows/contains share a
+// route word, not a value set). At least three words, none an endpoint,
+// and nearly all the words at the position.
+func (w *walker) enumChain(statics []*cand, enums map[string]map[string]bool) []*cand {
+	var words, chain []*cand
+	for _, c := range statics {
+		if c.overflow || c.ext != "" || c.shape != ShapeWord || w.static[c.key] {
+			continue
+		}
+		words = append(words, c)
+		if enums[c.key] == nil || len(w.methods(c.nodes)) > 0 {
+			continue
+		}
+		// What follows must be the enum, nearly all of it: a few values
+		// recurring among many (the same project under two reports) are
+		// no value set.
+		if below := children(c.nodes); len(enums[c.key])*5 >= len(below)*4 {
+			chain = append(chain, c)
+		}
+	}
+	if len(chain) < 3 || len(chain)*5 < len(words)*4 || len(words) != len(statics) {
+		return nil
+	}
+	// Interchangeable values lead to the same operations: the same
+	// methods below each (/metadata GET beside /search POST are routes).
+	var ms string
+	for i, c := range chain {
+		m := strings.Join(sortedKeys(subtreeMethods(c.nodes, 8)), ",")
+		if i > 0 && m != ms {
+			return nil
+		}
+		ms = m
+	}
+	return chain
+}
+
+// maxEnumTail is the deepest a recurrent word's requests mostly end
+// below it for the word to be an enum value (see recurrentWords).
+const maxEnumTail = 3
+
+// maxEndDepth bounds the depths endDepths counts; deeper ends count at
+// the last one.
+const maxEndDepth = 16
+
+// endDepths adds to out, per depth below nodes (d levels down), the
+// requests that ended there.
+func endDepths(nodes []*Node, d int, out *[maxEndDepth]uint64) {
+	for _, n := range nodes {
+		endDepthsAt(n, d, out)
+	}
+}
+
+func endDepthsAt(n *Node, d int, out *[maxEndDepth]uint64) {
+	if len(n.Ops) > 0 {
+		out[min(d, maxEndDepth-1)] += n.Count - childCount(n)
+	}
+	for _, c := range n.Children {
+		endDepthsAt(c, d+1, out)
+	}
+	for _, c := range n.Overflow {
+		endDepthsAt(c, d+1, out)
+	}
+}
+
+// subtreeMethods returns the methods of the operations at or below
+// nodes, to depth levels.
+func subtreeMethods(nodes []*Node, depth int) map[string]bool {
+	out := map[string]bool{}
+	var visit func(n *Node, d int)
+	visit = func(n *Node, d int) {
+		for m := range n.Ops {
+			out[m] = true
+		}
+		if d == 0 {
+			return
+		}
+		for _, c := range n.Children {
+			visit(c, d-1)
+		}
+		for _, c := range n.Overflow {
+			visit(c, d-1)
+		}
+	}
+	for _, n := range nodes {
+		visit(n, depth)
+	}
+	return out
+}
+
+// isFileExt reports whether a candidate's suffix is a file extension
+// (".json"), not a custom-method verb (":cancel").
+func isFileExt(ext string) bool { return strings.HasPrefix(ext, ".") }
 
 func lastLiteral(prefix []Segment) string {
 	if len(prefix) == 0 {
@@ -530,6 +679,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 	if len(cands) == 1 && !cands[0].overflow && depth <= 2 {
 		c := cands[0]
 		if kids := len(children(c.nodes)); isVersionish(c) && (kids >= 2 || kids == 1 && c.shape != ShapeInteger) {
+			w.note(c, RuleVersion, "the only value at a position near the root, version-like, with a subtree: a constant prefix")
 			return cands, nil
 		}
 	}
@@ -537,15 +687,17 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 	// File names: when variable values carry different extensions, the
 	// extension is part of the value (/backups/{filename}).
 	exts := map[string]bool{}
+	// Custom-method verbs (":disable") are routes after a value, never
+	// file extensions.
 	for _, c := range cands {
-		if c.ext != "" && c.shape.Variable() {
+		if isFileExt(c.ext) && c.shape.Variable() {
 			exts[c.ext] = true
 		}
 	}
 	fileMode := len(exts) >= 2
 	if fileMode {
 		for _, c := range cands {
-			if c.ext != "" {
+			if isFileExt(c.ext) {
 				c.file = true
 			}
 		}
@@ -565,19 +717,36 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		var strong, weak, words []*cand
 		for _, c := range members {
 			switch {
-			case w.static[c.key] || w.static[c.stem] || c.shape == ShapeEmpty:
+			case w.static[c.key] || w.static[c.stem]:
+				w.note(c, RuleConfigured, "configured as a static value")
+			case c.shape == ShapeEmpty:
+				w.note(c, RuleEmpty, "the empty segment of a trailing slash")
 			case enumKeys[c.key]:
 				strong = append(strong, c) // decided one level up
-			case c.overflow || c.shape.Strong():
+				w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
+			case c.overflow:
 				strong = append(strong, c)
+				w.note(c, RuleFolded, "folded past the trie's limits: too many distinct values for a route")
+			case c.shape.Strong():
+				strong = append(strong, c)
+				w.note(c, RuleShape, "a value shaped like "+c.shape.String()+" is a parameter even when seen once")
 			case c.shape == ShapeName:
 				weak = append(weak, c)
+				w.note(c, RuleName, "a name (letters with digits) with name siblings")
 			default:
 				words = append(words, c)
+				w.note(c, RuleWord, "a word stays static unless evidence across its siblings makes it a value")
+			}
+		}
+		words, weak = numberedFamilies(words, weak)
+		for _, c := range weak {
+			if c.shape == ShapeWord {
+				w.note(c, RuleNumbered, "one of three or more numbered names made of the same letters")
 			}
 		}
 		if len(strong) == 0 && len(weak) == 0 {
 			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
+				pop = w.peerWords(words, pop)
 				g := &group{ext: e, members: pop, rare: true}
 				for _, m := range pop {
 					inGroup[m] = true
@@ -598,7 +767,10 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				ids++
 			}
 		}
-		nameLike := names >= ids && len(enumKeys) == 0
+		// Several names among the ids: the position takes names (account
+		// slugs beside account ids), so rare words may join; with ids
+		// alone, words stay routes (/users/me beside /users/{userId}).
+		nameLike := (names >= ids || names >= 3) && len(enumKeys) == 0
 		if nameLike && len(words) > 0 {
 			// Mean requests per value, over values kept one by one (an
 			// overflow node holds many).
@@ -614,13 +786,47 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			mean := float64(total) / float64(max(kept, 1))
 			var joined []*cand
 			for _, c := range words {
-				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total {
-					continue // recurs far more than a value does: a route word
+				if c.count > 3 && float64(c.count) > 5*mean && c.count*5 > total && !valuesBelow(c) {
+					if w.why != nil {
+						w.note(c, RuleWord, fmt.Sprintf("recurs far more than a value does (%d requests, %.1f per value beside it): a route word", c.count, mean))
+					}
+					continue
 				}
-				if !w.compatible(c.nodes, gnodes, 4, true) {
+				// A word followed by values, where each combination below is
+				// seen about once, is compared one level down only.
+				// (Deeper agreement implies the shallow one: the cheap
+				// full check runs first.)
+				if !w.compatible(c.nodes, gnodes, 4, true) && !(valuesBelow(c) && w.compatible(c.nodes, gnodes, 1, true)) {
+					w.note(c, RuleWord, "its methods or subtree route unlike the values beside it")
 					continue
 				}
 				joined = append(joined, c)
+			}
+			// Many rare compound words that are nearly all the position
+			// join by numbers alone, as in rareRoutedWords: their
+			// subtrees are too sparse to compare.
+			var rare []*cand
+			for _, c := range words {
+				if !c.overflow && c.count <= 2 && isCompound(c.stem) {
+					rare = append(rare, c)
+				}
+			}
+			if len(rare) >= manyRare && (len(rare)+len(g.members))*5 >= len(cands)*4 {
+				for _, c := range rare {
+					if w.why != nil {
+						w.note(c, RuleManyRare, fmt.Sprintf("one of %d rare compound words beside names, nearly all of the position's %d values", len(rare), len(cands)))
+					}
+				}
+				in := map[*cand]bool{}
+				for _, c := range append(joined, rare...) {
+					in[c] = true
+				}
+				joined = joined[:0]
+				for _, c := range words {
+					if in[c] {
+						joined = append(joined, c)
+					}
+				}
 			}
 			// Words join a group of names only as a population: several of
 			// them, and one-token words (login, logout, search) only when
@@ -661,12 +867,18 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			if len(pop) >= need {
 				g.members = append(g.members, pop...)
+				for _, c := range pop {
+					w.note(c, RuleJoined, "a rare word routing like the names and ids beside it, one of a population of them")
+				}
 			}
 		}
 		// A name-like value alone is weak evidence (token_from_oauth1, cli-4):
 		// it needs a sibling name or two rare look-alike words, unless it
 		// is a confident name (ken584).
 		if len(strong) == 0 && !confident(weak) && (len(g.members) < 2 || len(weak) == 1 && len(g.members) < 3) {
+			for _, m := range g.members {
+				w.note(m, RuleLoneName, "a name-like value without enough name siblings is weak evidence")
+			}
 			continue
 		}
 		for _, m := range g.members {
@@ -689,7 +901,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			free = append(free, c)
 		}
 	}
-	if twins := w.twinWords(free); len(twins) > 0 {
+	twins := w.twinWords(free)
+	for _, c := range twins {
+		w.note(c, RuleTwins, "one of the words here that all route through the same word to values")
+	}
+	if len(twins) > 0 {
 		var g *group
 		for _, gg := range groups {
 			if gg.ext == "" && !gg.file {
@@ -713,6 +929,60 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 	return statics, groups
 }
 
+// numberedFamilies moves to names the words that are one family of
+// numbered names: at least three values made of the same letters and
+// different numbers (c1, c2, c9 beside c10; vol1, vol2, vol3). Alone,
+// c1 reads like a word with a digit (s3, oauth2); a run of them is how
+// people number instances. Two (ipv4, ipv6) are not enough.
+func numberedFamilies(words, weak []*cand) (keptWords, names []*cand) {
+	any := false
+	for _, c := range words {
+		if _, ok := numberedPrefix(c.stem); ok && c.shape == ShapeWord {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return words, weak // the common case, without a map
+	}
+	fam := map[string]int{}
+	for _, cs := range [][]*cand{words, weak} {
+		for _, c := range cs {
+			if p, ok := numberedPrefix(c.stem); ok && (c.shape == ShapeWord || c.shape == ShapeName) {
+				fam[p]++
+			}
+		}
+	}
+	names = weak
+	for _, c := range words {
+		// Versions (v1, v2, v13) are numbered too, but prefixes.
+		if p, ok := numberedPrefix(c.stem); ok && c.shape == ShapeWord && fam[p] >= 3 {
+			names = append(names, c)
+			continue
+		}
+		keptWords = append(keptWords, c)
+	}
+	return keptWords, names
+}
+
+// numberedPrefix returns the lower-cased letters of a value made of
+// letters then digits (c10 -> "c", Vol2 -> "vol").
+func numberedPrefix(s string) (string, bool) {
+	i := 0
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+		i++
+	}
+	if i == 0 || i == len(s) || i > 8 {
+		return "", false
+	}
+	for j := i; j < len(s); j++ {
+		if s[j] < '0' || s[j] > '9' {
+			return "", false
+		}
+	}
+	return strings.ToLower(s[:i]), true
+}
+
 // rareRoutedWords returns the compound words of cs that are values of one
 // parameter by population alone, with no id-shaped sibling: at least two
 // of them, each seen at most twice (a route is hit again and again, a
@@ -729,6 +999,12 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 		}
 		pop = append(pop, c)
 	}
+	if leaves := w.rareLeafWords(pop, siblings); leaves != nil {
+		for _, c := range leaves {
+			w.note(c, RuleRareLeaves, "one of the position's leaf words, each requested once with the same methods: lookups by name")
+		}
+		return leaves
+	}
 	// The words must lead to a route word they share (resource/{id}/sub):
 	// /domains/{a|b}/records. Words followed directly by values are routes
 	// taking a parameter (/topics/private-messages/{username}).
@@ -740,7 +1016,7 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 			}
 		}
 	}
-	kept := pop[:0]
+	kept := make([]*cand, 0, len(pop))
 	for _, c := range pop {
 		for _, gc := range children(c.nodes) {
 			if !gc.overflow && gc.shape == ShapeWord && shared[gc.key] >= 2 {
@@ -749,9 +1025,25 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 			}
 		}
 	}
+	// Many of them, nearly all the position: cardinality against volume
+	// is evidence enough (a route is hit again and again; here nearly
+	// every request brings a new word), and their subtrees are too sparse
+	// to compare one by one (each combination below seen once); the few
+	// leading to a route of their own (ml-lab/hooks) are values as well.
+	if len(kept) >= manyRare && len(pop)*5 >= siblings*4 {
+		kept = pop
+	}
 	pop = kept
 	if len(pop) < 2 {
 		return nil
+	}
+	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 {
+		for _, c := range pop {
+			if w.why != nil {
+				w.note(c, RuleManyRare, fmt.Sprintf("one of %d rare compound words, nearly all of the position's %d values", len(pop), siblings))
+			}
+		}
+		return pop
 	}
 	var out []*cand
 	for i, c := range pop {
@@ -770,7 +1062,85 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	if len(out) < 2 || len(out)*2 <= siblings {
 		return nil
 	}
+	for _, c := range out {
+		w.note(c, RuleRareWords, "one of the rare compound words here leading to shared route words, routing alike")
+	}
 	return out
+}
+
+// valuesBelow reports whether what follows a word is itself a set of
+// values: at least two, most of them variable-shaped or rare compound
+// words. A word requested far more than the values beside it is then a
+// popular value (the owner of most repositories a client touches:
+// /repos/{owner}/{repo}), not a route like /users/me, which routes words.
+func valuesBelow(c *cand) bool {
+	below := children(c.nodes)
+	n := 0
+	for _, b := range below {
+		if b.overflow || b.shape.Variable() || b.shape == ShapeWord && b.count <= 2 && isCompound(b.stem) {
+			n++
+		}
+	}
+	return n >= 2 && n*2 > len(below)
+}
+
+// peerWords adds to a population of rare words (pop, decided values)
+// the other compound words of cs that route like them and are not
+// requested far more than they are: a value looked up three times is
+// still a value.
+func (w *walker) peerWords(cs, pop []*cand) []*cand {
+	in := map[*cand]bool{}
+	var total uint64
+	var nodes []*Node
+	for _, c := range pop {
+		in[c] = true
+		total += c.count
+		nodes = append(nodes, c.nodes...)
+	}
+	mean := float64(total) / float64(len(pop))
+	out := pop
+	for _, c := range cs {
+		if in[c] || c.overflow || !isCompound(c.stem) || w.static[c.key] || float64(c.count) > 5*mean {
+			continue
+		}
+		if len(children(c.nodes)) > 0 && w.compatible(c.nodes, nodes, 2, true) {
+			w.note(c, RuleRareWords, "a compound word requested about as often as the rare values beside it, routing like them")
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// manyRare is the size of a population of rare words that makes a
+// parameter by numbers alone (see rareRoutedWords).
+const manyRare = 6
+
+// rareLeafWords returns pop when it is a population of leaf values: at
+// least four words, each requested once, ending there with the same
+// methods, and nothing else at the position. Every request bringing a
+// new word is how lookups by name look (/search/{query}); leaf routes
+// are few, hit again and again, and differ in methods.
+func (w *walker) rareLeafWords(pop []*cand, siblings int) []*cand {
+	if len(pop) < 4 || len(pop) != siblings {
+		return nil
+	}
+	var ms string
+	for i, c := range pop {
+		if c.count != 1 {
+			return nil
+		}
+		for _, n := range c.nodes {
+			if len(n.Children) > 0 || len(n.Overflow) > 0 {
+				return nil
+			}
+		}
+		m := strings.Join(sortedKeys(w.methods(c.nodes)), ",")
+		if m == "" || i > 0 && m != ms {
+			return nil
+		}
+		ms = m
+	}
+	return pop
 }
 
 // twinWords returns the words of cs that route through one common word to
@@ -941,6 +1311,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 	per := map[string][]string{}
 	seen := map[string]int{}
+	found := map[string][]*Node{} // the nodes of each word kept
 	for _, s := range statics {
 		for _, gc := range children(s.nodes) {
 			if gc.overflow || gc.shape != ShapeWord || w.static[gc.key] || len(w.methods(gc.nodes)) > 0 {
@@ -955,7 +1326,7 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 			nvar := 0
 			exts := map[string]bool{}
 			for _, b := range below {
-				if b.overflow || b.shape.Variable() {
+				if b.overflow || b.shape.Variable() || b.shape == ShapeWord && b.count <= 2 && isCompound(b.stem) {
 					nvar++
 				}
 				if b.ext != "" {
@@ -971,6 +1342,7 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 			}
 			per[s.key] = append(per[s.key], gc.key)
 			seen[gc.key]++
+			found[gc.key] = append(found[gc.key], gc.nodes...)
 		}
 	}
 	recurrent := map[string]bool{}
@@ -979,19 +1351,55 @@ func (w *walker) recurrentWords(statics []*cand) map[string]map[string]bool {
 			recurrent[k] = true
 		}
 	}
-	if len(recurrent) < 2 {
+	// Values of one parameter lead to paths of the same lengths; routes
+	// that recur (aggregate, top-by-edits under two reports) lead to
+	// paths of their own lengths.
+	// The depth where most requests end is compared, so that a stray
+	// request (a client's mistake) does not decide.
+	// Two words recurring (register, unregister under several routes)
+	// are as often a pair of routes as an enum, and merging routes makes
+	// false findings: an enum shows at least three values.
+	if len(recurrent) < 3 {
 		return nil
 	}
-	out := map[string]map[string]bool{}
-	for s, ks := range per {
-		for _, k := range ks {
-			if recurrent[k] {
-				if out[s] == nil {
-					out[s] = map[string]bool{}
-				}
-				out[s][k] = true
+	mode := -1
+	for i, k := range sortedKeys(recurrent) {
+		var depths [maxEndDepth]uint64
+		endDepths(found[k], 0, &depths)
+		m := 0
+		for d, n := range depths {
+			if n > depths[m] {
+				m = d
 			}
 		}
+		if i > 0 && m != mode {
+			return nil
+		}
+		mode = m
+	}
+	// An enum value is followed by the rest of a resource's path; words
+	// that head long chains of further positions (top-by-edits/{project}/
+	// {type}/{year}/{month}/{day}) are reports, routes of their own.
+	if mode > maxEnumTail {
+		return nil
+	}
+	// A parameter takes several values under a route: a route holding
+	// only one of the recurrent words names a shared resource there
+	// (/mail/users/{id}, /calls/users/{id}), not an enum value.
+	out := map[string]map[string]bool{}
+	for s, ks := range per {
+		vals := map[string]bool{}
+		for _, k := range ks {
+			if recurrent[k] {
+				vals[k] = true
+			}
+		}
+		if len(vals) >= 2 {
+			out[s] = vals
+		}
+	}
+	if len(out) < 2 {
+		return nil
 	}
 	return out
 }

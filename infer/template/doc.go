@@ -26,7 +26,12 @@
 //     or more digits). Words (users, me, recently-played) are static unless
 //     the rules below say otherwise. An extension (".json") is kept as a
 //     suffix of the parameter; when values carry several extensions they
-//     are file names and the parameter takes the whole segment.
+//     are file names and the parameter takes the whole segment. A
+//     custom-method verb after a value (key_8sJd2:disable) is a suffix
+//     too, one template per verb. Values are classified decoded
+//     (ann%40example.com is an e-mail address). A dotted name whose only
+//     digits are a version token (oauth.v2.access) is a word; three or
+//     more numbered names of the same letters (c1, c2, c10) are names.
 //  2. A lone version-like value near the root (v1, 2.0, 1, 2010-04-01) with
 //     a subtree is a constant prefix.
 //  3. Words join a group of names (never a group of strong ids: /users/me
@@ -41,16 +46,39 @@
 //     two, each seen at most twice, most of the position's values, each
 //     leading to a route word another shares (/metrics/{metric}/overall)
 //     and routing alike; words followed straight by values stay routes
-//     (/topics/private-messages/{username}).
+//     (/topics/private-messages/{username}). Many of them (manyRare),
+//     nearly all the position, are a parameter by numbers alone: their
+//     subtrees are too sparse to compare one by one. Four or more leaf
+//     words, each requested once with the same methods and alone at the
+//     position, are lookups by name (/search/{query}). Other compound
+//     words routing like such a population and requested about as
+//     often join it. A word requested far more than the names beside it
+//     still joins them when what follows it is itself values (a popular
+//     owner: /repos/{owner}/{repo}); /users/me routes words.
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
-//     /1/search/{auto|sandbox}/{path}), is an enum parameter.
+//     /1/search/{auto|sandbox}/{path}), is an enum parameter, where a
+//     route holds at least two of the words: one recurring word per
+//     route (/mail/users/{id}, /calls/users/{id}) is a shared resource.
+//     It needs three or more words (a recurring pair is as often two
+//     routes: subscribe, unsubscribe) whose requests mostly end at the
+//     same depth, at most maxEnumTail levels below (words heading long
+//     chains are reports of their own). Words all followed by one such
+//     enum, with the same methods below, are an enum too
+//     (/{project}/{user|bot|anonymous}/{content|all}/{date}).
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
 //  6. Declared templates (Options.Priors, e.g. from a spec) claim the paths
 //     they match first, literal segments before parameters; configured
 //     static values (Options.Static) are never parameters.
+//
+// # Explanations
+//
+// Trie.Explain runs the same decisions for one concrete path and says,
+// per segment, which rule made it a literal or a parameter and on what
+// evidence (shape, requests, sibling values). The reasons are noted only
+// when asked for, so Endpoints costs what it did.
 //
 // Parameters are named from the nearest preceding literal (users ->
 // userId for ids, user -> username for names, filename, date, email) and

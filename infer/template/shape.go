@@ -1,6 +1,7 @@
 package template
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/specter-dev/specter/infer/schema"
@@ -46,6 +47,11 @@ func (s Shape) Strong() bool { return s >= ShapeInteger }
 // (strong, or a name that needs siblings).
 func (s Shape) Variable() bool { return s >= ShapeName }
 
+// maxIntDigits is the most digits an integer value has: 2^53, the
+// largest integer a JSON number (a float64) holds exactly, has 16, so
+// APIs send ids that long as strings of digits, and so are they typed.
+const maxIntDigits = 15
+
 // Classify returns the shape of one path segment value (without extension
 // handling: see SplitExt).
 func Classify(s string) Shape {
@@ -56,6 +62,13 @@ func Classify(s string) Shape {
 		// A secret the model replaced by its marker before it reached the
 		// trie (package sensitive): it was a value, a strong one.
 		return ShapeToken
+	}
+	// The value is what the escapes encode: ann%40example.com is an
+	// e-mail address, not an opaque token.
+	if strings.IndexByte(s, '%') >= 0 {
+		if u, err := url.PathUnescape(s); err == nil && u != "" {
+			s = u
+		}
 	}
 	var digits, lower, upper, dash, under, dot, other, hexLetters int
 	for i := 0; i < len(s); i++ {
@@ -86,6 +99,8 @@ func Classify(s string) Shape {
 	n := len(s)
 	letters := lower + upper
 	switch {
+	case digits == n && n > maxIntDigits:
+		return ShapeToken // a digit string past what a JSON number holds exactly
 	case digits == n:
 		return ShapeInteger
 	case strings.IndexByte(s, '@') > 0 && strings.IndexByte(s[strings.IndexByte(s, '@'):], '.') > 0:
@@ -149,11 +164,25 @@ func isName(s string, digits int) bool {
 			run = 0
 		}
 	}
+	if strings.IndexByte(s, '.') > 0 && !strings.ContainsAny(s, "-_") && versionTokenDigits(s) {
+		return false // oauth.v2.access: a dotted method name with a version in it
+	}
 	if maxRun >= 2 || strings.ContainsAny(s, "-_") {
 		return true // alice42, cli-4, web_7
 	}
 	letters := len(s) - digits
 	return letters >= 6 || digits >= 2 && letters >= 2 // 1b2aa9, x509
+}
+
+// versionTokenDigits reports whether every digit of a dotted value is in
+// a version-like token (v2, v1beta1) between the dots.
+func versionTokenDigits(s string) bool {
+	for tok := range strings.SplitSeq(s, ".") {
+		if strings.ContainsAny(tok, "0123456789") && !isVersion(tok) {
+			return false
+		}
+	}
+	return true
 }
 
 func digitsAt(s string, i, n int) bool {
@@ -261,7 +290,28 @@ func SplitExt(s string) (stem, ext string) {
 			return s, ""
 		}
 	}
-	if strings.IndexByte(s, '@') >= 0 {
+	if strings.IndexByte(s, '@') >= 0 || strings.Contains(s, "%40") {
+		return s, "" // an e-mail address (escaped or not): .com is its domain
+	}
+	return s[:i], s[i:]
+}
+
+// SplitVerb splits a custom-method suffix off a segment:
+// "key_8sJd2KqLmN:disable" -> ("key_8sJd2KqLmN", ":disable"), the
+// /resources/{id}:verb style of Google-like APIs. The verb is ASCII
+// letters after the last ':'; the stem must look like a value (a name or
+// an id), so that literal words with a colon are left whole.
+func SplitVerb(s string) (stem, verb string) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || len(s)-i < 3 || len(s)-i > 33 {
+		return s, ""
+	}
+	for j := i + 1; j < len(s); j++ {
+		if c := s[j]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return s, ""
+		}
+	}
+	if !Classify(s[:i]).Variable() {
 		return s, ""
 	}
 	return s[:i], s[i:]

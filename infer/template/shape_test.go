@@ -22,6 +22,8 @@ func TestClassify(t *testing.T) {
 		{"1.2.3", ShapeVersion},
 		{"42", ShapeInteger},
 		{"0", ShapeInteger},
+		{"123456789012345", ShapeInteger},
+		{"1234567890123456789", ShapeToken},
 		{"9b2e8f4c-3d1a-4e5b-8c7d-6f5e4d3c2b1a", ShapeUUID},
 		{"9B2E8F4C-3D1A-1E5B-8C7D-6F5E4D3C2B1A", ShapeUUID},
 		{"3f2a9c1", ShapeHex},
@@ -46,6 +48,11 @@ func TestClassify(t *testing.T) {
 		{"cli-4", ShapeName},
 		{"daveocto5", ShapeName},
 		{"12-34", ShapeName},
+		{"ann%40example.com", ShapeEmail},
+		{"trent9043%40example.com", ShapeEmail},
+		{"oauth.v2.access", ShapeWord},
+		{"admin.v1beta1.list", ShapeWord},
+		{"reporting.job.7", ShapeName},
 	} {
 		if got := Classify(tc.in); got != tc.want {
 			t.Errorf("Classify(%q) = %v, want %v", tc.in, got, tc.want)
@@ -56,6 +63,7 @@ func TestClassify(t *testing.T) {
 func TestSplitExt(t *testing.T) {
 	for _, tc := range []struct{ in, stem, ext string }{
 		{"42.json", "42", ".json"},
+		{"ann%40example.com", "ann%40example.com", ""},
 		{"report-1.tar.gz", "report-1.tar", ".gz"},
 		{"users", "users", ""},
 		{"2.0", "2.0", ""},
@@ -67,6 +75,25 @@ func TestSplitExt(t *testing.T) {
 		stem, ext := SplitExt(tc.in)
 		if stem != tc.stem || ext != tc.ext {
 			t.Errorf("SplitExt(%q) = %q, %q; want %q, %q", tc.in, stem, ext, tc.stem, tc.ext)
+		}
+	}
+}
+
+func TestSplitVerb(t *testing.T) {
+	for _, tc := range []struct{ in, stem, verb string }{
+		{"key_8sJd2KqLmN:disable", "key_8sJd2KqLmN", ":disable"},
+		{"42:cancel", "42", ":cancel"},
+		{"alice42:batchGet", "alice42", ":batchGet"},
+		{"users:search", "users:search", ""}, // a word stem: a literal route
+		{":token", ":token", ""},
+		{"42:", "42:", ""},
+		{"42:x", "42:x", ""},
+		{"42:v1", "42:v1", ""},
+		{"nginx:latest", "nginx:latest", ""},
+	} {
+		stem, verb := SplitVerb(tc.in)
+		if stem != tc.stem || verb != tc.verb {
+			t.Errorf("SplitVerb(%q) = %q, %q; want %q, %q", tc.in, stem, verb, tc.stem, tc.verb)
 		}
 	}
 }
