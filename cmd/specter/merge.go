@@ -44,7 +44,7 @@ inventory. The IN databases are only read.`,
 			}
 			defer out.Close()
 			for _, in := range args[1:] {
-				src, err := store.Open(ctx, in, store.Options{ReadOnly: true, Config: cfg})
+				src, err := store.OpenReadOnly(ctx, in, cfg)
 				if err != nil {
 					return &exitError{code: exitFatal, err: err}
 				}
