@@ -16,8 +16,12 @@ import (
 )
 
 // runWithProgress runs the pipeline, with a progress line on stderr when it
-// is a terminal, and turns the outcome into an exit code.
+// is a terminal, and writes each input error to stderr. A named input that
+// does not exist is an error before anything is read.
 func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange)) (summary, error) {
+	if err := checkInputs(paths); err != nil {
+		return summary{}, err
+	}
 	var prog progress
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -29,6 +33,7 @@ func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, 
 	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, &prog)
 	close(stop)
 	<-done
+	reportInputErrors(cmd.ErrOrStderr(), sum)
 	return sum, err
 }
 
@@ -86,6 +91,9 @@ produced, 2 on usage errors or when nothing could be read.`,
 			// inventory, which must keep what the traffic shows (a
 			// /users/me that the spec's /users/{userId} would swallow is
 			// a finding, not a match).
+			if err := checkInputs(args); err != nil {
+				return err
+			}
 			chk, err := sf.checker()
 			if err != nil {
 				return err
@@ -134,6 +142,9 @@ produced, 2 on usage errors or when nothing could be read.`,
 				if e := enc.Encode(v); e != nil {
 					return e
 				}
+			} else if sum.Packets == 0 && len(sum.Errors) > 0 {
+				// Nothing was read: the errors (on stderr) are the
+				// whole answer, not a table of zeros.
 			} else {
 				printSummary(out, sum)
 				if endpoints {
@@ -181,10 +192,10 @@ func printSummary(w io.Writer, s summary) {
 		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
 	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
 	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
-	tw.Flush()
-	for _, e := range s.Errors {
-		fmt.Fprintf(w, "error: %s\n", e)
+	if len(s.Errors) > 0 {
+		row("input errors", fmt.Sprintf("%d (on standard error)", len(s.Errors)))
 	}
+	tw.Flush()
 }
 
 func newExchangesCmd() *cobra.Command {
@@ -239,9 +250,6 @@ zstd; a body cut at the cap is flagged truncated.`,
 			}
 			if writeErr != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing exchanges: %w", writeErr)}
-			}
-			for _, e := range sum.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
 			}
 			return outcome(sum, err)
 		},

@@ -241,9 +241,6 @@ of a --fail-on kind remain after --baseline.`,
 			if err := diff.Write(w, fs, format, version); err != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
 			}
-			for _, e := range sum.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
-			}
 			if err := outcome(sum, runErr); err != nil {
 				return err
 			}

@@ -31,6 +31,9 @@ func (f *inferFlags) register(cmd *cobra.Command) {
 // registered by specFlags (and serves as the prior too).
 func (f *inferFlags) registerConfig(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "YAML file forcing templates, keeping segments static, ignoring hosts or paths (see README)")
+	// A bad config is an error even where this run would not read it
+	// (analyze without --db): it will be read by the next one.
+	preRun(cmd, func() error { _, err := f.inferConfig(); return err })
 }
 
 // inferConfig loads the --config file, if any.
@@ -131,9 +134,6 @@ a database written by "specter analyze --db" instead of from captures.`,
 			defer closeOut()
 			if err := infer.Write(w, doc, format); err != nil {
 				return &exitError{code: exitFatal, err: err}
-			}
-			for _, e := range sum.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
 			}
 			return outcome(sum, runErr)
 		},

@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	xterm "golang.org/x/term"
@@ -51,7 +49,7 @@ func main() {
 		// The live heap is bounded far below it by the reassembly limits.
 		debug.SetMemoryLimit(256 << 20)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -66,6 +64,12 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if sig, ok := interrupted(ctx); ok {
+		// The command has flushed what it read; a signal's exit status
+		// tells the shell the run did not go to its end.
+		fmt.Fprintf(stderr, "specter: %v\n", signalCause{sig})
+		return 128 + int(sig)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -135,6 +139,21 @@ func (f *pipelineFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.maxBody, "max-body", d.HTTP.MaxBody, "bytes of each body kept (the rest is counted, flagged truncated)")
 	cmd.Flags().IntVar(&f.maxConns, "max-conns", d.MaxConnections, "TCP connections tracked at once (the least recently active are closed early)")
 	cmd.Flags().BoolVar(&f.noDecode, "no-decode", false, "keep bodies as sent (no gzip/deflate/br/zstd decoding)")
+	preRun(cmd, f.validate)
+}
+
+// validate refuses negative bounds, which would otherwise be taken as
+// "the default" or "none" without a word.
+func (f *pipelineFlags) validate() error {
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"--workers", f.workers}, {"--max-body", f.maxBody}, {"--max-conns", f.maxConns}} {
+		if v.n < 0 {
+			return usageError("%s %d: must not be negative", v.name, v.n)
+		}
+	}
+	return nil
 }
 
 func (f *pipelineFlags) config() reassembly.Config {

@@ -59,5 +59,6 @@ inventory. The IN databases are only read.`,
 		},
 	}
 	cmd.Flags().StringVar(&inf.config, "config", "", "YAML inference config whose limits bound the merged inventory")
+	preRun(cmd, func() error { _, err := inf.inferConfig(); return err })
 	return cmd
 }

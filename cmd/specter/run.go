@@ -59,6 +59,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		return sum, errors.New("no capture files found in the given paths")
 	}
 	sum.Files = files
+	// Ends the goroutines of an interruptible stdin when the run does.
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
 	start := time.Now()
 	dec := capture.NewDecoder(capture.DecoderOptions{})
 	pipe := reassembly.New(cfg, emit)
@@ -78,7 +81,7 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		var r *capture.Reader
 		var err error
 		if name == "-" {
-			r, err = capture.OpenReader(stdin, "stdin")
+			r, err = capture.OpenReader(interruptible(readCtx, stdin), "stdin")
 		} else {
 			r, err = capture.Open(name)
 		}
@@ -100,6 +103,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 			}
 			f, err := r.Next()
 			if err != nil {
+				if ctxErr = ctx.Err(); ctxErr != nil {
+					break // the read was cut by the interrupt, not bad input
+				}
 				if err != io.EOF {
 					sum.Errors = append(sum.Errors, err.Error())
 				}
@@ -181,3 +187,19 @@ func humanBytes(n int64) string {
 }
 
 func isTerminal(f *os.File) bool { return term(f) }
+
+// interruptible returns a reader of r whose Read returns when ctx is done,
+// even while r blocks (a pipe whose writer keeps it open). The copying
+// goroutine may stay blocked in r's Read until the process exits.
+func interruptible(ctx context.Context, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err)
+	}()
+	go func() {
+		<-ctx.Done()
+		pr.CloseWithError(ctx.Err())
+	}()
+	return pr
+}
