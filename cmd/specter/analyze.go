@@ -62,8 +62,9 @@ func newAnalyzeCmd() *cobra.Command {
 	var ck checkpointFlags
 	var asJSON, endpoints bool
 	var dbPath string
+	var rFiles []string
 	cmd := &cobra.Command{
-		Use:   "analyze [flags] FILE|DIR|- ...",
+		Use:   "analyze [flags] FILE|DIR|- ... [FILTER EXPRESSION]",
 		Short: "Analyze capture files and summarize the HTTP traffic in them",
 		Long: `Analyze reads pcap and pcapng files (gzip-compressed or not, detected by
 content), whole directories of them, or standard input ("-"), reassembles
@@ -79,14 +80,28 @@ A and B together. The database remembers the --config of the last run that
 gave one; later runs and readers without --config use it. Without --db nothing is kept; --endpoints prints the
 endpoints inferred in memory (or, with --db, the whole stored inventory).
 
+A filter expression after the files (pcap-filter(7), as tcpdump -r takes
+it) keeps only the packets it matches; with -r FILE every argument is the
+expression.
+
 Exit status: 0 on success, 1 when some input was bad but results were
-produced, 2 on usage errors or when nothing could be read.`,
+produced, 2 on usage errors or when nothing could be read, 128+N when
+signal N (Ctrl-C: 130) ended the run (what was read is kept).`,
 		Example: `  specter analyze capture.pcap
+  specter analyze capture.pcap tcp port 8080
+  specter analyze -r capture.pcap 'host 10.0.0.5 and tcp port 443 or tcp port 80'
   specter analyze --db specter.db monday.pcap && specter analyze --db specter.db tuesday.pcap
   specter analyze --json captures/ > summary.json
   tcpdump -i eth0 -w - | specter analyze -`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			files, filter, err := splitFilter(args, rFiles)
+			if err != nil {
+				return err
+			}
+			args = files
+			if filter != nil {
+				cmd.SetContext(withFrameFilter(cmd.Context(), filter))
+			}
 			// --spec here checks the traffic; it is no prior for the
 			// inventory, which must keep what the traffic shows (a
 			// /users/me that the spec's /users/{userId} would swallow is
@@ -157,9 +172,10 @@ produced, 2 on usage errors or when nothing could be read.`,
 		},
 	}
 	pf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	registerOutput(cmd, &asJSON)
 	cmd.Flags().BoolVar(&endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
 	registerDB(cmd, &dbPath, "add what is learned to the inventory in this database")
+	cmd.Flags().StringArrayVarP(&rFiles, "read", "r", nil, "read this capture file (repeatable); the arguments are then the filter expression, as with tcpdump -r")
 	inf.registerConfig(cmd)
 	sf.register(cmd)
 	ck.register(cmd)
@@ -191,6 +207,9 @@ func printSummary(w io.Writer, s summary) {
 	row("drops by bound", fmt.Sprintf("%d connections evicted, %d shed for memory, %d gaps forced, %d pipelined requests, %d ip fragments",
 		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
 	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
+	if s.Filter != "" {
+		row("filtered out", fmt.Sprintf("%d packets (filter %q)", s.Filtered, s.Filter))
+	}
 	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
 	if len(s.Errors) > 0 {
 		row("input errors", fmt.Sprintf("%d (on standard error)", len(s.Errors)))

@@ -150,7 +150,7 @@ func printFindingsSummary(w io.Writer, c *asyncChecker) {
 func newDiffCmd() *cobra.Command {
 	var pf pipelineFlags
 	var sf specFlags
-	var format, output, failOn, baseline, dbPath string
+	var format, output, failOn, baseline, dbPath, host string
 	cmd := &cobra.Command{
 		Use:   "diff --spec SPEC [flags] FILE|DIR|- ...",
 		Short: "Compare the traffic in captures with the declared OpenAPI specs",
@@ -232,7 +232,7 @@ of a --fail-on kind remain after --baseline.`,
 				}
 				fs = chk.Findings()
 			}
-			fs = diff.Suppress(fs, known)
+			fs = onlyService(diff.Suppress(fs, known), host)
 			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
 			if err != nil {
 				return err
@@ -264,6 +264,7 @@ of a --fail-on kind remain after --baseline.`,
 	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit with status 3 when findings of these kinds (comma-separated) remain")
+	cmd.Flags().StringVar(&host, "host", "", "report only the findings of this service")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "a previous --format json report: its findings (by fingerprint) are not reported")
 	return cmd
 }

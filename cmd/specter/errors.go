@@ -46,6 +46,11 @@ func signalContext() (context.Context, func()) {
 	return ctx, func() { signal.Stop(ch); close(done); cancel(nil) }
 }
 
+// untilSignal annotates the verbs that run until a signal stops them
+// (capture): for them SIGINT or SIGTERM is the normal end, exit status 0,
+// as service managers expect of a clean stop.
+const untilSignal = "specter-until-signal"
+
 // interrupted returns the signal that cancelled ctx, if one did.
 func interrupted(ctx context.Context) (syscall.Signal, bool) {
 	var sc signalCause

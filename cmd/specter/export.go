@@ -24,7 +24,8 @@ type inferFlags struct {
 
 func (f *inferFlags) register(cmd *cobra.Command) {
 	f.registerConfig(cmd)
-	cmd.Flags().StringArrayVar(&f.specs, "spec", nil, "declared OpenAPI/Swagger spec (file or directory, repeatable): its templates win where traffic matches them")
+	cmd.Flags().StringArrayVar(&f.specs, "prior", nil, "OpenAPI/Swagger spec (file or directory, repeatable) whose templates win where traffic matches them (a prior for inference; --spec is for checking)")
+	refuseSpecAsPrior(cmd)
 }
 
 // registerConfig registers --config alone, for commands whose --spec is
@@ -61,7 +62,7 @@ func (f *inferFlags) model() (*infer.Model, error) {
 	return m, nil
 }
 
-// addSpecs declares the --spec documents' templates on m.
+// addSpecs declares the --prior documents' templates on m.
 func (f *inferFlags) addSpecs(m *infer.Model) error {
 	specs, err := diff.LoadSpecs(f.specs...)
 	if err != nil {
@@ -101,7 +102,7 @@ a database written by "specter analyze --db" instead of from captures.`,
 		Example: `  specter export -o api.yaml capture.pcap
   specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
-  specter export --spec declared.yaml --config specter.yaml capture.pcap`,
+  specter export --prior declared.yaml --config specter.yaml capture.pcap`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "yaml" && format != "json" {
@@ -161,7 +162,7 @@ func newEndpointsCmd() *cobra.Command {
 method, path template, request count, first and last seen, the statuses
 answered, the authentication seen and the kinds of sensitive data carried.
 With --db it lists the inventory stored by "specter analyze --db" (from the
-summary rows, without re-deciding templates unless --config or --spec is
+summary rows, without re-deciding templates unless --config or --prior is
 given).`,
 		Example: `  specter endpoints capture.pcap
   specter endpoints --db specter.db --host api.example.com
@@ -215,7 +216,7 @@ given).`,
 	pf.register(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "only this service")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	registerOutput(cmd, &asJSON)
 	registerDB(cmd, &dbPath, "list the inventory stored in this database instead of reading captures")
 	return cmd
 }

@@ -63,8 +63,8 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if sig, ok := interrupted(ctx); ok {
+	ran, err := root.ExecuteContextC(ctx)
+	if sig, ok := interrupted(ctx); ok && (ran == nil || ran.Annotations[untilSignal] == "") {
 		// The command has flushed what it read; a signal's exit status
 		// tells the shell the run did not go to its end.
 		fmt.Fprintf(stderr, "specter: %v\n", signalCause{sig})
@@ -99,7 +99,11 @@ carries, compared with the OpenAPI specs your teams declared.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd(),
-		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd())
+		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newVersionCmd())
+	// --version without cobra's -v shorthand: -v means verbose to most
+	// tools, and "specter version" is the verb.
+	root.Flags().Bool("version", false, "print the version")
+	root.SetVersionTemplate("specter {{.Version}}\n")
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")

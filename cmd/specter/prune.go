@@ -62,7 +62,7 @@ so later traffic still revises them. Durations take the units of Go
 	}
 	cmd.Flags().StringVar(&dbPath, "db", defaultDB, "the database to prune")
 	cmd.Flags().StringVar(&olderThan, "older-than", "", "age past which statistics and examples go (e.g. 30d, 12h)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was pruned as JSON")
+	registerOutput(cmd, &asJSON)
 	_ = cmd.MarkFlagRequired("older-than")
 	return cmd
 }

@@ -50,7 +50,7 @@ what it checkpointed before is kept).`,
 		},
 	}
 	cmd.Flags().StringVar(&dbPath, "db", defaultDB, "the database")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	registerOutput(cmd, &asJSON)
 	return cmd
 }
 

@@ -139,7 +139,7 @@ one.`,
 	pf.register(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "only this service")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	registerOutput(cmd, &asJSON)
 	registerDB(cmd, &dbPath, "read the inventory from this database instead of captures")
 	return cmd
 }
