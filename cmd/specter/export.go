@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -222,7 +221,7 @@ given).`,
 }
 
 func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	// The processes column only for eBPF-captured inventories.
 	procs := false
 	for _, e := range eps {

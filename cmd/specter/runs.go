@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,7 +54,7 @@ what it checkpointed before is kept).`,
 }
 
 func printRuns(w io.Writer, runs []store.Run) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tSTATUS\tSTARTED\tSECONDS\tINPUTS\tCAPTURE FROM\tCAPTURE TO\tEXCHANGES\tPACKETS\tBYTES\tDROPS\tERRORS")
 	ts := func(t time.Time) string {
 		if t.IsZero() {
