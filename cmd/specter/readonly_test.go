@@ -106,6 +106,36 @@ func TestReadOnlyDatabase(t *testing.T) {
 	}
 }
 
+// TestReadOnlyMount: a database on a read-only mount (root in a mount
+// namespace of its own) is read by the reading verbs.
+func TestReadOnlyMount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to bind-mount read-only")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare (util-linux) not installed")
+	}
+	bin := buildSpecter(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "inv.db")
+	if _, errs, code := run(t, "analyze", "--db", db, demo); code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	for _, verb := range []string{"endpoints", "runs", "export"} {
+		script := `mount --bind -o ro "$1" "$1" && mount -o remount,bind,ro "$1" && ! touch "$1/probe" 2>/dev/null && exec "$2" "$3" --db "$1/inv.db"`
+		out, err := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir, bin, verb).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s on a read-only mount: %v\n%s", verb, err, out)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files beside the database", len(ents))
+	}
+}
+
 // copyTo copies the file src to dst with mode.
 func copyTo(t *testing.T, src, dst string, mode os.FileMode) {
 	t.Helper()
