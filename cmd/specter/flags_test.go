@@ -165,3 +165,27 @@ func TestDiffHost(t *testing.T) {
 		t.Errorf("findings: all %d, shop %d, other %d", n, count(one), count(none))
 	}
 }
+
+// TestMergeOutputFlag: merge -o OUT IN... is merge OUT IN....
+func TestMergeOutputFlag(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.db")
+	if _, errs, code := run(t, "analyze", "--db", in, demo); code != exitOK {
+		t.Fatalf("analyze: %d %s", code, errs)
+	}
+	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	if _, errs, code := run(t, "merge", a, in); code != exitOK {
+		t.Fatalf("merge: %d %s", code, errs)
+	}
+	if _, errs, code := run(t, "merge", "-o", b, in); code != exitOK {
+		t.Fatalf("merge -o: %d %s", code, errs)
+	}
+	ea, _, _ := run(t, "endpoints", "--db", a, "--json")
+	eb, _, _ := run(t, "endpoints", "--db", b, "--json")
+	if ea != eb || len(ea) < 10 {
+		t.Errorf("merge -o gives another inventory:\n%s\n%s", ea, eb)
+	}
+	if _, _, code := run(t, "merge", "-o", b); code != exitFatal {
+		t.Errorf("merge -o without inputs: exit %d", code)
+	}
+}
