@@ -13,7 +13,7 @@ import (
 
 // frame builds a TCP segment from port sport to dport, as Ethernet (vlan 0
 // for untagged) or as raw IP.
-func frame(t *testing.T, lt layers.LinkType, vlan uint16, sport, dport layers.TCPPort) capture.Frame {
+func frame(t testing.TB, lt layers.LinkType, vlan uint16, sport, dport layers.TCPPort) capture.Frame {
 	t.Helper()
 	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2)}
 	tcp := &layers.TCP{SrcPort: sport, DstPort: dport, SYN: true, Window: 1024}
@@ -83,4 +83,18 @@ func TestFrameFilter(t *testing.T) {
 			t.Errorf("NewFrameFilter(%q): %v, want an error quoting it", bad, err)
 		}
 	}
+}
+
+// FuzzFrameFilter: any frame, of any link type, is judged without a panic.
+func FuzzFrameFilter(f *testing.F) {
+	f.Add([]byte{}, uint8(1))
+	f.Add(frame(f, layers.LinkTypeEthernet, 7, 1, 8080).Data, uint8(1))
+	f.Add(frame(f, layers.LinkTypeRaw, 0, 1, 8080).Data, uint8(101))
+	ff, err := NewFrameFilter("tcp port 8080 or (vlan and udp) or ip6")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, lt uint8) {
+		_, _ = ff.Match(capture.Frame{Data: data, LinkType: layers.LinkType(lt)})
+	})
 }

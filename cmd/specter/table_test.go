@@ -97,3 +97,28 @@ func TestTableWidthOnlyForTerminals(t *testing.T) {
 		t.Errorf("a buffer has width %d", w)
 	}
 }
+
+// FuzzTable: whatever the cells, each line is valid UTF-8, free of
+// control characters, and fits the width whenever the columns can.
+func FuzzTable(f *testing.F) {
+	f.Add("a\tb", "商品\t\x1b[31m", 20)
+	f.Add("\xff\xfe\tx", "é\u0301\tz", 13)
+	f.Fuzz(func(t *testing.T, r1, r2 string, width int) {
+		width = width % 200
+		var buf bytes.Buffer
+		tb := &table{w: &buf, width: width}
+		fmt.Fprintf(tb, "%s\n%s\n", strings.ReplaceAll(r1, "\n", " "), strings.ReplaceAll(r2, "\n", " "))
+		if err := tb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		cols := max(strings.Count(r1, "\t"), strings.Count(r2, "\t")) + 1
+		for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+			if !utf8.ValidString(l) || strings.IndexFunc(l, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+				t.Fatalf("line %q", l)
+			}
+			if w := runewidth.StringWidth(l); width >= cols*(minColumn+tableGap) && w > width {
+				t.Fatalf("line %q is %d wide, width %d", l, w, width)
+			}
+		}
+	})
+}
