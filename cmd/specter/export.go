@@ -197,6 +197,11 @@ given).`,
 				}
 				eps = kept
 			}
+			if host != "" && len(eps) == 0 {
+				// A mistyped --host must not read as "this service has no
+				// endpoints"; show and export refuse it the same way.
+				return &exitError{code: exitPartial, err: fmt.Errorf("no service %q in the inventory", host)}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")

@@ -189,3 +189,16 @@ func TestMergeOutputFlag(t *testing.T) {
 		t.Errorf("merge -o without inputs: exit %d", code)
 	}
 }
+
+// TestUnknownHost: a --host no service has is an error, not an empty list.
+func TestUnknownHost(t *testing.T) {
+	for _, verb := range []string{"endpoints", "export"} {
+		out, errs, code := run(t, verb, "--host", "no-such.example.test", demo)
+		if code == exitOK || !strings.Contains(errs, `"no-such.example.test"`) || strings.Contains(out, "[]") {
+			t.Errorf("%s --host unknown: exit %d, stdout %q, stderr %q", verb, code, out, errs)
+		}
+	}
+	if _, errs, code := run(t, "endpoints", "--host", "shop.example.test", demo); code != exitOK {
+		t.Errorf("endpoints --host shop.example.test: exit %d: %s", code, errs)
+	}
+}
