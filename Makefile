@@ -7,6 +7,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 BENCHOUT  ?= bench-out
 STATICCHECK_VERSION := v0.8.2
+GOTESTSUM_VERSION   := v1.13.0
 
 export CGO_ENABLED ?= 1
 
@@ -26,7 +27,11 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The first build compiles SQLite (cgo, github.com/mattn/go-sqlite3), which
+# takes minutes on a small machine: say so rather than sit silent.
 build: deps
+	@$(GO) list -trimpath -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null | grep -qx false || \
+	  echo "note: compiling SQLite (cgo) for the first build; this can take several minutes"
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
 SHARED     ?= ../shared
@@ -52,11 +57,16 @@ deps-chromium:
 
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when
-# these are absent.
+# these are absent. They run through gotestsum in go test's own output format
+# (the "ok"/"FAIL" lines CI reads are unchanged), which ends with each skipped
+# test and its reason, then a line counting tests, skips and failures; plain
+# go test where gotestsum cannot be fetched.
+GOTEST = $$($(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --version >/dev/null 2>&1 && \
+	echo "$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format standard-quiet --" || echo "$(GO) test")
 test: deps test-deps
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race ./reassembly/... ./capture/live/...
+	$(GOTEST) -count=1 $(PKGS)
+	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/...
 
 # Build, analyze the bundled sample capture into an inventory database,
 # print the inventory and the diff against the declared spec, and write the
@@ -89,9 +99,11 @@ report-demo: build deps-chromium
 	  --screenshot=docs/report.png file://$(CURDIR)/$(BENCHOUT)/report.html 2>/dev/null; rm -rf $$profile
 	@echo "wrote docs/report.png ($$(stat -c %s docs/report.png) bytes)"
 
-# Regenerate the synthetic sample capture (deterministic: same bytes each time).
+# Regenerate the synthetic sample capture (deterministic: same bytes each
+# time): bursts of 4 keep-alive connections about 8 minutes apart (some three
+# hours of traffic), a tenth of the product listings without credentials.
 generate-testdata:
-	$(GO) run ./cmd/gencapture -size 600000 -seed 1 -o testdata/demo.pcap
+	$(GO) run ./cmd/gencapture -size 600000 -seed 1 -conns 4 -per-conn 12 -gap 8m -anonymous 0.1 -o testdata/demo.pcap
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

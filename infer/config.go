@@ -183,7 +183,7 @@ func ParseConfig(b []byte, name string) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
-		return Config{}, fmt.Errorf("infer: config %s: %w", name, err)
+		return Config{}, fmt.Errorf("infer: config %s: %w", name, configError(b, err))
 	}
 	for i, s := range c.Services {
 		if _, err := path.Match(s.Host, ""); err != nil {

@@ -584,3 +584,47 @@ func TestModelExplain(t *testing.T) {
 		t.Errorf("unseen path explained: %+v", got)
 	}
 }
+
+// TestConfigErrors: a bad config names the line and the key in the terms
+// of the file, never a Go type.
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"map for list", "services:\n  host: api.example.com\n", []string{"line 2", `"services"`, "must be a list", "not a mapping"}},
+		{"string for list", "services:\n  - host: api\n    templates: /x\n", []string{"line 3", `"services[0].templates"`, "a list of strings", `not a string ("/x")`}},
+		{"typo top", "servces:\n  - host: a\n", []string{"line 1", `unknown key "servces"`}},
+		{"typo nested", "limits:\n  trie:\n    max_nodez: 3\n", []string{"line 3", `unknown key "limits.trie.max_nodez"`}},
+		{"word for integer", "limits:\n  max_services: lots\n", []string{"line 2", `"limits.max_services"`, "an integer", `"lots"`}},
+		{"list for mapping", "ignore: [a, b]\n", []string{"line 1", `"ignore"`, "must be a mapping", "not a list"}},
+		{"two errors", "limits:\n  max_params: x\nstatic: 3\n", []string{"line 2", "line 3", `"static"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.src), "c.yaml")
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			for _, w := range append(tc.want, "c.yaml") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q does not say %q", msg, w)
+				}
+			}
+			for _, bad := range []string{"infer.", "interface {}", "map[", "[]string", "!!"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("%q speaks Go/YAML internals (%q)", msg, bad)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("services:\n  host: a\n"))
+	f.Add([]byte("limits: {max_services: x, trie: [1]}\nstatic: {a: b}\n"))
+	f.Add([]byte("ignore:\n  hosts: ['[']\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = ParseConfig(b, "fuzz.yaml")
+	})
+}

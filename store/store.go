@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -32,6 +33,7 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	"golang.org/x/sys/unix"
 
 	"github.com/specter-dev/specter/infer"
 )
@@ -52,7 +54,10 @@ type Options struct {
 	// lock before failing; 0 means 10 s.
 	BusyTimeout time.Duration
 	// ReadOnly opens an existing database without migrating it or
-	// recovering interrupted runs; only queries are allowed.
+	// recovering interrupted runs; only queries are allowed. When the file
+	// or its directory is not writable (a 0444 file, a read-only mount),
+	// it is opened as immutable and nothing is created beside it; see
+	// OpenReadOnly.
 	ReadOnly bool
 	// Config is the inference configuration (rules, limits) of the models
 	// built from the stored state. A run records its config in the
@@ -146,21 +151,33 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=on&_txlock=immediate",
 		path, opts.BusyTimeout.Milliseconds())
 	switch {
+	case opts.ReadOnly && !mem && !writable(path):
+		ro, err := readOnlyDSN(path, opts.BusyTimeout)
+		if err != nil {
+			return nil, err
+		}
+		dsn = ro
 	case opts.ReadOnly:
 		// The driver opens read-write whatever the DSN says (it drops
 		// SQLite's mode=ro for plain paths); query_only refuses writes.
-		// WAL mode is a property of the file, set by the writers.
+		// WAL mode is a property of the file, set by the writers, and a
+		// WAL reader needs the -shm file beside it.
 		dsn += "&_query_only=1"
 	case !mem:
 		// synchronous=NORMAL in WAL mode: a commit survives a crash of the
 		// process (SIGKILL), only the last ones may be lost on power loss.
 		dsn += "&_journal_mode=WAL&_synchronous=NORMAL"
 	}
+	return openDSN(ctx, path, dsn, opts)
+}
+
+// openDSN opens the database at path through the driver's dsn.
+func openDSN(ctx context.Context, path, dsn string, opts Options) (*DB, error) {
 	sdb, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	if mem {
+	if path == Memory {
 		// Every connection to :memory: is a database of its own.
 		sdb.SetMaxOpenConns(1)
 	}
@@ -170,6 +187,37 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// OpenReadOnly opens an existing database for queries only: Open with
+// Options.ReadOnly. A database this process cannot write (a 0444 file, a
+// directory it cannot create the -wal and -shm files in, a read-only mount)
+// is read as immutable, creating nothing beside it.
+func OpenReadOnly(ctx context.Context, path string, cfg infer.Config) (*DB, error) {
+	return Open(ctx, path, Options{ReadOnly: true, Config: cfg})
+}
+
+// writable reports whether this process may write path and create files
+// beside it (SQLite's -wal and -shm).
+func writable(path string) bool {
+	return unix.Access(path, unix.W_OK) == nil && unix.Access(filepath.Dir(path), unix.W_OK) == nil
+}
+
+// readOnlyDSN is the URI that opens a database this process cannot write.
+// immutable=1 makes SQLite skip locking and the -shm file, which it could
+// not create; it is only right when nobody changes the file meanwhile,
+// which holds for a file nobody may write (short of root). A write-ahead
+// log left beside it would be ignored by an immutable reader, so then the
+// plain read-only mode is used, which reads it or fails.
+func readOnlyDSN(path string, busy time.Duration) (string, error) {
+	// In a URI, '%' escapes; '?' and '#' are refused by Open.
+	uri := "file:" + strings.ReplaceAll(filepath.Clean(path), "%", "%25")
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Sprintf("%s?mode=ro&_busy_timeout=%d", uri, busy.Milliseconds()), nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return uri + "?mode=ro&immutable=1", nil
 }
 
 // createPrivate creates path with mode 0600 if it does not exist, whatever

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -43,6 +44,15 @@ type Config struct {
 	VLAN uint16
 	// Start is the first packet's timestamp.
 	Start time.Time
+	// Gap, when non-zero, makes the traffic come in bursts spread over
+	// time, the way a day of API traffic is: once every connection of a
+	// burst (Conns of them) has closed, the clock jumps between Gap/2 and
+	// 3*Gap/2 before the next burst opens. Zero keeps every connection
+	// slot busy, with no idle time.
+	Gap time.Duration
+	// Anonymous is the share of product listings (a public catalogue)
+	// requested without credentials.
+	Anonymous float64
 }
 
 // DefaultConfig returns a mix resembling a busy JSON API.
@@ -143,7 +153,18 @@ func Write(w io.Writer, cfg Config) (*Truth, error) {
 			if err := g.close(c); err != nil {
 				return nil, err
 			}
-			conns[i] = g.newConn()
+			if cfg.Gap <= 0 {
+				conns[i] = g.newConn()
+				continue
+			}
+			conns[i] = conns[len(conns)-1]
+			conns = conns[:len(conns)-1]
+			if len(conns) == 0 {
+				g.now = g.now.Add(cfg.Gap/2 + time.Duration(g.rng.Int64N(int64(cfg.Gap))))
+				for range cfg.Conns {
+					conns = append(conns, g.newConn())
+				}
+			}
 		}
 	}
 	for _, c := range conns {
@@ -293,7 +314,10 @@ func (g *generator) step(c *tcpConn) error {
 	}
 	method, path, reqBody, status, respBody := g.pick(c)
 	var req bytes.Buffer
-	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: shop.example.test\r\nUser-Agent: synth/1\r\nAccept: application/json\r\nAuthorization: Bearer tok-%d\r\n", method, path, c.clientID)
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: shop.example.test\r\nUser-Agent: synth/1\r\nAccept: application/json\r\n", method, path)
+	if g.cfg.Anonymous <= 0 || !strings.HasPrefix(path, "/api/v1/products") || g.rng.Float64() >= g.cfg.Anonymous {
+		fmt.Fprintf(&req, "Authorization: Bearer tok-%d\r\n", c.clientID)
+	}
 	if reqBody != nil {
 		fmt.Fprintf(&req, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(reqBody))
 	}

@@ -18,7 +18,8 @@ import (
 )
 
 // runWithProgress runs the pipeline, with a progress line on stderr when it
-// is a terminal, and turns the outcome into an exit code.
+// is a terminal, and writes each input error to stderr. A named input that
+// does not exist is an error before anything is read.
 func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange)) (summary, error) {
 	return runWithProgressOf(cmd, paths, cfg, emit, new(progress))
 }
@@ -26,6 +27,9 @@ func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, 
 // runWithProgressOf is runWithProgress reporting into prog, which the
 // caller may read as the run goes.
 func runWithProgressOf(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
+	if err := checkInputs(paths); err != nil {
+		return summary{}, err
+	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
@@ -36,6 +40,7 @@ func runWithProgressOf(cmd *cobra.Command, paths []string, cfg reassembly.Config
 	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, prog)
 	close(stop)
 	<-done
+	reportInputErrors(cmd.ErrOrStderr(), sum)
 	return sum, err
 }
 
@@ -66,8 +71,9 @@ func newAnalyzeCmd() *cobra.Command {
 	var ck checkpointFlags
 	var asJSON, endpoints bool
 	var dbPath string
+	var rFiles []string
 	cmd := &cobra.Command{
-		Use:   "analyze [flags] FILE|DIR|- ...",
+		Use:   "analyze [flags] FILE|DIR|- ... [FILTER EXPRESSION]",
 		Short: "Analyze capture files and summarize the HTTP traffic in them",
 		Long: `Analyze reads pcap and pcapng files (gzip-compressed or not, detected by
 content), whole directories of them, or standard input ("-"), reassembles
@@ -83,20 +89,37 @@ A and B together. The database remembers the --config of the last run that
 gave one; later runs and readers without --config use it. Without --db nothing is kept; --endpoints prints the
 endpoints inferred in memory (or, with --db, the whole stored inventory).
 
+A filter expression after the files (pcap-filter(7), as tcpdump -r takes
+it) keeps only the packets it matches; with -r FILE every argument is the
+expression.
+
 Exit status: 0 on success, 1 when some input was bad (a corrupt record, a
 link type that cannot be decoded) but results were produced, 2 on usage
 errors or when nothing could be read, 4 when writing failed (disk full,
-I/O error; what --db had committed before is kept).`,
+I/O error; what --db had committed before is kept), 128+N when signal N
+(Ctrl-C: 130) ended the run (what was read is kept).`,
 		Example: `  specter analyze capture.pcap
+  specter analyze capture.pcap tcp port 8080
+  specter analyze -r capture.pcap 'host 10.0.0.5 and tcp port 443 or tcp port 80'
   specter analyze --db specter.db monday.pcap && specter analyze --db specter.db tuesday.pcap
   specter analyze --json captures/ > summary.json
   tcpdump -i eth0 -w - | specter analyze -`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			files, filter, err := splitFilter(args, rFiles)
+			if err != nil {
+				return err
+			}
+			args = files
+			if filter != nil {
+				cmd.SetContext(withFrameFilter(cmd.Context(), filter))
+			}
 			// --spec here checks the traffic; it is no prior for the
 			// inventory, which must keep what the traffic shows (a
 			// /users/me that the spec's /users/{userId} would swallow is
 			// a finding, not a match).
+			if err := checkInputs(args); err != nil {
+				return err
+			}
 			chk, err := sf.checker()
 			if err != nil {
 				return err
@@ -155,6 +178,9 @@ I/O error; what --db had committed before is kept).`,
 				if e := enc.Encode(v); e != nil {
 					return e
 				}
+			} else if sum.Packets == 0 && len(sum.Errors) > 0 {
+				// Nothing was read: the errors (on stderr) are the
+				// whole answer, not a table of zeros.
 			} else {
 				printSummary(out, sum)
 				if endpoints {
@@ -172,9 +198,10 @@ I/O error; what --db had committed before is kept).`,
 		},
 	}
 	pf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	registerOutput(cmd, &asJSON)
 	cmd.Flags().BoolVar(&endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
 	registerDB(cmd, &dbPath, "add what is learned to the inventory in this database")
+	cmd.Flags().StringArrayVarP(&rFiles, "read", "r", nil, "read this capture file (repeatable); the arguments are then the filter expression, as with tcpdump -r")
 	inf.registerConfig(cmd)
 	sf.register(cmd)
 	ck.register(cmd)
@@ -226,11 +253,14 @@ func printSummary(w io.Writer, s summary) {
 	row("heads too big/too many fields/long lines", fmt.Sprintf("%d/%d/%d", r.HeadersTooLarge, r.TooManyFields, r.LongStartLines))
 	row("long chunk lines/capped codings/zstd windows", fmt.Sprintf("%d/%d/%d", r.ChunkLinesTooLong, r.CodingsCapped, r.WindowTooLarge))
 	row("streams not http/1 at 64 KiB/1xx dropped", fmt.Sprintf("%d/%d", r.ProbeLimit, r.InterimDropped))
-	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
-	tw.Flush()
-	for _, e := range s.Errors {
-		fmt.Fprintf(w, "error: %s\n", e)
+	if s.Filter != "" {
+		row("filtered out", fmt.Sprintf("%d packets (filter %q)", s.Filtered, s.Filter))
 	}
+	row("time", fmt.Sprintf("%.2fs (%.0f MB/s)", s.Seconds, s.MBPerSec))
+	if len(s.Errors) > 0 {
+		row("input errors", fmt.Sprintf("%d (on standard error)", len(s.Errors)))
+	}
+	tw.Flush()
 }
 
 func newExchangesCmd() *cobra.Command {
@@ -301,9 +331,6 @@ created with mode 0600.`,
 			}
 			if writeErr != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing exchanges: %w", writeErr)}
-			}
-			for _, e := range sum.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
 			}
 			return outcome(sum, err)
 		},

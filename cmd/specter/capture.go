@@ -158,6 +158,8 @@ sensitive data at each flush.`,
 			return runCapture(cmd, args, &cf, &pf, &inf, &sf)
 		},
 	}
+	// Stopping by a signal is how a capture ends: exit status 0.
+	cmd.Annotations = map[string]string{untilSignal: "yes"}
 	f := cmd.Flags()
 	f.StringArrayVarP(&cf.ifaces, "interface", "i", nil, "interface to capture on (repeatable)")
 	f.IntVar(&cf.ringMB, "ring-mb", 0, "ring size in MiB: AF_PACKET ring per socket (0: 128), or the eBPF ring buffer with --ebpf (0: 8)")
@@ -177,7 +179,7 @@ sensitive data at each flush.`,
 	f.DurationVar(&cf.flushEvery, "flush-every", 10*time.Second, "write the inventory (and look for new endpoints) this often")
 	f.DurationVar(&cf.duration, "duration", 0, "stop after this long (0: until interrupted)")
 	f.Uint64Var(&cf.maxPackets, "max-packets", 0, "stop after about this many packets or eBPF records (0: no limit)")
-	f.BoolVar(&cf.asJSON, "json", false, "print the summary as JSON")
+	registerOutput(cmd, &cf.asJSON)
 	pf.register(cmd)
 	// As for analyze, --spec is what the traffic is checked against, not a
 	// prior for the inventory (which must keep /users/me apart from the

@@ -32,9 +32,10 @@ func dbOrFiles(dbPath *string) cobra.PositionalArgs {
 	}
 }
 
-// openStored opens a database for reading.
+// openStored opens an existing database for reading; a database this
+// process cannot write is read without creating anything beside it.
 func openStored(ctx context.Context, path string, cfg infer.Config) (*store.DB, error) {
-	db, err := store.Open(ctx, path, store.Options{ReadOnly: true, Config: cfg})
+	db, err := store.OpenReadOnly(ctx, path, cfg)
 	if err != nil {
 		return nil, &exitError{code: exitFatal, err: err}
 	}

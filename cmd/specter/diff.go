@@ -215,7 +215,7 @@ func newDiffCmd() *cobra.Command {
 	var pf pipelineFlags
 	var sf specFlags
 	var gf graphqlFlags
-	var format, output, failOn, baseline, dbPath string
+	var format, output, failOn, baseline, dbPath, host string
 	cmd := &cobra.Command{
 		Use:   "diff --spec SPEC [flags] FILE|DIR|- ...",
 		Short: "Compare the traffic in captures with the declared OpenAPI specs",
@@ -330,6 +330,7 @@ of a --fail-on kind remain after --baseline.`,
 					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
 				}
 			}
+			rep.Findings = onlyService(rep.Findings, host)
 			all := len(rep.Findings)
 			rep.Findings = diff.Suppress(rep.Findings, known)
 			if baseline != "" {
@@ -345,9 +346,6 @@ of a --fail-on kind remain after --baseline.`,
 			defer closeOut()
 			if err := diff.WriteReport(w, rep, format, version); err != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
-			}
-			for _, e := range sum.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
 			}
 			if err := outcome(sum, runErr); err != nil {
 				return err
@@ -376,6 +374,7 @@ of a --fail-on kind remain after --baseline.`,
 	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit with status 3 when findings of these kinds (comma-separated) remain")
+	cmd.Flags().StringVar(&host, "host", "", "report only the findings of this service")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "a previous --format json report: its findings (by fingerprint) are not reported")
 	return cmd
 }

@@ -86,7 +86,7 @@ func registerLookupFlags(cmd *cobra.Command, pf *pipelineFlags, inf *inferFlags,
 	pf.register(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(host, "host", "", "only this service")
-	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON instead of text")
+	registerOutput(cmd, asJSON)
 	registerDB(cmd, dbPath, "read the inventory from this database instead of captures")
 }
 

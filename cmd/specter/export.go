@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -24,13 +23,17 @@ type inferFlags struct {
 
 func (f *inferFlags) register(cmd *cobra.Command) {
 	f.registerConfig(cmd)
-	cmd.Flags().StringArrayVar(&f.specs, "spec", nil, "declared OpenAPI/Swagger spec (file or directory, repeatable): its templates win where traffic matches them")
+	cmd.Flags().StringArrayVar(&f.specs, "prior", nil, "OpenAPI/Swagger spec (file or directory, repeatable) whose templates win where traffic matches them (a prior for inference; --spec is for checking)")
+	refuseSpecAsPrior(cmd)
 }
 
 // registerConfig registers --config alone, for commands whose --spec is
 // registered by specFlags (and serves as the prior too).
 func (f *inferFlags) registerConfig(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "YAML file forcing templates, keeping segments static, ignoring hosts or paths (see README)")
+	// A bad config is an error even where this run would not read it
+	// (analyze without --db): it will be read by the next one.
+	preRun(cmd, func() error { _, err := f.inferConfig(); return err })
 }
 
 // inferConfig loads the --config file, if any.
@@ -58,7 +61,7 @@ func (f *inferFlags) model() (*infer.Model, error) {
 	return m, nil
 }
 
-// addSpecs declares the --spec documents' templates on m.
+// addSpecs declares the --prior documents' templates on m.
 func (f *inferFlags) addSpecs(m *infer.Model) error {
 	specs, err := diff.LoadSpecs(f.specs...)
 	if err != nil {
@@ -98,7 +101,7 @@ a database written by "specter analyze --db" instead of from captures.`,
 		Example: `  specter export -o api.yaml capture.pcap
   specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
-  specter export --spec declared.yaml --config specter.yaml capture.pcap`,
+  specter export --prior declared.yaml --config specter.yaml capture.pcap`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "yaml" && format != "json" {
@@ -132,9 +135,6 @@ a database written by "specter analyze --db" instead of from captures.`,
 			if err := infer.Write(w, doc, format); err != nil {
 				return &exitError{code: exitFatal, err: err}
 			}
-			for _, e := range sum.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "error: %s\n", e)
-			}
 			return outcome(sum, runErr)
 		},
 	}
@@ -161,7 +161,7 @@ func newEndpointsCmd() *cobra.Command {
 method, path template, request count, first and last seen, the statuses
 answered, the authentication seen and the kinds of sensitive data carried.
 With --db it lists the inventory stored by "specter analyze --db" (from the
-summary rows, without re-deciding templates unless --config or --spec is
+summary rows, without re-deciding templates unless --config or --prior is
 given).`,
 		Example: `  specter endpoints capture.pcap
   specter endpoints --db specter.db --host api.example.com
@@ -198,6 +198,11 @@ given).`,
 				}
 				eps = kept
 			}
+			if host != "" && len(eps) == 0 {
+				// A mistyped --host must not read as "this service has no
+				// endpoints"; show and export refuse it the same way.
+				return &exitError{code: exitPartial, err: fmt.Errorf("no service %q in the inventory", host)}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -216,13 +221,13 @@ given).`,
 	pf.register(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "only this service")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	registerOutput(cmd, &asJSON)
 	registerDB(cmd, &dbPath, "list the inventory stored in this database instead of reading captures")
 	return cmd
 }
 
 func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	// The processes column only for eBPF-captured inventories.
 	procs := false
 	for _, e := range eps {

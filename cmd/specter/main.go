@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	xterm "golang.org/x/term"
@@ -57,7 +55,7 @@ func main() {
 		// The live heap is bounded far below it by the reassembly limits.
 		debug.SetMemoryLimit(256 << 20)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -71,7 +69,13 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
+	if sig, ok := interrupted(ctx); ok && (ran == nil || ran.Annotations[untilSignal] == "") {
+		// The command has flushed what it read; a signal's exit status
+		// tells the shell the run did not go to its end.
+		fmt.Fprintf(stderr, "specter: %v\n", signalCause{sig})
+		return 128 + int(sig)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -111,7 +115,11 @@ incomplete.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd(),
-		newShowCmd(), newExplainCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newReportCmd(), newServeCmd())
+		newShowCmd(), newExplainCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newReportCmd(), newServeCmd(), newVersionCmd())
+	// --version without cobra's -v shorthand: -v means verbose to most
+	// tools, and "specter version" is the verb.
+	root.Flags().Bool("version", false, "print the version")
+	root.SetVersionTemplate("specter {{.Version}}\n")
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
@@ -153,6 +161,21 @@ func (f *pipelineFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.maxConns, "max-conns", d.MaxConnections, "TCP connections tracked at once (the least recently active are closed early)")
 	cmd.Flags().IntVar(&f.maxHalf, "max-half-open", d.MaxHalfOpen, "flows that sent only SYNs held at once, apart from --max-conns (the oldest are forgotten)")
 	cmd.Flags().BoolVar(&f.noDecode, "no-decode", false, "keep bodies as sent (no gzip/deflate/br/zstd decoding)")
+	preRun(cmd, f.validate)
+}
+
+// validate refuses negative bounds, which would otherwise be taken as
+// "the default" or "none" without a word.
+func (f *pipelineFlags) validate() error {
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"--workers", f.workers}, {"--max-body", f.maxBody}, {"--max-conns", f.maxConns}} {
+		if v.n < 0 {
+			return usageError("%s %d: must not be negative", v.name, v.n)
+		}
+	}
+	return nil
 }
 
 func (f *pipelineFlags) config() reassembly.Config {

@@ -73,7 +73,7 @@ func TestExitCodes(t *testing.T) {
 		errHint string
 	}{
 		{"ok", []string{"analyze", demo}, exitOK, ""},
-		{"no args", []string{"analyze"}, exitFatal, "requires at least 1 arg"},
+		{"no args", []string{"analyze"}, exitFatal, "no input"},
 		{"missing file", []string{"analyze", filepath.Join(dir, "nope.pcap")}, exitFatal, "nope.pcap"},
 		{"not a capture", []string{"analyze", notCapture}, exitFatal, "notes.txt"},
 		{"truncated", []string{"analyze", truncated}, exitPartial, "truncated.pcap: offset"},

@@ -12,8 +12,9 @@ import (
 
 func newMergeCmd() *cobra.Command {
 	var inf inferFlags
+	var output string
 	cmd := &cobra.Command{
-		Use:   "merge [flags] OUT.db IN.db...",
+		Use:   "merge [flags] OUT.db IN.db...  |  merge -o OUT.db IN.db...",
 		Short: "Combine the inventories of several databases (sensors) into one",
 		Long: `Merge adds the inventories of the IN databases into OUT (created with mode
 0600 when missing): every service's evidence, operations, schemas,
@@ -21,9 +22,20 @@ statistics and examples are merged as if all the traffic had been analyzed
 into one database, and the runs of each IN are copied with their database
 as source. Each IN is merged in one transaction; OUT may already hold an
 inventory. The IN databases are only read.`,
-		Example: `  specter merge all.db sensor-a.db sensor-b.db`,
-		Args:    cobra.MinimumNArgs(2),
+		Example: `  specter merge all.db sensor-a.db sensor-b.db
+  specter merge -o all.db sensor-*.db`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if output != "" {
+				return cobra.MinimumNArgs(1)(cmd, args)
+			}
+			return cobra.MinimumNArgs(2)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "" {
+				// -o names the output, as in the other verbs that write a
+				// file; the arguments are then all inputs.
+				args = append([]string{output}, args...)
+			}
 			cfg, err := inf.inferConfig()
 			if err != nil {
 				return err
@@ -44,7 +56,7 @@ inventory. The IN databases are only read.`,
 			}
 			defer out.Close()
 			for _, in := range args[1:] {
-				src, err := store.Open(ctx, in, store.Options{ReadOnly: true, Config: cfg})
+				src, err := store.OpenReadOnly(ctx, in, cfg)
 				if err != nil {
 					return &exitError{code: exitFatal, err: err}
 				}
@@ -59,5 +71,7 @@ inventory. The IN databases are only read.`,
 		},
 	}
 	cmd.Flags().StringVar(&inf.config, "config", "", "YAML inference config whose limits bound the merged inventory")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "the database to merge into (then every argument is an input)")
+	preRun(cmd, func() error { _, err := inf.inferConfig(); return err })
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,11 @@ so later traffic still revises them. Durations take the units of Go
 				return usageError("--older-than: %v", err)
 			}
 			ctx := cmd.Context()
+			// Pruning a database that is not there is a mistake (a typo in
+			// --db), not a request for an empty one.
+			if _, err := os.Stat(dbPath); err != nil {
+				return usageError("--db: %v", err)
+			}
 			db, err := store.Open(ctx, dbPath, store.Options{})
 			if err != nil {
 				return &exitError{code: exitFatal, err: err}
@@ -56,7 +62,7 @@ so later traffic still revises them. Durations take the units of Go
 	}
 	cmd.Flags().StringVar(&dbPath, "db", defaultDB, "the database to prune")
 	cmd.Flags().StringVar(&olderThan, "older-than", "", "age past which statistics and examples go (e.g. 30d, 12h)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was pruned as JSON")
+	registerOutput(cmd, &asJSON)
 	_ = cmd.MarkFlagRequired("older-than")
 	return cmd
 }

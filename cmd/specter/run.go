@@ -14,6 +14,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -25,6 +26,8 @@ type summary struct {
 	Decode     decodeSummary     `json:"decode"`
 	Reassembly reassembly.Stats  `json:"reassembly"`
 	Errors     []string          `json:"errors,omitempty"`
+	Filter     string            `json:"filter,omitempty"`   // the BPF filter expression, if any
+	Filtered   uint64            `json:"filtered,omitempty"` // packets it rejected (counted in packets)
 	Seconds    float64           `json:"seconds"`
 	MBPerSec   float64           `json:"mb_per_sec"`
 	Extra      map[string]uint64 `json:"extra,omitempty"`
@@ -70,6 +73,14 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		return sum, errors.New("no capture files found in the given paths")
 	}
 	sum.Files = files
+	filter, _ := ctx.Value(frameFilterKey{}).(*live.FrameFilter)
+	filterErrs := map[string]bool{} // one report per link type the filter cannot compile for
+	if filter != nil {
+		sum.Filter = filter.String()
+	}
+	// Ends the goroutines of an interruptible stdin when the run does.
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
 	start := time.Now()
 	dec := capture.NewDecoder(capture.DecoderOptions{})
 	pipe := reassembly.New(cfg, emit)
@@ -89,7 +100,7 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		var r *capture.Reader
 		var err error
 		if name == "-" {
-			r, err = capture.OpenReader(stdin, "stdin")
+			r, err = capture.OpenReader(interruptible(readCtx, stdin), "stdin")
 		} else {
 			r, err = capture.Open(name)
 		}
@@ -116,6 +127,9 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 			}
 			f, err := r.Next()
 			if err != nil {
+				if ctxErr = ctx.Err(); ctxErr != nil {
+					break // the read was cut by the interrupt, not bad input
+				}
 				if err != io.EOF {
 					sum.Errors = append(sum.Errors, err.Error())
 				}
@@ -123,6 +137,19 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 			}
 			sum.Packets++
 			sum.Bytes += uint64(len(f.Data))
+			if filter != nil {
+				ok, err := filter.Match(f)
+				if err != nil && !filterErrs[err.Error()] {
+					// Bounded: the filter compiles for a bounded number of
+					// link types, each error is kept once.
+					filterErrs[err.Error()] = true
+					sum.Errors = append(sum.Errors, fmt.Sprintf("%s: offset %d: %v", name, f.Offset, err))
+				}
+				if !ok {
+					sum.Filtered++
+					continue
+				}
+			}
 			ok, err := dec.Decode(f, &pkt)
 			if err != nil && errors.Is(err, capture.ErrUnsupportedLink) {
 				if unsupported == nil {
@@ -212,3 +239,28 @@ func humanBytes(n int64) string {
 }
 
 func isTerminal(f *os.File) bool { return term(f) }
+
+// frameFilterKey keys the BPF filter of a run (analyze's expression) in the
+// command's context, so that the verbs without one pass nothing.
+type frameFilterKey struct{}
+
+// withFrameFilter returns ctx carrying f for runFiles.
+func withFrameFilter(ctx context.Context, f *live.FrameFilter) context.Context {
+	return context.WithValue(ctx, frameFilterKey{}, f)
+}
+
+// interruptible returns a reader of r whose Read returns when ctx is done,
+// even while r blocks (a pipe whose writer keeps it open). The copying
+// goroutine may stay blocked in r's Read until the process exits.
+func interruptible(ctx context.Context, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err)
+	}()
+	go func() {
+		<-ctx.Done()
+		pr.CloseWithError(ctx.Err())
+	}()
+	return pr
+}

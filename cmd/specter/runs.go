@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,12 +49,12 @@ what it checkpointed before is kept).`,
 		},
 	}
 	cmd.Flags().StringVar(&dbPath, "db", defaultDB, "the database")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	registerOutput(cmd, &asJSON)
 	return cmd
 }
 
 func printRuns(w io.Writer, runs []store.Run) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tSTATUS\tSTARTED\tSECONDS\tINPUTS\tCAPTURE FROM\tCAPTURE TO\tEXCHANGES\tPACKETS\tBYTES\tDROPS\tERRORS")
 	ts := func(t time.Time) string {
 		if t.IsZero() {
