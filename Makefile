@@ -103,7 +103,7 @@ report-demo: build deps-chromium
 # time): bursts of 4 keep-alive connections about 8 minutes apart (some three
 # hours of traffic), a tenth of the product listings without credentials.
 generate-testdata:
-	$(GO) run ./cmd/gencapture -size 600000 -seed 1 -conns 4 -per-conn 12 -gap 8m -anonymous 0.1 -o testdata/demo.pcap
+	$(GO) run ./cmd/gencapture -size 600000 -seed 1 -conns 4 -per-conn 12 -gap 8m -anonymous 0.1 -hostile -o testdata/demo.pcap
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

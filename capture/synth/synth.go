@@ -53,7 +53,15 @@ type Config struct {
 	// Anonymous is the share of product listings (a public catalogue)
 	// requested without credentials.
 	Anonymous float64
+	// Hostile appends, after the API traffic, what a sensor meets besides
+	// it: a request framed with both Content-Length and Transfer-Encoding
+	// (the request-smuggling shape), a GraphQL introspection query, and a
+	// path scan of another service (ScanProbes requests answered 404).
+	Hostile bool
 }
+
+// ScanProbes is how many 404 probes Hostile's path scan sends.
+const ScanProbes = 80
 
 // DefaultConfig returns a mix resembling a busy JSON API.
 func DefaultConfig() Config {
@@ -174,7 +182,77 @@ func Write(w io.Writer, cfg Config) (*Truth, error) {
 			}
 		}
 	}
+	if cfg.Hostile {
+		if err := g.hostile(); err != nil {
+			return nil, err
+		}
+	}
 	return &g.truth, nil
+}
+
+// hostile writes Config.Hostile's exchanges, each connection a minute
+// after the last.
+func (g *generator) hostile() error {
+	const shop, files = "shop.example.test", "files.example.test"
+	ok := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+	smuggle := "POST /api/v1/orders HTTP/1.1\r\nHost: " + shop + "\r\nAuthorization: Bearer tok-1\r\nContent-Type: application/json\r\n" +
+		"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+	query := `{"query":"query IntrospectionQuery { __schema { queryType { name } types { name kind } } }","operationName":"IntrospectionQuery"}`
+	introspect := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer tok-1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", shop, len(query), query)
+	schema := `{"data":{"__schema":{"queryType":{"name":"Query"},"types":[{"name":"Query","kind":"OBJECT"}]}}}`
+	schemaResp := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(schema), schema)
+	exchanges := [][4]string{
+		{"POST", "/api/v1/orders", smuggle, ok},
+		{"POST", "/graphql", introspect, schemaResp},
+	}
+	for i := range ScanProbes {
+		path := fmt.Sprintf("/%s.%s", randomWord(g.rng, 4+g.rng.IntN(8)), []string{"php", "bak", "env", "git", "sql", "zip"}[i%6])
+		if i%3 == 0 {
+			path = fmt.Sprintf("/%s/%s", randomWord(g.rng, 5), randomWord(g.rng, 6))
+		}
+		exchanges = append(exchanges, [4]string{"GET", path,
+			"GET " + path + " HTTP/1.1\r\nHost: " + files + "\r\nUser-Agent: scanner/0.1\r\n\r\n",
+			"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nnot found"})
+	}
+	var c *tcpConn
+	for i, x := range exchanges {
+		// The first two on connections of their own, the probes on one.
+		if i <= 2 {
+			if c != nil {
+				if err := g.close(c); err != nil {
+					return err
+				}
+			}
+			g.now = g.now.Add(time.Minute)
+			c = g.newConn()
+			if err := g.open(c); err != nil {
+				return err
+			}
+		}
+		lostReq, err := g.send(c, true, []byte(x[2]))
+		if err != nil {
+			return err
+		}
+		lostResp, err := g.send(c, false, []byte(x[3]))
+		if err != nil {
+			return err
+		}
+		status := 200
+		if strings.HasPrefix(x[3], "HTTP/1.1 404") {
+			status = 404
+		}
+		g.truth.Exchanges = append(g.truth.Exchanges, Exchange{Conn: c.idx, Method: x[0], Path: x[1], Status: status, Lost: lostReq || lostResp})
+	}
+	return g.close(c)
+}
+
+// randomWord returns n random lower-case letters.
+func randomWord(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + rng.IntN(26))
+	}
+	return string(b)
 }
 
 // ClientAddr returns the client address and port of connection n (the

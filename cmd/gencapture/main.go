@@ -25,6 +25,7 @@ func main() {
 	flag.IntVar(&cfg.PerConn, "per-conn", cfg.PerConn, "most exchanges per connection (keep-alive)")
 	flag.DurationVar(&cfg.Gap, "gap", 0, "mean idle time between bursts of -conns connections (0: no bursts, no idle time)")
 	flag.Float64Var(&cfg.Anonymous, "anonymous", 0, "share of product listings requested without credentials")
+	flag.BoolVar(&cfg.Hostile, "hostile", false, "append a request-smuggling-shaped request, a GraphQL introspection query and a path scan of another service")
 	vlan := flag.Uint("vlan", 0, "802.1Q VLAN id to tag frames with")
 	flag.Parse()
 	cfg.VLAN = uint16(*vlan)

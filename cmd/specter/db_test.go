@@ -374,8 +374,9 @@ func testKilled(t *testing.T, bin string, sig syscall.Signal) {
 		t.Fatalf("the process ended with %v after %v", err, sig)
 	case sig == syscall.SIGKILL && ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL:
 		t.Fatalf("the process was not killed: %v", err)
-	case sig != syscall.SIGKILL && ee.ExitCode() != exitPartial:
-		t.Fatalf("exit %v after %v, want %d", err, sig, exitPartial)
+	case sig != syscall.SIGKILL && ee.ExitCode() != 128+int(sig):
+		// A run a signal ended exits 128+N, what it read stored.
+		t.Fatalf("exit %v after %v, want %d", err, sig, 128+int(sig))
 	}
 
 	s, err := store.Open(ctx, db, store.Options{})

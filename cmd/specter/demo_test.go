@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,10 +10,15 @@ import (
 )
 
 // TestDemoShowsEverything: the sample capture `make demo` analyzes spans
-// hours of traffic, and its diff against the declared spec has a finding
-// of every kind, so that the demo shows what each looks like.
+// hours of traffic, and the demo's diff (analyze --db, then diff --db
+// against the declared spec) has a finding of every kind, so that the demo
+// shows what each looks like.
 func TestDemoShowsEverything(t *testing.T) {
-	out, errs, code := run(t, "diff", "--spec", "../../testdata/shop-declared.yaml", "--format", "json", demo)
+	db := filepath.Join(t.TempDir(), "demo.db")
+	if _, errs, code := run(t, "analyze", "--db", db, "--spec", "../../testdata/shop-declared.yaml", demo); code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	out, errs, code := run(t, "diff", "--db", db, "--spec", "../../testdata/shop-declared.yaml", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("diff: exit %d: %s", code, errs)
 	}
