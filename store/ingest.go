@@ -55,6 +55,11 @@ type IngestOptions struct {
 	// Priors is a model holding the declared templates (infer.SetPrior)
 	// every delta starts with; nil for none. Its traffic is ignored.
 	Priors *infer.Model
+	// Publish, when set, is handed each checkpoint's delta that touched a
+	// service (EncodeDelta) once the checkpoint committed: a sensor's
+	// inventory delta for an aggregator. An error is returned by the
+	// checkpoint; what it committed stays committed.
+	Publish func(ctx context.Context, delta []byte) error
 }
 
 // Ingest is a run writing into the database. Its Observe method is the
@@ -212,6 +217,14 @@ func (in *Ingest) Err() error { return in.err }
 func (in *Ingest) Checkpoint(ctx context.Context) error {
 	in.lastCheck = time.Now()
 	d, names := in.outgoing()
+	var delta []byte
+	if in.opts.Publish != nil && len(names) > 0 {
+		// Encoded before the merge, which may share d's state.
+		var err error
+		if delta, err = EncodeDelta(d); err != nil {
+			return err
+		}
+	}
 	merged, err := in.db.mergeModel(ctx, d, names, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE runs SET exchanges = ?, capture_start = ?, capture_end = ? WHERE id = ?`,
 			int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), in.id); err != nil {
@@ -236,6 +249,11 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 		}
 	}
 	in.reset()
+	if delta != nil {
+		if err := in.opts.Publish(ctx, delta); err != nil {
+			return fmt.Errorf("store: publishing the checkpoint's delta: %w", err)
+		}
+	}
 	return nil
 }
 
