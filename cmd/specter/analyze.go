@@ -56,6 +56,7 @@ func newAnalyzeCmd() *cobra.Command {
 	var inf inferFlags
 	var sf specFlags
 	var ck checkpointFlags
+	var pub publishFlags
 	var asJSON, endpoints bool
 	var dbPath string
 	cmd := &cobra.Command{
@@ -91,12 +92,21 @@ produced, 2 on usage errors or when nothing could be read.`,
 			if err != nil {
 				return err
 			}
+			if pub.url != "" && dbPath == "" && endpoints {
+				return usageError("--publish without --db keeps no inventory to list: drop --endpoints or add --db")
+			}
+			finishPub, err := pub.start(cmd, &dbPath)
+			if err != nil {
+				return err
+			}
+			ck.publish = pub.checkpoint
 			var sum summary
 			var m *infer.Model
 			switch {
 			case dbPath != "":
 				var ferr error
 				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, chk)
+				ferr = finishPub(ferr)
 				if ferr != nil {
 					return ferr
 				}
@@ -168,6 +178,7 @@ produced, 2 on usage errors or when nothing could be read.`,
 	inf.registerConfig(cmd)
 	sf.register(cmd)
 	ck.register(cmd)
+	pub.register(cmd)
 	return cmd
 }
 

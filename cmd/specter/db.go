@@ -93,6 +93,7 @@ func storedEndpoints(cmd *cobra.Command, dbPath, host string) ([]infer.EndpointS
 type checkpointFlags struct {
 	every    int
 	interval time.Duration
+	publish  func(context.Context, []byte) error // with --publish
 }
 
 func (f *checkpointFlags) register(cmd *cobra.Command) {
@@ -118,7 +119,7 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	}
 	defer db.Close()
 	in, err := db.BeginRun(ctx, store.RunInfo{Inputs: args, Version: version},
-		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors})
+		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors, Publish: ck.publish})
 	if err != nil {
 		return summary{}, nil, &exitError{code: exitFatal, err: err}
 	}

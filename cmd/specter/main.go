@@ -95,7 +95,8 @@ carries, compared with the OpenAPI specs your teams declared.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd(),
-		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd())
+		newShowCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(),
+		newAggregateCmd(), newSensorsCmd())
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")

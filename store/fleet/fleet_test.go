@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/store"
+	"github.com/specter-dev/specter/store/fleet/fleettest"
 )
 
 // freePort returns a loopback port nothing listens on now.
@@ -33,28 +33,12 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// startServer runs an in-process nats-server with JetStream on port,
-// keeping its streams in dir (so a restart on dir finds them again).
-func startServer(t testing.TB, dir string, port int) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
 // serve starts a server for the test; dir is the test's directory.
 func serve(t testing.TB) (dir, url string) {
 	t.Helper()
 	dir = t.TempDir()
 	port := freePort(t)
-	startServer(t, filepath.Join(dir, "js"), port)
+	fleettest.Start(t, filepath.Join(dir, "js"), port)
 	return dir, "nats://127.0.0.1:" + strconv.Itoa(port)
 }
 
@@ -287,7 +271,7 @@ func TestServerDownSpoolsAndCatchesUp(t *testing.T) {
 	if s := p.Stats(); s.SpoolDeltas == 0 || uint64(s.SpoolDeltas) != s.Published || s.Sent != 0 {
 		t.Fatalf("with no server: %+v", s)
 	}
-	srv := startServer(t, filepath.Join(dir, "js"), port)
+	srv := fleettest.Start(t, filepath.Join(dir, "js"), port)
 	agg := startAggregator(t, url, filepath.Join(dir, "central.db"), AggregatorOptions{})
 	waitFor(t, "the spool drained", func() bool { return p.Stats().SpoolDeltas == 0 })
 	// The server goes away for a while, and comes back on its store.
@@ -297,7 +281,7 @@ func TestServerDownSpoolsAndCatchesUp(t *testing.T) {
 	if s := p.Stats(); s.SpoolDeltas == 0 {
 		t.Fatalf("server down, nothing spooled: %+v", s)
 	}
-	startServer(t, filepath.Join(dir, "js"), port)
+	fleettest.Start(t, filepath.Join(dir, "js"), port)
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -69,6 +70,7 @@ type Publisher struct {
 	stop     chan struct{}
 	loopDone chan struct{}
 	sending  sync.Mutex // one drain at a time
+	lock     *os.File   // flock of the state directory
 
 	mu       sync.Mutex
 	state    sensorState
@@ -107,11 +109,23 @@ func NewPublisher(opts PublisherOptions) (*Publisher, error) {
 	if err := os.MkdirAll(p.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	// Two processes on one state would send under one id and sequence.
+	lock, err := os.OpenFile(filepath.Join(opts.StateDir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("fleet: state directory %s is in use by another sensor process: %w", opts.StateDir, err)
+	}
+	p.lock = lock
 	if err := p.loadState(); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	spool, err := listSpool(p.dir)
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	p.spool = spool
@@ -134,11 +148,13 @@ func NewPublisher(opts PublisherOptions) (*Publisher, error) {
 	}, opts.NATS...)
 	nc, err := nats.Connect(opts.URL, nopts...)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("fleet: connecting to %s: %w", opts.URL, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
+		lock.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	p.nc, p.js = nc, js
@@ -372,6 +388,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 		}
 	}
 	p.nc.Close()
+	p.lock.Close()
 	if s := p.Stats(); s.SpoolDeltas > 0 {
 		return fmt.Errorf("fleet: %d delta(s) (%d bytes) left in the spool %s for the next run: %v", s.SpoolDeltas, s.SpoolBytes, p.dir, err)
 	}
