@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
+.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet
 
 all: build
 
@@ -45,7 +45,7 @@ test-deps:
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when
 # these are absent.
-test: deps test-deps
+test: deps test-deps deps-nats
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./reassembly/... ./capture/live/...
@@ -85,6 +85,11 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x $$pkg; \
 	  done; \
 	done
+
+# Debian's nats-server, for the fleet tests' second server variant (they
+# also run an embedded server, which needs nothing), only when missing.
+deps-nats:
+	@command -v nats-server >/dev/null || { echo "installing nats-server"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null || echo "note: nats-server unavailable; its test variant will skip"; }
 
 deps-bench:
 	@command -v tshark >/dev/null || { echo "installing tshark"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
