@@ -91,12 +91,21 @@ fuzz:
 deps-nats:
 	@command -v nats-server >/dev/null || { echo "installing nats-server"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null || echo "note: nats-server unavailable; its test variant will skip"; }
 
+# The fleet's figures: deltas per second one aggregator applies and bytes
+# per delta (store/fleet), and the end-to-end lag with 8 sensors replaying
+# the speed capture at once (cmd/specter), into $(BENCHOUT).fleet.txt.
+bench-fleet:
+	@mkdir -p $(BENCHOUT)
+	bash $(SHARED)/bench/speed-capture.sh $(BENCHOUT) 40
+	$(GO) test -run='^$$' -bench=BenchmarkAggregate -benchtime=300x ./store/fleet/ | tee $(BENCHOUT).fleet.txt
+	SPECTER_SPEED_CAPTURE=$(abspath $(BENCHOUT))/speed-40mb.pcap $(GO) test -run='^$$' -bench=BenchmarkFleetLag8 -benchtime=1x -timeout=30m ./cmd/specter | tee -a $(BENCHOUT).fleet.txt
+
 deps-bench:
 	@command -v tshark >/dev/null || { echo "installing tshark"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 
 # Go micro-benchmarks, the end-to-end analyze benchmark and the eBPF
 # tracer's overhead (root only; skipped with a message otherwise).
-bench: bench-go bench-analyze bench-ebpf
+bench: bench-go bench-analyze bench-ebpf bench-fleet
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./capture/... ./reassembly/... ./infer/... ./store/... | tee $(BENCHOUT).go.txt

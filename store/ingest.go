@@ -295,6 +295,24 @@ func (db *DB) mergeModel(ctx context.Context, d *infer.Model, names []string, ex
 		return nil, fmt.Errorf("store: %s: checkpoint: %w", db.path, err)
 	}
 	defer tx.Rollback()
+	m, err := db.mergeInto(ctx, tx, d, names)
+	if err != nil {
+		return nil, err
+	}
+	if extra != nil {
+		if err := extra(tx); err != nil {
+			return nil, fmt.Errorf("store: %s: checkpoint: %w", db.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: %s: checkpoint commit: %w", db.path, err)
+	}
+	return m, nil
+}
+
+// mergeInto merges d (holding the services names) into the stored state
+// within tx and returns the merged model of those services.
+func (db *DB) mergeInto(ctx context.Context, tx *sql.Tx, d *infer.Model, names []string) (*infer.Model, error) {
 	if names == nil {
 		names = []string{}
 	}
@@ -308,14 +326,6 @@ func (db *DB) mergeModel(ctx context.Context, d *infer.Model, names []string, ex
 	}
 	if err := db.writeServices(ctx, tx, m, names); err != nil {
 		return nil, err
-	}
-	if extra != nil {
-		if err := extra(tx); err != nil {
-			return nil, fmt.Errorf("store: %s: checkpoint: %w", db.path, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: %s: checkpoint commit: %w", db.path, err)
 	}
 	return m, nil
 }

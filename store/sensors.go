@@ -76,35 +76,72 @@ type Sensor struct {
 	Lag time.Duration `json:"lag_ns"`
 }
 
-// errDuplicate rolls back the merge of a delta already applied.
-var errDuplicate = errors.New("delta already applied")
-
-// ApplyDelta merges d into the stored inventory (as a checkpoint would)
-// and records it as the sensor's last applied delta, in one transaction.
-// A delta whose sequence is not above the sensor's last applied one is a
-// duplicate: nothing is merged, the sensor's duplicate count goes up, and
-// applied is false.
+// ApplyDelta merges one delta: ApplyDeltas with one.
 func (db *DB) ApplyDelta(ctx context.Context, info DeltaInfo, d *infer.Model) (applied bool, err error) {
-	if info.Sensor == "" {
-		return false, errors.New("store: delta without a sensor id")
+	ok, err := db.ApplyDeltas(ctx, []DeltaInfo{info}, []*infer.Model{d})
+	if err != nil {
+		return false, err
 	}
-	if info.Seq > math.MaxInt64 {
-		return false, fmt.Errorf("store: delta of sensor %q: sequence %d out of range", info.Sensor, info.Seq)
+	return ok[0], nil
+}
+
+// ApplyDeltas merges deltas (infos[i] describing ds[i], in the order each
+// sensor sent them) into the stored inventory as checkpoints would, and
+// records each sensor's last applied sequence, in one transaction: the
+// stored state of the services they touch is loaded and written once for
+// all of them. A delta whose sequence is not above its sensor's last
+// applied one (stored, or earlier in infos) is a duplicate: it is not
+// merged, the sensor's duplicate count goes up, and applied[i] is false.
+func (db *DB) ApplyDeltas(ctx context.Context, infos []DeltaInfo, ds []*infer.Model) (applied []bool, err error) {
+	if len(infos) != len(ds) {
+		return nil, errors.New("store: ApplyDeltas: as many infos as deltas")
 	}
+	for _, info := range infos {
+		if info.Sensor == "" {
+			return nil, errors.New("store: delta without a sensor id")
+		}
+		if info.Seq > math.MaxInt64 {
+			return nil, fmt.Errorf("store: delta of sensor %q: sequence %d out of range", info.Sensor, info.Seq)
+		}
+	}
+	if db.opts.ReadOnly {
+		return nil, fmt.Errorf("store: %s: opened read-only", db.path)
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: applying deltas: %w", db.path, err)
+	}
+	defer tx.Rollback()
+	last := map[string]int64{}
+	for _, info := range infos {
+		if _, ok := last[info.Sensor]; ok {
+			continue
+		}
+		var seq int64 = -1
+		err := tx.QueryRowContext(ctx, "SELECT last_seq FROM sensors WHERE sensor = ?", info.Sensor).Scan(&seq)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: %s: reading sensor %q: %w", db.path, info.Sensor, err)
+		}
+		last[info.Sensor] = seq
+	}
+	// Deltas merge as their traffic would (A then B is A+B): the batch is
+	// one delta for the stored state.
+	all := infer.NewModel(db.opts.Config)
+	applied = make([]bool, len(infos))
 	now := time.Now()
-	var lag any
-	if !info.Sent.IsZero() {
-		lag = now.Sub(info.Sent).Milliseconds()
-	}
-	_, err = db.mergeModel(ctx, d, d.Services(), func(tx *sql.Tx) error {
-		var last int64
-		err := tx.QueryRowContext(ctx, "SELECT last_seq FROM sensors WHERE sensor = ?", info.Sensor).Scan(&last)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		case info.Seq <= uint64(last):
-			return errDuplicate
+	for i, info := range infos {
+		if int64(info.Seq) <= last[info.Sensor] {
+			if _, err := tx.ExecContext(ctx, "UPDATE sensors SET duplicates = duplicates + 1 WHERE sensor = ?", info.Sensor); err != nil {
+				return nil, fmt.Errorf("store: %s: counting a duplicate of sensor %q: %w", db.path, info.Sensor, err)
+			}
+			continue
+		}
+		last[info.Sensor] = int64(info.Seq)
+		applied[i] = true
+		all.Merge(ds[i])
+		var lag any
+		if !info.Sent.IsZero() {
+			lag = now.Sub(info.Sent).Milliseconds()
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO sensors (sensor, hostname, version, first_seen, last_seen, last_sent,
 				last_seq, deltas, exchanges, spool_dropped, lag_ms)
@@ -114,19 +151,18 @@ func (db *DB) ApplyDelta(ctx context.Context, info DeltaInfo, d *infer.Model) (a
 				deltas = deltas + 1, exchanges = exchanges + excluded.exchanges,
 				spool_dropped = excluded.spool_dropped, lag_ms = excluded.lag_ms`,
 			info.Sensor, info.Hostname, info.Version, timeText(now), timeText(now), timeText(info.Sent),
-			int64(info.Seq), int64(d.Stats.Exchanges), int64(info.SpoolDropped), lag)
-		return err
-	})
-	if errors.Is(err, errDuplicate) {
-		if _, err := db.sql.ExecContext(ctx, "UPDATE sensors SET duplicates = duplicates + 1 WHERE sensor = ?", info.Sensor); err != nil {
-			return false, fmt.Errorf("store: %s: counting a duplicate of sensor %q: %w", db.path, info.Sensor, err)
+			int64(info.Seq), int64(ds[i].Stats.Exchanges), int64(info.SpoolDropped), lag)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: recording delta %d of sensor %q: %w", db.path, info.Seq, info.Sensor, err)
 		}
-		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("store: applying delta %d of sensor %q: %w", info.Seq, info.Sensor, err)
+	if _, err := db.mergeInto(ctx, tx, all, all.Services()); err != nil {
+		return nil, err
 	}
-	return true, nil
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: %s: applying deltas: %w", db.path, err)
+	}
+	return applied, nil
 }
 
 // Sensors lists the sensors whose deltas were applied, by id.

@@ -51,6 +51,9 @@ provenance. It runs until interrupted.`,
 			if from == "" || dbPath == "" {
 				return usageError("aggregate needs --from nats://HOST:PORT and --db PATH")
 			}
+			if o.Batch <= 0 {
+				return usageError("--batch must be positive")
+			}
 			if maxMB < 0 {
 				return usageError("--stream-max-mb must not be negative")
 			}
@@ -105,7 +108,8 @@ provenance. It runs until interrupted.`,
 	f.DurationVar(&o.Stream.MaxAge, "stream-max-age", 0, "drop deltas not consumed after this long (0: keep them)")
 	f.DurationVar(&o.Stream.Duplicates, "dedup-window", 2*time.Minute, "the stream's de-duplication window by message id")
 	f.IntVar(&o.Stream.Replicas, "stream-replicas", 1, "replicas of the stream in a NATS cluster")
-	f.DurationVar(&o.AckWait, "ack-wait", time.Minute, "redeliver a delta not acknowledged after this long")
+	f.DurationVar(&o.AckWait, "ack-wait", time.Minute, "redeliver a delta not acknowledged after this long (a restarted aggregator waits this long for what its predecessor left unacknowledged)")
+	f.IntVar(&o.Batch, "batch", 64, "merge up to this many deltas in one transaction")
 	inf.registerConfig(cmd)
 	nf.register(cmd)
 	return cmd

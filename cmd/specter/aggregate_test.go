@@ -60,7 +60,9 @@ func fleetCaptures(t *testing.T) []string {
 	return out
 }
 
-func loopbackPort(t *testing.T) int {
+func loopbackPort(t *testing.T) int { return loopbackPortTB(t) }
+
+func loopbackPortTB(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -69,6 +69,11 @@ type AggregatorOptions struct {
 	// AckWait is how long a delivered delta may stay unacknowledged
 	// before it is delivered again; 0 means 1 minute.
 	AckWait time.Duration
+	// Batch is the most deltas merged in one transaction (and taken
+	// unacknowledged at once); 0 means 64.
+	Batch int
+	// Wait is how long a fetch waits to fill a batch; 0 means 200 ms.
+	Wait time.Duration
 	// Logf reports rejected deltas; nil discards.
 	Logf func(format string, args ...any)
 }
@@ -87,10 +92,10 @@ type AggregatorStats struct {
 }
 
 // Aggregate consumes the deltas' stream with a durable pull consumer and
-// merges each into db (store.DB.ApplyDelta), acknowledging a delta only
-// once its merge committed, until ctx is done. Deltas are taken one at a
-// time (MaxAckPending 1) so that each sensor's are merged in their order
-// even across redeliveries. A delta that does not parse is terminated and
+// merges them into db (store.DB.ApplyDeltas, a batch of up to Batch per
+// transaction), acknowledging a delta only once its merge committed, until
+// ctx is done. Deltas are merged in stream order, hence each sensor's in
+// the order it sent them, also across a restart (see below). A delta that does not parse is terminated and
 // counted; a database error stops Aggregate, leaving the delta for the
 // next start.
 func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOptions, st *AggregatorStats) error {
@@ -102,6 +107,12 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	if o.Wait <= 0 {
+		o.Wait = 200 * time.Millisecond
 	}
 	if st == nil {
 		st = &AggregatorStats{}
@@ -119,15 +130,27 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		Description:   "specter aggregate",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       o.AckWait,
-		MaxAckPending: 1,
+		MaxAckPending: o.Batch,
 		MaxDeliver:    -1,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
 		return fmt.Errorf("fleet: consumer %s: %w", o.Durable, err)
 	}
+	// Deltas an earlier aggregator took and did not acknowledge must be
+	// merged before any later delta of their sensors (or the sequence
+	// check would skip them): they come back first, once their ack wait
+	// is over, and nothing new is taken meanwhile.
+	if info, err := cons.Info(ctx); err == nil && info.NumAckPending > 0 {
+		o.Logf("fleet: %d delta(s) taken by an earlier aggregator and not acknowledged: waiting %s for their redelivery", info.NumAckPending, o.AckWait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(o.AckWait + time.Second):
+		}
+	}
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		batch, err := cons.Fetch(o.Batch, jetstream.FetchMaxWait(o.Wait))
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -140,65 +163,90 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 			}
 			continue
 		}
+		var msgs []jetstream.Msg
 		for msg := range batch.Messages() {
-			if md, err := msg.Metadata(); err == nil {
-				st.Pending.Store(md.NumPending)
-			}
-			if err := apply(ctx, db, msg, o, st); err != nil {
-				return err
-			}
+			msgs = append(msgs, msg)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 			o.Logf("fleet: fetching: %v", err)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
+			st.Pending.Store(md.NumPending)
+		}
+		if err := applyBatch(ctx, db, msgs, o, st); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// apply merges one delivered delta and acknowledges it.
-func apply(ctx context.Context, db *store.DB, msg jetstream.Msg, o AggregatorOptions, st *AggregatorStats) error {
-	where := func() string {
-		if md, err := msg.Metadata(); err == nil {
-			return fmt.Sprintf("stream %s sequence %d", md.Stream, md.Sequence.Stream)
-		}
-		return "a delta"
+// where names a delivered delta in logs.
+func where(msg jetstream.Msg) string {
+	if md, err := msg.Metadata(); err == nil {
+		return fmt.Sprintf("stream %s sequence %d", md.Stream, md.Sequence.Stream)
 	}
-	h, err := parseHeader(msg.Headers())
-	var d *infer.Model
-	if err == nil {
-		var raw []byte
-		if raw, err = decompress(msg.Data()); err == nil {
-			d, err = store.DecodeDelta(raw)
+	return "a delta"
+}
+
+// applyBatch merges the deltas of one fetch in one transaction and then
+// acknowledges them; deltas that do not parse are terminated.
+func applyBatch(ctx context.Context, db *store.DB, msgs []jetstream.Msg, o AggregatorOptions, st *AggregatorStats) error {
+	var infos []store.DeltaInfo
+	var ds []*infer.Model
+	var ok []jetstream.Msg
+	for _, msg := range msgs {
+		h, err := parseHeader(msg.Headers())
+		var d *infer.Model
+		if err == nil {
+			var raw []byte
+			if raw, err = decompress(msg.Data()); err == nil {
+				d, err = store.DecodeDelta(raw)
+			}
 		}
+		if err != nil {
+			st.Rejected.Add(1)
+			o.Logf("fleet: %s (subject %s) rejected, not merged: %v", where(msg), msg.Subject(), err)
+			if terr := msg.Term(); terr != nil {
+				o.Logf("fleet: terminating %s: %v", where(msg), terr)
+			}
+			continue
+		}
+		infos = append(infos, store.DeltaInfo{Sensor: h.Sensor, Hostname: h.Hostname, Version: h.Version,
+			Seq: h.Seq, Sent: h.Sent, SpoolDropped: h.SpoolDropped})
+		ds = append(ds, d)
+		ok = append(ok, msg)
 	}
-	if err != nil {
-		st.Rejected.Add(1)
-		o.Logf("fleet: %s (subject %s) rejected, not merged: %v", where(), msg.Subject(), err)
-		if terr := msg.Term(); terr != nil {
-			o.Logf("fleet: terminating %s: %v", where(), terr)
-		}
+	if len(ok) == 0 {
 		return nil
 	}
-	applied, err := db.ApplyDelta(ctx, store.DeltaInfo{Sensor: h.Sensor, Hostname: h.Hostname, Version: h.Version,
-		Seq: h.Seq, Sent: h.Sent, SpoolDropped: h.SpoolDropped}, d)
+	applied, err := db.ApplyDeltas(ctx, infos, ds)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted: not committed, delivered again later
 		}
-		_ = msg.Nak()
-		return fmt.Errorf("fleet: %s: %w", where(), err)
+		for _, msg := range ok {
+			_ = msg.Nak()
+		}
+		return fmt.Errorf("fleet: %s and %d after it: %w", where(ok[0]), len(ok)-1, err)
 	}
-	if applied {
-		st.Applied.Add(1)
-		st.LagNanos.Store(int64(time.Since(h.Sent)))
-	} else {
-		st.Duplicates.Add(1)
+	for i, a := range applied {
+		if a {
+			st.Applied.Add(1)
+			st.LagNanos.Store(int64(time.Since(infos[i].Sent)))
+		} else {
+			st.Duplicates.Add(1)
+		}
 	}
 	// Committed: an ack lost now only brings a redelivery, skipped.
 	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := msg.DoubleAck(ackCtx); err != nil {
-		o.Logf("fleet: acknowledging %s: %v (it will be delivered again and skipped)", where(), err)
+	for _, msg := range ok {
+		if err := msg.DoubleAck(ackCtx); err != nil {
+			o.Logf("fleet: acknowledging %s: %v (it will be delivered again and skipped)", where(msg), err)
+		}
 	}
 	return nil
 }
