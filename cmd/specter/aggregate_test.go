@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -226,5 +227,38 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+func TestPublishFlags(t *testing.T) {
+	dir := t.TempDir()
+	url := fmt.Sprintf("nats://127.0.0.1:%d", loopbackPort(t)) // nothing listens
+	state := filepath.Join(dir, "state")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		hint string
+	}{
+		{"endpoints without db", []string{"analyze", "--publish", url, "--endpoints", demo}, exitFatal, "drop --endpoints or add --db"},
+		{"bad sensor id", []string{"analyze", "--publish", url, "--sensor-id", "a.b", demo}, exitFatal, "--sensor-id"},
+		{"bad spool limit", []string{"analyze", "--publish", url, "--spool-limit-mb", "0", demo}, exitFatal, "--spool-limit-mb"},
+		{"missing creds", []string{"analyze", "--publish", url, "--nats-creds", filepath.Join(dir, "none.creds"), demo}, exitFatal, "--nats-creds"},
+		{"cert without key", []string{"analyze", "--publish", url, "--nats-tls-cert", demo, demo}, exitFatal, "go together"},
+		{"aggregate without db", []string{"aggregate", "--from", url}, exitFatal, "--db"},
+		// The server is away: the run succeeds, its delta waits in the spool.
+		{"server away", []string{"analyze", "--publish", url, "--sensor-state", state, "--publish-timeout", "300ms", demo}, exitOK, "1 waiting in the spool"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs, code := run(t, tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.hint) {
+				t.Errorf("exit %d (want %d), stderr %q, want a mention of %q", code, tt.code, errs, tt.hint)
+			}
+		})
+	}
+	es, err := os.ReadDir(filepath.Join(state, "spool"))
+	if err != nil || len(es) != 1 {
+		t.Errorf("spool after a run with the server away: %v, %v", es, err)
 	}
 }

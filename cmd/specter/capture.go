@@ -237,7 +237,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	}
 	var stopMetrics func()
 	if cf.metrics != "" {
-		addr, stop, err := serveMetrics(cf.metrics, &ctr)
+		addr, stop, err := serveMetrics(cf.metrics, &ctr, cf.pub.collectors()...)
 		if err != nil {
 			closeSource()
 			return usageError("--metrics %s: %v", cf.metrics, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/specter-dev/specter/store"
@@ -69,6 +70,30 @@ type publishFlags struct {
 	spoolMB    int64
 	timeout    time.Duration
 	checkpoint func(context.Context, []byte) error // set by start
+	p          *fleet.Publisher                    // set by start
+}
+
+// collectors are the publisher's metrics for --metrics; none without
+// --publish.
+func (f *publishFlags) collectors() []prometheus.Collector {
+	if f.p == nil {
+		return nil
+	}
+	gauge := func(name, help string, v func(fleet.PublisherStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "specter", Subsystem: "publish", Name: name, Help: help},
+			func() float64 { return v(f.p.Stats()) })
+	}
+	counter := func(name, help string, v func(fleet.PublisherStats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "specter", Subsystem: "publish", Name: name, Help: help},
+			func() float64 { return v(f.p.Stats()) })
+	}
+	return []prometheus.Collector{
+		gauge("spool_deltas", "Deltas waiting in the spool for the NATS server.", func(s fleet.PublisherStats) float64 { return float64(s.SpoolDeltas) }),
+		gauge("spool_bytes", "Bytes of the deltas waiting in the spool.", func(s fleet.PublisherStats) float64 { return float64(s.SpoolBytes) }),
+		counter("deltas_total", "Deltas published (spooled).", func(s fleet.PublisherStats) float64 { return float64(s.Published) }),
+		counter("deltas_sent_total", "Deltas the stream acknowledged.", func(s fleet.PublisherStats) float64 { return float64(s.Sent) }),
+		counter("spool_dropped_total", "Deltas dropped by the spool limit (missing from the central inventory).", func(s fleet.PublisherStats) float64 { return float64(s.Dropped) }),
+	}
 }
 
 func (f *publishFlags) register(cmd *cobra.Command) {
@@ -129,7 +154,7 @@ func (f *publishFlags) start(cmd *cobra.Command, dbPath *string) (finish func(er
 	if *dbPath == "" {
 		*dbPath = store.Memory
 	}
-	f.checkpoint = p.Publish
+	f.checkpoint, f.p = p.Publish, p
 	return func(runErr error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 		defer cancel()

@@ -673,7 +673,7 @@ func (l *eventLog) Close() error {
 // serveMetrics serves the counters on addr/metrics in the Prometheus text
 // format. An address without a host binds 127.0.0.1. It returns the bound
 // address and a function stopping the server.
-func serveMetrics(addr string, ctr *counters) (string, func(), error) {
+func serveMetrics(addr string, ctr *counters, extra ...prometheus.Collector) (string, func(), error) {
 	reg := prometheus.NewRegistry()
 	metric := func(name, help string, v *atomic.Uint64, gauge bool) error {
 		f := func() float64 { return float64(v.Load()) }
@@ -696,6 +696,11 @@ func serveMetrics(addr string, ctr *counters) (string, func(), error) {
 		{"findings", "Distinct findings against the declared specs.", &ctr.findings, true},
 	} {
 		if err := metric(m.name, m.help, m.v, m.gauge); err != nil {
+			return "", nil, err
+		}
+	}
+	for _, c := range extra {
+		if err := reg.Register(c); err != nil {
 			return "", nil, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -431,6 +432,9 @@ func TestSpoolLimitDropsOldest(t *testing.T) {
 	es := mustList(t, p.dir)
 	if len(es) != s.SpoolDeltas || es[len(es)-1].seq != p.state.NextSeq-1 {
 		t.Fatalf("spool keeps %+v, want the newest (seq %d)", es, p.state.NextSeq-1)
+	}
+	if _, err := NewPublisher(PublisherOptions{URL: url, StateDir: dir}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second publisher on the state directory in use: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
