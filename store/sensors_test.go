@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,12 @@ func TestApplyDeltaSequences(t *testing.T) {
 	}
 	if len(ss) != 2 || ss[0].Deltas != 2 || ss[0].Duplicates != 2 || ss[0].LastSeq != 11 || ss[0].Exchanges != 80 || ss[1].Deltas != 1 {
 		t.Errorf("sensors: %+v", ss)
+	}
+	// In one batch, a sensor's later deltas see its earlier ones.
+	got, err := db.ApplyDeltas(ctx, []DeltaInfo{{Sensor: "s4", Seq: 5}, {Sensor: "s4", Seq: 5}, {Sensor: "s1", Seq: 11}, {Sensor: "s4", Seq: 6}},
+		[]*infer.Model{decode(a), decode(a), decode(a), decode(b)})
+	if err != nil || fmt.Sprint(got) != "[true false false true]" {
+		t.Errorf("batch: applied %v, %v; want [true false false true]", got, err)
 	}
 	for _, bad := range []DeltaInfo{{Seq: 1}, {Sensor: "s3", Seq: 1 << 63}} {
 		if _, err := db.ApplyDelta(ctx, bad, decode(a)); err == nil {
