@@ -48,7 +48,7 @@ test-deps:
 test: deps test-deps deps-nats
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race ./reassembly/... ./capture/live/...
+	$(GO) test -count=1 -race ./reassembly/... ./capture/live/... ./store/fleet/...
 
 # Build, analyze the bundled sample capture into an inventory database,
 # print the inventory and the diff against the declared spec, and write the
