@@ -11,7 +11,7 @@ GOTESTSUM_VERSION   := v1.13.0
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
+.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet
 
 all: build
 
@@ -63,10 +63,10 @@ deps-chromium:
 # go test where gotestsum cannot be fetched.
 GOTEST = $$($(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --version >/dev/null 2>&1 && \
 	echo "$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format standard-quiet --" || echo "$(GO) test")
-test: deps test-deps
+test: deps test-deps deps-nats
 	$(GO) vet $(PKGS)
 	$(GOTEST) -count=1 $(PKGS)
-	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/...
+	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/... ./store/fleet/...
 
 # Build, analyze the bundled sample capture into an inventory database,
 # print the inventory and the diff against the declared spec, and write the
@@ -118,12 +118,26 @@ fuzz:
 	  done; \
 	done
 
+# Debian's nats-server, for the fleet tests' second server variant (they
+# also run an embedded server, which needs nothing), only when missing.
+deps-nats:
+	@command -v nats-server >/dev/null || { echo "installing nats-server"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null || echo "note: nats-server unavailable; its test variant will skip"; }
+
+# The fleet's figures: deltas per second one aggregator applies and bytes
+# per delta (store/fleet), and the end-to-end lag with 8 sensors replaying
+# the speed capture at once (cmd/specter), into $(BENCHOUT).fleet.txt.
+bench-fleet:
+	@mkdir -p $(BENCHOUT)
+	bash $(SHARED)/bench/speed-capture.sh $(BENCHOUT) 40
+	$(GO) test -run='^$$' -bench=BenchmarkAggregate -benchtime=300x ./store/fleet/ | tee $(BENCHOUT).fleet.txt
+	SPECTER_SPEED_CAPTURE=$(abspath $(BENCHOUT))/speed-40mb.pcap $(GO) test -run='^$$' -bench=BenchmarkFleetLag8 -benchtime=1x -timeout=30m ./cmd/specter | tee -a $(BENCHOUT).fleet.txt
+
 deps-bench:
 	@command -v tshark >/dev/null || { echo "installing tshark"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null; }
 
 # Go micro-benchmarks, the end-to-end analyze benchmark and the eBPF
 # tracer's overhead (root only; skipped with a message otherwise).
-bench: bench-go bench-analyze bench-ebpf
+bench: bench-go bench-analyze bench-ebpf bench-fleet
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./capture/... ./reassembly/... ./infer/... ./store/... | tee $(BENCHOUT).go.txt

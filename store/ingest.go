@@ -60,6 +60,11 @@ type IngestOptions struct {
 	// says how much input its checkpoints cover. It is called from
 	// Observe's goroutine.
 	Progress func() (packets, bytes uint64)
+	// Publish, when set, is handed each checkpoint's delta that touched a
+	// service (EncodeDelta) once the checkpoint committed: a sensor's
+	// inventory delta for an aggregator. An error is returned by the
+	// checkpoint; what it committed stays committed.
+	Publish func(ctx context.Context, delta []byte) error
 }
 
 // Ingest is a run writing into the database. Its Observe method is the
@@ -227,6 +232,14 @@ func (in *Ingest) Err() error { return in.err }
 func (in *Ingest) Checkpoint(ctx context.Context) error {
 	in.lastCheck = time.Now()
 	d, names := in.outgoing()
+	var delta []byte
+	if in.opts.Publish != nil && len(names) > 0 {
+		// Encoded before the merge, which may share d's state.
+		var err error
+		if delta, err = EncodeDelta(d); err != nil {
+			return err
+		}
+	}
 	merged, err := in.db.mergeModel(ctx, d, names, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE runs SET exchanges = ?, capture_start = ?, capture_end = ? WHERE id = ?`,
 			int64(in.exchanges), timeText(in.capStart), timeText(in.capEnd), in.id); err != nil {
@@ -261,6 +274,11 @@ func (in *Ingest) Checkpoint(ctx context.Context) error {
 		}
 	}
 	in.reset()
+	if delta != nil {
+		if err := in.opts.Publish(ctx, delta); err != nil {
+			return fmt.Errorf("store: publishing the checkpoint's delta: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -302,6 +320,24 @@ func (db *DB) mergeModel(ctx context.Context, d *infer.Model, names []string, ex
 		return nil, fmt.Errorf("store: %s: checkpoint: %w", db.path, err)
 	}
 	defer tx.Rollback()
+	m, err := db.mergeInto(ctx, tx, d, names)
+	if err != nil {
+		return nil, err
+	}
+	if extra != nil {
+		if err := extra(tx); err != nil {
+			return nil, fmt.Errorf("store: %s: checkpoint: %w", db.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: %s: checkpoint commit: %w", db.path, err)
+	}
+	return m, nil
+}
+
+// mergeInto merges d (holding the services names) into the stored state
+// within tx and returns the merged model of those services.
+func (db *DB) mergeInto(ctx context.Context, tx *sql.Tx, d *infer.Model, names []string) (*infer.Model, error) {
 	if names == nil {
 		names = []string{}
 	}
@@ -315,14 +351,6 @@ func (db *DB) mergeModel(ctx context.Context, d *infer.Model, names []string, ex
 	}
 	if err := db.writeServices(ctx, tx, m, names); err != nil {
 		return nil, err
-	}
-	if extra != nil {
-		if err := extra(tx); err != nil {
-			return nil, fmt.Errorf("store: %s: checkpoint: %w", db.path, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: %s: checkpoint commit: %w", db.path, err)
 	}
 	return m, nil
 }

@@ -69,6 +69,7 @@ func newAnalyzeCmd() *cobra.Command {
 	var inf inferFlags
 	var sf specFlags
 	var ck checkpointFlags
+	var pub publishFlags
 	var asJSON, endpoints bool
 	var dbPath string
 	var rFiles []string
@@ -124,12 +125,21 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 			if err != nil {
 				return err
 			}
+			if pub.url != "" && dbPath == "" && endpoints {
+				return usageError("--publish without --db keeps no inventory to list: drop --endpoints or add --db")
+			}
+			finishPub, err := pub.start(cmd, &dbPath)
+			if err != nil {
+				return err
+			}
+			ck.publish = pub.checkpoint
 			var sum summary
 			var m *infer.Model
 			switch {
 			case dbPath != "":
 				var ferr error
 				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, chk)
+				ferr = finishPub(ferr)
 				if ferr != nil {
 					return ferr
 				}
@@ -205,6 +215,7 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 	inf.registerConfig(cmd)
 	sf.register(cmd)
 	ck.register(cmd)
+	pub.register(cmd)
 	return cmd
 }
 

@@ -48,6 +48,7 @@ type captureFlags struct {
 	duration   time.Duration
 	maxPackets uint64
 	asJSON     bool
+	pub        publishFlags
 }
 
 // counters are what a running capture reports on its status line, in
@@ -155,7 +156,11 @@ sensitive data at each flush.`,
 				// MB, no more.
 				debug.SetGCPercent(800)
 			}
-			return runCapture(cmd, args, &cf, &pf, &inf, &sf)
+			finishPub, err := cf.pub.start(cmd, &cf.dbPath)
+			if err != nil {
+				return err
+			}
+			return finishPub(runCapture(cmd, args, &cf, &pf, &inf, &sf))
 		},
 	}
 	// Stopping by a signal is how a capture ends: exit status 0.
@@ -186,6 +191,7 @@ sensitive data at each flush.`,
 	// declared /users/{userId} to report it).
 	inf.registerConfig(cmd)
 	sf.register(cmd)
+	cf.pub.register(cmd)
 	return cmd
 }
 
@@ -233,7 +239,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	}
 	var stopMetrics func()
 	if cf.metrics != "" {
-		addr, stop, err := serveMetrics(cf.metrics, &ctr)
+		addr, stop, err := serveMetrics(cf.metrics, &ctr, cf.pub.collectors()...)
 		if err != nil {
 			closeSource()
 			return usageError("--metrics %s: %v", cf.metrics, err)
@@ -245,6 +251,7 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	inv, err := openSink(parent, sinkOptions{
 		inf: inf, sf: sf, dbPath: cf.dbPath, source: source, ifaces: cf.ifaces,
 		flushEvery: cf.flushEvery, events: events, ctr: &ctr, stderr: cmd.ErrOrStderr(),
+		publish: cf.pub.checkpoint,
 	})
 	if err != nil {
 		closeSource()

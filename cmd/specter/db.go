@@ -94,6 +94,7 @@ func storedEndpoints(cmd *cobra.Command, dbPath, host string) ([]infer.EndpointS
 type checkpointFlags struct {
 	every    int
 	interval time.Duration
+	publish  func(context.Context, []byte) error // with --publish
 }
 
 func (f *checkpointFlags) register(cmd *cobra.Command) {
@@ -121,7 +122,8 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	var prog progress
 	in, err := db.BeginRun(ctx, store.RunInfo{Inputs: args, Version: version},
 		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors,
-			Progress: func() (uint64, uint64) { return prog.packets.Load(), prog.bytes.Load() }})
+			Progress: func() (uint64, uint64) { return prog.packets.Load(), prog.bytes.Load() },
+			Publish:  ck.publish})
 	if err != nil {
 		return summary{}, nil, &exitError{code: exitFatal, err: err}
 	}

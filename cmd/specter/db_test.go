@@ -283,7 +283,7 @@ func TestDBCommands(t *testing.T) {
 }
 
 // buildSpecter builds the real binary into a temporary directory.
-func buildSpecter(t *testing.T) string {
+func buildSpecter(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "specter")
 	cmd := exec.Command("go", "build", "-o", bin, ".")

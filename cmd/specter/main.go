@@ -115,7 +115,8 @@ incomplete.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newAnalyzeCmd(), newExchangesCmd(), newEndpointsCmd(), newExportCmd(), newDiffCmd(),
-		newShowCmd(), newExplainCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newReportCmd(), newServeCmd(), newVersionCmd())
+		newShowCmd(), newExplainCmd(), newMergeCmd(), newPruneCmd(), newRunsCmd(), newCaptureCmd(), newReportCmd(), newServeCmd(), newVersionCmd(),
+		newAggregateCmd(), newSensorsCmd())
 	// --version without cobra's -v shorthand: -v means verbose to most
 	// tools, and "specter version" is the verb.
 	root.Flags().Bool("version", false, "print the version")

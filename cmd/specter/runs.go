@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -27,25 +25,7 @@ what it checkpointed before is kept).`,
 		Example: `  specter runs --db specter.db`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openStored(cmd.Context(), dbPath, infer.Config{})
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			runs, err := db.Runs(cmd.Context())
-			if err != nil {
-				return &exitError{code: exitFatal, err: err}
-			}
-			if asJSON {
-				if runs == nil {
-					runs = []store.Run{}
-				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(runs)
-			}
-			printRuns(cmd.OutOrStdout(), runs)
-			return nil
+			return listStored(cmd, dbPath, asJSON, (*store.DB).Runs, printRuns)
 		},
 	}
 	cmd.Flags().StringVar(&dbPath, "db", defaultDB, "the database")

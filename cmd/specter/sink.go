@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
@@ -54,6 +51,8 @@ type sinkOptions struct {
 	events     *eventLog
 	ctr        *counters
 	stderr     io.Writer
+	// publish, with --publish, sends each checkpoint's delta.
+	publish func(context.Context, []byte) error
 }
 
 // inventory is where a live capture's exchanges go: inference (into the
@@ -153,7 +152,8 @@ func (v *liveSink) openRun(cfg infer.Config) error {
 	}
 	in, err := db.BeginRun(v.ctx, store.RunInfo{Interface: iface, Version: version},
 		store.IngestOptions{Interval: v.opts.flushEvery, Priors: priors,
-			Progress: func() (uint64, uint64) { t := v.sinceBase(); return t.Packets, t.Bytes }})
+			Progress: func() (uint64, uint64) { t := v.sinceBase(); return t.Packets, t.Bytes },
+			Publish:  v.opts.publish})
 	if err != nil {
 		db.Close()
 		return &exitError{code: exitFatal, err: err}
@@ -675,17 +675,7 @@ func (l *eventLog) Close() error {
 // serveMetrics serves the counters on addr/metrics in the Prometheus text
 // format. An address without a host binds 127.0.0.1. It returns the bound
 // address and a function stopping the server.
-func serveMetrics(addr string, ctr *counters) (string, func(), error) {
-	if !strings.Contains(addr, ":") {
-		addr = ":" + addr
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", nil, err
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
+func serveMetrics(addr string, ctr *counters, extra ...prometheus.Collector) (string, func(), error) {
 	reg := prometheus.NewRegistry()
 	metric := func(name, help string, v *atomic.Uint64, gauge bool) error {
 		f := func() float64 { return float64(v.Load()) }
@@ -711,20 +701,12 @@ func serveMetrics(addr string, ctr *counters) (string, func(), error) {
 			return "", nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
-	if err != nil {
-		return "", nil, err
+	for _, c := range extra {
+		if err := reg.Register(c); err != nil {
+			return "", nil, err
+		}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}
-	return ln.Addr().String(), stop, nil
+	return serveRegistry(addr, reg)
 }
 
 // sortedProcesses is used by tests and the endpoints table.
