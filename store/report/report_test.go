@@ -17,6 +17,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -128,7 +129,9 @@ func TestEscaping(t *testing.T) {
 		Example: &diff.Example{Request: "GET /" + xssScript, Status: 200, Body: xssAttr}, Spec: xssAttr, SpecLine: 3,
 		OperationID: xssScript, Fingerprint: xssAttr})
 	in.Endpoints = append(in.Endpoints, infer.EndpointSummary{Service: xssAttr, Method: xssScript, Template: "/" + xssAttr,
-		Count: 1, Auth: []string{xssScript}, Sensitive: []string{xssAttr}, Statuses: map[int]uint64{200: 1}})
+		Count: 1, Auth: []string{xssScript}, Sensitive: []string{xssAttr}, Statuses: map[int]uint64{200: 1},
+		Operations: []operations.Summary{{Protocol: operations.GraphQL, Type: xssAttr, Name: "op" + xssScript, Count: 1,
+			Fields: []string{xssAttr}, Variables: []string{"$" + xssScript}, Hashes: []string{xssAttr}}}})
 	in.Title = xssAttr
 	for _, opts := range []Options{{}, {Version: xssAttr, Refresh: 5 * time.Second, HaveSpecs: true}} {
 		page := render(t, in, opts)
@@ -142,7 +145,8 @@ func TestEscaping(t *testing.T) {
 			}
 		}
 		// The values are there, escaped: a query name and a body key.
-		for _, esc := range []string{"&#34;&gt;&lt;img src=x onerror=document", "q&lt;script&gt;document.documentElement"} {
+		for _, esc := range []string{"&#34;&gt;&lt;img src=x onerror=document", "q&lt;script&gt;document.documentElement",
+			"op&lt;script&gt;document.documentElement", "$&lt;script&gt;document.documentElement"} {
 			if !strings.Contains(s, esc) {
 				t.Errorf("page lacks the escaped value %q", esc)
 			}
