@@ -22,8 +22,17 @@ import (
 
 // rpcExchange is one JSON POST with its JSON answer.
 func rpcExchange(at time.Time, host, path, reqBody, respBody string) *reassembly.Exchange {
-	h := http.Header{"Content-Type": {"application/json"}}
-	rh := http.Header{"Content-Type": {"application/json"}}
+	return postExchange(at, host, path, "application/json", nil, reqBody, respBody)
+}
+
+// postExchange is one POST of a body of media type ct, with the extra
+// request headers hdr, answered with a body of the same type.
+func postExchange(at time.Time, host, path, ct string, hdr http.Header, reqBody, respBody string) *reassembly.Exchange {
+	h := http.Header{"Content-Type": {ct}}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	rh := http.Header{"Content-Type": {ct}}
 	return &reassembly.Exchange{
 		Flow: reassembly.Flow{Client: netip.MustParseAddrPort("10.1.0.1:50000"), Server: netip.MustParseAddrPort("10.1.0.3:80")},
 		Request: &http1.Request{Method: "POST", Target: path, Path: path, Proto: "HTTP/1.1", Host: host, Header: h,
@@ -43,8 +52,9 @@ func gqlBody(t *testing.T, query string, vars map[string]any) string {
 	return string(b)
 }
 
-// rpcTraffic is GraphQL traffic at /graphql and JSON-RPC traffic at /rpc
-// of one host, one JSON-RPC method named with markup.
+// rpcTraffic is GraphQL traffic at /graphql, JSON-RPC traffic at /rpc
+// and SOAP traffic at /soap of one host, one JSON-RPC method named with
+// markup.
 func rpcTraffic(t *testing.T, hostile string) []*reassembly.Exchange {
 	t0 := time.Date(2026, 5, 6, 7, 0, 0, 0, time.UTC)
 	const host = "api.example.test"
@@ -66,6 +76,11 @@ func rpcTraffic(t *testing.T, hostile string) []*reassembly.Exchange {
 					`{"errors":[{"message":"no"}],"data":null}`),
 				rpcExchange(at, host, "/rpc", `{"jsonrpc":"2.0","method":`+string(badMethod)+`,"params":[1],"id":"x"}`,
 					`{"jsonrpc":"2.0","error":{"code":-32601,"message":"no such method"},"id":"x"}`))
+		}
+		if i%10 == 0 {
+			xs = append(xs, postExchange(at, host, "/soap", "text/xml", http.Header{"Soapaction": {`"urn:GetPrice"`}},
+				`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetPrice><item>1</item></GetPrice></s:Body></s:Envelope>`,
+				`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetPriceResponse><p>2</p></GetPriceResponse></s:Body></s:Envelope>`))
 		}
 		if i == 7 {
 			xs = append(xs, rpcExchange(at, host, "/graphql", gqlBody(t, "query IntrospectionQuery { __schema { types { name } } }", nil),
@@ -141,6 +156,7 @@ func TestOperationsInReport(t *testing.T) {
 		{opKey{"/graphql", "GraphQL query", "IntrospectionQuery"}, 1, 0, true, true},
 		{opKey{"/rpc", "JSON-RPC method", "user.get"}, 30, 0, false, true},
 		{opKey{"/rpc", "JSON-RPC method", hostile}, 10, 10, false, true},
+		{opKey{"/soap", "SOAP 1.1 action", "urn:GetPrice"}, 3, 0, false, true},
 	} {
 		o, ok := tree[tc.key]
 		if !ok {
@@ -151,7 +167,7 @@ func TestOperationsInReport(t *testing.T) {
 			t.Errorf("%v: %+v, want count %d, errors %d, introspection %v", tc.key, o, tc.count, tc.errors, tc.introspection)
 		}
 	}
-	if d.Summary.Operations != len(tree) || !slices.Equal(d.Summary.OperationsBy, []Count{{"GraphQL", 3}, {"JSON-RPC", 2}}) {
+	if d.Summary.Operations != len(tree) || !slices.Equal(d.Summary.OperationsBy, []Count{{"GraphQL", 3}, {"JSON-RPC", 2}, {"SOAP", 1}}) {
 		t.Errorf("summary counts %d operations %v, the tree %d", d.Summary.Operations, d.Summary.OperationsBy, len(tree))
 	}
 	details := map[string]Detail{}
@@ -190,6 +206,10 @@ func TestOperationsInReport(t *testing.T) {
 	if bad := find("/rpc", hostile); !strings.Contains(shape(bad, "error"), "code") {
 		t.Errorf("%s detail %+v", hostile, bad)
 	}
+	if soap := find("/soap", "urn:GetPrice"); !slices.Contains(soap.Fields, "GetPrice(item)") {
+		t.Errorf("urn:GetPrice detail %+v", soap)
+	}
+	checkGolden(t, "rpc.data.golden.json", d)
 
 	// The page: one sub-row per operation, one detail row per operation,
 	// the hostile name as text.

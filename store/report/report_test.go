@@ -26,12 +26,32 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func TestDataGolden(t *testing.T) {
 	db, specs := shopDB(t)
 	d := Build(loadWithSpecs(t, db, specs))
+	checkGolden(t, "shop.data.golden.json", d)
+	// Facts the golden file must keep showing, whatever else changes.
+	kinds := map[diff.Kind]int{}
+	for _, f := range d.Findings {
+		kinds[f.Kind]++
+	}
+	for _, k := range []diff.Kind{diff.KindShadow, diff.KindZombie, diff.KindUnused} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s finding in %v", k, kinds)
+		}
+	}
+	if d.Summary.Services != 2 || d.Traffic.Buckets() == 0 || d.NewEndpoints.Series[0].Total != uint64(d.Summary.Endpoints) {
+		t.Errorf("summary %+v, traffic %d buckets, new endpoints %+v", d.Summary, d.Traffic.Buckets(), d.NewEndpoints.Series)
+	}
+}
+
+// checkGolden compares the data section d with testdata/name, or
+// rewrites the file with -update.
+func checkGolden(t *testing.T, name string, d *Data) {
+	t.Helper()
 	got, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "shop.data.golden.json")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -45,20 +65,7 @@ func TestDataGolden(t *testing.T) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("data section differs from %s (go test -run TestDataGolden -update rewrites it), -want +got:\n%s", golden, cmp.Diff(string(want), string(got)))
-	}
-	// Facts the golden file must keep showing, whatever else changes.
-	kinds := map[diff.Kind]int{}
-	for _, f := range d.Findings {
-		kinds[f.Kind]++
-	}
-	for _, k := range []diff.Kind{diff.KindShadow, diff.KindZombie, diff.KindUnused} {
-		if kinds[k] == 0 {
-			t.Errorf("no %s finding in %v", k, kinds)
-		}
-	}
-	if d.Summary.Services != 2 || d.Traffic.Buckets() == 0 || d.NewEndpoints.Series[0].Total != uint64(d.Summary.Endpoints) {
-		t.Errorf("summary %+v, traffic %d buckets, new endpoints %+v", d.Summary, d.Traffic.Buckets(), d.NewEndpoints.Series)
+		t.Errorf("data section differs from %s (go test -run %s -update rewrites it), -want +got:\n%s", golden, t.Name(), cmp.Diff(string(want), string(got)))
 	}
 }
 
