@@ -285,3 +285,28 @@ func TestOperationBounds(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderOperations is Build and Render of a report at the
+// operation bounds: 10 endpoints of 512 operations (the inventory's
+// default bound), so 5,000 tree sub-rows and 10 × 100 detail rows; it
+// reports the page's size.
+func BenchmarkRenderOperations(b *testing.B) {
+	var eps []infer.EndpointSummary
+	for i := range 10 {
+		ops := manyOperations(512)
+		for j := range ops {
+			ops[j].Fields = []string{fmt.Sprintf("field%d(a,b)", j)}
+		}
+		eps = append(eps, infer.EndpointSummary{Service: "rpc.test", Method: "POST", Template: fmt.Sprintf("/rpc%d", i), Count: 512,
+			Operations: ops})
+	}
+	in := Input{Endpoints: eps, Model: infer.NewModel(infer.Config{})}
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Render(&buf, Build(in), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len())/1e6, "MB/page")
+}
