@@ -220,6 +220,9 @@ func TestOperationsInReport(t *testing.T) {
 	if strings.Contains(string(page), xssScript) {
 		t.Error("the page has the method name unescaped")
 	}
+	if card := `<b>6</b><span>operations: 3 GraphQL, 2 JSON-RPC, 1 SOAP</span>`; !strings.Contains(string(page), card) {
+		t.Errorf("page lacks the summary card %s", card)
+	}
 	for class, n := range map[string]int{"op": len(tree), "opd": len(tree)} {
 		got := rows(t, page, class)
 		if len(got) != n {
