@@ -29,6 +29,11 @@ type Detail struct {
 	Params    []Param       `json:"params,omitempty"`
 	Requests  []Body        `json:"requests,omitempty"`
 	Responses []Body        `json:"responses,omitempty"`
+	// Operations are the GraphQL, JSON-RPC and SOAP operations found
+	// behind the endpoint, at most MaxDetailOperations; OperationsOmitted
+	// counts the rest.
+	Operations        []OperationDetail `json:"operations,omitempty"`
+	OperationsOmitted int               `json:"operations_omitted,omitempty"`
 }
 
 // Param is one parameter of an endpoint.
@@ -68,13 +73,16 @@ func buildDetails(m *infer.Model, eps []infer.EndpointSummary, picked map[endpoi
 			doc, _ = m.OpenAPI(e.Service, infer.ExportOptions{})
 			docs[e.Service] = doc
 		}
+		var op *openapi3.Operation
 		if doc != nil && doc.Paths != nil {
 			if pi := doc.Paths.Value(e.Template); pi != nil {
-				if op := pi.GetOperation(e.Method); op != nil {
-					describe(&d, op)
-				}
+				op = pi.GetOperation(e.Method)
 			}
 		}
+		if op != nil {
+			describe(&d, op)
+		}
+		describeOperations(&d, e, op)
 		out = append(out, d)
 	}
 	return out

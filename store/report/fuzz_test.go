@@ -7,6 +7,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -21,11 +22,14 @@ func FuzzRender(f *testing.F) {
 		in := Input{
 			Title: reason,
 			Endpoints: []infer.EndpointSummary{{Service: service, Method: method, Template: path, Count: 3,
-				FirstSeen: at, LastSeen: at, Statuses: map[int]uint64{200: 3}, Auth: []string{tag}, Sensitive: []string{tag}}},
+				FirstSeen: at, LastSeen: at, Statuses: map[int]uint64{200: 3}, Auth: []string{tag}, Sensitive: []string{tag},
+				Operations: []operations.Summary{{Protocol: operations.Protocol(tag), Type: method, Name: reason, Count: 1,
+					FirstSeen: at, LastSeen: at, Fields: []string{path}, Variables: []string{tag}, Hashes: []string{service}}}}},
 			Findings: []diff.Finding{{Kind: diff.Kind(tag), Rule: reason, Service: service, Method: method, Path: path,
 				Severity: diff.Severity(tag), Reason: reason, Pointer: path, Fingerprint: reason, Spec: service,
 				Example: &diff.Example{Request: method + " " + path, Body: reason}}},
 			Traffic: []store.TrafficWindow{{Service: service, Start: at, Exchanges: 1}},
+			Model:   infer.NewModel(infer.Config{}), // detail sections, with the operation
 		}
 		var buf bytes.Buffer
 		if err := Render(&buf, Build(in), Options{Version: tag}); err != nil {

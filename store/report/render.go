@@ -47,6 +47,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		return strconv.Itoa(n) + " " + many
 	},
 	"depth": func(d int) int { return min(d, 9) }, // the indentation classes d0..d9
+	"inc":   func(d int) int { return d + 1 },
 	"ms":    func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " ms" },
 	"total": func(cs []Count) int {
 		n := 0
@@ -81,12 +82,14 @@ func Render(w io.Writer, d *Data, opts Options) error {
 		Live, HaveSpecs                                     bool
 		Traffic, NewEndpoints                               svgChart
 		MaxTreeRows, MaxFindings, MaxMatrixRows, MaxDetails int
+		MaxOperationRows, MaxDetailOperations               int
 	}{
 		D: d, CSP: csp, CSS: template.CSS(css), Script: template.JS(script), Version: opts.Version,
 		Refresh: int(opts.Refresh.Round(time.Second) / time.Second), Live: opts.Refresh > 0, HaveSpecs: opts.HaveSpecs,
 		Traffic:      drawChart(d.Traffic, "exchanges per "+span(d.Traffic.Bucket)+" by service"),
 		NewEndpoints: drawChart(d.NewEndpoints, "endpoints first seen per "+span(d.NewEndpoints.Bucket)),
 		MaxTreeRows:  MaxTreeRows, MaxFindings: MaxFindings, MaxMatrixRows: MaxMatrixRows, MaxDetails: MaxDetails,
+		MaxOperationRows: MaxOperationRows, MaxDetailOperations: MaxDetailOperations,
 	}
 	if err := page.Execute(w, v); err != nil {
 		return fmt.Errorf("report: rendering: %w", err)

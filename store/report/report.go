@@ -82,6 +82,7 @@ type Data struct {
 // Omitted counts what the bounds left out of the page.
 type Omitted struct {
 	TreeRows      int    `json:"tree_rows,omitempty"`
+	OperationRows int    `json:"operation_rows,omitempty"`
 	Findings      int    `json:"findings,omitempty"`
 	MatrixRows    int    `json:"matrix_rows,omitempty"`
 	Details       int    `json:"details,omitempty"`
@@ -107,6 +108,10 @@ type Summary struct {
 	Sensors  []string `json:"sensors,omitempty"`
 	Drops    uint64   `json:"drops"`
 	Unauth2x int      `json:"unauthenticated_2xx_endpoints"`
+	// Operations counts the GraphQL, JSON-RPC and SOAP operations found
+	// behind the endpoints; OperationsBy per protocol, those seen only.
+	Operations   int     `json:"operations"`
+	OperationsBy []Count `json:"operations_by_protocol,omitempty"`
 }
 
 // Count is a named count.
@@ -144,6 +149,9 @@ type EndpointNode struct {
 	// Detail is the anchor of the endpoint's detail section, "" when it
 	// has none.
 	Detail string `json:"detail,omitempty"`
+	// Operations are the sub-rows of the GraphQL, JSON-RPC and SOAP
+	// operations found behind the endpoint.
+	Operations []OperationNode `json:"operations,omitempty"`
 }
 
 // Matrix is the sensitive-data matrix: endpoints × kinds of sensitive
@@ -179,7 +187,7 @@ func Build(in Input) *Data {
 	if in.Model != nil {
 		details = pickDetails(eps, findingsOf)
 	}
-	d.Services, d.Omitted.TreeRows = tree(eps, findingsOf, details)
+	d.Services, d.Omitted.TreeRows, d.Omitted.OperationRows = tree(eps, findingsOf, details)
 	d.Findings, d.Omitted.Findings = sortedFindings(in.Findings)
 	d.Sensitive, d.Omitted.MatrixRows = matrix(eps)
 	d.Traffic, d.NewEndpoints = charts(in.Traffic, eps)
@@ -216,6 +224,7 @@ func summarize(eps []infer.EndpointSummary, fs []diff.Finding, runs []store.Run)
 		}
 	}
 	s.Services = len(services)
+	countOperations(&s, eps)
 	s.FirstSeen, s.LastSeen = s.FirstSeen.UTC(), s.LastSeen.UTC()
 	byKind := map[diff.Kind]int{}
 	bySev := map[diff.Severity]int{}
@@ -284,12 +293,14 @@ func sortedFindings(fs []diff.Finding) ([]diff.Finding, int) {
 
 // tree groups the sorted endpoints by service and computes each
 // template's depth: the number of shorter templates of the service on its
-// path (a stack over the sorted templates).
-func tree(eps []infer.EndpointSummary, findingsOf map[endpointKey]int, details map[endpointKey]string) ([]ServiceNode, int) {
+// path (a stack over the sorted templates). It returns the endpoint rows
+// and the operation sub-rows left out by MaxTreeRows and MaxOperationRows
+// (the operations of an endpoint left out are left out too).
+func tree(eps []infer.EndpointSummary, findingsOf map[endpointKey]int, details map[endpointKey]string) ([]ServiceNode, int, int) {
 	out := []ServiceNode{}
-	omitted := 0
+	omitted, opsOmitted := 0, 0
 	var stack []string
-	rows := 0
+	rows, opRows := 0, 0
 	for _, e := range eps {
 		if len(out) == 0 || out[len(out)-1].Name != e.Service {
 			out = append(out, ServiceNode{Name: e.Service, Endpoints: []EndpointNode{}})
@@ -305,6 +316,7 @@ func tree(eps []infer.EndpointSummary, findingsOf map[endpointKey]int, details m
 		}
 		if rows >= MaxTreeRows {
 			omitted++
+			opsOmitted += len(e.Operations)
 			continue
 		}
 		rows++
@@ -318,15 +330,18 @@ func tree(eps []infer.EndpointSummary, findingsOf map[endpointKey]int, details m
 			stack = append(stack, e.Template)
 		}
 		k := endpointKey{e.Service, e.Method, e.Template}
+		ops, cut := operationRows(e, MaxOperationRows-opRows)
+		opRows += len(ops)
+		opsOmitted += cut
 		svc.Endpoints = append(svc.Endpoints, EndpointNode{
 			Method: e.Method, Template: e.Template, Depth: depth, Count: e.Count,
 			Statuses: statusCounts(e.Statuses), Auth: e.Auth, Unauth2xx: e.Unauthenticated2xx,
 			Sensitive: e.Sensitive, FromSpec: e.FromSpec,
 			FirstSeen: e.FirstSeen.UTC(), LastSeen: e.LastSeen.UTC(),
-			Findings: findingsOf[k], Detail: details[k],
+			Findings: findingsOf[k], Detail: details[k], Operations: ops,
 		})
 	}
-	return out, omitted
+	return out, omitted, opsOmitted
 }
 
 // underPath reports whether template t is parent or t itself.
@@ -377,8 +392,9 @@ func matrix(eps []infer.EndpointSummary) (Matrix, int) {
 }
 
 // pickDetails chooses the endpoints given a detail section, at most
-// MaxDetails: those with findings, then with sensitive data or
-// unauthenticated 2xx answers, then the busiest; it returns their anchors.
+// MaxDetails: those with findings, then with sensitive data,
+// unauthenticated 2xx answers or operations behind one URL (whose detail
+// lists them), then the busiest; it returns their anchors.
 func pickDetails(eps []infer.EndpointSummary, findingsOf map[endpointKey]int) map[endpointKey]string {
 	idx := make([]int, len(eps))
 	for i := range idx {
@@ -388,7 +404,7 @@ func pickDetails(eps []infer.EndpointSummary, findingsOf map[endpointKey]int) ma
 		switch {
 		case findingsOf[endpointKey{e.Service, e.Method, e.Template}] > 0:
 			return 0
-		case len(e.Sensitive) > 0 || e.Unauthenticated2xx:
+		case len(e.Sensitive) > 0 || e.Unauthenticated2xx || len(e.Operations) > 0:
 			return 1
 		}
 		return 2

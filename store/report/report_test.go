@@ -17,6 +17,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
+	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -25,12 +26,32 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func TestDataGolden(t *testing.T) {
 	db, specs := shopDB(t)
 	d := Build(loadWithSpecs(t, db, specs))
+	checkGolden(t, "shop.data.golden.json", d)
+	// Facts the golden file must keep showing, whatever else changes.
+	kinds := map[diff.Kind]int{}
+	for _, f := range d.Findings {
+		kinds[f.Kind]++
+	}
+	for _, k := range []diff.Kind{diff.KindShadow, diff.KindZombie, diff.KindUnused} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s finding in %v", k, kinds)
+		}
+	}
+	if d.Summary.Services != 2 || d.Traffic.Buckets() == 0 || d.NewEndpoints.Series[0].Total != uint64(d.Summary.Endpoints) {
+		t.Errorf("summary %+v, traffic %d buckets, new endpoints %+v", d.Summary, d.Traffic.Buckets(), d.NewEndpoints.Series)
+	}
+}
+
+// checkGolden compares the data section d with testdata/name, or
+// rewrites the file with -update.
+func checkGolden(t *testing.T, name string, d *Data) {
+	t.Helper()
 	got, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "shop.data.golden.json")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -44,20 +65,7 @@ func TestDataGolden(t *testing.T) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("data section differs from %s (go test -run TestDataGolden -update rewrites it), -want +got:\n%s", golden, cmp.Diff(string(want), string(got)))
-	}
-	// Facts the golden file must keep showing, whatever else changes.
-	kinds := map[diff.Kind]int{}
-	for _, f := range d.Findings {
-		kinds[f.Kind]++
-	}
-	for _, k := range []diff.Kind{diff.KindShadow, diff.KindZombie, diff.KindUnused} {
-		if kinds[k] == 0 {
-			t.Errorf("no %s finding in %v", k, kinds)
-		}
-	}
-	if d.Summary.Services != 2 || d.Traffic.Buckets() == 0 || d.NewEndpoints.Series[0].Total != uint64(d.Summary.Endpoints) {
-		t.Errorf("summary %+v, traffic %d buckets, new endpoints %+v", d.Summary, d.Traffic.Buckets(), d.NewEndpoints.Series)
+		t.Errorf("data section differs from %s (go test -run %s -update rewrites it), -want +got:\n%s", golden, t.Name(), cmp.Diff(string(want), string(got)))
 	}
 }
 
@@ -128,7 +136,9 @@ func TestEscaping(t *testing.T) {
 		Example: &diff.Example{Request: "GET /" + xssScript, Status: 200, Body: xssAttr}, Spec: xssAttr, SpecLine: 3,
 		OperationID: xssScript, Fingerprint: xssAttr})
 	in.Endpoints = append(in.Endpoints, infer.EndpointSummary{Service: xssAttr, Method: xssScript, Template: "/" + xssAttr,
-		Count: 1, Auth: []string{xssScript}, Sensitive: []string{xssAttr}, Statuses: map[int]uint64{200: 1}})
+		Count: 1, Auth: []string{xssScript}, Sensitive: []string{xssAttr}, Statuses: map[int]uint64{200: 1},
+		Operations: []operations.Summary{{Protocol: operations.GraphQL, Type: xssAttr, Name: "op" + xssScript, Count: 1,
+			Fields: []string{xssAttr}, Variables: []string{"$" + xssScript}, Hashes: []string{xssAttr}}}})
 	in.Title = xssAttr
 	for _, opts := range []Options{{}, {Version: xssAttr, Refresh: 5 * time.Second, HaveSpecs: true}} {
 		page := render(t, in, opts)
@@ -142,7 +152,8 @@ func TestEscaping(t *testing.T) {
 			}
 		}
 		// The values are there, escaped: a query name and a body key.
-		for _, esc := range []string{"&#34;&gt;&lt;img src=x onerror=document", "q&lt;script&gt;document.documentElement"} {
+		for _, esc := range []string{"&#34;&gt;&lt;img src=x onerror=document", "q&lt;script&gt;document.documentElement",
+			"op&lt;script&gt;document.documentElement", "$&lt;script&gt;document.documentElement"} {
 			if !strings.Contains(s, esc) {
 				t.Errorf("page lacks the escaped value %q", esc)
 			}
