@@ -112,6 +112,8 @@ provenance. It runs until interrupted.`,
 	f.IntVar(&o.Batch, "batch", 64, "merge up to this many deltas in one transaction")
 	inf.registerConfig(cmd)
 	nf.register(cmd)
+	// It runs until stopped: a signal is its normal end (exit 0).
+	cmd.Annotations = map[string]string{untilSignal: "yes"}
 	return cmd
 }
 

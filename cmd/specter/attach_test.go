@@ -53,9 +53,9 @@ func TestUnattachedSpec(t *testing.T) {
 		stdout []string
 	}{
 		{"diff unattached", []string{"diff", "--spec", spec, demo}, exitFatal,
-			[]string{spec, "https://api.example.com/v1", "attached to no service", "shop.example.test"}, []string{"no findings"}},
+			[]string{spec, "https://api.example.com/v1", "attached to no service", "shop.example.test"}, []string{"ANOMALY"}},
 		{"diff allowed", []string{"diff", "--allow-unattached", "--spec", spec, demo}, exitOK,
-			[]string{spec + " (servers https://api.example.com/v1) attached to no service", "no spec is attached to shop.example.test"}, nil},
+			[]string{spec + " (servers https://api.example.com/v1) attached to no service", "no spec is attached to files.example.test, shop.example.test"}, nil},
 		{"diff json", []string{"diff", "--allow-unattached", "--format", "json", "--spec", spec, demo}, exitOK,
 			nil, []string{`"spec": "` + spec + `"`, `"services": []`, `"unchecked_services"`}},
 		{"diff sarif", []string{"diff", "--allow-unattached", "--format", "sarif", "--spec", spec, demo}, exitOK,

@@ -118,5 +118,7 @@ trusted network. The metrics of capture (--metrics) stay separate.`,
 	cmd.Flags().DurationVar(&refresh, "refresh", 30*time.Second, "how often the page reloads itself in the browser")
 	cmd.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often the database is checked for new checkpoints")
 	cmd.Flags().StringVar(&title, "title", "", "the report's title")
+	// It runs until stopped: a signal is its normal end (exit 0).
+	cmd.Annotations = map[string]string{untilSignal: "yes"}
 	return cmd
 }
