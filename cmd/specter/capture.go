@@ -22,6 +22,7 @@ import (
 	"github.com/specter-dev/specter/bpf"
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/store"
@@ -375,7 +376,7 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 			}
 		}
 	}()
-	runErr := live.Pump(ctx, src, dec, pipe, time.Second)
+	runErr := pipeline.Pump(ctx, src, dec, pipe, time.Second)
 	close(stop)
 	<-done
 	// Flushes the connections still open: their exchanges reach the
