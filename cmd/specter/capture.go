@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -49,13 +48,8 @@ type captureFlags struct {
 	asJSON     bool
 }
 
-// counters are what a running capture reports on its status line, in
-// /metrics and in its summary. They are written by the capture loop and
-// the inventory, read by any goroutine.
-type counters struct {
-	packets, bytes, kernelDrops, boundDrops atomic.Uint64
-	exchanges, endpoints, findings          atomic.Uint64
-}
+// counters are what a running capture reports (see pipeline.Counters).
+type counters = pipeline.Counters
 
 // captureSummary is what `specter capture` prints when it ends.
 type captureSummary struct {
@@ -283,8 +277,8 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 		stopMetrics()
 	}
 	sum.Run = runID
-	sum.Endpoints = ctr.endpoints.Load()
-	sum.Findings = ctr.findings.Load()
+	sum.Endpoints = ctr.Endpoints.Load()
+	sum.Findings = ctr.Findings.Load()
 	sum.FindingsByKind = inv.FindingsByKind()
 	sum.Specs, sum.Unchecked = inv.Attachments()
 	var attachErr error
@@ -355,11 +349,11 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 	refresh := func() {
 		st := src.Stats()
 		ps := pipe.Stats()
-		ctr.packets.Store(st.Packets)
-		ctr.bytes.Store(st.Bytes)
-		ctr.kernelDrops.Store(st.KernelDrops)
-		ctr.boundDrops.Store(ps.EvictedConns + ps.GapsByBound + ps.PendingOverflow)
-		ctr.exchanges.Store(ps.Exchanges)
+		ctr.Packets.Store(st.Packets)
+		ctr.Bytes.Store(st.Bytes)
+		ctr.KernelDrops.Store(st.KernelDrops)
+		ctr.BoundDrops.Store(pipeline.ReassemblyDrops(ps))
+		ctr.Exchanges.Store(ps.Exchanges)
 	}
 	go func() {
 		defer close(done)
@@ -385,10 +379,10 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 	st := src.Stats()
 	ds := dec.Stats()
 	sum.Decode = &decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
-	ctr.boundDrops.Add(ds.FragmentsDropped)
+	ctr.BoundDrops.Add(ds.FragmentsDropped)
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Packets, st.Bytes, st.KernelDrops
 	sum.Duplicates = st.Duplicates
-	sum.BoundDrops = ctr.boundDrops.Load()
+	sum.BoundDrops = ctr.BoundDrops.Load()
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, runErr
 }
@@ -418,18 +412,18 @@ func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags
 	refresh := func() {
 		st := tr.Stats()
 		hs := h.Stats()
-		ctr.packets.Store(st.Records)
-		ctr.bytes.Store(st.Bytes)
-		ctr.kernelDrops.Store(st.Lost)
-		ctr.boundDrops.Store(hs.Streams.EvictedConns + st.Truncated + hs.Untied)
-		ctr.exchanges.Store(hs.Streams.Exchanges)
+		ctr.Packets.Store(st.Records)
+		ctr.Bytes.Store(st.Bytes)
+		ctr.KernelDrops.Store(st.Lost)
+		ctr.BoundDrops.Store(pipeline.ReassemblyDrops(hs.Streams) + st.Truncated + hs.Untied)
+		ctr.Exchanges.Store(hs.Streams.Exchanges)
 	}
 	readErr := pipeline.RunEBPF(ctx, tr, h, refresh)
 	st := tr.Stats()
 	hs := h.Stats()
 	sum.Reassembly = hs.Streams
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Records, st.Bytes, st.Lost
-	sum.BoundDrops = ctr.boundDrops.Load()
+	sum.BoundDrops = ctr.BoundDrops.Load()
 	sum.Duplicates = hs.ClientViews
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, readErr
@@ -456,13 +450,13 @@ func startStatus(ctx context.Context, w io.Writer, ctr *counters, maxPackets uin
 				return
 			case <-t.C:
 			}
-			if maxPackets > 0 && ctr.packets.Load() >= maxPackets {
+			if maxPackets > 0 && ctr.Packets.Load() >= maxPackets {
 				cancel()
 			}
 			if n++; term && n%5 == 0 {
 				fmt.Fprintf(f, "\r\033[K%d packets  %s  %d kernel drops  %d our drops  %d exchanges  %d endpoints  %d findings",
-					ctr.packets.Load(), humanBytes(int64(ctr.bytes.Load())), ctr.kernelDrops.Load(), ctr.boundDrops.Load(),
-					ctr.exchanges.Load(), ctr.endpoints.Load(), ctr.findings.Load())
+					ctr.Packets.Load(), humanBytes(int64(ctr.Bytes.Load())), ctr.KernelDrops.Load(), ctr.BoundDrops.Load(),
+					ctr.Exchanges.Load(), ctr.Endpoints.Load(), ctr.Findings.Load())
 			}
 		}
 	}()

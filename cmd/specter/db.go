@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/store"
 )
@@ -129,7 +130,7 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	t := store.RunTotals{
 		Packets:  sum.Packets,
 		Bytes:    sum.Bytes,
-		Drops:    r.EvictedConns + r.GapsByBound + r.PendingOverflow + sum.Decode.FragmentsDropped,
+		Drops:    pipeline.ReassemblyDrops(r) + sum.Decode.FragmentsDropped,
 		Errors:   uint64(len(sum.Errors)),
 		Complete: runErr == nil && len(sum.Errors) == 0,
 	}

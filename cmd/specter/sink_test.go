@@ -46,7 +46,7 @@ func TestSinkStore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "s.db")
 			var ctr counters
-			ctr.packets.Store(10)
+			ctr.Packets.Store(10)
 			v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, dbPath: db,
 				source: "ebpf", flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 			if err != nil {
@@ -59,8 +59,8 @@ func TestSinkStore(t *testing.T) {
 			if err != nil || id == 0 {
 				t.Fatalf("finish: run %d, %v", id, err)
 			}
-			if ctr.endpoints.Load() != 1 {
-				t.Errorf("endpoints counter %d, want 1", ctr.endpoints.Load())
+			if ctr.Endpoints.Load() != 1 {
+				t.Errorf("endpoints counter %d, want 1", ctr.Endpoints.Load())
 			}
 			eps := dbEndpoints(t, db)
 			if len(eps) != 1 || eps[0].Count != 50 || eps[0].Template != "/api/users/{userId}" {
