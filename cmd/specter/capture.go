@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/specter-dev/specter/bpf"
-	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer/diff"
@@ -342,44 +341,12 @@ func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Sourc
 func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
-	dec := capture.NewDecoder(capture.DecoderOptions{})
-	pipe := reassembly.New(pf.config(), inv.Emit)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	refresh := func() {
-		st := src.Stats()
-		ps := pipe.Stats()
-		ctr.Packets.Store(st.Packets)
-		ctr.Bytes.Store(st.Bytes)
-		ctr.KernelDrops.Store(st.KernelDrops)
-		ctr.BoundDrops.Store(pipeline.ReassemblyDrops(ps))
-		ctr.Exchanges.Store(ps.Exchanges)
-	}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				refresh()
-			}
-		}
-	}()
-	runErr := pipeline.Pump(ctx, src, dec, pipe, time.Second)
-	close(stop)
-	<-done
-	// Flushes the connections still open: their exchanges reach the
-	// inventory before it is finished.
-	sum.Reassembly = pipe.Close()
-	src.Close()
-	refresh()
+	ls := &pipeline.Live{Src: src, Config: pf.config(), Emit: inv.Emit, Tick: time.Second}
+	var runErr error
+	sum.Reassembly, runErr = ls.Run(ctx, ctr)
 	st := src.Stats()
-	ds := dec.Stats()
+	ds := ls.DecodeStats()
 	sum.Decode = &decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
-	ctr.BoundDrops.Add(ds.FragmentsDropped)
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Packets, st.Bytes, st.KernelDrops
 	sum.Duplicates = st.Duplicates
 	sum.BoundDrops = ctr.BoundDrops.Load()
@@ -404,27 +371,17 @@ func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags
 	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
 	// Without a process filter both ends of a connection within this host
 	// are traced: the exchange is kept from the server's socket only.
-	h := pipeline.NewEBPFStreams(pipeline.EBPFOptions{
+	es := &pipeline.EBPF{Tracer: tr, Emit: inv.EmitBatch, Options: pipeline.EBPFOptions{
 		Reassembly:  pf.config(),
 		SkipClients: cf.pid == 0 && cf.cgroup == "" && cf.comm == "",
 		Batch:       exchangeBatch,
-	}, inv.EmitBatch)
-	refresh := func() {
-		st := tr.Stats()
-		hs := h.Stats()
-		ctr.Packets.Store(st.Records)
-		ctr.Bytes.Store(st.Bytes)
-		ctr.KernelDrops.Store(st.Lost)
-		ctr.BoundDrops.Store(pipeline.ReassemblyDrops(hs.Streams) + st.Truncated + hs.Untied)
-		ctr.Exchanges.Store(hs.Streams.Exchanges)
-	}
-	readErr := pipeline.RunEBPF(ctx, tr, h, refresh)
+	}}
+	var readErr error
+	sum.Reassembly, readErr = es.Run(ctx, ctr)
 	st := tr.Stats()
-	hs := h.Stats()
-	sum.Reassembly = hs.Streams
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Records, st.Bytes, st.Lost
 	sum.BoundDrops = ctr.BoundDrops.Load()
-	sum.Duplicates = hs.ClientViews
+	sum.Duplicates = es.Stats().ClientViews
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, readErr
 }

@@ -439,3 +439,51 @@ func TestSides(t *testing.T) {
 		t.Error("with a process filter nothing is skipped")
 	}
 }
+
+// FuzzEBPFStreams feeds arbitrary chunk sequences: each record is a control
+// byte (connection, direction, kind, TLS, truncation), a length byte and
+// that many data bytes. Nothing panics, batches stay within their bound,
+// and every exchange the streams count is handed on.
+func FuzzEBPFStreams(f *testing.F) {
+	f.Add([]byte("\x00\x1aGET / HTTP/1.1\r\nHost: a\r\n\r\n\x01\x26HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	f.Add([]byte("\x10\x05GET /\x40\x00\x09\x10HTTP/1.1 200 OK\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var c collector
+		cfg := reassembly.DefaultConfig()
+		cfg.MaxConnections = 3
+		h := NewEBPFStreams(EBPFOptions{Reassembly: cfg, SkipClients: len(in)%2 == 0, Local: map[netip.Addr]bool{}, Batch: 2}, c.emit)
+		var lost uint64
+		for i := 0; len(in) >= 2; i++ {
+			ctl, n := in[0], int(in[1])
+			in = in[2:]
+			n = min(n, len(in))
+			data := in[:n]
+			in = in[n:]
+			ch := chunkOf(bpf.ConnID(ctl&3), ctl&4 != 0, string(data), i)
+			if ctl&8 != 0 {
+				ch.Remote = loopCli
+			}
+			ch.TLS = ctl&16 != 0
+			if ctl&32 != 0 {
+				ch.Truncated, ch.Len = true, n+int(ctl)
+			}
+			if ctl&64 != 0 {
+				ch = closeOf(ch.Conn, i)
+			}
+			h.Chunk(&ch)
+			if ctl&128 != 0 {
+				lost++
+				h.Tick(baseTime.Add(time.Duration(i)*time.Second), lost)
+			}
+		}
+		h.Close(baseTime.Add(time.Hour), lost)
+		for _, xs := range c.batches {
+			if len(xs) > 2 {
+				t.Fatalf("a batch of %d, bound 2", len(xs))
+			}
+		}
+		if st := h.Stats().Streams; st.Exchanges != uint64(len(c.all)) {
+			t.Fatalf("streams counted %d exchanges, %d handed on", st.Exchanges, len(c.all))
+		}
+	})
+}
