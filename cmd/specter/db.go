@@ -121,7 +121,7 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	var prog progress
 	in, err := db.BeginRun(ctx, store.RunInfo{Inputs: args, Version: version},
 		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors,
-			Progress: func() (uint64, uint64) { return prog.packets.Load(), prog.bytes.Load() }})
+			Progress: func() (uint64, uint64) { return prog.Packets.Load(), prog.Bytes.Load() }})
 	if err != nil {
 		return summary{}, nil, &exitError{code: exitFatal, err: err}
 	}

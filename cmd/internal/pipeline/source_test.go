@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -119,4 +121,56 @@ func TestLiveSource(t *testing.T) {
 		t.Errorf("decoded %d frames, the file has %d", got, want.frames)
 	}
 	s.check(t, &ctr, r.rs, total)
+}
+
+func TestFilesSource(t *testing.T) {
+	file := filepath.Join(corpus.Dir(t, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
+	want := offline(t, file)
+	total := 0
+	for _, n := range want.exchanges {
+		total += n
+	}
+	bad := filepath.Join(t.TempDir(), "bad.pcap")
+	if err := os.WriteFile(bad, []byte("not a capture at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		paths     []string
+		cancelled bool
+		frames    int
+		exchanges int
+		errs      int
+		wantErr   bool
+	}{
+		{"one file", []string{file}, false, want.frames, total, 0, false},
+		{"a bad file is recorded and skipped", []string{bad, file}, false, want.frames, total, 1, false},
+		{"a missing file too", []string{file, filepath.Join(t.TempDir(), "missing.pcap")}, false, want.frames, total, 1, false},
+		{"interrupted", []string{file}, true, 0, 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancelled {
+				cancel()
+			}
+			s := newSinkStack()
+			var prog Progress
+			src := &Files{Paths: tt.paths, Config: reassembly.DefaultConfig(), Emit: s.sink.Observe, Progress: &prog}
+			var ctr Counters
+			rs, err := src.Run(ctx, &ctr)
+			if (err != nil) != tt.wantErr || (tt.wantErr && !errors.Is(err, context.Canceled)) {
+				t.Fatalf("Run = %v, want error %v", err, tt.wantErr)
+			}
+			st := src.Stats()
+			if st.Packets != uint64(tt.frames) || ctr.Packets.Load() != st.Packets || prog.Packets.Load() != st.Packets {
+				t.Errorf("packets %d (counters %d, progress %d), want %d", st.Packets, ctr.Packets.Load(), prog.Packets.Load(), tt.frames)
+			}
+			if len(st.Errors) != tt.errs {
+				t.Errorf("errors %q, want %d", st.Errors, tt.errs)
+			}
+			s.check(t, &ctr, rs, tt.exchanges)
+		})
+	}
 }
