@@ -1,16 +1,9 @@
 package live
 
 import (
-	"context"
 	"encoding/binary"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/specter-dev/specter/capture"
-	"github.com/specter-dev/specter/capture/corpus"
-	"github.com/specter-dev/specter/capture/live/vethtest"
-	"github.com/specter-dev/specter/reassembly"
 )
 
 func BenchmarkDedup(b *testing.B) {
@@ -44,41 +37,4 @@ func BenchmarkMerge(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
-}
-
-// BenchmarkLiveReplay replays a corpus capture as fast as tcpreplay can onto
-// a veth pair while the source, decoder and pipeline run: frames/s and MB/s
-// of the whole path, kernel drops. `make bench-live` is the soak.
-func BenchmarkLiveReplay(b *testing.B) {
-	vethtest.RequireRoot(b)
-	file := filepath.Join(corpus.Dir(b, "corpus/traffic"), "swagger-petstore3/traffic.pcap")
-	v := vethtest.New(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	src, err := Open(ctx, Options{Interfaces: []string{v.Host}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	dec := capture.NewDecoder(capture.DecoderOptions{})
-	pipe := reassembly.New(reassembly.DefaultConfig(), func(*reassembly.Exchange) {})
-	pumped := make(chan error, 1)
-	go func() { pumped <- Pump(ctx, src, dec, pipe, time.Second) }()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		v.Replay(b, file, 0, 10)
-	}
-	cancel()
-	if err := <-pumped; err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	pipe.Close()
-	src.Close()
-	st := src.Stats()
-	secs := b.Elapsed().Seconds()
-	b.ReportMetric(float64(st.Packets)/secs, "frames/s")
-	b.ReportMetric(float64(st.Bytes)/1e6/secs, "MB/s")
-	b.ReportMetric(float64(st.KernelDrops), "kernel-drops")
 }

@@ -490,8 +490,8 @@ func (s *Source) setErr(err error) {
 	s.errMu.Unlock()
 }
 
-// errTick is returned by next when its tick channel fires.
-var errTick = errors.New("tick")
+// ErrTick is returned by NextTick when its tick channel fires first.
+var ErrTick = errors.New("live: tick")
 
 // Next returns the next frame (LinkType Ethernet; Info.InterfaceIndex names
 // the interface it came from). Frame.Data is valid until the next call. It
@@ -500,6 +500,13 @@ var errTick = errors.New("tick")
 // returns ErrClosed. A failed socket ends the source with its error.
 func (s *Source) Next() (capture.Frame, error) {
 	return s.next(nil)
+}
+
+// NextTick is Next, except that it returns ErrTick when tick fires before a
+// frame is ready, so that a single consumer goroutine can move its clocks
+// on a quiet link.
+func (s *Source) NextTick(tick <-chan time.Time) (capture.Frame, error) {
+	return s.next(tick)
 }
 
 // frame returns the frame r of b, or ok=false when Dedup drops it.
@@ -557,7 +564,7 @@ func (s *Source) next(tick <-chan time.Time) (capture.Frame, error) {
 		case <-s.kill:
 			return capture.Frame{}, ErrClosed
 		case <-tick:
-			return capture.Frame{}, errTick
+			return capture.Frame{}, ErrTick
 		}
 	}
 }

@@ -158,7 +158,7 @@ func (s *Source) nextMerged(tick <-chan time.Time) (capture.Frame, error) {
 		case <-s.kill:
 			return capture.Frame{}, ErrClosed
 		case <-tick:
-			return capture.Frame{}, errTick
+			return capture.Frame{}, ErrTick
 		case <-timeout:
 		}
 		if timeout != nil {

@@ -42,6 +42,7 @@ import (
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/capture/synth"
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -232,7 +233,7 @@ func runRate(ctx context.Context, pcap, ns, host, peer string, rate int, dur tim
 	dec := capture.NewDecoder(capture.DecoderOptions{})
 	pipe := reassembly.New(reassembly.DefaultConfig(), func(*reassembly.Exchange) { exchanges.Add(1) })
 	pumped := make(chan error, 1)
-	go func() { pumped <- live.Pump(cctx, src, dec, pipe, time.Second) }()
+	go func() { pumped <- pipeline.Pump(cctx, src, dec, pipe, time.Second) }()
 
 	// RSS at the one-minute mark, sampled while the replay runs.
 	var rss1 atomic.Uint64

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -20,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/specter-dev/specter/bpf"
-	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/store"
@@ -51,13 +48,8 @@ type captureFlags struct {
 	pub        publishFlags
 }
 
-// counters are what a running capture reports on its status line, in
-// /metrics and in its summary. They are written by the capture loop and
-// the inventory, read by any goroutine.
-type counters struct {
-	packets, bytes, kernelDrops, boundDrops atomic.Uint64
-	exchanges, endpoints, findings          atomic.Uint64
-}
+// counters are what a running capture reports (see pipeline.Counters).
+type counters = pipeline.Counters
 
 // captureSummary is what `specter capture` prints when it ends.
 type captureSummary struct {
@@ -293,8 +285,8 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 		stopMetrics()
 	}
 	sum.Run = runID
-	sum.Endpoints = ctr.endpoints.Load()
-	sum.Findings = ctr.findings.Load()
+	sum.Endpoints = ctr.Endpoints.Load()
+	sum.Findings = ctr.Findings.Load()
 	sum.FindingsByKind = inv.FindingsByKind()
 	sum.Specs, sum.Unchecked = inv.Attachments()
 	var attachErr error
@@ -358,162 +350,24 @@ func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Sourc
 func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
-	dec := capture.NewDecoder(capture.DecoderOptions{})
-	pipe := reassembly.New(pf.config(), inv.Emit)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	refresh := func() {
-		st := src.Stats()
-		ps := pipe.Stats()
-		ctr.packets.Store(st.Packets)
-		ctr.bytes.Store(st.Bytes)
-		ctr.kernelDrops.Store(st.KernelDrops)
-		ctr.boundDrops.Store(ps.EvictedConns + ps.GapsByBound + ps.PendingOverflow)
-		ctr.exchanges.Store(ps.Exchanges)
-	}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				refresh()
-			}
-		}
-	}()
-	runErr := live.Pump(ctx, src, dec, pipe, time.Second)
-	close(stop)
-	<-done
-	// Flushes the connections still open: their exchanges reach the
-	// inventory before it is finished.
-	sum.Reassembly = pipe.Close()
-	src.Close()
-	refresh()
+	ls := &pipeline.Live{Src: src, Config: pf.config(), Emit: inv.Emit, Tick: time.Second}
+	var runErr error
+	sum.Reassembly, runErr = ls.Run(ctx, ctr)
 	st := src.Stats()
-	ds := dec.Stats()
+	ds := ls.DecodeStats()
 	sum.Decode = &decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
-	ctr.boundDrops.Add(ds.FragmentsDropped)
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Packets, st.Bytes, st.KernelDrops
 	sum.Duplicates = st.Duplicates
-	sum.BoundDrops = ctr.boundDrops.Load()
+	sum.BoundDrops = ctr.BoundDrops.Load()
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, runErr
 }
 
-// chunkBatches bounds the eBPF chunks read but not yet parsed: the reader
-// fills batches of at most bpf.BatchChunks chunks and bpf.BatchBytes data
-// bytes, and at most chunkBatches of them exist (under 1 MiB). When all
-// are waiting to be parsed the reader waits, the kernel's ring buffer fills
-// and the kernel drops records (counted as kernel drops).
-const chunkBatches = 8
-
-// tlsConn marks the stream of a connection's TLS plaintext: its encrypted
-// bytes (the handshake seen before the tie to the SSL object) are a
-// separate stream, so they cannot confuse the plaintext's parser.
-const tlsConn = 1 << 63
-
-// On shutdown the eBPF ring buffer is read until it has been quiet for
-// ebpfQuiet (its reader polls every 10 ms), for at most ebpfDrain.
-const (
-	ebpfQuiet = 200 * time.Millisecond
-	ebpfDrain = 2 * time.Second
-)
-
 // ebpfSource is what runEBPF reads: a *bpf.Tracer, or a stand-in in the
 // benchmarks.
 type ebpfSource interface {
-	ReadBatch(*bpf.Batch) error
-	Stats() bpf.Stats
+	pipeline.Tracer
 	LibSSL() []string
-	Close() error
-}
-
-// ebpfHandler turns eBPF chunks into stream input: it leaves out the
-// client's view of connections within this host, ties TLS plaintext to its
-// own stream and notes the connections active for the loss gaps. The
-// exchanges are handed on in batches (see flush).
-type ebpfHandler struct {
-	sides   *sides
-	streams *reassembly.Streams
-	lg      *lossGaps
-	untied  uint64 // TLS plaintext never tied to a socket, dropped
-	// emit hands a batch over and returns an empty slice for the next.
-	emit func([]*reassembly.Exchange) []*reassembly.Exchange
-	out  []*reassembly.Exchange
-}
-
-func newEBPFHandler(cfg reassembly.Config, dedupe bool, emit func([]*reassembly.Exchange) []*reassembly.Exchange) *ebpfHandler {
-	h := &ebpfHandler{sides: newSides(cfg, dedupe, hostAddrs()), emit: emit}
-	h.streams = reassembly.NewStreams(cfg, h.collect)
-	h.lg = newLossGaps(cfg.MaxConnections, h.streams.Gap)
-	return h
-}
-
-// collect takes an exchange from the streams; a full batch goes at once.
-func (h *ebpfHandler) collect(x *reassembly.Exchange) {
-	h.out = append(h.out, x)
-	if len(h.out) >= exchangeBatch {
-		h.flush()
-	}
-}
-
-// flush hands the exchanges collected on: after each batch of chunks, and
-// after the streams were flushed or closed.
-func (h *ebpfHandler) flush() {
-	if len(h.out) > 0 {
-		h.out = h.emit(h.out)
-	}
-}
-
-// handleBatch takes a batch of chunks.
-func (h *ebpfHandler) handleBatch(b *bpf.Batch) {
-	for i := range b.Chunks {
-		h.handle(&b.Chunks[i])
-	}
-	h.flush()
-}
-
-// handle takes one chunk.
-func (h *ebpfHandler) handle(c *bpf.Chunk) {
-	id := uint64(c.Conn)
-	if c.TLS {
-		if c.Conn == 0 {
-			// Plaintext of an SSL object never tied to a socket:
-			// nothing to pair it with.
-			h.untied++
-			return
-		}
-		id |= tlsConn
-	}
-	switch c.Kind {
-	case bpf.KindData:
-		if h.sides.skip(id, c.Dir == bpf.Egress, c.Remote, c.Time) {
-			return
-		}
-		meta := reassembly.StreamMeta{Local: c.Local, Remote: c.Remote,
-			Process: reassembly.Process{PID: c.PID, Comm: c.Comm, Cgroup: c.Cgroup}}
-		dir := reassembly.Ingress
-		if c.Dir == bpf.Egress {
-			dir = reassembly.Egress
-		}
-		if len(c.Data) > 0 {
-			h.streams.Data(id, meta, dir, c.Data, c.Time)
-		}
-		h.lg.data(id, meta)
-		if c.Truncated && c.Len > len(c.Data) {
-			h.streams.Gap(id, meta, dir, c.Len-len(c.Data), c.Time)
-		}
-	case bpf.KindClose:
-		h.streams.Close(id, c.Time)
-		h.streams.Close(id|tlsConn, c.Time)
-		h.lg.close(id)
-		h.lg.close(id | tlsConn)
-		h.sides.close(id)
-		h.sides.close(id | tlsConn)
-	}
 }
 
 // runEBPF reads tr until ctx ends or the tracer fails, and closes it.
@@ -526,243 +380,19 @@ func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags
 	fmt.Fprintf(log, "specter: tracing with eBPF (%s)\n", tls)
 	// Without a process filter both ends of a connection within this host
 	// are traced: the exchange is kept from the server's socket only.
-	h := newEBPFHandler(pf.config(), cf.pid == 0 && cf.cgroup == "" && cf.comm == "", inv.EmitBatch)
-	sides, streams, lg := h.sides, h.streams, h.lg
-	// The batches go round: free ones to the reader, filled ones back.
-	free := make(chan *bpf.Batch, chunkBatches)
-	full := make(chan *bpf.Batch, chunkBatches)
-	for range chunkBatches {
-		free <- new(bpf.Batch)
-	}
+	es := &pipeline.EBPF{Tracer: tr, Emit: inv.EmitBatch, Options: pipeline.EBPFOptions{
+		Reassembly:  pf.config(),
+		SkipClients: cf.pid == 0 && cf.cgroup == "" && cf.comm == "",
+		Batch:       exchangeBatch,
+	}}
 	var readErr error
-	go func() {
-		defer close(full)
-		for {
-			b := <-free
-			err := tr.ReadBatch(b)
-			if len(b.Chunks) > 0 {
-				full <- b
-			} else {
-				free <- b
-			}
-			if err != nil {
-				if !errors.Is(err, bpf.ErrClosed) {
-					readErr = err
-				}
-				return
-			}
-		}
-	}()
-	handle := func(b *bpf.Batch) {
-		h.handleBatch(b)
-		free <- b
-	}
-	refresh := func() {
-		st := tr.Stats()
-		ss := streams.Stats()
-		ctr.packets.Store(st.Records)
-		ctr.bytes.Store(st.Bytes)
-		ctr.kernelDrops.Store(st.Lost)
-		ctr.boundDrops.Store(ss.EvictedConns + st.Truncated + h.untied)
-		ctr.exchanges.Store(ss.Exchanges)
-	}
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	lastFlush := time.Now()
-loop:
-	for {
-		select {
-		case b, ok := <-full:
-			if !ok {
-				break loop
-			}
-			handle(b)
-		case now := <-t.C:
-			lg.check(tr.Stats().Lost, now)
-			if now.Sub(lastFlush) >= time.Second {
-				streams.Flush(now)
-				sides.expire(now)
-				lastFlush = now
-			}
-			h.flush()
-			refresh()
-		case <-ctx.Done():
-			// Read what the ring buffer still holds (until it has been
-			// quiet for a moment, at most ebpfDrain), then stop the
-			// kernel side and parse what was already read.
-			quiet := time.NewTimer(ebpfQuiet)
-			limit := time.NewTimer(ebpfDrain)
-		drain:
-			for {
-				select {
-				case b, ok := <-full:
-					if !ok {
-						break drain
-					}
-					handle(b)
-					quiet.Reset(ebpfQuiet)
-				case <-quiet.C:
-					break drain
-				case <-limit.C:
-					break drain
-				}
-			}
-			quiet.Stop()
-			limit.Stop()
-			tr.Close()
-			for b := range full {
-				handle(b)
-			}
-			break loop
-		}
-	}
-	tr.Close()
-	lg.check(tr.Stats().Lost, time.Now())
-	streams.CloseAll(time.Now())
-	h.flush()
-	refresh()
+	sum.Reassembly, readErr = es.Run(ctx, ctr)
 	st := tr.Stats()
-	sum.Reassembly = streams.Stats()
 	sum.Packets, sum.Bytes, sum.KernelDrops = st.Records, st.Bytes, st.Lost
-	sum.BoundDrops = ctr.boundDrops.Load()
-	sum.Duplicates = sides.dropped
+	sum.BoundDrops = ctr.BoundDrops.Load()
+	sum.Duplicates = es.Stats().ClientViews
 	sum.Exchanges = sum.Reassembly.Exchanges
 	return sum, readErr
-}
-
-// sides drops the client's view of connections within this host. With
-// every process traced, a request from one local process to another is
-// read from both sockets; HTTP clients speak first, so the socket whose
-// first bytes are written (egress) to a local address is the client's, and
-// its chunks are left out: the exchange is kept once, from the process that
-// served it. With a process filter the other end may not be traced, so
-// nothing is left out. The verdicts are kept per connection, at most max of
-// them (connections past it are all kept), and forgotten when the
-// connection closes or stays idle for idle.
-type sides struct {
-	dedupe  bool
-	max     int
-	idle    time.Duration
-	local   map[netip.Addr]bool // this host's addresses
-	conns   map[uint64]*side    // updated in place: one lookup per chunk
-	dropped uint64              // connections read from the server's socket only
-}
-
-type side struct {
-	client bool
-	last   time.Time
-}
-
-func newSides(cfg reassembly.Config, dedupe bool, local map[netip.Addr]bool) *sides {
-	d := reassembly.DefaultConfig()
-	if cfg.MaxConnections <= 0 {
-		cfg.MaxConnections = d.MaxConnections
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = d.IdleTimeout
-	}
-	return &sides{dedupe: dedupe, max: cfg.MaxConnections, idle: cfg.IdleTimeout, local: local, conns: map[uint64]*side{}}
-}
-
-// hostAddrs returns the addresses of this host's interfaces (loopback is
-// recognised by its range anyway).
-func hostAddrs() map[netip.Addr]bool {
-	out := map[netip.Addr]bool{}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return out
-	}
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			out[p.Addr().Unmap()] = true
-		}
-	}
-	return out
-}
-
-// skip reports whether a data chunk of connection id, written (egress) or
-// read by the process, is the client's view of a connection within this
-// host.
-func (s *sides) skip(id uint64, egress bool, remote netip.AddrPort, now time.Time) bool {
-	if !s.dedupe {
-		return false
-	}
-	if v := s.conns[id]; v != nil {
-		v.last = now
-		return v.client
-	}
-	if len(s.conns) >= s.max {
-		return false
-	}
-	r := remote.Addr().Unmap()
-	client := egress && (r.IsLoopback() || s.local[r])
-	s.conns[id] = &side{client: client, last: now}
-	if client {
-		s.dropped++
-	}
-	return client
-}
-
-func (s *sides) close(id uint64) { delete(s.conns, id) }
-
-// expire forgets the connections idle since before now-idle.
-func (s *sides) expire(now time.Time) {
-	for id, v := range s.conns {
-		if now.Sub(v.last) > s.idle {
-			delete(s.conns, id)
-		}
-	}
-}
-
-// lossGaps turns eBPF records lost by the kernel into stream gaps. The
-// kernel does not say which connection a lost record belonged to, so when
-// records were lost every connection that had data since the last check
-// gets a gap of unknown length in both directions: its parsers
-// resynchronize on the next message instead of gluing unrelated bytes
-// together (a message in flight on an unaffected connection is then
-// reported incomplete: overload costs exchanges, never wrong ones). The
-// set is bounded like the streams (max connections); connections past it
-// are not gapped.
-type lossGaps struct {
-	max    int
-	active map[uint64]reassembly.StreamMeta
-	lost   uint64
-	gap    func(id uint64, meta reassembly.StreamMeta, dir reassembly.Direction, n int, ts time.Time)
-}
-
-func newLossGaps(max int, gap func(uint64, reassembly.StreamMeta, reassembly.Direction, int, time.Time)) *lossGaps {
-	if max <= 0 {
-		max = reassembly.DefaultConfig().MaxConnections
-	}
-	return &lossGaps{max: max, active: map[uint64]reassembly.StreamMeta{}, gap: gap}
-}
-
-// data notes that connection id had data.
-func (l *lossGaps) data(id uint64, meta reassembly.StreamMeta) {
-	if m, ok := l.active[id]; ok {
-		if m != meta { // another process, or other addresses
-			l.active[id] = meta
-		}
-	} else if len(l.active) < l.max {
-		l.active[id] = meta
-	}
-}
-
-// close forgets a closed connection.
-func (l *lossGaps) close(id uint64) { delete(l.active, id) }
-
-// check takes the kernel's cumulative lost count: when it grew, the
-// connections active since the last check get their gaps. Either way a new
-// period begins.
-func (l *lossGaps) check(lost uint64, now time.Time) {
-	if lost > l.lost {
-		l.lost = lost
-		for id, meta := range l.active {
-			l.gap(id, meta, reassembly.Ingress, -1, now)
-			l.gap(id, meta, reassembly.Egress, -1, now)
-		}
-	}
-	clear(l.active)
 }
 
 // startStatus refreshes a one-line status on w while ctx lasts, when w is a
@@ -786,13 +416,13 @@ func startStatus(ctx context.Context, w io.Writer, ctr *counters, maxPackets uin
 				return
 			case <-t.C:
 			}
-			if maxPackets > 0 && ctr.packets.Load() >= maxPackets {
+			if maxPackets > 0 && ctr.Packets.Load() >= maxPackets {
 				cancel()
 			}
 			if n++; term && n%5 == 0 {
 				fmt.Fprintf(f, "\r\033[K%d packets  %s  %d kernel drops  %d our drops  %d exchanges  %d endpoints  %d findings",
-					ctr.packets.Load(), humanBytes(int64(ctr.bytes.Load())), ctr.kernelDrops.Load(), ctr.boundDrops.Load(),
-					ctr.exchanges.Load(), ctr.endpoints.Load(), ctr.findings.Load())
+					ctr.Packets.Load(), humanBytes(int64(ctr.Bytes.Load())), ctr.KernelDrops.Load(), ctr.BoundDrops.Load(),
+					ctr.Exchanges.Load(), ctr.Endpoints.Load(), ctr.Findings.Load())
 			}
 		}
 	}()

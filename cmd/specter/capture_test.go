@@ -560,8 +560,8 @@ func TestAnnounce(t *testing.T) {
 
 func TestServeMetrics(t *testing.T) {
 	var ctr counters
-	ctr.packets.Store(42)
-	ctr.endpoints.Store(7)
+	ctr.Packets.Store(42)
+	ctr.Endpoints.Store(7)
 	for _, addr := range []string{"0", ":0", "127.0.0.1:0"} {
 		bound, stop, err := serveMetrics(addr, &ctr)
 		if err != nil {

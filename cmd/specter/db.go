@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/store"
 )
@@ -122,7 +123,7 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	var prog progress
 	in, err := db.BeginRun(ctx, store.RunInfo{Inputs: args, Version: version},
 		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors,
-			Progress: func() (uint64, uint64) { return prog.packets.Load(), prog.bytes.Load() },
+			Progress: func() (uint64, uint64) { return prog.Packets.Load(), prog.Bytes.Load() },
 			Publish:  ck.publish})
 	if err != nil {
 		return summary{}, nil, &exitError{code: exitFatal, err: err}
@@ -132,7 +133,7 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	t := store.RunTotals{
 		Packets:  sum.Packets,
 		Bytes:    sum.Bytes,
-		Drops:    r.EvictedConns + r.GapsByBound + r.PendingOverflow + sum.Decode.FragmentsDropped,
+		Drops:    pipeline.ReassemblyDrops(r) + sum.Decode.FragmentsDropped,
 		Errors:   uint64(len(sum.Errors)),
 		Complete: runErr == nil && len(sum.Errors) == 0,
 	}

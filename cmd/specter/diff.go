@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
@@ -153,25 +154,16 @@ const asyncQueue = 512
 // pipeline does not touch an exchange after emitting it, so it can be
 // handed over.
 type asyncChecker struct {
-	c    *diff.Checker
-	ch   chan *reassembly.Exchange
-	done chan struct{}
-	shut bool
+	c *diff.Checker
+	a *pipeline.Async
 }
 
 func newAsyncChecker(c *diff.Checker) *asyncChecker {
-	a := &asyncChecker{c: c, ch: make(chan *reassembly.Exchange, asyncQueue), done: make(chan struct{})}
-	go func() {
-		for x := range a.ch {
-			c.Check(x)
-		}
-		close(a.done)
-	}()
-	return a
+	return &asyncChecker{c: c, a: pipeline.NewAsync(pipeline.SinkFunc(c.Check), asyncQueue)}
 }
 
 // Check queues an exchange.
-func (a *asyncChecker) Check(x *reassembly.Exchange) { a.ch <- x }
+func (a *asyncChecker) Check(x *reassembly.Exchange) { a.a.Observe(x) }
 
 // Findings waits for the queued exchanges and returns the findings. No
 // Check may follow.
@@ -180,11 +172,7 @@ func (a *asyncChecker) Findings() []diff.Finding { return a.Report().Findings }
 // Report waits for the queued exchanges and returns the findings with the
 // specs' attachments. No Check may follow.
 func (a *asyncChecker) Report() diff.Report {
-	if !a.shut {
-		a.shut = true
-		close(a.ch)
-		<-a.done
-	}
+	_ = a.a.Close() // a SinkFunc's Close cannot fail
 	return a.c.Report()
 }
 

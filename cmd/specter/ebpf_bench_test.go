@@ -184,8 +184,8 @@ func TestEBPFPathSynthetic(t *testing.T) {
 			const n = 5000
 			tr := newSynthTraffic(50, client)
 			sum, ctr, inv := runSynthEBPF(t, tr, n, "")
-			if sum.Exchanges != n || ctr.exchanges.Load() != n {
-				t.Fatalf("%d exchanges (counter %d), want %d", sum.Exchanges, ctr.exchanges.Load(), n)
+			if sum.Exchanges != n || ctr.Exchanges.Load() != n {
+				t.Fatalf("%d exchanges (counter %d), want %d", sum.Exchanges, ctr.Exchanges.Load(), n)
 			}
 			if sum.Reassembly.Connections != 50 || sum.Reassembly.Requests != n || sum.Reassembly.Responses != n ||
 				sum.Reassembly.UnmatchedRequests+sum.Reassembly.UnmatchedResponses+sum.Reassembly.ParseErrors != 0 {
@@ -209,8 +209,8 @@ func TestEBPFPathSynthetic(t *testing.T) {
 	t.Run("spec", func(t *testing.T) {
 		const n = 3000
 		sum, ctr, inv := runSynthEBPF(t, newSynthTraffic(50, true), n, "", writeSynthSpec(t))
-		if sum.Exchanges != n || ctr.findings.Load() == 0 || len(inv.FindingsByKind()) == 0 {
-			t.Fatalf("%d exchanges, %d findings %v", sum.Exchanges, ctr.findings.Load(), inv.FindingsByKind())
+		if sum.Exchanges != n || ctr.Findings.Load() == 0 || len(inv.FindingsByKind()) == 0 {
+			t.Fatalf("%d exchanges, %d findings %v", sum.Exchanges, ctr.Findings.Load(), inv.FindingsByKind())
 		}
 		t.Logf("findings %v", inv.FindingsByKind())
 	})

@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
-	"sync/atomic"
 	"time"
-
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/reassembly"
 )
 
@@ -48,15 +44,7 @@ type decodeSummary struct {
 }
 
 // progress is read by the progress line while a run goes on.
-type progress struct {
-	file      atomic.Pointer[string]
-	fileBytes atomic.Int64 // bytes of the current file read so far
-	fileSize  atomic.Int64 // its size, 0 when unknown (stdin, pipes)
-	doneBytes atomic.Int64 // bytes of the files already finished
-	pipeline  atomic.Pointer[reassembly.Pipeline]
-	// packets and bytes read so far, over all files, for checkpoints.
-	packets, bytes atomic.Uint64
-}
+type progress = pipeline.Progress
 
 // runFiles reads every capture in paths, in order, through the decoder and
 // the reassembly pipeline, calling emit for each exchange. Errors in one
@@ -74,7 +62,6 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	}
 	sum.Files = files
 	filter, _ := ctx.Value(frameFilterKey{}).(*live.FrameFilter)
-	filterErrs := map[string]bool{} // one report per link type the filter cannot compile for
 	if filter != nil {
 		sum.Filter = filter.String()
 	}
@@ -82,117 +69,20 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
 	start := time.Now()
-	dec := capture.NewDecoder(capture.DecoderOptions{})
-	pipe := reassembly.New(cfg, emit)
-	if prog != nil {
-		prog.pipeline.Store(pipe)
-	}
-	var pkt capture.Packet
-	var ctxErr error
-	for _, name := range files {
-		if ctxErr = ctx.Err(); ctxErr != nil {
-			break
-		}
-		if prog != nil {
-			n := name
-			prog.file.Store(&n)
-		}
-		var r *capture.Reader
-		var err error
-		if name == "-" {
-			r, err = capture.OpenReader(interruptible(readCtx, stdin), "stdin")
-		} else {
-			r, err = capture.Open(name)
-		}
-		if err != nil {
-			sum.Errors = append(sum.Errors, err.Error())
-			continue
-		}
-		if prog != nil {
-			prog.fileSize.Store(r.Size())
-		}
-		// Frames of link types the decoder cannot read, per link type,
-		// reported once per file rather than silently undecoded.
-		var unsupported map[layers.LinkType]uint64
-		for i := 0; ; i++ {
-			if i&1023 == 0 {
-				if ctxErr = ctx.Err(); ctxErr != nil {
-					break
-				}
-				if prog != nil {
-					prog.fileBytes.Store(r.BytesRead())
-					prog.packets.Store(sum.Packets)
-					prog.bytes.Store(sum.Bytes)
-				}
-			}
-			f, err := r.Next()
-			if err != nil {
-				if ctxErr = ctx.Err(); ctxErr != nil {
-					break // the read was cut by the interrupt, not bad input
-				}
-				if err != io.EOF {
-					sum.Errors = append(sum.Errors, err.Error())
-				}
-				break
-			}
-			sum.Packets++
-			sum.Bytes += uint64(len(f.Data))
-			if filter != nil {
-				ok, err := filter.Match(f)
-				if err != nil && !filterErrs[err.Error()] {
-					// Bounded: the filter compiles for a bounded number of
-					// link types, each error is kept once.
-					filterErrs[err.Error()] = true
-					sum.Errors = append(sum.Errors, fmt.Sprintf("%s: offset %d: %v", name, f.Offset, err))
-				}
-				if !ok {
-					sum.Filtered++
-					continue
-				}
-			}
-			ok, err := dec.Decode(f, &pkt)
-			if err != nil && errors.Is(err, capture.ErrUnsupportedLink) {
-				if unsupported == nil {
-					unsupported = make(map[layers.LinkType]uint64)
-				}
-				unsupported[f.LinkType]++
-			}
-			if err != nil || !ok {
-				continue
-			}
-			pipe.Add(&pkt)
-		}
-		if prog != nil {
-			prog.doneBytes.Add(r.BytesRead())
-			prog.fileBytes.Store(0)
-			prog.packets.Store(sum.Packets)
-			prog.bytes.Store(sum.Bytes)
-		}
-		for _, lt := range slices.Sorted(maps.Keys(unsupported)) {
-			sum.Errors = append(sum.Errors, fmt.Sprintf("%s: link type %d (%s) is not supported: %d frames not decoded", r.Name(), uint32(lt), lt, unsupported[lt]))
-		}
-		rs := r.Stats()
-		sum.Decode.CorruptRecords += rs.CorruptRecords
-		sum.Decode.SkippedBytes += rs.SkippedBytes
-		r.Close()
-		if ctxErr != nil {
-			break
-		}
-	}
-	// Whatever happened, what is buffered is flushed: an interrupted run
-	// still reports every exchange it saw.
-	sum.Reassembly = pipe.Close()
-	ds := dec.Stats()
+	src := &pipeline.Files{Paths: files, Stdin: interruptible(readCtx, stdin), Config: cfg, Emit: emit, Progress: prog, Filter: filter}
+	var ctr pipeline.Counters
+	sum.Reassembly, err = src.Run(ctx, &ctr)
+	fs := src.Stats()
+	sum.Packets, sum.Bytes, sum.Errors, sum.Filtered = fs.Packets, fs.Bytes, fs.Errors, fs.Filtered
+	ds := fs.Decode
+	sum.Decode.CorruptRecords, sum.Decode.SkippedBytes = fs.CorruptRecords, fs.SkippedBytes
 	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors, sum.Decode.UnsupportedLink = ds.TCP, ds.NonTCP, ds.Errors, ds.UnsupportedLink
 	sum.Decode.Fragments, sum.Decode.Reassembled, sum.Decode.FragmentsDropped = ds.Fragments, ds.Reassembled, ds.FragmentsDropped
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
 		sum.MBPerSec = float64(sum.Bytes) / 1e6 / sum.Seconds
 	}
-	if ctxErr != nil {
-		return sum, fmt.Errorf("interrupted: %w", ctxErr)
-	}
-	return sum, nil
+	return sum, err
 }
 
 // progressLine prints a one-line, refreshed status on w (a terminal) until
@@ -209,17 +99,17 @@ func progressLine(w io.Writer, prog *progress, stop <-chan struct{}) {
 		case <-t.C:
 		}
 		name := ""
-		if p := prog.file.Load(); p != nil {
+		if p := prog.File.Load(); p != nil {
 			name = *p
 		}
-		read := prog.doneBytes.Load() + prog.fileBytes.Load()
+		read := prog.DoneBytes.Load() + prog.FileBytes.Load()
 		secs := time.Since(start).Seconds()
 		pct := ""
-		if size := prog.fileSize.Load(); size > 0 {
-			pct = fmt.Sprintf(" %3.0f%%", 100*float64(prog.fileBytes.Load())/float64(size))
+		if size := prog.FileSize.Load(); size > 0 {
+			pct = fmt.Sprintf(" %3.0f%%", 100*float64(prog.FileBytes.Load())/float64(size))
 		}
 		var ex uint64
-		if p := prog.pipeline.Load(); p != nil {
+		if p := prog.Pipeline.Load(); p != nil {
 			ex = p.Stats().Exchanges
 		}
 		fmt.Fprintf(w, "\r\033[K%s%s  %s  %.0f MB/s  %d exchanges", name, pct, humanBytes(read), float64(read)/1e6/secs, ex)

@@ -125,7 +125,7 @@ func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
 		// What the database already holds is not news.
 		if eps, err := v.db.Endpoints(v.ctx, ""); err == nil {
 			v.announce(eps, false)
-			opts.ctr.endpoints.Store(uint64(len(eps)))
+			opts.ctr.Endpoints.Store(uint64(len(eps)))
 		}
 	} else if v.m, err = opts.inf.model(); err != nil {
 		chk.Close()
@@ -281,7 +281,7 @@ func (v *liveSink) flush() {
 	} else {
 		eps = v.m.Endpoints()
 	}
-	v.opts.ctr.endpoints.Store(uint64(len(eps)))
+	v.opts.ctr.Endpoints.Store(uint64(len(eps)))
 	v.announce(eps, true)
 }
 
@@ -392,9 +392,9 @@ func (v *liveSink) doReload() {
 func (v *liveSink) sinceBase() store.RunTotals {
 	c := v.opts.ctr
 	return store.RunTotals{
-		Packets: c.packets.Load() - v.base.Packets,
-		Bytes:   c.bytes.Load() - v.base.Bytes,
-		Drops:   c.kernelDrops.Load() + c.boundDrops.Load() - v.base.Drops,
+		Packets: c.Packets.Load() - v.base.Packets,
+		Bytes:   c.Bytes.Load() - v.base.Bytes,
+		Drops:   c.Drops() - v.base.Drops,
 	}
 }
 
@@ -449,7 +449,7 @@ func (v *liveSink) flushStored(ctx context.Context) {
 		v.warn(err)
 		return
 	}
-	v.opts.ctr.endpoints.Store(uint64(len(eps)))
+	v.opts.ctr.Endpoints.Store(uint64(len(eps)))
 	v.announce(eps, true)
 }
 
@@ -526,7 +526,7 @@ func (l *liveChecker) scan() {
 	l.mu.Lock()
 	l.last = fs
 	l.mu.Unlock()
-	l.ctr.findings.Store(uint64(len(fs)))
+	l.ctr.Findings.Store(uint64(len(fs)))
 	l.byKind = map[string]uint64{}
 	for i := range fs {
 		l.byKind[string(fs[i].Kind)]++
@@ -689,13 +689,13 @@ func serveMetrics(addr string, ctr *counters, extra ...prometheus.Collector) (st
 		v          *atomic.Uint64
 		gauge      bool
 	}{
-		{"packets", "Frames (live) or eBPF records read.", &ctr.packets, false},
-		{"bytes", "Bytes of the frames or eBPF records read.", &ctr.bytes, false},
-		{"kernel_drops", "Frames or eBPF records the kernel dropped because a ring was full.", &ctr.kernelDrops, false},
-		{"bound_drops", "Connections evicted, gaps forced, pipelined requests and fragments dropped by specter's own bounds.", &ctr.boundDrops, false},
-		{"exchanges", "HTTP exchanges reassembled.", &ctr.exchanges, false},
-		{"endpoints", "Endpoints in the inventory at the last flush.", &ctr.endpoints, true},
-		{"findings", "Distinct findings against the declared specs.", &ctr.findings, true},
+		{"packets", "Frames (live) or eBPF records read.", &ctr.Packets, false},
+		{"bytes", "Bytes of the frames or eBPF records read.", &ctr.Bytes, false},
+		{"kernel_drops", "Frames or eBPF records the kernel dropped because a ring was full.", &ctr.KernelDrops, false},
+		{"bound_drops", "Connections evicted, gaps forced, pipelined requests and fragments dropped by specter's own bounds.", &ctr.BoundDrops, false},
+		{"exchanges", "HTTP exchanges reassembled.", &ctr.Exchanges, false},
+		{"endpoints", "Endpoints in the inventory at the last flush.", &ctr.Endpoints, true},
+		{"findings", "Distinct findings against the declared specs.", &ctr.Findings, true},
 	} {
 		if err := metric(m.name, m.help, m.v, m.gauge); err != nil {
 			return "", nil, err

@@ -46,7 +46,7 @@ func TestSinkStore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "s.db")
 			var ctr counters
-			ctr.packets.Store(10)
+			ctr.Packets.Store(10)
 			v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, dbPath: db,
 				source: "ebpf", flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 			if err != nil {
@@ -59,8 +59,8 @@ func TestSinkStore(t *testing.T) {
 			if err != nil || id == 0 {
 				t.Fatalf("finish: run %d, %v", id, err)
 			}
-			if ctr.endpoints.Load() != 1 {
-				t.Errorf("endpoints counter %d, want 1", ctr.endpoints.Load())
+			if ctr.Endpoints.Load() != 1 {
+				t.Errorf("endpoints counter %d, want 1", ctr.Endpoints.Load())
 			}
 			eps := dbEndpoints(t, db)
 			if len(eps) != 1 || eps[0].Count != 50 || eps[0].Template != "/api/users/{userId}" {
@@ -113,86 +113,5 @@ func TestSinkOpenErrors(t *testing.T) {
 		if err == nil {
 			t.Errorf("specs %v: a database in a missing directory opened", specs)
 		}
-	}
-}
-
-func TestLossGaps(t *testing.T) {
-	type gapped struct {
-		id  uint64
-		dir reassembly.Direction
-	}
-	var got []gapped
-	lg := newLossGaps(2, func(id uint64, _ reassembly.StreamMeta, dir reassembly.Direction, n int, _ time.Time) {
-		if n != -1 {
-			t.Errorf("gap of %d bytes, want unknown (-1)", n)
-		}
-		got = append(got, gapped{id, dir})
-	})
-	now := time.Now()
-	steps := []struct {
-		data   []uint64
-		closed []uint64
-		lost   uint64
-		want   int // gaps
-	}{
-		{data: []uint64{1, 2}, lost: 0, want: 0},                    // nothing lost
-		{data: []uint64{1, 2, 3}, lost: 5, want: 4},                 // 3 past the bound of 2
-		{data: nil, lost: 9, want: 0},                               // lost, but nothing active since
-		{data: []uint64{4}, closed: []uint64{4}, lost: 12, want: 0}, // closed before the check
-		{data: []uint64{5}, lost: 12, want: 0},                      // no new loss
-	}
-	for i, s := range steps {
-		got = nil
-		for _, id := range s.data {
-			lg.data(id, reassembly.StreamMeta{})
-		}
-		for _, id := range s.closed {
-			lg.close(id)
-		}
-		lg.check(s.lost, now)
-		if len(got) != s.want {
-			t.Errorf("step %d: %d gaps %v, want %d", i, len(got), got, s.want)
-		}
-	}
-}
-
-func TestSides(t *testing.T) {
-	now := time.Now()
-	local := netip.MustParseAddrPort("127.0.0.1:8080")
-	host := netip.MustParseAddr("192.0.2.10")
-	remote := netip.MustParseAddrPort("198.51.100.7:443")
-	cfg := reassembly.DefaultConfig()
-	cfg.MaxConnections = 3
-	cfg.IdleTimeout = time.Minute
-	s := newSides(cfg, true, map[netip.Addr]bool{host: true})
-	steps := []struct {
-		id     uint64
-		egress bool
-		remote netip.AddrPort
-		at     time.Duration
-		want   bool
-	}{
-		{1, true, local, 0, true},                         // writes first to a local server: client's view
-		{2, false, local, 0, false},                       // reads first: the server's view
-		{1, false, local, 0, true},                        // the verdict sticks to the connection
-		{3, true, remote, 0, false},                       // a call to another host: the only view
-		{4, true, netip.AddrPortFrom(host, 80), 0, false}, // past the bound of 3: kept
-	}
-	for i, st := range steps {
-		if got := s.skip(st.id, st.egress, st.remote, now.Add(st.at)); got != st.want {
-			t.Errorf("step %d: skip = %v, want %v", i, got, st.want)
-		}
-	}
-	s.close(3)
-	if !s.skip(5, true, netip.AddrPortFrom(host, 80), now) {
-		t.Error("a host address is local")
-	}
-	s.expire(now.Add(2 * time.Minute))
-	if len(s.conns) != 0 || s.dropped != 2 {
-		t.Errorf("after expiry: %d conns, %d dropped", len(s.conns), s.dropped)
-	}
-	off := newSides(cfg, false, nil)
-	if off.skip(1, true, local, now) {
-		t.Error("with a process filter nothing is skipped")
 	}
 }

@@ -1,4 +1,4 @@
-package live_test
+package pipeline_test
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/reassembly"
 )
 
 // A sensor on two mirror ports, stopped by SIGINT or SIGTERM: what the rings
 // hold when the signal comes is still reassembled, and Close flushes every
 // connection.
-func Example() {
+func ExamplePump() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	src, err := live.Open(ctx, live.Options{
@@ -36,7 +37,7 @@ func Example() {
 		}
 	})
 	dec := capture.NewDecoder(capture.DecoderOptions{})
-	if err := live.Pump(ctx, src, dec, pipe, time.Second); err != nil {
+	if err := pipeline.Pump(ctx, src, dec, pipe, time.Second); err != nil {
 		log.Print(err)
 	}
 	pipe.Close()

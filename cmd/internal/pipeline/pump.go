@@ -1,4 +1,4 @@
-package live
+package pipeline
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/reassembly"
 )
 
-// defaultTick is Pump's clock period when none is given: the pipeline
-// checks its timeouts once a second of capture time anyway.
+// defaultTick is Pump's clock period when none is given: the reassembly
+// pipeline checks its timeouts once a second of capture time anyway.
 const defaultTick = time.Second
 
 // Pump reads src until it ends, decodes every frame with dec and adds the
@@ -22,10 +23,11 @@ const defaultTick = time.Second
 //
 // When ctx is cancelled Pump stops src and keeps going until src has
 // delivered what its rings held. It returns nil when src ended that way (or
-// by Stop), ErrClosed if src was closed, or src's read error. It neither
-// closes src nor pipe: the caller closes pipe to flush what is buffered.
-// Pump is the one goroutine allowed to call pipe.Add while it runs.
-func Pump(ctx context.Context, src *Source, dec *capture.Decoder, pipe *reassembly.Pipeline, tick time.Duration) error {
+// by Stop), live.ErrClosed if src was closed, or src's read error. It
+// neither closes src nor pipe: the caller closes pipe to flush what is
+// buffered. Pump is the one goroutine allowed to call pipe.Add while it
+// runs.
+func Pump(ctx context.Context, src *live.Source, dec *capture.Decoder, pipe *reassembly.Pipeline, tick time.Duration) error {
 	if tick <= 0 {
 		tick = defaultTick
 	}
@@ -38,10 +40,10 @@ func Pump(ctx context.Context, src *Source, dec *capture.Decoder, pipe *reassemb
 			src.Stop()
 			stopped = true
 		}
-		f, err := src.next(t.C)
+		f, err := src.NextTick(t.C)
 		if err != nil {
 			switch {
-			case errors.Is(err, errTick):
+			case errors.Is(err, live.ErrTick):
 				now := time.Now()
 				dec.Flush(now)
 				pipe.Advance(now)
