@@ -310,6 +310,7 @@ type side struct {
 	w          *walker
 	allowTable uint32
 	fields     []Field
+	lastFields int
 	listBytes  int
 	listCut    bool
 
@@ -836,7 +837,8 @@ func (s *side) decode(block []byte) ([]Field, Flags, error) {
 			s.w = newWalker(s.c.cfg.MaxTableSize)
 		}
 	}
-	s.fields, s.listBytes, s.listCut = nil, 0, false
+	// Blocks of one direction are alike: size the list like the last one.
+	s.fields, s.listBytes, s.listCut = make([]Field, 0, max(8, s.lastFields)), 0, false
 	var flags Flags
 	if s.dec != nil {
 		s.dec.SetEmitFunc(func(hf hpack.HeaderField) {
@@ -885,8 +887,12 @@ func (s *side) done(flags Flags) ([]Field, Flags, error) {
 	}
 	f := s.fields
 	s.fields = nil
+	s.lastFields = min(len(f), maxFieldsHint)
 	return f, flags, nil
 }
+
+// maxFieldsHint bounds the preallocation of a header list.
+const maxFieldsHint = 64
 
 // emit keeps a decoded field within MaxHeaderListBytes; it returns false
 // once the list is cut, which stops the walker (hpack's decoder keeps
