@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk
+.PHONY: all build test test-deps demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-h2
 
 all: build
 
@@ -29,6 +29,17 @@ deps:
 build: deps
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
+# The HTTP/2 clients and server reassembly/http2's tests drive (curl,
+# nghttp, nghttpd), installed only when missing; without them those tests skip.
+deps-h2:
+	@missing=""; for p in curl nghttp2-client nghttp2-server; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 SHARED     ?= ../shared
 SPECBENCH  ?= $(HOME)/.cache/specbench/npm
 
@@ -45,7 +56,7 @@ test-deps:
 # The tests, race detector on the packages with concurrency. Tests that need
 # the shared corpus (../shared), node tools or root skip with a reason when
 # these are absent.
-test: deps test-deps
+test: deps test-deps deps-h2
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./reassembly/... ./capture/live/...
