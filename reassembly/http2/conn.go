@@ -44,6 +44,10 @@ const (
 // syncWindow bounds the bytes held while searching for a frame header.
 const syncWindow = 64 << 10
 
+// maxInformational bounds the 1xx statuses kept per response; more are
+// ignored (a server may send any number).
+const maxInformational = 8
+
 // Conn parses one HTTP/2 connection. Feed each direction's bytes in capture
 // order (interleaving the two as they were captured), report losses with
 // Gap, and end with Close. A Conn is not safe for concurrent use.
@@ -149,14 +153,18 @@ func (c *Conn) Close(ts time.Time) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		st := c.streams[id]
-		for _, m := range []*Message{st.x.Request, st.x.Response} {
-			if m != nil && !m.ended {
-				m.Flags |= FlagIncomplete
-			}
-		}
-		c.deliver(st)
+		c.finish(c.streams[id])
 	}
+}
+
+// finish delivers a stream before its end, flagging what is unfinished.
+func (c *Conn) finish(st *stream) {
+	for _, m := range []*Message{st.x.Request, st.x.Response} {
+		if m != nil && !m.ended {
+			m.Flags |= FlagIncomplete
+		}
+	}
+	c.deliver(st)
 }
 
 // UpgradeRequest is the HTTP/1.1 request of an h2c upgrade (RFC 7540
@@ -209,8 +217,17 @@ func (c *Conn) stream(id uint32, open bool) *stream {
 		return nil
 	}
 	if len(c.streams) >= c.cfg.MaxStreams {
-		c.stats.StreamsDropped++
-		return nil
+		// Full: streams whose ends were lost (or never sent) must not
+		// lock new ones out of a long-lived connection. The oldest (lowest
+		// id) goes, delivered as incomplete.
+		c.stats.StreamsEvicted++
+		var low *stream
+		for _, st := range c.streams {
+			if low == nil || st.x.StreamID < low.x.StreamID {
+				low = st
+			}
+		}
+		c.finish(low)
 	}
 	st := &stream{x: Exchange{StreamID: id}}
 	c.streams[id] = st
@@ -249,6 +266,14 @@ func (st *stream) message(s *side) *Message {
 	return *p
 }
 
+// sentBy returns the stream's message sent by side s, nil if none yet.
+func (st *stream) sentBy(s *side) *Message {
+	if s.roleOf() == roleClient {
+		return st.x.Request
+	}
+	return st.x.Response
+}
+
 // maybeDeliver delivers the stream once both messages ended.
 func (c *Conn) maybeDeliver(st *stream) {
 	rq, rs := st.x.Request, st.x.Response
@@ -259,6 +284,13 @@ func (c *Conn) maybeDeliver(st *stream) {
 
 func (c *Conn) deliver(st *stream) {
 	delete(c.streams, st.x.StreamID)
+	for i := range c.sides {
+		// A DATA frame under way on the other side must not write into
+		// a delivered message: the rest of it is skipped.
+		if s := &c.sides[i]; s.dataSt == st {
+			s.dataSt, s.dataMsg = nil, nil
+		}
+	}
 	x := &st.x
 	for _, m := range []*Message{x.Request, x.Response} {
 		if m == nil {
@@ -433,6 +465,15 @@ func (s *side) desync() {
 		s.blockLost()
 	}
 	s.tableLost()
+	// Frames of any open stream may have been in the lost bytes.
+	for _, st := range s.c.streams {
+		if m := st.sentBy(s); m != nil {
+			m.Flags |= FlagGap
+			m.grpc.gap()
+		} else {
+			st.x.Flags |= FlagGap
+		}
+	}
 }
 
 // tableLost restarts this direction's HPACK state with the walker.
@@ -805,7 +846,9 @@ func (s *side) endBlock(ts time.Time) {
 	switch {
 	case !m.headers:
 		if code := statusOf(fields); code >= 100 && code < 200 {
-			m.Informational = append(m.Informational, code)
+			if len(m.Informational) < maxInformational {
+				m.Informational = append(m.Informational, code)
+			}
 			break
 		}
 		m.headers = true

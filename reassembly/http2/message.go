@@ -40,9 +40,6 @@ const (
 	// FlagMidStream: the stream started before the capture: its first
 	// frames (at least the request headers) were not seen.
 	FlagMidStream
-	// FlagDropped: the stream was over MaxStreams when it opened; only
-	// its id and end are known.
-	FlagDropped
 )
 
 // Has reports whether all bits of g are set in f.
@@ -65,7 +62,7 @@ type Message struct {
 	Start, End time.Time
 	Flags      Flags
 	// Informational holds the status codes of 1xx header blocks before
-	// the final response.
+	// the final response (the first 8).
 	Informational []int
 
 	headers bool // the first (non-1xx) header block was seen
@@ -117,8 +114,9 @@ type Config struct {
 	// MaxFrame caps the non-DATA frames that are buffered; longer ones
 	// (huge SETTINGS, …) are skipped and counted. DATA is never buffered.
 	MaxFrame int
-	// MaxStreams caps the streams tracked at once per connection; streams
-	// opened beyond it are counted and delivered flagged FlagDropped.
+	// MaxStreams caps the streams tracked at once per connection; opening
+	// one more delivers the oldest first, flagged FlagIncomplete, and
+	// counts it in Stats.StreamsEvicted.
 	MaxStreams int
 	// MaxGRPCMessages caps the gRPC messages kept per direction (all are
 	// counted); MaxGRPCMessage caps the bytes kept of each.
@@ -151,7 +149,7 @@ type Stats struct {
 	BlocksTooLarge int64 // header blocks over MaxHeaderBlock
 	ListsTooLarge  int64 // header lists cut at MaxHeaderListBytes
 	FramesTooLarge int64 // non-DATA frames over MaxFrame, skipped
-	StreamsDropped int64 // streams over MaxStreams
+	StreamsEvicted int64 // streams delivered early (FlagIncomplete) to make room under MaxStreams
 	Resets         int64 // RST_STREAM frames
 	GoAways        int64 // GOAWAY frames
 	Gaps           int64 // Gap calls
