@@ -572,6 +572,7 @@ func (s *side) header(data []byte, ts time.Time) int {
 	s.hdr = parseFrameHeader(hb)
 	s.buf = s.buf[:0]
 	s.c.stats.Frames++
+	s.c.stats.FrameTypes[min(int(s.hdr.typ), len(s.c.stats.FrameTypes)-1)]++
 	h := s.hdr
 	if s.blk.active && h.typ != frameContinuation {
 		s.c.fail(s, fmt.Errorf("%w: %s frame inside a header block", ErrFrame, typeName(h.typ)))

@@ -139,7 +139,10 @@ func DefaultConfig() Config {
 
 // Stats counts what a Conn did. All counters only grow.
 type Stats struct {
-	Frames         int64 // frame headers accepted
+	Frames int64 // frame headers accepted
+	// FrameTypes counts Frames by type (DATA … CONTINUATION); the last
+	// element counts extension and unknown types.
+	FrameTypes     [frameContinuation + 2]int64
 	Exchanges      int64 // exchanges delivered
 	Desyncs        int64 // times framing was lost and the walker searched for a frame header
 	SkippedBytes   int64 // bytes skipped while resynchronizing
