@@ -13,7 +13,7 @@ import (
 
 // counts are what the corpus test compares with counts-http2.tsv.
 type counts struct {
-	frames, headersFrames           int64
+	frames, headersFrames             int64
 	requests, responses, grpcMessages int
 }
 
@@ -34,8 +34,8 @@ var corpusDiffs = map[string]corpusDiff{
 		"both streams are gRPC whose :path and content-type are HPACK entries from before the capture: Specter recognises them from DATA that frames exactly into length-prefixed messages (1 each way per stream), tshark does not without a content-type"},
 	"suricata-verify/drop-protocol-change__input.pcap": {counts{5, 1, 0, 1, 0},
 		"the server's first SETTINGS shares frame 2 with the 101 response: tshark decodes that segment as HTTP/1 only, Specter hands over at the end of the 101 head and counts it"},
-	"suricata-verify/bug-5929-02__http2_multiple_headers.pcap": {counts{10, 2, 1, 1, 0}, serverFirst},
-	"suricata-verify/http2-authority-mismatch__authority_and_host_2.pcap": {counts{8, 2, 1, 1, 0}, serverFirst},
+	"suricata-verify/bug-5929-02__http2_multiple_headers.pcap":                     {counts{10, 2, 1, 1, 0}, serverFirst},
+	"suricata-verify/http2-authority-mismatch__authority_and_host_2.pcap":          {counts{8, 2, 1, 1, 0}, serverFirst},
 	"suricata-verify/http2-userinfo-authority__http2_userinfo_in_authority_1.pcap": {counts{8, 2, 1, 1, 0}, serverFirst},
 	"arkime/http2-nghttp2.pcap": {counts{21, 3, 2, 2, 0},
 		"tshark cannot reassemble the client's 14 kB HEADERS on stream 13 (README caveat): it counts only the PUSH_PROMISE's :method and none of the client's frames from there on; Specter finds the client's GET / and the promised GET /stylesheets/screen.css, and the 5 frames tshark skips (the CONTINUATION, SETTINGS ACK, WINDOW_UPDATEs, GOAWAY)"},
@@ -44,7 +44,6 @@ var corpusDiffs = map[string]corpusDiff{
 // serverFirst explains captures whose server sent its SETTINGS before the
 // client's preface arrived.
 const serverFirst = "the server's SETTINGS and WINDOW_UPDATE (frame 4, 40 bytes) come before the client preface: tshark, which finds HTTP/2 on port 80 by the preface, leaves that segment undecoded; Specter recognises the frames by their headers"
-
 
 // count reduces exchanges to the tsv's columns: requests with a known
 // :method that came in HTTP/2 HEADERS or PUSH_PROMISE (the HTTP/1.1
