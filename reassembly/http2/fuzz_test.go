@@ -14,10 +14,9 @@ func FuzzConn(f *testing.F) {
 	var b bytes.Buffer
 	b.WriteString(Preface)
 	b.Write([]byte{0, 0, 0, frameSettings, 0, 0, 0, 0, 0})
-	enc := hpack.NewEncoder(&b)
 	hb := []byte{0, 0, 0, frameHeaders, flagEndHeaders | flagEndStream, 0, 0, 0, 1}
 	var blk bytes.Buffer
-	enc = hpack.NewEncoder(&blk)
+	enc := hpack.NewEncoder(&blk)
 	for _, kv := range [][2]string{{":method", "POST"}, {":path", "/p.S/M"}, {"content-type", "application/grpc"}} {
 		enc.WriteField(hpack.HeaderField{Name: kv[0], Value: kv[1]})
 	}

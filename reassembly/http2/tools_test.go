@@ -16,6 +16,7 @@ import (
 	"time"
 
 	xhttp2 "golang.org/x/net/http2"
+	//lint:ignore SA1019 the deprecated h2c handler is the one Go server that still answers Upgrade: h2c
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/specter-dev/specter/reassembly/http2"
