@@ -100,3 +100,19 @@ func FuzzWalker(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWalkerHostile: a 64 kB block of the smallest literal fields
+// with incremental indexing (each adds a 33-byte entry) against a full
+// 64 kB table. Adding and evicting are amortized O(1): the time per byte
+// stays that of a benign block.
+func BenchmarkWalkerHostile(b *testing.B) {
+	blk := bytes.Repeat([]byte{0x40, 0x01, 'a', 0x00}, 16<<10)
+	w := newWalker(64 << 10)
+	b.SetBytes(int64(len(blk)))
+	for b.Loop() {
+		n := 0
+		if _, err := w.decode(blk, func(Field) bool { n++; return true }); err != nil || n != 16<<10 {
+			b.Fatalf("%d fields, %v", n, err)
+		}
+	}
+}

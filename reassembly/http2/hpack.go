@@ -49,10 +49,14 @@ type entry struct {
 //
 // Literal strings are decoded with hpack's Huffman decoder.
 type walker struct {
-	table   []entry // newest first
-	size    uint32  // sum of entry sizes
-	maxSize uint32  // current dynamic table size bound (from size updates)
-	limit   uint32  // hard cap (Config.MaxTableSize)
+	// table holds the entries oldest first from table[first] on, so that
+	// adding appends and evicting advances first (compacted when half is
+	// dead): both amortized O(1), whatever a hostile block does.
+	table   []entry
+	first   int
+	size    uint32 // sum of entry sizes
+	maxSize uint32 // current dynamic table size bound (from size updates)
+	limit   uint32 // hard cap (Config.MaxTableSize)
 }
 
 func newWalker(limit uint32) *walker {
@@ -63,8 +67,12 @@ func newWalker(limit uint32) *walker {
 // entries it added would shift every later index.
 func (w *walker) reset() {
 	w.table = w.table[:0]
+	w.first = 0
 	w.size = 0
 }
+
+// len returns the number of live entries.
+func (w *walker) len() int { return len(w.table) - w.first }
 
 // decode walks one complete header block, calling emit for each field. It
 // returns the number of fields with unknown parts. On an error the fields
@@ -132,8 +140,8 @@ func (w *walker) at(idx uint64, value bool) (Field, error) {
 		return f, nil
 	}
 	i := idx - uint64(len(staticTable)) - 1
-	if i < uint64(len(w.table)) {
-		f := w.table[i].f
+	if i < uint64(w.len()) {
+		f := w.table[len(w.table)-1-int(i)].f
 		f.Sensitive = false
 		if !value {
 			f.Value, f.ValueUnknown = "", false
@@ -194,18 +202,22 @@ func (w *walker) add(f Field) {
 		w.reset()
 		return
 	}
-	w.table = append(w.table, entry{})
-	copy(w.table[1:], w.table)
-	w.table[0] = e
+	w.table = append(w.table, e)
 	w.size += e.size
 	w.evict()
 }
 
 func (w *walker) evict() {
-	for w.size > w.maxSize && len(w.table) > 0 {
-		last := len(w.table) - 1
-		w.size -= w.table[last].size
-		w.table = w.table[:last]
+	for w.size > w.maxSize && w.len() > 0 {
+		w.size -= w.table[w.first].size
+		w.table[w.first] = entry{}
+		w.first++
+	}
+	if w.first > 0 && w.first >= len(w.table)/2 {
+		n := copy(w.table, w.table[w.first:])
+		clear(w.table[n:])
+		w.table = w.table[:n]
+		w.first = 0
 	}
 }
 
