@@ -1,6 +1,7 @@
 package http2
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -44,9 +45,13 @@ type GRPC struct {
 	// from an HPACK entry from before the capture. Service and Name split it.
 	Method, Service, Name string
 	Kind                  StreamKind
-	// Status is grpc-status (-1: not seen); StatusMessage is grpc-message.
+	// Status is grpc-status (-1: not seen); StatusMessage is grpc-message,
+	// percent-decoded.
 	Status        int
 	StatusMessage string
+	// RequestEncoding and ResponseEncoding are the grpc-encoding of each
+	// direction ("" = identity): the coding of messages flagged Compressed.
+	RequestEncoding, ResponseEncoding string
 	// Requests and Responses are the messages kept per direction, at most
 	// MaxGRPCMessages each; RequestCount and ResponseCount count all.
 	Requests, Responses         []GRPCMessage
@@ -188,6 +193,7 @@ func grpcOf(x *Exchange, cfg Config) *GRPC {
 	if rq != nil {
 		g.Requests, g.RequestCount = rq.grpc.msgs, rq.grpc.count
 		g.FramingLost = rq.grpc.wasLost
+		g.RequestEncoding = rq.Get("grpc-encoding")
 	}
 	if rs != nil {
 		g.Responses, g.ResponseCount = rs.grpc.msgs, rs.grpc.count
@@ -201,11 +207,17 @@ func grpcOf(x *Exchange, cfg Config) *GRPC {
 				g.Status = n
 			}
 		}
-		if f := findField(rs.Trailer, "grpc-message"); f != nil {
-			g.StatusMessage = f.Value
-		} else if f := findField(rs.Header, "grpc-message"); f != nil {
-			g.StatusMessage = f.Value
+		f = findField(rs.Trailer, "grpc-message")
+		if f == nil {
+			f = findField(rs.Header, "grpc-message")
 		}
+		if f != nil {
+			g.StatusMessage = f.Value
+			if m, err := url.PathUnescape(f.Value); err == nil {
+				g.StatusMessage = m
+			}
+		}
+		g.ResponseEncoding = rs.Get("grpc-encoding")
 	}
 	switch {
 	case g.RequestCount > 1 && g.ResponseCount > 1:

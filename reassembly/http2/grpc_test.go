@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -123,7 +124,7 @@ func exampleServer(s *grpc.Server, hello, route protoreflect.FileDescriptor) {
 		Methods: []grpc.MethodDesc{{MethodName: "SayHello", Handler: unary(hello, "HelloRequest", func(req *dynamicpb.Message) (any, error) {
 			name := req.Get(req.Descriptor().Fields().ByName("name")).String()
 			if name == "" {
-				return nil, status.Error(codes.InvalidArgument, "name is required")
+				return nil, status.Error(codes.InvalidArgument, "name is required: 100% café")
 			}
 			return newMsg(hello, "HelloReply", func(m *dynamicpb.Message) { setStr(m, "message", "Hello "+name) }), nil
 		})}},
@@ -258,6 +259,7 @@ type call struct {
 	reqs, resps  int
 	status       int
 	errorMessage string
+	gzip         bool // the request was sent with grpc-encoding: gzip
 }
 
 // runExamples makes the calls of the helloworld and route_guide example
@@ -290,7 +292,7 @@ func runExamples(t *testing.T) (events []event, calls []call, cut int) {
 			if status.Code(err) != codes.InvalidArgument {
 				t.Fatalf("SayHello(\"\"): %v", err)
 			}
-			c.resps, c.status, c.errorMessage = 0, int(codes.InvalidArgument), "name is required"
+			c.resps, c.status, c.errorMessage = 0, int(codes.InvalidArgument), "name is required: 100% café"
 		} else if err != nil {
 			t.Fatal(err)
 		}
@@ -307,6 +309,10 @@ func runExamples(t *testing.T) (events []event, calls []call, cut int) {
 		t.Fatal(err)
 	}
 	calls = append(calls, call{method: "/routeguide.RouteGuide/GetFeature", kind: http2.Unary, reqs: 1, resps: 1})
+	if err := cc.Invoke(ctx, "/routeguide.RouteGuide/GetFeature", pt, newMsg(route, "Feature", nil), grpc.UseCompressor(gzip.Name)); err != nil {
+		t.Fatal(err)
+	}
+	calls = append(calls, call{method: "/routeguide.RouteGuide/GetFeature", kind: http2.Unary, reqs: 1, resps: 1, gzip: true})
 
 	stream := func(name string, cs, ss bool) grpc.ClientStream {
 		st, err := cc.NewStream(ctx, &grpc.StreamDesc{StreamName: name, ClientStreams: cs, ServerStreams: ss}, "/routeguide.RouteGuide/"+name)
@@ -406,6 +412,9 @@ func TestGRPCExamples(t *testing.T) {
 			t.Errorf("call %d: got %s %s %d/%d status %d %q, want %s %s %d/%d status %d %q", i,
 				g.Method, g.Kind, g.RequestCount, g.ResponseCount, g.Status, g.StatusMessage,
 				want.method, want.kind, want.reqs, want.resps, want.status, want.errorMessage)
+		}
+		if want.gzip != (g.RequestEncoding == "gzip") || want.gzip != g.Requests[0].Compressed {
+			t.Errorf("call %d: request encoding %q, compressed %v; want gzip %v", i, g.RequestEncoding, g.Requests[0].Compressed, want.gzip)
 		}
 		for _, m := range append(append([]http2.GRPCMessage(nil), g.Requests...), g.Responses...) {
 			if m.Truncated || int(m.Length) != len(m.Data) {

@@ -72,10 +72,8 @@ type Message struct {
 
 // Get returns the value of the first known field named name (lower case).
 func (m *Message) Get(name string) string {
-	for _, f := range m.Header {
-		if f.Name == name && !f.ValueUnknown {
-			return f.Value
-		}
+	if f := findField(m.Header, name); f != nil {
+		return f.Value
 	}
 	return ""
 }
