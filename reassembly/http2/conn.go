@@ -66,13 +66,12 @@ type Conn struct {
 }
 
 // NewConn returns a Conn delivering to h. cfg is copied; nil means
-// DefaultConfig().
+// DefaultConfig(), and zero or negative fields take their default.
 func NewConn(cfg *Config, h Handler) *Conn {
 	c := &Conn{h: h, streams: make(map[uint32]*stream)}
+	c.cfg = DefaultConfig()
 	if cfg != nil {
-		c.cfg = *cfg
-	} else {
-		c.cfg = DefaultConfig()
+		c.cfg = cfg.withDefaults()
 	}
 	for i := range c.sides {
 		s := &c.sides[i]

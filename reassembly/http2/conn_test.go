@@ -184,3 +184,15 @@ func TestConnFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestZeroConfig: a zero Config takes the defaults instead of holding no
+// stream (which evicted a stream that did not exist).
+func TestZeroConfig(t *testing.T) {
+	w := newWire(t, true)
+	w.headers(0, 1, true, get("/z")...)
+	w.headers(1, 1, true, ok200()...)
+	xs, c := w.run(&http2.Config{})
+	if len(xs) != 1 || xs[0].Request.Path != "/z" || c.Stats().StreamsEvicted != 0 {
+		t.Fatalf("got %+v, stats %+v", xs, c.Stats())
+	}
+}

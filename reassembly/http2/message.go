@@ -135,6 +135,26 @@ func DefaultConfig() Config {
 	}
 }
 
+// withDefaults returns c with every unset (zero or negative) bound replaced
+// by DefaultConfig's: a bound of zero would make the parser useless or,
+// for MaxStreams, unable to hold a stream at all.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	for _, p := range []struct{ v, def *int }{
+		{&c.MaxBody, &d.MaxBody}, {&c.MaxHeaderBlock, &d.MaxHeaderBlock}, {&c.MaxHeaderListBytes, &d.MaxHeaderListBytes},
+		{&c.MaxFrame, &d.MaxFrame}, {&c.MaxStreams, &d.MaxStreams}, {&c.MaxGRPCMessages, &d.MaxGRPCMessages},
+		{&c.MaxGRPCMessage, &d.MaxGRPCMessage},
+	} {
+		if *p.v <= 0 {
+			*p.v = *p.def
+		}
+	}
+	if c.MaxTableSize == 0 {
+		c.MaxTableSize = d.MaxTableSize
+	}
+	return c
+}
+
 // Stats counts what a Conn did. All counters only grow.
 type Stats struct {
 	Frames int64 // frame headers accepted
