@@ -196,3 +196,31 @@ func TestZeroConfig(t *testing.T) {
 		t.Fatalf("got %+v, stats %+v", xs, c.Stats())
 	}
 }
+
+func TestGRPCDetection(t *testing.T) {
+	msg := []byte{0, 0, 0, 0, 3, 0x08, 0x96, 0x01}
+	tests := []struct {
+		name string
+		req  []string
+		body []byte
+		want bool
+	}{
+		{"content-type", []string{":method", "POST", ":path", "/a.B/C", "content-type", "application/grpc+proto"}, msg, true},
+		{"no content-type, method path, framed DATA", []string{":method", "POST", ":path", "/a.B/C"}, msg, true},
+		{"no content-type, framing does not end on a message", []string{":method", "POST", ":path", "/a.B/C"}, msg[:6], false},
+		{"JSON to a method-shaped path", []string{":method", "POST", ":path", "/a.B/C", "content-type", "application/json"}, msg, false},
+		{"no content-type, REST path", []string{":method", "POST", ":path", "/v1/items/3"}, msg, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWire(t, true)
+			w.headers(0, 1, false, tc.req...)
+			w.data(0, 1, true, tc.body)
+			w.headers(1, 1, true, ":status", "200")
+			xs, _ := w.run(nil)
+			if got := xs[0].GRPC != nil; got != tc.want {
+				t.Fatalf("gRPC %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -153,16 +153,18 @@ func IsGRPCPath(p string) bool {
 
 // grpcOf decides whether x is gRPC and describes it: a content-type of
 // application/grpc (or +proto, +json…) on either message, a grpc-status
-// field, or — when the content-type is unknown (an HPACK entry from before
-// the capture) — a method-shaped path whose DATA frames exactly into
-// length-prefixed messages.
+// field, or — when no content-type is known (absent, or an HPACK entry
+// from before the capture) — a method-shaped (or unknown) path whose DATA
+// frames exactly into length-prefixed messages.
 func grpcOf(x *Exchange, cfg Config) *GRPC {
 	rq, rs := x.Request, x.Response
 	var path string
 	if rq != nil {
 		path = rq.Path
 	}
-	yes, unknownCT := false, false
+	// noCT: neither message has a known content-type (absent, or an
+	// HPACK entry from before the capture).
+	yes, noCT := false, true
 	for _, m := range []*Message{rq, rs} {
 		if m == nil {
 			continue
@@ -171,14 +173,14 @@ func grpcOf(x *Exchange, cfg Config) *GRPC {
 		if strings.HasPrefix(ct, "application/grpc") {
 			yes = true
 		}
-		if !found && m.Flags&FlagUnknownFields != 0 {
-			unknownCT = true
+		if found {
+			noCT = false
 		}
 		if findField(m.Header, "grpc-status") != nil || findField(m.Trailer, "grpc-status") != nil {
 			yes = true
 		}
 	}
-	if !yes && unknownCT && (path == "" || IsGRPCPath(path)) {
+	if !yes && noCT && (path == "" || IsGRPCPath(path)) {
 		yes = rq != nil && rq.grpc.aligned() && (rs == nil || rs.BodySize == 0 || rs.grpc.aligned())
 	}
 	if !yes {
