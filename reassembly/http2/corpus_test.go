@@ -90,6 +90,7 @@ func TestCorpusCounts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var got counts
 			var methods []method
+			named := 0 // requests whose :path is known
 			for _, fl := range readFlows(t, filepath.Join(dir, name)) {
 				xs, st, ok := replay(t, fl, nil)
 				if !ok {
@@ -100,6 +101,9 @@ func TestCorpusCounts(t *testing.T) {
 				got.responses += c.responses
 				got.grpcMessages += c.grpcMessages
 				for _, x := range xs {
+					if x.Request != nil && x.Request.Path != "" && !x.Upgraded {
+						named++
+					}
 					if x.GRPC != nil {
 						methods = append(methods, method{x.GRPC.Method, x.Request != nil && x.Request.Flags.Has(http2.FlagUnknownFields)})
 					}
@@ -108,6 +112,9 @@ func TestCorpusCounts(t *testing.T) {
 				t.Logf("stats %+v", st)
 				got.frames += st.Frames
 				got.headersFrames += st.FrameTypes[1]
+			}
+			if strings.HasPrefix(name, "derived/") && strings.Contains(name, "midconn") && named < 30 {
+				t.Errorf("mid-connection cut: %d requests with a known :path, want at least 30 of 33", named)
 			}
 			for _, m := range methods {
 				if m.path == "" && !m.pathUnknown {
