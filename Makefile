@@ -11,7 +11,7 @@ GOTESTSUM_VERSION   := v1.13.0
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet
+.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet deps-h2
 
 all: build
 
@@ -33,6 +33,17 @@ build: deps
 	@$(GO) list -trimpath -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null | grep -qx false || \
 	  echo "note: compiling SQLite (cgo) for the first build; this can take several minutes"
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
+
+# The HTTP/2 clients and server reassembly/http2's tests drive (curl,
+# nghttp, nghttpd), installed only when missing; without them those tests skip.
+deps-h2:
+	@missing=""; for p in curl nghttp2-client nghttp2-server; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 SHARED     ?= ../shared
 SPECBENCH  ?= $(HOME)/.cache/specbench/npm
@@ -63,7 +74,7 @@ deps-chromium:
 # go test where gotestsum cannot be fetched.
 GOTEST = $$($(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --version >/dev/null 2>&1 && \
 	echo "$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format standard-quiet --" || echo "$(GO) test")
-test: deps test-deps deps-nats
+test: deps test-deps deps-nats deps-h2
 	$(GO) vet $(PKGS)
 	$(GOTEST) -count=1 $(PKGS)
 	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/... ./store/fleet/...
