@@ -73,7 +73,7 @@ func DefaultLimits() Limits {
 		MaxExampleBytes:  4096,
 		MaxSamplers:      4096,
 		MaxProcesses:     16,
-		MaxBytes:         128 << 20,
+		MaxBytes:         512 << 20,
 	}
 }
 

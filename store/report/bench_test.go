@@ -23,7 +23,20 @@ import (
 // templates keep them literal and vary only the numeric ids.
 var (
 	nouns    = []string{"accounts", "baskets", "coupons", "devices", "events", "folders", "groups", "invoices", "jobs", "labels"}
-	subnouns = []string{"history", "members", "notes", "settings", "tags"}
+	// Each collection has sub-resources of its own: collections whose
+	// subtrees route alike are (rightly) one parameter to the templater.
+	subnouns = [][]string{
+		{"history", "members", "notes", "settings", "tags"},
+		{"items", "owners", "totals", "discounts", "shipping"},
+		{"redemptions", "rules", "limits", "campaigns", "codes"},
+		{"sensors", "firmware", "alerts", "readings", "locations"},
+		{"attendees", "sessions", "venues", "tickets", "sponsors"},
+		{"files", "permissions", "shares", "versions", "comments"},
+		{"roles", "invitations", "policies", "quotas", "audit"},
+		{"lines", "payments", "refunds", "reminders", "taxes"},
+		{"runs", "logs", "artifacts", "schedules", "steps"},
+		{"colors", "assignments", "translations", "usage", "aliases"},
+	}
 	methods  = []string{"GET", "PUT", "POST", "DELETE"}
 )
 
@@ -36,8 +49,8 @@ func largeExchanges(services int) []*reassembly.Exchange {
 	n := 0
 	for s := range services {
 		host := fmt.Sprintf("svc%03d.example.test", s)
-		for _, noun := range nouns {
-			for _, sub := range subnouns {
+		for i, noun := range nouns {
+			for _, sub := range subnouns[i] {
 				for _, m := range methods {
 					for k := range 3 {
 						at := t0.Add(time.Duration(n) * 2 * time.Second)
