@@ -132,6 +132,7 @@ type side struct {
 	fails     int // records in a row that failed
 	ok        int // records decrypted
 	dead      bool
+	inflate   *inflater // DEFLATE-compressed records (RFC 3749)
 }
 
 // Conn decrypts one TLS connection. Feed it the bytes of each direction in
@@ -157,14 +158,15 @@ type Conn struct {
 	pendingBytes int
 	overflow     bool
 
-	protected  int // protected records seen
-	skipped    int
-	authFails  int
-	gapFails   int
-	resyncs    int
-	plainBytes int
-	decrypted  int
-	noHello    bool
+	protected    int // protected records seen
+	skipped      int
+	authFails    int
+	gapFails     int
+	resyncs      int
+	plainBytes   int
+	decrypted    int
+	noHello      bool
+	inflateFails int
 
 	scratch []byte
 }
@@ -190,6 +192,11 @@ func (c *Conn) Feed(d Dir, data []byte) {
 		return
 	}
 	s := &c.side[d]
+	if d == FromClient && !c.tlsSeen && c.ch == nil {
+		if data = c.sslv2Hello(data); data == nil {
+			return
+		}
+	}
 	for len(data) > 0 && !c.notTLS {
 		if s.unsynced {
 			data = c.scan(d, data)
@@ -522,6 +529,17 @@ func (c *Conn) opened(d Dir, plain []byte, typ uint8) {
 	s.fails, s.lost, s.lostBytes = 0, false, 0
 	s.ok++
 	c.decrypted++
+	if c.sh != nil && c.sh.compression == compressionDeflate && !c.tls13 {
+		if s.inflate == nil {
+			s.inflate = newInflater()
+		}
+		var err error
+		if plain, err = s.inflate.feed(plain); err != nil {
+			c.inflateFails++
+			c.h.Lost(d, len(plain))
+			return
+		}
+	}
 	switch typ {
 	case recApplicationData:
 		c.plainBytes += len(plain)
@@ -647,6 +665,11 @@ func (c *Conn) Close() {
 		c.lookupKeys()
 	}
 	c.closed = true
+	for i := range c.side {
+		if c.side[i].inflate != nil {
+			c.side[i].inflate.close()
+		}
+	}
 	skipped := c.skipped + len(c.pending)
 	c.d.st.add(func(st *Stats) {
 		st.RecordsDecrypted += uint64(c.decrypted)
@@ -699,4 +722,53 @@ func (c *Conn) Close() {
 		}
 	})
 	c.pending = nil
+}
+
+// sslv2Hello reads a ClientHello in the SSL 2.0 compatible format (RFC
+// 5246, E.2), which old clients send to offer SSL 2 and TLS alike. It
+// returns the bytes after it, the bytes unchanged when the stream does not
+// start with one, or nil when more bytes are needed (they are held).
+func (c *Conn) sslv2Hello(data []byte) []byte {
+	s := &c.side[FromClient]
+	b := data
+	if len(s.buf) > 0 {
+		b = append(s.buf, data...)
+	}
+	if len(b) < 5 {
+		if b[0]&0x80 == 0 {
+			return data
+		}
+		s.buf = append(s.buf[:0], b...)
+		return nil
+	}
+	n := int(b[0]&0x7f)<<8 | int(b[1])
+	if b[0]&0x80 == 0 || b[2] != hsClientHello || b[3] != 3 || n < 9 {
+		if len(s.buf) > 0 {
+			s.buf = s.buf[:0]
+			return b
+		}
+		return data
+	}
+	if len(b) < 2+n {
+		s.buf = append(s.buf[:0], b...)
+		return nil
+	}
+	msg := b[2 : 2+n]
+	specs := int(msg[3])<<8 | int(msg[4])
+	sid := int(msg[5])<<8 | int(msg[6])
+	chl := int(msg[7])<<8 | int(msg[8])
+	if 9+specs+sid+chl != n || chl < 16 || chl > 32 {
+		c.notTLS = true
+		return nil
+	}
+	ch := &clientHello{}
+	copy(ch.random[32-chl:], msg[9+specs+sid:])
+	c.ch = ch
+	c.tlsSeen = true
+	rest := append([]byte(nil), b[2+n:]...)
+	s.buf = s.buf[:0]
+	if len(rest) == 0 {
+		return nil
+	}
+	return rest
 }

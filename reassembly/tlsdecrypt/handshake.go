@@ -50,11 +50,12 @@ type clientHello struct {
 
 // serverHello is what is read of a ServerHello.
 type serverHello struct {
-	random  [32]byte
-	version uint16 // negotiated: supported_versions if present
-	suite   uint16
-	alpn    string // TLS 1.2 and earlier
-	retry   bool   // a HelloRetryRequest
+	random      [32]byte
+	version     uint16 // negotiated: supported_versions if present
+	suite       uint16
+	alpn        string // TLS 1.2 and earlier
+	retry       bool   // a HelloRetryRequest
+	compression uint8
 }
 
 // Bounds on what a hello may carry into Meta.
@@ -150,9 +151,8 @@ func parseServerHello(body []byte) (*serverHello, error) {
 	s := cryptobyte.String(body)
 	var sh serverHello
 	var rnd, sid cryptobyte.String
-	var comp uint8
 	if !s.ReadUint16(&sh.version) || !s.ReadBytes((*[]byte)(&rnd), 32) ||
-		!s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16(&sh.suite) || !s.ReadUint8(&comp) {
+		!s.ReadUint8LengthPrefixed(&sid) || !s.ReadUint16(&sh.suite) || !s.ReadUint8(&sh.compression) {
 		return nil, errHello
 	}
 	copy(sh.random[:], rnd)

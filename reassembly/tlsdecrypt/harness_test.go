@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -140,7 +141,7 @@ func runCapture(t testing.TB, path string, keys *tlsdecrypt.KeyLog) result {
 	dec := tlsdecrypt.New(keys, tlsdecrypt.Config{})
 	decoder := capture.NewDecoder(capture.DecoderOptions{})
 	conns := map[flowKey]*plainConn{}
-	var order []*plainConn
+	var order, done []*plainConn
 	var pkt capture.Packet
 	for {
 		f, err := r.Next()
@@ -171,6 +172,14 @@ func runCapture(t testing.TB, path string, keys *tlsdecrypt.KeyLog) result {
 				d = tlsdecrypt.FromServer
 			}
 		}
+		if pc != nil && pkt.TCP.SYN && !pkt.TCP.ACK {
+			// A new connection on a reused 4-tuple.
+			pc.finish()
+			done = append(done, pc)
+			delete(conns, k)
+			delete(conns, rk)
+			pc = nil
+		}
 		if pc != nil && pc.client != k {
 			d = tlsdecrypt.FromServer
 		}
@@ -193,11 +202,16 @@ func runCapture(t testing.TB, path string, keys *tlsdecrypt.KeyLog) result {
 	}
 	var res result
 	for _, pc := range order {
-		pc.finish()
+		if !slices.Contains(done, pc) {
+			pc.finish()
+		}
 		res.conns = append(res.conns, pc)
 		res.metas = append(res.metas, pc.conn.Meta())
 		res.plainSize += pc.plain[0].Len() + pc.plain[1].Len()
 		res.requests += countRequests(t, pc)
+		if testing.Verbose() && pc.plain[0].Len() > 0 {
+			t.Logf("conn %v: meta %+v client plaintext %q", pc.client, pc.conn.Meta(), pc.plain[0].Bytes()[:min(60, pc.plain[0].Len())])
+		}
 	}
 	res.stats = dec.Stats()
 	_ = time.Now

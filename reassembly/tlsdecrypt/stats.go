@@ -53,7 +53,7 @@ type Stats struct {
 	NotTLS uint64 `json:"not_tls"`
 
 	RecordsDecrypted uint64 `json:"records_decrypted"`
-	RecordsFailed    uint64 `json:"records_failed"` // failed authentication at every sequence number tried
+	RecordsFailed    uint64 `json:"records_failed"`  // failed authentication at every sequence number tried
 	RecordsSkipped   uint64 `json:"records_skipped"` // ciphertext not decrypted: no key, unsupported suite, 0-RTT data
 	PlaintextBytes   uint64 `json:"plaintext_bytes"` // application data delivered
 	Resyncs          uint64 `json:"resyncs"`         // times decryption found its place again after a gap or a lost record
