@@ -664,6 +664,12 @@ func (c *Conn) Close() {
 		c.keyGen = ^uint64(0) // one last look: keys may have arrived
 		c.lookupKeys()
 	}
+	if !c.keysSeen && c.ch != nil && c.sh != nil {
+		// Counted whether or not the suite is one decrypted here.
+		if k, ok := c.d.keys.lookup(c.ch.random); ok {
+			c.keysSeen = k.master != nil || k.chts != nil || k.cts0 != nil
+		}
+	}
 	c.closed = true
 	for i := range c.side {
 		if c.side[i].inflate != nil {
