@@ -2,6 +2,7 @@ package tlsdecrypt
 
 import (
 	"crypto/tls"
+	"sync"
 )
 
 // Dir is the direction of a connection's bytes.
@@ -26,6 +27,14 @@ const (
 	// maxCiphertext is the longest record body accepted.
 	maxCiphertext = 1<<14 + 2048
 )
+
+// maxPlaintext is the longest record plaintext (RFC 8446, 5.4: 2^14 and
+// the inner content type; TLS 1.2 AEAD records are no longer), the size of
+// the buffers records are decrypted into.
+const maxPlaintext = 1<<14 + 256
+
+// scratchPool recycles the decryption buffers of closed connections.
+var scratchPool = sync.Pool{New: func() any { return new([maxPlaintext]byte) }}
 
 // Record content types.
 const (
@@ -641,6 +650,9 @@ func (c *Conn) open(d Dir, hdr, body []byte) ([]byte, uint8, bool) {
 // try opens the record at sequence numbers hc.seq to hc.seq+w, advancing
 // hc.seq past the one that works.
 func (c *Conn) try(hc *halfConn, hdr, body []byte, w int) ([]byte, uint8, bool) {
+	if c.scratch == nil {
+		c.scratch = scratchPool.Get().(*[maxPlaintext]byte)[:0]
+	}
 	for i := 0; i <= w; i++ {
 		plain, typ, err := hc.open(c.scratch[:0], hdr, body, hc.seq+uint64(i))
 		if err == nil {
@@ -671,6 +683,10 @@ func (c *Conn) Close() {
 		}
 	}
 	c.closed = true
+	if c.scratch != nil {
+		scratchPool.Put((*[maxPlaintext]byte)(c.scratch[:maxPlaintext]))
+		c.scratch = nil
+	}
 	for i := range c.side {
 		if c.side[i].inflate != nil {
 			c.side[i].inflate.close()

@@ -52,7 +52,7 @@ func (t *teeWriter) Write(b []byte) (int, error) {
 // startProxy relays loopback TCP connections to target, recording their
 // bytes. Recording happens before forwarding, so a reply is never
 // recorded before what caused it.
-func startProxy(t *testing.T, target string) (addr string, rec *recording, wait func()) {
+func startProxy(t testing.TB, target string) (addr string, rec *recording, wait func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -153,7 +153,7 @@ func parseH1(b []byte) []sentRequest {
 
 // goSession runs the requests through a Go TLS client and server over a
 // recording proxy, and returns the recording and the key log.
-func goSession(t *testing.T, srvCfg, cliCfg *tls.Config, h2 bool) (*recording, []byte) {
+func goSession(t testing.TB, srvCfg, cliCfg *tls.Config, h2 bool) (*recording, []byte) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -195,7 +195,7 @@ func goSession(t *testing.T, srvCfg, cliCfg *tls.Config, h2 bool) (*recording, [
 	return rec, keylog.Bytes()
 }
 
-func keyLogFrom(t *testing.T, text []byte) *tlsdecrypt.KeyLog {
+func keyLogFrom(t testing.TB, text []byte) *tlsdecrypt.KeyLog {
 	t.Helper()
 	k := tlsdecrypt.NewKeyLog(0)
 	if _, err := k.Read(bytes.NewReader(text), "keylog"); err != nil {
