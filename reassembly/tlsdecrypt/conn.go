@@ -64,8 +64,10 @@ type Handler interface {
 	// Data receives application data of direction d, in order. p is
 	// only valid during the call.
 	Data(d Dir, p []byte)
-	// Lost reports that n bytes of ciphertext of direction d could not
-	// be decrypted: the plaintext stream has a hole there.
+	// Lost reports that n bytes of direction d's ciphertext (record
+	// headers included) were not captured, were skipped to find the
+	// record framing again, or could not be decrypted: the plaintext has
+	// a hole there, of at most n bytes.
 	Lost(d Dir, n int)
 }
 
@@ -83,6 +85,12 @@ type Config struct {
 	// that never decrypted one before it is given up (wrong keys cost
 	// a full window each). Default 8.
 	MaxFailures int
+	// MaxTrialSessions is how many of the key log's most recent TLS 1.3
+	// sessions are tried on a connection first seen after its hellos
+	// (whose client random is unknown). Each costs up to 2 secrets × 2
+	// suites × (min(Window, 16)+1) record decryptions, on the first
+	// records of each direction only. Default 16.
+	MaxTrialSessions int
 }
 
 // Decryptor makes Conns that share a KeyLog and counters. It is safe for
@@ -105,6 +113,9 @@ func New(keys *KeyLog, cfg Config) *Decryptor {
 	if cfg.MaxFailures <= 0 {
 		cfg.MaxFailures = 8
 	}
+	if cfg.MaxTrialSessions <= 0 {
+		cfg.MaxTrialSessions = 16
+	}
 	if keys == nil {
 		keys = NewKeyLog(0)
 	}
@@ -116,7 +127,7 @@ func (d *Decryptor) Stats() Stats { return d.st.snapshot() }
 
 // NewConn returns a Conn delivering to h.
 func (d *Decryptor) NewConn(h Handler) *Conn {
-	return &Conn{d: d, h: h, keyGen: ^uint64(0)}
+	return &Conn{d: d, h: h, keyGen: ^uint64(0), midGen: [2]uint64{^uint64(0), ^uint64(0)}}
 }
 
 // pendingRec is a protected record waiting for keys.
@@ -175,6 +186,10 @@ type Conn struct {
 	plainBytes   int
 	decrypted    int
 	noHello      bool
+	startScan    bool // the first bytes were not a record header
+	midGen       [2]uint64
+	midTries     [2]int
+	midStarted   bool
 	inflateFails int
 
 	scratch []byte
@@ -252,11 +267,15 @@ func (c *Conn) Feed(d Dir, data []byte) {
 // badFraming handles bytes that are not a record header where one must
 // start: not TLS at all, or the framing was lost.
 func (c *Conn) badFraming(d Dir) {
+	s := &c.side[d]
 	if !c.tlsSeen {
-		c.notTLS = true
+		// Not TLS, or a capture that starts inside a record: look for
+		// record headers in what follows (scan decides).
+		c.startScan = true
+		s.unsynced = true
+		s.buf = s.buf[:0]
 		return
 	}
-	s := &c.side[d]
 	s.unsynced, s.lost = true, true
 	s.buf = s.buf[:0]
 }
@@ -267,6 +286,9 @@ func (c *Conn) Gap(d Dir, n int) {
 		return
 	}
 	s := &c.side[d]
+	if n != 0 && c.tlsSeen {
+		c.h.Lost(d, n+len(s.buf))
+	}
 	s.unsynced, s.lost = true, true
 	s.lostBytes += n
 	s.buf = s.buf[:0]
@@ -285,6 +307,19 @@ const scanLimit = 2 * (recordHeader + maxCiphertext)
 func (c *Conn) scan(d Dir, data []byte) []byte {
 	s := &c.side[d]
 	s.buf = append(s.buf, data...)
+	if c.startScan && !c.tlsSeen && len(s.buf) > scanLimit {
+		c.notTLS = true // no record framing in the first bytes
+		s.buf = nil
+		return nil
+	}
+	// drop reports the bytes before to as lost, once each.
+	lostTo := 0
+	drop := func(to int) {
+		if c.tlsSeen && to > lostTo {
+			c.h.Lost(d, to-lostTo)
+			lostTo = to
+		}
+	}
 	for i := 0; i+recordHeader <= len(s.buf); i++ {
 		n, ok := plausible(s.buf[i:])
 		if !ok || s.buf[i] == recChangeCipherSpec || s.buf[i] == recHeartbeat {
@@ -294,6 +329,7 @@ func (c *Conn) scan(d Dir, data []byte) []byte {
 		if end+recordHeader > len(s.buf) {
 			if len(s.buf) < scanLimit {
 				// Wait for the next header to confirm this one.
+				drop(i)
 				s.buf = append(s.buf[:0], s.buf[i:]...)
 				return nil
 			}
@@ -303,6 +339,7 @@ func (c *Conn) scan(d Dir, data []byte) []byte {
 		} else if _, ok := plausible(s.buf[end:]); !ok {
 			continue
 		}
+		drop(i)
 		if c.tryResync(d, s.buf[i:i+recordHeader], s.buf[i+recordHeader:end]) {
 			rest := append([]byte(nil), s.buf[end:]...)
 			s.buf = s.buf[:0]
@@ -313,6 +350,7 @@ func (c *Conn) scan(d Dir, data []byte) []byte {
 	}
 	// Keep the tail that may hold the start of a header.
 	keep := min(len(s.buf), recordHeader-1)
+	drop(len(s.buf) - keep)
 	s.buf = append(s.buf[:0], s.buf[len(s.buf)-keep:]...)
 	return nil
 }
@@ -357,6 +395,9 @@ func (c *Conn) record(d Dir, hdr, body []byte) {
 				c.skipped++ // 0-RTT data: its secret is not used here
 			} else {
 				c.noHello = c.ch == nil || c.sh == nil
+				if c.ch == nil && c.sh == nil && c.midStart(d, hdr, body) {
+					return
+				}
 				c.skipped++
 			}
 		}
@@ -699,12 +740,15 @@ func (c *Conn) Close() {
 		st.RecordsSkipped += uint64(skipped)
 		st.PlaintextBytes += uint64(c.plainBytes)
 		st.Resyncs += uint64(c.resyncs)
-		if c.notTLS {
+		if c.notTLS || c.startScan && !c.tlsSeen {
 			st.NotTLS++
 			return
 		}
 		if !c.tlsSeen {
 			return
+		}
+		if c.midStarted {
+			st.MidConnection++
 		}
 		st.Seen++
 		if c.keysSeen {
@@ -793,4 +837,64 @@ func (c *Conn) sslv2Hello(data []byte) []byte {
 		return nil
 	}
 	return rest
+}
+
+// maxMidTries bounds the records of a direction that midStart tries
+// (each only when the key log changed since the last try).
+const maxMidTries = 4
+
+// midStart tries to place a connection first seen after its hellos. TLS
+// 1.3 traffic secrets need no randoms, so the record is tried with the
+// application traffic secrets of the most recent sessions of the key log,
+// with each suite of the secret's hash, at the first sequence numbers.
+func (c *Conn) midStart(d Dir, hdr, body []byte) bool {
+	if hdr[1] != 3 || hdr[2] != 3 || c.midTries[d] >= maxMidTries {
+		return false
+	}
+	gen := c.d.keys.generation()
+	if gen == c.midGen[d] {
+		return false
+	}
+	c.midGen[d] = gen
+	c.midTries[d]++
+	w := min(c.d.cfg.Window, 16)
+	for _, sk := range c.d.keys.recent13(c.d.cfg.MaxTrialSessions) {
+		for _, id := range []uint16{0x1301, 0x1302, 0x1303} {
+			su := suites13[id]
+			if su.hash()().Size() != len(sk.cts0) || len(sk.cts0) != len(sk.sts0) {
+				continue
+			}
+			for i, mine := range [][]byte{sk.cts0, sk.sts0} {
+				hc, err := keys13(su, mine)
+				if err != nil {
+					continue
+				}
+				plain, typ, ok := c.try(hc, hdr, body, w)
+				if !ok {
+					continue
+				}
+				other := sk.sts0
+				if i == 1 {
+					other = sk.cts0
+				}
+				oh, err := keys13(su, other)
+				if err != nil {
+					return false
+				}
+				c.tls13, c.suite, c.suiteOK = true, su, true
+				c.sh = &serverHello{version: tls.VersionTLS13, suite: id}
+				c.ch = &clientHello{random: sk.random}
+				c.meta.Version, c.meta.Suite = tls.VersionTLS13, id
+				c.keysSeen, c.midStarted, c.noHello = true, true, false
+				s, o := &c.side[d], &c.side[1-d]
+				s.encrypted, s.hc, s.app, s.epoch = true, hc, hc, 1
+				o.encrypted, o.hc, o.app, o.epoch = true, oh, oh, 1
+				o.lost = true // its sequence number is unknown too
+				c.resyncs++
+				c.opened(d, plain, typ)
+				return true
+			}
+		}
+	}
+	return false
 }

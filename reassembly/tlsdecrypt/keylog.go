@@ -50,6 +50,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // sessionKeys are the secrets logged for one client random.
 type sessionKeys struct {
+	random     [32]byte
 	master     []byte // TLS 1.2 and earlier: the 48-byte master secret
 	chts, shts []byte // TLS 1.3 handshake traffic secrets
 	cts0, sts0 []byte // TLS 1.3 first application traffic secrets
@@ -73,6 +74,7 @@ type KeyLog struct {
 	mu    sync.RWMutex
 	max   int
 	m     map[[32]byte]*sessionKeys
+	order [][32]byte // client randoms in the order they were first added
 	stats KeyLogStats
 	gen   uint64 // bumped on every added secret, so waiting Conns retry
 }
@@ -274,8 +276,9 @@ func (k *KeyLog) add(label string, cr [32]byte, secret []byte) {
 			k.stats.Dropped++
 			return
 		}
-		s = &sessionKeys{}
+		s = &sessionKeys{random: cr}
 		k.m[cr] = s
+		k.order = append(k.order, cr)
 	}
 	switch label {
 	case labelClientRandom:
@@ -339,4 +342,18 @@ func (f *File) Poll() error {
 		return f.parser.first
 	}
 	return nil
+}
+
+// recent13 returns up to n of the most recently added sessions that have
+// both TLS 1.3 application traffic secrets.
+func (k *KeyLog) recent13(n int) []sessionKeys {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	var out []sessionKeys
+	for i := len(k.order) - 1; i >= 0 && len(out) < n; i-- {
+		if s := k.m[k.order[i]]; s.cts0 != nil && s.sts0 != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
 }

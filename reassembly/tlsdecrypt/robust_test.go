@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -120,7 +121,7 @@ func TestKeys(t *testing.T) {
 			if st.Resyncs == 0 {
 				t.Errorf("no resync: %+v", st)
 			}
-			got := parseH1(h.plain[0].Bytes())
+			got := h.requests()
 			if len(got) == 0 || len(got) >= len(requestsSent()) {
 				t.Errorf("%d requests after a gap, want some but not all %d", len(got), len(requestsSent()))
 			}
@@ -134,22 +135,45 @@ func TestKeys(t *testing.T) {
 				}
 			}
 		})
-		t.Run(name+"/mid-connection", func(t *testing.T) {
-			dec := tlsdecrypt.New(keyLogFrom(t, keylog), tlsdecrypt.Config{})
-			h := &collect{}
-			c := dec.NewConn(h)
-			for _, ch := range chunks[len(chunks)/2:] {
-				c.Feed(ch.dir, ch.data)
-			}
-			c.Close()
-			st := dec.Stats()
-			if h.plain[0].Len()+h.plain[1].Len() != 0 || st.Decrypted != 0 {
-				t.Errorf("mid-connection: %d plaintext bytes, stats %+v", h.plain[0].Len()+h.plain[1].Len(), st)
-			}
-			if st.Failed[tlsdecrypt.ReasonNoHandshake]+st.NotTLS != 1 {
-				t.Errorf("mid-connection stats %+v, want no_handshake or not TLS", st)
-			}
-		})
+		for _, cut := range []int{0, 7} {
+			t.Run(fmt.Sprintf("%s/mid-connection-%d", name, cut), func(t *testing.T) {
+				// Start at a chunk past the handshake, cut bytes into it
+				// (inside a record) or not.
+				dec := tlsdecrypt.New(keyLogFrom(t, keylog), tlsdecrypt.Config{})
+				h := &collect{}
+				c := dec.NewConn(h)
+				from := len(chunks) / 2
+				for i, ch := range chunks[from:] {
+					if i == 0 {
+						ch.data = ch.data[min(cut, len(ch.data)):]
+					}
+					c.Feed(ch.dir, ch.data)
+				}
+				c.Close()
+				st := dec.Stats()
+				got := h.requests()
+				if v == tls.VersionTLS12 {
+					// TLS 1.2 keys need both randoms: nothing to decrypt.
+					if h.plain[0].Len()+h.plain[1].Len() != 0 || st.Failed[tlsdecrypt.ReasonNoHandshake] != 1 {
+						t.Errorf("%d plaintext bytes, stats %+v, want no_handshake", h.plain[0].Len()+h.plain[1].Len(), st)
+					}
+					return
+				}
+				// TLS 1.3: placed by trying the key log's sessions.
+				if st.MidConnection != 1 || len(got) == 0 {
+					t.Errorf("%d requests, stats %+v, want a mid-connection start", len(got), st)
+				}
+				sent := map[sentRequest]bool{}
+				for _, r := range requestsSent() {
+					sent[r] = true
+				}
+				for _, r := range got {
+					if !sent[r] {
+						t.Errorf("request %s %s was never sent", r.method, r.path)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -49,6 +49,10 @@ type Stats struct {
 	// Unsupported counts ReasonUnsupportedSuite by suite (and version)
 	// name.
 	Unsupported map[string]uint64 `json:"unsupported,omitempty"`
+	// MidConnection counts, of Seen, the TLS 1.3 connections first seen
+	// after their hellos that were placed by trying the key log's recent
+	// sessions (Config.MaxTrialSessions).
+	MidConnection uint64 `json:"mid_connection"`
 	// NotTLS counts connections fed to a Conn that were not TLS.
 	NotTLS uint64 `json:"not_tls"`
 
