@@ -125,15 +125,7 @@ func TestKeys(t *testing.T) {
 			if len(got) == 0 || len(got) >= len(requestsSent()) {
 				t.Errorf("%d requests after a gap, want some but not all %d", len(got), len(requestsSent()))
 			}
-			sent := map[sentRequest]bool{}
-			for _, r := range requestsSent() {
-				sent[r] = true
-			}
-			for _, r := range got {
-				if !sent[r] {
-					t.Errorf("request %s %s was never sent", r.method, r.path)
-				}
-			}
+			checkSent(t, got)
 		})
 		for _, cut := range []int{0, 7} {
 			t.Run(fmt.Sprintf("%s/mid-connection-%d", name, cut), func(t *testing.T) {
@@ -163,15 +155,7 @@ func TestKeys(t *testing.T) {
 				if st.MidConnection != 1 || len(got) == 0 {
 					t.Errorf("%d requests, stats %+v, want a mid-connection start", len(got), st)
 				}
-				sent := map[sentRequest]bool{}
-				for _, r := range requestsSent() {
-					sent[r] = true
-				}
-				for _, r := range got {
-					if !sent[r] {
-						t.Errorf("request %s %s was never sent", r.method, r.path)
-					}
-				}
+				checkSent(t, got)
 			})
 		}
 	}
@@ -190,5 +174,20 @@ func TestHelloRetry(t *testing.T) {
 	}
 	if got := parseH1(h.plain[0].Bytes()); len(got) != len(requestsSent()) {
 		t.Errorf("%d requests, want %d; stats %+v", len(got), len(requestsSent()), dec.Stats())
+	}
+}
+
+// checkSent fails for a recovered request that was never sent, byte for
+// byte: decryption must not make up exchanges.
+func checkSent(t *testing.T, got []sentRequest) {
+	t.Helper()
+	sent := map[sentRequest]bool{}
+	for _, r := range requestsSent() {
+		sent[r] = true
+	}
+	for _, r := range got {
+		if !sent[r] {
+			t.Errorf("request %s %s (%d body bytes) was never sent", r.method, r.path, len(r.body))
+		}
 	}
 }
