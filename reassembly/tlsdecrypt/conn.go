@@ -190,6 +190,7 @@ type Conn struct {
 	midGen       [2]uint64
 	midTries     [2]int
 	midStarted   bool
+	earlySkipped int
 	inflateFails int
 
 	scratch []byte
@@ -393,6 +394,8 @@ func (c *Conn) record(d Dir, hdr, body []byte) {
 			c.protected++
 			if d == FromClient && c.ch != nil && c.ch.earlyData && c.sh == nil {
 				c.skipped++ // 0-RTT data: its secret is not used here
+				c.earlySkipped++
+				c.h.Lost(d, len(hdr)+len(body))
 			} else {
 				c.noHello = c.ch == nil || c.sh == nil
 				if c.ch == nil && c.sh == nil && c.midStart(d, hdr, body) {
@@ -558,6 +561,15 @@ func (c *Conn) decrypt(d Dir, hdr, body []byte) {
 	s := &c.side[d]
 	plain, typ, ok := c.open(d, hdr, body)
 	if !ok {
+		if d == FromClient && c.tls13 && s.ok == 0 && c.ch.earlyData {
+			// 0-RTT data, sent before the client saw the ServerHello but
+			// captured after it: protected by the early traffic secret,
+			// which is not used here. Skipped, not a failure.
+			c.skipped++
+			c.earlySkipped++
+			c.h.Lost(d, len(hdr)+len(body))
+			return
+		}
 		if s.lost {
 			c.gapFails++
 		} else {
@@ -740,6 +752,7 @@ func (c *Conn) Close() {
 		st.RecordsSkipped += uint64(skipped)
 		st.PlaintextBytes += uint64(c.plainBytes)
 		st.Resyncs += uint64(c.resyncs)
+		st.EarlyDataSkipped += uint64(c.earlySkipped)
 		if c.notTLS || c.startScan && !c.tlsSeen {
 			st.NotTLS++
 			return

@@ -31,9 +31,9 @@ const (
 	ReasonPendingOverflow Reason = "pending_overflow"
 )
 
-// Stats counts connections and records. Connections are counted when they
-// close (Conn.Close): each TLS connection lands in Decrypted, in exactly
-// one Failed reason, or in HandshakeOnly.
+// Stats counts connections and records. Everything is counted when its
+// connection closes (Conn.Close): each TLS connection lands in Decrypted,
+// in exactly one Failed reason, or in HandshakeOnly.
 type Stats struct {
 	// Seen counts connections whose hellos were TLS (or whose records
 	// were, for a capture starting mid-connection).
@@ -62,6 +62,9 @@ type Stats struct {
 	PlaintextBytes   uint64 `json:"plaintext_bytes"` // application data delivered
 	Resyncs          uint64 `json:"resyncs"`         // times decryption found its place again after a gap or a lost record
 	PendingDropped   uint64 `json:"pending_dropped"` // bytes of ciphertext dropped waiting for keys
+	// EarlyDataSkipped counts TLS 1.3 0-RTT records: the early traffic
+	// secret is not used, so they are holes in the client's plaintext.
+	EarlyDataSkipped uint64 `json:"early_data_skipped"`
 }
 
 // stats is the shared, locked copy of Stats.
