@@ -194,6 +194,26 @@ type Conn struct {
 	inflateFails int
 
 	scratch []byte
+	// out collects the plaintext of the records of one Feed, handed to
+	// the Handler in one piece, as the same traffic in clear would be.
+	out [2][]byte
+}
+
+// maxOut bounds the plaintext collected before it is handed over.
+const maxOut = 64 << 10
+
+// flush hands the collected plaintext of d to the Handler.
+func (c *Conn) flush(d Dir) {
+	if len(c.out[d]) > 0 {
+		c.h.Data(d, c.out[d])
+		c.out[d] = c.out[d][:0]
+	}
+}
+
+// lost reports a hole after the plaintext before it.
+func (c *Conn) lost(d Dir, n int) {
+	c.flush(d)
+	c.h.Lost(d, n)
 }
 
 // Meta returns what is known of the connection so far.
@@ -217,6 +237,10 @@ func (c *Conn) Feed(d Dir, data []byte) {
 		return
 	}
 	s := &c.side[d]
+	// Records of both directions may be opened (keys arriving free the
+	// other's pending ones): hand both over at the end.
+	defer c.flush(FromServer)
+	defer c.flush(FromClient)
 	if d == FromClient && !c.tlsSeen && c.ch == nil {
 		if data = c.sslv2Hello(data); data == nil {
 			return
@@ -288,7 +312,7 @@ func (c *Conn) Gap(d Dir, n int) {
 	}
 	s := &c.side[d]
 	if n != 0 && c.tlsSeen {
-		c.h.Lost(d, n+len(s.buf))
+		c.lost(d, n+len(s.buf))
 	}
 	s.unsynced, s.lost = true, true
 	s.lostBytes += n
@@ -317,7 +341,7 @@ func (c *Conn) scan(d Dir, data []byte) []byte {
 	lostTo := 0
 	drop := func(to int) {
 		if c.tlsSeen && to > lostTo {
-			c.h.Lost(d, to-lostTo)
+			c.lost(d, to-lostTo)
 			lostTo = to
 		}
 	}
@@ -395,7 +419,7 @@ func (c *Conn) record(d Dir, hdr, body []byte) {
 			if d == FromClient && c.ch != nil && c.ch.earlyData && c.sh == nil {
 				c.skipped++ // 0-RTT data: its secret is not used here
 				c.earlySkipped++
-				c.h.Lost(d, len(hdr)+len(body))
+				c.lost(d, len(hdr)+len(body))
 			} else {
 				c.noHello = c.ch == nil || c.sh == nil
 				if c.ch == nil && c.sh == nil && c.midStart(d, hdr, body) {
@@ -567,7 +591,7 @@ func (c *Conn) decrypt(d Dir, hdr, body []byte) {
 			// which is not used here. Skipped, not a failure.
 			c.skipped++
 			c.earlySkipped++
-			c.h.Lost(d, len(hdr)+len(body))
+			c.lost(d, len(hdr)+len(body))
 			return
 		}
 		if s.lost {
@@ -579,7 +603,7 @@ func (c *Conn) decrypt(d Dir, hdr, body []byte) {
 		if s.ok == 0 && s.fails >= c.d.cfg.MaxFailures {
 			s.dead = true
 		}
-		c.h.Lost(d, len(body))
+		c.lost(d, len(body))
 		return
 	}
 	c.opened(d, plain, typ)
@@ -598,7 +622,7 @@ func (c *Conn) opened(d Dir, plain []byte, typ uint8) {
 		var err error
 		if plain, err = s.inflate.feed(plain); err != nil {
 			c.inflateFails++
-			c.h.Lost(d, len(plain))
+			c.lost(d, len(plain))
 			return
 		}
 	}
@@ -606,7 +630,10 @@ func (c *Conn) opened(d Dir, plain []byte, typ uint8) {
 	case recApplicationData:
 		c.plainBytes += len(plain)
 		if len(plain) > 0 {
-			c.h.Data(d, plain)
+			c.out[d] = append(c.out[d], plain...)
+			if len(c.out[d]) >= maxOut {
+				c.flush(d)
+			}
 		}
 	case recHandshake:
 		s.ehs.feed(plain, func(t uint8) bool {
@@ -735,6 +762,9 @@ func (c *Conn) Close() {
 			c.keysSeen = k.master != nil || k.chts != nil || k.cts0 != nil
 		}
 	}
+	c.flush(FromClient)
+	c.flush(FromServer)
+	c.out = [2][]byte{}
 	c.closed = true
 	if c.scratch != nil {
 		scratchPool.Put((*[maxPlaintext]byte)(c.scratch[:maxPlaintext]))

@@ -180,6 +180,11 @@ func parseH1(b []byte) []sentRequest {
 // goSession runs the requests through a Go TLS client and server over a
 // recording proxy, and returns the recording and the key log.
 func goSession(t testing.TB, srvCfg, cliCfg *tls.Config, h2 bool) (*recording, []byte) {
+	return goSessionOf(t, srvCfg, cliCfg, h2, requestsSent())
+}
+
+// goSessionOf is goSession with the requests given.
+func goSessionOf(t testing.TB, srvCfg, cliCfg *tls.Config, h2 bool, reqs []sentRequest) (*recording, []byte) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -200,7 +205,7 @@ func goSession(t testing.TB, srvCfg, cliCfg *tls.Config, h2 bool) (*recording, [
 	tr.DialContext = nil
 	tr.Dial = func(network, _ string) (net.Conn, error) { return net.Dial(network, addr) }
 	tr.ForceAttemptHTTP2 = h2
-	for _, r := range requestsSent() {
+	for _, r := range reqs {
 		req, err := http.NewRequest(r.method, srv.URL+r.path, strings.NewReader(r.body))
 		if err != nil {
 			t.Fatal(err)
