@@ -157,6 +157,13 @@ type side struct {
 
 // Conn decrypts one TLS connection. Feed it the bytes of each direction in
 // order; tell it about holes with Gap; Close it at the end.
+//
+// Its memory is bounded: per direction a partial record (18 KiB) or the
+// bytes scanned for the framing (37 KiB), partial handshake messages of
+// the types read (64 KiB each), the plaintext of one Feed (64 KiB and a
+// record) and, for DEFLATE-compressed TLS 1.2, one record's inflated
+// plaintext; per connection Config.MaxPending bytes waiting for keys and a
+// record's decryption buffer.
 type Conn struct {
 	d    *Decryptor
 	h    Handler
@@ -233,7 +240,7 @@ func plausible(h []byte) (n int, ok bool) {
 
 // Feed hands the next bytes of direction d to the connection.
 func (c *Conn) Feed(d Dir, data []byte) {
-	if c.notTLS || c.closed || d > FromServer {
+	if c.notTLS || c.closed || d > FromServer || len(data) == 0 {
 		return
 	}
 	s := &c.side[d]

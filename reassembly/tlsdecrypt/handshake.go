@@ -234,24 +234,20 @@ type hsWalker struct {
 	body []byte
 }
 
-// feed walks p, calling emit for each complete kept message. It returns
-// false when a kept message is longer than maxHandshakeMsg (the stream is
-// not a handshake one can read).
-func (w *hsWalker) feed(p []byte, want func(typ uint8) bool, emit func(typ uint8, body []byte)) bool {
+// feed walks p, calling emit for each complete kept message. A message
+// of a wanted type longer than maxHandshakeMsg is skipped like the others.
+func (w *hsWalker) feed(p []byte, want func(typ uint8) bool, emit func(typ uint8, body []byte)) {
 	for len(p) > 0 {
 		if w.nhdr < 4 {
 			n := copy(w.hdr[w.nhdr:], p)
 			w.nhdr += n
 			p = p[n:]
 			if w.nhdr < 4 {
-				return true
+				return
 			}
 			w.typ = w.hdr[0]
 			w.need = int(w.hdr[1])<<16 | int(w.hdr[2])<<8 | int(w.hdr[3])
-			w.keep = want(w.typ)
-			if w.keep && w.need > maxHandshakeMsg {
-				return false
-			}
+			w.keep = want(w.typ) && w.need <= maxHandshakeMsg
 			w.body = w.body[:0]
 			if w.need == 0 {
 				if w.keep {
@@ -274,7 +270,6 @@ func (w *hsWalker) feed(p []byte, want func(typ uint8) bool, emit func(typ uint8
 			w.nhdr = 0
 		}
 	}
-	return true
 }
 
 // reset drops a partial message.

@@ -130,3 +130,25 @@ func TestEarlyData(t *testing.T) {
 		t.Errorf("stats %+v, lost %v", st, e.lost)
 	}
 }
+
+// TestFeedEdges: an empty Feed before anything, and a hello declaring a
+// length far past maxHandshakeMsg, whose bytes must be skipped, not kept.
+func TestFeedEdges(t *testing.T) {
+	dec := New(nil, Config{})
+	c := dec.NewConn(&events{})
+	c.Feed(FromClient, nil)
+	c.Feed(FromServer, []byte{})
+	c.Close()
+
+	c = dec.NewConn(&events{})
+	const declared = 1 << 20
+	c.Feed(FromClient, record(recHandshake, []byte{hsClientHello, declared >> 16, 0, 0}))
+	chunk := make([]byte, 1<<14)
+	for range declared / len(chunk) {
+		c.Feed(FromClient, record(recHandshake, chunk))
+	}
+	if n := cap(c.side[FromClient].hs.body); n > maxHandshakeMsg {
+		t.Errorf("kept %d bytes of an oversized hello (bound %d)", n, maxHandshakeMsg)
+	}
+	c.Close()
+}
