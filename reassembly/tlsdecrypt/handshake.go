@@ -158,6 +158,9 @@ func parseServerHello(body []byte) (*serverHello, error) {
 	copy(sh.random[:], rnd)
 	sh.retry = sh.random == helloRetryRandom
 	if s.Empty() {
+		if !knownVersion(sh.version) {
+			return nil, errHello
+		}
 		return &sh, nil
 	}
 	var exts cryptobyte.String
@@ -182,6 +185,9 @@ func parseServerHello(body []byte) (*serverHello, error) {
 			}
 			sh.alpn = alpn[0]
 		}
+	}
+	if !knownVersion(sh.version) {
+		return nil, errHello
 	}
 	return &sh, nil
 }
@@ -274,3 +280,6 @@ func (w *hsWalker) feed(p []byte, want func(typ uint8) bool, emit func(typ uint8
 
 // reset drops a partial message.
 func (w *hsWalker) reset() { w.nhdr, w.need, w.body = 0, 0, w.body[:0] }
+
+// knownVersion reports whether v is SSL 3.0 to TLS 1.3.
+func knownVersion(v uint16) bool { return v>>8 == 3 && v&0xff <= 4 }
