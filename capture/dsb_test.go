@@ -59,12 +59,10 @@ func TestSecrets(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			var types []uint32
 			for {
 				_, err := r.Next()
 				for _, s := range r.Secrets() {
 					got = append(got, string(s.Data))
-					types = append(types, s.Type)
 				}
 				if errors.Is(err, io.EOF) {
 					break

@@ -2,6 +2,7 @@ package tlsdecrypt_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -202,8 +203,10 @@ func goSessionOf(t testing.TB, srvCfg, cliCfg *tls.Config, h2 bool, reqs []sentR
 	tr.TLSClientConfig.MaxVersion = cliCfg.MaxVersion
 	tr.TLSClientConfig.CipherSuites = cliCfg.CipherSuites
 	tr.TLSClientConfig.ServerName = "example.com" // an IP address is not sent as SNI
-	tr.DialContext = nil
-	tr.Dial = func(network, _ string) (net.Conn, error) { return net.Dial(network, addr) }
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
 	tr.ForceAttemptHTTP2 = h2
 	for _, r := range reqs {
 		req, err := http.NewRequest(r.method, srv.URL+r.path, strings.NewReader(r.body))
