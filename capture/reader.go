@@ -128,6 +128,8 @@ type Reader struct {
 	ngBad bool      // checking stopped at an implausible block
 	// ngLinkKnown is set once the pcapng first interface has been read.
 	ngLinkKnown bool
+	// secrets holds the pcapng Decryption Secrets Blocks not yet taken.
+	secrets dsbState
 
 	stats ReaderStats
 	errs  []*FormatError

@@ -423,6 +423,8 @@ func (r *Reader) admitNg() (pkt int64, bad bool) {
 			if len(b) >= k+16 { // else cut by the end of the stream
 				s.maxRecord = max(s.maxRecord, recordMax(order.Uint32(b[k+12:])))
 			}
+		case ngDecryption:
+			r.noteSecrets(b[k:], total, order, start+int64(k))
 		}
 		if packet {
 			pkt = start + int64(k)
