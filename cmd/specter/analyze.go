@@ -129,7 +129,13 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 			switch {
 			case dbPath != "":
 				var ferr error
-				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, chk)
+				rec := chk
+				if rec == nil {
+					// Without a spec the wire anomalies are still
+					// recorded, for diff --db.
+					rec = newAsyncChecker(diff.NewChecker(nil, checkerOptions()))
+				}
+				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, rec)
 				if ferr != nil {
 					return ferr
 				}
