@@ -208,7 +208,7 @@ func printFindingsSummary(w io.Writer, fs []diff.Finding) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, n[k]))
 	}
 	fmt.Fprintf(w, "\nfindings: %s\n\n", strings.Join(parts, ", "))
-	_ = diff.Write(w, fs, "table", version)
+	_ = diff.WriteReportWidth(w, diff.Report{Findings: fs}, "table", version, terminalWidth(w))
 }
 
 func newDiffCmd() *cobra.Command {
@@ -356,7 +356,7 @@ of a --fail-on kind remain after --baseline.`,
 				return err
 			}
 			defer closeOut()
-			if err := diff.WriteReport(w, rep, format, version); err != nil {
+			if err := diff.WriteReportWidth(w, rep, format, version, terminalWidth(w)); err != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
 			}
 			if err := outcome(sum, runErr); err != nil {
