@@ -299,6 +299,7 @@ of a --fail-on kind remain after --baseline.`,
 			var sum summary
 			var runErr error
 			var seen []string // the services of the traffic or inventory, for --host
+			var seenNote string
 			if dbPath != "" {
 				stored, services, err := storedReport(cmd, &sf, dbPath, gqls)
 				if err != nil {
@@ -327,6 +328,9 @@ of a --fail-on kind remain after --baseline.`,
 				}
 				rep = chk.Report()
 				seen = slices.Collect(maps.Keys(chk.c.Traffic()))
+				if n := chk.c.Stats().DroppedServices; n > 0 {
+					seenNote = fmt.Sprintf("%d exchanges of services past the checker's bound were not checked", n)
+				}
 				if gm != nil {
 					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
 				}
@@ -339,7 +343,7 @@ of a --fail-on kind remain after --baseline.`,
 			if specless {
 				fmt.Fprintln(cmd.ErrOrStderr(), "specter: no --spec, --spec-host or --graphql-schema: reporting only wire anomalies, path scans and GraphQL introspection queries")
 			}
-			if err := unknownHost(host, seen); err != nil {
+			if err := unknownHost(host, seen, seenNote); err != nil {
 				return err
 			}
 			rep.Findings = onlyService(rep.Findings, host)

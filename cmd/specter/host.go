@@ -13,8 +13,9 @@ const maxHostNames = 20
 // services of the traffic or inventory, in any order) is, or nil when it
 // is one of them or host is empty. A mistyped --host must not read as
 // "this service has no findings": the error names the host and the
-// services seen.
-func unknownHost(host string, services []string) error {
+// services seen. note, when not empty, follows (what the bounds left
+// out, say).
+func unknownHost(host string, services []string, note string) error {
 	if host == "" || slices.Contains(services, host) {
 		return nil
 	}
@@ -27,6 +28,9 @@ func unknownHost(host string, services []string) error {
 			s = s[:maxHostNames]
 		}
 		seen = "the services seen are " + strings.Join(s, ", ") + more
+	}
+	if note != "" {
+		seen += "; " + note
 	}
 	return &exitError{code: exitPartial, err: fmt.Errorf("--host %q: no such service; %s", host, seen)}
 }
