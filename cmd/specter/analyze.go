@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -138,7 +137,13 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 			switch {
 			case dbPath != "":
 				var ferr error
-				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, chk)
+				rec := chk
+				if rec == nil {
+					// Without a spec the wire anomalies are still
+					// recorded, for diff --db.
+					rec = newAsyncChecker(diff.NewChecker(nil, checkerOptions()))
+				}
+				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, rec)
 				ferr = finishPub(ferr)
 				if ferr != nil {
 					return ferr
@@ -231,7 +236,7 @@ type analyzeJSON struct {
 }
 
 func printSummary(w io.Writer, s summary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	r := s.Reassembly
 	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
 	row("files", len(s.Files))

@@ -196,7 +196,7 @@ func printFindingsSummary(w io.Writer, fs []diff.Finding) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, n[k]))
 	}
 	fmt.Fprintf(w, "\nfindings: %s\n\n", strings.Join(parts, ", "))
-	_ = diff.Write(w, fs, "table", version)
+	_ = diff.WriteReportWidth(w, diff.Report{Findings: fs}, "table", version, terminalWidth(w))
 }
 
 func newDiffCmd() *cobra.Command {
@@ -205,7 +205,7 @@ func newDiffCmd() *cobra.Command {
 	var gf graphqlFlags
 	var format, output, failOn, baseline, dbPath, host string
 	cmd := &cobra.Command{
-		Use:   "diff --spec SPEC [flags] FILE|DIR|- ...",
+		Use:   "diff [--spec SPEC] [flags] FILE|DIR|- ...",
 		Short: "Compare the traffic in captures with the declared OpenAPI specs",
 		Long: `Diff checks every HTTP exchange in the captures against the declared specs
 and reports shadow endpoints and methods (undeclared), zombies (deprecated
@@ -229,6 +229,13 @@ deprecated ones used are zombie, introspection queries are a finding of
 their own, and root fields no operation selected are unused. With --db,
 introspection queries are reported without --graphql-schema too.
 
+Without any --spec, --spec-host or --graphql-schema, diff reports the
+findings that need no spec: wire anomalies (request-smuggling shapes, bad
+framing), path scans and GraphQL introspection queries.
+
+--host NAME reports one service; a NAME that no service of the traffic
+(or inventory) is, is an error naming the services seen (exit 1).
+
 Exit status: 0 on success, 1 when some input was bad but results were
 produced, 2 on usage errors or when nothing could be read, 3 when findings
 of a --fail-on kind remain after --baseline.`,
@@ -236,12 +243,11 @@ of a --fail-on kind remain after --baseline.`,
   specter diff --spec specs/ --format sarif -o diff.sarif captures/
   specter diff --spec api.yaml --baseline known.json --fail-on shadow,auth_mismatch capture.pcap
   specter diff --spec api.yaml --db specter.db --format markdown
-  specter diff --graphql-schema schema.graphql capture.pcap`,
+  specter diff --graphql-schema schema.graphql capture.pcap
+  specter diff capture.pcap    # anomalies, scans and introspection only`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(sf.specs) == 0 && len(sf.specHosts) == 0 && len(gf.paths) == 0 {
-				return usageError("diff needs at least one --spec, --spec-host or --graphql-schema")
-			}
+			specless := len(sf.specs) == 0 && len(sf.specHosts) == 0 && len(gf.paths) == 0
 			gqls, err := gf.load()
 			if err != nil {
 				return err
@@ -280,43 +286,53 @@ of a --fail-on kind remain after --baseline.`,
 			var rep diff.Report
 			var sum summary
 			var runErr error
+			var seen []string // the services of the traffic or inventory, for --host
+			var seenNote string
 			if dbPath != "" {
-				if len(sf.specs) > 0 || len(sf.specHosts) > 0 {
-					stored, err := storedFindings(cmd, &sf, dbPath)
-					if err != nil {
-						return err
-					}
-					rep = stored
-				}
-				// Without a GraphQL schema: the introspection findings.
-				gfs, err := graphqlStored(cmd.Context(), dbPath, gqls)
+				stored, services, err := storedReport(cmd, &sf, dbPath, gqls)
 				if err != nil {
 					return err
 				}
-				rep.Findings = diff.Merge(rep.Findings, gfs)
+				rep, seen = stored, services
 			} else {
 				chk, err := sf.checker()
 				if err != nil {
 					return err
 				}
+				if chk == nil {
+					// No spec: the checker still turns wire anomalies
+					// into findings, and counts the services.
+					chk = newAsyncChecker(diff.NewChecker(nil, checkerOptions()))
+				}
 				var gm *graphqlModel
-				if len(gqls) > 0 {
+				if len(gqls) > 0 || specless {
+					// Without a spec the scans and introspection
+					// queries come from an inventory of the traffic.
 					gm = &graphqlModel{m: infer.NewModel(infer.Config{})}
 				}
-				var check func(*reassembly.Exchange)
-				if chk != nil {
-					check = chk.Check
-				}
-				sum, runErr = runWithProgress(cmd, args, pf.config(), gm.observe(check))
+				sum, runErr = runWithProgress(cmd, args, pf.config(), gm.observe(chk.Check))
 				if runErr != nil && sum.Packets == 0 {
 					return outcome(sum, runErr)
 				}
-				if chk != nil {
-					rep = chk.Report()
+				rep = chk.Report()
+				seen = slices.Collect(maps.Keys(chk.c.Traffic()))
+				if n := chk.c.Stats().DroppedServices; n > 0 {
+					seenNote = fmt.Sprintf("%d exchanges of services past the checker's bound were not checked", n)
 				}
 				if gm != nil {
 					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
 				}
+				if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
+					// With a spec the checker's undeclared traffic
+					// tells the scans.
+					rep.Findings = diff.Merge(rep.Findings, diff.Scans(gm.m))
+				}
+			}
+			if specless {
+				fmt.Fprintln(cmd.ErrOrStderr(), "specter: no --spec, --spec-host or --graphql-schema: reporting only wire anomalies, path scans and GraphQL introspection queries")
+			}
+			if err := unknownHost(host, seen, seenNote); err != nil {
+				return err
 			}
 			rep.Findings = onlyService(rep.Findings, host)
 			all := len(rep.Findings)
@@ -332,7 +348,7 @@ of a --fail-on kind remain after --baseline.`,
 				return err
 			}
 			defer closeOut()
-			if err := diff.WriteReport(w, rep, format, version); err != nil {
+			if err := diff.WriteReportWidth(w, rep, format, version, terminalWidth(w)); err != nil {
 				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
 			}
 			if err := outcome(sum, runErr); err != nil {
@@ -367,39 +383,53 @@ of a --fail-on kind remain after --baseline.`,
 	return cmd
 }
 
-// storedFindings is diff over a database: shadow, zombie and unused from
-// the stored inventory and the specs as given now; noncompliance and auth
-// mismatches as the analyze runs that checked exchanges recorded them.
-func storedFindings(cmd *cobra.Command, sf *specFlags, dbPath string) (diff.Report, error) {
-	specs, err := sf.load()
-	if err != nil {
-		return diff.Report{}, err
+// storedReport is diff over a database, with the services of the stored
+// inventory: shadow, zombie and unused from the inventory and the specs as
+// given now; noncompliance, auth mismatches and wire anomalies as the
+// analyze runs that checked exchanges recorded them; scans from the
+// inventory; GraphQL findings against the schemas (without one, the
+// introspection queries). Without any spec or schema only the findings
+// that need none are reported: anomalies, scans and introspection.
+func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema) (diff.Report, []string, error) {
+	withSpecs := len(sf.specs) > 0 || len(sf.specHosts) > 0
+	var specs []*diff.Spec
+	if withSpecs {
+		var err error
+		if specs, err = sf.load(); err != nil {
+			return diff.Report{}, nil, err
+		}
 	}
 	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
 	if err != nil {
-		return diff.Report{}, err
+		return diff.Report{}, nil, err
 	}
 	defer db.Close()
 	m, err := db.Model(cmd.Context())
 	if err != nil {
-		return diff.Report{}, &exitError{code: exitFatal, err: err}
+		return diff.Report{}, nil, &exitError{code: exitFatal, err: err}
 	}
 	recorded, err := db.Findings(cmd.Context())
 	if err != nil {
-		return diff.Report{}, &exitError{code: exitFatal, err: err}
+		return diff.Report{}, nil, &exitError{code: exitFatal, err: err}
 	}
 	var perExchange []diff.Finding
 	for _, f := range recorded {
-		switch f.Kind {
-		case diff.KindShadow, diff.KindZombie, diff.KindUnused:
+		switch {
+		case f.Kind == diff.KindShadow, f.Kind == diff.KindZombie, f.Kind == diff.KindUnused, f.Kind == diff.KindScan:
 			// The inventory answers these, with the specs given now.
-		default:
+		case withSpecs || f.Kind == diff.KindAnomaly:
 			perExchange = append(perExchange, f)
 		}
 	}
-	traffic := diff.ModelTraffic(m)
-	return diff.Report{
-		Findings: diff.Merge(diff.Inventory(m, specs), perExchange),
-		Specs:    diff.Attachments(specs, traffic), Unchecked: diff.Unchecked(specs, traffic),
-	}, nil
+	var rep diff.Report
+	if withSpecs {
+		traffic := diff.ModelTraffic(m)
+		rep.Findings = diff.Inventory(m, specs) // with the scans
+		rep.Specs, rep.Unchecked = diff.Attachments(specs, traffic), diff.Unchecked(specs, traffic)
+	} else {
+		rep.Findings = diff.Scans(m)
+	}
+	rep.Findings = diff.Merge(rep.Findings, perExchange)
+	rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(m, gqls))
+	return rep, m.Services(), nil
 }

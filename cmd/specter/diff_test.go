@@ -216,7 +216,6 @@ func TestDiffFlags(t *testing.T) {
 		t.Fatalf("with baseline: exit %d, %s\n%s", code, errs, out)
 	}
 	for _, bad := range [][]string{
-		{"diff", pcap},
 		{"diff", spec, "--fail-on", "nosuchkind", pcap},
 		{"diff", spec, "--format", "xml", pcap},
 		{"diff", "--spec", filepath.Join(dir, "missing.yaml"), pcap},

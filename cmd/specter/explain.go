@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -104,7 +103,7 @@ func printExplanations(w io.Writer, method string, es []infer.PathExplanation) e
 			}
 		}
 		fmt.Fprintf(w, "%s %s %s -> %s (%s %s; methods %s)\n", e.Service, method, e.Path, e.Template, method, seen, strings.Join(e.Methods, ","))
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		tw := newTable(w)
 		fmt.Fprintln(tw, "#\tVALUE\tSEGMENT\tSHAPE\tREQUESTS\tSIBLINGS\tRULE\tWHY")
 		for j, s := range e.Segments {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", j+1, s.Value, s.Segment, s.Shape, s.Count, s.Siblings, s.Rule, s.Why)

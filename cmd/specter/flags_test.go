@@ -146,12 +146,16 @@ func TestAnalyzeFilter(t *testing.T) {
 	}
 }
 
-// TestDiffHost: --host keeps one service's findings.
+// TestDiffHost: --host keeps one service's findings; a service that is not
+// in the traffic is an error naming it and the services seen.
 func TestDiffHost(t *testing.T) {
 	spec := "../../testdata/shop-declared.yaml"
 	all, _, _ := run(t, "diff", "--spec", spec, "--format", "json", demo)
 	one, _, _ := run(t, "diff", "--spec", spec, "--format", "json", "--host", "shop.example.test", demo)
-	none, _, _ := run(t, "diff", "--spec", spec, "--format", "json", "--host", "other.example.test", demo)
+	none, errs, code := run(t, "diff", "--spec", spec, "--format", "json", "--host", "other.example.test", demo)
+	if code != exitPartial || none != "" || !strings.Contains(errs, `"other.example.test"`) || !strings.Contains(errs, "shop.example.test") {
+		t.Errorf("--host other.example.test: exit %d, stdout %q, stderr %q", code, none, errs)
+	}
 	count := func(s string) int {
 		var r struct {
 			Findings []json.RawMessage `json:"findings"`
@@ -161,8 +165,8 @@ func TestDiffHost(t *testing.T) {
 		}
 		return len(r.Findings)
 	}
-	if n := count(all); n == 0 || count(one) != n || count(none) != 0 {
-		t.Errorf("findings: all %d, shop %d, other %d", n, count(one), count(none))
+	if n := count(all); n == 0 || count(one) != n {
+		t.Errorf("findings: all %d, shop %d", n, count(one))
 	}
 }
 

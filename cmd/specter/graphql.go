@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,20 +57,4 @@ func (g *graphqlModel) observe(emit func(*reassembly.Exchange)) func(*reassembly
 			emit(x)
 		}
 	}
-}
-
-// graphqlStored is the GraphQL part of diff --db: the schemas against the
-// operations the stored inventory holds (with no schema, the introspection
-// findings).
-func graphqlStored(ctx context.Context, dbPath string, schemas []*diff.GraphQLSchema) ([]diff.Finding, error) {
-	db, err := openStored(ctx, dbPath, infer.Config{})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	m, err := db.Model(ctx)
-	if err != nil {
-		return nil, &exitError{code: exitFatal, err: err}
-	}
-	return diff.GraphQLFindings(m, schemas), nil
 }

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/spf13/cobra"
@@ -199,7 +198,7 @@ func segmentPattern(seg string) *regexp.Regexp {
 
 func printDetail(w io.Writer, d endpointDetail) error {
 	e := d.Endpoint
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
 	row("service", e.Service)
 	row("endpoint", e.Method+" "+e.Template)

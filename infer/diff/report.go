@@ -6,7 +6,10 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/mattn/go-runewidth"
+
+	"github.com/specter-dev/specter/infer/table"
 )
 
 // Formats returns the report formats Write knows.
@@ -25,10 +28,17 @@ func Write(w io.Writer, fs []Finding, format, toolVersion string) error {
 // and "markdown" show the findings only (the command line prints the
 // attachments on standard error).
 func WriteReport(w io.Writer, rep Report, format, toolVersion string) error {
+	return WriteReportWidth(w, rep, format, toolVersion, 0)
+}
+
+// WriteReportWidth is WriteReport with the "table" format fitted to width
+// columns of display width (a terminal's; 0: nothing is cut), cells cut
+// between characters, never inside a UTF-8 sequence.
+func WriteReportWidth(w io.Writer, rep Report, format, toolVersion string, width int) error {
 	fs := rep.Findings
 	switch format {
 	case "table", "":
-		return writeTable(w, rep)
+		return writeTable(w, rep, width)
 	case "json":
 		if rep.Findings == nil {
 			rep.Findings = []Finding{}
@@ -72,7 +82,7 @@ func label(f *Finding) string {
 	return strings.ReplaceAll(string(f.Kind), "_", " ")
 }
 
-func writeTable(w io.Writer, rep Report) error {
+func writeTable(w io.Writer, rep Report, width int) error {
 	fs := rep.Findings
 	if len(fs) == 0 {
 		msg := "no findings"
@@ -86,7 +96,7 @@ func writeTable(w io.Writer, rep Report) error {
 		return err
 	}
 	g := groups(fs)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.New(w, width)
 	first := true
 	for _, k := range Kinds() {
 		list := g[k]
@@ -109,7 +119,7 @@ func writeTable(w io.Writer, rep Report) error {
 	return tw.Flush()
 }
 
-// reasonText is a finding's reason on one line, cut at n bytes unless it
+// reasonText is a finding's reason on one line, cut at n columns unless it
 // names parameters: every one of those is shown.
 func reasonText(f *Finding, n int) string {
 	if len(f.Paths) > 0 {
@@ -133,10 +143,8 @@ func pathsText(f *Finding) string {
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
+	// Cut by display width, between characters: never inside UTF-8.
+	return runewidth.Truncate(s, n+1, "…")
 }
 
 func mdEscape(s string) string {
