@@ -64,6 +64,7 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 		w.static[s] = true
 	}
 	w.priors(t.Root, opts.Priors)
+	w.coll = w.collectionWords(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
 	return w.out
@@ -78,6 +79,9 @@ type walker struct {
 	// taken at each parameter position on the way: parameter types are
 	// decided per operation from the values that led to it.
 	lin map[*Node][]uint16
+	// coll holds, per route word, the words below it that are one
+	// parameter wherever it occurs (see collectionWords).
+	coll map[string]map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -528,7 +532,11 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		}
 		seg := Segment{Literal: c.key}
 		w.explainCand(c, depth, seg, len(cands), 0)
-		w.walk(c.nodes, append(prefix, seg), depth+1, enums[c.key])
+		keys := enums[c.key]
+		if keys == nil {
+			keys = w.coll[c.key]
+		}
+		w.walk(c.nodes, append(prefix, seg), depth+1, keys)
 	}
 	for _, g := range groups {
 		var merged []*Node
@@ -723,7 +731,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				w.note(c, RuleEmpty, "the empty segment of a trailing slash")
 			case enumKeys[c.key]:
 				strong = append(strong, c) // decided one level up
-				w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
+				if w.coll[parent][c.key] {
+					w.note(c, RuleCollection, "one of the words that follow "+parent+" wherever it occurs in the tree, some with values below: a collection's values")
+				} else {
+					w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
+				}
 			case c.overflow:
 				strong = append(strong, c)
 				w.note(c, RuleFolded, "folded past the trie's limits: too many distinct values for a route")

@@ -66,6 +66,14 @@
 //     chains are reports of their own). Words all followed by one such
 //     enum, with the same methods below, are an enum too
 //     (/{project}/{user|bot|anonymous}/{content|all}/{date}).
+//     A route word recurring at three or more places of the tree
+//     (/items/{id}/images, /users/{id}/images, /genres/{name}/images),
+//     where four or more words follow it in two places or more and at
+//     least half of them address items in turn (/images/primary/0), is
+//     a collection: those words are an enum parameter after it
+//     everywhere. Each place holds only the values its clients asked
+//     for, so the set shows only across the tree; leaf words alone
+//     (/servers/{id}/actions/{reboot|resize}) stay routes.
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
