@@ -884,6 +884,28 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				}
 			}
 		}
+		// Short random keys (x7Qp, jiKF) read as words but for their case:
+		// several of them, each seen at most twice and routing like the
+		// ids beside them, are ids too. Real route words beside ids are
+		// written in one case or camel humps (me, byName, iPhone).
+		if len(strong) > 0 && !nameLike && len(words) > 0 {
+			var gnodes []*Node
+			for _, m := range g.members {
+				gnodes = append(gnodes, m.nodes...)
+			}
+			var keys []*cand
+			for _, c := range words {
+				if !c.overflow && c.count <= 2 && c.ext == "" && randomCase(c.stem) && w.compatible(c.nodes, gnodes, 4, true) {
+					keys = append(keys, c)
+				}
+			}
+			if len(keys) >= minRandomKeys {
+				g.members = append(g.members, keys...)
+				for _, c := range keys {
+					w.note(c, RuleJoined, "one of several short keys in random case, each rare and routing like the ids beside them")
+				}
+			}
+		}
 		// A name-like value alone is weak evidence (token_from_oauth1, cli-4):
 		// it needs a sibling name or two rare look-alike words, unless it
 		// is a confident name (ken584).
@@ -1228,6 +1250,38 @@ func isCompound(s string) bool {
 	}
 	for i := 1; i < len(s); i++ {
 		if s[i] >= 'A' && s[i] <= 'Z' && s[i-1] >= 'a' && s[i-1] <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+// minRandomKeys is how many random-case keys must sit beside ids to join
+// them (see randomCase).
+const minRandomKeys = 3
+
+// randomCase reports whether s is a short letters-and-digits token whose
+// case changes the way keys do and words do not: an upper-case letter
+// after a lower-case one and not starting a lower-case hump (jiKF, tsI),
+// or a lower-case letter after two upper-case ones (5JDl). Words in
+// camel case (byName, iPhone) and acronyms (HTTP, OAuth) do not.
+func randomCase(s string) bool {
+	if len(s) < 3 || len(s) > 8 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	lower := func(b byte) bool { return b >= 'a' && b <= 'z' }
+	upper := func(b byte) bool { return b >= 'A' && b <= 'Z' }
+	for i := 1; i < len(s); i++ {
+		if upper(s[i]) && lower(s[i-1]) && (i+1 == len(s) || !lower(s[i+1])) {
+			return true
+		}
+		if lower(s[i]) && i >= 2 && upper(s[i-1]) && upper(s[i-2]) && i+1 == len(s) {
 			return true
 		}
 	}

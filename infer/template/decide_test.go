@@ -453,6 +453,32 @@ var endpointCases = []struct {
 		},
 	},
 	{
+		name: "short random-case keys beside ids are ids",
+		in: cat(
+			seq("GET /rooms/%s/messages", "48213", "9917", "301", "77204518"),
+			seq("GET /rooms/%s/messages", "qW3x", "hTkB", "Rp9sZ", "7mVQ"),
+			[]string{"GET /rooms/by/owner x2"},
+		),
+		want: []string{
+			"GET /rooms/by/owner",
+			"GET /rooms/{roomName:string}/messages",
+		},
+	},
+	{
+		name: "camel-case and one-case words beside ids stay routes",
+		in: cat(
+			seq("GET /devices/%s/status", "48213", "9917", "301", "77204518"),
+			[]string{"GET /devices/iPhone/status", "GET /devices/byName/status", "GET /devices/HTTP/status", "GET /devices/OAuth/status"},
+		),
+		want: []string{
+			"GET /devices/HTTP/status",
+			"GET /devices/OAuth/status",
+			"GET /devices/byName/status",
+			"GET /devices/iPhone/status",
+			"GET /devices/{deviceId:integer/int64}/status",
+		},
+	},
+	{
 		name: "priors win where they match",
 		in:   cat([]string{"GET /users/me"}, seq("GET /users/%s", "17", "4242")),
 		opts: Options{Priors: []string{"/users/{id}"}},

@@ -52,9 +52,14 @@
 //     words, each requested once with the same methods and alone at the
 //     position, are lookups by name (/search/{query}). Other compound
 //     words routing like such a population and requested about as
-//     often join it. A word requested far more than the names beside it
-//     still joins them when what follows it is itself values (a popular
-//     owner: /repos/{owner}/{repo}); /users/me routes words.
+//     often join it. Beside strong ids, three or more short keys in
+//     random case (jiKF, 5JDl: a capital after a small letter not
+//     starting a hump, or a small letter closing two capitals), each
+//     seen at most twice and routing like the ids, are ids; camel-case
+//     and one-case words (byName, iPhone, HTTP) stay routes. A word
+//     requested far more than the names beside it still joins them when
+//     what follows it is itself values (a popular owner:
+//     /repos/{owner}/{repo}); /users/me routes words.
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
 //     /1/search/{auto|sandbox}/{path}), is an enum parameter, where a
