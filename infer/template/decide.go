@@ -1140,6 +1140,51 @@ func (w *walker) peerWords(cs, pop []*cand) []*cand {
 		if len(children(c.nodes)) > 0 && w.compatible(c.nodes, nodes, 2, true) {
 			w.note(c, RuleRareWords, "a compound word requested about as often as the rare values beside it, routing like them")
 			out = append(out, c)
+			in[c] = true
+		}
+	}
+	// Values of one parameter are followed by the same route words,
+	// each seen for only some of them in sparse traffic: a word whose
+	// route words are at least half the population's, with its methods,
+	// is one of them, and brings its own route words in. The population
+	// only grows, so the result does not depend on the order of cs.
+	routes := map[string]bool{}
+	methods := map[string]bool{}
+	for _, c := range out {
+		for _, k := range children(c.nodes) {
+			routes[k.key] = true
+		}
+		for m := range subtreeMethods(c.nodes, 4) {
+			methods[m] = true
+		}
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, c := range cs {
+			if in[c] || c.overflow || !isCompound(c.stem) || w.static[c.key] || float64(c.count) > 5*mean || len(w.methods(c.nodes)) > 0 {
+				continue
+			}
+			below := children(c.nodes)
+			shared := 0
+			for _, k := range below {
+				if routes[k.key] && k.shape == ShapeWord {
+					shared++
+				}
+			}
+			same := true
+			for m := range subtreeMethods(c.nodes, 4) {
+				same = same && methods[m]
+			}
+			if len(below) == 0 || shared*2 < len(below) || !same {
+				continue
+			}
+			w.note(c, RuleRareWords, "a compound word followed by the route words of the rare values beside it")
+			out = append(out, c)
+			in[c] = true
+			for _, k := range below {
+				routes[k.key] = true
+			}
+			grew = true
 		}
 	}
 	return out

@@ -479,6 +479,22 @@ var endpointCases = []struct {
 		},
 	},
 	{
+		name: "rare compound values bring their route words to the population",
+		in: []string{
+			"GET /stats/page_views/overall", "GET /stats/error_rate/overall", "GET /stats/error_rate/breakdown",
+			"GET /stats/signup_count/breakdown", "GET /stats/queue_depth/overall",
+			"GET /stats/churn_ratio/overall", "GET /stats/churn_ratio/timeline x3",
+			"GET /stats/load_time/timeline x3",
+			"GET /stats/summary x4",
+		},
+		want: []string{
+			"GET /stats/summary",
+			"GET /stats/{statName:string}/breakdown",
+			"GET /stats/{statName:string}/overall",
+			"GET /stats/{statName:string}/timeline",
+		},
+	},
+	{
 		name: "priors win where they match",
 		in:   cat([]string{"GET /users/me"}, seq("GET /users/%s", "17", "4242")),
 		opts: Options{Priors: []string{"/users/{id}"}},

@@ -52,7 +52,10 @@
 //     words, each requested once with the same methods and alone at the
 //     position, are lookups by name (/search/{query}). Other compound
 //     words routing like such a population and requested about as
-//     often join it. Beside strong ids, three or more short keys in
+//     often join it, and so do, growing it until nothing changes,
+//     compound words whose route words are at least half the
+//     population's (/metrics/{metric}/timeseries seen only for a few).
+//     Beside strong ids, three or more short keys in
 //     random case (jiKF, 5JDl: a capital after a small letter not
 //     starting a hump, or a small letter closing two capitals), each
 //     seen at most twice and routing like the ids, are ids; camel-case
