@@ -23,8 +23,9 @@ const (
 )
 
 // collectionWords returns, per route word, the words below it that are
-// values of one parameter wherever it occurs (see the comment above).
-func (w *walker) collectionWords(root *Node) map[string]map[string]bool {
+// values of one parameter wherever it occurs (see the comment above),
+// and the union of those words.
+func (w *walker) collectionWords(root *Node) (map[string]map[string]bool, map[string]bool) {
 	// occ[route][context][word]: the words seen below the route word in
 	// each context (the nearest route literal above the route's parent).
 	occ := map[string]map[string]map[string]bool{}
@@ -135,7 +136,16 @@ func (w *walker) collectionWords(root *Node) map[string]map[string]bool {
 			out[route] = rec
 		}
 	}
-	return out
+	var all map[string]bool
+	for _, rec := range out {
+		if all == nil {
+			all = map[string]bool{}
+		}
+		for k := range rec {
+			all[k] = true
+		}
+	}
+	return out, all
 }
 
 // isValueLevel reports whether n's children look like values of one

@@ -64,7 +64,7 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 		w.static[s] = true
 	}
 	w.priors(t.Root, opts.Priors)
-	w.coll = w.collectionWords(t.Root)
+	w.coll, w.collVal = w.collectionWords(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
 	return w.out
@@ -82,6 +82,9 @@ type walker struct {
 	// coll holds, per route word, the words below it that are one
 	// parameter wherever it occurs (see collectionWords).
 	coll map[string]map[string]bool
+	// collVal holds the words of all of coll: values wherever they follow
+	// their route word, so subtrees holding different ones route alike.
+	collVal map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -1380,6 +1383,9 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		switch {
 		case c.overflow || c.shape.Variable():
 			varNodes = append(varNodes, c.nodes...)
+		case w.collVal[c.key]:
+			// A collection's value (see collectionWords).
+			varNodes = append(varNodes, c.nodes...)
 		case c.shape == ShapeWord && c.count <= 2:
 			rareWords++
 		}
@@ -1399,7 +1405,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		// A rare word is a value where g has values: any rare word among a
 		// population of words, a compound one (heidi-docs) beside names.
 		rare := c.shape == ShapeWord && c.count <= 2
-		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0)
+		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0) || w.collVal[c.key]
 		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
 			continue // a route word of g, or a value g saw too
 		}

@@ -97,6 +97,15 @@ func cat(parts ...[]string) []string {
 	return out
 }
 
+// albumPhotos are requests of a collection (photos) of sizes, each
+// size addressing numbered photos, under one parent.
+var albumPhotos = cat(
+	seq("GET /albums/%s/photos/large/2", "101", "102"),
+	seq("GET /albums/%s/photos/thumb/0", "103", "104"),
+	seq("GET /albums/%s/photos/square/1", "105"),
+	seq("GET /albums/%s/photos/original/3", "106"),
+)
+
 // endpointCases are the decision cases TestEndpoints checks and
 // TestExplainAgrees explains.
 var endpointCases = []struct {
@@ -403,10 +412,7 @@ var endpointCases = []struct {
 	{
 		name: "a collection word recurring under several parents takes an enum of sizes",
 		in: cat(
-			seq("GET /albums/%s/photos/large/2", "101", "102"),
-			seq("GET /albums/%s/photos/thumb/0", "103", "104"),
-			seq("GET /albums/%s/photos/square/1", "105"),
-			seq("GET /albums/%s/photos/original/3", "106"),
+			albumPhotos,
 			seq("GET /albums/%s/photos/medium", "107"),
 			seq("GET /members/%s/photos/thumb", "sam42", "kim77"),
 			seq("GET /members/%s/photos/large", "ana19"),
@@ -421,6 +427,21 @@ var endpointCases = []struct {
 			"GET /members/{memberName:string}/photos/{photoType:string}",
 			"GET /places/{placeId:integer/int64}/photos/{photoType:string}",
 			"GET /places/{placeId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+		},
+	},
+	{
+		name: "rare words followed by different values of a collection route alike",
+		in: cat(
+			albumPhotos,
+			seq("GET /places/%s/photos/square/4", "201"),
+			seq("GET /places/%s/photos/large", "203"),
+			[]string{"GET /tags/sunset-beach/photos/thumb", "GET /tags/city-night/photos/large", "GET /tags/old-town/photos/original"},
+		),
+		want: []string{
+			"GET /albums/{albumId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+			"GET /places/{placeId:integer/int64}/photos/{photoType:string}",
+			"GET /places/{placeId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+			"GET /tags/{tagName:string}/photos/{photoType:string}",
 		},
 	},
 	{

@@ -81,7 +81,9 @@
 //     a collection: those words are an enum parameter after it
 //     everywhere. Each place holds only the values its clients asked
 //     for, so the set shows only across the tree; leaf words alone
-//     (/servers/{id}/actions/{reboot|resize}) stay routes.
+//     (/servers/{id}/actions/{reboot|resize}) stay routes. Subtrees
+//     holding different values of a collection route alike
+//     (/genres/{name}/images/{imageType}).
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.

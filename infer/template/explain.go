@@ -131,7 +131,7 @@ func (t *Trie) Explain(opts Options, path string) (string, []Explanation) {
 		}
 		return w.priorTemplate, out
 	}
-	w.coll = w.collectionWords(t.Root)
+	w.coll, w.collVal = w.collectionWords(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	tmpl := render(w.segs)
 	if i, ok := w.byKey[normKey(w.segs)]; ok {
