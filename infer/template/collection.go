@@ -63,7 +63,11 @@ func (w *walker) collectionWords(root *Node) (map[string]map[string]bool, map[st
 		}
 		values := isValueLevel(n)
 		for k, c := range n.Children {
-			visit(c, k, values || Classify(k).Variable(), lit)
+			// Leaves hold no route word's values: most nodes of a
+			// flooded trie are leaves, so they cost no Classify here.
+			if len(c.Children) > 0 {
+				visit(c, k, values || Classify(k).Variable(), lit)
+			}
 		}
 	}
 	visit(root, "", false, "")
