@@ -46,6 +46,14 @@ type Limits struct {
 	// MaxSamplers caps the body-sampling counters per service (one per
 	// method and path shape); past it, shapes share one counter.
 	MaxSamplers int `yaml:"max_samplers" json:"max_samplers,omitempty"`
+	// MinBodySamples is how many bodies of each operation, response status
+	// and media type (and of each request media type) are observed even
+	// when the sampler skips them, so that a rare status (a 400 among
+	// thousands of 200s) keeps its body schema. It is bounded by the
+	// statuses and media types tracked per operation (MaxStatuses,
+	// MaxMediaTypes); bodies observed this way are counted in
+	// Stats.MinSampled. 0 keeps the default, negative turns it off.
+	MinBodySamples int `yaml:"min_body_samples" json:"min_body_samples,omitempty"`
 	// MaxProcesses caps the process names recorded per operation (eBPF
 	// capture); others are counted under "other".
 	MaxProcesses int `yaml:"max_processes" json:"max_processes,omitempty"`
@@ -72,6 +80,7 @@ func DefaultLimits() Limits {
 		MaxStatuses:      32,
 		MaxExampleBytes:  4096,
 		MaxSamplers:      4096,
+		MinBodySamples:   8,
 		MaxProcesses:     16,
 		MaxBytes:         512 << 20,
 	}
@@ -102,6 +111,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxProcesses <= 0 {
 		l.MaxProcesses = d.MaxProcesses
+	}
+	if l.MinBodySamples == 0 {
+		l.MinBodySamples = d.MinBodySamples
 	}
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = d.MaxBytes

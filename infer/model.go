@@ -37,13 +37,15 @@ import (
 // Stats counts what a Model dropped or could not use.
 type Stats struct {
 	Exchanges       uint64 `json:"exchanges"`
-	NoRequest       uint64 `json:"no_request,omitempty"`       // responses without a request: not placeable
-	Ignored         uint64 `json:"ignored,omitempty"`          // by the config's ignore rules
-	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges past MaxServices
-	DroppedOps      uint64 `json:"dropped_ops,omitempty"`      // exchanges whose operation was past MaxOpsPerService
-	BadQuery        uint64 `json:"bad_query,omitempty"`        // query strings that did not parse cleanly
-	BadBodies       uint64 `json:"bad_bodies,omitempty"`       // bodies whose declared type did not parse
-	DroppedBudget   uint64 `json:"dropped_budget,omitempty"`   // exchanges needing a new service or operation past Limits.MaxBytes
+	NoRequest       uint64 `json:"no_request,omitempty"`        // responses without a request: not placeable
+	Ignored         uint64 `json:"ignored,omitempty"`           // by the config's ignore rules
+	DroppedServices uint64 `json:"dropped_services,omitempty"`  // exchanges past MaxServices
+	DroppedOps      uint64 `json:"dropped_ops,omitempty"`       // exchanges whose operation was past MaxOpsPerService
+	BadQuery        uint64 `json:"bad_query,omitempty"`         // query strings that did not parse cleanly
+	BadBodies       uint64 `json:"bad_bodies,omitempty"`        // bodies whose declared type did not parse
+	DroppedBudget   uint64 `json:"dropped_budget,omitempty"`    // exchanges needing a new service or operation past Limits.MaxBytes
+	MinSampled      uint64 `json:"min_sampled,omitempty"`       // bodies observed outside the sampler by Limits.MinBodySamples
+	MinSamplersFull uint64 `json:"min_samplers_full,omitempty"` // bodies given no minimum: their service had MaxSamplers shape, status and media type counters
 }
 
 // Service is one host's inventory.
@@ -66,6 +68,11 @@ type Service struct {
 	Probes         uint64            `json:"probes,omitempty"`
 	ProbeShapes    map[string]uint32 `json:"probe_shapes,omitempty"`
 	ProbesUnshaped uint64            `json:"probes_unshaped,omitempty"`
+
+	// bodySeen counts the bodies observed under Limits.MinBodySamples per
+	// hash of sampler key, status and media type (at most MaxSamplers). It
+	// is not stored: a reloaded inventory observes up to the minimum again.
+	bodySeen map[uint64]int64
 }
 
 // Model is the inventory of everything observed.
@@ -262,31 +269,21 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		node.Ops[method] = id
 	}
 	op := svc.Ops[id]
-	sampled := m.sopts.Sample(svc.sampler(m.sampleKey(method, m.redSegs), m.limits.MaxSamplers))
-	m.record(op, x, when, sampled, segs)
+	key := m.sampleKey(method, m.redSegs)
+	sampled := m.sopts.Sample(svc.sampler(key, m.limits.MaxSamplers))
+	m.record(op, x, when, sampled, segs, shapeOf{svc, key})
 }
 
 // sampleKey returns the sampler key of a request: a hash of its method and
 // path shape (variable-looking segments blanked).
 func (m *Model) sampleKey(method string, segs []string) string {
-	// FNV-1a over the method and the shaped segments: no allocation.
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	mix := func(str string) {
-		for i := 0; i < len(str); i++ {
-			h ^= uint64(str[i])
-			h *= prime
-		}
-		h ^= '/'
-		h *= prime
-	}
-	mix(method)
+	h := fnvMix(fnvOffset, method)
 	for _, seg := range segs {
 		stem, ext := template.SplitExt(seg)
 		if template.Classify(stem).Variable() {
-			mix("\x00*" + ext)
+			h = fnvMix(h, "\x00*"+ext)
 		} else {
-			mix(seg)
+			h = fnvMix(h, seg)
 		}
 	}
 	if k, ok := m.sampleKeys[h]; ok {
@@ -298,6 +295,21 @@ func (m *Model) sampleKey(method string, segs []string) string {
 	}
 	m.sampleKeys[h] = k
 	return k
+}
+
+// fnvOffset starts an FNV-1a hash (see fnvMix).
+const fnvOffset = 14695981039346656037
+
+// fnvMix adds str and a separator to the FNV-1a hash h, with no
+// allocation (hash/fnv takes bytes and a heap hasher).
+func fnvMix(h uint64, str string) uint64 {
+	const prime = 1099511628211
+	for i := 0; i < len(str); i++ {
+		h ^= uint64(str[i])
+		h *= prime
+	}
+	h ^= '/'
+	return h * prime
 }
 
 // sampler returns the 0-based number of this request among those with the
@@ -367,7 +379,7 @@ func widen(first, last *time.Time, t time.Time) {
 	}
 }
 
-func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sampled bool, segs []string) {
+func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sampled bool, segs []string, shape shapeOf) {
 	req := x.Request
 	op.Count++
 	if p := x.Process; p != nil {
@@ -484,7 +496,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			op.BodiesDropped++
 		} else {
 			b.Count++
-			if sampled {
+			if m.sampleBody(shape, "request", mt, sampled) {
 				m.observeBody(op, b, mt, params, req.Body, req.Flags&partialBody != 0)
 			}
 		}
@@ -518,12 +530,57 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 				op.BodiesDropped++
 			} else {
 				b.Count++
-				if sampled {
+				if m.sampleBody(shape, code, mt, sampled) {
 					m.observeBody(op, b, mt, params, resp.Body, resp.Flags&partialBody != 0)
 				}
 			}
 		}
 	}
+}
+
+// shapeOf names the sampler of a request: its service and sampler key
+// (method and path shape, see sampleKey).
+type shapeOf struct {
+	svc *Service
+	key string
+}
+
+// sampleBody reports whether a body is observed: when its request is
+// sampled, or when it is among the first Limits.MinBodySamples bodies of
+// its method and path shape, status code (where; "request" for a request
+// body) and media type. The sampler counts requests per shape, so without the
+// minimum a status answering a few requests in hundreds would mostly miss
+// the sample and lose its schema.
+func (m *Model) sampleBody(shape shapeOf, where, mt string, sampled bool) bool {
+	if m.limits.MinBodySamples <= 0 {
+		return sampled
+	}
+	h := fnvMix(fnvMix(fnvMix(fnvOffset, shape.key), where), mt)
+	svc := shape.svc
+	n, ok := svc.bodySeen[h]
+	if !ok {
+		// Bounded like the samplers: past MaxSamplers keys, further
+		// statuses and media types get no minimum.
+		if len(svc.bodySeen) >= m.limits.MaxSamplers {
+			if !sampled {
+				m.Stats.MinSamplersFull++
+			}
+			return sampled
+		}
+		if svc.bodySeen == nil {
+			svc.bodySeen = map[uint64]int64{}
+		}
+	}
+	if n >= int64(m.limits.MinBodySamples) {
+		return sampled
+	}
+	// Sampled bodies count toward the minimum too: it is a floor, not
+	// extra bodies on top of the sampler's.
+	svc.bodySeen[h] = n + 1
+	if !sampled {
+		m.Stats.MinSampled++
+	}
+	return true
 }
 
 // observeRPC records the GraphQL, JSON-RPC and SOAP calls of an exchange
@@ -741,6 +798,8 @@ func (m *Model) Merge(o *Model) {
 	m.Stats.BadQuery += o.Stats.BadQuery
 	m.Stats.BadBodies += o.Stats.BadBodies
 	m.Stats.DroppedBudget += o.Stats.DroppedBudget
+	m.Stats.MinSampled += o.Stats.MinSampled
+	m.Stats.MinSamplersFull += o.Stats.MinSamplersFull
 	m.costKnown = false
 	for _, h := range sortedKeys(o.Priors) {
 		m.addPriors(h, o.Priors[h])
@@ -769,6 +828,16 @@ func (m *Model) Merge(o *Model) {
 				dst.Samplers[k] += src.Samplers[k]
 			} else {
 				dst.Samplers["shared"] += src.Samplers[k]
+			}
+		}
+		for k, n := range src.bodySeen {
+			// Past the bound the minimum is simply not remembered: the
+			// merged model may observe a few more bodies of those shapes.
+			if _, ok := dst.bodySeen[k]; ok || len(dst.bodySeen) < m.limits.MaxSamplers {
+				if dst.bodySeen == nil {
+					dst.bodySeen = map[uint64]int64{}
+				}
+				dst.bodySeen[k] += n
 			}
 		}
 		dst.Trie.Merge(src.Trie, func(method string, dstID, srcID int) (int, bool) {

@@ -64,6 +64,7 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 		w.static[s] = true
 	}
 	w.priors(t.Root, opts.Priors)
+	w.coll, w.collVal = w.collectionWords(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
 	return w.out
@@ -78,6 +79,12 @@ type walker struct {
 	// taken at each parameter position on the way: parameter types are
 	// decided per operation from the values that led to it.
 	lin map[*Node][]uint16
+	// coll holds, per route word, the words below it that are one
+	// parameter wherever it occurs (see collectionWords).
+	coll map[string]map[string]bool
+	// collVal holds the words of all of coll: values wherever they follow
+	// their route word, so subtrees holding different ones route alike.
+	collVal map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -528,7 +535,11 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		}
 		seg := Segment{Literal: c.key}
 		w.explainCand(c, depth, seg, len(cands), 0)
-		w.walk(c.nodes, append(prefix, seg), depth+1, enums[c.key])
+		keys := enums[c.key]
+		if keys == nil {
+			keys = w.coll[c.key]
+		}
+		w.walk(c.nodes, append(prefix, seg), depth+1, keys)
 	}
 	for _, g := range groups {
 		var merged []*Node
@@ -723,7 +734,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				w.note(c, RuleEmpty, "the empty segment of a trailing slash")
 			case enumKeys[c.key]:
 				strong = append(strong, c) // decided one level up
-				w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
+				if w.coll[parent][c.key] {
+					w.note(c, RuleCollection, "one of the words that follow "+parent+" wherever it occurs in the tree, some with values below: a collection's values")
+				} else {
+					w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
+				}
 			case c.overflow:
 				strong = append(strong, c)
 				w.note(c, RuleFolded, "folded past the trie's limits: too many distinct values for a route")
@@ -869,6 +884,28 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				g.members = append(g.members, pop...)
 				for _, c := range pop {
 					w.note(c, RuleJoined, "a rare word routing like the names and ids beside it, one of a population of them")
+				}
+			}
+		}
+		// Short random keys (x7Qp, jiKF) read as words but for their case:
+		// several of them, each seen at most twice and routing like the
+		// ids beside them, are ids too. Real route words beside ids are
+		// written in one case or camel humps (me, byName, iPhone).
+		if len(strong) > 0 && !nameLike && len(words) > 0 {
+			var gnodes []*Node
+			for _, m := range g.members {
+				gnodes = append(gnodes, m.nodes...)
+			}
+			var keys []*cand
+			for _, c := range words {
+				if !c.overflow && c.count <= 2 && c.ext == "" && randomCase(c.stem) && w.compatible(c.nodes, gnodes, 4, true) {
+					keys = append(keys, c)
+				}
+			}
+			if len(keys) >= minRandomKeys {
+				g.members = append(g.members, keys...)
+				for _, c := range keys {
+					w.note(c, RuleJoined, "one of several short keys in random case, each rare and routing like the ids beside them")
 				}
 			}
 		}
@@ -1106,6 +1143,51 @@ func (w *walker) peerWords(cs, pop []*cand) []*cand {
 		if len(children(c.nodes)) > 0 && w.compatible(c.nodes, nodes, 2, true) {
 			w.note(c, RuleRareWords, "a compound word requested about as often as the rare values beside it, routing like them")
 			out = append(out, c)
+			in[c] = true
+		}
+	}
+	// Values of one parameter are followed by the same route words,
+	// each seen for only some of them in sparse traffic: a word whose
+	// route words are at least half the population's, with its methods,
+	// is one of them, and brings its own route words in. The population
+	// only grows, so the result does not depend on the order of cs.
+	routes := map[string]bool{}
+	methods := map[string]bool{}
+	for _, c := range out {
+		for _, k := range children(c.nodes) {
+			routes[k.key] = true
+		}
+		for m := range subtreeMethods(c.nodes, 4) {
+			methods[m] = true
+		}
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, c := range cs {
+			if in[c] || c.overflow || !isCompound(c.stem) || w.static[c.key] || float64(c.count) > 5*mean || len(w.methods(c.nodes)) > 0 {
+				continue
+			}
+			below := children(c.nodes)
+			shared := 0
+			for _, k := range below {
+				if routes[k.key] && k.shape == ShapeWord {
+					shared++
+				}
+			}
+			same := true
+			for m := range subtreeMethods(c.nodes, 4) {
+				same = same && methods[m]
+			}
+			if len(below) == 0 || shared*2 < len(below) || !same {
+				continue
+			}
+			w.note(c, RuleRareWords, "a compound word followed by the route words of the rare values beside it")
+			out = append(out, c)
+			in[c] = true
+			for _, k := range below {
+				routes[k.key] = true
+			}
+			grew = true
 		}
 	}
 	return out
@@ -1222,6 +1304,38 @@ func isCompound(s string) bool {
 	return false
 }
 
+// minRandomKeys is how many random-case keys must sit beside ids to join
+// them (see randomCase).
+const minRandomKeys = 3
+
+// randomCase reports whether s is a short letters-and-digits token whose
+// case changes the way keys do and words do not: an upper-case letter
+// after a lower-case one and not starting a lower-case hump (jiKF, tsI),
+// or a lower-case letter after two upper-case ones (5JDl). Words in
+// camel case (byName, iPhone) and acronyms (HTTP, OAuth) do not.
+func randomCase(s string) bool {
+	if len(s) < 3 || len(s) > 8 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	lower := func(b byte) bool { return b >= 'a' && b <= 'z' }
+	upper := func(b byte) bool { return b >= 'A' && b <= 'Z' }
+	for i := 1; i < len(s); i++ {
+		if upper(s[i]) && lower(s[i-1]) && (i+1 == len(s) || !lower(s[i+1])) {
+			return true
+		}
+		if lower(s[i]) && i >= 2 && upper(s[i-1]) && upper(s[i-2]) && i+1 == len(s) {
+			return true
+		}
+	}
+	return false
+}
+
 func isVersionish(c *cand) bool {
 	switch c.shape {
 	case ShapeVersion, ShapeDate:
@@ -1269,6 +1383,9 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		switch {
 		case c.overflow || c.shape.Variable():
 			varNodes = append(varNodes, c.nodes...)
+		case w.collVal[c.key]:
+			// A collection's value (see collectionWords).
+			varNodes = append(varNodes, c.nodes...)
 		case c.shape == ShapeWord && c.count <= 2:
 			rareWords++
 		}
@@ -1288,7 +1405,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		// A rare word is a value where g has values: any rare word among a
 		// population of words, a compound one (heidi-docs) beside names.
 		rare := c.shape == ShapeWord && c.count <= 2
-		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0)
+		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0) || w.collVal[c.key]
 		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
 			continue // a route word of g, or a value g saw too
 		}

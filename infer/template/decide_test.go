@@ -97,6 +97,15 @@ func cat(parts ...[]string) []string {
 	return out
 }
 
+// albumPhotos are requests of a collection (photos) of sizes, each
+// size addressing numbered photos, under one parent.
+var albumPhotos = cat(
+	seq("GET /albums/%s/photos/large/2", "101", "102"),
+	seq("GET /albums/%s/photos/thumb/0", "103", "104"),
+	seq("GET /albums/%s/photos/square/1", "105"),
+	seq("GET /albums/%s/photos/original/3", "106"),
+)
+
 // endpointCases are the decision cases TestEndpoints checks and
 // TestExplainAgrees explains.
 var endpointCases = []struct {
@@ -399,6 +408,112 @@ var endpointCases = []struct {
 		name: "two words with digits stay routes",
 		in:   []string{"GET /net/ipv4/routes x3", "GET /net/ipv6/routes x2", "GET /auth/oauth2/token", "GET /auth/oauth1/token"},
 		want: []string{"GET /auth/oauth1/token", "GET /auth/oauth2/token", "GET /net/ipv4/routes", "GET /net/ipv6/routes"},
+	},
+	{
+		name: "a collection word recurring under several parents takes an enum of sizes",
+		in: cat(
+			albumPhotos,
+			seq("GET /albums/%s/photos/medium", "107"),
+			seq("GET /members/%s/photos/thumb", "sam42", "kim77"),
+			seq("GET /members/%s/photos/large", "ana19"),
+			seq("GET /members/%s/photos/original", "lee2024"),
+			seq("GET /places/%s/photos/square/4", "201"),
+			seq("GET /places/%s/photos/medium/1", "202"),
+			seq("GET /places/%s/photos/large", "203"),
+		),
+		want: []string{
+			"GET /albums/{albumId:integer/int64}/photos/{photoType:string}",
+			"GET /albums/{albumId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+			"GET /members/{memberName:string}/photos/{photoType:string}",
+			"GET /places/{placeId:integer/int64}/photos/{photoType:string}",
+			"GET /places/{placeId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+		},
+	},
+	{
+		name: "rare words followed by different values of a collection route alike",
+		in: cat(
+			albumPhotos,
+			seq("GET /places/%s/photos/square/4", "201"),
+			seq("GET /places/%s/photos/large", "203"),
+			[]string{"GET /tags/sunset-beach/photos/thumb", "GET /tags/city-night/photos/large", "GET /tags/old-town/photos/original"},
+		),
+		want: []string{
+			"GET /albums/{albumId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+			"GET /places/{placeId:integer/int64}/photos/{photoType:string}",
+			"GET /places/{placeId:integer/int64}/photos/{photoType:string}/{id:integer/int64}",
+			"GET /tags/{tagName:string}/photos/{photoType:string}",
+		},
+	},
+	{
+		name: "leaf action words recurring under several parents stay routes",
+		in: cat(
+			seq("POST /servers/%s/actions/reboot", "11", "12"),
+			seq("POST /servers/%s/actions/shutdown", "13"),
+			seq("POST /servers/%s/actions/rebuild", "14"),
+			seq("POST /servers/%s/actions/resize", "15"),
+			seq("POST /volumes/%s/actions/resize", "21"),
+			seq("POST /volumes/%s/actions/attach", "22"),
+			seq("POST /volumes/%s/actions/detach", "23"),
+			seq("POST /volumes/%s/actions/reboot", "24"),
+			seq("POST /networks/%s/actions/attach", "31"),
+			seq("POST /networks/%s/actions/detach", "32"),
+			seq("POST /networks/%s/actions/resize", "33"),
+		),
+		want: []string{
+			"POST /networks/{networkId:integer/int64}/actions/attach",
+			"POST /networks/{networkId:integer/int64}/actions/detach",
+			"POST /networks/{networkId:integer/int64}/actions/resize",
+			"POST /servers/{serverId:integer/int64}/actions/reboot",
+			"POST /servers/{serverId:integer/int64}/actions/rebuild",
+			"POST /servers/{serverId:integer/int64}/actions/resize",
+			"POST /servers/{serverId:integer/int64}/actions/shutdown",
+			"POST /volumes/{volumeId:integer/int64}/actions/attach",
+			"POST /volumes/{volumeId:integer/int64}/actions/detach",
+			"POST /volumes/{volumeId:integer/int64}/actions/reboot",
+			"POST /volumes/{volumeId:integer/int64}/actions/resize",
+		},
+	},
+	{
+		name: "short random-case keys beside ids are ids",
+		in: cat(
+			seq("GET /rooms/%s/messages", "48213", "9917", "301", "77204518"),
+			seq("GET /rooms/%s/messages", "qW3x", "hTkB", "Rp9sZ", "7mVQ"),
+			[]string{"GET /rooms/by/owner x2"},
+		),
+		want: []string{
+			"GET /rooms/by/owner",
+			"GET /rooms/{roomName:string}/messages",
+		},
+	},
+	{
+		name: "camel-case and one-case words beside ids stay routes",
+		in: cat(
+			seq("GET /devices/%s/status", "48213", "9917", "301", "77204518"),
+			[]string{"GET /devices/iPhone/status", "GET /devices/byName/status", "GET /devices/HTTP/status", "GET /devices/OAuth/status"},
+		),
+		want: []string{
+			"GET /devices/HTTP/status",
+			"GET /devices/OAuth/status",
+			"GET /devices/byName/status",
+			"GET /devices/iPhone/status",
+			"GET /devices/{deviceId:integer/int64}/status",
+		},
+	},
+	{
+		name: "rare compound values bring their route words to the population",
+		in: []string{
+			"GET /stats/page_views/overall", "GET /stats/error_rate/overall", "GET /stats/error_rate/breakdown",
+			"GET /stats/signup_count/breakdown", "GET /stats/queue_depth/overall",
+			"GET /stats/churn_ratio/overall", "GET /stats/churn_ratio/timeline x3",
+			"GET /stats/load_time/timeline x3",
+			"GET /stats/summary x4",
+		},
+		want: []string{
+			"GET /stats/summary",
+			"GET /stats/{statName:string}/breakdown",
+			"GET /stats/{statName:string}/overall",
+			"GET /stats/{statName:string}/timeline",
+		},
 	},
 	{
 		name: "priors win where they match",

@@ -52,9 +52,17 @@
 //     words, each requested once with the same methods and alone at the
 //     position, are lookups by name (/search/{query}). Other compound
 //     words routing like such a population and requested about as
-//     often join it. A word requested far more than the names beside it
-//     still joins them when what follows it is itself values (a popular
-//     owner: /repos/{owner}/{repo}); /users/me routes words.
+//     often join it, and so do, growing it until nothing changes,
+//     compound words whose route words are at least half the
+//     population's (/metrics/{metric}/timeseries seen only for a few).
+//     Beside strong ids, three or more short keys in
+//     random case (jiKF, 5JDl: a capital after a small letter not
+//     starting a hump, or a small letter closing two capitals), each
+//     seen at most twice and routing like the ids, are ids; camel-case
+//     and one-case words (byName, iPhone, HTTP) stay routes. A word
+//     requested far more than the names beside it still joins them when
+//     what follows it is itself values (a popular owner:
+//     /repos/{owner}/{repo}); /users/me routes words.
 //  4. A small word set that recurs under several sibling routes, each time
 //     with only values below (/1/metadata/{auto|sandbox}/{path},
 //     /1/search/{auto|sandbox}/{path}), is an enum parameter, where a
@@ -66,6 +74,16 @@
 //     chains are reports of their own). Words all followed by one such
 //     enum, with the same methods below, are an enum too
 //     (/{project}/{user|bot|anonymous}/{content|all}/{date}).
+//     A route word recurring at three or more places of the tree
+//     (/items/{id}/images, /users/{id}/images, /genres/{name}/images),
+//     where four or more words follow it in two places or more and at
+//     least half of them address items in turn (/images/primary/0), is
+//     a collection: those words are an enum parameter after it
+//     everywhere. Each place holds only the values its clients asked
+//     for, so the set shows only across the tree; leaf words alone
+//     (/servers/{id}/actions/{reboot|resize}) stay routes. Subtrees
+//     holding different values of a collection route alike
+//     (/genres/{name}/images/{imageType}).
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.

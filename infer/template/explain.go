@@ -20,6 +20,7 @@ const (
 	RuleTwins      = "twin-words"   // words routing through one word to values
 	RuleRecurrent  = "recurrent"    // a word set recurring under sibling routes
 	RuleEnumChain  = "enum-chain"   // words all followed by one recurrent enum
+	RuleCollection = "collection"   // words following one route word across the tree
 	RulePrior      = "prior"        // a declared template (Options.Priors)
 	RuleUnobserved = "not-observed" // the path is not in the trie
 )
@@ -130,6 +131,7 @@ func (t *Trie) Explain(opts Options, path string) (string, []Explanation) {
 		}
 		return w.priorTemplate, out
 	}
+	w.coll, w.collVal = w.collectionWords(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	tmpl := render(w.segs)
 	if i, ok := w.byKey[normKey(w.segs)]; ok {

@@ -97,3 +97,19 @@ func TestSplitVerb(t *testing.T) {
 		}
 	}
 }
+
+func TestRandomCase(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"jiKF", true}, {"tsI", true}, {"5JDl", true}, {"qW3x", true}, {"hTkB", true},
+		{"iPhone", false}, {"byName", false}, {"HTTP", false}, {"OAuth", false},
+		{"me", false}, {"users", false}, {"Primary", false}, {"aB", false}, {"ab-Cd", false},
+		{"longerTokenQX", false},
+	} {
+		if got := randomCase(tc.in); got != tc.want {
+			t.Errorf("randomCase(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
