@@ -168,7 +168,12 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		st.Active.Store(true)
 		actx, stop := context.WithCancelCause(ctx)
 		kept := make(chan struct{})
-		go func() { defer close(kept); l.keep(actx, stop) }()
+		// Lost, it is standby at once: a merge in flight is cancelled, and
+		// one already committing is covered by the next holder's wait
+		// for unacknowledged deltas (AckWait, far above the lease's
+		// margin of TTL/3).
+		lost := func(err error) { st.LeasesLost.Add(1); st.Active.Store(false); stop(err) }
+		go func() { defer close(kept); l.keep(actx, lost) }()
 		err := consume(actx, cons, db, o, st)
 		stop(nil)
 		<-kept
@@ -176,7 +181,6 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		if cause := context.Cause(actx); err == nil && errors.Is(cause, errLeaseLost) && ctx.Err() == nil {
 			// Whatever it took and did not commit is delivered again to
 			// the next holder, who waits for it (see consume).
-			st.LeasesLost.Add(1)
 			o.Logf("fleet: aggregator %s stopped consuming: %v; standby", l.id, cause)
 			continue
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +20,49 @@ import (
 )
 
 const testTTL = time.Second
+
+// leaseServers start a JetStream server for a lease test, two ways: the
+// KV features used must work on Debian's nats-server 2.9 as well.
+var leaseServers = []struct {
+	name  string
+	start func(t *testing.T) (dir, url string)
+}{
+	{"embedded", func(t *testing.T) (string, string) { return serve(t) }},
+	{"nats-server binary", func(t *testing.T) (string, string) {
+		bin, err := exec.LookPath("nats-server")
+		if err != nil {
+			t.Skip("no nats-server on PATH (make deps-nats installs Debian's)")
+		}
+		dir, port := t.TempDir(), freePort(t)
+		cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-sd", filepath.Join(dir, "js"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		url := "nats://127.0.0.1:" + strconv.Itoa(port)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if nc, err := nats.Connect(url); err == nil {
+				nc.Close()
+				return dir, url
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("nats-server binary not listening")
+			}
+		}
+	}},
+}
+
+func TestOneActiveAggregator(t *testing.T) {
+	for _, srv := range leaseServers {
+		t.Run(srv.name, func(t *testing.T) { testOneActiveAggregator(t, srv.start) })
+	}
+}
+
+func TestLeaseLostStopsConsuming(t *testing.T) {
+	for _, srv := range leaseServers {
+		t.Run(srv.name, func(t *testing.T) { testLeaseLostStopsConsuming(t, srv.start) })
+	}
+}
 
 // leased is an aggregator with a lease whose connection the test can cut
 // as a SIGKILL would: no renewal, no release, no ack after that.
@@ -66,11 +111,11 @@ func (a *leased) kill(t *testing.T) {
 	a.stop(t)
 }
 
-// TestOneActiveAggregator runs two aggregators on one durable and one
+// testOneActiveAggregator runs two aggregators on one durable and one
 // database file, kills the active one mid-stream and checks that only
 // one consumed at any time, the standby took over, and the inventory is
 // the union of the sensors' traffic with every delta applied once.
-func TestOneActiveAggregator(t *testing.T) {
+func testOneActiveAggregator(t *testing.T, serve func(*testing.T) (string, string)) {
 	dir, url := serve(t)
 	central := filepath.Join(dir, "central.db")
 	a := startLeased(t, "agg-a", url, central)
@@ -128,8 +173,8 @@ func TestOneActiveAggregator(t *testing.T) {
 	if b.st.Active.Load() || b.st.Applied.Load() != 0 || b.st.LeasesAcquired.Load() != 0 {
 		t.Fatalf("standby agg-b consumed: active %v, applied %d", b.st.Active.Load(), b.st.Applied.Load())
 	}
-	a.kill(t)
 	killedAt := time.Now()
+	a.kill(t)
 	close(killed)
 	waitFor(t, "agg-b active", b.st.Active.Load)
 	takeover := time.Since(killedAt)
@@ -181,11 +226,11 @@ func TestOneActiveAggregator(t *testing.T) {
 	}
 }
 
-// TestLeaseLostStopsConsuming overwrites the active aggregator's lease
+// testLeaseLostStopsConsuming overwrites the active aggregator's lease
 // as another holder would: its next renewal fails, it stops consuming at
 // once, stands by while the other holds the key, and takes over when that
 // key expires.
-func TestLeaseLostStopsConsuming(t *testing.T) {
+func testLeaseLostStopsConsuming(t *testing.T, serve func(*testing.T) (string, string)) {
 	dir, url := serve(t)
 	a := startLeased(t, "agg-a", url, filepath.Join(dir, "central.db"))
 	waitFor(t, "agg-a active", a.st.Active.Load)
