@@ -92,8 +92,8 @@ type AggregatorStats struct {
 	// Pending is the deltas in the stream not yet delivered, at the last
 	// fetch.
 	Pending atomic.Uint64
-	// Active is whether this aggregator holds the lease and consumes
-	// (false: standby).
+	// Active is whether this aggregator holds the lease and takes deltas
+	// (false: standby, or stopping).
 	Active atomic.Bool
 	// LeasesAcquired counts the times it became active; LeasesLost the
 	// times a renewal failed and it stopped consuming.
@@ -168,16 +168,16 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		st.Active.Store(true)
 		actx, stop := context.WithCancelCause(ctx)
 		kept := make(chan struct{})
-		// Lost, it is standby at once: a merge in flight is cancelled, and
-		// one already committing is covered by the next holder's wait
-		// for unacknowledged deltas (AckWait, far above the lease's
-		// margin of TTL/3).
-		lost := func(err error) { st.LeasesLost.Add(1); st.Active.Store(false); stop(err) }
+		// Lost or stopping, it is standby at once and takes nothing more:
+		// a merge in flight is cancelled, and one already committing is
+		// covered by the next holder's wait for unacknowledged deltas
+		// (AckWait, far above the lease's margin of TTL/3).
+		lost := func(err error) { st.LeasesLost.Add(1); stop(err) }
 		go func() { defer close(kept); l.keep(actx, lost) }()
+		go func() { <-actx.Done(); st.Active.Store(false) }()
 		err := consume(actx, cons, db, o, st)
 		stop(nil)
 		<-kept
-		st.Active.Store(false)
 		if cause := context.Cause(actx); err == nil && errors.Is(cause, errLeaseLost) && ctx.Err() == nil {
 			// Whatever it took and did not commit is delivered again to
 			// the next holder, who waits for it (see consume).

@@ -88,7 +88,7 @@ func startLeased(t *testing.T, name, url, dbPath string) *leased {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &leased{name: name, db: db, nc: nc, cancel: cancel, done: make(chan error, 1)}
 	o := AggregatorOptions{AckWait: 2 * time.Second, Batch: 4, Lease: LeaseOptions{TTL: testTTL, ID: name},
-		Logf: func(f string, args ...any) { t.Logf(name+": "+f, args...) }}
+		Logf: func(f string, args ...any) { t.Logf(time.Now().Format("05.000 ")+name+": "+f, args...) }}
 	go func() { a.done <- Aggregate(ctx, nc, db, o, &a.st) }()
 	t.Cleanup(func() { a.stop(t); nc.Close(); db.Close() })
 	return a
@@ -129,8 +129,12 @@ func testOneActiveAggregator(t *testing.T, serve func(*testing.T) (string, strin
 	go func() {
 		defer close(watched)
 		for watchCtx.Err() == nil {
-			if a.st.Active.Load() && b.st.Active.Load() {
-				both.Store(true)
+			// a, b, then a again: both held at the instant b was read,
+			// whatever the scheduler did between the loads (agg-a never
+			// becomes active again once killed).
+			if a.st.Active.Load() && b.st.Active.Load() && a.st.Active.Load() && !both.Swap(true) {
+				t.Logf("both active: a applied %d acquired %d lost %d; b applied %d acquired %d", a.st.Applied.Load(),
+					a.st.LeasesAcquired.Load(), a.st.LeasesLost.Load(), b.st.Applied.Load(), b.st.LeasesAcquired.Load())
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -175,6 +179,7 @@ func testOneActiveAggregator(t *testing.T, serve func(*testing.T) (string, strin
 	}
 	killedAt := time.Now()
 	a.kill(t)
+	t.Logf("agg-a returned %s after its kill", time.Since(killedAt).Round(time.Millisecond))
 	close(killed)
 	waitFor(t, "agg-b active", b.st.Active.Load)
 	takeover := time.Since(killedAt)
