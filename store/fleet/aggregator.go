@@ -139,24 +139,16 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 	if err != nil {
 		return err
 	}
-	cons, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       o.Durable,
-		Description:   "specter aggregate",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       o.AckWait,
-		MaxAckPending: o.Batch,
-		MaxDeliver:    -1,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("fleet: consumer %s: %w", o.Durable, err)
-	}
 	if o.Lease.TTL < 0 {
+		cons, err := ensureConsumer(ctx, s, o)
+		if err != nil {
+			return err
+		}
 		st.Active.Store(true)
 		defer st.Active.Store(false)
 		return consume(ctx, cons, db, o, st)
 	}
-	l, err := newLease(ctx, js, o.Lease, o.Durable, o.Stream.Replicas)
+	l, err := newLease(ctx, js, o.Lease, o.Durable, o.Stream.Replicas, o.Logf)
 	if err != nil {
 		return err
 	}
@@ -175,7 +167,14 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		lost := func(err error) { st.LeasesLost.Add(1); stop(err) }
 		go func() { defer close(kept); l.keep(actx, lost) }()
 		go func() { <-actx.Done(); st.Active.Store(false) }()
-		err := consume(actx, cons, db, o, st)
+		// Only the holder sets the consumer's configuration (a standby's
+		// flags must not change the active one's ack wait or batch).
+		cons, err := ensureConsumer(actx, s, o)
+		if err == nil {
+			err = consume(actx, cons, db, o, st)
+		} else if actx.Err() != nil {
+			err = nil // lease lost or stopping while creating it
+		}
 		stop(nil)
 		<-kept
 		if cause := context.Cause(actx); err == nil && errors.Is(cause, errLeaseLost) && ctx.Err() == nil {
@@ -191,6 +190,23 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		}
 		return err
 	}
+}
+
+// ensureConsumer creates the durable consumer, or updates it to o.
+func ensureConsumer(ctx context.Context, s jetstream.Stream, o AggregatorOptions) (jetstream.Consumer, error) {
+	cons, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       o.Durable,
+		Description:   "specter aggregate",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.AckWait,
+		MaxAckPending: o.Batch,
+		MaxDeliver:    -1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fleet: consumer %s: %w", o.Durable, err)
+	}
+	return cons, nil
 }
 
 // consume fetches and merges deltas until ctx is done or the database

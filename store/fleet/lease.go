@@ -36,7 +36,8 @@ type LeaseOptions struct {
 	Bucket string // DefaultLeaseBucket when ""
 	// TTL is the lease's life after its last renewal; 0 means
 	// DefaultLeaseTTL, negative disables the lease (then nothing stops
-	// two aggregators consuming at once).
+	// two aggregators consuming at once). It is the bucket's: an
+	// existing bucket's TTL is used instead (and logged).
 	TTL time.Duration
 	// ID names this aggregator in the lease; "" means host-pid-random.
 	ID string
@@ -62,7 +63,7 @@ type lease struct {
 	rev   uint64 // of the last write, while held
 }
 
-func newLease(ctx context.Context, js jetstream.JetStream, o LeaseOptions, durable string, replicas int) (*lease, error) {
+func newLease(ctx context.Context, js jetstream.JetStream, o LeaseOptions, durable string, replicas int, logf func(string, ...any)) (*lease, error) {
 	if o.Bucket == "" {
 		o.Bucket = DefaultLeaseBucket
 	}
@@ -86,8 +87,11 @@ func newLease(ctx context.Context, js jetstream.JetStream, o LeaseOptions, durab
 		return nil, err
 	}
 	// History 1 and MaxAge TTL: a key not renewed within TTL is removed
-	// by the server itself, whatever happened to its holder.
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	// by the server itself, whatever happened to its holder. An existing
+	// bucket is never updated: its TTL is every holder's, and one
+	// aggregator shortening it under another's renewals would let a
+	// standby take over while the holder still consumes.
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      o.Bucket,
 		Description: "Specter aggregators' leader leases",
 		History:     1,
@@ -95,8 +99,22 @@ func newLease(ctx context.Context, js jetstream.JetStream, o LeaseOptions, durab
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(ctx, o.Bucket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fleet: lease bucket %s: %w", o.Bucket, err)
+	}
+	status, err := kv.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: lease bucket %s: %w", o.Bucket, err)
+	}
+	if ttl := status.TTL(); ttl != o.TTL {
+		if ttl < MinLeaseTTL {
+			return nil, fmt.Errorf("fleet: lease bucket %s: TTL %s, want at least %s (delete the bucket to change it)", o.Bucket, ttl, MinLeaseTTL)
+		}
+		logf("fleet: lease bucket %s exists with TTL %s: using it, not %s (delete the bucket to change it)", o.Bucket, ttl, o.TTL)
+		o.TTL = ttl
 	}
 	return &lease{kv: kv, key: durable, ttl: o.TTL, value: value, id: o.ID}, nil
 }

@@ -267,3 +267,41 @@ func testLeaseLostStopsConsuming(t *testing.T, serve func(*testing.T) (string, s
 		t.Errorf("lease after a clean stop: %v, want deleted", err)
 	}
 }
+
+// TestExistingBucketTTLWins starts a second aggregator asking for another
+// TTL: it must use the bucket's, not change it under the first holder's
+// renewals.
+func TestExistingBucketTTLWins(t *testing.T) {
+	for _, srv := range leaseServers {
+		t.Run(srv.name, func(t *testing.T) {
+			_, url := srv.start(t)
+			ctx := context.Background()
+			js := jsConn(t, url)
+			for _, tc := range []struct {
+				ask, want time.Duration
+			}{
+				{testTTL, testTTL},
+				{5 * testTTL, testTTL},
+				{testTTL / 2, testTTL},
+			} {
+				l, err := newLease(ctx, js, LeaseOptions{TTL: tc.ask}, DefaultDurable, 1, t.Logf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.ttl != tc.want {
+					t.Errorf("asked %s: lease TTL %s, want %s", tc.ask, l.ttl, tc.want)
+				}
+				status, err := l.kv.Status(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if status.TTL() != testTTL {
+					t.Errorf("asked %s: the bucket's TTL became %s", tc.ask, status.TTL())
+				}
+			}
+			if _, err := newLease(ctx, js, LeaseOptions{TTL: MinLeaseTTL / 2, Bucket: "other"}, DefaultDurable, 1, t.Logf); err == nil {
+				t.Error("a TTL under MinLeaseTTL was accepted")
+			}
+		})
+	}
+}
