@@ -1,8 +1,6 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -31,17 +29,9 @@ func TestAggregateLeaseMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer stop()
-			resp, err := http.Get("http://" + addr + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := httpGet(t, "http://"+addr+"/metrics")
 			for _, w := range tc.want {
-				if !strings.Contains(string(b), w+"\n") {
+				if !strings.Contains(b, w+"\n") {
 					t.Errorf("metrics lack %q:\n%s", w, b)
 				}
 			}
