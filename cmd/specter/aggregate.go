@@ -42,7 +42,10 @@ sequence, and acknowledged only once committed: an aggregator killed at
 any point loses nothing (the delta is delivered again) and doubles nothing
 (a delta already applied is skipped, also after the stream's
 de-duplication window). Deltas that do not parse are rejected (logged,
-counted) and never merged. "specter sensors --db" lists each sensor's
+counted) and never merged. Several aggregators may run on one --durable
+for availability: the one holding its lease (a key of --lease-bucket that
+expires --lease-ttl after its last renewal) consumes, the others log
+"standby" and take over once the key is gone. "specter sensors --db" lists each sensor's
 provenance. It runs until interrupted.`,
 		Example: `  specter aggregate --from nats://nats.internal:4222 --db central.db --metrics :9465
   specter sensors --db central.db`,
@@ -103,13 +106,16 @@ provenance. It runs until interrupted.`,
 	registerDB(cmd, &dbPath, "merge the deltas into the inventory in this database")
 	f.StringVar(&metrics, "metrics", "", "serve Prometheus metrics on ADDR/metrics (a port alone binds 127.0.0.1)")
 	f.StringVar(&o.Stream.Name, "stream", fleet.DefaultStream, "the JetStream stream of the deltas")
-	f.StringVar(&o.Durable, "durable", fleet.DefaultDurable, "the durable consumer's name (aggregators sharing it take turns)")
+	f.StringVar(&o.Durable, "durable", fleet.DefaultDurable, "the durable consumer's name (of the aggregators sharing it, the lease holder consumes)")
 	f.Int64Var(&maxMB, "stream-max-mb", 1024, "bound the stream to this many MiB; when full, sensors keep their deltas in their spools")
 	f.DurationVar(&o.Stream.MaxAge, "stream-max-age", 0, "drop deltas not consumed after this long (0: keep them)")
 	f.DurationVar(&o.Stream.Duplicates, "dedup-window", 2*time.Minute, "the stream's de-duplication window by message id")
 	f.IntVar(&o.Stream.Replicas, "stream-replicas", 1, "replicas of the stream in a NATS cluster")
 	f.DurationVar(&o.AckWait, "ack-wait", time.Minute, "redeliver a delta not acknowledged after this long (a restarted aggregator waits this long for what its predecessor left unacknowledged)")
 	f.IntVar(&o.Batch, "batch", 64, "merge up to this many deltas in one transaction")
+	f.DurationVar(&o.Lease.TTL, "lease-ttl", fleet.DefaultLeaseTTL, "one aggregator per --durable consumes, the others stand by: a standby takes over this long after the active one stopped renewing (a negative value disables the lease)")
+	f.StringVar(&o.Lease.Bucket, "lease-bucket", fleet.DefaultLeaseBucket, "the JetStream key-value bucket of the leases")
+	f.StringVar(&o.Lease.ID, "aggregator-id", "", "this aggregator's name in the lease (default host-pid-random)")
 	inf.registerConfig(cmd)
 	nf.register(cmd)
 	// It runs until stopped: a signal is its normal end (exit 0).
@@ -132,6 +138,14 @@ func serveAggregateMetrics(addr string, st *fleet.AggregatorStats) (string, func
 		counter("deltas_rejected_total", "Deltas that did not parse, terminated without being merged.", func() float64 { return float64(st.Rejected.Load()) }),
 		gauge("lag_seconds", "From the sensor closing the window to the commit, for the last delta applied.", func() float64 { return time.Duration(st.LagNanos.Load()).Seconds() }),
 		gauge("pending_deltas", "Deltas in the stream not yet delivered, at the last fetch.", func() float64 { return float64(st.Pending.Load()) }),
+		gauge("active", "1 while this aggregator holds the lease and consumes, 0 while it stands by.", func() float64 {
+			if st.Active.Load() {
+				return 1
+			}
+			return 0
+		}),
+		counter("leases_acquired_total", "Times this aggregator became the active one.", func() float64 { return float64(st.LeasesAcquired.Load()) }),
+		counter("leases_lost_total", "Lease renewals that failed, after which it stopped consuming.", func() float64 { return float64(st.LeasesLost.Load()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return "", nil, err

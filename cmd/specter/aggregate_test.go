@@ -145,16 +145,36 @@ func TestFleetAggregate(t *testing.T) {
 			srv.start(t, filepath.Join(dir, "js"), port)
 			url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 			central := filepath.Join(dir, "central.db")
-			aggregate := func() *exec.Cmd {
-				c := exec.Command(bin, "aggregate", "--from", url, "--db", central, "--ack-wait", "2s")
-				c.Stderr = os.Stderr
+			// Each aggregator's stderr goes to a file the test reads too.
+			aggregate := func(name string) (*exec.Cmd, string) {
+				log := filepath.Join(dir, name+".log")
+				f, err := os.Create(log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				c := exec.Command(bin, "aggregate", "--from", url, "--db", central, "--ack-wait", "2s",
+					"--lease-ttl", "1s", "--aggregator-id", name)
+				c.Stderr = f
 				if err := c.Start(); err != nil {
 					t.Fatal(err)
 				}
-				return c
+				t.Cleanup(func() {
+					if b, err := os.ReadFile(log); err == nil {
+						t.Logf("%s:\n%s", name, b)
+					}
+				})
+				return c, log
 			}
-			a1 := aggregate()
+			logHas := func(log, s string) bool { b, _ := os.ReadFile(log); return strings.Contains(string(b), s) }
+			a1, log1 := aggregate("agg1")
 			defer a1.Process.Kill()
+			waitUntil(t, "agg1 active", func() bool { return logHas(log1, "aggregator agg1 active") })
+			// A second aggregator on the same consumer and database file
+			// stands by until agg1 is killed.
+			a2, log2 := aggregate("agg2")
+			defer a2.Process.Kill()
+			waitUntil(t, "agg2 standby", func() bool { return logHas(log2, "aggregator agg2 standby: held by agg1") })
 			// The aggregator creates the stream; sensors would spool until then.
 			nc, err := nats.Connect(url)
 			if err != nil {
@@ -198,8 +218,10 @@ func TestFleetAggregate(t *testing.T) {
 			if atKill >= total {
 				t.Fatalf("the aggregator was killed after the last delta (%d of %d): not mid-stream", atKill, total)
 			}
-			a2 := aggregate()
 			waitUntil(t, "every delta applied", func() bool { return appliedDeltas(central) >= total })
+			if !logHas(log2, "aggregator agg2 active") {
+				t.Error("agg2 applied deltas without logging that it holds the lease")
+			}
 			a2.Process.Signal(os.Interrupt)
 			if err := a2.Wait(); err != nil {
 				t.Errorf("aggregator after SIGINT: %v", err)
@@ -214,7 +236,7 @@ func TestFleetAggregate(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("central inventory differs from analyze --db of the three captures:\n%s", lineDiff(string(got), string(want)))
 			}
-			t.Logf("%d deltas from 3 sensors, %d applied when the aggregator was killed", total, atKill)
+			t.Logf("%d deltas from 3 sensors, %d applied when the active aggregator was killed", total, atKill)
 			out := mustRun(t, "sensors", "--db", central)
 			t.Log(out)
 		})

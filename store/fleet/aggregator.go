@@ -74,7 +74,10 @@ type AggregatorOptions struct {
 	Batch int
 	// Wait is how long a fetch waits to fill a batch; 0 means 200 ms.
 	Wait time.Duration
-	// Logf reports rejected deltas; nil discards.
+	// Lease makes this aggregator one of several sharing Durable, with
+	// one active at a time (see LeaseOptions); on by default.
+	Lease LeaseOptions
+	// Logf reports rejected deltas and the lease's changes; nil discards.
 	Logf func(format string, args ...any)
 }
 
@@ -89,15 +92,26 @@ type AggregatorStats struct {
 	// Pending is the deltas in the stream not yet delivered, at the last
 	// fetch.
 	Pending atomic.Uint64
+	// Active is whether this aggregator holds the lease and takes deltas
+	// (false: standby, or stopping).
+	Active atomic.Bool
+	// LeasesAcquired counts the times it became active; LeasesLost the
+	// times a renewal failed and it stopped consuming.
+	LeasesAcquired atomic.Uint64
+	LeasesLost     atomic.Uint64
 }
 
 // Aggregate consumes the deltas' stream with a durable pull consumer and
 // merges them into db (store.DB.ApplyDeltas, a batch of up to Batch per
 // transaction), acknowledging a delta only once its merge committed, until
 // ctx is done. Deltas are merged in stream order, hence each sensor's in
-// the order it sent them, also across a restart (see below). A delta that does not parse is terminated and
-// counted; a database error stops Aggregate, leaving the delta for the
-// next start.
+// the order it sent them, also across a restart (see consume). A delta
+// that does not parse is terminated and counted; a database error stops
+// Aggregate, leaving the delta for the next start.
+//
+// Unless o.Lease.TTL is negative, it consumes only while it holds the
+// durable's leader lease (see LeaseOptions): standing by until then, back
+// to standby if a renewal fails, and releasing the lease when it returns.
 func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOptions, st *AggregatorStats) error {
 	if o.Durable == "" {
 		o.Durable = DefaultDurable
@@ -125,6 +139,61 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 	if err != nil {
 		return err
 	}
+	if o.Lease.TTL < 0 {
+		cons, err := ensureConsumer(ctx, s, o)
+		if err != nil {
+			return err
+		}
+		st.Active.Store(true)
+		defer st.Active.Store(false)
+		return consume(ctx, cons, db, o, st)
+	}
+	l, err := newLease(ctx, js, o.Lease, o.Durable, o.Stream.Replicas, o.Logf)
+	if err != nil {
+		return err
+	}
+	for {
+		if err := l.acquire(ctx, o.Logf); err != nil {
+			return nil // ctx done while standing by
+		}
+		st.LeasesAcquired.Add(1)
+		st.Active.Store(true)
+		actx, stop := context.WithCancelCause(ctx)
+		kept := make(chan struct{})
+		// Lost or stopping, it is standby at once and takes nothing more:
+		// a merge in flight is cancelled, and one already committing is
+		// covered by the next holder's wait for unacknowledged deltas
+		// (AckWait, far above the lease's margin of TTL/3).
+		lost := func(err error) { st.LeasesLost.Add(1); stop(err) }
+		go func() { defer close(kept); l.keep(actx, lost) }()
+		go func() { <-actx.Done(); st.Active.Store(false) }()
+		// Only the holder sets the consumer's configuration (a standby's
+		// flags must not change the active one's ack wait or batch).
+		cons, err := ensureConsumer(actx, s, o)
+		if err == nil {
+			err = consume(actx, cons, db, o, st)
+		} else if actx.Err() != nil {
+			err = nil // lease lost or stopping while creating it
+		}
+		stop(nil)
+		<-kept
+		if cause := context.Cause(actx); err == nil && errors.Is(cause, errLeaseLost) && ctx.Err() == nil {
+			// Whatever it took and did not commit is delivered again to
+			// the next holder, who waits for it (see consume).
+			o.Logf("fleet: aggregator %s stopped consuming: %v; standby", l.id, cause)
+			continue
+		}
+		if rerr := l.release(); rerr != nil {
+			o.Logf("%v (a standby takes over within %s)", rerr, l.ttl)
+		} else {
+			o.Logf("fleet: aggregator %s released the lease", l.id)
+		}
+		return err
+	}
+}
+
+// ensureConsumer creates the durable consumer, or updates it to o.
+func ensureConsumer(ctx context.Context, s jetstream.Stream, o AggregatorOptions) (jetstream.Consumer, error) {
 	cons, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       o.Durable,
 		Description:   "specter aggregate",
@@ -135,8 +204,14 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return fmt.Errorf("fleet: consumer %s: %w", o.Durable, err)
+		return nil, fmt.Errorf("fleet: consumer %s: %w", o.Durable, err)
 	}
+	return cons, nil
+}
+
+// consume fetches and merges deltas until ctx is done or the database
+// fails.
+func consume(ctx context.Context, cons jetstream.Consumer, db *store.DB, o AggregatorOptions, st *AggregatorStats) error {
 	// Deltas an earlier aggregator took and did not acknowledge must be
 	// merged before any later delta of their sensors (or the sequence
 	// check would skip them): they come back first, once their ack wait
@@ -176,11 +251,23 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 		if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
 			st.Pending.Store(md.NumPending)
 		}
+		if ctx.Err() != nil {
+			nakAll(msgs) // lease lost or stopping: the next holder takes them
+			break
+		}
 		if err := applyBatch(ctx, db, msgs, o, st); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// nakAll hands deltas taken but not merged back for an immediate
+// redelivery.
+func nakAll(msgs []jetstream.Msg) {
+	for _, msg := range msgs {
+		_ = msg.Nak()
+	}
 }
 
 // where names a delivered delta in logs.
@@ -225,11 +312,10 @@ func applyBatch(ctx context.Context, db *store.DB, msgs []jetstream.Msg, o Aggre
 	applied, err := db.ApplyDeltas(ctx, infos, ds)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil // interrupted: not committed, delivered again later
+			nakAll(ok) // interrupted: not committed, delivered again
+			return nil
 		}
-		for _, msg := range ok {
-			_ = msg.Nak()
-		}
+		nakAll(ok)
 		return fmt.Errorf("fleet: %s and %d after it: %w", where(ok[0]), len(ok)-1, err)
 	}
 	for i, a := range applied {

@@ -8,6 +8,9 @@
 // merges each delta into a store.DB together with the sensor's sequence in
 // one transaction, and acknowledges only after the commit: a crash between
 // the two redelivers a delta the sequence check then skips.
+// Several aggregators may share the consumer: a leader lease (a key of a
+// JetStream key-value bucket with a TTL) lets one of them consume, the
+// others stand by (LeaseOptions).
 package fleet
 
 import (
