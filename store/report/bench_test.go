@@ -22,7 +22,7 @@ import (
 // Words of the synthetic large inventory: distinct nouns, so that the
 // templates keep them literal and vary only the numeric ids.
 var (
-	nouns    = []string{"accounts", "baskets", "coupons", "devices", "events", "folders", "groups", "invoices", "jobs", "labels"}
+	nouns = []string{"accounts", "baskets", "coupons", "devices", "events", "folders", "groups", "invoices", "jobs", "labels"}
 	// Each collection has sub-resources of its own: collections whose
 	// subtrees route alike are (rightly) one parameter to the templater.
 	subnouns = [][]string{
@@ -37,7 +37,7 @@ var (
 		{"runs", "logs", "artifacts", "schedules", "steps"},
 		{"colors", "assignments", "translations", "usage", "aliases"},
 	}
-	methods  = []string{"GET", "PUT", "POST", "DELETE"}
+	methods = []string{"GET", "PUT", "POST", "DELETE"}
 )
 
 // largeExchanges is traffic of services × 200 endpoints (10 nouns × 5
