@@ -244,7 +244,8 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 	// templates come out as they would with the secrets.
 	m.redSegs = sensitive.AppendRedacted(m.redSegs[:0], segs)
 	method := normMethod(req.Method)
-	if m.probe(svc, x, method, m.redSegs) {
+	key := m.sampleKey(method, m.redSegs)
+	if m.probe(svc, x, key, m.redSegs) {
 		return
 	}
 	nodes := svc.Trie.Stats.Nodes
@@ -269,7 +270,6 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		node.Ops[method] = id
 	}
 	op := svc.Ops[id]
-	key := m.sampleKey(method, m.redSegs)
 	sampled := m.sopts.Sample(svc.sampler(key, m.limits.MaxSamplers))
 	m.record(op, x, when, sampled, segs, shapeOf{svc, key})
 }

@@ -43,13 +43,13 @@ const (
 	costOp      = 6 << 10
 )
 
-// probe reports whether the request x, with path segments segs, is a
-// probe of svc (see the package's path-scan rules), and counts it if so.
-func (m *Model) probe(svc *Service, x *reassembly.Exchange, method string, segs []string) bool {
+// probe reports whether the request x, with path segments segs and
+// sampler key (method and path shape, see sampleKey), is a probe of svc
+// (see the package's path-scan rules), and counts it if so.
+func (m *Model) probe(svc *Service, x *reassembly.Exchange, key string, segs []string) bool {
 	if x.Response == nil || x.Response.StatusCode != 404 {
 		return false
 	}
-	key := m.sampleKey(method, segs)
 	if _, served := svc.Samplers[key]; served {
 		return false
 	}

@@ -82,23 +82,18 @@ func parseClientHello(body []byte) (*clientHello, error) {
 	if !s.ReadUint16LengthPrefixed(&exts) || !s.Empty() {
 		return nil, errHello
 	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return nil, errHello
-		}
+	err := eachExtension(exts, func(typ uint16, data cryptobyte.String) error {
 		switch typ {
 		case extServerName:
 			var list cryptobyte.String
 			if !data.ReadUint16LengthPrefixed(&list) {
-				return nil, errHello
+				return errHello
 			}
 			for !list.Empty() {
 				var nt uint8
 				var name cryptobyte.String
 				if !list.ReadUint8(&nt) || !list.ReadUint16LengthPrefixed(&name) {
-					return nil, errHello
+					return errHello
 				}
 				if nt == 0 && ch.sni == "" && len(name) <= maxNameLen && printable(name) {
 					ch.sni = string(name)
@@ -107,26 +102,53 @@ func parseClientHello(body []byte) (*clientHello, error) {
 		case extALPN:
 			alpn, err := parseALPN(data)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			ch.alpn = alpn
 		case extSupportedVersions:
 			var vs cryptobyte.String
 			if !data.ReadUint8LengthPrefixed(&vs) {
-				return nil, errHello
+				return errHello
 			}
 			for !vs.Empty() {
 				var v uint16
 				if !vs.ReadUint16(&v) {
-					return nil, errHello
+					return errHello
 				}
 				ch.versions = append(ch.versions, v)
 			}
 		case extEarlyData:
 			ch.earlyData = true
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &ch, nil
+}
+
+// errStopExtensions ends eachExtension early, without an error.
+var errStopExtensions = errors.New("stop")
+
+// eachExtension calls fn with the type and data of each extension in exts,
+// in order, until fn returns an error (errStopExtensions ends the walk
+// cleanly); a malformed list is errHello.
+func eachExtension(exts cryptobyte.String, fn func(typ uint16, data cryptobyte.String) error) error {
+	for !exts.Empty() {
+		var typ uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+			return errHello
+		}
+		if err := fn(typ, data); err != nil {
+			if err == errStopExtensions {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func parseALPN(data cryptobyte.String) ([]string, error) {
@@ -167,24 +189,23 @@ func parseServerHello(body []byte) (*serverHello, error) {
 	if !s.ReadUint16LengthPrefixed(&exts) || !s.Empty() {
 		return nil, errHello
 	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return nil, errHello
-		}
+	err := eachExtension(exts, func(typ uint16, data cryptobyte.String) error {
 		switch typ {
 		case extSupportedVersions:
 			if !data.ReadUint16(&sh.version) {
-				return nil, errHello
+				return errHello
 			}
 		case extALPN:
 			alpn, err := parseALPN(data)
 			if err != nil || len(alpn) != 1 {
-				return nil, errHello
+				return errHello
 			}
 			sh.alpn = alpn[0]
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !knownVersion(sh.version) {
 		return nil, errHello
@@ -200,21 +221,22 @@ func parseEncryptedExtensions(body []byte) (string, error) {
 	if !s.ReadUint16LengthPrefixed(&exts) {
 		return "", errHello
 	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return "", errHello
+	var proto string
+	err := eachExtension(exts, func(typ uint16, data cryptobyte.String) error {
+		if typ != extALPN {
+			return nil
 		}
-		if typ == extALPN {
-			alpn, err := parseALPN(data)
-			if err != nil || len(alpn) != 1 {
-				return "", errHello
-			}
-			return alpn[0], nil
+		alpn, err := parseALPN(data)
+		if err != nil || len(alpn) != 1 {
+			return errHello
 		}
+		proto = alpn[0]
+		return errStopExtensions
+	})
+	if err != nil {
+		return "", err
 	}
-	return "", nil
+	return proto, nil
 }
 
 // printable reports whether b is visible ASCII, so that names reaching the
