@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -171,17 +171,18 @@ func runExport(ctx context.Context, ios ioStreams, opts *exportOptions) error {
 	return outcome(sum, runErr)
 }
 
-// endpointsOptions are endpoints' resolved flags.
-type endpointsOptions struct {
+// lookupOptions are the resolved flags of the verbs that read an
+// inventory, from captures or --db, and list or look up its endpoints.
+type lookupOptions struct {
 	Inputs inputOptions
 	Infer  inferFlags
-	Host   string
+	Host   string // only this service
 	DBPath string
 	JSON   bool
 }
 
 func newEndpointsCmd() *cobra.Command {
-	opts := &endpointsOptions{}
+	opts := &lookupOptions{}
 	var pf pipelineFlags
 	cmd := &cobra.Command{
 		Use:   "endpoints [flags] FILE|DIR|- ...  |  endpoints --db PATH [flags]",
@@ -210,7 +211,7 @@ given).`,
 }
 
 // runEndpoints lists the endpoints of the inputs (or the database).
-func runEndpoints(ctx context.Context, ios ioStreams, opts *endpointsOptions) error {
+func runEndpoints(ctx context.Context, ios ioStreams, opts *lookupOptions) error {
 	var eps []infer.EndpointSummary
 	var sum summary
 	var runErr error
@@ -253,6 +254,15 @@ func runEndpoints(ctx context.Context, ios ioStreams, opts *endpointsOptions) er
 	return outcome(sum, runErr)
 }
 
+// statusCounts returns "status×count" per status, in status order.
+func statusCounts(statuses map[int]uint64) []string {
+	var st []string
+	for _, c := range slices.Sorted(maps.Keys(statuses)) {
+		st = append(st, fmt.Sprintf("%d×%d", c, statuses[c]))
+	}
+	return st
+}
+
 func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	tw := newTable(w)
 	// The processes column only for eBPF-captured inventories.
@@ -266,15 +276,7 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	}
 	fmt.Fprintln(tw, head)
 	for _, e := range eps {
-		codes := make([]int, 0, len(e.Statuses))
-		for c := range e.Statuses {
-			codes = append(codes, c)
-		}
-		sort.Ints(codes)
-		var st []string
-		for _, c := range codes {
-			st = append(st, fmt.Sprintf("%d×%d", c, e.Statuses[c]))
-		}
+		st := statusCounts(e.Statuses)
 		auth := strings.Join(e.Auth, ",")
 		if e.Unauthenticated2xx {
 			auth += " (2xx without credentials!)"

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -20,11 +19,7 @@ import (
 // showOptions are show's resolved flags and arguments.
 type showOptions struct {
 	Method, Path string
-	Inputs       inputOptions
-	Infer        inferFlags
-	Host         string
-	DBPath       string
-	JSON         bool
+	lookupOptions
 }
 
 func newShowCmd() *cobra.Command {
@@ -226,15 +221,7 @@ func printDetail(w io.Writer, d endpointDetail) error {
 	row("requests", e.Count)
 	row("first seen", e.FirstSeen.UTC().Format("2006-01-02T15:04:05Z07:00"))
 	row("last seen", e.LastSeen.UTC().Format("2006-01-02T15:04:05Z07:00"))
-	codes := make([]int, 0, len(e.Statuses))
-	for c := range e.Statuses {
-		codes = append(codes, c)
-	}
-	sort.Ints(codes)
-	var st []string
-	for _, c := range codes {
-		st = append(st, fmt.Sprintf("%d×%d", c, e.Statuses[c]))
-	}
+	st := statusCounts(e.Statuses)
 	row("statuses", strings.Join(st, " "))
 	row("latency", fmt.Sprintf("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms", e.Latency.P50, e.Latency.P90, e.Latency.P99))
 	row("auth", dash(strings.Join(e.Auth, ", ")))
