@@ -18,29 +18,6 @@ import (
 	"github.com/specter-dev/specter/store"
 )
 
-// runWithProgress runs the inputs, calling emit for each exchange, with a
-// progress line on the standard error when it is a terminal, and writes
-// each input error there. A named input that does not exist is an error
-// before anything is read.
-func runWithProgress(ctx context.Context, ios ioStreams, in inputOptions, emit func(*reassembly.Exchange), ctr *counters) (summary, error) {
-	if err := checkInputs(in.Paths); err != nil {
-		return summary{}, err
-	}
-	prog := new(progress)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	if f := ios.errTerminal(); f != nil {
-		go func() { progressLine(f, prog, stop); close(done) }()
-	} else {
-		close(done)
-	}
-	sum, err := runFiles(ctx, in, ios.In, emit, prog, ctr)
-	close(stop)
-	<-done
-	reportInputErrors(ios.ErrOut, sum)
-	return sum, err
-}
-
 // analyzeOptions are analyze's resolved flags.
 type analyzeOptions struct {
 	Inputs     inputOptions

@@ -124,33 +124,10 @@ sensitive data at each flush.`,
   specter capture --ebpf --comm nginx --db specter.db --metrics :9464
   specter capture --ebpf --check`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cf.ebpf && cf.check {
-				r := bpf.Check()
-				fmt.Fprint(cmd.OutOrStdout(), r.String())
-				if r.Err() != nil {
-					return &exitError{code: exitPartial}
-				}
-				return nil
-			}
 			if err := opts.resolve(args, &pf); err != nil {
 				return err
 			}
-			if os.Getenv("GOGC") == "" {
-				// A sensor's live heap is a few MB (the inventory and the
-				// connections' state) beside 5 MB of dependencies'
-				// pointer tables that every collection scans: at the
-				// default pace it collects several times a second,
-				// about 1 µs of CPU per exchange on a busy host. Under
-				// main's 256 MiB soft limit a lazier pace costs tens of
-				// MB, no more.
-				debug.SetGCPercent(800)
-			}
-			ios := streamsOf(cmd)
-			finishPub, err := cf.pub.start(ios.ErrOut, &cf.dbPath)
-			if err != nil {
-				return err
-			}
-			return finishPub(runCapture(cmd.Context(), ios, opts))
+			return runCapture(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	// Stopping by a signal is how a capture ends: exit status 0.
@@ -185,10 +162,12 @@ sensitive data at each flush.`,
 	return cmd
 }
 
-// resolve checks the flags against each other. Its errors are usage
-// errors.
+// resolve checks the flags against each other (--ebpf --check takes no
+// others). Its errors are usage errors.
 func (o *captureOptions) resolve(args []string, pf *pipelineFlags) error {
 	switch cf := &o.captureFlags; {
+	case cf.ebpf && cf.check:
+		return nil
 	case cf.ebpf && len(cf.ifaces) > 0:
 		return usageError("-i and --ebpf are exclusive")
 	case !cf.ebpf && len(cf.ifaces) == 0:
@@ -207,9 +186,36 @@ func (o *captureOptions) resolve(args []string, pf *pipelineFlags) error {
 	return nil
 }
 
-// runCapture runs a capture until it ends (a signal, --duration,
-// --max-packets) and prints its summary.
+// runCapture reports what the host supports with --ebpf --check, else
+// captures (publishing with --publish) until the capture ends.
 func runCapture(ctx context.Context, ios ioStreams, opts *captureOptions) error {
+	if opts.ebpf && opts.check {
+		r := bpf.Check()
+		fmt.Fprint(ios.Out, r.String())
+		if r.Err() != nil {
+			return partialError(nil) // the report says what is missing
+		}
+		return nil
+	}
+	if os.Getenv("GOGC") == "" {
+		// A sensor's live heap is a few MB (the inventory and the
+		// connections' state) beside 5 MB of dependencies' pointer tables
+		// that every collection scans: at the default pace it collects
+		// several times a second, about 1 µs of CPU per exchange on a busy
+		// host. Under main's 256 MiB soft limit a lazier pace costs tens
+		// of MB, no more.
+		debug.SetGCPercent(800)
+	}
+	finishPub, err := opts.pub.start(ios.ErrOut, &opts.dbPath)
+	if err != nil {
+		return err
+	}
+	return finishPub(captureUntilEnd(ctx, ios, opts))
+}
+
+// captureUntilEnd runs a capture until it ends (a signal, --duration,
+// --max-packets) and prints its summary.
+func captureUntilEnd(ctx context.Context, ios ioStreams, opts *captureOptions) error {
 	parent := ctx
 	ctx, cancel := captureContext(parent, opts.duration)
 	defer cancel()
@@ -294,7 +300,7 @@ func openCapture(ctx context.Context, opts *captureOptions) (captureSource, erro
 
 // run reads until ctx ends or the source fails, handing the exchanges to
 // inv, and closes the source.
-func (s captureSource) run(ctx context.Context, log io.Writer, inv *liveSink, ctr *counters) (captureSummary, error) {
+func (s captureSource) run(ctx context.Context, log io.Writer, inv *sinkStack, ctr *counters) (captureSummary, error) {
 	if s.tr != nil {
 		return runEBPF(ctx, log, s.tr, &s.opts.captureFlags, s.opts.Reassembly, inv, ctr)
 	}
@@ -326,7 +332,7 @@ func startMetrics(stderr io.Writer, cf *captureFlags, ctr *counters) (func(), er
 
 // reloadOnHUP reloads inv's config and specs on each SIGHUP while ctx
 // lasts, and returns what stops listening.
-func reloadOnHUP(ctx context.Context, inv *liveSink) (stop func()) {
+func reloadOnHUP(ctx context.Context, inv *sinkStack) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -344,7 +350,7 @@ func reloadOnHUP(ctx context.Context, inv *liveSink) (stop func()) {
 
 // finishSummary completes a capture's summary with what the finished sink
 // stack knows, and returns the specs' attachment error.
-func finishSummary(sum *captureSummary, inv *liveSink, runID int64, ierr error, events *eventLog, ctr *counters, sf *specFlags, stderr io.Writer) error {
+func finishSummary(sum *captureSummary, inv *sinkStack, runID int64, ierr error, events *eventLog, ctr *counters, sf *specFlags, stderr io.Writer) error {
 	sum.Run = runID
 	sum.Endpoints = ctr.Endpoints.Load()
 	sum.Findings = ctr.Findings.Load()
@@ -420,7 +426,7 @@ func openLive(ctx context.Context, filter string, cf *captureFlags) (*live.Sourc
 }
 
 // runLive captures from src until ctx ends or the source fails.
-func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, cfg reassembly.Config, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, cfg reassembly.Config, inv *sinkStack, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
 	ls := &pipeline.Live{Src: src, Config: cfg, Emit: inv.Emit, Tick: time.Second}
@@ -444,7 +450,7 @@ type ebpfSource interface {
 }
 
 // runEBPF reads tr until ctx ends or the tracer fails, and closes it.
-func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags, cfg reassembly.Config, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags, cfg reassembly.Config, inv *sinkStack, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "ebpf"}
 	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
 	if len(tr.LibSSL()) == 0 {

@@ -525,7 +525,7 @@ func TestEventLog(t *testing.T) {
 
 func TestAnnounce(t *testing.T) {
 	var buf bytes.Buffer
-	v := &liveSink{seen: map[string]map[string]bool{}, opts: sinkOptions{events: &eventLog{w: &buf, keys: map[string]bool{}}}}
+	v := &sinkStack{seen: map[string]map[string]bool{}, opts: sinkOptions{events: &eventLog{w: &buf, keys: map[string]bool{}}}}
 	ep := func(tmpl string, sens ...string) infer.EndpointSummary {
 		return infer.EndpointSummary{Service: "s", Method: "GET", Template: tmpl, Sensitive: sens}
 	}

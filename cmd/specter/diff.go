@@ -17,9 +17,6 @@ import (
 	"github.com/specter-dev/specter/reassembly"
 )
 
-// exitFindings is the exit status when --fail-on kinds were found.
-const exitFindings = 3
-
 // specFlags are the declared-spec options of diff and analyze.
 type specFlags struct {
 	specs           []string

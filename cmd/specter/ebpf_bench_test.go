@@ -130,7 +130,7 @@ func (f *fakeTracer) Close() error     { return nil }
 // runSynthEBPF runs n exchanges of synthetic traffic through runEBPF into a
 // sink (in memory, or into the database at dbPath) and returns the summary
 // and the counters.
-func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string, specs ...string) (captureSummary, *counters, *liveSink) {
+func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string, specs ...string) (captureSummary, *counters, *sinkStack) {
 	var ctr counters
 	cf := &captureFlags{ebpf: true, dbPath: dbPath, flushEvery: 10 * time.Second}
 	inv, err := openSink(context.Background(), captureSinkOptions(cf, &inferFlags{}, &specFlags{specs: specs}, nil, &ctr, io.Discard))

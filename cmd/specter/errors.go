@@ -15,6 +15,12 @@ import (
 	"github.com/specter-dev/specter/store"
 )
 
+// usageError is a usage error (exit 2): a bad flag, argument or input
+// name, refused before anything is read.
+func usageError(format string, a ...any) error {
+	return &exitError{code: exitFatal, err: fmt.Errorf(format, a...)}
+}
+
 // fatalError is an error after which nothing could be done (exit 2): a
 // database that cannot be opened, a report that cannot be written.
 func fatalError(err error) error { return &exitError{code: exitFatal, err: err} }

@@ -25,6 +25,8 @@ const (
 	exitOK      = 0 // success
 	exitPartial = 1 // errors in the input, but results were produced
 	exitFatal   = 2 // usage error or nothing could be done
+	// exitFindings: diff found findings of a --fail-on kind.
+	exitFindings = 3
 	// exitWrite: writing the results failed (disk or quota full, I/O
 	// error). What was committed to a database before is kept; the run
 	// is incomplete. It wins over every other code: the results are not
@@ -175,10 +177,6 @@ func (f *pipelineFlags) config() reassembly.Config {
 	}
 	c.HTTP.Decode = !f.noDecode
 	return c
-}
-
-func usageError(format string, a ...any) error {
-	return &exitError{code: exitFatal, err: fmt.Errorf(format, a...)}
 }
 
 func term(f *os.File) bool { return xterm.IsTerminal(int(f.Fd())) }

@@ -45,6 +45,29 @@ type decodeSummary struct {
 // progress is read by the progress line while a run goes on.
 type progress = pipeline.Progress
 
+// runWithProgress runs the inputs, calling emit for each exchange, with a
+// progress line on the standard error when it is a terminal, and writes
+// each input error there. A named input that does not exist is an error
+// before anything is read.
+func runWithProgress(ctx context.Context, ios ioStreams, in inputOptions, emit func(*reassembly.Exchange), ctr *counters) (summary, error) {
+	if err := checkInputs(in.Paths); err != nil {
+		return summary{}, err
+	}
+	prog := new(progress)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	if f := ios.errTerminal(); f != nil {
+		go func() { progressLine(f, prog, stop); close(done) }()
+	} else {
+		close(done)
+	}
+	sum, err := runFiles(ctx, in, ios.In, emit, prog, ctr)
+	close(stop)
+	<-done
+	reportInputErrors(ios.ErrOut, sum)
+	return sum, err
+}
+
 // runFiles reads every capture of in, in order, through the decoder and
 // the reassembly pipeline, calling emit for each exchange and keeping ctr
 // current. Errors in one file are recorded and the run goes on with the

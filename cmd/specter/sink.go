@@ -77,12 +77,12 @@ type sinkOptions struct {
 	publish func(context.Context, []byte) error
 }
 
-// liveSink is the sink stack every consumer of exchanges goes through:
+// sinkStack is the sink stack every consumer of exchanges goes through:
 // inference (into the database with --db, in memory without), the
 // writers, the spec checker, and the events. It runs on its own goroutine,
 // which owns all of its state, so the periodic writes and reloads never
 // race with the exchanges.
-type liveSink struct {
+type sinkStack struct {
 	opts sinkOptions
 	ctx  context.Context // never cancelled: the last writes must happen
 	ch   chan *reassembly.Exchange
@@ -114,32 +114,32 @@ type liveSink struct {
 }
 
 // live reports whether the stack flushes periodically (a capture).
-func (v *liveSink) live() bool { return v.opts.flushEvery > 0 }
+func (v *sinkStack) live() bool { return v.opts.flushEvery > 0 }
 
 // Model returns the in-memory inventory (nil with --db or without
 // keepModel); complete after Finish.
-func (v *liveSink) Model() *infer.Model { return v.m }
+func (v *sinkStack) Model() *infer.Model { return v.m }
 
 // Checker returns the last checker, nil without one; valid after Finish.
-func (v *liveSink) Checker() *diff.Checker { return v.final }
+func (v *sinkStack) Checker() *diff.Checker { return v.final }
 
 // FindingsByKind returns the findings per kind; valid after Finish.
-func (v *liveSink) FindingsByKind() map[string]uint64 { return v.byKind }
+func (v *sinkStack) FindingsByKind() map[string]uint64 { return v.byKind }
 
 // Attachments returns which services each spec was attached to, and the
 // services no spec is attached to; valid after Finish, nil without specs.
-func (v *liveSink) Attachments() ([]diff.Attachment, []string) { return v.attach, v.unchecked }
+func (v *sinkStack) Attachments() ([]diff.Attachment, []string) { return v.attach, v.unchecked }
 
 // openSink loads the config and specs, opens the database and starts
 // a run in it (with --db), and starts the inventory's goroutine.
-func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
+func openSink(ctx context.Context, opts sinkOptions) (*sinkStack, error) {
 	if opts.stderr == nil {
 		opts.stderr = os.Stderr
 	}
 	if opts.ctr == nil {
 		opts.ctr = new(counters)
 	}
-	v := &liveSink{
+	v := &sinkStack{
 		opts: opts, ctx: context.WithoutCancel(ctx),
 		ch:      make(chan *reassembly.Exchange, exchangeQueue),
 		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch),
@@ -175,7 +175,7 @@ func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
 }
 
 // announceStored records what the database already holds: it is not news.
-func (v *liveSink) announceStored() {
+func (v *sinkStack) announceStored() {
 	if eps, err := v.db.Endpoints(v.ctx, ""); err == nil {
 		v.announce(eps, false)
 		v.opts.ctr.Endpoints.Store(uint64(len(eps)))
@@ -183,7 +183,7 @@ func (v *liveSink) announceStored() {
 }
 
 // openRun opens the database with cfg and begins a run in it.
-func (v *liveSink) openRun(cfg infer.Config) error {
+func (v *sinkStack) openRun(cfg infer.Config) error {
 	priors, err := v.opts.inf.model()
 	if err != nil {
 		return err
@@ -205,7 +205,7 @@ func (v *liveSink) openRun(cfg infer.Config) error {
 }
 
 // newChecker returns a checker for the declared specs, nil without any.
-func (v *liveSink) newChecker() (*liveChecker, error) {
+func (v *sinkStack) newChecker() (*liveChecker, error) {
 	sf := v.opts.sf
 	if len(sf.specs) == 0 && len(sf.specHosts) == 0 && !v.opts.alwaysCheck {
 		return nil, nil
@@ -223,12 +223,12 @@ func (v *liveSink) newChecker() (*liveChecker, error) {
 
 // Emit hands an exchange over: the pipeline's callback. It blocks while
 // the queue is full.
-func (v *liveSink) Emit(x *reassembly.Exchange) { v.ch <- x }
+func (v *sinkStack) Emit(x *reassembly.Exchange) { v.ch <- x }
 
 // EmitBatch hands exchanges over (at most exchangeBatch, for the bound on
 // the queue) and returns an empty slice for the next batch. It blocks while
 // the queue is full.
-func (v *liveSink) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
+func (v *sinkStack) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
 	v.batches <- xs
 	select {
 	case s := <-v.spare:
@@ -239,14 +239,14 @@ func (v *liveSink) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
 }
 
 // Reload asks for the config and specs to be read again (SIGHUP).
-func (v *liveSink) Reload() {
+func (v *sinkStack) Reload() {
 	select {
 	case v.reload <- struct{}{}:
 	default: // one is pending already
 	}
 }
 
-func (v *liveSink) run() {
+func (v *sinkStack) run() {
 	defer close(v.done)
 	var tick <-chan time.Time // nil over files: one flush, at the end
 	if v.live() {
@@ -285,7 +285,7 @@ func (v *liveSink) run() {
 }
 
 // observe learns from x and checks it.
-func (v *liveSink) observe(x *reassembly.Exchange) {
+func (v *sinkStack) observe(x *reassembly.Exchange) {
 	v.learn(x)
 	if v.chk != nil {
 		v.chk.Check(x)
@@ -293,7 +293,7 @@ func (v *liveSink) observe(x *reassembly.Exchange) {
 }
 
 // learn adds x to the inventory and hands it to the writers.
-func (v *liveSink) learn(x *reassembly.Exchange) {
+func (v *sinkStack) learn(x *reassembly.Exchange) {
 	if v.in != nil {
 		v.in.Observe(x)
 	} else if v.m != nil {
@@ -306,7 +306,7 @@ func (v *liveSink) learn(x *reassembly.Exchange) {
 
 // recycle keeps a batch's slice for EmitBatch to return; any goroutine
 // may call it.
-func (v *liveSink) recycle(xs []*reassembly.Exchange) {
+func (v *sinkStack) recycle(xs []*reassembly.Exchange) {
 	clear(xs)
 	select {
 	case v.spare <- xs[:0]:
@@ -316,9 +316,10 @@ func (v *liveSink) recycle(xs []*reassembly.Exchange) {
 
 // flush writes what was learned to the database and announces the
 // endpoints and sensitive data not seen before.
-func (v *liveSink) flush() {
+func (v *sinkStack) flush() {
 	var eps []infer.EndpointSummary
-	if v.in != nil {
+	switch {
+	case v.in != nil:
 		if v.chk != nil {
 			v.in.SetFindings(v.chk.snapshot())
 		}
@@ -331,14 +332,16 @@ func (v *liveSink) flush() {
 			v.warn(err)
 			return
 		}
-	} else {
+	case v.m != nil:
 		eps = v.m.Endpoints()
+	default:
+		return // no inventory kept: nothing to announce
 	}
 	v.opts.ctr.Endpoints.Store(uint64(len(eps)))
 	v.announce(eps, true)
 }
 
-func (v *liveSink) warn(err error) {
+func (v *sinkStack) warn(err error) {
 	fmt.Fprintf(v.opts.stderr, "specter: %v\n", err)
 	if len(v.errs) < 16 {
 		v.errs = append(v.errs, err.Error())
@@ -347,7 +350,7 @@ func (v *liveSink) warn(err error) {
 
 // announce records the endpoints and their sensitive kinds, writing events
 // for those not seen before when emit is set.
-func (v *liveSink) announce(eps []infer.EndpointSummary, emit bool) {
+func (v *sinkStack) announce(eps []infer.EndpointSummary, emit bool) {
 	now := time.Now().UTC()
 	for _, e := range eps {
 		key := e.Service + " " + e.Method + " " + e.Template
@@ -392,7 +395,7 @@ func processNames(ps []infer.ProcessSummary) []string {
 // database, so with --db the run is finished and a new one begun; the
 // checker is replaced (findings already announced are not again). On an
 // error the old config and specs stay.
-func (v *liveSink) doReload() {
+func (v *sinkStack) doReload() {
 	cfg, err := v.opts.inf.inferConfig()
 	if err == nil {
 		_, err = v.opts.inf.model() // the specs load
@@ -442,7 +445,7 @@ func (v *liveSink) doReload() {
 }
 
 // sinceBase is the counters' totals less what earlier runs recorded.
-func (v *liveSink) sinceBase() store.RunTotals {
+func (v *sinkStack) sinceBase() store.RunTotals {
 	c := v.opts.ctr
 	return store.RunTotals{
 		Packets: c.Packets.Load() - v.base.Packets,
@@ -454,7 +457,7 @@ func (v *liveSink) sinceBase() store.RunTotals {
 // Finish waits for the queued exchanges, checks the last of them, writes
 // the inventory and finishes the run with t (cumulative totals). It
 // returns the run id (0 without --db). No Emit may follow.
-func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
+func (v *sinkStack) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
 	v.once.Do(func() {
 		close(v.ch)
 		close(v.batches)
@@ -471,15 +474,10 @@ func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error)
 		v.unchecked = v.chk.c.Unchecked()
 		v.chk = nil
 	}
-	var werrs []error
+	// A writer's failure does not keep the inventory from being written.
+	errs := make([]error, 0, len(v.opts.writers)+1)
 	for _, w := range v.opts.writers {
-		werrs = append(werrs, w.Close())
-	}
-	if err := errors.Join(werrs...); err != nil {
-		if v.in != nil {
-			v.db.Close()
-		}
-		return v.runID, err
+		errs = append(errs, w.Close())
 	}
 	var err error
 	if v.in != nil {
@@ -505,11 +503,11 @@ func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error)
 			err = fmt.Errorf("the database could not be written: %s", v.errs[0])
 		}
 	}
-	return v.runID, err
+	return v.runID, errors.Join(append(errs, err)...)
 }
 
 // flushStored announces what the final checkpoint stored.
-func (v *liveSink) flushStored(ctx context.Context) {
+func (v *sinkStack) flushStored(ctx context.Context) {
 	eps, err := v.db.Endpoints(ctx, "")
 	if err != nil {
 		v.warn(err)

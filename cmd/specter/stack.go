@@ -21,7 +21,7 @@ type inputOptions struct {
 
 // filesResult is what a run over capture files through the sink stack did.
 type filesResult struct {
-	Sink    *liveSink // finished: its model, checker and run are to read
+	Sink    *sinkStack // finished: its model, checker and run are to read
 	Summary summary
 	// RunErr is the source's error (nothing found to read, an interrupt):
 	// the results are what was read before it.
