@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,6 +184,47 @@ func TestRunExport(t *testing.T) {
 			opts := tc.opts
 			out, errs := runVerb(t, tc.wantCode, opts.resolve, func(ctx context.Context, ios ioStreams) error { return runExport(ctx, ios, &opts) })
 			tc.check(t, out, errs)
+		})
+	}
+}
+
+// failingWriter fails every write, as a closed pipe does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestRunExchanges calls runExchanges with resolved options, a writer
+// that fails included: its error ends the verb, after the inputs are read.
+func TestRunExchanges(t *testing.T) {
+	for _, tc := range []struct {
+		verbCase
+		opts exchangesOptions
+		out  io.Writer // nil: a buffer
+	}{
+		{verbCase{"jsonl", exitOK, `"request"`, ""}, exchangesOptions{Format: "jsonl"}, nil},
+		{verbCase{"har", exitOK, `"entries"`, ""}, exchangesOptions{Format: "har"}, nil},
+		{verbCase{"raw", exitOK, `"request"`, "--raw"}, exchangesOptions{Format: "jsonl", Raw: true}, nil},
+		{verbCase{"bad format", exitFatal, "", "unknown --format"}, exchangesOptions{Format: "xml"}, nil},
+		{verbCase{"failing output", exitFatal, "", "writing exchanges: broken pipe"}, exchangesOptions{Format: "jsonl"}, failingWriter{}},
+		{verbCase{"disk full", exitWrite, "", "writing failed (disk full"}, exchangesOptions{Format: "har", Output: "/dev/full"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.opts.Output == "/dev/full" {
+				if _, err := os.Stat("/dev/full"); err != nil {
+					t.Skipf("no /dev/full: %v", err)
+				}
+			}
+			opts := tc.opts
+			opts.Inputs = inputsOf(demo)
+			ios, out, errb := testStreams()
+			if tc.out != nil {
+				ios.Out = tc.out
+			}
+			code, msg := exitStatus(context.Background(), nil, runExchanges(context.Background(), ios, &opts))
+			if code != tc.wantCode {
+				t.Fatalf("exit %d (%s), want %d; stderr:\n%s", code, msg, tc.wantCode, errb)
+			}
+			tc.check(t, out.String(), errb.String()+msg)
 		})
 	}
 }
