@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,5 +208,35 @@ func TestStackEBPFKernel(t *testing.T) {
 	}, func(c *counters) bool { return c.Exchanges.Load() >= 3 })
 	if n != 3 {
 		t.Errorf("%d exchanges, want 3", n)
+	}
+}
+
+// TestStackFilesInterrupted: a signal during a run over files goes
+// through the same flush as the end of the inputs: the run is recorded,
+// incomplete, with the error, and the verb's status is the signal's.
+func TestStackFilesInterrupted(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "int.db")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(signalCause{syscall.SIGTERM})
+	ios, _, _ := testStreams()
+	res, err := consumeFiles(ctx, ios, inputsOf(demo), sinkOptions{inf: &inferFlags{}, sf: &specFlags{},
+		dbPath: dbPath, run: store.RunInfo{Inputs: []string{demo}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RunErr == nil {
+		t.Fatal("no error from an interrupted run")
+	}
+	db, err := store.OpenReadOnly(context.Background(), dbPath, infer.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runs, err := db.Runs(context.Background())
+	if err != nil || len(runs) != 1 || runs[0].Status != store.StatusIncomplete || runs[0].Error == "" {
+		t.Fatalf("runs %+v, %v; want one incomplete run with its error", runs, err)
+	}
+	if code, _ := exitStatus(ctx, nil, outcome(res.Summary, res.RunErr)); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit %d, want %d", code, 128+int(syscall.SIGTERM))
 	}
 }
