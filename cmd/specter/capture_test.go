@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/specter-dev/specter/bpf"
 	"github.com/specter-dev/specter/bpf/bpftest"
 	"github.com/specter-dev/specter/capture/corpus"
 	"github.com/specter-dev/specter/capture/live/vethtest"
@@ -329,13 +328,7 @@ func TestCaptureEventsMetrics(t *testing.T) {
 // traces the servers with --ebpf --pid, and checks that the inventory has
 // their endpoints attributed to the server's process name.
 func TestCaptureEBPF(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("eBPF tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root")
-	}
-	if err := bpf.Check().Err(); err != nil {
-		t.Skipf("this host cannot trace: %v", err)
-	}
-	bpftest.Python(t) // skips without python3
+	requireEBPF(t)
 	bin := buildSpecter(t)
 	dir := t.TempDir()
 	for _, d := range []string{"api/v1/items", "api/v1/secure"} {

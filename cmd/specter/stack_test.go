@@ -174,9 +174,10 @@ func TestStackLive(t *testing.T) {
 	}
 }
 
-// TestStackEBPFKernel drives the sink stack from the kernel's eBPF tracer:
-// three requests to a local server, traced by its pid.
-func TestStackEBPFKernel(t *testing.T) {
+// requireEBPF skips the test unless this host can trace with eBPF and
+// serve the test's traffic (python3).
+func requireEBPF(t *testing.T) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("eBPF tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root")
 	}
@@ -184,6 +185,12 @@ func TestStackEBPFKernel(t *testing.T) {
 		t.Skipf("this host cannot trace: %v", err)
 	}
 	bpftest.Python(t) // skips without python3
+}
+
+// TestStackEBPFKernel drives the sink stack from the kernel's eBPF tracer:
+// three requests to a local server, traced by its pid.
+func TestStackEBPFKernel(t *testing.T) {
+	requireEBPF(t)
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skipf("needs curl: %v", err)
 	}
