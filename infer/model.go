@@ -93,6 +93,7 @@ type Model struct {
 	// names of Host headers (the same).
 	segs       []string
 	redSegs    []string // segs with secrets replaced by markers
+	example    []byte   // a redacted body example (at most MaxExampleBytes)
 	sampleKeys map[uint64]string
 	// costBytes is the inventory's estimated size (see cost), valid when
 	// costKnown: Merge and decoding leave it unknown.
@@ -731,9 +732,11 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 			return
 		}
 		if b.Example == "" && m.limits.MaxExampleBytes > 0 {
-			red := sensitive.RedactJSON(body, m.limits.MaxExampleBytes)
-			if json.Valid(red) {
-				b.Example = string(red)
+			// Only a redacted body that fits whole is kept: a larger one
+			// is redacted no further than the cap (see AppendRedactedJSON).
+			var ok bool
+			if m.example, ok = sensitive.AppendRedactedJSON(m.example[:0], body, m.limits.MaxExampleBytes); ok {
+				b.Example = string(m.example)
 			}
 		}
 	case mt == "application/x-www-form-urlencoded":
