@@ -162,6 +162,12 @@ type Node struct {
 	// children), for the MaxNodes bound.
 	Size int64 `json:"size,omitempty"`
 
+	// enumOwn says every value in Enum was checked by observeText in this
+	// process (no format, not sensitive by value, no random token), so that
+	// seeing one again needs no such check. Enum values decoded or merged
+	// from elsewhere may come from other rules: they clear it.
+	enumOwn bool
+
 	// names caches the sorted keys of Props for objects at their
 	// MaxProperties bound (nil otherwise); it is derived data, rebuilt
 	// whenever its length disagrees with Props.
@@ -275,6 +281,9 @@ func (n *Node) merge(o *Node, depth int, opts Options, b *budget) {
 	if o.EnumOverflow {
 		n.overflowEnum()
 	} else {
+		if len(o.Enum) > 0 && !o.enumOwn {
+			n.enumOwn = false
+		}
 		for _, v := range o.Enum {
 			n.addEnum(v, opts)
 		}

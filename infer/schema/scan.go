@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/specter-dev/specter/infer/sensitive"
 )
@@ -464,18 +465,38 @@ func (n *Node) observeInt(u uint64, neg bool) {
 // observeText records a string value (already unescaped).
 func (n *Node) observeText(name, v []byte, opts Options) {
 	n.String++
+	if n.enumOwn && !n.EnumOverflow {
+		if _, found := slices.BinarySearchFunc(n.Enum, v, compareStringBytes); found {
+			// A value kept in the enum by this process had no format, no
+			// sensitive kind by value and no random token (any of them
+			// overflows the enum), and these depend on the value only:
+			// what is left to check is the name rules (property names
+			// redacted to one marker share a Node).
+			if tag := sensitive.ClassifyNameBytes(name, v); tag != 0 {
+				n.Sensitive |= tag
+				n.overflowEnum()
+			}
+			return
+		}
+	}
 	f := format(v)
 	if f != "" {
 		n.addFormat(f)
 	}
 	tag := sensitive.ClassifyBytes(name, v)
 	n.Sensitive |= tag
+	if n.EnumOverflow {
+		return // ContainsRandom would only decide to overflow the enum
+	}
 	if tag != 0 || f != "" || sensitive.ContainsRandom(v) {
 		// Formatted values are not enums, and sensitive values must never be
 		// kept (the Node is stored); nor random tokens (OAuth codes, session
 		// ids), which are no enumeration either.
 		n.overflowEnum()
 		return
+	}
+	if len(n.Enum) == 0 {
+		n.enumOwn = true // every value from now on passes the checks above
 	}
 	n.addEnumBytes(v, opts)
 }

@@ -24,6 +24,16 @@ func ClassifyBytes(name, value []byte) Tag {
 	return classify(name, value)
 }
 
+// ClassifyNameBytes is the name rules of ClassifyBytes alone: the kinds
+// value is because of the name it was found under (empty values are none).
+// It does not allocate.
+func ClassifyNameBytes(name, value []byte) Tag {
+	if len(value) > 0 && len(name) > 0 {
+		return classifyName(name, value)
+	}
+	return 0
+}
+
 func classify[N, V text](name N, value V) Tag {
 	var t Tag
 	if len(value) > 0 && len(name) > 0 {
