@@ -29,6 +29,8 @@ func TestKnownEnumValues(t *testing.T) {
 			docs: []string{`"on"`, `"alice@example.com"`}, tag: sensitive.Email, over: true},
 		{name: "name rules still apply to known values", docs: []string{`{"password":"true"}`, `{"password":"true"}`, `{"password":"hunter22"}`},
 			tag: sensitive.Password, over: true},
+		{name: "an array's name rules apply to its items", docs: []string{`{"access_token":["short"]}`, `{"access_token":["short","abcdefgh12345"]}`},
+			tag: sensitive.BearerToken, over: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := &Node{}
@@ -51,6 +53,9 @@ func TestKnownEnumValues(t *testing.T) {
 			leaf := n
 			if p := n.Props["password"]; p != nil {
 				leaf = p
+			}
+			if p := n.Props["access_token"]; p != nil {
+				leaf = p.Items
 			}
 			if leaf.Sensitive != tc.tag || leaf.EnumOverflow != tc.over {
 				t.Errorf("sensitive %v overflow %v, want %v %v (enum %q)", leaf.Sensitive, leaf.EnumOverflow, tc.tag, tc.over, leaf.Enum)
