@@ -47,3 +47,27 @@ func TestExampleRedactionStopsAtTheCap(t *testing.T) {
 		t.Errorf("example %s, want %s", b.Example, want)
 	}
 }
+
+// TestKnownCredentialsNoAlloc: the fast path of credential detection, which
+// runs for most requests, allocates nothing once an operation's
+// credentials are known.
+func TestKnownCredentialsNoAlloc(t *testing.T) {
+	m := NewModel(Config{})
+	auth := "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJzaG9wIn0.c2lnbmF0dXJl\nX-Api-Key: k_0123456789abcdef"
+	x := ex(0, "GET", "shop.test", "/api/v1/users/1", auth, "", 200, "application/json", `{"id":1}`)
+	m.Observe(x)
+	op := m.ByName["shop.test"].Ops[0]
+	if len(op.Credentials) < 2 {
+		t.Fatalf("credentials %v, want the bearer token and the API key", op.Credentials)
+	}
+	var got int
+	allocs := testing.AllocsPerRun(20, func() {
+		got = len(m.knownCredentials(op, x.Request.Header, nil, false))
+	})
+	if got != len(op.Credentials) {
+		t.Fatalf("%d credentials known, want %d", got, len(op.Credentials))
+	}
+	if allocs != 0 {
+		t.Errorf("%v allocations per request, want 0", allocs)
+	}
+}
