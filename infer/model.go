@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,8 +92,13 @@ type Model struct {
 	// allocation: the path's segments, the sampler keys by hash (at most
 	// maxCached, then started over), the parsed Content-Types and the
 	// names of Host headers (the same).
-	segs       []string
-	redSegs    []string // segs with secrets replaced by markers
+	segs    []string
+	redSegs []string // segs with secrets replaced by markers
+	example []byte   // a redacted body example (at most MaxExampleBytes)
+	// creds and credNames are knownCredentials' result and scratch (at
+	// most MaxParams credentials per operation).
+	creds      []auth.Credential
+	credNames  []string
 	sampleKeys map[uint64]string
 	// costBytes is the inventory's estimated size (see cost), valid when
 	// costKnown: Merge and decoding leave it unknown.
@@ -403,7 +409,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			m.Stats.BadQuery++
 		}
 	}
-	creds := knownCredentials(op, req.Header, query, sampled)
+	creds := m.knownCredentials(op, req.Header, query, sampled)
 	if creds == nil {
 		creds = auth.Inspect(req.Header, query)
 	}
@@ -614,13 +620,19 @@ func (m *Model) observeRPC(op *Operation, x *reassembly.Exchange, when time.Time
 // that are not sampled: when the operation has seen credentials and the
 // request carries all of them in the same places, it returns them without
 // decoding tokens again. Otherwise it returns nil and the caller inspects
-// the request fully.
-func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bool) []auth.Credential {
+// the request fully. The result is scratch of m's, valid until the next
+// call: it runs for most requests, so it allocates nothing.
+func (m *Model) knownCredentials(op *Operation, h http.Header, query url.Values, sampled bool) []auth.Credential {
 	if sampled || len(op.Credentials) == 0 {
 		return nil
 	}
-	out := make([]auth.Credential, 0, len(op.Credentials))
-	for _, name := range sortedKeys(op.Credentials) {
+	m.credNames = m.credNames[:0]
+	for name := range op.Credentials {
+		m.credNames = append(m.credNames, name)
+	}
+	slices.Sort(m.credNames)
+	out := m.creds[:0]
+	for _, name := range m.credNames {
 		c := op.Credentials[name].Credential
 		ok := false
 		switch c.In {
@@ -642,10 +654,12 @@ func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bo
 			}
 		}
 		if !ok {
+			m.creds = out[:0]
 			return nil
 		}
 		out = append(out, c)
 	}
+	m.creds = out[:0]
 	return out
 }
 
@@ -731,9 +745,11 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 			return
 		}
 		if b.Example == "" && m.limits.MaxExampleBytes > 0 {
-			red := sensitive.RedactJSON(body, m.limits.MaxExampleBytes)
-			if json.Valid(red) {
-				b.Example = string(red)
+			// Only a redacted body that fits whole is kept: a larger one
+			// is redacted no further than the cap (see AppendRedactedJSON).
+			var ok bool
+			if m.example, ok = sensitive.AppendRedactedJSON(m.example[:0], body, m.limits.MaxExampleBytes); ok {
+				b.Example = string(m.example)
 			}
 		}
 	case mt == "application/x-www-form-urlencoded":
