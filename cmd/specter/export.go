@@ -90,6 +90,9 @@ type exportOptions struct {
 	OpenAPI  string // 3.0 or 3.1
 	Output   string
 	Examples bool
+	// IncludeStatic keeps a web page's files (scripts, stylesheets,
+	// fonts, icons) in the document.
+	IncludeStatic bool
 	DBPath   string
 }
 
@@ -103,8 +106,11 @@ func newExportCmd() *cobra.Command {
 parameters with their types, request and response schemas, authentication,
 sensitive data — and writes it as OpenAPI 3.0 or 3.1, one document per
 service (--host) or all services in one document with a server each.
-Examples in the document are redacted. With --db the inventory is read from
-a database written by "specter analyze --db" instead of from captures.`,
+Examples in the document are redacted. The GETs that serve a web page's
+files (scripts, stylesheets, fonts, icons) stay in the inventory but are
+left out of the document unless --include-static. With --db the inventory
+is read from a database written by "specter analyze --db" instead of from
+captures.`,
 		Example: `  specter export -o api.yaml capture.pcap
   specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
@@ -125,6 +131,7 @@ a database written by "specter analyze --db" instead of from captures.`,
 	cmd.Flags().StringVar(&opts.OpenAPI, "openapi", "3.0", "OpenAPI version: 3.0 or 3.1")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().BoolVar(&opts.Examples, "examples", false, "include redacted body examples")
+	cmd.Flags().BoolVar(&opts.IncludeStatic, "include-static", false, "also export the GETs that serve a web page's scripts, stylesheets, fonts and icons")
 	registerDB(cmd, &opts.DBPath, "read the inventory from this database instead of captures")
 	return cmd
 }
@@ -150,7 +157,7 @@ func runExport(ctx context.Context, ios ioStreams, opts *exportOptions) error {
 	if runErr != nil && sum.Packets == 0 {
 		return outcome(sum, runErr)
 	}
-	eo := infer.ExportOptions{Version: opts.OpenAPI, Examples: opts.Examples}
+	eo := infer.ExportOptions{Version: opts.OpenAPI, Examples: opts.Examples, IncludeStatic: opts.IncludeStatic}
 	var doc *openapi3.T
 	if opts.Host != "" {
 		doc, err = m.OpenAPI(opts.Host, eo)

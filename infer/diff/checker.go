@@ -1166,6 +1166,11 @@ func (c *Checker) Findings() []Finding {
 	shadowEps := c.shadow.Endpoints()
 	var methodPaths map[infer.EndpointKey][]infer.ObservedPath
 	for i, e := range append(shadowEps, c.methods.Endpoints()...) {
+		if e.Static {
+			// A web page's stylesheets, scripts and fonts are not an
+			// API a spec would declare (infer.StaticAsset).
+			continue
+		}
 		key := infer.EndpointKey{Service: e.Service, Method: e.Method, Template: e.Template}
 		e.Service, e.Template = c.shadowService(e.Service, e.Template)
 		ss := specsFor(c.specs, e.Service)
