@@ -427,12 +427,18 @@ func (h *half) Response(r *http1.Response) {
 		c.w.ctr.unmatchedResp.Add(1)
 	}
 	if r.StatusCode == 101 {
-		if x.Request != nil && isH2CUpgrade(x.Request, r) {
-			// The request becomes stream 1 of the HTTP/2 connection,
-			// emitted with its HTTP/2 response.
+		if isH2CUpgrade(x.Request, r) {
+			// The request (when seen) becomes stream 1 of the HTTP/2
+			// connection, emitted with its HTTP/2 response.
 			c.tunnel()
 			c.proto = http1.ProtoHTTP2
-			c.startEngine(newH2Engine(c, &upgrade{dir: 1 - h.dir, req: upgradeRequest(x.Request)}), r.End, false)
+			up := &upgrade{dir: 1 - h.dir}
+			if x.Request != nil {
+				up.req = upgradeRequest(x.Request)
+			} else {
+				c.w.ctr.unmatchedResp.Add(^uint64(0)) // the HTTP/2 stream 1 says it again
+			}
+			c.startEngine(newH2Engine(c, up), r.End, false)
 			return
 		}
 		c.tunnel()

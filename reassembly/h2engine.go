@@ -75,7 +75,7 @@ func (e *h2Engine) Exchange(s *http2.Exchange) {
 		if !s.Upgraded {
 			c.w.ctr.requests.Add(1)
 		}
-	} else if rq != nil {
+	} else if rq != nil && !(s.Upgraded && rq.Method == "") {
 		c.w.ctr.h2Unnamed.Add(1)
 	}
 	if rs := s.Response; rs != nil && rs.Status != 0 {
@@ -179,9 +179,10 @@ func h1Flags(f http2.Flags) http1.Flags {
 }
 
 // isH2CUpgrade reports whether a 101 answers an h2c upgrade (RFC 7540
-// §3.2): the request asked for h2c and the response switched to it.
+// §3.2): the response switched to h2c and the request, when it was seen,
+// asked for it.
 func isH2CUpgrade(rq *http1.Request, rs *http1.Response) bool {
-	return hasToken(rq.Header.Values("Upgrade"), "h2c") && hasToken(rs.Header.Values("Upgrade"), "h2c")
+	return (rq == nil || hasToken(rq.Header.Values("Upgrade"), "h2c")) && hasToken(rs.Header.Values("Upgrade"), "h2c")
 }
 
 func hasToken(values []string, tok string) bool {
