@@ -15,6 +15,9 @@ import (
 type h2Engine struct {
 	c  *conn
 	h2 *http2.Conn
+	// dec undoes content codings with the HTTP/1 parser's bounds and
+	// pools; it is never fed.
+	dec *http1.Parser
 	// keys caches canonical header names, as the http1 parser does.
 	keys map[string]string
 }
@@ -25,7 +28,7 @@ const maxH2Keys = 64
 // newH2Engine returns the engine of c. up, when not nil, is the HTTP/1.1
 // request of an h2c upgrade, sent on direction dir: it becomes stream 1.
 func newH2Engine(c *conn, up *upgrade) *h2Engine {
-	e := &h2Engine{c: c}
+	e := &h2Engine{c: c, dec: http1.NewParser(&c.w.cfg.HTTP, nil)}
 	e.h2 = http2.NewConn(&c.w.cfg.HTTP2, e)
 	if up != nil {
 		e.h2.Upgrade(up.dir, up.req)
@@ -57,6 +60,9 @@ func (e *h2Engine) close(ts time.Time) {
 	ctr.h2FramesTooLarge.Add(uint64(st.FramesTooLarge))
 	ctr.h2StreamsEvicted.Add(uint64(st.StreamsEvicted))
 	ctr.h2Resets.Add(uint64(st.Resets))
+	ds := e.dec.Stats()
+	ctr.codingsCapped.Add(uint64(ds.CodingsCapped))
+	ctr.windowTooLarge.Add(uint64(ds.WindowTooLarge))
 }
 
 // Exchange implements http2.Handler: it turns a stream into an Exchange.
@@ -113,6 +119,7 @@ func (e *h2Engine) request(m *http2.Message) *http1.Request {
 	if r.Host == "" {
 		r.Host = r.Header.Get("Host")
 	}
+	r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, r.Body, r.Flags)
 	return r
 }
 
@@ -122,6 +129,7 @@ func (e *h2Engine) response(m *http2.Message) *http1.Response {
 		Body: m.Body, WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: h1Flags(m.Flags),
 	}
 	r.Header, r.RawHeader = e.header(m)
+	r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, r.Body, r.Flags)
 	return r
 }
 

@@ -2,6 +2,7 @@ package reassembly_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"slices"
 	"testing"
 	"time"
@@ -74,6 +75,16 @@ func (b *h2) data(stream uint32, end bool, p string) *h2 {
 func grpcMsg(p string) string {
 	n := len(p)
 	return string([]byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}) + p
+}
+
+func gzipped(t *testing.T, s string) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return b.String()
 }
 
 // h2Want is what a test expects of one exchange.
@@ -177,6 +188,15 @@ func TestHTTP2Wired(t *testing.T) {
 			c.send(time.Millisecond, false, sv.headers(7, false, ":status", "201").data(7, true, "{}").take())
 		},
 		want: []h2Want{{method: "POST", path: "/items", status: 201, stream: 7, body: "{}"}},
+	}, {
+		name: "gzip body decoded as HTTP/1's are",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, get...).take())
+			c.send(time.Millisecond, false, sv.settings().headers(1, false, ":status", "200", "content-encoding", "gzip").data(1, true, gzipped(t, `{"ok":true}`)).take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: `{"ok":true}`}},
 	}, {
 		name: "mid-connection gRPC",
 		run: func(t *testing.T, c *tcpConv) {
