@@ -521,9 +521,14 @@ func requestSize(r *http1.Request) int64 {
 // unmatched, and each direction resynchronizes on its next message.
 func (c *conn) shed(ts time.Time) {
 	c.w.ctr.shed.Add(1)
-	for i := range c.half {
-		if h := &c.half[i]; !h.closed {
-			h.gap(-1, ts)
+	if b, ok := c.eng.(budgeted); ok {
+		// A gap would cost the engine its framing and HPACK tables.
+		b.shed(ts)
+	} else {
+		for i := range c.half {
+			if h := &c.half[i]; !h.closed {
+				h.gap(-1, ts)
+			}
 		}
 	}
 	for _, p := range c.pending {

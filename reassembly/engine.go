@@ -15,6 +15,15 @@ type engine interface {
 	close(ts time.Time)
 }
 
+// budgeted is an engine that holds memory worth counting under
+// Config.MaxBufferedBytes: buffered says about how much, shed gives it
+// back (delivering what it holds as incomplete) without losing its place
+// in the streams.
+type budgeted interface {
+	buffered() int
+	shed(ts time.Time)
+}
+
 // maxHead caps the first bytes of each direction that a connection keeps
 // until its protocol is known, so that an engine started late still gets
 // every byte, and so that a capture starting mid-connection can be

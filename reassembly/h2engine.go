@@ -45,6 +45,9 @@ type upgrade struct {
 func (e *h2Engine) feed(dir int, data []byte, ts time.Time) { e.h2.Feed(dir, data, ts) }
 func (e *h2Engine) gap(dir int, lost int, ts time.Time)     { e.h2.Gap(dir, lost, ts) }
 
+func (e *h2Engine) buffered() int  { return e.h2.Buffered() }
+func (e *h2Engine) shed(time.Time) { e.h2.Shed() }
+
 func (e *h2Engine) close(ts time.Time) {
 	e.h2.Close(ts)
 	st := e.h2.Stats()

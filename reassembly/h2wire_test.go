@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,4 +244,54 @@ func equalWant(a, b h2Want) bool {
 	return a.method == b.method && a.path == b.path && a.status == b.status && a.stream == b.stream &&
 		a.body == b.body && a.grpcMethod == b.grpcMethod && (a.grpcMethod == "" || a.grpcStatus == b.grpcStatus) &&
 		slices.Equal(a.interim, b.interim)
+}
+
+// HTTP/2 connections count under MaxBufferedBytes like HTTP/1 ones: open
+// streams with large bodies get shed (delivered flagged incomplete), and
+// a shed connection keeps its framing and HPACK tables, so its later
+// streams still decode.
+func TestHTTP2MemoryBudget(t *testing.T) {
+	cfg := reassembly.DefaultConfig()
+	cfg.Workers = 1
+	cfg.MaxBufferedBytes = 1 << 20
+	w, out := newWire(t, cfg)
+	body := strings.Repeat("y", 12000)
+	const conns = 16
+	var cs []*tcpConv
+	var cls, svs []*h2
+	for i := range conns {
+		c := w.conn(uint16(41000 + i))
+		cl, sv := newH2(t), newH2(t)
+		c.handshake(0)
+		c.send(time.Millisecond, true, cl.preface().headers(1, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/big").take())
+		c.send(time.Millisecond, false, sv.settings().headers(1, false, ":status", "200").take())
+		// 20 × 12000 bytes, the stream left open.
+		for range 20 {
+			c.send(time.Millisecond, false, sv.data(1, false, body).take())
+		}
+		cs, cls, svs = append(cs, c), append(cls, cl), append(svs, sv)
+	}
+	for i, c := range cs {
+		c.send(time.Millisecond, true, cls[i].headers(3, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/big").take())
+		c.send(time.Millisecond, false, svs[i].headers(3, true, ":status", "204").take())
+	}
+	st := w.p.Close()
+	if st.Shed == 0 {
+		t.Fatalf("no connection shed: %+v", st)
+	}
+	var big, later int
+	for _, x := range *out {
+		switch x.StreamID {
+		case 1:
+			big++
+		case 3:
+			if x.Request == nil || x.Request.Path != "/big" || x.Response == nil || x.Response.StatusCode != 204 {
+				t.Errorf("stream 3 after shedding: %+v", x)
+			}
+			later++
+		}
+	}
+	if big != conns || later != conns {
+		t.Errorf("%d big and %d later streams, want %d each (stats %+v)", big, later, conns, st)
+	}
 }
