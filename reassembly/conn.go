@@ -314,7 +314,6 @@ func (h *half) feed(data []byte, ts time.Time) {
 		c.eng.feed(h.dir, data, ts)
 		return
 	}
-	h.keepHead(data)
 	from := h.parser.Offset()
 	h.parser.Feed(data, ts)
 	if c.eng != nil {
@@ -323,7 +322,9 @@ func (h *half) feed(data []byte, ts time.Time) {
 		}
 		return
 	}
-	c.detect(h, ts)
+	if !c.detect(h, data, ts) {
+		h.keepHead(data)
+	}
 }
 
 // framingLost reports whether either direction lost its framing (see
@@ -438,7 +439,7 @@ func (h *half) Response(r *http1.Response) {
 			} else {
 				c.w.ctr.unmatchedResp.Add(^uint64(0)) // the HTTP/2 stream 1 says it again
 			}
-			c.startEngine(newH2Engine(c, up), r.End, false)
+			c.startEngine(newH2Engine(c, up), r.End, false, nil, nil)
 			return
 		}
 		c.tunnel()

@@ -148,6 +148,25 @@ func TestHTTP2Wired(t *testing.T) {
 		},
 		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello"}},
 	}, {
+		name: "first segment larger than the kept head (GRO on loopback)",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, false, ":method", "POST", ":scheme", "http", ":authority", "h", ":path", "/upload").
+				data(1, true, strings.Repeat("z", 9000)).take())
+			c.send(time.Millisecond, false, sv.settings().headers(1, true, ":status", "201").take())
+		},
+		want: []h2Want{{method: "POST", path: "/upload", status: 201, stream: 1}},
+	}, {
+		name: "mid-connection, first segment larger than the kept head",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.send(0, true, cl.headers(5, false, ":method", "PUT", ":scheme", "http", ":authority", "h", ":path", "/blob").
+				data(5, true, strings.Repeat("z", 9000)).take())
+			c.send(time.Millisecond, false, sv.headers(5, true, ":status", "204").take())
+		},
+		want: []h2Want{{method: "PUT", path: "/blob", status: 204, stream: 5}},
+	}, {
 		name: "server speaks first",
 		run: func(t *testing.T, c *tcpConv) {
 			cl, sv := newH2(t), newH2(t)
