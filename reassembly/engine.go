@@ -89,10 +89,13 @@ func (c *conn) detect(h *half, data []byte, ts time.Time) bool {
 	return false
 }
 
-// sniff runs http2.Sniff on head followed by data.
+// sniff runs http2.Sniff on head followed by data and, when the head did
+// not start on a frame, on data alone: senders start frames on segment
+// boundaries far more often than chance would, so a capture that began in
+// the middle of a frame is recognized at the next segment that starts one.
 func sniff(head, data []byte) bool {
 	if len(head) == 0 {
 		return http2.Sniff(data)
 	}
-	return http2.Sniff(append(head[:len(head):len(head)], data...))
+	return http2.Sniff(append(head[:len(head):len(head)], data...)) || http2.Sniff(data)
 }

@@ -218,6 +218,18 @@ func TestHTTP2Wired(t *testing.T) {
 		},
 		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: `{"ok":true}`}},
 	}, {
+		name: "mid-connection, the capture starts inside a frame",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			first := cl.data(3, true, strings.Repeat("q", 3000)).take()
+			// Both directions start with the tail of a DATA frame.
+			c.send(0, true, first[1500:])
+			c.send(time.Millisecond, false, sv.data(3, true, strings.Repeat("r", 3000)).take()[1400:])
+			c.send(time.Millisecond, true, cl.headers(5, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/after").take())
+			c.send(time.Millisecond, false, sv.headers(5, true, ":status", "200").take())
+		},
+		want: []h2Want{{method: "GET", path: "/after", status: 200, stream: 5}},
+	}, {
 		name: "mid-connection gRPC",
 		run: func(t *testing.T, c *tcpConv) {
 			cl, sv := newH2(t), newH2(t)
