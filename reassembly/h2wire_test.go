@@ -326,3 +326,85 @@ func TestHTTP2MemoryBudget(t *testing.T) {
 		t.Errorf("%d big and %d later streams, want %d each (stats %+v)", big, later, conns, st)
 	}
 }
+
+// Hostile HTTP/2 through the pipeline costs bounded memory, is counted in
+// Stats, and does not stop the connection: the stream after it decodes.
+func TestHTTP2HostileCounted(t *testing.T) {
+	next := []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/next"}
+	tests := []struct {
+		name    string
+		attack  func(t *testing.T, cl *h2) string
+		counter func(reassembly.Stats) uint64
+	}{{
+		name: "CONTINUATION flood",
+		attack: func(t *testing.T, cl *h2) string {
+			cl.hb.Reset()
+			cl.enc.WriteField(hpack.HeaderField{Name: ":method", Value: "GET"})
+			if err := cl.fr.WriteHeaders(xhttp2.HeadersFrameParam{StreamID: 1, BlockFragment: cl.hb.Bytes()}); err != nil {
+				t.Fatal(err)
+			}
+			junk := bytes.Repeat([]byte{0x40, 0x01, 'x', 0x01, 'y'}, 3000) // literal fields, 15 kB a frame
+			for i := range 10 {
+				if err := cl.fr.WriteContinuation(1, i == 9, junk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return cl.take()
+		},
+		counter: func(s reassembly.Stats) uint64 { return s.H2BlocksTooLarge },
+	}, {
+		name: "huge SETTINGS",
+		attack: func(t *testing.T, cl *h2) string {
+			if err := cl.fr.WriteRawFrame(xhttp2.FrameSettings, 0, 0, make([]byte, 6*20000)); err != nil {
+				t.Fatal(err)
+			}
+			return cl.take()
+		},
+		counter: func(s reassembly.Stats) uint64 { return s.H2FramesTooLarge },
+	}, {
+		name: "HPACK bomb",
+		attack: func(t *testing.T, cl *h2) string {
+			// One 4 kB field, then a block that repeats it by index.
+			kv := []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/bomb"}
+			for range 200 {
+				kv = append(kv, "x-bomb", strings.Repeat("b", 4000))
+			}
+			return cl.headers(1, true, kv...).take()
+		},
+		counter: func(s reassembly.Stats) uint64 { return s.H2BlocksTooLarge },
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, out := newWire(t, reassembly.DefaultConfig())
+			c := w.conn(40000)
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().take())
+			c.send(time.Millisecond, false, sv.settings().take())
+			attack := tt.attack(t, cl)
+			for len(attack) > 0 { // in MSS-sized segments
+				n := min(len(attack), 1448)
+				c.send(time.Millisecond, true, attack[:n])
+				attack = attack[n:]
+			}
+			c.send(time.Millisecond, true, cl.headers(3, true, next...).take())
+			c.send(time.Millisecond, false, sv.headers(3, true, ":status", "200").take())
+			st := w.p.Close()
+			if tt.counter(st) == 0 {
+				t.Errorf("bound not counted: %+v", st)
+			}
+			found := false
+			for _, x := range *out {
+				if x.StreamID == 3 && x.Request != nil && x.Request.Path == "/next" && x.Response != nil && x.Response.StatusCode == 200 {
+					found = true
+				}
+				if x.Request != nil && len(x.Request.RawHeader) > 256<<10 {
+					t.Errorf("stream %d kept %d bytes of header fields", x.StreamID, len(x.Request.RawHeader))
+				}
+			}
+			if !found {
+				t.Errorf("the stream after the attack was lost: %d exchanges, stats %+v", len(*out), st)
+			}
+		})
+	}
+}
