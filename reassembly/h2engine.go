@@ -8,6 +8,7 @@ import (
 
 	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // h2Engine parses a connection recognized as HTTP/2 with package http2
@@ -80,7 +81,7 @@ func (e *h2Engine) Exchange(s *http2.Exchange) {
 		x.Flags |= FlagUnknownFields
 	}
 	if rq := s.Request; rq != nil && rq.Method != "" && rq.Path != "" {
-		x.Request = e.request(rq)
+		x.Request = e.request(rq, !s.Upgraded)
 		if !s.Upgraded {
 			c.w.ctr.requests.Add(1)
 		}
@@ -109,54 +110,70 @@ func (e *h2Engine) Exchange(s *http2.Exchange) {
 	c.emit(x, c.addrs[client], c.addrs[1-client])
 }
 
-func (e *h2Engine) request(m *http2.Message) *http1.Request {
-	r := &http1.Request{
-		Method: m.Method, Target: m.Path, Path: m.Path, Proto: "HTTP/2",
-		Host: m.Authority, Body: m.Body, WireSize: m.BodySize,
-		Start: m.Start, End: m.End, Flags: h1Flags(m.Flags),
+// request converts m; decode is false for the HTTP/1.1 request of an h2c
+// upgrade, whose body the http1 parser decoded already.
+func (e *h2Engine) request(m *http2.Message, decode bool) *message.Request {
+	r := &message.Request{
+		Method: m.Method, Scheme: m.Scheme, Authority: m.Authority, Target: m.Path, Path: m.Path, Proto: "HTTP/2",
+		WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: fromH2Flags(m.Flags),
 	}
 	if i := strings.IndexByte(r.Path, '?'); i >= 0 {
 		r.Path, r.RawQuery = r.Path[:i], r.Path[i+1:]
 	}
-	r.Header, r.RawHeader = e.header(m)
-	if r.Host == "" {
-		r.Host = r.Header.Get("Host")
+	r.Header, r.Trailer, r.RawHeader = e.header(m)
+	if r.Authority == "" {
+		r.Authority = r.Header.Get("Host")
 	}
-	r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, r.Body, r.Flags)
+	if decode {
+		r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, m.Body, r.Flags)
+	} else if len(m.Body) > 0 {
+		r.Body = message.NewBody(m.Body, 0)
+	}
 	return r
 }
 
-func (e *h2Engine) response(m *http2.Message) *http1.Response {
-	r := &http1.Response{
-		Proto: "HTTP/2", StatusCode: m.Status, Reason: http.StatusText(m.Status),
-		Body: m.Body, WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: h1Flags(m.Flags),
+func (e *h2Engine) response(m *http2.Message) *message.Response {
+	r := &message.Response{
+		Proto: "HTTP/2", StatusCode: m.Status,
+		WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: fromH2Flags(m.Flags),
 	}
-	r.Header, r.RawHeader = e.header(m)
-	r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, r.Body, r.Flags)
+	r.Header, r.Trailer, r.RawHeader = e.header(m)
+	r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, m.Body, r.Flags)
 	return r
 }
 
-// header builds the http.Header of a message (its header then trailer
-// fields, as the http1 parser merges a chunked body's trailers) and its
-// raw form in wire order. Pseudo-header fields are left out (they are the
-// Request's and Response's own fields) and so are fields with an unknown
-// name or value: a field is either known or absent.
-func (e *h2Engine) header(m *http2.Message) (http.Header, string) {
-	h := make(http.Header, len(m.Header)+len(m.Trailer))
-	var raw strings.Builder
-	for _, fs := range [2][]http2.Field{m.Header, m.Trailer} {
-		for _, f := range fs {
-			if f.Unknown() || f.Name == "" || f.Name[0] == ':' {
-				continue
-			}
-			h[e.key(f.Name)] = append(h[e.key(f.Name)], f.Value)
-			raw.WriteString(f.Name)
-			raw.WriteString(": ")
-			raw.WriteString(f.Value)
-			raw.WriteString("\r\n")
+// header builds the Header of a message (its header fields, then its
+// trailer fields merged in, as message.Request says), its Trailer, and
+// the raw form of the header section in wire order. Pseudo-header fields
+// are left out (they are the Request's and Response's own fields) and so
+// are fields with an unknown name or value: a field is either known or
+// absent.
+func (e *h2Engine) header(m *http2.Message) (h, trailer http.Header, raw string) {
+	h = make(http.Header, len(m.Header)+len(m.Trailer))
+	var b strings.Builder
+	for _, f := range m.Header {
+		if f.Unknown() || f.Name == "" || f.Name[0] == ':' {
+			continue
 		}
+		k := e.key(f.Name)
+		h[k] = append(h[k], f.Value)
+		b.WriteString(f.Name)
+		b.WriteString(": ")
+		b.WriteString(f.Value)
+		b.WriteString("\r\n")
 	}
-	return h, raw.String()
+	for _, f := range m.Trailer {
+		if f.Unknown() || f.Name == "" || f.Name[0] == ':' {
+			continue
+		}
+		if trailer == nil {
+			trailer = make(http.Header, len(m.Trailer))
+		}
+		k := e.key(f.Name)
+		trailer[k] = append(trailer[k], f.Value)
+		h[k] = append(h[k], f.Value)
+	}
+	return h, trailer, b.String()
 }
 
 func (e *h2Engine) key(name string) string {
@@ -173,18 +190,18 @@ func (e *h2Engine) key(name string) string {
 	return k
 }
 
-// h1Flags maps a message's http2 flags to the http1 ones the rest of the
-// pipeline reads (a partial body is one of them either way).
-func h1Flags(f http2.Flags) http1.Flags {
-	var g http1.Flags
+// fromH2Flags maps a message's http2 flags to the message ones the rest
+// of the pipeline reads (a partial body is one of them either way).
+func fromH2Flags(f http2.Flags) message.Flags {
+	var g message.Flags
 	if f.Has(http2.FlagBodyTruncated) {
-		g |= http1.FlagBodyTruncated
+		g |= message.FlagBodyTruncated
 	}
 	if f.Has(http2.FlagGap) {
-		g |= http1.FlagGap
+		g |= message.FlagGap
 	}
 	if f&(http2.FlagIncomplete|http2.FlagReset|http2.FlagMidStream|http2.FlagHPACKError) != 0 {
-		g |= http1.FlagIncomplete
+		g |= message.FlagIncomplete
 	}
 	return g
 }
@@ -192,7 +209,7 @@ func h1Flags(f http2.Flags) http1.Flags {
 // isH2CUpgrade reports whether a 101 answers an h2c upgrade (RFC 7540
 // §3.2): the response switched to h2c and the request, when it was seen,
 // asked for it.
-func isH2CUpgrade(rq *http1.Request, rs *http1.Response) bool {
+func isH2CUpgrade(rq *message.Request, rs *message.Response) bool {
 	return (rq == nil || hasToken(rq.Header.Values("Upgrade"), "h2c")) && hasToken(rs.Header.Values("Upgrade"), "h2c")
 }
 
@@ -209,9 +226,9 @@ func hasToken(values []string, tok string) bool {
 
 // upgradeRequest turns the HTTP/1.1 request of an h2c upgrade into stream
 // 1's request.
-func upgradeRequest(r *http1.Request) http2.UpgradeRequest {
-	u := http2.UpgradeRequest{Method: r.Method, Path: r.Target, Authority: r.Host, Body: r.Body, Start: r.Start, End: r.End}
-	for _, f := range http1.Fields(r.RawHeader, r.Header) {
+func upgradeRequest(r *message.Request) http2.UpgradeRequest {
+	u := http2.UpgradeRequest{Method: r.Method, Path: r.Target, Authority: r.Authority, Body: r.Body.Bytes(), Start: r.Start, End: r.End}
+	for _, f := range r.Fields() {
 		u.Header = append(u.Header, http2.Field{Name: f.Name, Value: f.Value})
 	}
 	return u

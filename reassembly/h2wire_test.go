@@ -106,7 +106,7 @@ func h2Got(x *reassembly.Exchange) h2Want {
 		w.method, w.path = x.Request.Method, x.Request.Target
 	}
 	if x.Response != nil {
-		w.status, w.body = x.Response.StatusCode, string(x.Response.Body)
+		w.status, w.body = x.Response.StatusCode, string(x.Response.Body.Bytes())
 	}
 	if x.GRPC != nil {
 		w.grpcMethod, w.grpcStatus = x.GRPC.Method, x.GRPC.Status

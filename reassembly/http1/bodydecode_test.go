@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // DecodeBody decodes bodies framed elsewhere as the parser decodes its
@@ -20,21 +22,21 @@ func TestDecodeBody(t *testing.T) {
 		name      string
 		ce        []string
 		body      string
-		flags     Flags
+		flags     message.Flags
 		want      string
-		wantFlags Flags
+		wantFlags message.Flags // the message's and the body's
 		anomalies []string
 	}{
 		{name: "none", body: "plain", want: "plain"},
 		{name: "identity", ce: []string{"identity"}, body: "plain", want: "plain"},
 		{name: "gzip", ce: []string{"gzip"}, body: gz(`{"a":1}`), want: `{"a":1}`},
 		{name: "two layers", ce: []string{"deflate, gzip"}, body: gz(zl("x")), want: "x"},
-		{name: "corrupt whole body", ce: []string{"gzip"}, body: "not gzip", want: "not gzip", wantFlags: FlagDecodeError},
-		{name: "bomb", ce: []string{"gzip"}, body: gz(big), want: big[:256<<10], wantFlags: FlagBodyTruncated | FlagBombCut},
+		{name: "corrupt whole body", ce: []string{"gzip"}, body: "not gzip", want: "not gzip", wantFlags: message.FlagDecodeError},
+		{name: "bomb", ce: []string{"gzip"}, body: gz(big), want: big[:256<<10], wantFlags: message.FlagBodyTruncated | message.FlagBombCut},
 		{name: "too many codings", ce: []string{"gzip, gzip, gzip, gzip, gzip"}, body: "x", want: "x",
-			wantFlags: FlagCodingsCapped, anomalies: []string{AnomalyTooManyCodings}},
-		{name: "cut body keeps what decoded", ce: []string{"gzip"}, body: gz(text.String())[:len(gz(text.String()))/2], flags: FlagIncomplete,
-			wantFlags: FlagIncomplete},
+			wantFlags: message.FlagCodingsCapped, anomalies: []string{AnomalyTooManyCodings}},
+		{name: "cut body keeps what decoded", ce: []string{"gzip"}, body: gz(text.String())[:len(gz(text.String()))/2], flags: message.FlagIncomplete,
+			wantFlags: message.FlagIncomplete},
 	}
 	p := NewParser(nil, nil)
 	for _, tt := range tests {
@@ -43,7 +45,8 @@ func TestDecodeBody(t *testing.T) {
 			if tt.ce != nil {
 				h["Content-Encoding"] = tt.ce
 			}
-			got, flags, a := p.DecodeBody(h, []byte(tt.body), tt.flags)
+			b, mflags, a := p.DecodeBody(h, []byte(tt.body), tt.flags)
+			got, flags := b.Bytes(), mflags|b.Flags()
 			if tt.name == "cut body keeps what decoded" {
 				if len(got) == 0 || !strings.HasPrefix(text.String(), string(got)) {
 					t.Errorf("got %q, want a prefix of the text", got)
