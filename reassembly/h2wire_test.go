@@ -253,6 +253,9 @@ func TestHTTP2Wired(t *testing.T) {
 				if x.Flow.Server.Port() != 80 {
 					t.Errorf("server %v, client %v: direction wrong", x.Flow.Server, x.Flow.Client)
 				}
+				if x.GRPC != nil && x.Response != nil && (x.Response.Trailer.Get("Grpc-Status") != "0" || x.Response.Header.Get("Grpc-Status") != "0") {
+					t.Errorf("gRPC trailers %v, header %v: grpc-status must be in both (trailers merge into Header)", x.Response.Trailer, x.Response.Header)
+				}
 				got = append(got, h2Got(x))
 			}
 			slices.SortFunc(got, func(a, b h2Want) int { return int(a.stream) - int(b.stream) })
