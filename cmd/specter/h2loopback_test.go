@@ -294,6 +294,34 @@ func TestHTTP2RealStacksOnLoopback(t *testing.T) {
 		}
 	})
 
+	t.Run("openapi", func(t *testing.T) {
+		// HTTP/2 REST traffic goes through the same inference as HTTP/1:
+		// the JSON body nghttpd served gets its schema.
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Responses map[string]struct {
+					Content map[string]struct {
+						Schema struct {
+							Properties map[string]any `json:"properties"`
+						} `json:"schema"`
+					} `json:"content"`
+				} `json:"responses"`
+			} `json:"paths"`
+		}
+		out := mustRun(t, "export", "--format", "json", "--host", fmt.Sprintf("127.0.0.1:%d", web), pcap)
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		r, ok := doc.Paths["/b.json"]["get"].Responses["200"]
+		if !ok {
+			t.Fatalf("no GET /b.json 200 in the OpenAPI document:\n%s", out)
+		}
+		c, ok := r.Content["application/json"]
+		if !ok || c.Schema.Properties["id"] == nil || c.Schema.Properties["name"] == nil {
+			t.Errorf("GET /b.json 200 content %+v, want the application/json schema with id and name", r.Content)
+		}
+	})
+
 	full := exchangesOf(t, pcap)
 	t.Run("exchanges", func(t *testing.T) {
 		for _, c := range calls {
