@@ -3,6 +3,7 @@ package reassembly_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -407,6 +408,80 @@ func TestHTTP2HostileCounted(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("the stream after the attack was lost: %d exchanges, stats %+v", len(*out), st)
+			}
+		})
+	}
+}
+
+// The HTTP/2 parser's counters reach reassembly's Stats: streams,
+// evictions under HTTP2.MaxStreams, desyncs after lost bytes, and HPACK
+// references to entries from before the capture (the request left out,
+// never given a made-up path).
+func TestHTTP2CountersReachStats(t *testing.T) {
+	req := func(path string) []string {
+		return []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", path}
+	}
+	tests := []struct {
+		name  string
+		cfg   func(*reassembly.Config)
+		run   func(t *testing.T, c *tcpConv)
+		check func(st reassembly.Stats, xs []*reassembly.Exchange) bool
+	}{{
+		name: "streams evicted",
+		cfg:  func(c *reassembly.Config) { c.HTTP2.MaxStreams = 2 },
+		run: func(t *testing.T, c *tcpConv) {
+			cl := newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().take())
+			for id := uint32(1); id <= 9; id += 2 { // five requests, no answer
+				c.send(time.Millisecond, true, cl.headers(id, true, req(fmt.Sprint("/s", id))...).take())
+			}
+		},
+		check: func(st reassembly.Stats, xs []*reassembly.Exchange) bool {
+			return st.H2StreamsEvicted == 3 && st.H2Streams == 5 && len(xs) == 5 && st.UnmatchedRequests == 5
+		},
+	}, {
+		name: "desync after lost bytes",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, req("/one")...).take())
+			lost := sv.settings().headers(1, false, ":status", "200").data(1, false, strings.Repeat("x", 500)).take()
+			c.sseq += uint32(len(lost)) // never captured
+			c.send(time.Millisecond, false, sv.data(1, true, "end").headers(3, true, ":status", "204").take())
+			c.send(time.Millisecond, true, cl.headers(3, true, req("/two")...).take())
+		},
+		check: func(st reassembly.Stats, xs []*reassembly.Exchange) bool { return st.H2Desyncs > 0 && st.Gaps > 0 },
+	}, {
+		name: "HPACK entries from before the capture",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			cl.headers(1, true, req("/indexed")...).take() // before the capture: fills the encoder's table
+			c.send(0, true, cl.headers(3, true, req("/indexed")...).take())
+			c.send(time.Millisecond, false, sv.headers(3, true, ":status", "200").take())
+		},
+		check: func(st reassembly.Stats, xs []*reassembly.Exchange) bool {
+			if st.H2UnknownFields == 0 || st.H2Unnamed != 1 || len(xs) != 1 {
+				return false
+			}
+			x := xs[0]
+			return x.Request == nil && x.Response != nil && x.Flags.Has(reassembly.FlagUnknownFields|reassembly.FlagUnmatchedResponse)
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := reassembly.DefaultConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			w, out := newWire(t, cfg)
+			tt.run(t, w.conn(40000))
+			st := w.p.Close()
+			if !tt.check(st, *out) {
+				for _, x := range *out {
+					t.Logf("exchange %+v", h2Got(x))
+				}
+				t.Errorf("stats %+v", st)
 			}
 		})
 	}
