@@ -168,6 +168,23 @@ func TestHTTP2Wired(t *testing.T) {
 		},
 		want: []h2Want{{method: "PUT", path: "/blob", status: 204, stream: 5}},
 	}, {
+		name: "server push",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, get...).take())
+			sv.settings()
+			sv.hb.Reset()
+			for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "h"}, {":path", "/style.css"}} {
+				sv.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			}
+			if err := sv.fr.WritePushPromise(xhttp2.PushPromiseParam{StreamID: 1, PromiseID: 2, BlockFragment: sv.hb.Bytes(), EndHeaders: true}); err != nil {
+				t.Fatal(err)
+			}
+			c.send(time.Millisecond, false, sv.headers(1, false, ok...).data(1, true, "hello").headers(2, false, ":status", "200").data(2, true, "css").take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello"}, {method: "GET", path: "/style.css", status: 200, stream: 2, body: "css"}},
+	}, {
 		name: "server speaks first",
 		run: func(t *testing.T, c *tcpConv) {
 			cl, sv := newH2(t), newH2(t)
@@ -256,6 +273,9 @@ func TestHTTP2Wired(t *testing.T) {
 				}
 				if x.GRPC != nil && x.Response != nil && (x.Response.Trailer.Get("Grpc-Status") != "0" || x.Response.Header.Get("Grpc-Status") != "0") {
 					t.Errorf("gRPC trailers %v, header %v: grpc-status must be in both (trailers merge into Header)", x.Response.Trailer, x.Response.Header)
+				}
+				if pushed := x.StreamID != 0 && x.StreamID%2 == 0; pushed != x.Flags.Has(reassembly.FlagPushed) {
+					t.Errorf("stream %d flags %v", x.StreamID, x.Flags.Names())
 				}
 				got = append(got, h2Got(x))
 			}
