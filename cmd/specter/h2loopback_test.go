@@ -264,6 +264,7 @@ func TestHTTP2RealStacksOnLoopback(t *testing.T) {
 		{method: "GET", path: "/up.txt", count: 1, statuses: ok1},
 	}
 
+	full := exchangesOf(t, pcap)
 	t.Run("endpoints", func(t *testing.T) {
 		var eps []infer.EndpointSummary
 		if err := json.Unmarshal([]byte(mustRun(t, "endpoints", "--format", "json", pcap)), &eps); err != nil {
@@ -322,7 +323,18 @@ func TestHTTP2RealStacksOnLoopback(t *testing.T) {
 		}
 	})
 
-	full := exchangesOf(t, pcap)
+	t.Run("summary", func(t *testing.T) {
+		var s summary
+		if err := json.Unmarshal([]byte(mustRun(t, "analyze", "--json", pcap)), &s); err != nil {
+			t.Fatal(err)
+		}
+		r := s.Reassembly
+		// Every stream is an exchange; the servers' port probes by this
+		// test are HTTP/2 connections without streams.
+		if r.ConnsHTTP2 < 4 || r.H2Streams != uint64(len(full)) || r.Exchanges != uint64(len(full)) || r.H2Desyncs != 0 || r.H2Unnamed != 0 {
+			t.Errorf("summary: %+v, %d exchanges", r, len(full))
+		}
+	})
 	t.Run("exchanges", func(t *testing.T) {
 		for _, c := range calls {
 			got := map[int]uint64{}
