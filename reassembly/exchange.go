@@ -9,6 +9,7 @@ import (
 	"net/netip"
 
 	"github.com/specter-dev/specter/capture"
+	"github.com/specter-dev/specter/reassembly/http2"
 	"github.com/specter-dev/specter/reassembly/message"
 )
 
@@ -33,6 +34,13 @@ const (
 	FlagGap
 	// FlagTruncated: the request or response body was cut at the cap.
 	FlagTruncated
+	// FlagUnknownFields: HTTP/2 header fields referred to HPACK entries
+	// from before the capture; they are left out of the headers (a
+	// request whose :method or :path was one is left out whole).
+	FlagUnknownFields
+	// FlagPushed: an HTTP/2 server push: the request is the server's
+	// PUSH_PROMISE, not one the client sent.
+	FlagPushed
 )
 
 // Has reports whether all bits of g are set in f.
@@ -59,6 +67,9 @@ type Exchange struct {
 	// StreamID is the HTTP/2 stream the exchange travelled on; 0 for
 	// HTTP/1, whose connections carry one exchange at a time.
 	StreamID uint32
+	// GRPC describes the gRPC call an HTTP/2 stream carried; nil unless it
+	// carried one.
+	GRPC     *http2.GRPC
 	Request  *message.Request
 	Response *message.Response
 	Flags    Flags

@@ -21,11 +21,25 @@ type exchangeJSON struct {
 	TunnelID uint32   `json:"tunnel_id,omitempty"`
 	Flags    []string `json:"flags,omitempty"`
 	// Anomalies: Exchange.Anomalies.
-	Anomalies []string      `json:"anomalies,omitempty"`
-	Interim   []int         `json:"interim,omitempty"`
-	Process   *Process      `json:"process,omitempty"`
-	Request   *requestJSON  `json:"request,omitempty"`
-	Response  *responseJSON `json:"response,omitempty"`
+	Anomalies []string `json:"anomalies,omitempty"`
+	Interim   []int    `json:"interim,omitempty"`
+	Process   *Process `json:"process,omitempty"`
+	// StreamID and GRPC: HTTP/2 only.
+	StreamID uint32        `json:"stream_id,omitempty"`
+	GRPC     *grpcJSON     `json:"grpc,omitempty"`
+	Request  *requestJSON  `json:"request,omitempty"`
+	Response *responseJSON `json:"response,omitempty"`
+}
+
+// grpcJSON summarizes Exchange.GRPC; the messages are in the bodies.
+type grpcJSON struct {
+	Method           string `json:"method"` // "" when :path was unknown
+	Kind             string `json:"kind"`
+	Status           int    `json:"status"` // -1: grpc-status not seen
+	StatusMessage    string `json:"status_message,omitempty"`
+	RequestMessages  int    `json:"request_messages"`
+	ResponseMessages int    `json:"response_messages"`
+	FramingLost      bool   `json:"framing_lost,omitempty"`
 }
 
 type messageJSON struct {
@@ -77,6 +91,8 @@ var exchangeFlagNames = []struct {
 	{FlagUnmatchedResponse, "unmatched_response"},
 	{FlagGap, "gap"},
 	{FlagTruncated, "truncated"},
+	{FlagUnknownFields, "unknown_fields"},
+	{FlagPushed, "pushed"},
 }
 
 var messageFlagNames = []struct {
@@ -135,6 +151,11 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		Anomalies: x.Anomalies,
 		Interim:   x.Interim,
 		Process:   x.Process,
+		StreamID:  x.StreamID,
+	}
+	if g := x.GRPC; g != nil {
+		j.GRPC = &grpcJSON{Method: g.Method, Kind: g.Kind.String(), Status: g.Status, StatusMessage: g.StatusMessage,
+			RequestMessages: g.RequestCount, ResponseMessages: g.ResponseCount, FramingLost: g.FramingLost}
 	}
 	if z := x.Flow.Zone; z.VLAN != 0 {
 		j.VLAN = append(j.VLAN, z.VLAN)
