@@ -9,6 +9,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/http2"
 )
 
 // Flow identifies the connection an exchange travelled on. Client and Server
@@ -53,7 +54,12 @@ type Exchange struct {
 	Process  *Process
 	Request  *http1.Request
 	Response *http1.Response
-	Flags    Flags
+	// StreamID is the HTTP/2 stream the exchange travelled on (0 for
+	// HTTP/1).
+	StreamID uint32
+	// GRPC describes the gRPC call the exchange carried; nil unless gRPC.
+	GRPC  *http2.GRPC
+	Flags Flags
 	// Anomalies lists what is suspicious about the exchange's wire form:
 	// the request's and the response's http1 Anomalies (invalid or
 	// conflicting framing, Content-Length with Transfer-Encoding, too many

@@ -79,12 +79,13 @@ type Field struct {
 // Shape is the inferred shape of one message type.
 type Shape struct {
 	// Fields, ordered by number.
-	Fields []*Field
+	Fields []*Field `json:"fields,omitempty"`
 	// Samples counts the messages merged; Malformed counts those that were
 	// not valid wire format (they add nothing).
-	Samples, Malformed int
+	Samples   int `json:"samples,omitempty"`
+	Malformed int `json:"malformed,omitempty"`
 	// DroppedFields counts field numbers not kept over MaxFields.
-	DroppedFields int
+	DroppedFields int `json:"dropped_fields,omitempty"`
 }
 
 // Add infers the shape of one message and merges it. A malformed message is
@@ -235,6 +236,13 @@ func kindOfWire(t protowire.Type) Kind {
 		return KindFixed32
 	}
 	return KindBytes
+}
+
+// Valid reports whether b is well-formed protobuf wire format (no groups),
+// as Add requires.
+func Valid(b []byte) bool {
+	_, err := validate(b)
+	return err == nil
 }
 
 // validate checks that b is a sequence of well-formed fields (groups are
