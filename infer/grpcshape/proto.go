@@ -2,6 +2,7 @@ package grpcshape
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -59,11 +60,37 @@ func SplitPath(path string) (service, method string, ok bool) {
 // LoadProtoset parses a FileDescriptorSet (protoc --descriptor_set_out,
 // buf build -o) into a registry. Imports must be in the set.
 func LoadProtoset(b []byte) (*protoregistry.Files, error) {
-	var set descriptorpb.FileDescriptorSet
-	if err := proto.Unmarshal(b, &set); err != nil {
-		return nil, fmt.Errorf("grpcshape: protoset: %w", err)
+	return LoadProtosets(b)
+}
+
+// LoadProtosets parses several FileDescriptorSets into one registry. A file
+// in more than one set must be the same in each (protoc writes imports
+// into every set that needs them); two different files of one name are an
+// error, as are two files declaring one name.
+func LoadProtosets(sets ...[]byte) (*protoregistry.Files, error) {
+	var all descriptorpb.FileDescriptorSet
+	byName := map[string][]byte{}
+	for i, b := range sets {
+		var set descriptorpb.FileDescriptorSet
+		if err := proto.Unmarshal(b, &set); err != nil {
+			return nil, fmt.Errorf("grpcshape: protoset %d: %w", i+1, err)
+		}
+		for _, f := range set.File {
+			enc, err := proto.MarshalOptions{Deterministic: true}.Marshal(f)
+			if err != nil {
+				return nil, fmt.Errorf("grpcshape: protoset %d: %s: %w", i+1, f.GetName(), err)
+			}
+			if prev, ok := byName[f.GetName()]; ok {
+				if !bytes.Equal(prev, enc) {
+					return nil, fmt.Errorf("grpcshape: protoset %d: %s differs from the file of that name in an earlier protoset", i+1, f.GetName())
+				}
+				continue
+			}
+			byName[f.GetName()] = enc
+			all.File = append(all.File, f)
+		}
 	}
-	files, err := protodesc.NewFiles(&set)
+	files, err := protodesc.NewFiles(&all)
 	if err != nil {
 		return nil, fmt.Errorf("grpcshape: protoset: %w", err)
 	}

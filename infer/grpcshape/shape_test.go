@@ -212,7 +212,7 @@ func TestWriteProto(t *testing.T) {
 
 // protoset is route_guide.proto's Point/Feature/RouteNote and two methods,
 // as protoc --descriptor_set_out would write it.
-func protoset(t *testing.T) []byte {
+func protoset(t testing.TB) []byte {
 	f := func(name string, n int32, typ descriptorpb.FieldDescriptorProto_Type, tn string) *descriptorpb.FieldDescriptorProto {
 		d := &descriptorpb.FieldDescriptorProto{Name: proto.String(name), Number: proto.Int32(n), Type: typ.Enum(),
 			Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
