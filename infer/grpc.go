@@ -316,11 +316,13 @@ type GRPCMethodSummary struct {
 	GRPCService string `json:"grpc_service"`
 	RPC         string `json:"rpc"`
 	// Kind is the streaming kind (GRPCMethod.Kind).
-	Kind             string            `json:"kind"`
-	RequestMessages  uint64            `json:"request_messages"`
-	ResponseMessages uint64            `json:"response_messages"`
-	Statuses         map[string]uint64 `json:"statuses"`
-	Latency          Latency           `json:"latency_ms"`
+	Kind             string `json:"kind"`
+	RequestMessages  uint64 `json:"request_messages"`
+	ResponseMessages uint64 `json:"response_messages"`
+	// Statuses are by grpc-status name; the key is not "statuses" so that
+	// a listing holding endpoints and gRPC methods decodes as endpoints.
+	Statuses map[string]uint64 `json:"grpc_statuses"`
+	Latency  Latency           `json:"latency_ms"`
 	// RequestFields and ResponseFields count the top-level field numbers
 	// inferred.
 	RequestFields  int `json:"request_fields"`

@@ -67,6 +67,7 @@ func newAnalyzeCmd() *cobra.Command {
 	var pf pipelineFlags
 	var inf inferFlags
 	var sf specFlags
+	var pr protoFlags
 	var ck checkpointFlags
 	var pub publishFlags
 	var asJSON, endpoints bool
@@ -124,6 +125,10 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 			if err != nil {
 				return err
 			}
+			protos, err := pr.load()
+			if err != nil {
+				return err
+			}
 			if pub.url != "" && dbPath == "" && endpoints {
 				return usageError("--publish without --db keeps no inventory to list: drop --endpoints or add --db")
 			}
@@ -148,7 +153,7 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 				if ferr != nil {
 					return ferr
 				}
-			case endpoints:
+			case endpoints || protos != nil:
 				if m, err = inf.model(); err != nil {
 					return err
 				}
@@ -175,6 +180,12 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 				r := chk.Report()
 				rep = &r
 				attachErr = sf.attachments(cmd.ErrOrStderr(), r.Specs, r.Unchecked)
+			}
+			if protos != nil {
+				var gerr error
+				if rep, gerr = withGRPCFindings(cmd, rep, m, dbPath, protos); gerr != nil {
+					return gerr
+				}
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -219,6 +230,7 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 	cmd.Flags().StringArrayVarP(&rFiles, "read", "r", nil, "read this capture file (repeatable); the arguments are then the filter expression, as with tcpdump -r")
 	inf.registerConfig(cmd)
 	sf.register(cmd)
+	pr.register(cmd, "declared gRPC API, a FileDescriptorSet (repeatable): the gRPC methods of the traffic (or, with --db, of the inventory) are checked against it, as diff --proto does")
 	ck.register(cmd)
 	pub.register(cmd)
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
@@ -203,6 +204,7 @@ func newDiffCmd() *cobra.Command {
 	var pf pipelineFlags
 	var sf specFlags
 	var gf graphqlFlags
+	var pr protoFlags
 	var format, output, failOn, baseline, dbPath, host string
 	cmd := &cobra.Command{
 		Use:   "diff [--spec SPEC] [flags] FILE|DIR|- ...",
@@ -229,6 +231,14 @@ deprecated ones used are zombie, introspection queries are a finding of
 their own, and root fields no operation selected are unused. With --db,
 introspection queries are reported without --graphql-schema too.
 
+With --proto FILE.protoset (a FileDescriptorSet: protoc --descriptor_set_out,
+buf build -o; repeatable), the gRPC methods of the traffic are checked
+against it: methods no protoset declares are shadow, methods declared
+deprecated are zombie, declared methods never called are unused, and
+messages whose inferred fields break the declared message type are
+noncompliant requests or responses. gRPC calls are never checked against
+OpenAPI specs.
+
 Without any --spec, --spec-host or --graphql-schema, diff reports the
 findings that need no spec: wire anomalies (request-smuggling shapes, bad
 framing), path scans and GraphQL introspection queries.
@@ -244,11 +254,16 @@ of a --fail-on kind remain after --baseline.`,
   specter diff --spec api.yaml --baseline known.json --fail-on shadow,auth_mismatch capture.pcap
   specter diff --spec api.yaml --db specter.db --format markdown
   specter diff --graphql-schema schema.graphql capture.pcap
+  specter diff --proto api.protoset --db specter.db
   specter diff capture.pcap    # anomalies, scans and introspection only`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			specless := len(sf.specs) == 0 && len(sf.specHosts) == 0 && len(gf.paths) == 0
+			specless := len(sf.specs) == 0 && len(sf.specHosts) == 0 && len(gf.paths) == 0 && len(pr.paths) == 0
 			gqls, err := gf.load()
+			if err != nil {
+				return err
+			}
+			protos, err := pr.load()
 			if err != nil {
 				return err
 			}
@@ -289,7 +304,7 @@ of a --fail-on kind remain after --baseline.`,
 			var seen []string // the services of the traffic or inventory, for --host
 			var seenNote string
 			if dbPath != "" {
-				stored, services, err := storedReport(cmd, &sf, dbPath, gqls)
+				stored, services, err := storedReport(cmd, &sf, dbPath, gqls, protos)
 				if err != nil {
 					return err
 				}
@@ -305,7 +320,7 @@ of a --fail-on kind remain after --baseline.`,
 					chk = newAsyncChecker(diff.NewChecker(nil, checkerOptions()))
 				}
 				var gm *graphqlModel
-				if len(gqls) > 0 || specless {
+				if len(gqls) > 0 || specless || protos != nil {
 					// Without a spec the scans and introspection
 					// queries come from an inventory of the traffic.
 					gm = &graphqlModel{m: infer.NewModel(infer.Config{})}
@@ -321,6 +336,7 @@ of a --fail-on kind remain after --baseline.`,
 				}
 				if gm != nil {
 					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
+					rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(gm.m, protos))
 				}
 				if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
 					// With a spec the checker's undeclared traffic
@@ -329,7 +345,7 @@ of a --fail-on kind remain after --baseline.`,
 				}
 			}
 			if specless {
-				fmt.Fprintln(cmd.ErrOrStderr(), "specter: no --spec, --spec-host or --graphql-schema: reporting only wire anomalies, path scans and GraphQL introspection queries")
+				fmt.Fprintln(cmd.ErrOrStderr(), "specter: no --spec, --spec-host, --graphql-schema or --proto: reporting only wire anomalies, path scans and GraphQL introspection queries")
 			}
 			if err := unknownHost(host, seen, seenNote); err != nil {
 				return err
@@ -374,6 +390,7 @@ of a --fail-on kind remain after --baseline.`,
 	pf.register(cmd)
 	sf.register(cmd)
 	gf.register(cmd)
+	pr.register(cmd, "declared gRPC API, a FileDescriptorSet (protoc --descriptor_set_out, buf build -o; repeatable); checked against the gRPC methods of the traffic")
 	registerDB(cmd, &dbPath, "report over the inventory stored in this database instead of captures")
 	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
@@ -388,9 +405,9 @@ of a --fail-on kind remain after --baseline.`,
 // given now; noncompliance, auth mismatches and wire anomalies as the
 // analyze runs that checked exchanges recorded them; scans from the
 // inventory; GraphQL findings against the schemas (without one, the
-// introspection queries). Without any spec or schema only the findings
+// introspection queries); gRPC findings against the protosets. Without any spec or schema only the findings
 // that need none are reported: anomalies, scans and introspection.
-func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema) (diff.Report, []string, error) {
+func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema, protos *protoregistry.Files) (diff.Report, []string, error) {
 	withSpecs := len(sf.specs) > 0 || len(sf.specHosts) > 0
 	var specs []*diff.Spec
 	if withSpecs {
@@ -431,5 +448,6 @@ func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff
 	}
 	rep.Findings = diff.Merge(rep.Findings, perExchange)
 	rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(m, gqls))
+	rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(m, protos))
 	return rep, m.Services(), nil
 }

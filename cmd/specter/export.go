@@ -89,6 +89,7 @@ func newExportCmd() *cobra.Command {
 	var inf inferFlags
 	var host, format, version, output, dbPath string
 	var examples bool
+	var protos protoFlags
 	cmd := &cobra.Command{
 		Use:   "export [flags] FILE|DIR|- ...  |  export --db PATH [flags]",
 		Short: "Infer the API from captures and write it as an OpenAPI document",
@@ -97,15 +98,33 @@ parameters with their types, request and response schemas, authentication,
 sensitive data — and writes it as OpenAPI 3.0 or 3.1, one document per
 service (--host) or all services in one document with a server each.
 Examples in the document are redacted. With --db the inventory is read from
-a database written by "specter analyze --db" instead of from captures.`,
+a database written by "specter analyze --db" instead of from captures.
+
+With --format proto it writes a reconstructed .proto per gRPC service seen
+instead: the methods with their observed streaming kinds, and the request
+and response messages inferred from the wire (fields field_N, typed by wire
+type; nested messages, strings and packed repeated fields told apart).
+--proto FILE.protoset (a FileDescriptorSet: protoc --descriptor_set_out,
+buf build -o) names the declared methods' messages and fields. With -o DIR
+each service goes to DIR/<package.Service>.proto; on standard output the
+files follow one another, each after a "// ==> NAME.proto <==" line.`,
 		Example: `  specter export -o api.yaml capture.pcap
   specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
-  specter export --prior declared.yaml --config specter.yaml capture.pcap`,
+  specter export --prior declared.yaml --config specter.yaml capture.pcap
+  specter export --db specter.db --format proto -o protos/
+  specter export --db specter.db --format proto --proto api.protoset`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "yaml" && format != "json" {
-				return usageError("unknown --format %q (want yaml or json)", format)
+			if format != "yaml" && format != "json" && format != "proto" {
+				return usageError("unknown --format %q (want yaml, json or proto)", format)
+			}
+			files, err := protos.load()
+			if err != nil {
+				return err
+			}
+			if files != nil && format != "proto" {
+				return usageError("--proto names the messages of --format proto")
 			}
 			if version != "3.0" && version != "3.1" {
 				return usageError("unknown --openapi %q (want 3.0 or 3.1)", version)
@@ -115,6 +134,12 @@ a database written by "specter analyze --db" instead of from captures.`,
 				return err
 			}
 			if runErr != nil && sum.Packets == 0 {
+				return outcome(sum, runErr)
+			}
+			if format == "proto" {
+				if err := writeProtos(cmd.OutOrStdout(), cmd.ErrOrStderr(), m, host, files, output); err != nil {
+					return err
+				}
 				return outcome(sum, runErr)
 			}
 			opts := infer.ExportOptions{Version: version, Examples: examples}
@@ -141,9 +166,10 @@ a database written by "specter analyze --db" instead of from captures.`,
 	pf.register(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "export only this service (Host header, or address:port)")
-	cmd.Flags().StringVar(&format, "format", "yaml", "yaml or json")
+	cmd.Flags().StringVar(&format, "format", "yaml", "yaml or json (OpenAPI), or proto (a .proto per gRPC service)")
+	protos.register(cmd, "with --format proto: a FileDescriptorSet (repeatable) whose declarations name the messages and fields")
 	cmd.Flags().StringVar(&version, "openapi", "3.0", "OpenAPI version: 3.0 or 3.1")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output (with --format proto: this directory)")
 	cmd.Flags().BoolVar(&examples, "examples", false, "include redacted body examples")
 	registerDB(cmd, &dbPath, "read the inventory from this database instead of captures")
 	return cmd
@@ -169,11 +195,12 @@ given).`,
 		Args: dbOrFiles(&dbPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var eps []infer.EndpointSummary
+			var grpcs []infer.GRPCMethodSummary
 			var sum summary
 			var runErr error
 			if dbPath != "" && inf.config == "" && len(inf.specs) == 0 {
 				var err error
-				if eps, err = storedEndpoints(cmd, dbPath, host); err != nil {
+				if eps, grpcs, err = storedEndpointsAndGRPC(cmd, dbPath, host); err != nil {
 					return err
 				}
 			} else {
@@ -187,8 +214,10 @@ given).`,
 					return outcome(sum, runErr)
 				}
 				eps = m.Endpoints()
+				grpcs = m.GRPCMethods()
 				noteScans(cmd.ErrOrStderr(), m)
 			}
+			grpcs = grpcOnly(grpcs, host)
 			if host != "" {
 				kept := eps[:0]
 				for _, e := range eps {
@@ -198,7 +227,7 @@ given).`,
 				}
 				eps = kept
 			}
-			if host != "" && len(eps) == 0 {
+			if host != "" && len(eps) == 0 && len(grpcs) == 0 {
 				// A mistyped --host must not read as "this service has no
 				// endpoints"; show and export refuse it the same way.
 				return &exitError{code: exitPartial, err: fmt.Errorf("no service %q in the inventory", host)}
@@ -209,11 +238,19 @@ given).`,
 				if eps == nil {
 					eps = []infer.EndpointSummary{}
 				}
-				if err := enc.Encode(eps); err != nil {
+				if err := enc.Encode(endpointsJSON(eps, grpcs)); err != nil {
 					return err
 				}
 			} else {
-				printEndpoints(cmd.OutOrStdout(), eps)
+				if len(eps) > 0 || len(grpcs) == 0 {
+					printEndpoints(cmd.OutOrStdout(), eps)
+				}
+				if len(grpcs) > 0 {
+					if len(eps) > 0 {
+						fmt.Fprintln(cmd.OutOrStdout())
+					}
+					printGRPCMethods(cmd.OutOrStdout(), grpcs)
+				}
 			}
 			return outcome(sum, runErr)
 		},

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/specter-dev/specter/infer"
+	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/infer/grpcshape"
 	"github.com/specter-dev/specter/reassembly/http2"
 )
@@ -198,7 +201,7 @@ func showGRPC(w io.Writer, m *infer.Model, found []infer.GRPCMethodSummary, asJS
 // line (a single service is a file protoc compiles as it is); else output
 // is a directory (created when missing) that receives NAME.proto per
 // service, NAME the service's full name.
-func writeProtos(w io.Writer, m *infer.Model, host string, files *protoregistry.Files, output string) error {
+func writeProtos(w, errw io.Writer, m *infer.Model, host string, files *protoregistry.Files, output string) error {
 	svcs := m.GRPCServices(host)
 	if len(svcs) == 0 {
 		where := "the inventory"
@@ -212,9 +215,16 @@ func writeProtos(w io.Writer, m *infer.Model, host string, files *protoregistry.
 			return &exitError{code: exitFatal, err: err}
 		}
 	}
-	for i, svc := range svcs {
+	skipped, n := 0, 0
+	for _, svc := range svcs {
 		var buf bytes.Buffer
-		if err := grpcshape.WriteProto(&buf, svc, files); err != nil {
+		if err := grpcshape.WriteProto(&buf, svc, files); errors.Is(err, grpcshape.ErrNotIdentifier) {
+			// A name proto cannot spell (seen on the wire, so anything):
+			// the other services are still written.
+			fmt.Fprintf(errw, "specter: gRPC service %s not written: its name is not a proto identifier\n", strconv.Quote(svc.Name))
+			skipped++
+			continue
+		} else if err != nil {
 			return &exitError{code: exitFatal, err: err}
 		}
 		name := svc.Name + ".proto"
@@ -225,14 +235,75 @@ func writeProtos(w io.Writer, m *infer.Model, host string, files *protoregistry.
 			continue
 		}
 		if len(svcs) > 1 {
-			if i > 0 {
+			if n > 0 {
 				fmt.Fprintln(w)
 			}
 			fmt.Fprintf(w, "// ==> %s <==\n", name)
 		}
+		n++
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return &exitError{code: exitFatal, err: err}
 		}
 	}
+	if skipped > 0 {
+		return &exitError{code: exitPartial, err: fmt.Errorf("%d gRPC service(s) not written", skipped)}
+	}
 	return nil
+}
+
+// endpointsJSON is the endpoints listing: the REST endpoints, then the gRPC
+// methods (protocol "grpc"), in one array whose entries all decode as
+// infer.EndpointSummary.
+func endpointsJSON(eps []infer.EndpointSummary, grpcs []infer.GRPCMethodSummary) any {
+	if len(grpcs) == 0 {
+		return eps
+	}
+	out := make([]any, 0, len(eps)+len(grpcs))
+	for _, e := range eps {
+		out = append(out, e)
+	}
+	for _, g := range grpcs {
+		out = append(out, g)
+	}
+	return out
+}
+
+// storedEndpointsAndGRPC lists the endpoint and gRPC method rows of the
+// database at dbPath (of host when not "").
+func storedEndpointsAndGRPC(cmd *cobra.Command, dbPath, host string) ([]infer.EndpointSummary, []infer.GRPCMethodSummary, error) {
+	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	eps, err := db.Endpoints(cmd.Context(), host)
+	if err != nil {
+		return nil, nil, &exitError{code: exitFatal, err: err}
+	}
+	grpcs, err := db.GRPCMethods(cmd.Context(), host)
+	if err != nil {
+		return nil, nil, &exitError{code: exitFatal, err: err}
+	}
+	return eps, grpcs, nil
+}
+
+// withGRPCFindings adds to rep (created when nil) the findings of the gRPC
+// methods against the protosets: of m, the inventory of this run, or with
+// m nil of the inventory stored at dbPath.
+func withGRPCFindings(cmd *cobra.Command, rep *diff.Report, m *infer.Model, dbPath string, protos *protoregistry.Files) (*diff.Report, error) {
+	if m == nil && dbPath != "" {
+		db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+		if err != nil {
+			return rep, err
+		}
+		defer db.Close()
+		if m, err = db.Model(cmd.Context()); err != nil {
+			return rep, &exitError{code: exitFatal, err: err}
+		}
+	}
+	if rep == nil {
+		rep = &diff.Report{}
+	}
+	rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(m, protos))
+	return rep, nil
 }

@@ -28,7 +28,9 @@ func newShowCmd() *cobra.Command {
 statuses, latency percentiles, authentication and sensitive-data tags, and
 its OpenAPI operation (parameters, request and response schemas, redacted
 examples). PATH is a template (/users/{id}) or a concrete path (/users/42)
-matched to the template that covers it. The inventory is the database given
+matched to the template that covers it; for a gRPC method, METHOD is POST
+(or GRPC) and PATH the method path (/pkg.Service/Method), and show prints
+its calls, streaming kind, statuses and reconstructed messages. The inventory is the database given
 with --db (specter.db by convention), else the captures named after PATH.
 When several services have a matching endpoint, each is shown; --host picks
 one.`,
@@ -66,6 +68,15 @@ one.`,
 					for _, e := range findEndpoints(eps, method, path, host) {
 						names = append(names, e.Service)
 					}
+					if isGRPCLookup(method, path) {
+						grpcs, err := db.GRPCMethods(cmd.Context(), host)
+						if err != nil {
+							return &exitError{code: exitFatal, err: err}
+						}
+						for _, g := range findGRPC(grpcs, method, path, host) {
+							names = append(names, g.Service)
+						}
+					}
 					if len(names) == 0 {
 						return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
 					}
@@ -87,6 +98,13 @@ one.`,
 				if runErr != nil && sum.Packets == 0 {
 					return outcome(sum, runErr)
 				}
+			}
+			if gs := findGRPC(m.GRPCMethods(), method, path, host); len(gs) > 0 {
+				// A gRPC method: its summary and reconstructed messages.
+				if err := showGRPC(cmd.OutOrStdout(), m, gs, asJSON); err != nil {
+					return &exitError{code: exitFatal, err: err}
+				}
+				return outcome(sum, runErr)
 			}
 			found = findEndpoints(m.Endpoints(), method, path, host)
 			if len(found) == 0 {

@@ -3,6 +3,8 @@ package diff
 import (
 	"bytes"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +145,38 @@ func TestGRPCFindings(t *testing.T) {
 		if !strings.Contains(buf.String(), "RouteChat") {
 			t.Errorf("%s report lacks RouteChat", format)
 		}
+	}
+}
+
+// TestCheckerSkipsGRPC: with an OpenAPI spec attached to the host, a gRPC
+// call is not checked against it (it would be a shadow POST
+// /pkg.Service/Method); a REST call beside it still is.
+func TestCheckerSkipsGRPC(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "api.yaml")
+	doc := "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: 'http://rg:50051'}]\npaths:\n  /health:\n    get:\n      responses: {'200': {description: ok}}\n"
+	if err := os.WriteFile(spec, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewChecker([]*Spec{s}, Options{})
+	c.Check(grpcCall(0, "/routeguide.RouteGuide/GetFeature", nil, nil))
+	rest := grpcCall(1, "/undeclared", nil, nil)
+	rest.GRPC = nil
+	c.Check(rest)
+	var shadows []string
+	for _, f := range c.Findings() {
+		if f.Kind == KindShadow {
+			shadows = append(shadows, f.Path)
+		}
+	}
+	if strings.Join(shadows, ",") != "/undeclared" {
+		t.Errorf("shadow findings %v, want only /undeclared", shadows)
+	}
+	if n := c.Stats().GRPC; n != 1 {
+		t.Errorf("Stats.GRPC %d, want 1", n)
 	}
 }

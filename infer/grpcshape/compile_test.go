@@ -96,6 +96,12 @@ func TestWriteProtoCompiles(t *testing.T) {
 		inner = msg(bytesF(2, inner))
 	}
 	deep.Method("Nest").Request.Add(inner)
+	// Point is GetFeature's request and nested in its response: a field
+	// seen only nested must be in the one Point written.
+	nested := &Service{Name: "routeguide.RouteGuide"}
+	nm := nested.Method("GetFeature")
+	nm.Request.Add(msg(varint(1, 1), varint(2, 2)))
+	nm.Response.Add(msg(bytesF(1, []byte("n")), bytesF(2, msg(varint(1, 1), varint(3, 3)))))
 	tests := []struct {
 		name  string
 		svc   *Service
@@ -106,6 +112,7 @@ func TestWriteProtoCompiles(t *testing.T) {
 		{"route guide named", routeGuide(t), rg, []string{"rpc GetFeature(Point) returns (Feature);", "int32 latitude = 1;"}},
 		{"declared types referred to", shop(), files, []string{"enum State {", "message Money {", "State state = 1;", "Money total = 2;",
 			"rpc Get(GetRequest_2) returns (GetResponse);", "field_5 = 5; // not in the protoset"}},
+		{"declared type nested and top-level", nested, rg, []string{"int64 field_3 = 3; // not in the protoset", "// 2 message(s) observed"}},
 		{"hostile names and numbers", hostile, nil, []string{`// method "Get-Thing" not written`, "// field 19000 (varint) not written", "field_536870911 = 536870911;"}},
 		{"nesting past the depth bound", deep, nil, []string{"message Field2 {"}},
 	}

@@ -209,25 +209,25 @@ func WriteProto(w io.Writer, svc *Service, files *protoregistry.Files) error {
 		}
 		rpcs = append(rpcs, r)
 	}
-	// Top-level messages in order of first use: (local name, shape, type).
+	// Top-level messages in order of first use. A declared type's shape
+	// is everything observed of it, as a method's message or nested in
+	// another (collected before anything is written).
 	type msgOut struct {
 		name  string
-		shape *Shape
+		shape *Shape // undeclared; declared ones are in pw.shapes
 		desc  protoreflect.MessageDescriptor
 	}
 	var msgs []msgOut
-	index := map[string]int{}
 	addMsg := func(name string, s *Shape, d protoreflect.MessageDescriptor) {
-		if i, ok := index[name]; ok {
-			// Two methods sharing a declared type: merge what was seen.
-			merged := &Shape{}
-			merged.Merge(msgs[i].shape)
-			merged.Merge(s)
-			msgs[i].shape = merged
+		if d == nil {
+			msgs = append(msgs, msgOut{name: name, shape: s})
 			return
 		}
-		index[name] = len(msgs)
-		msgs = append(msgs, msgOut{name, s, d})
+		pw.collect(d, s)
+		if !pw.written[d.FullName()] {
+			pw.written[d.FullName()] = true
+			msgs = append(msgs, msgOut{name: name, desc: d})
+		}
 	}
 	fmt.Fprintf(pw.w, "service %s {\n", name)
 	for _, r := range rpcs {
@@ -240,7 +240,6 @@ func WriteProto(w io.Writer, svc *Service, files *protoregistry.Files) error {
 		var ind, outd protoreflect.MessageDescriptor
 		if r.md != nil {
 			ind, outd = r.md.Input(), r.md.Output()
-			pw.written[ind.FullName()], pw.written[outd.FullName()] = true, true
 		} else {
 			r.in, r.out = pw.unique(m.Name+"Request"), pw.unique(m.Name+"Response")
 			if files != nil {
@@ -261,6 +260,9 @@ func WriteProto(w io.Writer, svc *Service, files *protoregistry.Files) error {
 	fmt.Fprintf(pw.w, "}\n")
 	for _, mo := range msgs {
 		fmt.Fprintln(pw.w)
+		if mo.desc != nil {
+			mo.shape = pw.shapeOf(mo.desc)
+		}
 		pw.message(mo.name, mo.shape, mo.desc, "", 0)
 	}
 	// The declared types referred to, and those they refer to.
@@ -270,11 +272,7 @@ func WriteProto(w io.Writer, svc *Service, files *protoregistry.Files) error {
 		fmt.Fprintln(pw.w)
 		switch d := d.(type) {
 		case protoreflect.MessageDescriptor:
-			s := pw.shapes[d.FullName()]
-			if s == nil {
-				s = &Shape{}
-			}
-			pw.message(pw.local[d.FullName()], s, d, "", 0)
+			pw.message(pw.local[d.FullName()], pw.shapeOf(d), d, "", 0)
 		case protoreflect.EnumDescriptor:
 			pw.enum(d)
 		}
@@ -290,7 +288,7 @@ type protoWriter struct {
 	taken map[string]bool
 	local map[protoreflect.FullName]string
 	// written marks the declared types written or queued; queue holds
-	// those still to write, shapes the observed shape of each.
+	// those still to write; shapes is what was observed of each (collect).
 	written map[protoreflect.FullName]bool
 	queue   []protoreflect.Descriptor
 	shapes  map[protoreflect.FullName]*Shape
@@ -317,18 +315,34 @@ func (pw *protoWriter) unique(base string) string {
 	return n
 }
 
-// use returns the local name of a declared message or enum a field refers
-// to, queueing it for writing with what was observed of it.
-func (pw *protoWriter) use(d protoreflect.Descriptor, observed *Shape) string {
-	n := pw.name(d)
-	if observed != nil {
-		s := pw.shapes[d.FullName()]
-		if s == nil {
-			s = &Shape{}
-			pw.shapes[d.FullName()] = s
-		}
-		s.Merge(observed)
+// collect merges s, observed of declared type md, into pw.shapes, with
+// the shapes nested in it of the declared message types of its fields.
+func (pw *protoWriter) collect(md protoreflect.MessageDescriptor, s *Shape) {
+	dst := pw.shapes[md.FullName()]
+	if dst == nil {
+		dst = &Shape{}
+		pw.shapes[md.FullName()] = dst
 	}
+	dst.Merge(s)
+	for _, f := range s.Fields {
+		if fd := md.Fields().ByNumber(f.Number); fd != nil && fd.Message() != nil && f.Kind == KindMessage && f.Message != nil {
+			pw.collect(fd.Message(), f.Message) // bounded: shapes nest at most MaxDepth
+		}
+	}
+}
+
+// shapeOf returns what was observed of declared type md (empty if nothing).
+func (pw *protoWriter) shapeOf(md protoreflect.MessageDescriptor) *Shape {
+	if s := pw.shapes[md.FullName()]; s != nil {
+		return s
+	}
+	return &Shape{}
+}
+
+// use returns the local name of a declared message or enum a field refers
+// to, queueing it to be written if it is not yet.
+func (pw *protoWriter) use(d protoreflect.Descriptor) string {
+	n := pw.name(d)
 	if !pw.written[d.FullName()] {
 		pw.written[d.FullName()] = true
 		pw.queue = append(pw.queue, d)
@@ -395,14 +409,10 @@ func (pw *protoWriter) message(name string, s *Shape, md protoreflect.MessageDes
 		if fd != nil {
 			typ := fd.Kind().String()
 			if fd.Message() != nil {
-				var observed *Shape
-				if f.Kind == KindMessage {
-					observed = f.Message
-				}
-				typ = pw.use(fd.Message(), observed)
+				typ = pw.use(fd.Message())
 			}
 			if fd.Enum() != nil {
-				typ = pw.use(fd.Enum(), nil)
+				typ = pw.use(fd.Enum())
 			}
 			label := ""
 			if fd.IsList() || fd.IsMap() {
