@@ -41,7 +41,11 @@ type GRPCMethod struct {
 	// Statuses counts the calls by grpc-status name ("OK", "NOT_FOUND";
 	// "none" when no grpc-status was seen, "other" past MaxStatuses).
 	Statuses map[string]uint64 `json:"statuses,omitempty"`
-	Latency  Histogram         `json:"latency"`
+	// HTTPStatuses counts the calls by HTTP :status ("200"; "other" past
+	// MaxStatuses): a proxy in front of the server answers 502 or 503
+	// without any grpc-status.
+	HTTPStatuses map[string]uint64 `json:"http_statuses,omitempty"`
+	Latency      Histogram         `json:"latency"`
 	// Request and Response are the inferred shapes of the sampled messages
 	// (schema.Options.Sample per direction).
 	Request  grpcshape.Shape `json:"request"`
@@ -146,7 +150,10 @@ func (m *Model) observeGRPC(svc *Service, x *reassembly.Exchange, when time.Time
 	if g.FramingLost {
 		gm.FramingLost++
 	}
-	gm.addStatus(GRPCStatusName(g.Status), 1, m.limits.MaxStatuses)
+	gm.Statuses = addCount(gm.Statuses, GRPCStatusName(g.Status), 1, m.limits.MaxStatuses)
+	if x.Response != nil {
+		gm.HTTPStatuses = addCount(gm.HTTPStatuses, itoa(x.Response.StatusCode), 1, m.limits.MaxStatuses)
+	}
 	if req, resp := x.Request, x.Response; req != nil && resp != nil && !req.Start.IsZero() && resp.End.After(req.Start) {
 		gm.Latency.add(resp.End.Sub(req.Start))
 	}
@@ -224,14 +231,17 @@ func (gm *GRPCMethod) addSensitive(path string, t sensitive.Tag) {
 	gm.SensitiveFields[path] |= t
 }
 
-func (gm *GRPCMethod) addStatus(name string, n uint64, limit int) {
-	if gm.Statuses == nil {
-		gm.Statuses = map[string]uint64{}
+// addCount adds n to counts[name], under "other" when name is new and
+// counts holds limit names, and returns counts (made if nil).
+func addCount(counts map[string]uint64, name string, n uint64, limit int) map[string]uint64 {
+	if counts == nil {
+		counts = map[string]uint64{}
 	}
-	if _, ok := gm.Statuses[name]; !ok && len(gm.Statuses) >= limit {
+	if _, ok := counts[name]; !ok && len(counts) >= limit {
 		name = "other"
 	}
-	gm.Statuses[name] += n
+	counts[name] += n
+	return counts
 }
 
 // merge adds o into gm (order-independent up to the bounds, which are
@@ -249,7 +259,10 @@ func (gm *GRPCMethod) merge(o *GRPCMethod, l Limits) {
 	gm.RequestMessages += o.RequestMessages
 	gm.ResponseMessages += o.ResponseMessages
 	for _, k := range sortedKeys(o.Statuses) {
-		gm.addStatus(k, o.Statuses[k], l.MaxStatuses)
+		gm.Statuses = addCount(gm.Statuses, k, o.Statuses[k], l.MaxStatuses)
+	}
+	for _, k := range sortedKeys(o.HTTPStatuses) {
+		gm.HTTPStatuses = addCount(gm.HTTPStatuses, k, o.HTTPStatuses[k], l.MaxStatuses)
 	}
 	gm.Latency.merge(&o.Latency)
 	gm.Request.Merge(&o.Request)
@@ -319,10 +332,11 @@ type GRPCMethodSummary struct {
 	Kind             string `json:"kind"`
 	RequestMessages  uint64 `json:"request_messages"`
 	ResponseMessages uint64 `json:"response_messages"`
-	// Statuses are by grpc-status name; the key is not "statuses" so that
-	// a listing holding endpoints and gRPC methods decodes as endpoints.
-	Statuses map[string]uint64 `json:"grpc_statuses"`
-	Latency  Latency           `json:"latency_ms"`
+	// GRPCStatuses counts the calls by grpc-status name; Statuses by HTTP
+	// status code, as in EndpointSummary ("other" left out).
+	GRPCStatuses map[string]uint64 `json:"grpc_statuses"`
+	Statuses     map[int]uint64    `json:"statuses"`
+	Latency      Latency           `json:"latency_ms"`
 	// RequestFields and ResponseFields count the top-level field numbers
 	// inferred.
 	RequestFields  int `json:"request_fields"`
@@ -344,7 +358,8 @@ func (gm *GRPCMethod) Summary(svc, grpcService, rpc string) GRPCMethodSummary {
 		Count: gm.Count, FirstSeen: gm.FirstSeen, LastSeen: gm.LastSeen,
 		GRPCService: grpcService, RPC: rpc, Kind: gm.Kind().String(),
 		RequestMessages: gm.RequestMessages, ResponseMessages: gm.ResponseMessages,
-		Statuses:       map[string]uint64{},
+		GRPCStatuses:   map[string]uint64{},
+		Statuses:       map[int]uint64{},
 		Latency:        Latency{gm.Latency.Quantile(.5), gm.Latency.Quantile(.9), gm.Latency.Quantile(.99)},
 		RequestFields:  len(gm.Request.Fields),
 		ResponseFields: len(gm.Response.Fields),
@@ -353,7 +368,12 @@ func (gm *GRPCMethod) Summary(svc, grpcService, rpc string) GRPCMethodSummary {
 		Malformed:      gm.Request.Malformed + gm.Response.Malformed,
 	}
 	for k, v := range gm.Statuses {
-		s.Statuses[k] = v
+		s.GRPCStatuses[k] = v
+	}
+	for k, v := range gm.HTTPStatuses {
+		if c, err := strconv.Atoi(k); err == nil {
+			s.Statuses[c] = v
+		}
 	}
 	for k, t := range gm.SensitiveFields {
 		if s.SensitiveFields == nil {

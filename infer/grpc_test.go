@@ -126,8 +126,11 @@ func TestGRPCInventory(t *testing.T) {
 		if s.Kind != tc.kind || s.Count != tc.count || s.RequestMessages != tc.reqs || s.ResponseMessages != tc.resp {
 			t.Errorf("%s: kind %s count %d messages %d/%d, want %s %d %d/%d", tc.path, s.Kind, s.Count, s.RequestMessages, s.ResponseMessages, tc.kind, tc.count, tc.reqs, tc.resp)
 		}
-		if fmt.Sprint(s.Statuses) != fmt.Sprint(tc.statuses) {
-			t.Errorf("%s: statuses %v, want %v", tc.path, s.Statuses, tc.statuses)
+		if fmt.Sprint(s.GRPCStatuses) != fmt.Sprint(tc.statuses) {
+			t.Errorf("%s: statuses %v, want %v", tc.path, s.GRPCStatuses, tc.statuses)
+		}
+		if s.Statuses[200] != tc.count || len(s.Statuses) != 1 {
+			t.Errorf("%s: HTTP statuses %v, want 200×%d", tc.path, s.Statuses, tc.count)
 		}
 		if !slices.Equal(s.Sensitive, tc.sensitive) {
 			t.Errorf("%s: sensitive %v, want %v", tc.path, s.Sensitive, tc.sensitive)

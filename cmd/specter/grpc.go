@@ -75,7 +75,7 @@ func printGRPCMethods(w io.Writer, list []infer.GRPCMethodSummary) {
 	fmt.Fprintln(tw, "SERVICE\tGRPC SERVICE\tMETHOD\tKIND\tCALLS\tMSGS IN/OUT\tSTATUSES\tP50 MS\tFIRST SEEN\tLAST SEEN\tSENSITIVE")
 	for _, g := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\t%.2f\t%s\t%s\t%s\n", g.Service, g.GRPCService, g.RPC, g.Kind, g.Count,
-			g.RequestMessages, g.ResponseMessages, grpcStatuses(g.Statuses), g.Latency.P50,
+			g.RequestMessages, g.ResponseMessages, grpcStatuses(g.GRPCStatuses), g.Latency.P50,
 			g.FirstSeen.UTC().Format(time.RFC3339), g.LastSeen.UTC().Format(time.RFC3339), dash(strings.Join(g.Sensitive, ",")))
 	}
 	tw.Flush()
@@ -168,7 +168,7 @@ func showGRPC(w io.Writer, m *infer.Model, found []infer.GRPCMethodSummary, asJS
 		row("kind", strings.ReplaceAll(g.Kind, "_", " "))
 		row("calls", g.Count)
 		row("messages", fmt.Sprintf("%d request, %d response", g.RequestMessages, g.ResponseMessages))
-		row("statuses", grpcStatuses(g.Statuses))
+		row("statuses", grpcStatuses(g.GRPCStatuses))
 		row("latency", fmt.Sprintf("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms", g.Latency.P50, g.Latency.P90, g.Latency.P99))
 		row("first seen", g.FirstSeen.UTC().Format(time.RFC3339))
 		row("last seen", g.LastSeen.UTC().Format(time.RFC3339))

@@ -200,6 +200,11 @@ func checkGRPCInventory(t *testing.T, db string) {
 	if err := json.Unmarshal([]byte(out), &eps); err != nil {
 		t.Fatalf("endpoints --json does not decode as endpoints: %v", err)
 	}
+	// As endpoints, a method has its count and HTTP statuses.
+	if i := slices.IndexFunc(eps, func(e infer.EndpointSummary) bool { return e.Template == "/routeguide.RouteGuide/GetFeature" }); i < 0 ||
+		eps[i].Method != "POST" || eps[i].Count != 3 || eps[i].Statuses[200] != 3 {
+		t.Errorf("GetFeature as an endpoint: %+v", eps)
+	}
 	var grpcs []infer.GRPCMethodSummary
 	if err := json.Unmarshal([]byte(out), &grpcs); err != nil {
 		t.Fatal(err)
