@@ -384,6 +384,13 @@ func (gm *GRPCMethod) Summary(svc, grpcService, rpc string) GRPCMethodSummary {
 	return s
 }
 
+// Endpoint is the method as an endpoint summary (method POST, template
+// the method path, HTTP statuses), for listings of endpoints.
+func (g GRPCMethodSummary) Endpoint() EndpointSummary {
+	return EndpointSummary{Service: g.Service, Method: g.Method, Template: g.Template, Count: g.Count,
+		FirstSeen: g.FirstSeen, LastSeen: g.LastSeen, Statuses: g.Statuses, Latency: g.Latency, Sensitive: g.Sensitive}
+}
+
 // GRPCMethods lists the gRPC methods of every service (host), sorted by
 // service, then method path.
 func (m *Model) GRPCMethods() []GRPCMethodSummary {
