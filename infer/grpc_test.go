@@ -266,3 +266,39 @@ func TestGRPCMergeOrder(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGRPCObserve: any message bytes and method path cost no panic, keep
+// the shapes within their bounds, and survive the store's JSON round trip.
+func FuzzGRPCObserve(f *testing.F) {
+	f.Add("/routeguide.RouteGuide/GetFeature", pbMsg(1, uint64(1), 2, "alice@example.com"), []byte{0x0a, 0x80}, 0)
+	f.Add("/a/b", []byte{0x12, 0x02, 0x0a, 0x00}, pbMsg(1, pbMsg(1, pbMsg(1, "x"))), 5)
+	f.Add("", []byte(nil), []byte(nil), -1)
+	f.Fuzz(func(t *testing.T, path string, req, resp []byte, status int) {
+		m := NewModel(Config{})
+		m.Observe(grpcEx(0, "h", path, status, [][]byte{req, resp}, [][]byte{resp}))
+		m.Observe(grpcEx(1, "h", path, status, [][]byte{resp}, [][]byte{req, req}))
+		if len(m.Endpoints()) != 0 {
+			t.Fatal("a gRPC call became an endpoint")
+		}
+		for _, s := range m.ByName {
+			b, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Service
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatalf("round trip: %v", err)
+			}
+			for _, g := range back.GRPC {
+				for _, gm := range g.Methods {
+					if err := gm.Request.Validate(); err != nil {
+						t.Fatal(err)
+					}
+					if err := gm.Response.Validate(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	})
+}
