@@ -337,6 +337,7 @@ of a --fail-on kind remain after --baseline.`,
 				if gm != nil {
 					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
 					rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(gm.m, protos))
+					rep.Unchecked = checkedByProtosets(rep.Unchecked, gm.m, protos)
 				}
 				if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
 					// With a spec the checker's undeclared traffic
@@ -449,5 +450,6 @@ func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff
 	rep.Findings = diff.Merge(rep.Findings, perExchange)
 	rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(m, gqls))
 	rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(m, protos))
+	rep.Unchecked = checkedByProtosets(rep.Unchecked, m, protos)
 	return rep, m.Services(), nil
 }

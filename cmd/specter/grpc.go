@@ -307,3 +307,29 @@ func withGRPCFindings(cmd *cobra.Command, rep *diff.Report, m *infer.Model, dbPa
 	rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(m, protos))
 	return rep, nil
 }
+
+// checkedByProtosets drops from unchecked (the services no OpenAPI spec is
+// attached to) those whose every exchange was a gRPC call: with
+// protosets, they were checked (by diff.GRPCFindings), and "no spec is
+// attached" would say otherwise.
+func checkedByProtosets(unchecked []string, m *infer.Model, protos *protoregistry.Files) []string {
+	if protos == nil || m == nil {
+		return unchecked
+	}
+	var out []string
+	for _, name := range unchecked {
+		s := m.ByName[name]
+		var calls uint64
+		if s != nil {
+			for _, g := range s.GRPC {
+				for _, gm := range g.Methods {
+					calls += gm.Count
+				}
+			}
+		}
+		if s == nil || calls < s.Count {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -425,3 +425,30 @@ func TestH2cCallsDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckedByProtosets: with protosets, a service whose traffic was all
+// gRPC is no longer listed as unchecked; one with REST traffic too still
+// is, and without protosets nothing changes.
+func TestCheckedByProtosets(t *testing.T) {
+	m := infer.NewModel(infer.Config{})
+	for i, c := range routeGuideCalls() {
+		m.Observe(grpcExchange(i, c))
+	}
+	mixed := grpcExchange(9, routeGuideCalls()[0])
+	mixed.Request.Host = "mixed.test"
+	m.Observe(mixed)
+	rest := grpcExchange(10, routeGuideCalls()[0])
+	rest.GRPC, rest.Request.Host, rest.Request.Path, rest.Request.Method = nil, "mixed.test", "/health", "GET"
+	m.Observe(rest)
+	protos, err := (&protoFlags{paths: []string{writeProtoset(t, routeGuideProto)}}).load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unchecked := []string{"mixed.test", "rg.test:50051", "unseen.test"}
+	if got := checkedByProtosets(unchecked, m, protos); !slices.Equal(got, []string{"mixed.test", "unseen.test"}) {
+		t.Errorf("with protosets: %v", got)
+	}
+	if got := checkedByProtosets(unchecked, m, nil); !slices.Equal(got, unchecked) {
+		t.Errorf("without protosets: %v", got)
+	}
+}
