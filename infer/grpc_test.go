@@ -302,3 +302,15 @@ func FuzzGRPCObserve(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGRPCObserve measures what a gRPC call costs the inventory, the
+// route_guide mix (unary, the three streaming kinds) observed in turn.
+func BenchmarkGRPCObserve(b *testing.B) {
+	xs := grpcTraffic()
+	xs = xs[:len(xs)-1] // the REST call
+	m := NewModel(Config{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Observe(xs[i%len(xs)])
+	}
+}

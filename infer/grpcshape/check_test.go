@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
@@ -158,4 +159,50 @@ func FuzzCheckShape(f *testing.F) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
+}
+
+// TestNodeBound: messages made to nest MaxFields messages of MaxFields
+// fields each, merged, added or reloaded, never hold more than MaxNodes
+// fields in all, and what they leave out is counted.
+func TestNodeBound(t *testing.T) {
+	wide := func(base uint64) []byte {
+		var inner []func([]byte) []byte
+		for i := range 64 {
+			inner = append(inner, varint(protowire.Number(i+1), base))
+		}
+		var outer []func([]byte) []byte
+		for i := range 200 {
+			outer = append(outer, bytesF(protowire.Number(i+1), msg(inner...)))
+		}
+		return msg(outer...)
+	}
+	var a, b Shape
+	a.Add(wide(1))
+	b.Add(wide(2))
+	a.Merge(&b)
+	a.Merge(&b)
+	a.Add(wide(3))
+	dropped := func(s *Shape) int {
+		n := s.DroppedFields
+		for _, f := range s.Fields {
+			if f.Message != nil {
+				n += f.Message.DroppedFields
+			}
+		}
+		return n
+	}
+	for name, s := range map[string]*Shape{"added": &b, "merged": &a} {
+		if n := s.Size(); n > MaxNodes {
+			t.Errorf("%s: %d fields, more than %d", name, n, MaxNodes)
+		}
+		if dropped(s) == 0 {
+			t.Errorf("%s: nothing counted as dropped", name)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if a.Size() != MaxNodes {
+		t.Errorf("merged size %d, want the bound %d", a.Size(), MaxNodes)
+	}
 }

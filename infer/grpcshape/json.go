@@ -65,8 +65,17 @@ func parseKind(s string) (Kind, bool) {
 }
 
 // Validate checks a shape decoded from storage: fields in increasing
-// number order, at most MaxFields, nesting within MaxDepth.
-func (s *Shape) Validate() error { return s.validate(0) }
+// number order, at most MaxFields per shape and MaxNodes in all, nesting
+// within MaxDepth.
+func (s *Shape) Validate() error {
+	if err := s.validate(0); err != nil {
+		return err
+	}
+	if n := s.Size(); n > MaxNodes {
+		return fmt.Errorf("grpcshape: %d fields with the nested ones, more than %d", n, MaxNodes)
+	}
+	return nil
+}
 
 func (s *Shape) validate(depth int) error {
 	if depth >= MaxDepth {
