@@ -1,6 +1,10 @@
 package infer
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
 	"sort"
 	"strconv"
 	"time"
@@ -50,8 +54,9 @@ type GRPCMethod struct {
 	// (schema.Options.Sample per direction).
 	Request  grpcshape.Shape `json:"request"`
 	Response grpcshape.Shape `json:"response"`
-	// Unshaped counts messages whose shape could not be inferred: cut
-	// (Truncated), or compressed (their encoding is not decoded).
+	// Truncated counts messages whose shape could not be inferred because
+	// they were cut; Compressed sampled messages in an encoding not decoded
+	// (gzip and deflate are), corrupt, or over maxDecoded decompressed.
 	Truncated  uint64 `json:"truncated,omitempty"`
 	Compressed uint64 `json:"compressed,omitempty"`
 	// FramingLost counts calls where bytes were lost inside a message:
@@ -157,35 +162,68 @@ func (m *Model) observeGRPC(svc *Service, x *reassembly.Exchange, when time.Time
 	if req, resp := x.Request, x.Response; req != nil && resp != nil && !req.Start.IsZero() && resp.End.After(req.Start) {
 		gm.Latency.add(resp.End.Sub(req.Start))
 	}
-	m.observeMessages(gm, &gm.Request, &gm.RequestMessages, "request", g.Requests, g.RequestCount)
-	m.observeMessages(gm, &gm.Response, &gm.ResponseMessages, "response", g.Responses, g.ResponseCount)
+	m.observeMessages(gm, &gm.Request, &gm.RequestMessages, "request", g.RequestEncoding, g.Requests, g.RequestCount)
+	m.observeMessages(gm, &gm.Response, &gm.ResponseMessages, "response", g.ResponseEncoding, g.Responses, g.ResponseCount)
 }
 
 // observeMessages counts a direction's messages and infers the shape of
-// the sampled ones.
-func (m *Model) observeMessages(gm *GRPCMethod, shape *grpcshape.Shape, count *uint64, dir string, msgs []http2.GRPCMessage, n int) {
+// the sampled ones; encoding is the direction's grpc-encoding, for the
+// messages flagged compressed.
+func (m *Model) observeMessages(gm *GRPCMethod, shape *grpcshape.Shape, count *uint64, dir, encoding string, msgs []http2.GRPCMessage, n int) {
 	for _, msg := range msgs {
 		seen := int64(*count)
 		*count++
 		n--
-		switch {
-		case msg.Truncated:
+		if msg.Truncated {
 			gm.Truncated++
-			continue
-		case msg.Compressed:
-			gm.Compressed++
 			continue
 		}
 		if !m.sopts.Sample(seen) {
 			continue
 		}
-		if shape.Add(msg.Data) == nil {
-			gm.classify(dir, msg.Data, 0)
+		data := msg.Data
+		if msg.Compressed {
+			var ok bool
+			if data, ok = decompress(encoding, data); !ok {
+				gm.Compressed++
+				continue
+			}
+		}
+		if shape.Add(data) == nil {
+			gm.classify(dir, data, 0)
 		}
 	}
 	if n > 0 {
 		*count += uint64(n) // messages past http2's MaxGRPCMessages: counted, not kept
 	}
+}
+
+// maxDecoded bounds a decompressed gRPC message: a compression bomb is
+// cut there, and its shape not inferred.
+const maxDecoded = 1 << 20
+
+// decompress decodes a message flagged compressed in the gzip or deflate
+// (zlib) grpc-encoding, within maxDecoded; false for other encodings
+// (snappy, zstd, custom), corrupt data and bombs.
+func decompress(encoding string, b []byte) ([]byte, bool) {
+	var r io.Reader
+	var err error
+	switch encoding {
+	case "gzip":
+		r, err = gzip.NewReader(bytes.NewReader(b))
+	case "deflate":
+		r, err = zlib.NewReader(bytes.NewReader(b))
+	default:
+		return nil, false
+	}
+	if err != nil {
+		return nil, false
+	}
+	out, err := io.ReadAll(io.LimitReader(r, maxDecoded+1))
+	if err != nil || len(out) > maxDecoded {
+		return nil, false
+	}
+	return out, true
 }
 
 // classify runs the sensitive-data rules over the string-looking values

@@ -1,6 +1,9 @@
 package infer
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -312,5 +315,53 @@ func BenchmarkGRPCObserve(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		m.Observe(xs[i%len(xs)])
+	}
+}
+
+// TestGRPCCompressed: messages in gzip and deflate are decoded (within
+// maxDecoded) and shaped; other encodings, corrupt data and bombs are
+// counted, not shaped.
+func TestGRPCCompressed(t *testing.T) {
+	msg := pbMsg(1, "alice@example.com", 2, uint64(7))
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	var zl bytes.Buffer
+	zw := zlib.NewWriter(&zl)
+	zw.Write(msg)
+	zw.Close()
+	tests := []struct {
+		name, encoding string
+		data           []byte
+		shaped         bool
+	}{
+		{"gzip", "gzip", gz(msg), true},
+		{"deflate", "deflate", zl.Bytes(), true},
+		{"snappy", "snappy", msg, false},
+		{"corrupt gzip", "gzip", gz(msg)[:8], false},
+		{"bomb", "gzip", gz(bytes.Repeat([]byte{0x08, 0x01}, maxDecoded)), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewModel(Config{})
+			x := grpcEx(0, "h", "/p.S/M", 0, [][]byte{tc.data}, nil)
+			x.GRPC.Requests[0].Compressed = true
+			x.GRPC.RequestEncoding = tc.encoding
+			m.Observe(x)
+			gm := m.ByName["h"].GRPC["p.S"].Methods["M"]
+			if got := len(gm.Request.Fields) == 2; got != tc.shaped {
+				t.Errorf("shaped %v (fields %d), want %v", got, len(gm.Request.Fields), tc.shaped)
+			}
+			if (gm.Compressed == 1) == tc.shaped {
+				t.Errorf("Compressed %d", gm.Compressed)
+			}
+			if tc.shaped && gm.Sensitive == 0 {
+				t.Error("the decoded message's email was not found")
+			}
+		})
 	}
 }
