@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/http2"
 )
 
@@ -67,9 +67,9 @@ func grpcEx(i int, host, path string, status int, reqs, resps [][]byte) *reassem
 		Flow:     reassembly.Flow{Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:50051")},
 		StreamID: uint32(2*i + 1),
 		GRPC:     g,
-		Request: &http1.Request{Method: "POST", Target: path, Path: path, Proto: "HTTP/2", Host: host,
+		Request: &message.Request{Method: "POST", Target: path, Path: path, Proto: "HTTP/2", Authority: host,
 			Header: http.Header{"Content-Type": {"application/grpc"}}, Start: start, End: start},
-		Response: &http1.Response{Proto: "HTTP/2", StatusCode: 200, Header: http.Header{"Content-Type": {"application/grpc"}},
+		Response: &message.Response{Proto: "HTTP/2", StatusCode: 200, Header: http.Header{"Content-Type": {"application/grpc"}},
 			Start: start.Add(2 * time.Millisecond), End: start.Add(time.Duration(3+i%5) * time.Millisecond)},
 	}
 }

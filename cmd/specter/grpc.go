@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -208,11 +209,11 @@ func writeProtos(w, errw io.Writer, m *infer.Model, host string, files *protoreg
 		if host != "" {
 			where = "service " + host
 		}
-		return &exitError{code: exitPartial, err: fmt.Errorf("no gRPC service in %s", where)}
+		return partialError(fmt.Errorf("no gRPC service in %s", where))
 	}
 	if output != "" {
 		if err := os.MkdirAll(output, 0o755); err != nil {
-			return &exitError{code: exitFatal, err: err}
+			return fatalError(err)
 		}
 	}
 	skipped, n := 0, 0
@@ -225,12 +226,12 @@ func writeProtos(w, errw io.Writer, m *infer.Model, host string, files *protoreg
 			skipped++
 			continue
 		} else if err != nil {
-			return &exitError{code: exitFatal, err: err}
+			return fatalError(err)
 		}
 		name := svc.Name + ".proto"
 		if output != "" {
 			if err := os.WriteFile(filepath.Join(output, name), buf.Bytes(), 0o644); err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			continue
 		}
@@ -242,11 +243,11 @@ func writeProtos(w, errw io.Writer, m *infer.Model, host string, files *protoreg
 		}
 		n++
 		if _, err := w.Write(buf.Bytes()); err != nil {
-			return &exitError{code: exitFatal, err: err}
+			return fatalError(err)
 		}
 	}
 	if skipped > 0 {
-		return &exitError{code: exitPartial, err: fmt.Errorf("%d gRPC service(s) not written", skipped)}
+		return partialError(fmt.Errorf("%d gRPC service(s) not written", skipped))
 	}
 	return nil
 }
@@ -270,19 +271,19 @@ func endpointsJSON(eps []infer.EndpointSummary, grpcs []infer.GRPCMethodSummary)
 
 // storedEndpointsAndGRPC lists the endpoint and gRPC method rows of the
 // database at dbPath (of host when not "").
-func storedEndpointsAndGRPC(cmd *cobra.Command, dbPath, host string) ([]infer.EndpointSummary, []infer.GRPCMethodSummary, error) {
-	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+func storedEndpointsAndGRPC(ctx context.Context, dbPath, host string) ([]infer.EndpointSummary, []infer.GRPCMethodSummary, error) {
+	db, err := openStored(ctx, dbPath, infer.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer db.Close()
-	eps, err := db.Endpoints(cmd.Context(), host)
+	eps, err := db.Endpoints(ctx, host)
 	if err != nil {
-		return nil, nil, &exitError{code: exitFatal, err: err}
+		return nil, nil, fatalError(err)
 	}
-	grpcs, err := db.GRPCMethods(cmd.Context(), host)
+	grpcs, err := db.GRPCMethods(ctx, host)
 	if err != nil {
-		return nil, nil, &exitError{code: exitFatal, err: err}
+		return nil, nil, fatalError(err)
 	}
 	return eps, grpcs, nil
 }
@@ -290,15 +291,15 @@ func storedEndpointsAndGRPC(cmd *cobra.Command, dbPath, host string) ([]infer.En
 // withGRPCFindings adds to rep (created when nil) the findings of the gRPC
 // methods against the protosets: of m, the inventory of this run, or with
 // m nil of the inventory stored at dbPath.
-func withGRPCFindings(cmd *cobra.Command, rep *diff.Report, m *infer.Model, dbPath string, protos *protoregistry.Files) (*diff.Report, error) {
+func withGRPCFindings(ctx context.Context, rep *diff.Report, m *infer.Model, dbPath string, protos *protoregistry.Files) (*diff.Report, error) {
 	if m == nil && dbPath != "" {
-		db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+		db, err := openStored(ctx, dbPath, infer.Config{})
 		if err != nil {
 			return rep, err
 		}
 		defer db.Close()
-		if m, err = db.Model(cmd.Context()); err != nil {
-			return rep, &exitError{code: exitFatal, err: err}
+		if m, err = db.Model(ctx); err != nil {
+			return rep, fatalError(err)
 		}
 	}
 	if rep == nil {

@@ -25,8 +25,8 @@ import (
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -149,9 +149,9 @@ func grpcExchange(i int, c grpcCall) *reassembly.Exchange {
 		g.Kind = http2.ServerStreaming
 	}
 	return &reassembly.Exchange{StreamID: uint32(2*i + 1), GRPC: g,
-		Request: &http1.Request{Method: "POST", Path: c.path, Target: c.path, Proto: "HTTP/2", Host: "rg.test:50051",
+		Request: &message.Request{Method: "POST", Path: c.path, Target: c.path, Proto: "HTTP/2", Authority: "rg.test:50051",
 			Header: http.Header{"Content-Type": {"application/grpc"}}, Start: at},
-		Response: &http1.Response{Proto: "HTTP/2", StatusCode: 200, Header: http.Header{"Content-Type": {"application/grpc"}},
+		Response: &message.Response{Proto: "HTTP/2", StatusCode: 200, Header: http.Header{"Content-Type": {"application/grpc"}},
 			Start: at, End: at.Add(2 * time.Millisecond)},
 	}
 }
@@ -435,10 +435,10 @@ func TestCheckedByProtosets(t *testing.T) {
 		m.Observe(grpcExchange(i, c))
 	}
 	mixed := grpcExchange(9, routeGuideCalls()[0])
-	mixed.Request.Host = "mixed.test"
+	mixed.Request.Authority = "mixed.test"
 	m.Observe(mixed)
 	rest := grpcExchange(10, routeGuideCalls()[0])
-	rest.GRPC, rest.Request.Host, rest.Request.Path, rest.Request.Method = nil, "mixed.test", "/health", "GET"
+	rest.GRPC, rest.Request.Authority, rest.Request.Path, rest.Request.Method = nil, "mixed.test", "/health", "GET"
 	m.Observe(rest)
 	protos, err := (&protoFlags{paths: []string{writeProtoset(t, routeGuideProto)}}).load()
 	if err != nil {

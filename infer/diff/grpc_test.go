@@ -16,7 +16,7 @@ import (
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/grpcshape"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/http2"
 )
 
@@ -73,8 +73,8 @@ func grpcCall(i int, path string, req, resp []byte) *reassembly.Exchange {
 	return &reassembly.Exchange{
 		GRPC: &http2.GRPC{Method: path, Service: svc, Name: name, Status: 0, RequestCount: 1, ResponseCount: 1,
 			Requests: []http2.GRPCMessage{{Length: uint32(len(req)), Data: req}}, Responses: []http2.GRPCMessage{{Length: uint32(len(resp)), Data: resp}}},
-		Request:  &http1.Request{Method: "POST", Path: path, Target: path, Proto: "HTTP/2", Host: "rg:50051", Header: http.Header{}, Start: at},
-		Response: &http1.Response{Proto: "HTTP/2", StatusCode: 200, Header: http.Header{}, Start: at, End: at.Add(time.Millisecond)},
+		Request:  &message.Request{Method: "POST", Path: path, Target: path, Proto: "HTTP/2", Authority: "rg:50051", Header: http.Header{}, Start: at},
+		Response: &message.Response{Proto: "HTTP/2", StatusCode: 200, Header: http.Header{}, Start: at, End: at.Add(time.Millisecond)},
 	}
 }
 
