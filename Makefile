@@ -35,11 +35,11 @@ build: deps
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
 # The HTTP/2 clients and server reassembly/http2's tests drive (curl,
-# nghttp, nghttpd) and tcpdump, with which cmd/specter's loopback tests capture
-# grpc-go's examples and those tools, installed only when missing; without them
-# those tests skip.
+# nghttp, nghttpd), tcpdump, with which cmd/specter's loopback tests capture
+# grpc-go's examples and those tools, and protoc (compiling exported .proto
+# files), installed only when missing; without them those tests skip.
 deps-h2:
-	@missing=""; for p in curl nghttp2-client nghttp2-server tcpdump; do \
+	@missing=""; for p in curl nghttp2-client nghttp2-server tcpdump protobuf-compiler; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

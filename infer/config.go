@@ -67,6 +67,11 @@ type Limits struct {
 	// Operations bounds the GraphQL, JSON-RPC and SOAP operations found
 	// behind each endpoint (see package operations).
 	Operations operations.Limits `yaml:"operations" json:"operations"`
+	// MaxGRPCServices caps the gRPC services tracked per service (host);
+	// MaxGRPCMethods the methods per gRPC service. Calls past them are
+	// counted in Stats.DroppedGRPC.
+	MaxGRPCServices int `yaml:"max_grpc_services" json:"max_grpc_services,omitempty"`
+	MaxGRPCMethods  int `yaml:"max_grpc_methods" json:"max_grpc_methods,omitempty"`
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -83,6 +88,8 @@ func DefaultLimits() Limits {
 		MinBodySamples:   8,
 		MaxProcesses:     16,
 		MaxBytes:         512 << 20,
+		MaxGRPCServices:  256,
+		MaxGRPCMethods:   512,
 	}
 }
 
@@ -117,6 +124,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = d.MaxBytes
+	}
+	if l.MaxGRPCServices <= 0 {
+		l.MaxGRPCServices = d.MaxGRPCServices
+	}
+	if l.MaxGRPCMethods <= 0 {
+		l.MaxGRPCMethods = d.MaxGRPCMethods
 	}
 	l.Operations = l.Operations.WithDefaults()
 	td := template.DefaultLimits()

@@ -47,6 +47,8 @@ type Stats struct {
 	DroppedBudget   uint64 `json:"dropped_budget,omitempty"`    // exchanges needing a new service or operation past Limits.MaxBytes
 	MinSampled      uint64 `json:"min_sampled,omitempty"`       // bodies observed outside the sampler by Limits.MinBodySamples
 	MinSamplersFull uint64 `json:"min_samplers_full,omitempty"` // bodies given no minimum: their service had MaxSamplers shape, status and media type counters
+	GRPCUnnamed     uint64 `json:"grpc_unnamed,omitempty"`      // gRPC calls whose method path was not known (HPACK state from before the capture)
+	DroppedGRPC     uint64 `json:"dropped_grpc,omitempty"`      // gRPC calls past MaxGRPCServices or MaxGRPCMethods
 }
 
 // Service is one host's inventory.
@@ -69,6 +71,9 @@ type Service struct {
 	Probes         uint64            `json:"probes,omitempty"`
 	ProbeShapes    map[string]uint32 `json:"probe_shapes,omitempty"`
 	ProbesUnshaped uint64            `json:"probes_unshaped,omitempty"`
+	// GRPC is the gRPC inventory, by full gRPC service name (at most
+	// Limits.MaxGRPCServices): gRPC calls are recorded here, not in Trie.
+	GRPC map[string]*GRPCService `json:"grpc,omitempty"`
 
 	// bodySeen counts the bodies observed under Limits.MinBodySamples per
 	// hash of sampler key, status and media type (at most MaxSamplers). It
@@ -242,6 +247,10 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 	}
 	svc.Count++
 	widen(&svc.FirstSeen, &svc.LastSeen, when)
+	if x.GRPC != nil {
+		m.observeGRPC(svc, x, when)
+		return
+	}
 
 	m.segs = template.AppendSplitPath(m.segs[:0], p)
 	segs := m.segs
@@ -816,6 +825,8 @@ func (m *Model) Merge(o *Model) {
 	m.Stats.DroppedBudget += o.Stats.DroppedBudget
 	m.Stats.MinSampled += o.Stats.MinSampled
 	m.Stats.MinSamplersFull += o.Stats.MinSamplersFull
+	m.Stats.GRPCUnnamed += o.Stats.GRPCUnnamed
+	m.Stats.DroppedGRPC += o.Stats.DroppedGRPC
 	m.costKnown = false
 	for _, h := range sortedKeys(o.Priors) {
 		m.addPriors(h, o.Priors[h])
@@ -833,6 +844,7 @@ func (m *Model) Merge(o *Model) {
 		}
 		dst.Count += src.Count
 		mergeProbes(dst, src)
+		m.mergeGRPC(dst, src)
 		if !src.FirstSeen.IsZero() && (dst.FirstSeen.IsZero() || src.FirstSeen.Before(dst.FirstSeen)) {
 			dst.FirstSeen = src.FirstSeen
 		}

@@ -146,6 +146,9 @@ func (m *Model) cost() int64 {
 		m.costBytes = 0
 		for _, s := range m.ByName {
 			m.costBytes += costService + int64(len(s.Ops))*costOp
+			for _, g := range s.GRPC {
+				m.costBytes += int64(len(g.Methods)) * costOp
+			}
 			if s.Trie != nil {
 				m.costBytes += int64(s.Trie.Stats.Nodes) * costNode
 			}

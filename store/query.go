@@ -63,6 +63,40 @@ func (db *DB) Endpoints(ctx context.Context, host string) ([]infer.EndpointSumma
 	return out, nil
 }
 
+// GRPCMethods returns the stored gRPC method summaries, of service host
+// only when host is not empty, sorted by service, then method path. It
+// reads the summary rows, not the inference state.
+func (db *DB) GRPCMethods(ctx context.Context, host string) ([]infer.GRPCMethodSummary, error) {
+	query := `SELECT g.summary FROM grpc_methods g JOIN services s ON s.id = g.service_id`
+	var args []any
+	if host != "" {
+		query += ` WHERE s.name = ?`
+		args = append(args, host)
+	}
+	query += ` ORDER BY s.name, g.path`
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: listing gRPC methods: %w", db.path, err)
+	}
+	defer rows.Close()
+	out := []infer.GRPCMethodSummary{}
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("store: %s: listing gRPC methods: %w", db.path, err)
+		}
+		var g infer.GRPCMethodSummary
+		if err := json.Unmarshal([]byte(raw), &g); err != nil {
+			return nil, fmt.Errorf("store: %s: decoding gRPC method summary: %w", db.path, err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: listing gRPC methods: %w", db.path, err)
+	}
+	return out, nil
+}
+
 // Run is one recorded run (provenance).
 type Run struct {
 	ID           int64     `json:"id"`

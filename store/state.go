@@ -182,6 +182,32 @@ func (db *DB) writeService(ctx context.Context, q querier, s *infer.Service, eps
 			return fmt.Errorf("store: %s: writing endpoint %s %s of %q: %w", db.path, e.Method, e.Template, s.Name, err)
 		}
 	}
+	return db.writeGRPC(ctx, q, id, s)
+}
+
+// writeGRPC replaces the gRPC method rows of service id.
+func (db *DB) writeGRPC(ctx context.Context, q querier, id int64, s *infer.Service) error {
+	if _, err := q.ExecContext(ctx, "DELETE FROM grpc_methods WHERE service_id = ?", id); err != nil {
+		return fmt.Errorf("store: %s: replacing gRPC methods of %q: %w", db.path, s.Name, err)
+	}
+	for _, g := range s.GRPCMethods(s.Name) {
+		sum, err := json.Marshal(g)
+		if err != nil {
+			return fmt.Errorf("store: encoding gRPC method %s: %w", g.Template, err)
+		}
+		statuses, err := json.Marshal(g.Statuses)
+		if err != nil {
+			return fmt.Errorf("store: encoding gRPC method %s: %w", g.Template, err)
+		}
+		_, err = q.ExecContext(ctx, `INSERT INTO grpc_methods (service_id, path, grpc_service, rpc, kind, count,
+				first_seen, last_seen, statuses, sensitive, p50_ms, p90_ms, p99_ms, summary)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, g.Template, g.GRPCService, g.RPC, g.Kind, int64(g.Count), timeText(g.FirstSeen), timeText(g.LastSeen),
+			string(statuses), strings.Join(g.Sensitive, ","), g.Latency.P50, g.Latency.P90, g.Latency.P99, string(sum))
+		if err != nil {
+			return fmt.Errorf("store: %s: writing gRPC method %s of %q: %w", db.path, g.Template, s.Name, err)
+		}
+	}
 	return nil
 }
 

@@ -28,6 +28,22 @@ func validService(s *infer.Service) error {
 			}
 		}
 	}
+	for name, g := range s.GRPC {
+		if g == nil {
+			continue // walkNoNull names it
+		}
+		for mname, gm := range g.Methods {
+			if gm == nil {
+				continue
+			}
+			if err := gm.Request.Validate(); err != nil {
+				return fmt.Errorf("gRPC method %s/%s request: %w", name, mname, err)
+			}
+			if err := gm.Response.Validate(); err != nil {
+				return fmt.Errorf("gRPC method %s/%s response: %w", name, mname, err)
+			}
+		}
+	}
 	if err := walkNoNull(reflect.ValueOf(s).Elem(), 0); err != nil {
 		return fmt.Errorf("service%w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
@@ -29,6 +30,9 @@ type analyzeOptions struct {
 	Publish    publishFlags
 	JSON       bool
 	Endpoints  bool
+	// Protos are the declared gRPC API (--proto), protos loaded.
+	Protos protoFlags
+	protos *protoregistry.Files
 }
 
 func newAnalyzeCmd() *cobra.Command {
@@ -81,6 +85,7 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 	cmd.Flags().StringArrayVarP(&rFiles, "read", "r", nil, "read this capture file (repeatable); the arguments are then the filter expression, as with tcpdump -r")
 	opts.Infer.registerConfig(cmd)
 	opts.Specs.register(cmd)
+	opts.Protos.register(cmd, "declared gRPC API, a FileDescriptorSet (repeatable): the gRPC methods of the traffic (or, with --db, of the inventory) are checked against it, as diff --proto does")
 	opts.Checkpoint.register(cmd)
 	opts.Publish.register(cmd)
 	return cmd
@@ -98,6 +103,9 @@ func (o *analyzeOptions) resolve(args, rFiles []string, pf *pipelineFlags) error
 		return err
 	}
 	if o.specs, err = o.Specs.loadAny(); err != nil {
+		return err
+	}
+	if o.protos, err = o.Protos.load(); err != nil {
 		return err
 	}
 	if o.Publish.url != "" && o.DBPath == "" && o.Endpoints {
@@ -122,7 +130,7 @@ func runAnalyze(ctx context.Context, ios ioStreams, opts *analyzeOptions) error 
 		inf: &opts.Infer, sf: &opts.Specs, specs: opts.specs, dbPath: opts.DBPath,
 		run:             store.RunInfo{Inputs: opts.Inputs.Paths, Version: version},
 		checkpointEvery: opts.Checkpoint.every, checkpointInterval: opts.Checkpoint.interval,
-		publish: opts.Checkpoint.publish, keepModel: opts.Endpoints,
+		publish: opts.Checkpoint.publish, keepModel: opts.Endpoints || opts.protos != nil,
 		// Without a spec the wire anomalies are still recorded, for diff --db.
 		alwaysCheck: opts.DBPath != "",
 	})
@@ -141,6 +149,11 @@ func runAnalyze(ctx context.Context, ios ioStreams, opts *analyzeOptions) error 
 		r := res.Sink.Checker().Report()
 		rep = &r
 		attachErr = opts.Specs.attachments(ios.ErrOut, r.Specs, r.Unchecked)
+	}
+	if opts.protos != nil {
+		if rep, err = withGRPCFindings(ctx, rep, res.Sink.Model(), opts.DBPath, opts.protos); err != nil {
+			return err
+		}
 	}
 	if err := printAnalyze(ios.Out, opts.JSON, res.Summary, eps, rep); err != nil {
 		return err

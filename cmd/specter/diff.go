@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
@@ -162,6 +163,8 @@ type diffOptions struct {
 	Specs    specFlags
 	GraphQL  graphqlFlags
 	gqls     []*diff.GraphQLSchema // GraphQL loaded
+	Protos   protoFlags
+	protos   *protoregistry.Files // Protos loaded
 	Format   string
 	Output   string
 	FailOn   string
@@ -200,7 +203,15 @@ deprecated ones used are zombie, introspection queries are a finding of
 their own, and root fields no operation selected are unused. With --db,
 introspection queries are reported without --graphql-schema too.
 
-Without any --spec, --spec-host or --graphql-schema, diff reports the
+With --proto FILE.protoset (a FileDescriptorSet: protoc --descriptor_set_out,
+buf build -o; repeatable), the gRPC methods of the traffic are checked
+against it: methods no protoset declares are shadow, methods declared
+deprecated are zombie, declared methods never called are unused, and
+messages whose inferred fields break the declared message type are
+noncompliant requests or responses. gRPC calls are never checked against
+OpenAPI specs.
+
+Without any --spec, --spec-host, --graphql-schema or --proto, diff reports the
 findings that need no spec: wire anomalies (request-smuggling shapes, bad
 framing), path scans and GraphQL introspection queries.
 
@@ -215,6 +226,7 @@ of a --fail-on kind remain after --baseline.`,
   specter diff --spec api.yaml --baseline known.json --fail-on shadow,auth_mismatch capture.pcap
   specter diff --spec api.yaml --db specter.db --format markdown
   specter diff --graphql-schema schema.graphql capture.pcap
+  specter diff --proto api.protoset --db specter.db
   specter diff capture.pcap    # anomalies, scans and introspection only`,
 		Args: dbOrFiles(&opts.DBPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -228,6 +240,7 @@ of a --fail-on kind remain after --baseline.`,
 	pf.register(cmd)
 	opts.Specs.register(cmd)
 	opts.GraphQL.register(cmd)
+	opts.Protos.register(cmd, "declared gRPC API, a FileDescriptorSet (protoc --descriptor_set_out, buf build -o; repeatable); checked against the gRPC methods of the traffic")
 	registerDB(cmd, &opts.DBPath, "report over the inventory stored in this database instead of captures")
 	cmd.Flags().StringVar(&opts.Format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of standard output")
@@ -242,6 +255,9 @@ of a --fail-on kind remain after --baseline.`,
 func (o *diffOptions) resolve() error {
 	var err error
 	if o.gqls, err = o.GraphQL.load(); err != nil {
+		return err
+	}
+	if o.protos, err = o.Protos.load(); err != nil {
 		return err
 	}
 	o.fail = nil
@@ -274,7 +290,9 @@ func (o *diffOptions) resolve() error {
 }
 
 // specless reports whether diff has nothing declared to check against.
-func (o *diffOptions) specless() bool { return !o.Specs.any() && len(o.GraphQL.paths) == 0 }
+func (o *diffOptions) specless() bool {
+	return !o.Specs.any() && len(o.GraphQL.paths) == 0 && len(o.Protos.paths) == 0
+}
 
 // runDiff writes the findings of the inputs (or the database) against the
 // declared specs and schemas.
@@ -285,7 +303,7 @@ func runDiff(ctx context.Context, ios ioStreams, opts *diffOptions) error {
 	var seenNote string
 	var err error
 	if opts.DBPath != "" {
-		rep, seen, err = storedReport(ctx, &opts.Specs, opts.DBPath, opts.gqls)
+		rep, seen, err = storedReport(ctx, &opts.Specs, opts.DBPath, opts.gqls, opts.protos)
 	} else {
 		rep, seen, seenNote, res, err = filesReport(ctx, ios, opts)
 	}
@@ -296,7 +314,7 @@ func runDiff(ctx context.Context, ios ioStreams, opts *diffOptions) error {
 		return outcome(res.Summary, res.RunErr)
 	}
 	if opts.specless() {
-		fmt.Fprintln(ios.ErrOut, "specter: no --spec, --spec-host or --graphql-schema: reporting only wire anomalies, path scans and GraphQL introspection queries")
+		fmt.Fprintln(ios.ErrOut, "specter: no --spec, --spec-host, --graphql-schema or --proto: reporting only wire anomalies, path scans and GraphQL introspection queries")
 	}
 	if err := unknownHost(opts.Host, seen, seenNote); err != nil {
 		return err
@@ -328,7 +346,7 @@ func filesReport(ctx context.Context, ios ioStreams, opts *diffOptions) (diff.Re
 	// and counts the services; the scans and introspection queries come
 	// from an inventory of the traffic.
 	res, err := consumeFiles(ctx, ios, opts.Inputs, sinkOptions{inf: &inferFlags{}, sf: &opts.Specs,
-		alwaysCheck: true, keepModel: len(opts.gqls) > 0 || opts.specless()})
+		alwaysCheck: true, keepModel: len(opts.gqls) > 0 || opts.protos != nil || opts.specless()})
 	if err != nil || res.RunErr != nil && res.Summary.Packets == 0 {
 		return diff.Report{}, nil, "", res, err
 	}
@@ -341,6 +359,8 @@ func filesReport(ctx context.Context, ios ioStreams, opts *diffOptions) (diff.Re
 	}
 	if m != nil {
 		rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(m, opts.gqls))
+		rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(m, opts.protos))
+		rep.Unchecked = checkedByProtosets(rep.Unchecked, m, opts.protos)
 	}
 	if !opts.Specs.any() {
 		// With a spec the checker's undeclared traffic tells the scans.
@@ -385,9 +405,10 @@ func failOn(fs []diff.Finding, fail []diff.Kind, spec string) error {
 // given now; noncompliance, auth mismatches and wire anomalies as the
 // analyze runs that checked exchanges recorded them; scans from the
 // inventory; GraphQL findings against the schemas (without one, the
-// introspection queries). Without any spec or schema only the findings
+// introspection queries); gRPC findings against the protosets. Without
+// any spec or schema only the findings
 // that need none are reported: anomalies, scans and introspection.
-func storedReport(ctx context.Context, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema) (diff.Report, []string, error) {
+func storedReport(ctx context.Context, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema, protos *protoregistry.Files) (diff.Report, []string, error) {
 	withSpecs := len(sf.specs) > 0 || len(sf.specHosts) > 0
 	var specs []*diff.Spec
 	if withSpecs {
@@ -428,5 +449,7 @@ func storedReport(ctx context.Context, sf *specFlags, dbPath string, gqls []*dif
 	}
 	rep.Findings = diff.Merge(rep.Findings, perExchange)
 	rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(m, gqls))
+	rep.Findings = diff.Merge(rep.Findings, diff.GRPCFindings(m, protos))
+	rep.Unchecked = checkedByProtosets(rep.Unchecked, m, protos)
 	return rep, m.Services(), nil
 }

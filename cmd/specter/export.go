@@ -93,7 +93,9 @@ type exportOptions struct {
 	// IncludeStatic keeps a web page's files (scripts, stylesheets,
 	// fonts, icons) in the document.
 	IncludeStatic bool
-	DBPath   string
+	DBPath        string
+	// Protos are the protosets naming the messages of Format proto.
+	Protos protoFlags
 }
 
 func newExportCmd() *cobra.Command {
@@ -110,11 +112,22 @@ Examples in the document are redacted. The GETs that serve a web page's
 files (scripts, stylesheets, fonts, icons) stay in the inventory but are
 left out of the document unless --include-static. With --db the inventory
 is read from a database written by "specter analyze --db" instead of from
-captures.`,
+captures.
+
+With --format proto it writes a reconstructed .proto per gRPC service seen
+instead: the methods with their observed streaming kinds, and the request
+and response messages inferred from the wire (fields field_N, typed by wire
+type; nested messages, strings and packed repeated fields told apart).
+--proto FILE.protoset (a FileDescriptorSet: protoc --descriptor_set_out,
+buf build -o) names the declared methods' messages and fields. With -o DIR
+each service goes to DIR/<package.Service>.proto; on standard output the
+files follow one another, each after a "// ==> NAME.proto <==" line.`,
 		Example: `  specter export -o api.yaml capture.pcap
   specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
-  specter export --prior declared.yaml --config specter.yaml capture.pcap`,
+  specter export --prior declared.yaml --config specter.yaml capture.pcap
+  specter export --db specter.db --format proto -o protos/
+  specter export --db specter.db --format proto --proto api.protoset`,
 		Args: dbOrFiles(&opts.DBPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = inputOptions{Paths: args, Reassembly: pf.config()}
@@ -127,9 +140,10 @@ captures.`,
 	pf.register(cmd)
 	opts.Infer.register(cmd)
 	cmd.Flags().StringVar(&opts.Host, "host", "", "export only this service (Host header, or address:port)")
-	cmd.Flags().StringVar(&opts.Format, "format", "yaml", "yaml or json")
+	cmd.Flags().StringVar(&opts.Format, "format", "yaml", "yaml or json (OpenAPI), or proto (a .proto per gRPC service)")
+	opts.Protos.register(cmd, "with --format proto: a FileDescriptorSet (repeatable) whose declarations name the messages and fields")
 	cmd.Flags().StringVar(&opts.OpenAPI, "openapi", "3.0", "OpenAPI version: 3.0 or 3.1")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output (with --format proto: this directory)")
 	cmd.Flags().BoolVar(&opts.Examples, "examples", false, "include redacted body examples")
 	cmd.Flags().BoolVar(&opts.IncludeStatic, "include-static", false, "also export the GETs that serve a web page's scripts, stylesheets, fonts and icons")
 	registerDB(cmd, &opts.DBPath, "read the inventory from this database instead of captures")
@@ -138,8 +152,11 @@ captures.`,
 
 // resolve checks --format and --openapi.
 func (o *exportOptions) resolve() error {
-	if o.Format != "yaml" && o.Format != "json" {
-		return usageError("unknown --format %q (want yaml or json)", o.Format)
+	if o.Format != "yaml" && o.Format != "json" && o.Format != "proto" {
+		return usageError("unknown --format %q (want yaml, json or proto)", o.Format)
+	}
+	if len(o.Protos.paths) > 0 && o.Format != "proto" {
+		return usageError("--proto names the messages of --format proto")
 	}
 	if o.OpenAPI != "3.0" && o.OpenAPI != "3.1" {
 		return usageError("unknown --openapi %q (want 3.0 or 3.1)", o.OpenAPI)
@@ -155,6 +172,16 @@ func runExport(ctx context.Context, ios ioStreams, opts *exportOptions) error {
 		return err
 	}
 	if runErr != nil && sum.Packets == 0 {
+		return outcome(sum, runErr)
+	}
+	if opts.Format == "proto" {
+		files, err := opts.Protos.load()
+		if err != nil {
+			return err
+		}
+		if err := writeProtos(ios.Out, ios.ErrOut, m, opts.Host, files, opts.Output); err != nil {
+			return err
+		}
 		return outcome(sum, runErr)
 	}
 	eo := infer.ExportOptions{Version: opts.OpenAPI, Examples: opts.Examples, IncludeStatic: opts.IncludeStatic}
@@ -220,11 +247,12 @@ given).`,
 // runEndpoints lists the endpoints of the inputs (or the database).
 func runEndpoints(ctx context.Context, ios ioStreams, opts *lookupOptions) error {
 	var eps []infer.EndpointSummary
+	var grpcs []infer.GRPCMethodSummary
 	var sum summary
 	var runErr error
 	if opts.DBPath != "" && opts.Infer.config == "" && len(opts.Infer.specs) == 0 {
 		var err error
-		if eps, err = storedEndpoints(ctx, opts.DBPath, opts.Host); err != nil {
+		if eps, grpcs, err = storedEndpointsAndGRPC(ctx, opts.DBPath, opts.Host); err != nil {
 			return err
 		}
 	} else {
@@ -236,11 +264,13 @@ func runEndpoints(ctx context.Context, ios ioStreams, opts *lookupOptions) error
 			return outcome(sum, runErr)
 		}
 		eps = m.Endpoints()
+		grpcs = m.GRPCMethods()
 		noteScans(ios.ErrOut, m)
 	}
 	if opts.Host != "" {
 		eps = slices.DeleteFunc(eps, func(e infer.EndpointSummary) bool { return e.Service != opts.Host })
-		if len(eps) == 0 {
+		grpcs = grpcOnly(grpcs, opts.Host)
+		if len(eps) == 0 && len(grpcs) == 0 {
 			// A mistyped --host must not read as "this service has no
 			// endpoints"; show and export refuse it the same way.
 			return partialError(fmt.Errorf("no service %q in the inventory", opts.Host))
@@ -252,11 +282,19 @@ func runEndpoints(ctx context.Context, ios ioStreams, opts *lookupOptions) error
 		if eps == nil {
 			eps = []infer.EndpointSummary{}
 		}
-		if err := enc.Encode(eps); err != nil {
+		if err := enc.Encode(endpointsJSON(eps, grpcs)); err != nil {
 			return err
 		}
 	} else {
-		printEndpoints(ios.Out, eps)
+		if len(eps) > 0 || len(grpcs) == 0 {
+			printEndpoints(ios.Out, eps)
+		}
+		if len(grpcs) > 0 {
+			if len(eps) > 0 {
+				fmt.Fprintln(ios.Out)
+			}
+			printGRPCMethods(ios.Out, grpcs)
+		}
 	}
 	return outcome(sum, runErr)
 }

@@ -32,7 +32,9 @@ func newShowCmd() *cobra.Command {
 statuses, latency percentiles, authentication and sensitive-data tags, and
 its OpenAPI operation (parameters, request and response schemas, redacted
 examples). PATH is a template (/users/{id}) or a concrete path (/users/42)
-matched to the template that covers it. The inventory is the database given
+matched to the template that covers it; for a gRPC method, METHOD is POST
+(or GRPC) and PATH the method path (/pkg.Service/Method), and show prints
+its calls, streaming kind, statuses and reconstructed messages. The inventory is the database given
 with --db (specter.db by convention), else the captures named after PATH.
 When several services have a matching endpoint, each is shown; --host picks
 one.`,
@@ -68,6 +70,13 @@ func runShow(ctx context.Context, ios ioStreams, opts *showOptions) error {
 		return err
 	}
 	if runErr != nil && sum.Packets == 0 {
+		return outcome(sum, runErr)
+	}
+	if gs := findGRPC(m.GRPCMethods(), opts.Method, opts.Path, opts.Host); len(gs) > 0 {
+		// A gRPC method: its summary and reconstructed messages.
+		if err := showGRPC(ios.Out, m, gs, opts.JSON); err != nil {
+			return fatalError(err)
+		}
 		return outcome(sum, runErr)
 	}
 	found := findEndpoints(m.Endpoints(), opts.Method, opts.Path, opts.Host)
@@ -127,6 +136,15 @@ func showStored(ctx context.Context, opts *showOptions) (*infer.Model, error) {
 		names = []string{}
 		for _, e := range findEndpoints(eps, opts.Method, opts.Path, opts.Host) {
 			names = append(names, e.Service)
+		}
+		if isGRPCLookup(opts.Method, opts.Path) {
+			grpcs, err := db.GRPCMethods(ctx, opts.Host)
+			if err != nil {
+				return nil, fatalError(err)
+			}
+			for _, g := range findGRPC(grpcs, opts.Method, opts.Path, opts.Host) {
+				names = append(names, g.Service)
+			}
 		}
 		if len(names) == 0 {
 			return nil, partialError(fmt.Errorf("no endpoint %s %s in the inventory", opts.Method, opts.Path))

@@ -106,6 +106,7 @@ type Stats struct {
 	BodiesSkipped   uint64 `json:"bodies_skipped,omitempty"`   // bodies too large, truncated or undecodable
 	DroppedFindings uint64 `json:"dropped_findings,omitempty"` // occurrences of fingerprints past MaxFindings
 	DroppedServices uint64 `json:"dropped_services,omitempty"` // exchanges of services past MaxServices
+	GRPC            uint64 `json:"grpc,omitempty"`             // gRPC calls: checked against protosets (GRPCFindings), not OpenAPI
 }
 
 // Checker checks exchanges against declared specs as they stream by. It
@@ -289,6 +290,12 @@ func (c *Checker) Check(x *reassembly.Exchange) {
 	widen(&w.first, &w.last, when)
 	if len(specs) == 0 {
 		c.stats.NoSpec++
+		return
+	}
+	if x.GRPC != nil {
+		// A gRPC method is no REST operation: matched against the
+		// OpenAPI paths it would be a shadow POST /pkg.Service/Method.
+		c.stats.GRPC++
 		return
 	}
 

@@ -2,10 +2,12 @@ package grpcshape
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -59,11 +61,37 @@ func SplitPath(path string) (service, method string, ok bool) {
 // LoadProtoset parses a FileDescriptorSet (protoc --descriptor_set_out,
 // buf build -o) into a registry. Imports must be in the set.
 func LoadProtoset(b []byte) (*protoregistry.Files, error) {
-	var set descriptorpb.FileDescriptorSet
-	if err := proto.Unmarshal(b, &set); err != nil {
-		return nil, fmt.Errorf("grpcshape: protoset: %w", err)
+	return LoadProtosets(b)
+}
+
+// LoadProtosets parses several FileDescriptorSets into one registry. A file
+// in more than one set must be the same in each (protoc writes imports
+// into every set that needs them); two different files of one name are an
+// error, as are two files declaring one name.
+func LoadProtosets(sets ...[]byte) (*protoregistry.Files, error) {
+	var all descriptorpb.FileDescriptorSet
+	byName := map[string][]byte{}
+	for i, b := range sets {
+		var set descriptorpb.FileDescriptorSet
+		if err := proto.Unmarshal(b, &set); err != nil {
+			return nil, fmt.Errorf("grpcshape: protoset %d: %w", i+1, err)
+		}
+		for _, f := range set.File {
+			enc, err := proto.MarshalOptions{Deterministic: true}.Marshal(f)
+			if err != nil {
+				return nil, fmt.Errorf("grpcshape: protoset %d: %s: %w", i+1, f.GetName(), err)
+			}
+			if prev, ok := byName[f.GetName()]; ok {
+				if !bytes.Equal(prev, enc) {
+					return nil, fmt.Errorf("grpcshape: protoset %d: %s differs from the file of that name in an earlier protoset", i+1, f.GetName())
+				}
+				continue
+			}
+			byName[f.GetName()] = enc
+			all.File = append(all.File, f)
+		}
 	}
-	files, err := protodesc.NewFiles(&set)
+	files, err := protodesc.NewFiles(&all)
 	if err != nil {
 		return nil, fmt.Errorf("grpcshape: protoset: %w", err)
 	}
@@ -132,37 +160,91 @@ func unknownField(m protoreflect.Message, path string) (string, protowire.Number
 	return p, num
 }
 
-// WriteProto writes a reconstructed .proto for svc. Fields are named
-// field_N and typed from their inferred kind; with files non-nil, a method
-// declared there takes its message names, and declared fields their names
-// and types (observed fields the protoset lacks are marked).
+// ErrNotIdentifier reports a service name WriteProto cannot write: its
+// parts are not proto identifiers.
+var ErrNotIdentifier = errors.New("grpcshape: not a proto identifier")
+
+// WriteProto writes a reconstructed .proto for svc that protoc compiles.
+// Fields are named field_N and typed from their inferred kind; with files
+// non-nil, a method declared there takes its message names, and declared
+// fields their names and types (observed fields the protoset lacks are
+// marked). Declared message and enum types the written messages refer to
+// are written too (the observed fields of a message, every value of an
+// enum), so the file stands alone. What proto cannot express is left as a
+// comment: methods whose names are not identifiers, field numbers in the
+// reserved range 19000-19999. A service name that is not a (dotted)
+// identifier is ErrNotIdentifier.
 func WriteProto(w io.Writer, svc *Service, files *protoregistry.Files) error {
-	bw := bufio.NewWriter(w)
 	pkg, name := "", svc.Name
 	if i := strings.LastIndexByte(svc.Name, '.'); i >= 0 {
 		pkg, name = svc.Name[:i], svc.Name[i+1:]
 	}
-	fmt.Fprintf(bw, "// Reconstructed by Specter from observed gRPC traffic: field names are\n// field_N unless a protoset names them; types are inferred from the wire.\nsyntax = \"proto3\";\n\n")
-	if pkg != "" {
-		fmt.Fprintf(bw, "package %s;\n\n", pkg)
+	if !isIdent(name) || pkg != "" && !isFullIdent(pkg) {
+		return fmt.Errorf("%w: service %q", ErrNotIdentifier, svc.Name)
 	}
+	pw := &protoWriter{w: bufio.NewWriter(w), taken: map[string]bool{}, local: map[protoreflect.FullName]string{},
+		shapes: map[protoreflect.FullName]*Shape{}, written: map[protoreflect.FullName]bool{}}
+	fmt.Fprintf(pw.w, "// Reconstructed by Specter from observed gRPC traffic: field names are\n// field_N unless a protoset names them; types are inferred from the wire.\nsyntax = \"proto3\";\n\n")
+	if pkg != "" {
+		fmt.Fprintf(pw.w, "package %s;\n\n", pkg)
+	}
+	type rpc struct {
+		m        *Method
+		md       protoreflect.MethodDescriptor
+		in, out  string
+		skip     bool
+		inShape  *Shape
+		outShape *Shape
+	}
+	var rpcs []rpc
+	// Declared types first, so that names made up for undeclared methods
+	// never take theirs.
+	for _, m := range svc.Methods {
+		r := rpc{m: m, skip: !isIdent(m.Name)}
+		if !r.skip {
+			if md, err := FindMethod(files, "/"+svc.Name+"/"+m.Name); err == nil {
+				r.md = md
+				r.in, r.out = pw.name(md.Input()), pw.name(md.Output())
+			}
+		}
+		rpcs = append(rpcs, r)
+	}
+	// Top-level messages in order of first use. A declared type's shape
+	// is everything observed of it, as a method's message or nested in
+	// another (collected before anything is written).
 	type msgOut struct {
 		name  string
-		shape *Shape
+		shape *Shape // undeclared; declared ones are in pw.shapes
 		desc  protoreflect.MessageDescriptor
 	}
 	var msgs []msgOut
-	declared := map[string]bool{}
-	fmt.Fprintf(bw, "service %s {\n", name)
-	for _, m := range svc.Methods {
-		in, out := m.Name+"Request", m.Name+"Response"
-		var ind, outd protoreflect.MessageDescriptor
+	addMsg := func(name string, s *Shape, d protoreflect.MessageDescriptor) {
+		if d == nil {
+			msgs = append(msgs, msgOut{name: name, shape: s})
+			return
+		}
+		pw.collect(d, s)
+		if !pw.written[d.FullName()] {
+			pw.written[d.FullName()] = true
+			msgs = append(msgs, msgOut{name: name, desc: d})
+		}
+	}
+	fmt.Fprintf(pw.w, "service %s {\n", name)
+	for _, r := range rpcs {
+		m := r.m
+		if r.skip {
+			fmt.Fprintf(pw.w, "  // method %s not written: not a proto identifier\n", strconv.Quote(m.Name))
+			continue
+		}
 		note := ""
-		if md, err := FindMethod(files, "/"+svc.Name+"/"+m.Name); err == nil {
-			ind, outd = md.Input(), md.Output()
-			in, out = string(ind.Name()), string(outd.Name())
-		} else if files != nil {
-			note = " // not in the protoset"
+		var ind, outd protoreflect.MessageDescriptor
+		if r.md != nil {
+			ind, outd = r.md.Input(), r.md.Output()
+		} else {
+			r.in, r.out = pw.unique(m.Name+"Request"), pw.unique(m.Name+"Response")
+			if files != nil {
+				note = " // not in the protoset"
+			}
 		}
 		cs, ss := "", ""
 		if m.ClientStreaming {
@@ -171,33 +253,135 @@ func WriteProto(w io.Writer, svc *Service, files *protoregistry.Files) error {
 		if m.ServerStreaming {
 			ss = "stream "
 		}
-		fmt.Fprintf(bw, "  rpc %s(%s%s) returns (%s%s);%s\n", m.Name, cs, in, ss, out, note)
-		for _, mo := range []msgOut{{in, &m.Request, ind}, {out, &m.Response, outd}} {
-			if !declared[mo.name] {
-				declared[mo.name] = true
-				msgs = append(msgs, mo)
-			} else {
-				// Two methods sharing a declared type: merge what was seen.
-				for i := range msgs {
-					if msgs[i].name == mo.name && msgs[i].shape != mo.shape {
-						merged := &Shape{}
-						merged.Merge(msgs[i].shape)
-						merged.Merge(mo.shape)
-						msgs[i].shape = merged
-					}
-				}
-			}
+		fmt.Fprintf(pw.w, "  rpc %s(%s%s) returns (%s%s);%s\n", m.Name, cs, r.in, ss, r.out, note)
+		addMsg(r.in, &m.Request, ind)
+		addMsg(r.out, &m.Response, outd)
+	}
+	fmt.Fprintf(pw.w, "}\n")
+	for _, mo := range msgs {
+		fmt.Fprintln(pw.w)
+		if mo.desc != nil {
+			mo.shape = pw.shapeOf(mo.desc)
+		}
+		pw.message(mo.name, mo.shape, mo.desc, "", 0)
+	}
+	// The declared types referred to, and those they refer to.
+	for len(pw.queue) > 0 {
+		d := pw.queue[0]
+		pw.queue = pw.queue[1:]
+		fmt.Fprintln(pw.w)
+		switch d := d.(type) {
+		case protoreflect.MessageDescriptor:
+			pw.message(pw.local[d.FullName()], pw.shapeOf(d), d, "", 0)
+		case protoreflect.EnumDescriptor:
+			pw.enum(d)
 		}
 	}
-	fmt.Fprintf(bw, "}\n")
-	for _, mo := range msgs {
-		fmt.Fprintln(bw)
-		writeMessage(bw, mo.name, mo.shape, mo.desc, "", 0)
-	}
-	return bw.Flush()
+	return pw.w.Flush()
 }
 
-func writeMessage(w *bufio.Writer, name string, s *Shape, md protoreflect.MessageDescriptor, indent string, depth int) {
+// protoWriter keeps the names a .proto being written has taken.
+type protoWriter struct {
+	w *bufio.Writer
+	// taken holds the top-level names used; local the name given to each
+	// declared type.
+	taken map[string]bool
+	local map[protoreflect.FullName]string
+	// written marks the declared types written or queued; queue holds
+	// those still to write; shapes is what was observed of each (collect).
+	written map[protoreflect.FullName]bool
+	queue   []protoreflect.Descriptor
+	shapes  map[protoreflect.FullName]*Shape
+}
+
+// name returns the local name of a declared type, its own short name
+// unless another type took it.
+func (pw *protoWriter) name(d protoreflect.Descriptor) string {
+	if n, ok := pw.local[d.FullName()]; ok {
+		return n
+	}
+	n := pw.unique(string(d.Name()))
+	pw.local[d.FullName()] = n
+	return n
+}
+
+// unique returns base, or base_2, base_3… if taken, and takes it.
+func (pw *protoWriter) unique(base string) string {
+	n := base
+	for i := 2; pw.taken[n]; i++ {
+		n = base + "_" + strconv.Itoa(i)
+	}
+	pw.taken[n] = true
+	return n
+}
+
+// collect merges s, observed of declared type md, into pw.shapes, with
+// the shapes nested in it of the declared message types of its fields.
+func (pw *protoWriter) collect(md protoreflect.MessageDescriptor, s *Shape) {
+	dst := pw.shapes[md.FullName()]
+	if dst == nil {
+		dst = &Shape{}
+		pw.shapes[md.FullName()] = dst
+	}
+	dst.Merge(s)
+	for _, f := range s.Fields {
+		if fd := md.Fields().ByNumber(f.Number); fd != nil && fd.Message() != nil && f.Kind == KindMessage && f.Message != nil {
+			pw.collect(fd.Message(), f.Message) // bounded: shapes nest at most MaxDepth
+		}
+	}
+}
+
+// shapeOf returns what was observed of declared type md (empty if nothing).
+func (pw *protoWriter) shapeOf(md protoreflect.MessageDescriptor) *Shape {
+	if s := pw.shapes[md.FullName()]; s != nil {
+		return s
+	}
+	return &Shape{}
+}
+
+// use returns the local name of a declared message or enum a field refers
+// to, queueing it to be written if it is not yet.
+func (pw *protoWriter) use(d protoreflect.Descriptor) string {
+	n := pw.name(d)
+	if !pw.written[d.FullName()] {
+		pw.written[d.FullName()] = true
+		pw.queue = append(pw.queue, d)
+	}
+	return n
+}
+
+func (pw *protoWriter) enum(ed protoreflect.EnumDescriptor) {
+	w := pw.w
+	fmt.Fprintf(w, "enum %s {\n", pw.local[ed.FullName()])
+	vals := ed.Values()
+	if vals.Len() == 0 || vals.Get(0).Number() != 0 {
+		// proto3 wants the first value zero.
+		fmt.Fprintf(w, "  %s_UNSPECIFIED_ = 0;\n", pw.local[ed.FullName()])
+	}
+	if vals.Len() > 0 && hasAlias(ed) {
+		fmt.Fprintf(w, "  option allow_alias = true;\n")
+	}
+	for i := 0; i < vals.Len(); i++ {
+		v := vals.Get(i)
+		fmt.Fprintf(w, "  %s = %d;\n", v.Name(), v.Number())
+	}
+	fmt.Fprintf(w, "}\n")
+}
+
+func hasAlias(ed protoreflect.EnumDescriptor) bool {
+	seen := map[protoreflect.EnumNumber]bool{}
+	for i := 0; i < ed.Values().Len(); i++ {
+		n := ed.Values().Get(i).Number()
+		if seen[n] {
+			return true
+		}
+		seen[n] = true
+	}
+	return false
+}
+
+func (pw *protoWriter) message(name string, s *Shape, md protoreflect.MessageDescriptor, indent string, depth int) {
+	w := pw.w
 	fmt.Fprintf(w, "%smessage %s {\n", indent, name)
 	in := indent + "  "
 	if s.Samples > 0 {
@@ -209,8 +393,15 @@ func writeMessage(w *bufio.Writer, name string, s *Shape, md protoreflect.Messag
 			fmt.Fprintf(w, ", %d field number(s) over the limit not shown", s.DroppedFields)
 		}
 		fmt.Fprintln(w)
+	} else if md != nil && len(s.Fields) == 0 {
+		fmt.Fprintf(w, "%s// declared in the protoset; no field of it observed\n", in)
 	}
 	for _, f := range s.Fields {
+		if f.Number >= protowire.FirstReservedNumber && f.Number <= protowire.LastReservedNumber {
+			fmt.Fprintf(w, "%s// field %d (%s) not written: numbers %d-%d are reserved\n", in, f.Number, f.Kind,
+				protowire.FirstReservedNumber, protowire.LastReservedNumber)
+			continue
+		}
 		var fd protoreflect.FieldDescriptor
 		if md != nil {
 			fd = md.Fields().ByNumber(f.Number)
@@ -218,16 +409,15 @@ func writeMessage(w *bufio.Writer, name string, s *Shape, md protoreflect.Messag
 		if fd != nil {
 			typ := fd.Kind().String()
 			if fd.Message() != nil {
-				typ = string(fd.Message().Name())
+				typ = pw.use(fd.Message())
 			}
 			if fd.Enum() != nil {
-				typ = string(fd.Enum().Name())
+				typ = pw.use(fd.Enum())
 			}
 			label := ""
-			if fd.IsList() {
+			if fd.IsList() || fd.IsMap() {
 				label = "repeated "
 			}
-			// A declared message type is the protoset's own: not redeclared.
 			fmt.Fprintf(w, "%s%s%s %s = %d;\n", in, label, typ, fd.Name(), f.Number)
 			continue
 		}
@@ -245,11 +435,35 @@ func writeMessage(w *bufio.Writer, name string, s *Shape, md protoreflect.Messag
 		}
 		if f.Kind == KindMessage && f.Message != nil && depth+1 < MaxDepth {
 			typ = fmt.Sprintf("Field%d", f.Number)
-			writeMessage(w, typ, f.Message, nil, in, depth+1)
+			pw.message(typ, f.Message, nil, in, depth+1)
 		}
 		fmt.Fprintf(w, "%s%s%s field_%d = %d;%s\n", in, label, typ, f.Number, f.Number, note)
 	}
 	fmt.Fprintf(w, "%s}\n", indent)
+}
+
+// isIdent reports whether s is a proto identifier: a letter or '_', then
+// letters, digits and '_'.
+func isIdent(s string) bool {
+	if s == "" || len(s) > 512 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func isFullIdent(s string) bool {
+	for _, p := range strings.Split(s, ".") {
+		if !isIdent(p) {
+			return false
+		}
+	}
+	return true
 }
 
 func protoType(f *Field) string {

@@ -6,8 +6,9 @@
 // fields named field_N, or named and checked against a FileDescriptorSet.
 //
 // Inference is bounded: nesting stops at MaxDepth, a shape keeps at most
-// MaxFields fields (more are counted in Shape.DroppedFields), and each
-// message costs O(len × MaxDepth).
+// MaxFields fields and a shape with its nested ones MaxNodes (more are
+// counted in Shape.DroppedFields), and each message costs O(len × MaxDepth)
+// plus O(MaxNodes).
 package grpcshape
 
 import (
@@ -27,6 +28,11 @@ const (
 	MaxDepth = 8
 	// MaxFields bounds the fields a shape keeps.
 	MaxFields = 256
+	// MaxNodes bounds the fields of a shape and all the shapes nested in
+	// it, so that messages built to nest many fields at every level cost
+	// bounded memory however many are merged; fields past it are counted
+	// in DroppedFields of the shape that would have held them.
+	MaxNodes = 4096
 )
 
 // ErrMalformed reports a message that is not valid protobuf wire format.
@@ -79,21 +85,35 @@ type Field struct {
 // Shape is the inferred shape of one message type.
 type Shape struct {
 	// Fields, ordered by number.
-	Fields []*Field
+	Fields []*Field `json:"fields,omitempty"`
 	// Samples counts the messages merged; Malformed counts those that were
 	// not valid wire format (they add nothing).
-	Samples, Malformed int
+	Samples   int `json:"samples,omitempty"`
+	Malformed int `json:"malformed,omitempty"`
 	// DroppedFields counts field numbers not kept over MaxFields.
-	DroppedFields int
+	DroppedFields int `json:"dropped_fields,omitempty"`
 }
 
 // Add infers the shape of one message and merges it. A malformed message is
 // counted and returns ErrMalformed wrapped with the offset of the bad field.
 func (s *Shape) Add(b []byte) error {
-	return s.add(b, 0)
+	budget := MaxNodes - s.Size()
+	return s.add(b, 0, &budget)
 }
 
-func (s *Shape) add(b []byte, depth int) error {
+// Size is the number of fields of s and of the shapes nested in it.
+func (s *Shape) Size() int {
+	n := len(s.Fields)
+	for _, f := range s.Fields {
+		if f.Message != nil {
+			n += f.Message.Size()
+		}
+	}
+	return n
+}
+
+// budget is what is left of MaxNodes for new fields.
+func (s *Shape) add(b []byte, depth int, budget *int) error {
 	if off, err := validate(b); err != nil {
 		s.Malformed++
 		return fmt.Errorf("%w at offset %d: %v", ErrMalformed, off, err)
@@ -106,7 +126,7 @@ func (s *Shape) add(b []byte, depth int) error {
 		n = protowire.ConsumeFieldValue(num, typ, b)
 		v := b[:n]
 		b = b[n:]
-		f := s.field(num)
+		f := s.field(num, budget)
 		if f == nil {
 			continue
 		}
@@ -126,27 +146,28 @@ func (s *Shape) add(b []byte, depth int) error {
 			continue
 		}
 		p, _ := protowire.ConsumeBytes(v)
-		f.addBytes(p, depth)
+		f.addBytes(p, depth, budget)
 	}
 	return nil
 }
 
 // field returns the field numbered num, adding it within MaxFields.
-func (s *Shape) field(num protowire.Number) *Field {
+func (s *Shape) field(num protowire.Number, budget *int) *Field {
 	i, found := slices.BinarySearchFunc(s.Fields, num, func(f *Field, n protowire.Number) int { return int(f.Number) - int(n) })
 	if found {
 		return s.Fields[i]
 	}
-	if len(s.Fields) >= MaxFields {
+	if len(s.Fields) >= MaxFields || *budget <= 0 {
 		s.DroppedFields++
 		return nil
 	}
+	*budget--
 	f := &Field{Number: num}
 	s.Fields = slices.Insert(s.Fields, i, f)
 	return f
 }
 
-func (f *Field) addBytes(p []byte, depth int) {
+func (f *Field) addBytes(p []byte, depth int, budget *int) {
 	if len(p) == 0 {
 		f.refine()
 		return
@@ -165,7 +186,7 @@ func (f *Field) addBytes(p []byte, depth int) {
 		if f.Message == nil {
 			f.Message = &Shape{}
 		}
-		f.Message.add(p, depth+1)
+		f.Message.add(p, depth+1, budget)
 	}
 	if packedVarints(p) {
 		f.packed++
@@ -192,12 +213,18 @@ func (f *Field) refine() {
 
 // Merge merges o into s (shapes of the same message type from elsewhere).
 func (s *Shape) Merge(o *Shape) {
+	budget := MaxNodes - s.Size()
+	s.merge(o, &budget)
+}
+
+func (s *Shape) merge(o *Shape, budget *int) {
 	s.Samples += o.Samples
 	s.Malformed += o.Malformed
 	s.DroppedFields += o.DroppedFields
 	for _, of := range o.Fields {
-		f := s.field(of.Number)
+		f := s.field(of.Number, budget)
 		if f == nil {
+			s.DroppedFields += of.Message.size1()
 			continue
 		}
 		if f.Count == 0 {
@@ -217,7 +244,7 @@ func (s *Shape) Merge(o *Shape) {
 			if f.Message == nil {
 				f.Message = &Shape{}
 			}
-			f.Message.Merge(of.Message)
+			f.Message.merge(of.Message, budget)
 		}
 		if f.wire == protowire.BytesType {
 			f.refine()
@@ -235,6 +262,21 @@ func kindOfWire(t protowire.Type) Kind {
 		return KindFixed32
 	}
 	return KindBytes
+}
+
+// size1 is the fields a dropped field's nested shape held (s may be nil).
+func (s *Shape) size1() int {
+	if s == nil {
+		return 0
+	}
+	return s.Size()
+}
+
+// Valid reports whether b is well-formed protobuf wire format (no groups),
+// as Add requires.
+func Valid(b []byte) bool {
+	_, err := validate(b)
+	return err == nil
 }
 
 // validate checks that b is a sequence of well-formed fields (groups are

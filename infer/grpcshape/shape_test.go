@@ -212,15 +212,8 @@ func TestWriteProto(t *testing.T) {
 
 // protoset is route_guide.proto's Point/Feature/RouteNote and two methods,
 // as protoc --descriptor_set_out would write it.
-func protoset(t *testing.T) []byte {
-	f := func(name string, n int32, typ descriptorpb.FieldDescriptorProto_Type, tn string) *descriptorpb.FieldDescriptorProto {
-		d := &descriptorpb.FieldDescriptorProto{Name: proto.String(name), Number: proto.Int32(n), Type: typ.Enum(),
-			Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
-		if tn != "" {
-			d.TypeName = proto.String(tn)
-		}
-		return d
-	}
+func protoset(t testing.TB) []byte {
+	f := fieldDesc
 	const (
 		i32 = descriptorpb.FieldDescriptorProto_TYPE_INT32
 		str = descriptorpb.FieldDescriptorProto_TYPE_STRING
@@ -236,6 +229,21 @@ func protoset(t *testing.T) []byte {
 			{Name: proto.String("GetFeature"), InputType: proto.String(".routeguide.Point"), OutputType: proto.String(".routeguide.Feature")},
 		}}},
 	}}}
+	return marshalSet(t, set)
+}
+
+// fieldDesc declares an optional field; tn names its message or enum type.
+func fieldDesc(name string, n int32, typ descriptorpb.FieldDescriptorProto_Type, tn string) *descriptorpb.FieldDescriptorProto {
+	d := &descriptorpb.FieldDescriptorProto{Name: proto.String(name), Number: proto.Int32(n), Type: typ.Enum(),
+		Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
+	if tn != "" {
+		d.TypeName = proto.String(tn)
+	}
+	return d
+}
+
+func marshalSet(t testing.TB, set *descriptorpb.FileDescriptorSet) []byte {
+	t.Helper()
 	b, err := proto.Marshal(set)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,8 @@ import (
 	"github.com/specter-dev/specter/store"
 )
 
-// Load reads a report's input from a database: the endpoint summaries, the
+// Load reads a report's input from a database: the endpoint summaries (the
+// gRPC methods among them, as endpoints), the
 // recorded findings, the runs, the traffic windows, and the model of the
 // services that have endpoints Build will detail (decoding every
 // service's state would cost more than the rest together). Callers that
@@ -29,6 +30,14 @@ func load(ctx context.Context, db *store.DB, all bool) (Input, error) {
 	var err error
 	if in.Endpoints, err = db.Endpoints(ctx, ""); err != nil {
 		return in, err
+	}
+	// gRPC methods are rows of the tree as POST /pkg.Service/Method.
+	grpcs, err := db.GRPCMethods(ctx, "")
+	if err != nil {
+		return in, err
+	}
+	for _, g := range grpcs {
+		in.Endpoints = append(in.Endpoints, g.Endpoint())
 	}
 	if in.Findings, err = db.Findings(ctx); err != nil {
 		return in, err
