@@ -11,7 +11,7 @@ GOTESTSUM_VERSION   := v1.13.0
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet deps-h2
+.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet deps-h2 deps-realserver
 
 all: build
 
@@ -45,6 +45,23 @@ deps-h2:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The real servers cmd/internal/realserver drives with their own clients,
+# and tcpdump to capture them: tcpdump from Debian, Gitea built from the Go
+# module proxy into the user cache, each only when missing. Without them
+# those tests skip with a reason.
+GITEA_VERSION ?= 1.27.3
+GITEA_BIN     ?= $(HOME)/.cache/specter/gitea-$(GITEA_VERSION)/gitea
+deps-realserver:
+	@dpkg -s tcpdump >/dev/null 2>&1 || { echo "installing tcpdump"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null; }
+	@if [ ! -x $(GITEA_BIN) ]; then \
+	  echo "building Gitea $(GITEA_VERSION) from the Go module proxy (minutes, once)"; \
+	  src=$$($(GO) mod download -json code.gitea.io/gitea@v$(GITEA_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  tmp=$$(mktemp -d) && cp -r "$$src/." $$tmp && chmod -R u+w $$tmp && mkdir -p $$(dirname $(GITEA_BIN)) && \
+	  (cd $$tmp && GOFLAGS= $(GO) build -tags 'sqlite sqlite_unlock_notify' -o $(GITEA_BIN) .) \
+	    || echo "note: Gitea could not be built; its test will skip"; \
+	  rm -rf $$tmp; \
+	fi
+
 SHARED     ?= ../shared
 SPECBENCH  ?= $(HOME)/.cache/specbench/npm
 
@@ -74,7 +91,7 @@ deps-chromium:
 # go test where gotestsum cannot be fetched.
 GOTEST = $$($(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --version >/dev/null 2>&1 && \
 	echo "$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format standard-quiet --" || echo "$(GO) test")
-test: deps test-deps deps-nats deps-h2
+test: deps test-deps deps-nats deps-h2 deps-realserver
 	$(GO) vet $(PKGS)
 	$(GOTEST) -count=1 $(PKGS)
 	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/... ./store/fleet/...
