@@ -170,6 +170,18 @@ func exportAndScore(t *testing.T, pcap, truth string) (scoreReport, string) {
 		t.Fatalf("scorer output: %v", err)
 	}
 	table, _ := exec.Command(scorer, truth, out).CombinedOutput()
+	if keep := os.Getenv("SPECTER_REALSERVER_OUT"); keep != "" {
+		// For working on a case: the capture, the truth and the export.
+		dst := filepath.Join(keep, t.Name())
+		if err := os.MkdirAll(dst, 0o755); err == nil {
+			for _, f := range []string{pcap, truth, out} {
+				if b, err := os.ReadFile(f); err == nil {
+					_ = os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644)
+				}
+			}
+			t.Logf("kept the capture, truth and export in %s", dst)
+		}
+	}
 	return r, string(table)
 }
 
