@@ -110,7 +110,7 @@ GOTEST = $$($(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --version >/de
 	echo "$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format standard-quiet --" || echo "$(GO) test")
 test: deps test-deps deps-nats deps-h2 deps-realserver
 	$(GO) vet $(PKGS)
-	$(GOTEST) -count=1 $(PKGS)
+	$(GOTEST) -count=1 -timeout=30m $(PKGS)
 	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/... ./store/fleet/...
 
 # Build, analyze the bundled sample capture into an inventory database,

@@ -140,6 +140,7 @@ func TestGitea(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Gitea server")
 	}
+	t.Parallel() // each case has its own server, port and capture
 	bin := giteaBinary(t)
 	port := freePort(t)
 	const admin, password = "specter-admin", "adm1n-passw0rd"

@@ -51,6 +51,7 @@ func TestMailpit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Mailpit's browser suite")
 	}
+	t.Parallel() // each case has its own server, port and capture
 	dir := mailpitDir(t)
 	chromium := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
