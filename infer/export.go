@@ -20,7 +20,7 @@ import (
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Extensions written on operations.
@@ -48,6 +48,9 @@ type ExportOptions struct {
 	// name- or id-shaped) as one service with a server variable
 	// (http://{tenant}.api.example.com), in OpenAPIAll. See HostGroups.
 	ConsolidateHosts bool
+	// IncludeStatic exports the operations that serve a web page's files
+	// (StaticAsset) too; by default they are left out.
+	IncludeStatic bool
 }
 
 // Latency holds latency percentiles in milliseconds.
@@ -84,6 +87,9 @@ type EndpointSummary struct {
 	// Operations are the GraphQL, JSON-RPC and SOAP operations found in
 	// the bodies (package operations).
 	Operations []operations.Summary `json:"operations,omitempty"`
+	// Static is true when the operation serves a web page's files
+	// (stylesheets, scripts, fonts, icons: see StaticAsset), not an API.
+	Static bool `json:"static,omitempty"`
 }
 
 // ProcessSummary is one process name seen on an operation.
@@ -160,6 +166,7 @@ func (m *Model) Endpoints() []EndpointSummary {
 					FromSpec:           ep.tmpl.Prior,
 					Processes:          processSummaries(op),
 					Operations:         rpcSummaries(op),
+					Static:             StaticAsset(meth, ep.tmpl.Path, op),
 				}
 				out = append(out, s)
 			}
@@ -205,7 +212,7 @@ var methodOrder = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "P
 func (m *Model) OpenAPI(service string, opts ExportOptions) (*openapi3.T, error) {
 	svc := m.ByName[service]
 	if svc == nil {
-		svc = m.ByName[ServiceName(&reassembly.Exchange{Request: &http1.Request{Host: service}})]
+		svc = m.ByName[ServiceName(&reassembly.Exchange{Request: &message.Request{Authority: service}})]
 	}
 	if svc == nil {
 		for _, g := range m.HostGroups() {
@@ -412,7 +419,7 @@ func (m *Model) pathItem(doc *openapi3.T, ep endpoint, ids map[string]bool, opts
 	n := 0
 	for _, meth := range methodOrder {
 		op := ep.ops[meth]
-		if op == nil {
+		if op == nil || (!opts.IncludeStatic && StaticAsset(meth, ep.tmpl.Path, op)) {
 			continue
 		}
 		item.SetOperation(meth, m.operation(doc, ep, op, ids, opts))

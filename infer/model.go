@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ import (
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Stats counts what a Model dropped or could not use.
@@ -91,8 +92,13 @@ type Model struct {
 	// allocation: the path's segments, the sampler keys by hash (at most
 	// maxCached, then started over), the parsed Content-Types and the
 	// names of Host headers (the same).
-	segs       []string
-	redSegs    []string // segs with secrets replaced by markers
+	segs    []string
+	redSegs []string // segs with secrets replaced by markers
+	example []byte   // a redacted body example (at most MaxExampleBytes)
+	// creds and credNames are knownCredentials' result and scratch (at
+	// most MaxParams credentials per operation).
+	creds      []auth.Credential
+	credNames  []string
 	sampleKeys map[uint64]string
 	// costBytes is the inventory's estimated size (see cost), valid when
 	// costKnown: Merge and decoding leave it unknown.
@@ -136,7 +142,7 @@ func NewModel(cfg Config) *Model {
 func ServiceName(x *reassembly.Exchange) string {
 	h := ""
 	if x.Request != nil {
-		h = x.Request.Host
+		h = x.Request.Authority
 	}
 	name, ok := hostName(h)
 	return serviceName(x, name, ok)
@@ -168,7 +174,7 @@ func hostName(h string) (string, bool) {
 func (m *Model) serviceName(x *reassembly.Exchange) string {
 	h := ""
 	if x.Request != nil {
-		h = x.Request.Host
+		h = x.Request.Authority
 	}
 	hn, ok := m.hosts[h]
 	if !ok {
@@ -403,7 +409,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			m.Stats.BadQuery++
 		}
 	}
-	creds := knownCredentials(op, req.Header, query, sampled)
+	creds := m.knownCredentials(op, req.Header, query, sampled)
 	if creds == nil {
 		creds = auth.Inspect(req.Header, query)
 	}
@@ -427,7 +433,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		case auth.InQuery:
 			credQuery[c.Name] = true
 		case auth.InHeader:
-			credHeader[http1.CanonicalKey(c.Name)] = true
+			credHeader[message.CanonicalKey(c.Name)] = true
 		case auth.InCookie:
 			credCookie[c.Name] = true
 		}
@@ -446,7 +452,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		m.observeParam(op, &op.Query, k, query[k], sampled)
 	}
 	observeHeader := func(k string, vs []string) {
-		ck := http1.CanonicalKey(k)
+		ck := message.CanonicalKey(k)
 		if !ignoredHeader(ck) && !credHeader[ck] {
 			m.observeParam(op, &op.Headers, ck, vs, sampled)
 		}
@@ -482,8 +488,8 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 	}
 
-	if ct := HeaderValue(req.Header, "Content-Type"); len(req.Body) > 0 || ct != "" && req.WireSize > 0 {
-		mt, params := m.parseMediaType(ct, req.Body)
+	if ct := HeaderValue(req.Header, "Content-Type"); len(req.Body.Bytes()) > 0 || ct != "" && req.WireSize > 0 {
+		mt, params := m.parseMediaType(ct, req.Body.Bytes())
 		if op.Requests == nil {
 			op.Requests = map[string]*Body{}
 		}
@@ -497,7 +503,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		} else {
 			b.Count++
 			if m.sampleBody(shape, "request", mt, sampled) {
-				m.observeBody(op, b, mt, params, req.Body, req.Flags&partialBody != 0)
+				m.observeBody(op, b, mt, params, req.Body.Bytes(), req.AllFlags()&partialBody != 0)
 			}
 		}
 	}
@@ -516,8 +522,8 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			op.Responses[code] = r
 		}
 		r.Count++
-		if len(resp.Body) > 0 {
-			mt, params := m.parseMediaType(HeaderValue(resp.Header, "Content-Type"), resp.Body)
+		if len(resp.Body.Bytes()) > 0 {
+			mt, params := m.parseMediaType(HeaderValue(resp.Header, "Content-Type"), resp.Body.Bytes())
 			if r.Bodies == nil {
 				r.Bodies = map[string]*Body{}
 			}
@@ -531,7 +537,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			} else {
 				b.Count++
 				if m.sampleBody(shape, code, mt, sampled) {
-					m.observeBody(op, b, mt, params, resp.Body, resp.Flags&partialBody != 0)
+					m.observeBody(op, b, mt, params, resp.Body.Bytes(), resp.AllFlags()&partialBody != 0)
 				}
 			}
 		}
@@ -589,16 +595,16 @@ func (m *Model) sampleBody(shape shapeOf, where, mt string, sampled bool) bool {
 // missed; the operations' own schemas are sampled per operation.
 func (m *Model) observeRPC(op *Operation, x *reassembly.Exchange, when time.Time) {
 	req := x.Request
-	if len(req.Body) == 0 && req.RawQuery == "" {
+	if len(req.Body.Bytes()) == 0 && req.RawQuery == "" {
 		return
 	}
 	ox := operations.Exchange{
 		Method: req.Method, RawQuery: req.RawQuery,
 		ContentType: HeaderValue(req.Header, "Content-Type"), SOAPAction: HeaderValue(req.Header, "Soapaction"),
-		Body: req.Body, Partial: req.Flags&partialBody != 0,
+		Body: req.Body.Bytes(), Partial: req.AllFlags()&partialBody != 0,
 	}
 	if resp := x.Response; resp != nil {
-		ox.RespContentType, ox.RespBody, ox.RespPartial = HeaderValue(resp.Header, "Content-Type"), resp.Body, resp.Flags&partialBody != 0
+		ox.RespContentType, ox.RespBody, ox.RespPartial = HeaderValue(resp.Header, "Content-Type"), resp.Body.Bytes(), resp.AllFlags()&partialBody != 0
 	}
 	res, err := m.rpc.Calls(&ox)
 	if len(res.Calls) == 0 && err == nil {
@@ -614,13 +620,19 @@ func (m *Model) observeRPC(op *Operation, x *reassembly.Exchange, when time.Time
 // that are not sampled: when the operation has seen credentials and the
 // request carries all of them in the same places, it returns them without
 // decoding tokens again. Otherwise it returns nil and the caller inspects
-// the request fully.
-func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bool) []auth.Credential {
+// the request fully. The result is scratch of m's, valid until the next
+// call: it runs for most requests, so it allocates nothing.
+func (m *Model) knownCredentials(op *Operation, h http.Header, query url.Values, sampled bool) []auth.Credential {
 	if sampled || len(op.Credentials) == 0 {
 		return nil
 	}
-	out := make([]auth.Credential, 0, len(op.Credentials))
-	for _, name := range sortedKeys(op.Credentials) {
+	m.credNames = m.credNames[:0]
+	for name := range op.Credentials {
+		m.credNames = append(m.credNames, name)
+	}
+	slices.Sort(m.credNames)
+	out := m.creds[:0]
+	for _, name := range m.credNames {
 		c := op.Credentials[name].Credential
 		ok := false
 		switch c.In {
@@ -642,16 +654,18 @@ func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bo
 			}
 		}
 		if !ok {
+			m.creds = out[:0]
 			return nil
 		}
 		out = append(out, c)
 	}
+	m.creds = out[:0]
 	return out
 }
 
 // partialBody flags a body that is not the whole message as sent: its
 // schema is not inferred (it would not parse, or mislead).
-const partialBody = http1.FlagBodyTruncated | http1.FlagGap | http1.FlagDecodeError | http1.FlagBombCut | http1.FlagIncomplete
+const partialBody = message.FlagBodyTruncated | message.FlagGap | message.FlagDecodeError | message.FlagBombCut | message.FlagIncomplete
 
 func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string, vals []string, sampled bool) {
 	if len(name) > 128 {
@@ -731,9 +745,11 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 			return
 		}
 		if b.Example == "" && m.limits.MaxExampleBytes > 0 {
-			red := sensitive.RedactJSON(body, m.limits.MaxExampleBytes)
-			if json.Valid(red) {
-				b.Example = string(red)
+			// Only a redacted body that fits whole is kept: a larger one
+			// is redacted no further than the cap (see AppendRedactedJSON).
+			var ok bool
+			if m.example, ok = sensitive.AppendRedactedJSON(m.example[:0], body, m.limits.MaxExampleBytes); ok {
+				b.Example = string(m.example)
 			}
 		}
 	case mt == "application/x-www-form-urlencoded":

@@ -9,7 +9,12 @@
 // exchanges: it must stay flat as the capture grows (it grows with
 // endpoints and examples, not with exchanges).
 //
+// With -speed SCRIPT it reports instead issue #22's figures on the
+// real-shaped captures SCRIPT (../shared/bench/speed-capture.sh) builds
+// into -out when they are missing: see runSpeed.
+//
 //	benchanalyze -bin bin/specter -out bench-out [-sizes 100,1000] [-runs 3] [-db]
+//	benchanalyze -bin bin/specter -out bench-out -speed ../shared/bench/speed-capture.sh [-runs 3]
 package main
 
 import (
@@ -59,7 +64,20 @@ func main() {
 	tshark := flag.Bool("tshark", true, "also time tshark on the smallest capture")
 	withDB := flag.Bool("db", false, "also time analyze --endpoints (in memory) and analyze --db (into SQLite), and report the database size")
 	withSpec := flag.Bool("spec", false, "also time analyze --spec, with the spec exported from the capture (every exchange validated, no findings)")
+	speed := flag.String("speed", "", "speed-capture.sh: report issue #22's figures on the captures it builds (instead of the synthetic ones)")
 	flag.Parse()
+	if *speed != "" {
+		rs, err := runSpeed(os.Stdout, *bin, *out, *speed, *runs, *tshark)
+		if err == nil {
+			b, _ := json.MarshalIndent(rs, "", "  ")
+			err = os.WriteFile(filepath.Join(*out, "speed.json"), b, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "benchanalyze: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*bin, *out, *sizes, *runs, *tshark, *withDB, *withSpec); err != nil {
 		fmt.Fprintf(os.Stderr, "benchanalyze: %v\n", err)
 		os.Exit(1)

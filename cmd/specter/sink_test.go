@@ -13,7 +13,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -23,11 +23,11 @@ func sinkExchange(i int, comm string) *reassembly.Exchange {
 	path := fmt.Sprintf("/api/users/%d", 1000+i%500)
 	x := &reassembly.Exchange{
 		Flow: reassembly.Flow{Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:80")},
-		Request: &http1.Request{Method: "GET", Target: path, Path: path, Proto: "HTTP/1.1", Host: "api.test",
+		Request: &message.Request{Method: "GET", Target: path, Path: path, Proto: "HTTP/1.1", Authority: "api.test",
 			Header: http.Header{"Accept": {"application/json"}}, Start: start, End: start},
-		Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: 200,
+		Response: &message.Response{Proto: "HTTP/1.1", StatusCode: 200,
 			Header: http.Header{"Content-Type": {"application/json"}},
-			Body:   []byte(fmt.Sprintf(`{"id":%d,"email":"u%d@example.com"}`, i, i)),
+			Body:   message.NewBody([]byte(fmt.Sprintf(`{"id":%d,"email":"u%d@example.com"}`, i, i)), 0),
 			Start:  start.Add(time.Millisecond), End: start.Add(2 * time.Millisecond)},
 	}
 	if comm != "" {
@@ -47,8 +47,8 @@ func TestSinkStore(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "s.db")
 			var ctr counters
 			ctr.Packets.Store(10)
-			v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, dbPath: db,
-				source: "ebpf", flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+			cf := &captureFlags{ebpf: true, dbPath: db, flushEvery: time.Hour}
+			v, err := openSink(context.Background(), captureSinkOptions(cf, &inferFlags{}, &specFlags{}, nil, &ctr, io.Discard))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func BenchmarkSink(b *testing.B) {
 		xs[i] = sinkExchange(i, "nginx")
 	}
 	var ctr counters
-	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, keepModel: true, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSinkOpenErrors(t *testing.T) {
 	for _, specs := range [][]string{nil, {spec}} {
 		var ctr counters
 		_, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{specs: specs}, sf: &specFlags{specs: specs},
-			dbPath: filepath.Join(t.TempDir(), "missing-dir", "x.db"), flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+			dbPath: filepath.Join(t.TempDir(), "missing-dir", "x.db"), keepModel: true, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 		if err == nil {
 			t.Errorf("specs %v: a database in a missing directory opened", specs)
 		}

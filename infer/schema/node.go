@@ -162,6 +162,17 @@ type Node struct {
 	// children), for the MaxNodes bound.
 	Size int64 `json:"size,omitempty"`
 
+	// enumOwn says every value in Enum was checked by observeText in this
+	// process (no format, not sensitive by value, no random token), so that
+	// seeing one again needs no such check. Enum values decoded or merged
+	// from elsewhere may come from other rules: they clear it.
+	enumOwn bool
+	// rule is the sensitive-data name rule of the name this Node's values
+	// are always observed under by ObserveJSON (its property name, or for
+	// items the array's), once ruleKnown.
+	rule      sensitive.NameRule
+	ruleKnown bool
+
 	// names caches the sorted keys of Props for objects at their
 	// MaxProperties bound (nil otherwise); it is derived data, rebuilt
 	// whenever its length disagrees with Props.
@@ -275,6 +286,9 @@ func (n *Node) merge(o *Node, depth int, opts Options, b *budget) {
 	if o.EnumOverflow {
 		n.overflowEnum()
 	} else {
+		if len(o.Enum) > 0 && !o.enumOwn {
+			n.enumOwn = false
+		}
 		for _, v := range o.Enum {
 			n.addEnum(v, opts)
 		}
@@ -338,22 +352,23 @@ func (n *Node) prop(k string, depth int, opts Options, b *budget) *Node {
 }
 
 // propBytes is prop for a name held as bytes; it allocates only for a new
-// property that is kept.
-func (n *Node) propBytes(k []byte, depth int, opts Options, b *budget) *Node {
+// property that is kept. keyed reports that the child is held under k
+// itself (not under k's marker, which several names share).
+func (n *Node) propBytes(k []byte, depth int, opts Options, b *budget) (c *Node, keyed bool) {
 	if c, ok := n.Props[string(k)]; ok {
-		return c
+		return c, true
 	}
 	if _, ok := sensitive.RedactName(k); ok {
-		return n.prop(string(k), depth, opts, b) // rare: no need to save the conversion
+		return n.prop(string(k), depth, opts, b), false // rare: no need to save the conversion
 	}
 	if opts.MaxProperties <= 0 {
-		return nil
+		return nil, false
 	}
 	full := len(n.Props) >= opts.MaxProperties
 	if (full && compareStringBytes(n.largest(), k) < 0) || (!full && !b.can(depth)) {
-		return nil // refused before converting the name
+		return nil, false // refused before converting the name
 	}
-	return n.addProp(string(k), depth, opts, b)
+	return n.addProp(string(k), depth, opts, b), true
 }
 
 // largest returns the greatest property name, keeping n.names (the sorted

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/specter-dev/specter/infer/sensitive"
 )
@@ -252,7 +253,7 @@ func (n *Node) ObserveJSON(body []byte, opts Options) error {
 	}
 	o := observer{b: body, opts: opts, bud: n.budget(opts)}
 	o.ws()
-	o.value(n, nil, 0)
+	o.value(n, nil, true, 0)
 	n.settle(&o.bud, opts)
 	return nil
 }
@@ -269,8 +270,9 @@ func (o *observer) ws() {
 }
 
 // value records the value at o.i into n; name is the property the value
-// belongs to (for arrays, the array's), for the sensitive-name rules.
-func (o *observer) value(n *Node, name []byte, depth int) {
+// belongs to (for arrays, the array's), for the sensitive-name rules, and
+// keyed says n is always observed under that name (see Node.rule).
+func (o *observer) value(n *Node, name []byte, keyed bool, depth int) {
 	n.Count++
 	switch c := o.b[o.i]; c {
 	case '{':
@@ -295,8 +297,8 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.ws()
 			o.i++ // ':'
 			o.ws()
-			if child := n.propBytes(key, depth+1, o.opts, &o.bud); child != nil {
-				o.value(child, key, depth+1)
+			if child, keyed := n.propBytes(key, depth+1, o.opts, &o.bud); child != nil {
+				o.value(child, key, keyed && !esc, depth+1)
 			} else {
 				n.PropsDropped++
 				o.skip()
@@ -325,7 +327,7 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 		items := n.items(depth+1, &o.bud)
 		for k := 0; ; k++ {
 			if k < o.opts.MaxArrayItems && items != nil {
-				o.value(items, name, depth+1)
+				o.value(items, name, keyed, depth+1)
 			} else {
 				n.ItemsSkipped++
 				o.skip()
@@ -344,7 +346,14 @@ func (o *observer) value(n *Node, name []byte, depth int) {
 			o.buf = sensitive.UnescapeJSON(o.buf[:0], raw)
 			raw = o.buf
 		}
-		n.observeText(name, raw, o.opts)
+		if !keyed {
+			n.observeText(name, raw, o.opts)
+			break
+		}
+		if !n.ruleKnown {
+			n.rule, n.ruleKnown = sensitive.NameRuleBytes(name), true
+		}
+		n.observeTextRule(n.rule, raw, o.opts)
 	case 't':
 		n.Bool++
 		o.i += 4
@@ -461,21 +470,47 @@ func (n *Node) observeInt(u uint64, neg bool) {
 	}
 }
 
-// observeText records a string value (already unescaped).
+// observeText records a string value (already unescaped) found under
+// name.
 func (n *Node) observeText(name, v []byte, opts Options) {
+	n.observeTextRule(sensitive.NameRuleBytes(name), v, opts)
+}
+
+// observeTextRule is observeText given the name's rule.
+func (n *Node) observeTextRule(rule sensitive.NameRule, v []byte, opts Options) {
 	n.String++
+	if n.enumOwn && !n.EnumOverflow {
+		if _, found := slices.BinarySearchFunc(n.Enum, v, compareStringBytes); found {
+			// A value kept in the enum by this process had no format, no
+			// sensitive kind by value and no random token (any of them
+			// overflows the enum), and these depend on the value only:
+			// what is left to check is the name rules (property names
+			// redacted to one marker share a Node).
+			if tag := sensitive.ClassifyNameBytes(rule, v); tag != 0 {
+				n.Sensitive |= tag
+				n.overflowEnum()
+			}
+			return
+		}
+	}
 	f := format(v)
 	if f != "" {
 		n.addFormat(f)
 	}
-	tag := sensitive.ClassifyBytes(name, v)
+	tag := sensitive.ClassifyValueBytes(rule, v)
 	n.Sensitive |= tag
+	if n.EnumOverflow {
+		return // ContainsRandom would only decide to overflow the enum
+	}
 	if tag != 0 || f != "" || sensitive.ContainsRandom(v) {
 		// Formatted values are not enums, and sensitive values must never be
 		// kept (the Node is stored); nor random tokens (OAuth codes, session
 		// ids), which are no enumeration either.
 		n.overflowEnum()
 		return
+	}
+	if len(n.Enum) == 0 {
+		n.enumOwn = true // every value from now on passes the checks above
 	}
 	n.addEnumBytes(v, opts)
 }

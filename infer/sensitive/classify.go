@@ -24,6 +24,28 @@ func ClassifyBytes(name, value []byte) Tag {
 	return classify(name, value)
 }
 
+// ClassifyNameBytes is the name rules of ClassifyBytes alone, for a name
+// of the given rule (NameRuleBytes): the kinds value is because of the
+// name it was found under (empty values are none).
+func ClassifyNameBytes(rule NameRule, value []byte) Tag {
+	if len(value) > 0 {
+		return rule.tag(value)
+	}
+	return 0
+}
+
+// ClassifyValueBytes is ClassifyBytes for a value whose name's rule is
+// already known (NameRuleBytes(name)): callers seeing many values under
+// one name (a JSON property in every element of an array) look the name
+// up once.
+func ClassifyValueBytes(rule NameRule, value []byte) Tag {
+	var t Tag
+	if len(value) > 0 {
+		t = rule.tag(value)
+	}
+	return t | classifyValue(value)
+}
+
 func classify[N, V text](name N, value V) Tag {
 	var t Tag
 	if len(value) > 0 && len(name) > 0 {
@@ -34,6 +56,27 @@ func classify[N, V text](name N, value V) Tag {
 
 // classifyName applies the field-name rules.
 func classifyName[N, V text](name N, value V) Tag {
+	return ruleTag(nameRule(name), value)
+}
+
+// NameRule is which field-name rule a name falls under, before its value
+// is looked at (see Classify): secret-like names flag their values.
+type NameRule uint8
+
+// The field-name rules; NoNameRule for the names no rule applies to.
+const (
+	NoNameRule NameRule = iota
+	ruleAWSSecret
+	ruleCVV
+	rulePassword
+	ruleKey
+	ruleToken
+)
+
+// NameRuleBytes returns the rule name falls under; "" falls under none.
+func NameRuleBytes(name []byte) NameRule { return nameRule(name) }
+
+func nameRule[N text](name N) NameRule {
 	// Normalize: lower case without separators, keeping the last 48 bytes
 	// (suffixes carry the meaning: newPassword, client_secret).
 	var buf [48]byte
@@ -52,31 +95,50 @@ func classifyName[N, V text](name N, value V) Tag {
 	k := string(buf[len(buf)-n:]) // does not escape; compared only
 	switch {
 	case contains(k, "aws") && contains(k, "secret"):
-		return AWSSecret
+		return ruleAWSSecret
 	case k == "cvv" || k == "cvc" || k == "cvv2" || k == "cvc2" || hasSuffix(k, "cvv") || hasSuffix(k, "cvc") ||
 		hasSuffix(k, "cvv2") || hasSuffix(k, "cvc2") || hasSuffix(k, "securitycode") || contains(k, "cardverification"):
+		return ruleCVV
+	case k == "password" || k == "passwd" || k == "pwd" || k == "pass" || k == "passphrase" ||
+		k == "secret" || hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret"):
+		return rulePassword
+	case k == "apikey" || k == "apisecret" || k == "secretkey" || k == "privatekey" ||
+		hasSuffix(k, "apikey") || hasSuffix(k, "secretkey") || hasSuffix(k, "privatekey"):
+		return ruleKey
+	case k == "token" || k == "accesstoken" || k == "refreshtoken" || k == "idtoken" ||
+		k == "authtoken" || k == "sessiontoken" || k == "bearertoken" || k == "bearer" ||
+		hasSuffix(k, "accesstoken") || hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken"):
+		return ruleToken
+	}
+	return NoNameRule
+}
+
+// tag is the kind a value under a name of rule r is.
+func (r NameRule) tag(value []byte) Tag { return ruleTag(r, value) }
+
+func ruleTag[V text](r NameRule, value V) Tag {
+	switch r {
+	case ruleAWSSecret:
+		return AWSSecret
+	case ruleCVV:
 		// Card verification codes: any value (PCI DSS forbids storing them).
 		if isPlaceholder(value) {
 			return 0
 		}
 		return CVV
-	case k == "password" || k == "passwd" || k == "pwd" || k == "pass" || k == "passphrase" ||
-		k == "secret" || hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "secret"):
+	case rulePassword:
 		// Passwords may be anything, spaces included.
 		if isPlaceholder(value) {
 			return 0
 		}
 		return Password
-	case k == "apikey" || k == "apisecret" || k == "secretkey" || k == "privatekey" ||
-		hasSuffix(k, "apikey") || hasSuffix(k, "secretkey") || hasSuffix(k, "privatekey"):
+	case ruleKey:
 		// Keys are one word; prose under such a name is a description.
 		if isPlaceholder(value) || hasSpace(value) {
 			return 0
 		}
 		return Password
-	case k == "token" || k == "accesstoken" || k == "refreshtoken" || k == "idtoken" ||
-		k == "authtoken" || k == "sessiontoken" || k == "bearertoken" || k == "bearer" ||
-		hasSuffix(k, "accesstoken") || hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken"):
+	case ruleToken:
 		if len(value) >= 8 && !hasSpace(value) {
 			return BearerToken
 		}

@@ -1,6 +1,7 @@
 package sensitive
 
 import (
+	"encoding/json"
 	"unicode/utf8"
 )
 
@@ -36,12 +37,38 @@ func RedactJSON(body []byte, maxBytes int) []byte {
 	return r.out
 }
 
+// AppendRedactedJSON appends RedactJSON(body, maxBytes) to dst and reports
+// true when body is valid JSON and that result is valid JSON too: the
+// whole redacted document fits in maxBytes. Otherwise it returns dst with
+// its length unchanged (its capacity may have grown, for reuse) and false
+// (invalid JSON is not redacted as text), and it stops
+// early: once the output of an object or array is cut, it can no longer be
+// valid. A caller keeping the first redacted body that fits as an example
+// (package infer) so pays for a large body only up to maxBytes of output.
+func AppendRedactedJSON(dst, body []byte, maxBytes int) ([]byte, bool) {
+	if maxBytes <= 0 {
+		return dst, false // RedactJSON gives empty output: never valid JSON
+	}
+	r := redactor{b: body, max: len(dst) + maxBytes, out: dst, fit: true}
+	r.ws()
+	container := r.i < len(body) && (body[r.i] == '{' || body[r.i] == '[')
+	ok := r.value(nil, 0, true)
+	r.ws()
+	if !ok || r.i != len(body) || (r.full && container) || !json.Valid(r.out[len(dst):]) {
+		return r.out[:len(dst)], false
+	}
+	return r.out, true
+}
+
 type redactor struct {
 	b       []byte
 	i       int
 	out     []byte
 	max     int
 	scratch []byte
+	// fit (AppendRedactedJSON) gives up once the output is cut: full is
+	// then set and value reports failure.
+	fit, full bool
 }
 
 func (r *redactor) emit(p []byte) { emitCapped(r, p) }
@@ -49,6 +76,8 @@ func (r *redactor) emit(p []byte) { emitCapped(r, p) }
 func (r *redactor) emitByte(c byte) {
 	if len(r.out) < r.max {
 		r.out = append(r.out, c)
+	} else {
+		r.full = r.fit
 	}
 }
 
@@ -57,11 +86,9 @@ func (r *redactor) emitString(p string) { emitCapped(r, p) }
 // emitCapped appends p to the output, cut where it reaches max.
 func emitCapped[S []byte | string](r *redactor, p S) {
 	room := r.max - len(r.out)
-	if room <= 0 {
-		return
-	}
 	if len(p) > room {
-		p = p[:room]
+		r.full = r.fit
+		p = p[:max(room, 0)]
 	}
 	r.out = append(r.out, p...)
 }
@@ -105,7 +132,7 @@ func nameTag(name []byte) Tag {
 // the raw property name it belongs to. It reports whether the value was
 // valid JSON.
 func (r *redactor) value(name []byte, depth int, emit bool) bool {
-	if r.i >= len(r.b) {
+	if r.i >= len(r.b) || r.full {
 		return false
 	}
 	c := r.b[r.i]
