@@ -11,7 +11,7 @@ GOTESTSUM_VERSION   := v1.13.0
 
 export CGO_ENABLED ?= 1
 
-.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet deps-h2
+.PHONY: all build test test-deps deps-chromium report-demo demo bench bench-go bench-analyze bench-live bench-ebpf lint fuzz generate generate-testdata check-generate clean deps deps-bench deps-bpf deps-wrk deps-nats bench-fleet deps-h2 deps-realserver
 
 all: build
 
@@ -47,6 +47,40 @@ deps-h2:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The real servers cmd/internal/realserver drives with their own clients,
+# and tcpdump to capture them: tcpdump from Debian, Gitea and Mailpit (with
+# its UI and its Playwright e2e suite, run in Debian's Chromium) built from
+# the Go module proxy and npm into the user cache, each only when missing. Without them
+# those tests skip with a reason.
+GITEA_VERSION ?= 1.27.3
+GITEA_BIN     ?= $(HOME)/.cache/specter/gitea-$(GITEA_VERSION)/gitea
+# Mailpit's lock file pins packages the npm registry here does not serve
+# (sass-embedded 1.108.1, rapidoc 12): the build resolves afresh, with the
+# API-docs page's rapidoc at the newest served major.
+MAILPIT_VERSION ?= 1.33.1
+MAILPIT_DIR     ?= $(HOME)/.cache/specter/mailpit-$(MAILPIT_VERSION)
+deps-realserver:
+	@dpkg -s tcpdump >/dev/null 2>&1 || { echo "installing tcpdump"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null; }
+	@if [ ! -x $(GITEA_BIN) ]; then \
+	  echo "building Gitea $(GITEA_VERSION) from the Go module proxy (minutes, once)"; \
+	  src=$$($(GO) mod download -json code.gitea.io/gitea@v$(GITEA_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  tmp=$$(mktemp -d) && cp -r "$$src/." $$tmp && chmod -R u+w $$tmp && mkdir -p $$(dirname $(GITEA_BIN)) && \
+	  (cd $$tmp && GOFLAGS= $(GO) build -tags 'sqlite sqlite_unlock_notify' -ldflags '-X main.Version=$(GITEA_VERSION)' -o $(GITEA_BIN) . && \
+	   cp -r options templates public $$(dirname $(GITEA_BIN))/) \
+	    || echo "note: Gitea could not be built; its test will skip"; \
+	  rm -rf $$tmp; \
+	fi
+	@if [ ! -x $(MAILPIT_DIR)/mailpit ] && command -v npm >/dev/null 2>&1; then \
+	  echo "building Mailpit $(MAILPIT_VERSION), its web UI and e2e suite (minutes, once)"; \
+	  src=$$($(GO) mod download -json github.com/axllent/mailpit@v$(MAILPIT_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  rm -rf $(MAILPIT_DIR) && mkdir -p $(MAILPIT_DIR) && cp -r "$$src" $(MAILPIT_DIR)/src && chmod -R u+w $(MAILPIT_DIR)/src && \
+	  (cd $(MAILPIT_DIR)/src && rm -f package-lock.json && \
+	   sed -i 's/"rapidoc": "\^12.0.0"/"rapidoc": "^9.3.8"/' package.json && \
+	   npm install --no-audit --no-fund --loglevel=error >/dev/null && npm run package >/dev/null && \
+	   CGO_ENABLED=0 $(GO) build -o ../mailpit .) \
+	    || { echo "note: Mailpit could not be built; its test will skip"; rm -rf $(MAILPIT_DIR); }; \
+	fi
+
 SHARED     ?= ../shared
 SPECBENCH  ?= $(HOME)/.cache/specbench/npm
 
@@ -76,9 +110,9 @@ deps-chromium:
 # go test where gotestsum cannot be fetched.
 GOTEST = $$($(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --version >/dev/null 2>&1 && \
 	echo "$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format standard-quiet --" || echo "$(GO) test")
-test: deps test-deps deps-nats deps-h2
+test: deps test-deps deps-nats deps-h2 deps-realserver
 	$(GO) vet $(PKGS)
-	$(GOTEST) -count=1 $(PKGS)
+	$(GOTEST) -count=1 -timeout=30m $(PKGS)
 	$(GOTEST) -count=1 -race ./reassembly/... ./capture/live/... ./store/fleet/...
 
 # Build, analyze the bundled sample capture into an inventory database,
