@@ -4,9 +4,13 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/binary"
 	"errors"
 	"hash"
+	"io"
+	"sync"
 )
 
 // prf12 is the TLS 1.2 PRF (RFC 5246, 5): P_hash(secret, label + seed).
@@ -69,9 +73,10 @@ var (
 )
 
 // keys13 returns the record protection for a TLS 1.3 traffic secret.
-// Key and IV are each shorter than the hash, so HKDF-Expand is one HMAC
-// block (T(1) = HMAC(secret, info || 0x01), RFC 5869, 2.3): both come from
-// one keyed HMAC, which is most of a connection's key derivation cost.
+// Key and IV are each shorter than the hash, so their HKDF-Expand is one
+// HMAC block (T(1) = HMAC(secret, info || 0x01), RFC 5869, 2.3), computed
+// with pooled hash states: key derivation is most of the cost of a short
+// connection, and crypto/hmac allocates its states for each secret.
 func keys13(s suite, secret []byte) (*halfConn, error) {
 	if len(secret) != s.hash()().Size() {
 		return nil, errors.New("traffic secret length does not match the suite's hash")
@@ -80,16 +85,63 @@ func keys13(s suite, secret []byte) (*halfConn, error) {
 	if s.keyLen() == 16 {
 		info = infoKey16
 	}
-	mac := hmac.New(s.hash(), secret)
-	var buf [2 * 64]byte
-	mac.Write([]byte(info))
-	mac.Write([]byte{1})
-	key := mac.Sum(buf[:0])[:s.keyLen()]
-	mac.Reset()
-	mac.Write([]byte(infoIV))
-	mac.Write([]byte{1})
-	iv := mac.Sum(buf[64:64])[:12]
-	return newHalfConn(s, key, iv, secret)
+	m := getMAC(s.sha384)
+	defer macPool[b2i(s.sha384)].Put(m)
+	var key, iv [64]byte
+	m.expand1(key[:0], secret, info)
+	m.expand1(iv[:0], secret, infoIV)
+	return newHalfConn(s, key[:s.keyLen()], iv[:12], secret)
+}
+
+// mac computes HMAC (RFC 2104) with keys no longer than the hash's block,
+// reusing its two hash states.
+type mac struct {
+	inner, outer hash.Hash
+	pad          [128]byte
+}
+
+var macPool = [2]sync.Pool{
+	{New: func() any { return &mac{inner: sha256.New(), outer: sha256.New()} }},
+	{New: func() any { return &mac{inner: sha512.New384(), outer: sha512.New384()} }},
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func getMAC(sha384 bool) *mac { return macPool[b2i(sha384)].Get().(*mac) }
+
+// expand1 appends HKDF-Expand(secret, info)'s first block to dst: HMAC of
+// info || 0x01 keyed with secret (at most a block long: traffic secrets
+// are one hash output).
+func (m *mac) expand1(dst, secret []byte, info string) []byte {
+	bs := m.inner.BlockSize()
+	pad := m.pad[:bs]
+	for i := range pad {
+		pad[i] = 0x36
+	}
+	for i, b := range secret {
+		pad[i] ^= b
+	}
+	m.inner.Reset()
+	m.inner.Write(pad)
+	io.WriteString(m.inner, info)
+	m.inner.Write([]byte{1})
+	var sum [64]byte
+	in := m.inner.Sum(sum[:0])
+	for i := range pad {
+		pad[i] = 0x5c
+	}
+	for i, b := range secret {
+		pad[i] ^= b
+	}
+	m.outer.Reset()
+	m.outer.Write(pad)
+	m.outer.Write(in)
+	return m.outer.Sum(dst)
 }
 
 // halfConn is the record protection of one direction in one epoch.
