@@ -118,30 +118,28 @@ func getMAC(sha384 bool) *mac { return macPool[b2i(sha384)].Get().(*mac) }
 // info || 0x01 keyed with secret (at most a block long: traffic secrets
 // are one hash output).
 func (m *mac) expand1(dst, secret []byte, info string) []byte {
-	bs := m.inner.BlockSize()
-	pad := m.pad[:bs]
-	for i := range pad {
-		pad[i] = 0x36
-	}
-	for i, b := range secret {
-		pad[i] ^= b
-	}
 	m.inner.Reset()
-	m.inner.Write(pad)
+	m.inner.Write(m.keyPad(secret, 0x36))
 	io.WriteString(m.inner, info)
 	m.inner.Write([]byte{1})
 	var sum [64]byte
 	in := m.inner.Sum(sum[:0])
-	for i := range pad {
-		pad[i] = 0x5c
-	}
-	for i, b := range secret {
-		pad[i] ^= b
-	}
 	m.outer.Reset()
-	m.outer.Write(pad)
+	m.outer.Write(m.keyPad(secret, 0x5c))
 	m.outer.Write(in)
 	return m.outer.Sum(dst)
+}
+
+// keyPad returns the block-long key, zero-padded, XORed with b.
+func (m *mac) keyPad(secret []byte, b byte) []byte {
+	pad := m.pad[:m.inner.BlockSize()]
+	for i := range pad {
+		pad[i] = b
+	}
+	for i, k := range secret {
+		pad[i] ^= k
+	}
+	return pad
 }
 
 // halfConn is the record protection of one direction in one epoch.
