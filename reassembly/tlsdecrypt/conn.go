@@ -3,6 +3,7 @@ package tlsdecrypt
 import (
 	"crypto/tls"
 	"sync"
+	"sync/atomic"
 )
 
 // Dir is the direction of a connection's bytes.
@@ -85,6 +86,11 @@ type Config struct {
 	// Past it the connection is given up (ReasonPendingOverflow).
 	// Default 1 MiB.
 	MaxPending int
+	// MaxPendingTotal bounds the ciphertext bytes all the Decryptor's
+	// connections hold waiting for keys. A connection whose record would
+	// pass it is given up like one past MaxPending, and counted in
+	// Stats.PendingTotalHits too. Default 64 MiB.
+	MaxPendingTotal int
 	// Window is how many sequence numbers past the expected one are tried
 	// after a gap or a record that fails to decrypt. Default 64.
 	Window int
@@ -103,9 +109,10 @@ type Config struct {
 // Decryptor makes Conns that share a KeyLog and counters. It is safe for
 // concurrent use; each Conn is not.
 type Decryptor struct {
-	keys *KeyLog
-	cfg  Config
-	st   stats
+	keys    *KeyLog
+	cfg     Config
+	st      stats
+	pending atomic.Int64 // bytes all Conns hold waiting for keys
 }
 
 // New returns a Decryptor that takes keys from keys (which may be added to
@@ -113,6 +120,9 @@ type Decryptor struct {
 func New(keys *KeyLog, cfg Config) *Decryptor {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 1 << 20
+	}
+	if cfg.MaxPendingTotal <= 0 {
+		cfg.MaxPendingTotal = 64 << 20
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = 64
@@ -588,11 +598,19 @@ func (c *Conn) queue(d Dir, hdr, body []byte) {
 		return
 	}
 	size := len(hdr) + len(body)
-	if c.pendingBytes+size > c.d.cfg.MaxPending {
+	total := c.d.pending.Add(int64(size)) > int64(c.d.cfg.MaxPendingTotal)
+	if total || c.pendingBytes+size > c.d.cfg.MaxPending {
+		c.d.pending.Add(-int64(size))
 		c.overflow = true
 		c.skipped += len(c.pending) + 1
-		c.d.st.add(func(s *Stats) { s.PendingDropped += uint64(c.pendingBytes + size) })
-		c.pending, c.pendingBytes = nil, 0
+		dropped := uint64(c.pendingBytes + size)
+		c.d.st.add(func(s *Stats) {
+			s.PendingDropped += dropped
+			if total {
+				s.PendingTotalHits++
+			}
+		})
+		c.dropPending()
 		return
 	}
 	rec := make([]byte, 0, size)
@@ -601,10 +619,16 @@ func (c *Conn) queue(d Dir, hdr, body []byte) {
 	c.pendingBytes += size
 }
 
+// dropPending forgets the records waiting for keys.
+func (c *Conn) dropPending() {
+	c.d.pending.Add(-int64(c.pendingBytes))
+	c.pending, c.pendingBytes = nil, 0
+}
+
 // drain decrypts the records that waited for keys.
 func (c *Conn) drain() {
 	p := c.pending
-	c.pending, c.pendingBytes = nil, 0
+	c.dropPending()
 	for _, r := range p {
 		if c.side[r.dir].hc == nil {
 			c.skipped++
@@ -862,7 +886,7 @@ func (c *Conn) Close() {
 			st.Decrypted++
 		}
 	})
-	c.pending = nil
+	c.dropPending()
 }
 
 // sslv2Hello reads a ClientHello in the SSL 2.0 compatible format (RFC
