@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/http2"
 )
 
 // Config bounds the reassembler. Every limit says what happens when it is
@@ -55,6 +56,10 @@ type Config struct {
 	MaxBufferedBytes int64
 	// HTTP bounds the HTTP/1 parser (body caps, decoding).
 	HTTP http1.Config
+	// HTTP2 bounds the HTTP/2 parser of each HTTP/2 connection (streams,
+	// header blocks, HPACK tables, bodies); zero fields take
+	// http2.DefaultConfig's, but MaxBody defaults to HTTP.MaxBody.
+	HTTP2 http2.Config
 }
 
 // DefaultConfig returns the limits Specter uses unless told otherwise: about
@@ -73,7 +78,19 @@ func DefaultConfig() Config {
 		IdleTimeout:      2 * time.Minute,
 		FlushInterval:    time.Second,
 		HTTP:             http1.DefaultConfig(),
+		HTTP2:            defaultHTTP2(http1.DefaultConfig().MaxBody),
 	}
+}
+
+// defaultHTTP2 is http2.DefaultConfig with the HTTP/1 body cap and fewer
+// concurrent streams per connection: 128, a common
+// SETTINGS_MAX_CONCURRENT_STREAMS, keeps one connection's bodies (two per
+// stream) under MaxBody × 256.
+func defaultHTTP2(maxBody int) http2.Config {
+	c := http2.DefaultConfig()
+	c.MaxBody = maxBody
+	c.MaxStreams = 128
+	return c
 }
 
 func (c *Config) normalize() {
@@ -110,5 +127,8 @@ func (c *Config) normalize() {
 	}
 	if c.HTTP.MaxBody <= 0 && c.HTTP.MaxHeaderBytes <= 0 {
 		c.HTTP = d.HTTP
+	}
+	if c.HTTP2 == (http2.Config{}) {
+		c.HTTP2 = defaultHTTP2(c.HTTP.MaxBody)
 	}
 }

@@ -42,6 +42,9 @@ type conn struct {
 	sawSYN            bool
 	seq               uint32 // exchanges emitted so far on this connection
 	done              bool
+	// eng, once set, takes every byte, gap and close of both directions
+	// instead of the http1 parsers (see engine).
+	eng engine
 
 	// LRU links for MaxConnections eviction; lastSeen in capture time.
 	prev, next *conn
@@ -84,6 +87,12 @@ type half struct {
 	// position (RFC 9112 section 6.3: the connection cannot be trusted
 	// past such a message).
 	lost bool
+
+	// head holds this direction's bytes so far while the connection's
+	// protocol is undecided (see maxHead); headGap says bytes before it
+	// were lost or dropped, headDone that it is no longer kept.
+	head              []byte
+	headGap, headDone bool
 }
 
 func newConn(w *shard, id uint64, seg *segment) *conn {
@@ -177,8 +186,7 @@ func (c *conn) ReassembledSG(sg gpreasm.ScatterGather, ac gpreasm.AssemblerConte
 		if !c.w.flushing {
 			c.w.ctr.gapsByBound.Add(1)
 		}
-		h.parser.Gap(skip, ts)
-		h.resynced = true
+		h.gap(skip, ts)
 	}
 	if n > 0 {
 		data := sg.Fetch(n)
@@ -188,12 +196,11 @@ func (c *conn) ReassembledSG(sg gpreasm.ScatterGather, ac gpreasm.AssemblerConte
 			data = data[k:]
 			c.w.ctr.gaps.Add(1)
 			c.w.ctr.gapBytes.Add(uint64(k))
-			h.parser.Gap(k, ts)
-			h.resynced = true
+			h.gap(k, ts)
 		}
 		if len(data) > 0 {
 			c.hadData = true
-			h.parser.Feed(data, ts)
+			h.feed(data, ts)
 		}
 	}
 	if end {
@@ -218,6 +225,9 @@ func (c *conn) finish() {
 	ts := c.lastSeen
 	for i := range c.half {
 		c.half[i].close(ts)
+	}
+	if c.eng != nil {
+		c.eng.close(ts)
 	}
 	for _, p := range c.pending {
 		c.emitUnmatchedRequest(p)
@@ -277,7 +287,43 @@ func (h *half) close(ts time.Time) {
 		return
 	}
 	h.closed = true
-	h.parser.Close(ts)
+	h.head = nil
+	if h.c.eng == nil {
+		h.parser.Close(ts)
+	}
+}
+
+// gap reports lost bytes of this direction to whoever parses it.
+func (h *half) gap(lost int, ts time.Time) {
+	if e := h.c.eng; e != nil {
+		e.gap(h.dir, lost, ts)
+		return
+	}
+	h.parser.Gap(lost, ts)
+	h.resynced = true
+	h.head, h.headGap = h.head[:0], true
+}
+
+// feed hands data of this direction to the engine, or to the http1 parser
+// and then, if the parser or the bytes revealed one, to a new engine. An
+// engine started while the parser took the Feed (an h2c upgrade's 101)
+// gets what the parser did not consume.
+func (h *half) feed(data []byte, ts time.Time) {
+	c := h.c
+	if c.eng != nil {
+		c.eng.feed(h.dir, data, ts)
+		return
+	}
+	h.keepHead(data)
+	from := h.parser.Offset()
+	h.parser.Feed(data, ts)
+	if c.eng != nil {
+		if k := h.parser.Offset() - from; k >= 0 && k < int64(len(data)) {
+			c.eng.feed(h.dir, data[k:], ts)
+		}
+		return
+	}
+	c.detect(h, ts)
 }
 
 // framingLost reports whether either direction lost its framing (see
@@ -381,6 +427,20 @@ func (h *half) Response(r *http1.Response) {
 		c.w.ctr.unmatchedResp.Add(1)
 	}
 	if r.StatusCode == 101 {
+		if isH2CUpgrade(x.Request, r) {
+			// The request (when seen) becomes stream 1 of the HTTP/2
+			// connection, emitted with its HTTP/2 response.
+			c.tunnel()
+			c.proto = http1.ProtoHTTP2
+			up := &upgrade{dir: 1 - h.dir}
+			if x.Request != nil {
+				up.req = upgradeRequest(x.Request)
+			} else {
+				c.w.ctr.unmatchedResp.Add(^uint64(0)) // the HTTP/2 stream 1 says it again
+			}
+			c.startEngine(newH2Engine(c, up), r.End, false)
+			return
+		}
 		c.tunnel()
 	}
 	c.emit(x, client, server)
@@ -428,6 +488,9 @@ func (h *half) PendingMethod() string {
 // Protocol implements http1.Handler.
 func (h *half) Protocol(p http1.Protocol) {
 	c := h.c
+	if c.eng != nil {
+		return // the engine's protocol stands
+	}
 	// TLS and HTTP/2 are facts about the whole connection; HTTP/1 only
 	// counts when nothing stronger was seen, a tunnel only after HTTP/1.
 	switch p {
@@ -460,8 +523,7 @@ func (c *conn) shed(ts time.Time) {
 	c.w.ctr.shed.Add(1)
 	for i := range c.half {
 		if h := &c.half[i]; !h.closed {
-			h.parser.Gap(-1, ts)
-			h.resynced = true
+			h.gap(-1, ts)
 		}
 	}
 	for _, p := range c.pending {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/http2"
 )
 
 // Flow identifies the connection an exchange travelled on. Client and Server
@@ -32,6 +33,10 @@ const (
 	FlagGap
 	// FlagTruncated: the request or response body was cut at the cap.
 	FlagTruncated
+	// FlagUnknownFields: HTTP/2 header fields referred to HPACK entries
+	// from before the capture; they are left out of the headers (a
+	// request whose :method or :path was one is left out whole).
+	FlagUnknownFields
 )
 
 // Has reports whether all bits of g are set in f.
@@ -53,7 +58,13 @@ type Exchange struct {
 	Process  *Process
 	Request  *http1.Request
 	Response *http1.Response
-	Flags    Flags
+	// StreamID is the HTTP/2 stream the exchange travelled on, 0 for
+	// HTTP/1 (whose messages have Proto "HTTP/2" otherwise).
+	StreamID uint32
+	// GRPC describes the gRPC call an HTTP/2 stream carried; nil unless it
+	// carried one.
+	GRPC  *http2.GRPC
+	Flags Flags
 	// Anomalies lists what is suspicious about the exchange's wire form:
 	// the request's and the response's http1 Anomalies (invalid or
 	// conflicting framing, Content-Length with Transfer-Encoding, too many

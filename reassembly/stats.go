@@ -9,7 +9,7 @@ type Stats struct {
 
 	Connections     uint64 `json:"connections"`       // TCP connections seen
 	ConnsHTTP1      uint64 `json:"conns_http1"`       // ... that carried HTTP/1
-	ConnsHTTP2      uint64 `json:"conns_http2"`       // ... recognized as HTTP/2 (not parsed)
+	ConnsHTTP2      uint64 `json:"conns_http2"`       // ... carrying HTTP/2 (preface, frames mid-connection, or h2c upgrade)
 	ConnsTLS        uint64 `json:"conns_tls"`         // ... recognized as TLS (not parsed)
 	ConnsTunnel     uint64 `json:"conns_tunnel"`      // ... upgraded (101) or CONNECTed after HTTP/1
 	ConnsOther      uint64 `json:"conns_other"`       // ... carrying something else
@@ -51,6 +51,20 @@ type Stats struct {
 	ProbeLimit        uint64 `json:"probe_limit"`           // directions given up as not HTTP/1 after 64 KiB without a message
 	WindowTooLarge    uint64 `json:"zstd_window_too_large"` // zstd bodies with a window past 8 MiB, left encoded
 	InterimDropped    uint64 `json:"interim_dropped"`       // 1xx statuses past 8 for one request, counted not kept
+
+	// HTTP/2 (see http2.Stats). Its requests and responses are counted in
+	// Requests and Responses too, its skipped bytes in SkippedBytes.
+	H2Frames         uint64 `json:"h2_frames"`           // frame headers accepted
+	H2Streams        uint64 `json:"h2_streams"`          // streams delivered
+	H2Desyncs        uint64 `json:"h2_desyncs"`          // times framing was lost and frame headers searched for
+	H2HPACKErrors    uint64 `json:"h2_hpack_errors"`     // header blocks that failed to decode
+	H2HPACKRecovered uint64 `json:"h2_hpack_recovered"`  // ... decoded by the recovering walker instead
+	H2UnknownFields  uint64 `json:"h2_unknown_fields"`   // fields referring to HPACK entries from before the capture
+	H2Unnamed        uint64 `json:"h2_unnamed_requests"` // requests left out: :method or :path unknown
+	H2BlocksTooLarge uint64 `json:"h2_blocks_too_large"` // header blocks or lists past their bound
+	H2FramesTooLarge uint64 `json:"h2_frames_too_large"` // non-DATA frames past their bound, skipped
+	H2StreamsEvicted uint64 `json:"h2_streams_evicted"`  // streams delivered early by HTTP2.MaxStreams
+	H2Resets         uint64 `json:"h2_resets"`           // RST_STREAM frames
 }
 
 // counters is the live, atomically updated form of Stats, one per worker.
@@ -68,6 +82,10 @@ type counters struct {
 	headersTooLarge, tooManyFields, chunkLinesTooLong       atomic.Uint64
 	longStartLines, probeLimit, windowTooLarge              atomic.Uint64
 	interimDropped                                          atomic.Uint64
+	h2Frames, h2Streams, h2Desyncs, h2HPACKErrors           atomic.Uint64
+	h2HPACKRecovered, h2UnknownFields, h2Unnamed            atomic.Uint64
+	h2BlocksTooLarge, h2FramesTooLarge, h2StreamsEvicted    atomic.Uint64
+	h2Resets                                                atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -112,4 +130,15 @@ func (c *counters) addTo(s *Stats) {
 	s.ProbeLimit += c.probeLimit.Load()
 	s.WindowTooLarge += c.windowTooLarge.Load()
 	s.InterimDropped += c.interimDropped.Load()
+	s.H2Frames += c.h2Frames.Load()
+	s.H2Streams += c.h2Streams.Load()
+	s.H2Desyncs += c.h2Desyncs.Load()
+	s.H2HPACKErrors += c.h2HPACKErrors.Load()
+	s.H2HPACKRecovered += c.h2HPACKRecovered.Load()
+	s.H2UnknownFields += c.h2UnknownFields.Load()
+	s.H2Unnamed += c.h2Unnamed.Load()
+	s.H2BlocksTooLarge += c.h2BlocksTooLarge.Load()
+	s.H2FramesTooLarge += c.h2FramesTooLarge.Load()
+	s.H2StreamsEvicted += c.h2StreamsEvicted.Load()
+	s.H2Resets += c.h2Resets.Load()
 }

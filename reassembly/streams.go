@@ -76,7 +76,7 @@ func (s *Streams) deliver(c *conn, x *Exchange) {
 func (s *Streams) Data(id uint64, meta StreamMeta, dir Direction, data []byte, ts time.Time) {
 	c := s.get(id, meta, ts)
 	c.hadData = true
-	c.half[dir].parser.Feed(data, ts)
+	c.half[dir].feed(data, ts)
 	s.account(c.conn)
 	s.shedMemory(ts)
 }
@@ -89,9 +89,7 @@ func (s *Streams) Gap(id uint64, meta StreamMeta, dir Direction, n int, ts time.
 	if n > 0 {
 		s.ctr.gapBytes.Add(uint64(n))
 	}
-	h := &c.half[dir]
-	h.parser.Gap(n, ts)
-	h.resynced = true
+	c.half[dir].gap(n, ts)
 	s.account(c.conn)
 }
 

@@ -190,6 +190,12 @@ func (p *Parser) Stats() Stats { return p.stats }
 // it resynchronizes and counts them in Stats.
 func (p *Parser) Err() error { return p.lastErr }
 
+// Offset returns the stream offset of the next byte the parser will
+// consume (bytes fed and lost so far, less any it has not taken). After a
+// Feed during which it stopped (a 101, a CONNECT 2xx) the bytes past
+// Offset were not HTTP/1 and are the next protocol's.
+func (p *Parser) Offset() int64 { return p.off }
+
 // Protocol returns what the stream has been recognized as so far.
 func (p *Parser) Protocol() Protocol {
 	switch {

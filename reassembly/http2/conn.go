@@ -85,6 +85,15 @@ func NewConn(cfg *Config, h Handler) *Conn {
 // Stats returns the counters so far.
 func (c *Conn) Stats() Stats { return c.stats }
 
+// ClientSide returns the direction (0 or 1) that the bytes showed to be
+// the client's: 0 until they showed anything (see Feed).
+func (c *Conn) ClientSide() int {
+	if c.sides[0].roleOf() == roleClient {
+		return 0
+	}
+	return 1
+}
+
 // Err returns the last error recorded (malformed frames, blocks over the
 // bounds), nil if none. Errors never stop the Conn.
 func (c *Conn) Err() error { return c.lastErr }

@@ -1,0 +1,226 @@
+package reassembly_test
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"time"
+
+	xhttp2 "golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/specter-dev/specter/reassembly"
+)
+
+// h2 builds the bytes of one direction of an HTTP/2 connection with
+// x/net's Framer and HPACK encoder, so that the test's frames are those a
+// real implementation would write.
+type h2 struct {
+	tb  testing.TB
+	buf bytes.Buffer
+	fr  *xhttp2.Framer
+	hb  bytes.Buffer
+	enc *hpack.Encoder
+}
+
+func newH2(tb testing.TB) *h2 {
+	b := &h2{tb: tb}
+	b.fr = xhttp2.NewFramer(&b.buf, nil)
+	b.enc = hpack.NewEncoder(&b.hb)
+	return b
+}
+
+// take returns the bytes written so far and starts afresh.
+func (b *h2) take() string {
+	s := b.buf.String()
+	b.buf.Reset()
+	return s
+}
+
+func (b *h2) preface() *h2 {
+	b.buf.WriteString(xhttp2.ClientPreface)
+	return b.settings()
+}
+
+func (b *h2) settings() *h2 {
+	if err := b.fr.WriteSettings(xhttp2.Setting{ID: xhttp2.SettingMaxConcurrentStreams, Val: 100}); err != nil {
+		b.tb.Fatal(err)
+	}
+	return b
+}
+
+// headers writes a HEADERS frame of fields (name, value pairs).
+func (b *h2) headers(stream uint32, end bool, fields ...string) *h2 {
+	b.hb.Reset()
+	for i := 0; i+1 < len(fields); i += 2 {
+		if err := b.enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]}); err != nil {
+			b.tb.Fatal(err)
+		}
+	}
+	if err := b.fr.WriteHeaders(xhttp2.HeadersFrameParam{StreamID: stream, BlockFragment: b.hb.Bytes(), EndStream: end, EndHeaders: true}); err != nil {
+		b.tb.Fatal(err)
+	}
+	return b
+}
+
+func (b *h2) data(stream uint32, end bool, p string) *h2 {
+	if err := b.fr.WriteData(stream, end, []byte(p)); err != nil {
+		b.tb.Fatal(err)
+	}
+	return b
+}
+
+// grpcMsg is a length-prefixed gRPC message (uncompressed).
+func grpcMsg(p string) string {
+	n := len(p)
+	return string([]byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}) + p
+}
+
+// h2Want is what a test expects of one exchange.
+type h2Want struct {
+	method, path string
+	status       int
+	stream       uint32
+	body         string // of the response
+	grpcMethod   string
+	grpcStatus   int
+	interim      []int
+}
+
+func h2Got(x *reassembly.Exchange) h2Want {
+	var w h2Want
+	w.stream, w.interim = x.StreamID, x.Interim
+	if x.Request != nil {
+		w.method, w.path = x.Request.Method, x.Request.Target
+	}
+	if x.Response != nil {
+		w.status, w.body = x.Response.StatusCode, string(x.Response.Body)
+	}
+	if x.GRPC != nil {
+		w.grpcMethod, w.grpcStatus = x.GRPC.Method, x.GRPC.Status
+	}
+	return w
+}
+
+// HTTP/2 connections reach the pipeline's output whatever way they start:
+// every byte that made the protocol known reaches the HTTP/2 parser, each
+// stream is one exchange with its stream id, h2c upgrades give stream 1
+// the HTTP/1.1 request, and captures that start mid-connection are
+// recognized by their frame headers on any port.
+func TestHTTP2Wired(t *testing.T) {
+	get := []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/a?x=1"}
+	ok := []string{":status", "200", "content-type", "text/plain"}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, c *tcpConv)
+		want []h2Want
+	}{{
+		name: "prior knowledge, one segment each",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, get...).take())
+			c.send(time.Millisecond, false, sv.settings().headers(1, false, ok...).data(1, true, "hello").take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello", grpcStatus: 0}},
+	}, {
+		name: "preface split into tiny segments",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			all := cl.preface().headers(1, true, get...).take()
+			for _, part := range []string{all[:2], all[2:5], all[5:17], all[17:]} {
+				c.send(time.Millisecond, true, part)
+			}
+			c.send(time.Millisecond, false, sv.settings().headers(1, false, ok...).data(1, true, "hello").take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello"}},
+	}, {
+		name: "server speaks first",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, false, sv.settings().take())
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, get...).take())
+			c.send(time.Millisecond, false, sv.headers(1, false, ok...).data(1, true, "hello").take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello"}},
+	}, {
+		name: "h2c upgrade, HTTP/2 in the 101's segment",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, "GET /up HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+			c.send(time.Millisecond, false, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"+
+				sv.settings().headers(1, false, ok...).data(1, true, "upgraded").take())
+			c.send(time.Millisecond, true, cl.preface().headers(3, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/next").take())
+			c.send(time.Millisecond, false, sv.headers(3, true, ":status", "404").take())
+		},
+		want: []h2Want{
+			{method: "GET", path: "/up", status: 200, stream: 1, body: "upgraded", interim: []int{101}},
+			{method: "GET", path: "/next", status: 404, stream: 3},
+		},
+	}, {
+		name: "h2c upgrade whose request was not captured",
+		run: func(t *testing.T, c *tcpConv) {
+			sv := newH2(t)
+			c.send(0, false, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"+
+				sv.settings().headers(1, false, ok...).data(1, true, "upgraded").take())
+		},
+		want: []h2Want{{status: 200, stream: 1, body: "upgraded", interim: []int{101}}},
+	}, {
+		name: "mid-connection, no preface, port 80",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			// No handshake: the capture starts with a request on stream 7.
+			c.send(0, true, cl.headers(7, true, ":method", "POST", ":scheme", "http", ":authority", "h", ":path", "/items").take())
+			c.send(time.Millisecond, false, sv.headers(7, false, ":status", "201").data(7, true, "{}").take())
+		},
+		want: []h2Want{{method: "POST", path: "/items", status: 201, stream: 7, body: "{}"}},
+	}, {
+		name: "mid-connection gRPC",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.send(0, true, cl.headers(9, false, ":method", "POST", ":scheme", "http", ":authority", "h", ":path", "/pkg.Greeter/SayHello", "content-type", "application/grpc").
+				data(9, true, grpcMsg("\x0a\x03bob")).take())
+			c.send(time.Millisecond, false, sv.headers(9, false, ":status", "200", "content-type", "application/grpc").
+				data(9, false, grpcMsg("\x0a\x09hello bob")).headers(9, true, "grpc-status", "0").take())
+		},
+		want: []h2Want{{method: "POST", path: "/pkg.Greeter/SayHello", status: 200, stream: 9, body: grpcMsg("\x0a\x09hello bob"), grpcMethod: "/pkg.Greeter/SayHello"}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, out := newWire(t, reassembly.DefaultConfig())
+			tt.run(t, w.conn(40000))
+			st := w.p.Close()
+			var got []h2Want
+			for _, x := range *out {
+				if x.Request != nil && x.Request.Proto != "HTTP/2" && x.StreamID != 1 {
+					t.Errorf("request proto %q", x.Request.Proto)
+				}
+				if x.Flow.Server.Port() != 80 {
+					t.Errorf("server %v, client %v: direction wrong", x.Flow.Server, x.Flow.Client)
+				}
+				got = append(got, h2Got(x))
+			}
+			slices.SortFunc(got, func(a, b h2Want) int { return int(a.stream) - int(b.stream) })
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d exchanges %+v, want %+v (stats %+v)", len(got), got, tt.want, st)
+			}
+			for i := range got {
+				if !equalWant(got[i], tt.want[i]) {
+					t.Errorf("exchange %d: got %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+			if st.ConnsHTTP2 != 1 || st.H2Desyncs != 0 || st.ParseErrors != 0 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
+func equalWant(a, b h2Want) bool {
+	return a.method == b.method && a.path == b.path && a.status == b.status && a.stream == b.stream &&
+		a.body == b.body && a.grpcMethod == b.grpcMethod && (a.grpcMethod == "" || a.grpcStatus == b.grpcStatus) &&
+		slices.Equal(a.interim, b.interim)
+}
