@@ -84,7 +84,9 @@ type Config struct {
 	// MaxPending bounds the ciphertext bytes a connection holds while its
 	// keys are not in the key log yet (a key log still being written).
 	// Past it the connection is given up (ReasonPendingOverflow).
-	// Default 1 MiB.
+	// Default 1 MiB; negative: records never wait (keys that are not in
+	// the key log when a record arrives will not come), they are skipped
+	// at once.
 	MaxPending int
 	// MaxPendingTotal bounds the ciphertext bytes all the Decryptor's
 	// connections hold waiting for keys. A connection whose record would
@@ -118,7 +120,7 @@ type Decryptor struct {
 // New returns a Decryptor that takes keys from keys (which may be added to
 // while it runs).
 func New(keys *KeyLog, cfg Config) *Decryptor {
-	if cfg.MaxPending <= 0 {
+	if cfg.MaxPending == 0 {
 		cfg.MaxPending = 1 << 20
 	}
 	if cfg.MaxPendingTotal <= 0 {
@@ -138,6 +140,10 @@ func New(keys *KeyLog, cfg Config) *Decryptor {
 	}
 	return &Decryptor{keys: keys, cfg: cfg}
 }
+
+// Keys returns the KeyLog the Decryptor takes keys from: secrets added to
+// it (a followed file, a Decryption Secrets Block) are used at once.
+func (d *Decryptor) Keys() *KeyLog { return d.keys }
 
 // Stats returns the counters of the connections closed so far.
 func (d *Decryptor) Stats() Stats { return d.st.snapshot() }
@@ -201,6 +207,7 @@ type Conn struct {
 	pending      []pendingRec
 	pendingBytes int
 	overflow     bool
+	missedKeys   bool // records were skipped for want of keys
 
 	protected    int // protected records seen
 	skipped      int
@@ -593,8 +600,9 @@ func (c *Conn) lookupKeys() bool {
 
 // queue holds a protected record until its keys arrive.
 func (c *Conn) queue(d Dir, hdr, body []byte) {
-	if c.overflow {
+	if c.overflow || c.d.cfg.MaxPending < 0 {
 		c.skipped++
+		c.missedKeys = true
 		return
 	}
 	size := len(hdr) + len(body)
@@ -874,10 +882,12 @@ func (c *Conn) Close() {
 			st.HandshakeOnly++
 		case c.noHello && c.decrypted == 0:
 			fail(ReasonNoHandshake)
+		case !c.keysSeen || c.missedKeys && c.decrypted == 0 && !c.overflow:
+			// Given up waiting or not, the keys never came (or came
+			// after every record, to a Decryptor that does not wait).
+			fail(ReasonNoKey)
 		case c.overflow:
 			fail(ReasonPendingOverflow)
-		case !c.keysSeen:
-			fail(ReasonNoKey)
 		case c.gapFails > 0:
 			fail(ReasonGap)
 		case c.authFails > 0 || c.decrypted == 0:
