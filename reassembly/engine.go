@@ -69,5 +69,10 @@ func (c *conn) detect(h *half, ts time.Time) {
 	if h.parser.Protocol() == http1.ProtoHTTP2 || c.proto != http1.ProtoHTTP1 && http2.Sniff(h.head) {
 		c.proto = http1.ProtoHTTP2
 		c.startEngine(newH2Engine(c, nil), ts, true)
+		return
+	}
+	if h.parser.Protocol() == http1.ProtoTLS {
+		c.proto = http1.ProtoTLS
+		c.startEngine(newTLSEngine(c), ts, true)
 	}
 }

@@ -63,7 +63,9 @@ type Exchange struct {
 	StreamID uint32
 	// GRPC describes the gRPC call an HTTP/2 stream carried; nil unless it
 	// carried one.
-	GRPC  *http2.GRPC
+	GRPC *http2.GRPC
+	// TLS is set when the exchange was decrypted from a TLS connection.
+	TLS   *TLSInfo
 	Flags Flags
 	// Anomalies lists what is suspicious about the exchange's wire form:
 	// the request's and the response's http1 Anomalies (invalid or

@@ -178,6 +178,7 @@ sensitive data at each flush.`,
 	f.Uint64Var(&cf.maxPackets, "max-packets", 0, "stop after about this many packets or eBPF records (0: no limit)")
 	registerOutput(cmd, &cf.asJSON)
 	pf.register(cmd)
+	registerKeylog(cmd)
 	// As for analyze, --spec is what the traffic is checked against, not a
 	// prior for the inventory (which must keep /users/me apart from the
 	// declared /users/{userId} to report it).
@@ -231,7 +232,11 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	}
 	var stopMetrics func()
 	if cf.metrics != "" {
-		addr, stop, err := serveMetrics(cf.metrics, &ctr, cf.pub.collectors()...)
+		extra := cf.pub.collectors()
+		if dec := decryptorFrom(ctx); dec != nil {
+			extra = append(extra, newTLSCollector(dec))
+		}
+		addr, stop, err := serveMetrics(cf.metrics, &ctr, extra...)
 		if err != nil {
 			closeSource()
 			return usageError("--metrics %s: %v", cf.metrics, err)
@@ -350,7 +355,9 @@ func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Sourc
 func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
-	ls := &pipeline.Live{Src: src, Config: pf.config(), Emit: inv.Emit, Tick: time.Second}
+	cfg := pf.config()
+	cfg.TLS = decryptorFrom(ctx)
+	ls := &pipeline.Live{Src: src, Config: cfg, Emit: inv.Emit, Tick: time.Second}
 	var runErr error
 	sum.Reassembly, runErr = ls.Run(ctx, ctr)
 	st := src.Stats()

@@ -372,6 +372,7 @@ of a --fail-on kind remain after --baseline.`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	sf.register(cmd)
 	gf.register(cmd)
 	registerDB(cmd, &dbPath, "report over the inventory stored in this database instead of captures")

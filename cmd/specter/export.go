@@ -139,6 +139,7 @@ a database written by "specter analyze --db" instead of from captures.`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "export only this service (Host header, or address:port)")
 	cmd.Flags().StringVar(&format, "format", "yaml", "yaml or json")
@@ -219,6 +220,7 @@ given).`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	inf.register(cmd)
 	cmd.Flags().StringVar(&host, "host", "", "only this service")
 	registerOutput(cmd, &asJSON)

@@ -12,6 +12,7 @@ import (
 	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
 // summary is what one run over capture files did; `specter analyze` prints it.
@@ -27,6 +28,10 @@ type summary struct {
 	Seconds    float64           `json:"seconds"`
 	MBPerSec   float64           `json:"mb_per_sec"`
 	Extra      map[string]uint64 `json:"extra,omitempty"`
+	// KeyLog counts the TLS secrets read (--keylog, pcapng blocks);
+	// TLSServices is what TLS handshakes told, by server name.
+	KeyLog      tlsdecrypt.KeyLogStats  `json:"keylog"`
+	TLSServices []reassembly.TLSService `json:"tls_services,omitempty"`
 }
 
 type decodeSummary struct {
@@ -69,11 +74,13 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
 	start := time.Now()
+	cfg.TLS = decryptorFrom(ctx) // nil without --keylog: Files makes one for the pcapng keys
 	src := &pipeline.Files{Paths: files, Stdin: interruptible(readCtx, stdin), Config: cfg, Emit: emit, Progress: prog, Filter: filter}
 	var ctr pipeline.Counters
 	sum.Reassembly, err = src.Run(ctx, &ctr)
 	fs := src.Stats()
 	sum.Packets, sum.Bytes, sum.Errors, sum.Filtered = fs.Packets, fs.Bytes, fs.Errors, fs.Filtered
+	sum.KeyLog, sum.TLSServices = fs.KeyLog, fs.TLSServices
 	ds := fs.Decode
 	sum.Decode.CorruptRecords, sum.Decode.SkippedBytes = fs.CorruptRecords, fs.SkippedBytes
 	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors, sum.Decode.UnsupportedLink = ds.TCP, ds.NonTCP, ds.Errors, ds.UnsupportedLink
