@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
+)
+
+// tlsCorpus is the shared TLS captures with their key logs.
+const tlsCorpus = "../../../shared/corpus/h2-tls"
+
+// aeadSuite matches the IANA names of the suites specter decrypts.
+var aeadSuite = regexp.MustCompile(`_(AES_(128|256)_GCM|CHACHA20_POLY1305)_SHA(256|384)$`)
+
+// TestKeylogCorpus runs specter analyze --keylog on every capture of the
+// shared TLS corpus that has keys (a key log file, or a pcapng DSB): a
+// capture whose connections all use AEAD suites gives tshark's HTTP
+// request count (counts-tls.tsv); a connection with another suite is
+// counted unsupported under its suite's name and gives nothing, never a
+// garbage exchange. Without the key log file, nothing is decrypted and
+// every connection is counted as having no key.
+func TestKeylogCorpus(t *testing.T) {
+	f, err := os.Open(filepath.Join(tlsCorpus, "counts-tls.tsv"))
+	if err != nil {
+		t.Skipf("shared TLS corpus not available: %v", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma, r.LazyQuotes, r.FieldsPerRecord = '\t', true, -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("counts-tls.tsv: %v", err)
+	}
+	col := map[string]int{}
+	for i, c := range recs[0] {
+		col[c] = i
+	}
+	num := func(rec []string, c string) uint64 {
+		n, err := strconv.ParseUint(rec[col[c]], 10, 64)
+		if err != nil {
+			t.Fatalf("counts-tls.tsv: %s: %s: %v", rec[0], c, err)
+		}
+		return n
+	}
+	checked := 0
+	for _, rec := range recs[1:] {
+		file, keylog := rec[col["file"]], rec[col["keylog"]]
+		if keylog == "none" {
+			continue
+		}
+		checked++
+		t.Run(file, func(t *testing.T) {
+			conns, requests := num(rec, "tls_connections_tcp"), num(rec, "http_requests_with_keys")
+			// The suite of each ServerHello, "NAME(0xNNNN)", one per
+			// connection (each listed once per capture).
+			var aead, other uint64
+			var otherNames []string
+			for _, s := range strings.Fields(rec[col["cipher_suites"]]) {
+				name, _, _ := strings.Cut(s, "(")
+				if aeadSuite.MatchString(name) {
+					aead++
+				} else {
+					other++
+					otherNames = append(otherNames, name)
+				}
+			}
+			args := []string{filepath.Join(tlsCorpus, file)}
+			if keylog != "dsb" {
+				args = append([]string{"--keylog", filepath.Join(tlsCorpus, keylog)}, args...)
+			}
+			s := analyzeSummary(t, args...)
+			tl := s.Reassembly.TLS
+			if tl.Seen != conns {
+				t.Errorf("%d TLS connections seen, tshark %d", tl.Seen, conns)
+			}
+			switch {
+			case other == 0:
+				if s.Reassembly.Requests != requests || tl.Decrypted != conns {
+					t.Errorf("%d requests, %d connections decrypted; tshark %d requests, %d connections (tls %+v)", s.Reassembly.Requests, tl.Decrypted, requests, conns, tl)
+				}
+			default:
+				// tshark decrypts CBC and NULL suites too: each of its
+				// connections here carries requests/conns requests.
+				if want := requests * aead / max(conns, 1); s.Reassembly.Requests != want || tl.Decrypted != aead {
+					t.Errorf("%d requests, %d decrypted, want %d from the %d AEAD connections", s.Reassembly.Requests, tl.Decrypted, want, aead)
+				}
+				if tl.Failed[tlsdecrypt.ReasonUnsupportedSuite] != other {
+					t.Errorf("%d connections unsupported, want %d (tls %+v)", tl.Failed[tlsdecrypt.ReasonUnsupportedSuite], other, tl)
+				}
+				for _, n := range otherNames {
+					if !hasSuite(tl.Unsupported, n) {
+						t.Errorf("unsupported suite %s not named in %v", n, tl.UnsupportedNames())
+					}
+				}
+			}
+			if keylog == "dsb" {
+				return
+			}
+			// Without its key log.
+			s = analyzeSummary(t, filepath.Join(tlsCorpus, file))
+			if s.Reassembly.Requests != num(rec, "http_requests_without_keys") || s.Reassembly.TLS.Decrypted != 0 {
+				t.Errorf("without keys: %d requests, tls %+v", s.Reassembly.Requests, s.Reassembly.TLS)
+			}
+			if s.Reassembly.TLS.Failed[tlsdecrypt.ReasonNoKey] != aead {
+				t.Errorf("without keys: %d connections without a key, want %d", s.Reassembly.TLS.Failed[tlsdecrypt.ReasonNoKey], aead)
+			}
+		})
+	}
+	if checked == 0 {
+		t.Fatal("counts-tls.tsv lists no capture with keys")
+	}
+}
+
+// hasSuite reports whether an unsupported-suite name counted by
+// tlsdecrypt (possibly prefixed by the version, "TLS 1.0 ...") is name.
+func hasSuite(counted map[string]uint64, name string) bool {
+	for n := range counted {
+		if n == name || strings.HasSuffix(n, " "+name) {
+			return true
+		}
+	}
+	return false
+}
