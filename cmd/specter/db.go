@@ -150,5 +150,8 @@ func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *in
 	if err := in.Finish(context.WithoutCancel(ctx), t); err != nil {
 		return sum, runErr, &exitError{code: exitFatal, err: err}
 	}
+	if err := db.AddTLSServices(context.WithoutCancel(ctx), sum.TLSServices); err != nil {
+		return sum, runErr, &exitError{code: exitFatal, err: err}
+	}
 	return sum, runErr, nil
 }

@@ -215,6 +215,9 @@ given).`,
 				}
 			} else {
 				printEndpoints(cmd.OutOrStdout(), eps)
+				if err := printTLSServices(cmd, dbPath, host, sum); err != nil {
+					return err
+				}
 			}
 			return outcome(sum, runErr)
 		},

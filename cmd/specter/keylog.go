@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
+	"github.com/specter-dev/specter/store"
 )
 
 // keylogKey keys a run's Decryptor in the command's context.
@@ -164,4 +167,43 @@ func (c *tlsCollector) Collect(ch chan<- prometheus.Metric) {
 	for name, n := range st.Unsupported {
 		ch <- prometheus.MustNewConstMetric(c.fail, prometheus.CounterValue, float64(n), string(tlsdecrypt.ReasonUnsupportedSuite), name)
 	}
+}
+
+// printTLSServices lists, after the endpoints, the services TLS
+// handshakes named (by SNI, with or without keys): those of the captures
+// read, or, with --db alone, those stored. With host, only that name's.
+func printTLSServices(cmd *cobra.Command, dbPath, host string, sum summary) error {
+	var svcs []store.TLSService
+	if len(sum.Files) > 0 {
+		for _, s := range sum.TLSServices {
+			st := store.TLSService{SNI: s.SNI, Server: s.Server.String(), ALPN: s.ALPN, Conns: s.Conns, Decrypted: s.Decrypted}
+			for _, v := range s.Versions {
+				st.Versions = append(st.Versions, tlsdecrypt.VersionName(v))
+			}
+			svcs = append(svcs, st)
+		}
+	} else if dbPath != "" {
+		db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if svcs, _, err = db.TLSServices(cmd.Context()); err != nil {
+			return &exitError{code: exitFatal, err: err}
+		}
+	}
+	if host != "" {
+		svcs = slices.DeleteFunc(svcs, func(s store.TLSService) bool { return s.SNI != host })
+	}
+	if len(svcs) == 0 {
+		return nil
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintln(w, "\nTLS services (from the handshakes, with or without keys):")
+	tw := newTable(w)
+	fmt.Fprintln(tw, "SNI\tSERVER\tALPN\tVERSIONS\tCONNECTIONS\tDECRYPTED")
+	for _, s := range svcs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", dash(s.SNI), s.Server, dash(strings.Join(s.ALPN, ",")), dash(strings.Join(s.Versions, ",")), s.Conns, s.Decrypted)
+	}
+	return tw.Flush()
 }

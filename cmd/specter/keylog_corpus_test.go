@@ -127,3 +127,38 @@ func hasSuite(counted map[string]uint64, name string) bool {
 	}
 	return false
 }
+
+// TestTLSServicesInventory: without keys, the handshakes still put each
+// TLS service in the inventory by its SNI (version, and ALPN when the
+// server said it in clear), through analyze --db and endpoints --db; with
+// keys, the decrypted connection is counted as such, and what only the
+// encrypted handshake says (TLS 1.3's ALPN) is added.
+func TestTLSServicesInventory(t *testing.T) {
+	google := filepath.Join(tlsCorpus, "snet/tls1.3_curl_google.pcap")
+	if _, err := os.Stat(google); err != nil {
+		t.Skipf("shared TLS corpus not available: %v", err)
+	}
+	db := filepath.Join(t.TempDir(), "inv.db")
+	if _, errs, code := run(t, "analyze", "--db", db, google); code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	if _, errs, code := run(t, "analyze", "--db", db, "--keylog", filepath.Join(tlsCorpus, "snet/log.txt"), google); code != exitOK {
+		t.Fatalf("analyze --keylog: exit %d: %s", code, errs)
+	}
+	out, errs, code := run(t, "endpoints", "--db", db)
+	if code != exitOK {
+		t.Fatalf("endpoints: exit %d: %s", code, errs)
+	}
+	_, tail, ok := strings.Cut(out, "TLS services")
+	// TLS 1.3 says ALPN only in the encrypted handshake: h2, learned
+	// from the decrypted run.
+	row := regexp.MustCompile(`(?m)^www\.google\.com\s+\S+:443\s+h2\s+TLS 1\.3\s+2\s+1\s*$`)
+	if !ok || !row.MatchString(tail) {
+		t.Errorf("endpoints --db: no TLS service row for www.google.com (h2, 2 connections, 1 decrypted):\n%s", out)
+	}
+	// The decrypted exchange's service is named by Host (curl sends one);
+	// the list of endpoints has it.
+	if !strings.Contains(out, "www.google.com  GET") {
+		t.Errorf("endpoints --db: no endpoint of www.google.com:\n%s", out)
+	}
+}
