@@ -35,9 +35,11 @@ build: deps
 	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/specter
 
 # The HTTP/2 clients and server reassembly/http2's tests drive (curl,
-# nghttp, nghttpd), installed only when missing; without them those tests skip.
+# nghttp, nghttpd) and tcpdump, with which cmd/specter's loopback tests capture
+# grpc-go's examples and those tools, installed only when missing; without them
+# those tests skip.
 deps-h2:
-	@missing=""; for p in curl nghttp2-client nghttp2-server; do \
+	@missing=""; for p in curl nghttp2-client nghttp2-server tcpdump; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

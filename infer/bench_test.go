@@ -13,9 +13,9 @@ import (
 func wireBytes(xs []*reassembly.Exchange) int64 {
 	var n int64
 	for _, x := range xs {
-		n += int64(len(x.Request.Target) + len(x.Request.Body) + 200)
+		n += int64(len(x.Request.Target) + len(x.Request.Body.Bytes()) + 200)
 		if x.Response != nil {
-			n += int64(len(x.Response.Body) + 200)
+			n += int64(len(x.Response.Body.Bytes()) + 200)
 		}
 	}
 	return n

@@ -7,7 +7,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 func Example() {
@@ -15,10 +15,10 @@ func Example() {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, p := range []string{"/users/me", "/users/17", "/users/4242", "/users/977"} {
 		m.Observe(&reassembly.Exchange{
-			Request: &http1.Request{Method: "GET", Path: p, Host: "api.example.com", Header: http.Header{},
+			Request: &message.Request{Method: "GET", Path: p, Authority: "api.example.com", Header: http.Header{},
 				Start: at.Add(time.Duration(i) * time.Second)},
-			Response: &http1.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-				Body: []byte(`{"id":1}`), End: at.Add(time.Duration(i)*time.Second + 20*time.Millisecond)},
+			Response: &message.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: message.NewBody([]byte(`{"id":1}`), 0), End: at.Add(time.Duration(i)*time.Second + 20*time.Millisecond)},
 		})
 	}
 	for _, e := range m.Endpoints() {

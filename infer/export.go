@@ -20,7 +20,7 @@ import (
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Extensions written on operations.
@@ -205,7 +205,7 @@ var methodOrder = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "P
 func (m *Model) OpenAPI(service string, opts ExportOptions) (*openapi3.T, error) {
 	svc := m.ByName[service]
 	if svc == nil {
-		svc = m.ByName[ServiceName(&reassembly.Exchange{Request: &http1.Request{Host: service}})]
+		svc = m.ByName[ServiceName(&reassembly.Exchange{Request: &message.Request{Authority: service}})]
 	}
 	if svc == nil {
 		for _, g := range m.HostGroups() {

@@ -31,7 +31,7 @@ import (
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Stats counts what a Model dropped or could not use.
@@ -137,7 +137,7 @@ func NewModel(cfg Config) *Model {
 func ServiceName(x *reassembly.Exchange) string {
 	h := ""
 	if x.Request != nil {
-		h = x.Request.Host
+		h = x.Request.Authority
 	}
 	name, ok := hostName(h)
 	return serviceName(x, name, ok)
@@ -172,7 +172,7 @@ func hostName(h string) (string, bool) {
 func (m *Model) serviceName(x *reassembly.Exchange) string {
 	h := ""
 	if x.Request != nil {
-		h = x.Request.Host
+		h = x.Request.Authority
 	}
 	hn, ok := m.hosts[h]
 	if !ok {
@@ -431,7 +431,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		case auth.InQuery:
 			credQuery[c.Name] = true
 		case auth.InHeader:
-			credHeader[http1.CanonicalKey(c.Name)] = true
+			credHeader[message.CanonicalKey(c.Name)] = true
 		case auth.InCookie:
 			credCookie[c.Name] = true
 		}
@@ -450,7 +450,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		m.observeParam(op, &op.Query, k, query[k], sampled)
 	}
 	observeHeader := func(k string, vs []string) {
-		ck := http1.CanonicalKey(k)
+		ck := message.CanonicalKey(k)
 		if !ignoredHeader(ck) && !credHeader[ck] {
 			m.observeParam(op, &op.Headers, ck, vs, sampled)
 		}
@@ -486,8 +486,8 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		}
 	}
 
-	if ct := HeaderValue(req.Header, "Content-Type"); len(req.Body) > 0 || ct != "" && req.WireSize > 0 {
-		mt, params := m.parseMediaType(ct, req.Body)
+	if ct := HeaderValue(req.Header, "Content-Type"); len(req.Body.Bytes()) > 0 || ct != "" && req.WireSize > 0 {
+		mt, params := m.parseMediaType(ct, req.Body.Bytes())
 		if op.Requests == nil {
 			op.Requests = map[string]*Body{}
 		}
@@ -501,7 +501,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 		} else {
 			b.Count++
 			if m.sampleBody(shape, "request", mt, sampled) {
-				m.observeBody(op, b, mt, params, req.Body, req.Flags&partialBody != 0)
+				m.observeBody(op, b, mt, params, req.Body.Bytes(), req.AllFlags()&partialBody != 0)
 			}
 		}
 	}
@@ -520,8 +520,8 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			op.Responses[code] = r
 		}
 		r.Count++
-		if len(resp.Body) > 0 {
-			mt, params := m.parseMediaType(HeaderValue(resp.Header, "Content-Type"), resp.Body)
+		if len(resp.Body.Bytes()) > 0 {
+			mt, params := m.parseMediaType(HeaderValue(resp.Header, "Content-Type"), resp.Body.Bytes())
 			if r.Bodies == nil {
 				r.Bodies = map[string]*Body{}
 			}
@@ -535,7 +535,7 @@ func (m *Model) record(op *Operation, x *reassembly.Exchange, when time.Time, sa
 			} else {
 				b.Count++
 				if m.sampleBody(shape, code, mt, sampled) {
-					m.observeBody(op, b, mt, params, resp.Body, resp.Flags&partialBody != 0)
+					m.observeBody(op, b, mt, params, resp.Body.Bytes(), resp.AllFlags()&partialBody != 0)
 				}
 			}
 		}
@@ -593,16 +593,16 @@ func (m *Model) sampleBody(shape shapeOf, where, mt string, sampled bool) bool {
 // missed; the operations' own schemas are sampled per operation.
 func (m *Model) observeRPC(op *Operation, x *reassembly.Exchange, when time.Time) {
 	req := x.Request
-	if len(req.Body) == 0 && req.RawQuery == "" {
+	if len(req.Body.Bytes()) == 0 && req.RawQuery == "" {
 		return
 	}
 	ox := operations.Exchange{
 		Method: req.Method, RawQuery: req.RawQuery,
 		ContentType: HeaderValue(req.Header, "Content-Type"), SOAPAction: HeaderValue(req.Header, "Soapaction"),
-		Body: req.Body, Partial: req.Flags&partialBody != 0,
+		Body: req.Body.Bytes(), Partial: req.AllFlags()&partialBody != 0,
 	}
 	if resp := x.Response; resp != nil {
-		ox.RespContentType, ox.RespBody, ox.RespPartial = HeaderValue(resp.Header, "Content-Type"), resp.Body, resp.Flags&partialBody != 0
+		ox.RespContentType, ox.RespBody, ox.RespPartial = HeaderValue(resp.Header, "Content-Type"), resp.Body.Bytes(), resp.AllFlags()&partialBody != 0
 	}
 	res, err := m.rpc.Calls(&ox)
 	if len(res.Calls) == 0 && err == nil {
@@ -655,7 +655,7 @@ func knownCredentials(op *Operation, h http.Header, query url.Values, sampled bo
 
 // partialBody flags a body that is not the whole message as sent: its
 // schema is not inferred (it would not parse, or mislead).
-const partialBody = http1.FlagBodyTruncated | http1.FlagGap | http1.FlagDecodeError | http1.FlagBombCut | http1.FlagIncomplete
+const partialBody = message.FlagBodyTruncated | message.FlagGap | message.FlagDecodeError | message.FlagBombCut | message.FlagIncomplete
 
 func (m *Model) observeParam(op *Operation, dst *map[string]*Param, name string, vals []string, sampled bool) {
 	if len(name) > 128 {

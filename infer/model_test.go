@@ -19,7 +19,7 @@ import (
 
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -41,9 +41,9 @@ func ex(i int, method, host, target, hdr, reqBody string, status int, respCT, re
 			Client: netip.MustParseAddrPort("10.0.0.1:40000"),
 			Server: netip.MustParseAddrPort("10.0.0.2:8080"),
 		},
-		Request: &http1.Request{
+		Request: &message.Request{
 			Method: method, Target: target, Path: path, RawQuery: rawq, Proto: "HTTP/1.1",
-			Host: host, Header: h, Body: []byte(reqBody), WireSize: int64(len(reqBody)),
+			Authority: host, Header: h, Body: message.NewBody([]byte(reqBody), 0), WireSize: int64(len(reqBody)),
 			Start: start, End: start,
 		},
 	}
@@ -52,8 +52,8 @@ func ex(i int, method, host, target, hdr, reqBody string, status int, respCT, re
 		if respCT != "" {
 			rh.Set("Content-Type", respCT)
 		}
-		x.Response = &http1.Response{
-			Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: []byte(respBody),
+		x.Response = &message.Response{
+			Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: message.NewBody([]byte(respBody), 0),
 			WireSize: int64(len(respBody)), Start: start.Add(time.Duration(5+i%7) * time.Millisecond),
 			End: start.Add(time.Duration(10+i%13) * time.Millisecond),
 		}
@@ -308,7 +308,7 @@ func TestServiceName(t *testing.T) {
 		{"bad host/name", "192.0.2.7:8080"},
 		{"[2001:db8::1]:80", "[2001:db8::1]"},
 	} {
-		x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &http1.Request{Host: tc.host}}
+		x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &message.Request{Authority: tc.host}}
 		if got := ServiceName(x); got != tc.want {
 			t.Errorf("ServiceName(%q) = %q, want %q", tc.host, got, tc.want)
 		}
@@ -532,7 +532,7 @@ func TestModelCaches(t *testing.T) {
 	}
 	for round := range 2 {
 		for _, h := range hosts {
-			x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &http1.Request{Host: h}}
+			x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &message.Request{Authority: h}}
 			if got, want := m.serviceName(x), ServiceName(x); got != want {
 				t.Fatalf("round %d: host %q: %q, want %q", round, h, got, want)
 			}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // TestServiceNameSNI: a decrypted exchange without a usable Host is named
@@ -25,7 +25,7 @@ func TestServiceNameSNI(t *testing.T) {
 		{"", &reassembly.TLSInfo{SNI: "bad sni/x"}, "192.0.2.7:443"},
 		{"", nil, "192.0.2.7:443"},
 	} {
-		x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &http1.Request{Host: tc.host}, TLS: tc.tls}
+		x := &reassembly.Exchange{Flow: reassembly.Flow{Server: srv}, Request: &message.Request{Authority: tc.host}, TLS: tc.tls}
 		if got := ServiceName(x); got != tc.want {
 			t.Errorf("ServiceName(host %q, tls %+v) = %q, want %q", tc.host, tc.tls, got, tc.want)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // conn is one TCP connection: gopacket's reassembler feeds it both
@@ -57,7 +58,7 @@ type conn struct {
 const maxInterim = 8
 
 type pendingRequest struct {
-	req     *http1.Request
+	req     *message.Request
 	dir     int
 	interim []int
 }
@@ -82,7 +83,7 @@ type half struct {
 	// oldest pending request (its own may be lost).
 	resynced bool
 	// lost is set once this direction delivered a message with invalid
-	// framing (http1.FlagBadFraming): what the parser finds after it is
+	// framing (message.FlagBadFraming): what the parser finds after it is
 	// not known to be the next message, so it is never paired by
 	// position (RFC 9112 section 6.3: the connection cannot be trusted
 	// past such a message).
@@ -314,7 +315,6 @@ func (h *half) feed(data []byte, ts time.Time) {
 		c.eng.feed(h.dir, data, ts)
 		return
 	}
-	h.keepHead(data)
 	from := h.parser.Offset()
 	h.parser.Feed(data, ts)
 	if c.eng != nil {
@@ -323,7 +323,9 @@ func (h *half) feed(data []byte, ts time.Time) {
 		}
 		return
 	}
-	c.detect(h, ts)
+	if !c.detect(h, data, ts) {
+		h.keepHead(data)
+	}
 }
 
 // framingLost reports whether either direction lost its framing (see
@@ -331,7 +333,7 @@ func (h *half) feed(data []byte, ts time.Time) {
 func (c *conn) framingLost() bool { return c.half[0].lost || c.half[1].lost }
 
 // Request implements http1.Handler.
-func (h *half) Request(r *http1.Request) {
+func (h *half) Request(r *message.Request) {
 	c := h.c
 	c.w.ctr.requests.Add(1)
 	if c.framingLost() {
@@ -340,7 +342,7 @@ func (h *half) Request(r *http1.Request) {
 		c.emitUnpaired(&Exchange{Request: r, Flags: FlagUnmatchedRequest}, c.addrs[h.dir], c.addrs[1-h.dir])
 		return
 	}
-	if r.Flags.Has(http1.FlagBadFraming) {
+	if r.Flags.Has(message.FlagBadFraming) {
 		// Queued all the same: it holds its place, and the other side,
 		// still in step, answers it in order.
 		h.lost = true
@@ -368,7 +370,7 @@ func (h *half) Request(r *http1.Request) {
 // after it began: such a request is not its own, which was lost. After a
 // gap on the response side, the response answers the latest request that
 // ended before it began, and older ones lost theirs.
-func (h *half) Response(r *http1.Response) {
+func (h *half) Response(r *message.Response) {
 	c := h.c
 	if r.StatusCode >= 100 && r.StatusCode < 200 && r.StatusCode != 101 {
 		c.w.ctr.interim.Add(1)
@@ -438,13 +440,13 @@ func (h *half) Response(r *http1.Response) {
 			} else {
 				c.w.ctr.unmatchedResp.Add(^uint64(0)) // the HTTP/2 stream 1 says it again
 			}
-			c.startEngine(newH2Engine(c, up), r.End, false)
+			c.startEngine(newH2Engine(c, up), r.End, false, nil, nil)
 			return
 		}
 		c.tunnel()
 	}
 	c.emit(x, client, server)
-	if r.Flags.Has(http1.FlagBadFraming) {
+	if r.Flags.Has(message.FlagBadFraming) {
 		// This response was in its place; whatever follows may not be,
 		// so the requests still waiting will not get theirs.
 		h.lost = true
@@ -512,8 +514,8 @@ func (h *half) Protocol(p http1.Protocol) {
 }
 
 // requestSize estimates what a waiting request holds.
-func requestSize(r *http1.Request) int64 {
-	return int64(len(r.Body)+len(r.Target)) + 512
+func requestSize(r *message.Request) int64 {
+	return int64(len(r.Body.Bytes())+len(r.Target)) + 512
 }
 
 // shed drops what the connection holds, for the memory budget: messages in
@@ -521,9 +523,14 @@ func requestSize(r *http1.Request) int64 {
 // unmatched, and each direction resynchronizes on its next message.
 func (c *conn) shed(ts time.Time) {
 	c.w.ctr.shed.Add(1)
-	for i := range c.half {
-		if h := &c.half[i]; !h.closed {
-			h.gap(-1, ts)
+	if b, ok := c.eng.(budgeted); ok {
+		// A gap would cost the engine its framing and HPACK tables.
+		b.shed(ts)
+	} else {
+		for i := range c.half {
+			if h := &c.half[i]; !h.closed {
+				h.gap(-1, ts)
+			}
 		}
 	}
 	for _, p := range c.pending {
@@ -555,24 +562,28 @@ func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 	if e, ok := c.eng.(*tlsEngine); ok {
 		x.TLS = e.info()
 	}
-	var f http1.Flags
+	var f message.Flags
 	if x.Request != nil {
-		f |= x.Request.Flags
+		f |= x.Request.AllFlags()
+		x.Proto = x.Request.Proto
 	}
 	if x.Response != nil {
-		f |= x.Response.Flags
+		f |= x.Response.AllFlags()
+		if x.Proto == "" {
+			x.Proto = x.Response.Proto
+		}
 	}
-	if f&(http1.FlagGap|http1.FlagIncomplete) != 0 {
+	if f&(message.FlagGap|message.FlagIncomplete) != 0 {
 		x.Flags |= FlagGap
 	}
-	if f&http1.FlagBodyTruncated != 0 {
+	if f&message.FlagBodyTruncated != 0 {
 		x.Flags |= FlagTruncated
 		c.w.ctr.truncated.Add(1)
 	}
-	if f&http1.FlagBombCut != 0 {
+	if f&message.FlagBombCut != 0 {
 		c.w.ctr.bombs.Add(1)
 	}
-	if f&http1.FlagDecodeError != 0 {
+	if f&message.FlagDecodeError != 0 {
 		c.w.ctr.decodeErrors.Add(1)
 	}
 	if x.Request != nil && len(x.Request.Anomalies) > 0 || x.Response != nil && len(x.Response.Anomalies) > 0 {

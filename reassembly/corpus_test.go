@@ -10,7 +10,7 @@ import (
 
 	"github.com/specter-dev/specter/capture/corpus"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // countDiff documents, for a capture in ../shared/corpus/pcaps, why our
@@ -82,7 +82,7 @@ func TestCorpusCounts(t *testing.T) {
 				// tshark counts a response only once it has seen all of it;
 				// we also deliver responses the capture cut short, flagged
 				// incomplete: leave those out of the comparison.
-				if x.Response != nil && !x.Response.Flags.Has(http1.FlagIncomplete) {
+				if x.Response != nil && !x.Response.Flags.Has(message.FlagIncomplete) {
 					resp++
 				}
 				// tshark counts interim responses (100 Continue) as

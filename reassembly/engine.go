@@ -15,6 +15,15 @@ type engine interface {
 	close(ts time.Time)
 }
 
+// budgeted is an engine that holds memory worth counting under
+// Config.MaxBufferedBytes: buffered says about how much, shed gives it
+// back (delivering what it holds as incomplete) without losing its place
+// in the streams.
+type budgeted interface {
+	buffered() int
+	shed(ts time.Time)
+}
+
 // maxHead caps the first bytes of each direction that a connection keeps
 // until its protocol is known, so that an engine started late still gets
 // every byte, and so that a capture starting mid-connection can be
@@ -24,7 +33,8 @@ type engine interface {
 const maxHead = 4 << 10
 
 // keepHead records data, fed to direction h before any engine, while the
-// connection's protocol is undecided.
+// connection's protocol is undecided. A Feed is judged (detect) before it
+// is kept, so a first segment longer than maxHead still counts.
 func (h *half) keepHead(data []byte) {
 	if h.headDone {
 		return
@@ -38,10 +48,11 @@ func (h *half) keepHead(data []byte) {
 
 // startEngine hands the connection to e: the http1 parsers stop and, when
 // heads is set, each direction's bytes so far (its head) are fed to e,
-// after a gap when some were not kept. From now on conn forwards
-// everything to e. Without heads (an h2c upgrade) e starts with the bytes
-// after those the parsers took.
-func (c *conn) startEngine(e engine, ts time.Time, heads bool) {
+// after a gap when some were not kept, then data, the bytes of cur's Feed
+// under way, if any. From now on conn forwards everything to e. Without
+// heads (an h2c upgrade) e starts with the bytes after those the parsers
+// took.
+func (c *conn) startEngine(e engine, ts time.Time, heads bool, cur *half, data []byte) {
 	c.eng = e
 	for i := range c.half {
 		h := &c.half[i]
@@ -53,26 +64,43 @@ func (c *conn) startEngine(e engine, ts time.Time, heads bool) {
 			if len(h.head) > 0 {
 				e.feed(i, h.head, ts)
 			}
+			if h == cur && len(data) > 0 {
+				e.feed(i, data, ts)
+			}
 		}
 		h.head, h.headDone = nil, true
 	}
 }
 
-// detect looks, after a Feed to direction h's parser, for a protocol an
-// engine parses: the parser saw the HTTP/2 preface or a SETTINGS frame at
-// the stream's start, or the direction's first bytes are a chain of
-// HTTP/2 frame headers (a capture that began mid-connection).
-func (c *conn) detect(h *half, ts time.Time) {
+// detect looks, after a Feed of data to direction h's parser, for a
+// protocol an engine parses: the parser saw the HTTP/2 preface or a
+// SETTINGS frame at the stream's start, or the direction's first bytes are
+// a chain of HTTP/2 frame headers (a capture that began mid-connection).
+// It reports whether it started an engine (which then got data).
+func (c *conn) detect(h *half, data []byte, ts time.Time) bool {
 	if c.eng != nil || h.headDone {
-		return
+		return false
 	}
-	if h.parser.Protocol() == http1.ProtoHTTP2 || c.proto != http1.ProtoHTTP1 && http2.Sniff(h.head) {
+	if h.parser.Protocol() == http1.ProtoHTTP2 || c.proto != http1.ProtoHTTP1 && sniff(h.head, data) {
 		c.proto = http1.ProtoHTTP2
-		c.startEngine(newH2Engine(c, nil), ts, true)
-		return
+		c.startEngine(newH2Engine(c, nil), ts, true, h, data)
+		return true
 	}
 	if h.parser.Protocol() == http1.ProtoTLS {
 		c.proto = http1.ProtoTLS
-		c.startEngine(newTLSEngine(c), ts, true)
+		c.startEngine(newTLSEngine(c, h, data), ts, true, h, data)
+		return true
 	}
+	return false
+}
+
+// sniff runs http2.Sniff on head followed by data and, when the head did
+// not start on a frame, on data alone: senders start frames on segment
+// boundaries far more often than chance would, so a capture that began in
+// the middle of a frame is recognized at the next segment that starts one.
+func sniff(head, data []byte) bool {
+	if len(head) == 0 {
+		return http2.Sniff(data)
+	}
+	return http2.Sniff(append(head[:len(head):len(head)], data...)) || http2.Sniff(data)
 }

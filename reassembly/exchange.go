@@ -1,15 +1,16 @@
 // Package reassembly turns decoded TCP segments into HTTP exchanges: it
 // reassembles TCP streams with gopacket's reassembly package, under explicit
 // memory bounds, shards flows across workers, parses each direction with
-// package http1 and pairs requests with responses.
+// package http1 and pairs requests with responses. Exchanges hold package
+// message's protocol-neutral Request and Response.
 package reassembly
 
 import (
 	"net/netip"
 
 	"github.com/specter-dev/specter/capture"
-	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Flow identifies the connection an exchange travelled on. Client and Server
@@ -55,29 +56,33 @@ type Exchange struct {
 	// Process is the process on this host that sent or served the
 	// exchange, when the capture knows it (eBPF); nil otherwise. The
 	// exchanges of one socket share it: it is read only.
-	Process  *Process
-	Request  *http1.Request
-	Response *http1.Response
-	// StreamID is the HTTP/2 stream the exchange travelled on, 0 for
-	// HTTP/1 (whose messages have Proto "HTTP/2" otherwise).
+	Process *Process
+	// Proto is the protocol version the exchange used: the request's
+	// Proto ("HTTP/1.1", "HTTP/2"), or the response's when there is no
+	// request.
+	Proto string
+	// StreamID is the HTTP/2 stream the exchange travelled on; 0 for
+	// HTTP/1, whose connections carry one exchange at a time.
 	StreamID uint32
 	// GRPC describes the gRPC call an HTTP/2 stream carried; nil unless it
 	// carried one.
-	GRPC *http2.GRPC
+	GRPC     *http2.GRPC
+	Request  *message.Request
+	Response *message.Response
 	// TLS is set when the exchange was decrypted from a TLS connection.
 	TLS   *TLSInfo
 	Flags Flags
 	// Anomalies lists what is suspicious about the exchange's wire form:
-	// the request's and the response's http1 Anomalies (invalid or
+	// the request's and the response's Anomalies (package http1's (invalid or
 	// conflicting framing, Content-Length with Transfer-Encoding, too many
-	// codings), then AnomalyUnpairedAfterBadFraming when it applies. Nil
+	// codings)), then AnomalyUnpairedAfterBadFraming when it applies. Nil
 	// for a well-formed exchange. Read only: it may share the messages'.
 	Anomalies []string
 }
 
 // AnomalyUnpairedAfterBadFraming: the exchange holds a request or a
 // response left unpaired because its connection lost the framing of a
-// direction earlier (http1.FlagBadFraming): after such a message, neither
+// direction earlier (message.FlagBadFraming): after such a message, neither
 // the messages found by resynchronizing nor the requests still waiting can
 // be paired by position, and pairing them by guess could attach a response
 // to the wrong request.

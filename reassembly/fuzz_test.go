@@ -76,6 +76,27 @@ func FuzzPipeline(f *testing.F) {
 		shuffled = append(shuffled, seeds[i]...)
 	}
 	f.Add(shuffled)
+	// HTTP/2: prior knowledge, an h2c upgrade, and a capture that starts
+	// mid-connection (frames, no preface).
+	cl, sv := newH2(f), newH2(f)
+	pre := cl.preface().headers(1, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/a").take()
+	ans := sv.settings().headers(1, false, ":status", "200").data(1, true, "ok").take()
+	up := "GET /u HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+	sw := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" + ans
+	mid := newH2(f).headers(7, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/m").take()
+	for _, conv := range [][2]string{{pre, ans}, {up, sw}, {mid, ""}} {
+		seeds := [][]byte{frame(f, true, 100, 0, "S", ""), frame(f, false, 500, 101, "SA", ""),
+			frame(f, true, 101, 501, "A", conv[0]), frame(f, false, 501, 101+uint32(len(conv[0])), "A", conv[1])}
+		if conv[0] == mid {
+			seeds = seeds[2:]
+		}
+		var all []byte
+		for _, s := range seeds {
+			all = binary.BigEndian.AppendUint16(all, uint16(len(s)))
+			all = append(all, s...)
+		}
+		f.Add(all)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := reassembly.DefaultConfig()
 		cfg.Workers = 2

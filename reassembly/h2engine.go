@@ -8,6 +8,7 @@ import (
 
 	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // h2Engine parses a connection recognized as HTTP/2 with package http2
@@ -15,6 +16,9 @@ import (
 type h2Engine struct {
 	c  *conn
 	h2 *http2.Conn
+	// dec undoes content codings with the HTTP/1 parser's bounds and
+	// pools; it is never fed.
+	dec *http1.Parser
 	// keys caches canonical header names, as the http1 parser does.
 	keys map[string]string
 }
@@ -25,7 +29,7 @@ const maxH2Keys = 64
 // newH2Engine returns the engine of c. up, when not nil, is the HTTP/1.1
 // request of an h2c upgrade, sent on direction dir: it becomes stream 1.
 func newH2Engine(c *conn, up *upgrade) *h2Engine {
-	e := &h2Engine{c: c}
+	e := &h2Engine{c: c, dec: http1.NewParser(&c.w.cfg.HTTP, nil)}
 	e.h2 = http2.NewConn(&c.w.cfg.HTTP2, e)
 	if up != nil {
 		e.h2.Upgrade(up.dir, up.req)
@@ -42,6 +46,9 @@ type upgrade struct {
 func (e *h2Engine) feed(dir int, data []byte, ts time.Time) { e.h2.Feed(dir, data, ts) }
 func (e *h2Engine) gap(dir int, lost int, ts time.Time)     { e.h2.Gap(dir, lost, ts) }
 
+func (e *h2Engine) buffered() int  { return e.h2.Buffered() }
+func (e *h2Engine) shed(time.Time) { e.h2.Shed() }
+
 func (e *h2Engine) close(ts time.Time) {
 	e.h2.Close(ts)
 	st := e.h2.Stats()
@@ -57,6 +64,9 @@ func (e *h2Engine) close(ts time.Time) {
 	ctr.h2FramesTooLarge.Add(uint64(st.FramesTooLarge))
 	ctr.h2StreamsEvicted.Add(uint64(st.StreamsEvicted))
 	ctr.h2Resets.Add(uint64(st.Resets))
+	ds := e.dec.Stats()
+	ctr.codingsCapped.Add(uint64(ds.CodingsCapped))
+	ctr.windowTooLarge.Add(uint64(ds.WindowTooLarge))
 }
 
 // Exchange implements http2.Handler: it turns a stream into an Exchange.
@@ -71,7 +81,7 @@ func (e *h2Engine) Exchange(s *http2.Exchange) {
 		x.Flags |= FlagUnknownFields
 	}
 	if rq := s.Request; rq != nil && rq.Method != "" && rq.Path != "" {
-		x.Request = e.request(rq)
+		x.Request = e.request(rq, !s.Upgraded)
 		if !s.Upgraded {
 			c.w.ctr.requests.Add(1)
 		}
@@ -100,52 +110,70 @@ func (e *h2Engine) Exchange(s *http2.Exchange) {
 	c.emit(x, c.addrs[client], c.addrs[1-client])
 }
 
-func (e *h2Engine) request(m *http2.Message) *http1.Request {
-	r := &http1.Request{
-		Method: m.Method, Target: m.Path, Path: m.Path, Proto: "HTTP/2",
-		Host: m.Authority, Body: m.Body, WireSize: m.BodySize,
-		Start: m.Start, End: m.End, Flags: h1Flags(m.Flags),
+// request converts m; decode is false for the HTTP/1.1 request of an h2c
+// upgrade, whose body the http1 parser decoded already.
+func (e *h2Engine) request(m *http2.Message, decode bool) *message.Request {
+	r := &message.Request{
+		Method: m.Method, Scheme: m.Scheme, Authority: m.Authority, Target: m.Path, Path: m.Path, Proto: "HTTP/2",
+		WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: fromH2Flags(m.Flags),
 	}
 	if i := strings.IndexByte(r.Path, '?'); i >= 0 {
 		r.Path, r.RawQuery = r.Path[:i], r.Path[i+1:]
 	}
-	r.Header, r.RawHeader = e.header(m)
-	if r.Host == "" {
-		r.Host = r.Header.Get("Host")
+	r.Header, r.Trailer, r.RawHeader = e.header(m)
+	if r.Authority == "" {
+		r.Authority = r.Header.Get("Host")
+	}
+	if decode {
+		r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, m.Body, r.Flags)
+	} else if len(m.Body) > 0 {
+		r.Body = message.NewBody(m.Body, 0)
 	}
 	return r
 }
 
-func (e *h2Engine) response(m *http2.Message) *http1.Response {
-	r := &http1.Response{
-		Proto: "HTTP/2", StatusCode: m.Status, Reason: http.StatusText(m.Status),
-		Body: m.Body, WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: h1Flags(m.Flags),
+func (e *h2Engine) response(m *http2.Message) *message.Response {
+	r := &message.Response{
+		Proto: "HTTP/2", StatusCode: m.Status,
+		WireSize: m.BodySize, Start: m.Start, End: m.End, Flags: fromH2Flags(m.Flags),
 	}
-	r.Header, r.RawHeader = e.header(m)
+	r.Header, r.Trailer, r.RawHeader = e.header(m)
+	r.Body, r.Flags, r.Anomalies = e.dec.DecodeBody(r.Header, m.Body, r.Flags)
 	return r
 }
 
-// header builds the http.Header of a message (its header then trailer
-// fields, as the http1 parser merges a chunked body's trailers) and its
-// raw form in wire order. Pseudo-header fields are left out (they are the
-// Request's and Response's own fields) and so are fields with an unknown
-// name or value: a field is either known or absent.
-func (e *h2Engine) header(m *http2.Message) (http.Header, string) {
-	h := make(http.Header, len(m.Header)+len(m.Trailer))
-	var raw strings.Builder
-	for _, fs := range [2][]http2.Field{m.Header, m.Trailer} {
-		for _, f := range fs {
-			if f.Unknown() || f.Name == "" || f.Name[0] == ':' {
-				continue
-			}
-			h[e.key(f.Name)] = append(h[e.key(f.Name)], f.Value)
-			raw.WriteString(f.Name)
-			raw.WriteString(": ")
-			raw.WriteString(f.Value)
-			raw.WriteString("\r\n")
+// header builds the Header of a message (its header fields, then its
+// trailer fields merged in, as message.Request says), its Trailer, and
+// the raw form of the header section in wire order. Pseudo-header fields
+// are left out (they are the Request's and Response's own fields) and so
+// are fields with an unknown name or value: a field is either known or
+// absent.
+func (e *h2Engine) header(m *http2.Message) (h, trailer http.Header, raw string) {
+	h = make(http.Header, len(m.Header)+len(m.Trailer))
+	var b strings.Builder
+	for _, f := range m.Header {
+		if f.Unknown() || f.Name == "" || f.Name[0] == ':' {
+			continue
 		}
+		k := e.key(f.Name)
+		h[k] = append(h[k], f.Value)
+		b.WriteString(f.Name)
+		b.WriteString(": ")
+		b.WriteString(f.Value)
+		b.WriteString("\r\n")
 	}
-	return h, raw.String()
+	for _, f := range m.Trailer {
+		if f.Unknown() || f.Name == "" || f.Name[0] == ':' {
+			continue
+		}
+		if trailer == nil {
+			trailer = make(http.Header, len(m.Trailer))
+		}
+		k := e.key(f.Name)
+		trailer[k] = append(trailer[k], f.Value)
+		h[k] = append(h[k], f.Value)
+	}
+	return h, trailer, b.String()
 }
 
 func (e *h2Engine) key(name string) string {
@@ -162,18 +190,18 @@ func (e *h2Engine) key(name string) string {
 	return k
 }
 
-// h1Flags maps a message's http2 flags to the http1 ones the rest of the
-// pipeline reads (a partial body is one of them either way).
-func h1Flags(f http2.Flags) http1.Flags {
-	var g http1.Flags
+// fromH2Flags maps a message's http2 flags to the message ones the rest
+// of the pipeline reads (a partial body is one of them either way).
+func fromH2Flags(f http2.Flags) message.Flags {
+	var g message.Flags
 	if f.Has(http2.FlagBodyTruncated) {
-		g |= http1.FlagBodyTruncated
+		g |= message.FlagBodyTruncated
 	}
 	if f.Has(http2.FlagGap) {
-		g |= http1.FlagGap
+		g |= message.FlagGap
 	}
 	if f&(http2.FlagIncomplete|http2.FlagReset|http2.FlagMidStream|http2.FlagHPACKError) != 0 {
-		g |= http1.FlagIncomplete
+		g |= message.FlagIncomplete
 	}
 	return g
 }
@@ -181,7 +209,7 @@ func h1Flags(f http2.Flags) http1.Flags {
 // isH2CUpgrade reports whether a 101 answers an h2c upgrade (RFC 7540
 // §3.2): the response switched to h2c and the request, when it was seen,
 // asked for it.
-func isH2CUpgrade(rq *http1.Request, rs *http1.Response) bool {
+func isH2CUpgrade(rq *message.Request, rs *message.Response) bool {
 	return (rq == nil || hasToken(rq.Header.Values("Upgrade"), "h2c")) && hasToken(rs.Header.Values("Upgrade"), "h2c")
 }
 
@@ -198,9 +226,9 @@ func hasToken(values []string, tok string) bool {
 
 // upgradeRequest turns the HTTP/1.1 request of an h2c upgrade into stream
 // 1's request.
-func upgradeRequest(r *http1.Request) http2.UpgradeRequest {
-	u := http2.UpgradeRequest{Method: r.Method, Path: r.Target, Authority: r.Host, Body: r.Body, Start: r.Start, End: r.End}
-	for _, f := range http1.Fields(r.RawHeader, r.Header) {
+func upgradeRequest(r *message.Request) http2.UpgradeRequest {
+	u := http2.UpgradeRequest{Method: r.Method, Path: r.Target, Authority: r.Authority, Body: r.Body.Bytes(), Start: r.Start, End: r.End}
+	for _, f := range r.Fields() {
 		u.Header = append(u.Header, http2.Field{Name: f.Name, Value: f.Value})
 	}
 	return u

@@ -2,7 +2,9 @@ package reassembly_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +78,16 @@ func grpcMsg(p string) string {
 	return string([]byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}) + p
 }
 
+func gzipped(t *testing.T, s string) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return b.String()
+}
+
 // h2Want is what a test expects of one exchange.
 type h2Want struct {
 	method, path string
@@ -94,7 +106,7 @@ func h2Got(x *reassembly.Exchange) h2Want {
 		w.method, w.path = x.Request.Method, x.Request.Target
 	}
 	if x.Response != nil {
-		w.status, w.body = x.Response.StatusCode, string(x.Response.Body)
+		w.status, w.body = x.Response.StatusCode, string(x.Response.Body.Bytes())
 	}
 	if x.GRPC != nil {
 		w.grpcMethod, w.grpcStatus = x.GRPC.Method, x.GRPC.Status
@@ -135,6 +147,25 @@ func TestHTTP2Wired(t *testing.T) {
 			c.send(time.Millisecond, false, sv.settings().headers(1, false, ok...).data(1, true, "hello").take())
 		},
 		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello"}},
+	}, {
+		name: "first segment larger than the kept head (GRO on loopback)",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, false, ":method", "POST", ":scheme", "http", ":authority", "h", ":path", "/upload").
+				data(1, true, strings.Repeat("z", 9000)).take())
+			c.send(time.Millisecond, false, sv.settings().headers(1, true, ":status", "201").take())
+		},
+		want: []h2Want{{method: "POST", path: "/upload", status: 201, stream: 1}},
+	}, {
+		name: "mid-connection, first segment larger than the kept head",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.send(0, true, cl.headers(5, false, ":method", "PUT", ":scheme", "http", ":authority", "h", ":path", "/blob").
+				data(5, true, strings.Repeat("z", 9000)).take())
+			c.send(time.Millisecond, false, sv.headers(5, true, ":status", "204").take())
+		},
+		want: []h2Want{{method: "PUT", path: "/blob", status: 204, stream: 5}},
 	}, {
 		name: "server speaks first",
 		run: func(t *testing.T, c *tcpConv) {
@@ -177,6 +208,27 @@ func TestHTTP2Wired(t *testing.T) {
 			c.send(time.Millisecond, false, sv.headers(7, false, ":status", "201").data(7, true, "{}").take())
 		},
 		want: []h2Want{{method: "POST", path: "/items", status: 201, stream: 7, body: "{}"}},
+	}, {
+		name: "gzip body decoded as HTTP/1's are",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, get...).take())
+			c.send(time.Millisecond, false, sv.settings().headers(1, false, ":status", "200", "content-encoding", "gzip").data(1, true, gzipped(t, `{"ok":true}`)).take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: `{"ok":true}`}},
+	}, {
+		name: "mid-connection, the capture starts inside a frame",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			first := cl.data(3, true, strings.Repeat("q", 3000)).take()
+			// Both directions start with the tail of a DATA frame.
+			c.send(0, true, first[1500:])
+			c.send(time.Millisecond, false, sv.data(3, true, strings.Repeat("r", 3000)).take()[1400:])
+			c.send(time.Millisecond, true, cl.headers(5, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/after").take())
+			c.send(time.Millisecond, false, sv.headers(5, true, ":status", "200").take())
+		},
+		want: []h2Want{{method: "GET", path: "/after", status: 200, stream: 5}},
 	}, {
 		name: "mid-connection gRPC",
 		run: func(t *testing.T, c *tcpConv) {
@@ -223,4 +275,136 @@ func equalWant(a, b h2Want) bool {
 	return a.method == b.method && a.path == b.path && a.status == b.status && a.stream == b.stream &&
 		a.body == b.body && a.grpcMethod == b.grpcMethod && (a.grpcMethod == "" || a.grpcStatus == b.grpcStatus) &&
 		slices.Equal(a.interim, b.interim)
+}
+
+// HTTP/2 connections count under MaxBufferedBytes like HTTP/1 ones: open
+// streams with large bodies get shed (delivered flagged incomplete), and
+// a shed connection keeps its framing and HPACK tables, so its later
+// streams still decode.
+func TestHTTP2MemoryBudget(t *testing.T) {
+	cfg := reassembly.DefaultConfig()
+	cfg.Workers = 1
+	cfg.MaxBufferedBytes = 1 << 20
+	w, out := newWire(t, cfg)
+	body := strings.Repeat("y", 12000)
+	const conns = 16
+	var cs []*tcpConv
+	var cls, svs []*h2
+	for i := range conns {
+		c := w.conn(uint16(41000 + i))
+		cl, sv := newH2(t), newH2(t)
+		c.handshake(0)
+		c.send(time.Millisecond, true, cl.preface().headers(1, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/big").take())
+		c.send(time.Millisecond, false, sv.settings().headers(1, false, ":status", "200").take())
+		// 20 × 12000 bytes, the stream left open.
+		for range 20 {
+			c.send(time.Millisecond, false, sv.data(1, false, body).take())
+		}
+		cs, cls, svs = append(cs, c), append(cls, cl), append(svs, sv)
+	}
+	for i, c := range cs {
+		c.send(time.Millisecond, true, cls[i].headers(3, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/big").take())
+		c.send(time.Millisecond, false, svs[i].headers(3, true, ":status", "204").take())
+	}
+	st := w.p.Close()
+	if st.Shed == 0 {
+		t.Fatalf("no connection shed: %+v", st)
+	}
+	var big, later int
+	for _, x := range *out {
+		switch x.StreamID {
+		case 1:
+			big++
+		case 3:
+			if x.Request == nil || x.Request.Path != "/big" || x.Response == nil || x.Response.StatusCode != 204 {
+				t.Errorf("stream 3 after shedding: %+v", x)
+			}
+			later++
+		}
+	}
+	if big != conns || later != conns {
+		t.Errorf("%d big and %d later streams, want %d each (stats %+v)", big, later, conns, st)
+	}
+}
+
+// Hostile HTTP/2 through the pipeline costs bounded memory, is counted in
+// Stats, and does not stop the connection: the stream after it decodes.
+func TestHTTP2HostileCounted(t *testing.T) {
+	next := []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/next"}
+	tests := []struct {
+		name    string
+		attack  func(t *testing.T, cl *h2) string
+		counter func(reassembly.Stats) uint64
+	}{{
+		name: "CONTINUATION flood",
+		attack: func(t *testing.T, cl *h2) string {
+			cl.hb.Reset()
+			cl.enc.WriteField(hpack.HeaderField{Name: ":method", Value: "GET"})
+			if err := cl.fr.WriteHeaders(xhttp2.HeadersFrameParam{StreamID: 1, BlockFragment: cl.hb.Bytes()}); err != nil {
+				t.Fatal(err)
+			}
+			junk := bytes.Repeat([]byte{0x40, 0x01, 'x', 0x01, 'y'}, 3000) // literal fields, 15 kB a frame
+			for i := range 10 {
+				if err := cl.fr.WriteContinuation(1, i == 9, junk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return cl.take()
+		},
+		counter: func(s reassembly.Stats) uint64 { return s.H2BlocksTooLarge },
+	}, {
+		name: "huge SETTINGS",
+		attack: func(t *testing.T, cl *h2) string {
+			if err := cl.fr.WriteRawFrame(xhttp2.FrameSettings, 0, 0, make([]byte, 6*20000)); err != nil {
+				t.Fatal(err)
+			}
+			return cl.take()
+		},
+		counter: func(s reassembly.Stats) uint64 { return s.H2FramesTooLarge },
+	}, {
+		name: "HPACK bomb",
+		attack: func(t *testing.T, cl *h2) string {
+			// One 4 kB field, then a block that repeats it by index.
+			kv := []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/bomb"}
+			for range 200 {
+				kv = append(kv, "x-bomb", strings.Repeat("b", 4000))
+			}
+			return cl.headers(1, true, kv...).take()
+		},
+		counter: func(s reassembly.Stats) uint64 { return s.H2BlocksTooLarge },
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, out := newWire(t, reassembly.DefaultConfig())
+			c := w.conn(40000)
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().take())
+			c.send(time.Millisecond, false, sv.settings().take())
+			attack := tt.attack(t, cl)
+			for len(attack) > 0 { // in MSS-sized segments
+				n := min(len(attack), 1448)
+				c.send(time.Millisecond, true, attack[:n])
+				attack = attack[n:]
+			}
+			c.send(time.Millisecond, true, cl.headers(3, true, next...).take())
+			c.send(time.Millisecond, false, sv.headers(3, true, ":status", "200").take())
+			st := w.p.Close()
+			if tt.counter(st) == 0 {
+				t.Errorf("bound not counted: %+v", st)
+			}
+			found := false
+			for _, x := range *out {
+				if x.StreamID == 3 && x.Request != nil && x.Request.Path == "/next" && x.Response != nil && x.Response.StatusCode == 200 {
+					found = true
+				}
+				if x.Request != nil && len(x.Request.RawHeader) > 256<<10 {
+					t.Errorf("stream %d kept %d bytes of header fields", x.StreamID, len(x.Request.RawHeader))
+				}
+			}
+			if !found {
+				t.Errorf("the stream after the attack was lost: %d exchanges, stats %+v", len(*out), st)
+			}
+		})
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // exchangeJSON is the stable JSON form of an Exchange: one object per line
@@ -21,11 +21,25 @@ type exchangeJSON struct {
 	TunnelID uint32   `json:"tunnel_id,omitempty"`
 	Flags    []string `json:"flags,omitempty"`
 	// Anomalies: Exchange.Anomalies.
-	Anomalies []string      `json:"anomalies,omitempty"`
-	Interim   []int         `json:"interim,omitempty"`
-	Process   *Process      `json:"process,omitempty"`
-	Request   *requestJSON  `json:"request,omitempty"`
-	Response  *responseJSON `json:"response,omitempty"`
+	Anomalies []string `json:"anomalies,omitempty"`
+	Interim   []int    `json:"interim,omitempty"`
+	Process   *Process `json:"process,omitempty"`
+	// StreamID and GRPC: HTTP/2 only.
+	StreamID uint32        `json:"stream_id,omitempty"`
+	GRPC     *grpcJSON     `json:"grpc,omitempty"`
+	Request  *requestJSON  `json:"request,omitempty"`
+	Response *responseJSON `json:"response,omitempty"`
+}
+
+// grpcJSON summarizes Exchange.GRPC; the messages are in the bodies.
+type grpcJSON struct {
+	Method           string `json:"method"` // "" when :path was unknown
+	Kind             string `json:"kind"`
+	Status           int    `json:"status"` // -1: grpc-status not seen
+	StatusMessage    string `json:"status_message,omitempty"`
+	RequestMessages  int    `json:"request_messages"`
+	ResponseMessages int    `json:"response_messages"`
+	FramingLost      bool   `json:"framing_lost,omitempty"`
 }
 
 type messageJSON struct {
@@ -46,7 +60,7 @@ type fieldJSON struct {
 }
 
 func fields(raw string, h http.Header) []fieldJSON {
-	fs := http1.Fields(raw, h)
+	fs := message.Fields(raw, h)
 	out := make([]fieldJSON, len(fs))
 	for i, f := range fs {
 		out[i] = fieldJSON(f)
@@ -77,20 +91,21 @@ var exchangeFlagNames = []struct {
 	{FlagUnmatchedResponse, "unmatched_response"},
 	{FlagGap, "gap"},
 	{FlagTruncated, "truncated"},
+	{FlagUnknownFields, "unknown_fields"},
 }
 
 var messageFlagNames = []struct {
-	f    http1.Flags
+	f    message.Flags
 	name string
 }{
-	{http1.FlagBodyTruncated, "body_truncated"},
-	{http1.FlagGap, "gap"},
-	{http1.FlagDecodeError, "decode_error"},
-	{http1.FlagBombCut, "bomb_cut"},
-	{http1.FlagIncomplete, "incomplete"},
-	{http1.FlagChunked, "chunked"},
-	{http1.FlagBadFraming, "bad_framing"},
-	{http1.FlagCodingsCapped, "codings_capped"},
+	{message.FlagBodyTruncated, "body_truncated"},
+	{message.FlagGap, "gap"},
+	{message.FlagDecodeError, "decode_error"},
+	{message.FlagBombCut, "bomb_cut"},
+	{message.FlagIncomplete, "incomplete"},
+	{message.FlagChunked, "chunked"},
+	{message.FlagBadFraming, "bad_framing"},
+	{message.FlagCodingsCapped, "codings_capped"},
 }
 
 // Names returns the flags' names, in a fixed order.
@@ -104,7 +119,7 @@ func (f Flags) Names() []string {
 	return out
 }
 
-func messageFlags(f http1.Flags) []string {
+func messageFlags(f message.Flags) []string {
 	var out []string
 	for _, n := range messageFlagNames {
 		if f.Has(n.f) {
@@ -124,7 +139,7 @@ func body(m *messageJSON, b []byte) {
 
 // MarshalJSON encodes the exchange in Specter's JSON lines form. Headers are
 // a list of {"name", "value"} fields with the names as sent, in wire order
-// (see http1.Fields). Bodies are text when they are valid UTF-8 and base64
+// (see message.Fields). Bodies are text when they are valid UTF-8 and base64
 // ("body_base64") otherwise.
 func (x *Exchange) MarshalJSON() ([]byte, error) {
 	j := exchangeJSON{
@@ -135,6 +150,11 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		Anomalies: x.Anomalies,
 		Interim:   x.Interim,
 		Process:   x.Process,
+		StreamID:  x.StreamID,
+	}
+	if g := x.GRPC; g != nil {
+		j.GRPC = &grpcJSON{Method: g.Method, Kind: g.Kind.String(), Status: g.Status, StatusMessage: g.StatusMessage,
+			RequestMessages: g.RequestCount, ResponseMessages: g.ResponseCount, FramingLost: g.FramingLost}
 	}
 	if z := x.Flow.Zone; z.VLAN != 0 {
 		j.VLAN = append(j.VLAN, z.VLAN)
@@ -144,14 +164,14 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 	}
 	j.Tunnel, j.TunnelID = x.Flow.Zone.Tunnel.String(), x.Flow.Zone.TunnelID
 	if r := x.Request; r != nil {
-		j.Request = &requestJSON{Method: r.Method, Host: r.Host, Target: r.Target, Path: r.Path, Query: r.RawQuery,
-			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: fields(r.RawHeader, r.Header), BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
-		body(&j.Request.messageJSON, r.Body)
+		j.Request = &requestJSON{Method: r.Method, Host: r.Authority, Target: r.Target, Path: r.Path, Query: r.RawQuery,
+			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: fields(r.RawHeader, r.Header), BodySize: r.WireSize, Flags: messageFlags(r.AllFlags())}}
+		body(&j.Request.messageJSON, r.Body.Bytes())
 	}
 	if r := x.Response; r != nil {
 		j.Response = &responseJSON{Status: r.StatusCode, Reason: r.Reason,
-			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: fields(r.RawHeader, r.Header), BodySize: r.WireSize, Flags: messageFlags(r.Flags)}}
-		body(&j.Response.messageJSON, r.Body)
+			messageJSON: messageJSON{Start: r.Start, End: r.End, Proto: r.Proto, Header: fields(r.RawHeader, r.Header), BodySize: r.WireSize, Flags: messageFlags(r.AllFlags())}}
+		body(&j.Response.messageJSON, r.Body.Bytes())
 	}
 	// Not HTML-escaped: redaction markers ("<redacted>") stay readable.
 	var b bytes.Buffer

@@ -120,11 +120,11 @@ func TestSynthAllExchangesRecovered(t *testing.T) {
 				t.Errorf("clean capture gave %+v", st)
 			}
 			for _, x := range got {
-				if x.Request.Host != "shop.example.test" || x.Flow.Server.Port() != 8080 {
-					t.Fatalf("bad request/flow: host %q server %v", x.Request.Host, x.Flow.Server)
+				if x.Request.Authority != "shop.example.test" || x.Flow.Server.Port() != 8080 {
+					t.Fatalf("bad request/flow: host %q server %v", x.Request.Authority, x.Flow.Server)
 				}
-				if x.Response.Header.Get("Content-Encoding") == "gzip" && (len(x.Response.Body) == 0 || x.Response.Body[0] != '{') {
-					t.Fatalf("gzip body not decoded: %q", x.Response.Body)
+				if x.Response.Header.Get("Content-Encoding") == "gzip" && (len(x.Response.Body.Bytes()) == 0 || x.Response.Body.Bytes()[0] != '{') {
+					t.Fatalf("gzip body not decoded: %q", x.Response.Body.Bytes())
 				}
 			}
 		})

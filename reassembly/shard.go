@@ -32,7 +32,10 @@ type shard struct {
 // account updates c's share of the shard's memory after its parsers or
 // its waiting requests changed.
 func (w *shard) account(c *conn) {
-	m := int64(c.half[0].parser.Buffered()+c.half[1].parser.Buffered()) + c.pendingBytes
+	m := int64(c.half[0].parser.Buffered()+c.half[1].parser.Buffered()+cap(c.half[0].head)+cap(c.half[1].head)) + c.pendingBytes
+	if b, ok := c.eng.(budgeted); ok {
+		m += int64(b.buffered())
+	}
 	w.mem += m - c.mem
 	c.mem = m
 }

@@ -40,20 +40,23 @@ type tlsEngine struct {
 	ts     time.Time
 }
 
-func newTLSEngine(c *conn) *tlsEngine {
-	e := &tlsEngine{c: c, client: tlsClientDir(c)}
+func newTLSEngine(c *conn, cur *half, data []byte) *tlsEngine {
+	e := &tlsEngine{c: c, client: tlsClientDir(c, cur, data)}
 	e.tc = c.w.cfg.TLS.NewConn(e)
 	return e
 }
 
-// tlsClientDir finds the client's direction from the heads kept so far: a
-// handshake record starting with a ClientHello, or a ServerHello in the
-// other direction. Without either (a capture that began after the
+// tlsClientDir finds the client's direction from the heads kept so far
+// (and data, the Feed of cur under way): a handshake record starting with
+// a ClientHello, or a ServerHello in the other direction. Without either (a capture that began after the
 // hellos) it is the direction gopacket numbered first, the SYN's when it
 // was seen.
-func tlsClientDir(c *conn) int {
+func tlsClientDir(c *conn, cur *half, data []byte) int {
 	for i := range c.half {
 		h := c.half[i].head
+		if len(h) == 0 && cur == &c.half[i] {
+			h = data
+		}
 		if len(h) >= 6 && h[0] == 22 {
 			switch h[5] {
 			case 1: // ClientHello
@@ -106,6 +109,29 @@ func (e *tlsEngine) close(ts time.Time) {
 		e.inner.close(ts)
 	}
 	e.c.w.tls.note(e.tc.Meta(), e.c.addrs[1-e.client], e.inner != nil)
+}
+
+// buffered is what the plaintext's engine holds beyond the HTTP/1
+// parsers (counted as the halves'); tlsdecrypt's own buffers have their
+// own bounds.
+func (e *tlsEngine) buffered() int {
+	if b, ok := e.inner.(budgeted); ok {
+		return b.buffered()
+	}
+	return 0
+}
+
+// shed drops the plaintext's parse state, never the record layer's place:
+// a gap would cost decryption its framing and sequence numbers.
+func (e *tlsEngine) shed(ts time.Time) {
+	switch in := e.inner.(type) {
+	case budgeted:
+		in.shed(ts)
+	case *h1Engine:
+		for i := range e.c.half {
+			in.gap(i, -1, ts)
+		}
+	}
 }
 
 // Data implements tlsdecrypt.Handler.

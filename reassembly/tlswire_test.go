@@ -195,11 +195,11 @@ func TestTLSWired(t *testing.T) {
 				if x.Request == nil || x.Response == nil {
 					t.Fatalf("exchange %d unpaired: %+v", i, x)
 				}
-				if x.Request.Method != want.method || x.Request.Path != path || string(x.Request.Body) != want.body || x.Request.Proto != proto {
-					t.Errorf("exchange %d: %s %s %q %s, want %s %s %q %s", i, x.Request.Method, x.Request.Path, x.Request.Body, x.Request.Proto, want.method, path, want.body, proto)
+				if x.Request.Method != want.method || x.Request.Path != path || string(x.Request.Body.Bytes()) != want.body || x.Request.Proto != proto {
+					t.Errorf("exchange %d: %s %s %q %s, want %s %s %q %s", i, x.Request.Method, x.Request.Path, x.Request.Body.Bytes(), x.Request.Proto, want.method, path, want.body, proto)
 				}
-				if body := fmt.Sprintf(`{"method":%q,"path":%q,"got":%d}`, want.method, path, len(want.body)); x.Response.StatusCode != 200 || string(x.Response.Body) != body {
-					t.Errorf("exchange %d: response %d %q, want 200 %q", i, x.Response.StatusCode, x.Response.Body, body)
+				if body := fmt.Sprintf(`{"method":%q,"path":%q,"got":%d}`, want.method, path, len(want.body)); x.Response.StatusCode != 200 || string(x.Response.Body.Bytes()) != body {
+					t.Errorf("exchange %d: response %d %q, want 200 %q", i, x.Response.StatusCode, x.Response.Body.Bytes(), body)
 				}
 				if x.TLS == nil || x.TLS.SNI != "example.com" || x.TLS.ALPN != alpn || x.TLS.Version != tc.version {
 					t.Errorf("exchange %d: TLS %+v, want SNI example.com, ALPN %s, version %#x", i, x.TLS, alpn, tc.version)

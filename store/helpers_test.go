@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Values the secrets test sends in traffic and greps the database for.
@@ -43,9 +43,9 @@ func exchange(start time.Time, method, host, target, hdr, reqBody string, status
 			Client: netip.MustParseAddrPort("10.0.0.1:40000"),
 			Server: netip.MustParseAddrPort("10.0.0.2:8080"),
 		},
-		Request: &http1.Request{
+		Request: &message.Request{
 			Method: method, Target: target, Path: path, RawQuery: rawq, Proto: "HTTP/1.1",
-			Host: host, Header: h, Body: []byte(reqBody), WireSize: int64(len(reqBody)),
+			Authority: host, Header: h, Body: message.NewBody([]byte(reqBody), 0), WireSize: int64(len(reqBody)),
 			Start: start, End: start,
 		},
 	}
@@ -53,8 +53,8 @@ func exchange(start time.Time, method, host, target, hdr, reqBody string, status
 	if respBody != "" {
 		rh.Set("Content-Type", "application/json")
 	}
-	x.Response = &http1.Response{
-		Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: []byte(respBody),
+	x.Response = &message.Response{
+		Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: message.NewBody([]byte(respBody), 0),
 		WireSize: int64(len(respBody)), Start: start.Add(3 * time.Millisecond),
 		End: start.Add(time.Duration(5+start.Nanosecond()%7) * time.Millisecond),
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // plantedSecrets are generated secrets of the shapes that leaked into path
@@ -107,7 +108,7 @@ func (p plantedSecrets) exchanges(n int) []*reassembly.Exchange {
 			if i%2 == 0 {
 				x = exchange(at, "POST", host, "/feedback", "", "", 204, "")
 				x.Request.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				x.Request.Body = []byte("text=" + url.QueryEscape("here is my token "+p.formNote+" thanks"))
+				x.Request.Body = message.NewBody([]byte("text="+url.QueryEscape("here is my token "+p.formNote+" thanks")), 0)
 			}
 			xs = append(xs, x)
 		}

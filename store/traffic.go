@@ -63,8 +63,8 @@ func (in *Ingest) countWindow(x *reassembly.Exchange, before infer.Stats, when t
 		return
 	}
 	// Exchanges come in runs of one host: the last name is reused.
-	if c := &in.lastName; x.Request.Host != c.host || x.Flow.Server != c.server || tlsName(x) != c.sni || c.name == "" {
-		c.host, c.server, c.sni, c.name = x.Request.Host, x.Flow.Server, tlsName(x), infer.ServiceName(x)
+	if c := &in.lastName; x.Request.Authority != c.host || x.Flow.Server != c.server || tlsName(x) != c.sni || c.name == "" {
+		c.host, c.server, c.sni, c.name = x.Request.Authority, x.Flow.Server, tlsName(x), infer.ServiceName(x)
 	}
 	k := windowKey{in.lastName.name, when.Unix() / 60}
 	// And mostly within one minute: the last counter is reused.

@@ -60,11 +60,11 @@ func TestTrafficWindows(t *testing.T) {
 	for i, x := range synthExchangesAt(200, t0, "a.example.test") {
 		switch i % 4 {
 		case 1:
-			x.Request.Host = "b.example.test"
+			x.Request.Authority = "b.example.test"
 		case 2:
-			x.Request.Host = "not a <host>"
+			x.Request.Authority = "not a <host>"
 		case 3:
-			x.Request.Host = "not a <host>"
+			x.Request.Authority = "not a <host>"
 			x.Flow.Server = netip.MustParseAddrPort("10.9.9.9:443")
 		}
 		mixed = append(mixed, x)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +71,36 @@ func NodeModules(tb testing.TB, pkg, hint string) string {
 		tb.Skipf("npm package %s missing: %s", pkg, hint)
 	}
 	return dir
+}
+
+// HTTP2Row is one cleartext capture of corpus/h2-tls/counts-http2.tsv with
+// tshark 4.0.17's counts.
+type HTTP2Row struct {
+	File                              string // relative to the h2-tls directory
+	Frames, HeadersFrames             int
+	Requests, Responses, GRPCMessages int
+}
+
+// HTTP2Counts returns the h2-tls directory and the rows of its
+// counts-http2.tsv for cleartext captures (those tshark read without a
+// TLS key log), or skips the test when the corpus is absent.
+func HTTP2Counts(tb testing.TB) (dir string, rows []HTTP2Row) {
+	tb.Helper()
+	dir = Dir(tb, "corpus/h2-tls")
+	tsv, err := os.ReadFile(filepath.Join(dir, "counts-http2.tsv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
+		cols := strings.Split(line, "\t")
+		if i == 0 || len(cols) < 8 {
+			continue // the header
+		}
+		if strings.Contains(cols[7], "keylog") || strings.HasPrefix(cols[0], "ja4/") {
+			continue // TLS: not cleartext HTTP/2
+		}
+		num := func(i int) int { n, _ := strconv.Atoi(cols[i]); return n }
+		rows = append(rows, HTTP2Row{cols[0], num(2), num(3), num(4), num(5), num(6)})
+	}
+	return dir, rows
 }

@@ -251,7 +251,7 @@ func printSummary(w io.Writer, s summary) {
 	}
 	row("connections", r.Connections)
 	row("  http/1", r.ConnsHTTP1)
-	row("  http/2 (not parsed)", r.ConnsHTTP2)
+	row("  http/2", r.ConnsHTTP2)
 	row("  tls", r.ConnsTLS)
 	tlsRows(row, r)
 	row("  upgraded/tunnelled", r.ConnsTunnel)
@@ -271,6 +271,11 @@ func printSummary(w io.Writer, s summary) {
 	row("heads too big/too many fields/long lines", fmt.Sprintf("%d/%d/%d", r.HeadersTooLarge, r.TooManyFields, r.LongStartLines))
 	row("long chunk lines/capped codings/zstd windows", fmt.Sprintf("%d/%d/%d", r.ChunkLinesTooLong, r.CodingsCapped, r.WindowTooLarge))
 	row("streams not http/1 at 64 KiB/1xx dropped", fmt.Sprintf("%d/%d", r.ProbeLimit, r.InterimDropped))
+	if r.ConnsHTTP2 > 0 {
+		row("http/2 streams/desyncs/resets", fmt.Sprintf("%d/%d/%d", r.H2Streams, r.H2Desyncs, r.H2Resets))
+		row("http/2 unknown hpack fields/unnamed requests", fmt.Sprintf("%d/%d", r.H2UnknownFields, r.H2Unnamed))
+		row("http/2 streams evicted/blocks/frames too big", fmt.Sprintf("%d/%d/%d", r.H2StreamsEvicted, r.H2BlocksTooLarge, r.H2FramesTooLarge))
+	}
 	if s.Filter != "" {
 		row("filtered out", fmt.Sprintf("%d packets (filter %q)", s.Filtered, s.Filter))
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -227,8 +227,8 @@ func TestDiffDBOvermergedTemplate(t *testing.T) {
 			when := t0.Add(time.Duration(i) * time.Second)
 			i++
 			in.Observe(&reassembly.Exchange{
-				Request:  &http1.Request{Method: "GET", Target: p, Path: p, Proto: "HTTP/1.1", Host: "nb.test", Header: http.Header{}, Start: when, End: when},
-				Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: 200, Header: http.Header{}, Start: when, End: when},
+				Request:  &message.Request{Method: "GET", Target: p, Path: p, Proto: "HTTP/1.1", Authority: "nb.test", Header: http.Header{}, Start: when, End: when},
+				Response: &message.Response{Proto: "HTTP/1.1", StatusCode: 200, Header: http.Header{}, Start: when, End: when},
 			})
 		}
 	}

@@ -235,9 +235,9 @@ type seenExchange struct {
 	RespBody       string
 }
 
-// exchangesOf runs specter exchanges on a capture and returns what each
+// decryptedExchanges runs specter exchanges on a capture and returns what each
 // exchange carried, in order.
-func exchangesOf(t *testing.T, args ...string) []seenExchange {
+func decryptedExchanges(t *testing.T, args ...string) []seenExchange {
 	t.Helper()
 	out, errs, code := run(t, append([]string{"exchanges", "--raw"}, args...)...)
 	if code != exitOK {
@@ -357,8 +357,8 @@ func getArgs(paths []string, apart bool, scheme, port string, opts ...string) []
 	return runs
 }
 
-// needTools skips the test when one of the programs is missing.
-func needTools(t *testing.T, names ...string) {
+// needPrograms skips the test when one of the programs is missing.
+func needPrograms(t *testing.T, names ...string) {
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
 			t.Skipf("%s not installed (make deps-h2 / apt-get install %s): skipping", n, n)
@@ -375,7 +375,7 @@ func checkDecrypted(t *testing.T, clear []seenExchange, sent int, dir, tlsPcap, 
 	if len(clear) != sent {
 		t.Fatalf("%d exchanges in clear, want %d", len(clear), sent)
 	}
-	if got := exchangesOf(t, "--keylog", keylog, tlsPcap); !slices.Equal(got, clear) {
+	if got := decryptedExchanges(t, "--keylog", keylog, tlsPcap); !slices.Equal(got, clear) {
 		t.Errorf("decrypted with --keylog:\n%+v\nwant (in clear):\n%+v", got, clear)
 	}
 	s := analyzeSummary(t, "--keylog", keylog, tlsPcap)
@@ -430,7 +430,7 @@ func checkDecrypted(t *testing.T, clear []seenExchange, sent int, dir, tlsPcap, 
 	if out, err := exec.Command(editcap, "--inject-secrets", "tls,"+keylog, tlsPcap, ng).CombinedOutput(); err != nil {
 		t.Fatalf("editcap: %v: %s", err, out)
 	}
-	if got := exchangesOf(t, ng); !slices.Equal(got, clear) {
+	if got := decryptedExchanges(t, ng); !slices.Equal(got, clear) {
 		t.Errorf("decrypted with the DSB:\n%+v\nwant (in clear):\n%+v", got, clear)
 	}
 }
@@ -439,7 +439,7 @@ func checkDecrypted(t *testing.T, clear []seenExchange, sent int, dir, tlsPcap, 
 // http.server in ssl, TLS 1.2 and 1.3, AES-GCM and ChaCha20 forced by
 // curl's options, through specter exchanges and analyze.
 func TestKeylogCurlPython(t *testing.T) {
-	needTools(t, "curl", "python3")
+	needPrograms(t, "curl", "python3")
 	if out, err := exec.Command("curl", "-V").Output(); err != nil || !strings.Contains(string(out), "OpenSSL") {
 		t.Skip("curl is not built with OpenSSL: its cipher options differ")
 	}
@@ -451,7 +451,7 @@ func TestKeylogCurlPython(t *testing.T) {
 	record(t, clearAddr, clearPcap, filepath.Join(dir, "none.keys"), func(port string) [][]string {
 		return one(curlArgs(curlRequests, "http", port, "", []string{"--http1.1"}))
 	})
-	clear := exchangesOf(t, clearPcap)
+	clear := decryptedExchanges(t, clearPcap)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -481,7 +481,7 @@ var nghttpdPaths = []string{"/users/1", "/users/2", "/users/1?fields=name", "/us
 // (HTTP/2 over TLS, ALPN h2), TLS 1.2 and 1.3, and compares them with the
 // same requests to nghttpd in clear (prior knowledge).
 func TestKeylogNghttpd(t *testing.T) {
-	needTools(t, "curl", "nghttpd")
+	needPrograms(t, "curl", "nghttpd")
 	dir := t.TempDir()
 	certFile, keyFile := bpftest.WriteCert(t, dir)
 	docs := filepath.Join(dir, "docs")
@@ -511,7 +511,7 @@ func TestKeylogNghttpd(t *testing.T) {
 	record(t, clearAddr, clearPcap, filepath.Join(dir, "none.keys"), func(port string) [][]string {
 		return getArgs(nghttpdPaths, true, "http", port, "--http2-prior-knowledge")
 	})
-	clear := exchangesOf(t, clearPcap)
+	clear := decryptedExchanges(t, clearPcap)
 	for _, tc := range []struct {
 		name string
 		args []string

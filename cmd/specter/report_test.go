@@ -171,7 +171,7 @@ func TestServeWhileWriting(t *testing.T) {
 			}
 			x := sinkExchange(i, "")
 			if i > 300 {
-				x.Request.Host = "late.example.test"
+				x.Request.Authority = "late.example.test"
 			}
 			in.Observe(x)
 			if i%50 == 0 {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 func TestNoteScans(t *testing.T) {
@@ -20,8 +20,8 @@ func TestNoteScans(t *testing.T) {
 			for i := range 60 {
 				path := fmt.Sprintf("/probe%c%c/%d.php", 'a'+i%26, 'a'+i/26, i)
 				m.Observe(&reassembly.Exchange{
-					Request:  &http1.Request{Method: "GET", Path: path, Target: path, Host: fmt.Sprintf("h%d.test", h), Start: at},
-					Response: &http1.Response{StatusCode: 404, Start: at},
+					Request:  &message.Request{Method: "GET", Path: path, Target: path, Authority: fmt.Sprintf("h%d.test", h), Start: at},
+					Response: &message.Response{StatusCode: 404, Start: at},
 				})
 			}
 		}

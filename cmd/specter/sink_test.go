@@ -13,7 +13,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -23,11 +23,11 @@ func sinkExchange(i int, comm string) *reassembly.Exchange {
 	path := fmt.Sprintf("/api/users/%d", 1000+i%500)
 	x := &reassembly.Exchange{
 		Flow: reassembly.Flow{Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:80")},
-		Request: &http1.Request{Method: "GET", Target: path, Path: path, Proto: "HTTP/1.1", Host: "api.test",
+		Request: &message.Request{Method: "GET", Target: path, Path: path, Proto: "HTTP/1.1", Authority: "api.test",
 			Header: http.Header{"Accept": {"application/json"}}, Start: start, End: start},
-		Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: 200,
+		Response: &message.Response{Proto: "HTTP/1.1", StatusCode: 200,
 			Header: http.Header{"Content-Type": {"application/json"}},
-			Body:   []byte(fmt.Sprintf(`{"id":%d,"email":"u%d@example.com"}`, i, i)),
+			Body:   message.NewBody([]byte(fmt.Sprintf(`{"id":%d,"email":"u%d@example.com"}`, i, i)), 0),
 			Start:  start.Add(time.Millisecond), End: start.Add(2 * time.Millisecond)},
 	}
 	if comm != "" {

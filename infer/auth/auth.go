@@ -16,7 +16,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Schemes of a Credential.
@@ -78,7 +78,7 @@ func Inspect(h http.Header, query url.Values) []Credential {
 		if len(vals) == 0 {
 			continue
 		}
-		cname := http1.CanonicalKey(name)
+		cname := message.CanonicalKey(name)
 		switch {
 		case cname == "Authorization" || cname == "Proxy-Authorization":
 			if c, ok := authorization(cname, vals[0]); ok {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // An exchange the hook reports anomalous is an anomaly finding (high), for
@@ -17,7 +17,7 @@ func TestAnomalyFindings(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	respOnly := &reassembly.Exchange{
 		Flow:     reassembly.Flow{Server: netip.MustParseAddrPort("10.0.0.2:8080")},
-		Response: &http1.Response{StatusCode: 200, Start: t0},
+		Response: &message.Response{StatusCode: 200, Start: t0},
 	}
 	tests := []struct {
 		name string

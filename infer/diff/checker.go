@@ -23,7 +23,7 @@ import (
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/infer/template"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Options bound what a Checker keeps and how much it validates.
@@ -525,7 +525,7 @@ func (c *Checker) observeShadow(m *infer.Model, x *reassembly.Exchange, service,
 	}
 	req := *x.Request
 	req.Path = strings.TrimPrefix(path, base)
-	req.Host = service + "~" + strconv.Itoa(i)
+	req.Authority = service + "~" + strconv.Itoa(i)
 	y := *x
 	y.Request = &req
 	m.Observe(&y)
@@ -718,11 +718,11 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 		}
 		switch {
 		case ref == nil:
-			add(KindNoncompliantResponse, "status:"+strconv.Itoa(resp.StatusCode), "status "+strconv.Itoa(resp.StatusCode)+" is not declared", "/responses", resp.Body)
+			add(KindNoncompliantResponse, "status:"+strconv.Itoa(resp.StatusCode), "status "+strconv.Itoa(resp.StatusCode)+" is not declared", "/responses", resp.Body.Bytes())
 		case ref.Value != nil:
 			respRef = ref.Value
 			ct := infer.HeaderValue(resp.Header, "Content-Type")
-			if len(resp.Body) > 0 && len(respRef.Content) > 0 && respRef.Content.Get(ct) == nil {
+			if len(resp.Body.Bytes()) > 0 && len(respRef.Content) > 0 && respRef.Content.Get(ct) == nil {
 				mt, _, _ := mime.ParseMediaType(ct)
 				if mt == "" {
 					mt = "(none)"
@@ -737,7 +737,7 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	// the shape (see requestShape) of one that validated clean is
 	// validated one time in SampleEvery: what differs between clients —
 	// a missing field, a wrong type, a malformed id — changes the shape.
-	skipBody := !c.bodyOK(req.Body, req.Flags)
+	skipBody := !c.bodyOK(req.Body.Bytes(), req.AllFlags())
 	sig, sigOK := requestShape(req, r.Params, skipBody)
 	if sigOK && c.opts.SampleAfter >= 0 {
 		if n, seen := st.shapes[sig]; seen {
@@ -763,7 +763,7 @@ func (c *Checker) checkExchange(x *reassembly.Exchange, r *Route, st *opState, s
 	clean := true
 	for _, p := range problems(openapi3filter.ValidateRequest(context.Background(), in)) {
 		clean = false
-		add(KindNoncompliantRequest, p.rule, p.reason, p.pointer, req.Body)
+		add(KindNoncompliantRequest, p.rule, p.reason, p.pointer, req.Body.Bytes())
 	}
 	if sigOK && clean {
 		if st.shapes == nil {
@@ -811,17 +811,17 @@ func (c *Checker) checkResponse(x *reassembly.Exchange, r *Route, st *opState, r
 		in = &openapi3filter.RequestValidationInput{Request: httpRequest(x.Request, r, err == nil), PathParams: r.Params, Route: st.route, QueryParams: q, Options: st.vopts}
 	}
 	ropts := *st.vopts
-	ropts.ExcludeResponseBody = !c.bodyOK(resp.Body, resp.Flags)
+	ropts.ExcludeResponseBody = !c.bodyOK(resp.Body.Bytes(), resp.AllFlags())
 	ropts.IncludeResponseStatus = false
 	rin := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: &ropts,
-		Body: io.NopCloser(bytes.NewReader(resp.Body)),
+		Body: io.NopCloser(bytes.NewReader(resp.Body.Bytes())),
 	}
 	if resp.Header == nil {
 		rin.Header = http.Header{}
 	}
 	for _, p := range problems(openapi3filter.ValidateResponse(context.Background(), rin)) {
-		add(KindNoncompliantResponse, "response."+p.rule, p.reason, p.pointer, resp.Body)
+		add(KindNoncompliantResponse, "response."+p.rule, p.reason, p.pointer, resp.Body.Bytes())
 	}
 }
 
@@ -848,7 +848,7 @@ func queryNames(raw string, fn func(string)) {
 // value kinds, the content type, and the JSON body's structure (see
 // jsonShape). ok is false when there is a body that is not JSON (or is
 // skipped): such requests are always validated.
-func requestShape(req *http1.Request, params map[string]string, skipBody bool) (uint64, bool) {
+func requestShape(req *message.Request, params map[string]string, skipBody bool) (uint64, bool) {
 	var sum uint64
 	item := func(tag byte, a string, kind byte, b string) {
 		h := fnvByte(fnvOffset, tag)
@@ -866,11 +866,11 @@ func requestShape(req *http1.Request, params map[string]string, skipBody bool) (
 		item('p', k, valueKind(v), "")
 	}
 	item('c', "", 0, infer.HeaderValue(req.Header, "Content-Type"))
-	if len(req.Body) > 0 {
+	if len(req.Body.Bytes()) > 0 {
 		if skipBody {
 			return 0, false
 		}
-		b, ok := jsonShape(req.Body)
+		b, ok := jsonShape(req.Body.Bytes())
 		if !ok {
 			return 0, false
 		}
@@ -934,8 +934,8 @@ func valueKind(v string) byte {
 
 // bodyOK reports whether a body can be validated: complete, decoded and
 // within MaxBody.
-func (c *Checker) bodyOK(body []byte, fl http1.Flags) bool {
-	if fl&(http1.FlagBodyTruncated|http1.FlagGap|http1.FlagDecodeError|http1.FlagBombCut|http1.FlagIncomplete) != 0 || len(body) > c.opts.MaxBody {
+func (c *Checker) bodyOK(body []byte, fl message.Flags) bool {
+	if fl&(message.FlagBodyTruncated|message.FlagGap|message.FlagDecodeError|message.FlagBombCut|message.FlagIncomplete) != 0 || len(body) > c.opts.MaxBody {
 		c.stats.BodiesSkipped++
 		return false
 	}
@@ -943,7 +943,7 @@ func (c *Checker) bodyOK(body []byte, fl http1.Flags) bool {
 }
 
 // httpRequest builds the net/http request kin-openapi validates.
-func httpRequest(req *http1.Request, r *Route, queryOK bool) *http.Request {
+func httpRequest(req *message.Request, r *Route, queryOK bool) *http.Request {
 	h := req.Header
 	if h == nil {
 		h = http.Header{}
@@ -953,11 +953,11 @@ func httpRequest(req *http1.Request, r *Route, queryOK bool) *http.Request {
 		raw = ""
 	}
 	hr := &http.Request{
-		Method: r.Method, URL: &url.URL{Path: req.Path, RawQuery: raw}, Header: h, Host: req.Host,
-		Proto: req.Proto, ContentLength: int64(len(req.Body)), Body: http.NoBody,
+		Method: r.Method, URL: &url.URL{Path: req.Path, RawQuery: raw}, Header: h, Host: req.Authority,
+		Proto: req.Proto, ContentLength: int64(len(req.Body.Bytes())), Body: http.NoBody,
 	}
-	if len(req.Body) > 0 {
-		hr.Body = io.NopCloser(bytes.NewReader(req.Body))
+	if len(req.Body.Bytes()) > 0 {
+		hr.Body = io.NopCloser(bytes.NewReader(req.Body.Bytes()))
 	}
 	return hr
 }
@@ -965,7 +965,7 @@ func httpRequest(req *http1.Request, r *Route, queryOK bool) *http.Request {
 // hasCredential reports whether a request carries any credential: one
 // package auth recognizes, or one in a place a declared scheme names.
 // It remembers the headers that carried credentials in st.
-func hasCredential(req *http1.Request, st *opState) bool {
+func hasCredential(req *message.Request, st *opState) bool {
 	// The common cases first: package auth's full inspection is costly.
 	if infer.HeaderValue(req.Header, "Authorization") != "" {
 		return true

@@ -11,7 +11,7 @@ import (
 
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -30,16 +30,16 @@ func exch(i int, host, method, target, hdr, body string, status int, ctype, rbod
 		h.Set("Content-Type", "application/json")
 	}
 	when := t0.Add(time.Duration(i) * time.Second)
-	x := &reassembly.Exchange{Request: &http1.Request{
-		Method: method, Target: target, Path: path, RawQuery: q, Proto: "HTTP/1.1", Host: host,
-		Header: h, Body: []byte(body), Start: when, End: when,
+	x := &reassembly.Exchange{Request: &message.Request{
+		Method: method, Target: target, Path: path, RawQuery: q, Proto: "HTTP/1.1", Authority: host,
+		Header: h, Body: message.NewBody([]byte(body), 0), Start: when, End: when,
 	}}
 	if status != 0 {
 		rh := http.Header{}
 		if ctype != "" {
 			rh.Set("Content-Type", ctype)
 		}
-		x.Response = &http1.Response{Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: []byte(rbody), Start: when, End: when}
+		x.Response = &message.Response{Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: message.NewBody([]byte(rbody), 0), Start: when, End: when}
 	}
 	return x
 }
@@ -263,11 +263,11 @@ func TestInventory(t *testing.T) {
 func TestCheckNoPanicOnOddExchanges(t *testing.T) {
 	c := NewChecker([]*Spec{mustSpec(t, "pets.yaml")}, Options{})
 	c.Check(nil)
-	c.Check(&reassembly.Exchange{Response: &http1.Response{StatusCode: 200}})
-	c.Check(&reassembly.Exchange{Request: &http1.Request{Method: "GET", Path: "", Host: "pets.test"}})
-	c.Check(&reassembly.Exchange{Request: &http1.Request{Method: "\x00", Path: "api/v3/pets", Host: "pets.test", RawQuery: "%zz&a=%"}})
-	c.Check(&reassembly.Exchange{Request: &http1.Request{Method: "POST", Path: "/api/v3/pets", Host: "pets.test", Body: []byte("{not json"),
-		Header: http.Header{"Content-Type": {"application/json"}}}, Response: &http1.Response{StatusCode: 201}})
+	c.Check(&reassembly.Exchange{Response: &message.Response{StatusCode: 200}})
+	c.Check(&reassembly.Exchange{Request: &message.Request{Method: "GET", Path: "", Authority: "pets.test"}})
+	c.Check(&reassembly.Exchange{Request: &message.Request{Method: "\x00", Path: "api/v3/pets", Authority: "pets.test", RawQuery: "%zz&a=%"}})
+	c.Check(&reassembly.Exchange{Request: &message.Request{Method: "POST", Path: "/api/v3/pets", Authority: "pets.test", Body: message.NewBody([]byte("{not json"), 0),
+		Header: http.Header{"Content-Type": {"application/json"}}}, Response: &message.Response{StatusCode: 201}})
 	_ = c.Findings()
 }
 

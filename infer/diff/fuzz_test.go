@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // FuzzLoadSpec feeds arbitrary documents to the spec loader: errors are
@@ -42,7 +42,7 @@ func FuzzLoadSpec(f *testing.F) {
 			return
 		}
 		c := NewChecker(s.Split(), Options{})
-		c.Check(&reassembly.Exchange{Request: &http1.Request{Method: "GET", Path: "/a/b", Host: "x"}, Response: &http1.Response{StatusCode: 200}})
+		c.Check(&reassembly.Exchange{Request: &message.Request{Method: "GET", Path: "/a/b", Authority: "x"}, Response: &message.Response{StatusCode: 200}})
 		_ = c.Report()
 	})
 }
@@ -61,8 +61,8 @@ func FuzzCheck(f *testing.F) {
 		h := http.Header{"Content-Type": {"application/json"}}
 		for i := 0; i < 3; i++ {
 			c.Check(&reassembly.Exchange{
-				Request:  &http1.Request{Method: method, Path: path, RawQuery: query, Host: "pets.test", Header: h, Body: []byte(body)},
-				Response: &http1.Response{StatusCode: status, Header: http.Header{"Content-Type": {ctype}}, Body: []byte(rbody)},
+				Request:  &message.Request{Method: method, Path: path, RawQuery: query, Authority: "pets.test", Header: h, Body: message.NewBody([]byte(body), 0)},
+				Response: &message.Response{StatusCode: status, Header: http.Header{"Content-Type": {ctype}}, Body: message.NewBody([]byte(rbody), 0)},
 			})
 		}
 		for _, f := range c.Findings() {

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // MaxBody caps the body bytes kept per message, as the capture path does
@@ -117,7 +117,7 @@ func header(nvs []nv) http.Header {
 	return h
 }
 
-func body(text, encoding string) ([]byte, http1.Flags) {
+func body(text, encoding string) ([]byte, message.Flags) {
 	b := []byte(text)
 	if encoding == "base64" {
 		if d, err := base64.StdEncoding.DecodeString(text); err == nil {
@@ -125,7 +125,7 @@ func body(text, encoding string) ([]byte, http1.Flags) {
 		}
 	}
 	if len(b) > MaxBody {
-		return b[:MaxBody], http1.FlagBodyTruncated
+		return b[:MaxBody], message.FlagBodyTruncated
 	}
 	return b, 0
 }
@@ -150,13 +150,13 @@ func convert(e *entry, id uint64) (*reassembly.Exchange, error) {
 	if u.RawQuery != "" {
 		target += "?" + u.RawQuery
 	}
-	req := &http1.Request{
+	req := &message.Request{
 		Method: e.Request.Method, Target: target, Path: path, RawQuery: u.RawQuery,
-		Proto: e.Request.HTTPVersion, Host: host, Header: reqH, Start: start, End: start,
+		Proto: e.Request.HTTPVersion, Authority: host, Header: reqH, Start: start, End: start,
 	}
 	if pd := e.Request.PostData; pd != nil {
-		req.Body, req.Flags = body(pd.Text, pd.Encoding)
-		req.WireSize = int64(len(req.Body))
+		b, f := body(pd.Text, pd.Encoding)
+		req.Body, req.Flags, req.WireSize = message.NewBody(b, 0), f, int64(len(b))
 		if req.Header.Get("Content-Type") == "" && pd.MimeType != "" {
 			req.Header.Set("Content-Type", pd.MimeType)
 		}
@@ -164,12 +164,12 @@ func convert(e *entry, id uint64) (*reassembly.Exchange, error) {
 	x := &reassembly.Exchange{ConnID: id, Request: req}
 	x.Flow.Server = serverAddr(e.ServerIPAddress, u)
 	if e.Response.Status > 0 {
-		resp := &http1.Response{
+		resp := &message.Response{
 			Proto: e.Response.HTTPVersion, StatusCode: e.Response.Status, Reason: e.Response.StatusText,
 			Header: header(e.Response.Headers), Start: end, End: end,
 		}
-		resp.Body, resp.Flags = body(e.Response.Content.Text, e.Response.Content.Encoding)
-		resp.WireSize = int64(len(resp.Body))
+		b, f := body(e.Response.Content.Text, e.Response.Content.Encoding)
+		resp.Body, resp.Flags, resp.WireSize = message.NewBody(b, 0), f, int64(len(b))
 		x.Response = resp
 	} else {
 		x.Flags |= reassembly.FlagUnmatchedRequest

@@ -33,13 +33,13 @@ func TestRead(t *testing.T) {
 	}
 	x := xs[0]
 	r := x.Request
-	if r.Method != "POST" || r.Path != "/v1/users/42" || r.RawQuery != "x=1&y=%20" || r.Host != "api.test" {
+	if r.Method != "POST" || r.Path != "/v1/users/42" || r.RawQuery != "x=1&y=%20" || r.Authority != "api.test" {
 		t.Errorf("request %+v", r)
 	}
-	if string(r.Body) != `{"a":1}` || r.Header.Get("Authorization") != "Bearer t" || r.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("request body/headers: %q %v", r.Body, r.Header)
+	if string(r.Body.Bytes()) != `{"a":1}` || r.Header.Get("Authorization") != "Bearer t" || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("request body/headers: %q %v", r.Body.Bytes(), r.Header)
 	}
-	if x.Response == nil || x.Response.StatusCode != 201 || string(x.Response.Body) != "{}" {
+	if x.Response == nil || x.Response.StatusCode != 201 || string(x.Response.Body.Bytes()) != "{}" {
 		t.Fatalf("response %+v", x.Response)
 	}
 	if got := x.Response.End.Sub(r.Start); got != 646*time.Millisecond {
@@ -49,7 +49,7 @@ func TestRead(t *testing.T) {
 		t.Errorf("server %v", x.Flow.Server)
 	}
 	y := xs[1]
-	if y.Response != nil || y.Request.Host != "other.test" || y.Request.Path != "/" {
+	if y.Response != nil || y.Request.Authority != "other.test" || y.Request.Path != "/" {
 		t.Errorf("second exchange %+v %+v", y.Request, y.Response)
 	}
 	if _, err := Read(strings.NewReader("not json")); err == nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/specter-dev/specter/infer/sensitive"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Exchange returns a redacted copy of x; x is not modified. The copy shares
@@ -21,7 +21,8 @@ import (
 // credentials and sensitive values (sensitive.RedactHeader), bodies their
 // sensitive values (sensitive.RedactJSON, which treats what is not JSON as
 // text; JSON loses its insignificant white space). A redacted body is
-// bounded by bodyCap; one cut there is flagged http1.FlagBodyTruncated.
+// bounded by bodyCap; one cut there has message.FlagBodyTruncated in its
+// Body.Flags.
 func Exchange(x *reassembly.Exchange) *reassembly.Exchange {
 	y := *x
 	if r := x.Request; r != nil {
@@ -33,14 +34,14 @@ func Exchange(x *reassembly.Exchange) *reassembly.Exchange {
 		c.Target = target(r, c.Path, c.RawQuery)
 		c.Header = sensitive.RedactHeaders(r.Header)
 		c.RawHeader = rawHeader(r.RawHeader)
-		c.Body, c.Flags = body(r.Body, r.Flags)
+		c.Body = body(r.Body)
 		y.Request = &c
 	}
 	if r := x.Response; r != nil {
 		c := *r
 		c.Header = sensitive.RedactHeaders(r.Header)
 		c.RawHeader = rawHeader(r.RawHeader)
-		c.Body, c.Flags = body(r.Body, r.Flags)
+		c.Body = body(r.Body)
 		y.Response = &c
 	}
 	return &y
@@ -53,7 +54,7 @@ func rawHeader(raw string) string {
 		return ""
 	}
 	var b strings.Builder
-	for _, f := range http1.Fields(raw, nil) {
+	for _, f := range message.Fields(raw, nil) {
 		b.WriteString(f.Name)
 		b.WriteString(": ")
 		b.WriteString(sensitive.RedactHeader(f.Name, f.Value))
@@ -65,7 +66,7 @@ func rawHeader(raw string) string {
 
 // target rebuilds the request target around the redacted path and query:
 // an absolute-form target keeps its scheme and authority.
-func target(r *http1.Request, path, query string) string {
+func target(r *message.Request, path, query string) string {
 	orig := r.Path
 	if r.RawQuery != "" {
 		orig += "?" + r.RawQuery
@@ -91,14 +92,15 @@ func target(r *http1.Request, path, query string) string {
 // a body of nothing but short secrets, and it is then cut.
 func bodyCap(n int) int { return 2*n + 4096 }
 
-func body(b []byte, f http1.Flags) ([]byte, http1.Flags) {
+func body(in *message.Body) *message.Body {
+	b, f := in.Bytes(), in.Flags()
 	if len(b) == 0 {
-		return b, f
+		return in
 	}
 	limit := bodyCap(len(b))
 	out := sensitive.RedactJSON(b, limit)
 	if len(out) >= limit {
-		f |= http1.FlagBodyTruncated
+		f |= message.FlagBodyTruncated
 	}
-	return out, f
+	return message.NewBody(out, f)
 }

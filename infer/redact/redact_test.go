@@ -7,53 +7,53 @@ import (
 	"testing"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 func TestExchange(t *testing.T) {
 	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 	tests := []struct {
 		name   string
-		req    http1.Request
-		resp   *http1.Response
+		req    message.Request
+		resp   *message.Response
 		target string
 		header http.Header
 		body   string
-		flags  http1.Flags
+		flags  message.Flags
 	}{
 		{
 			name:   "origin-form target, query and credentials",
-			req:    http1.Request{Target: "/t/" + jwt + "?token=abcdefghijkl&n=1", Path: "/t/" + jwt, RawQuery: "token=abcdefghijkl&n=1", Header: http.Header{"Authorization": {"Bearer " + jwt}}},
+			req:    message.Request{Target: "/t/" + jwt + "?token=abcdefghijkl&n=1", Path: "/t/" + jwt, RawQuery: "token=abcdefghijkl&n=1", Header: http.Header{"Authorization": {"Bearer " + jwt}}},
 			target: "/t/<redacted:jwt>?token=<redacted:bearer-token>&n=1",
 			header: http.Header{"Authorization": {"Bearer <redacted>"}},
 		},
 		{
 			name:   "absolute-form keeps scheme and authority",
-			req:    http1.Request{Target: "http://h.test/a?password=hunter22", Path: "/a", RawQuery: "password=hunter22", Header: http.Header{}},
+			req:    message.Request{Target: "http://h.test/a?password=hunter22", Path: "/a", RawQuery: "password=hunter22", Header: http.Header{}},
 			target: "http://h.test/a?password=<redacted:password>",
 			header: http.Header{},
 		},
 		{
 			name:   "nothing to redact keeps the target",
-			req:    http1.Request{Target: "*", Path: "*", Header: http.Header{"Accept": {"*/*"}}},
+			req:    message.Request{Target: "*", Path: "*", Header: http.Header{"Accept": {"*/*"}}},
 			target: "*",
 			header: http.Header{"Accept": {"*/*"}},
 		},
 		{
 			name:   "json body",
-			req:    http1.Request{Target: "/", Path: "/", Body: []byte(`{"password": "hunter22", "n": 1}`)},
+			req:    message.Request{Target: "/", Path: "/", Body: message.NewBody([]byte(`{"password": "hunter22", "n": 1}`), 0)},
 			target: "/",
 			body:   `{"password":"<redacted:password>","n":1}`,
 		},
 		{
 			name:   "text body",
-			req:    http1.Request{Target: "/", Path: "/", Body: []byte("user=a&password=hunter22")},
+			req:    message.Request{Target: "/", Path: "/", Body: message.NewBody([]byte("user=a&password=hunter22"), 0)},
 			target: "/",
 			body:   "user=a&password=<redacted:password>",
 		},
 		{
 			name:   "a secret name takes its whole value",
-			req:    http1.Request{Target: "/", Path: "/", Body: []byte(`{"password":[` + strings.Repeat("1,", 2000) + `1]}`)},
+			req:    message.Request{Target: "/", Path: "/", Body: message.NewBody([]byte(`{"password":[`+strings.Repeat("1,", 2000)+`1]}`), 0)},
 			target: "/",
 			body:   `{"password":"<redacted:password>"}`,
 		},
@@ -61,8 +61,8 @@ func TestExchange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			orig := tt.req
-			x := &reassembly.Exchange{Request: &orig, Response: &http1.Response{StatusCode: 200,
-				Header: http.Header{"Set-Cookie": {"sid=abc; Path=/"}}, Body: []byte(`{"email":"alice@example.com"}`)}}
+			x := &reassembly.Exchange{Request: &orig, Response: &message.Response{StatusCode: 200,
+				Header: http.Header{"Set-Cookie": {"sid=abc; Path=/"}}, Body: message.NewBody([]byte(`{"email":"alice@example.com"}`), 0)}}
 			y := Exchange(x)
 			if y.Request == x.Request || y.Response == x.Response {
 				t.Fatal("the copy shares its messages with the original")
@@ -76,13 +76,13 @@ func TestExchange(t *testing.T) {
 			if tt.header != nil && !reflect.DeepEqual(y.Request.Header, tt.header) {
 				t.Errorf("header %v, want %v", y.Request.Header, tt.header)
 			}
-			if string(y.Request.Body) != tt.body && !(tt.body == "" && len(y.Request.Body) == 0) {
-				t.Errorf("body %q, want %q", y.Request.Body, tt.body)
+			if string(y.Request.Body.Bytes()) != tt.body && !(tt.body == "" && len(y.Request.Body.Bytes()) == 0) {
+				t.Errorf("body %q, want %q", y.Request.Body.Bytes(), tt.body)
 			}
 			if got := y.Response.Header.Get("Set-Cookie"); got != "sid=<redacted>; Path=/" {
 				t.Errorf("Set-Cookie %q", got)
 			}
-			if got := string(y.Response.Body); got != `{"email":"<redacted:email>"}` {
+			if got := string(y.Response.Body.Bytes()); got != `{"email":"<redacted:email>"}` {
 				t.Errorf("response body %q", got)
 			}
 		})
@@ -101,12 +101,13 @@ func TestBodyCap(t *testing.T) {
 		{"nothing to redact", strings.Repeat("a=1&", 4000), false},
 	}
 	for _, tt := range tests {
-		out, f := body([]byte(tt.in), 0)
+		b := body(message.NewBody([]byte(tt.in), 0))
+		out, f := b.Bytes(), b.Flags()
 		if len(out) > bodyCap(len(tt.in)) {
 			t.Errorf("%s: redacted body of %d bytes exceeds its cap %d", tt.name, len(out), bodyCap(len(tt.in)))
 		}
-		if f.Has(http1.FlagBodyTruncated) != tt.cut {
-			t.Errorf("%s: flagged truncated %v, want %v", tt.name, f.Has(http1.FlagBodyTruncated), tt.cut)
+		if f.Has(message.FlagBodyTruncated) != tt.cut {
+			t.Errorf("%s: flagged truncated %v, want %v", tt.name, f.Has(message.FlagBodyTruncated), tt.cut)
 		}
 		if strings.Contains(string(out), "pwd=1") {
 			t.Errorf("%s: a secret survived", tt.name)
@@ -116,10 +117,10 @@ func TestBodyCap(t *testing.T) {
 
 func TestRawHeaderRedacted(t *testing.T) {
 	raw := "api_key: k3y-v4lu3-1234\r\nAuthorization: Bearer abcdefghijklmnop\r\nX-Long: one\r\n two\r\naccept: */*\r\n\r\n"
-	x := &reassembly.Exchange{Request: &http1.Request{Target: "/", Path: "/", RawHeader: raw}}
+	x := &reassembly.Exchange{Request: &message.Request{Target: "/", Path: "/", RawHeader: raw}}
 	y := Exchange(x)
-	want := []http1.Field{{Name: "api_key", Value: "<redacted>"}, {Name: "Authorization", Value: "Bearer <redacted>"}, {Name: "X-Long", Value: "one two"}, {Name: "accept", Value: "*/*"}}
-	if got := http1.Fields(y.Request.RawHeader, nil); !reflect.DeepEqual(got, want) {
+	want := []message.Field{{Name: "api_key", Value: "<redacted>"}, {Name: "Authorization", Value: "Bearer <redacted>"}, {Name: "X-Long", Value: "one two"}, {Name: "accept", Value: "*/*"}}
+	if got := message.Fields(y.Request.RawHeader, nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("fields %q, want %q", got, want)
 	}
 	if x.Request.RawHeader != raw {

@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Writer streams a HAR document. Call Write for each exchange and Close at
@@ -142,7 +142,7 @@ type harEntry struct {
 // headers lists the fields as sent: names as written, in wire order.
 func headers(raw string, h http.Header) []nameValue {
 	out := []nameValue{}
-	for _, f := range http1.Fields(raw, h) {
+	for _, f := range message.Fields(raw, h) {
 		out = append(out, nameValue(f))
 	}
 	return out
@@ -157,7 +157,7 @@ func ms(d time.Duration) float64 {
 
 func entry(x *reassembly.Exchange) harEntry {
 	r := x.Request
-	host := r.Host
+	host := r.Authority
 	if host == "" {
 		host = x.Flow.Server.String()
 	}
@@ -182,8 +182,8 @@ func entry(x *reassembly.Exchange) harEntry {
 		HeadersSize: -1,
 		BodySize:    r.WireSize,
 	}
-	if len(r.Body) > 0 || r.WireSize > 0 {
-		e.Request.PostData = &postData{MimeType: r.Header.Get("Content-Type"), Text: text(r.Body)}
+	if len(r.Body.Bytes()) > 0 || r.WireSize > 0 {
+		e.Request.PostData = &postData{MimeType: r.Header.Get("Content-Type"), Text: text(r.Body.Bytes())}
 	}
 	e.Response = response{Cookies: []nameValue{}, Headers: []nameValue{}, HeadersSize: -1, BodySize: -1}
 	if s := x.Response; s != nil {
@@ -196,12 +196,12 @@ func entry(x *reassembly.Exchange) harEntry {
 			RedirectURL: s.Header.Get("Location"),
 			HeadersSize: -1,
 			BodySize:    s.WireSize,
-			Content:     content{Size: int64(len(s.Body)), MimeType: s.Header.Get("Content-Type")},
+			Content:     content{Size: int64(len(s.Body.Bytes())), MimeType: s.Header.Get("Content-Type")},
 		}
-		if utf8.Valid(s.Body) {
-			e.Response.Content.Text = string(s.Body)
+		if utf8.Valid(s.Body.Bytes()) {
+			e.Response.Content.Text = string(s.Body.Bytes())
 		} else {
-			e.Response.Content.Text = base64.StdEncoding.EncodeToString(s.Body)
+			e.Response.Content.Text = base64.StdEncoding.EncodeToString(s.Body.Bytes())
 			e.Response.Content.Encoding = "base64"
 		}
 		e.Timings = timings{Send: ms(r.End.Sub(r.Start)), Wait: ms(s.Start.Sub(r.End)), Receive: ms(s.End.Sub(s.Start))}

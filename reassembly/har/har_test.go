@@ -10,21 +10,21 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 func TestWriter(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	flow := reassembly.Flow{Client: netip.MustParseAddrPort("10.0.0.1:5000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
 	xs := []*reassembly.Exchange{
-		{Flow: flow, Request: &http1.Request{Method: "GET", Path: "/a", RawQuery: "q=a%20b&x", Proto: "HTTP/1.1", Host: "api.test",
+		{Flow: flow, Request: &message.Request{Method: "GET", Path: "/a", RawQuery: "q=a%20b&x", Proto: "HTTP/1.1", Authority: "api.test",
 			Header: http.Header{"Cookie": {"sid=1"}}, Start: t0, End: t0},
-			Response: &http1.Response{StatusCode: 200, Reason: "OK", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"image/png"}},
-				Body: []byte{0x89, 'P', 'N', 'G', 0xff}, WireSize: 5, Start: t0.Add(time.Millisecond), End: t0.Add(2 * time.Millisecond)}},
-		{Flow: flow, Request: &http1.Request{Method: "POST", Path: "/b", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"application/json"}},
-			Body: []byte(`{"k":1}`), WireSize: 7, Start: t0, End: t0}, Flags: reassembly.FlagUnmatchedRequest,
+			Response: &message.Response{StatusCode: 200, Reason: "OK", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"image/png"}},
+				Body: message.NewBody([]byte{0x89, 'P', 'N', 'G', 0xff}, 0), WireSize: 5, Start: t0.Add(time.Millisecond), End: t0.Add(2 * time.Millisecond)}},
+		{Flow: flow, Request: &message.Request{Method: "POST", Path: "/b", Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"application/json"}},
+			Body: message.NewBody([]byte(`{"k":1}`), 0), WireSize: 7, Start: t0, End: t0}, Flags: reassembly.FlagUnmatchedRequest,
 			Anomalies: []string{reassembly.AnomalyUnpairedAfterBadFraming}},
-		{Flow: flow, Response: &http1.Response{StatusCode: 500}, Flags: reassembly.FlagUnmatchedResponse},
+		{Flow: flow, Response: &message.Response{StatusCode: 500}, Flags: reassembly.FlagUnmatchedResponse},
 	}
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, "specter", "test")
@@ -93,10 +93,10 @@ func TestWriter(t *testing.T) {
 // (in Header only) follow; markers are not HTML-escaped.
 func TestHeaderFields(t *testing.T) {
 	x := &reassembly.Exchange{
-		Request: &http1.Request{Method: "GET", Path: "/", Proto: "HTTP/1.1",
+		Request: &message.Request{Method: "GET", Path: "/", Proto: "HTTP/1.1",
 			RawHeader: "api_key: <redacted>\r\nhost: h\r\nX-B: 1\r\nx-a: 2\r\n\r\n",
 			Header:    http.Header{"Api_key": {"<redacted>"}, "Host": {"h"}, "X-B": {"1"}, "X-A": {"2"}}},
-		Response: &http1.Response{StatusCode: 200, Proto: "HTTP/1.1", RawHeader: "transfer-encoding: chunked\r\n\r\n",
+		Response: &message.Response{StatusCode: 200, Proto: "HTTP/1.1", RawHeader: "transfer-encoding: chunked\r\n\r\n",
 			Header: http.Header{"Transfer-Encoding": {"chunked"}, "X-Sum": {"9"}}},
 	}
 	var buf bytes.Buffer

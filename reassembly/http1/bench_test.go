@@ -6,15 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // nop is a Handler that drops what it gets.
 type nop struct{ n int }
 
-func (h *nop) Request(*Request)      { h.n++ }
-func (h *nop) Response(*Response)    { h.n++ }
-func (h *nop) PendingMethod() string { return "GET" }
-func (h *nop) Protocol(Protocol)     {}
+func (h *nop) Request(*message.Request)   { h.n++ }
+func (h *nop) Response(*message.Response) { h.n++ }
+func (h *nop) PendingMethod() string      { return "GET" }
+func (h *nop) Protocol(Protocol)          {}
 
 // apiTraffic returns n keep-alive requests and their responses, shaped like
 // JSON API traffic: ~300-byte requests, ~1.5 KB JSON responses.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 func nest(s string, enc func(string) string, n int) string {
@@ -26,7 +28,7 @@ func TestCodingsCapped(t *testing.T) {
 		name      string
 		in        string
 		body      string
-		flags     Flags
+		flags     message.Flags
 		anomalies []string
 	}{
 		{
@@ -43,21 +45,21 @@ func TestCodingsCapped(t *testing.T) {
 			name:      "one more than MaxCodings is left encoded",
 			in:        respCE(strings.Repeat("gzip,", MaxCodings)+"gzip", nest(plain, gz, MaxCodings+1)),
 			body:      nest(plain, gz, MaxCodings+1),
-			flags:     FlagCodingsCapped,
+			flags:     message.FlagCodingsCapped,
 			anomalies: capped,
 		},
 		{
 			name:      "br 20000 times",
 			in:        respCE(strings.TrimSuffix(strings.Repeat("br,", 20000), ","), nest(plain, br, 50)),
 			body:      nest(plain, br, 50),
-			flags:     FlagCodingsCapped,
+			flags:     message.FlagCodingsCapped,
 			anomalies: capped,
 		},
 		{
 			name:      "zstd over several fields",
 			in:        "HTTP/1.1 200 OK\r\nContent-Encoding: zstd, zstd, zstd\r\nContent-Encoding: zstd, zstd\r\nContent-Length: 4\r\n\r\nabcd",
 			body:      "abcd",
-			flags:     FlagCodingsCapped,
+			flags:     message.FlagCodingsCapped,
 			anomalies: capped,
 		},
 		{
@@ -65,7 +67,7 @@ func TestCodingsCapped(t *testing.T) {
 			in: "POST /t HTTP/1.1\r\nContent-Encoding: gzip, gzip\r\nTransfer-Encoding: gzip, gzip, gzip, chunked\r\n\r\n" +
 				chunk(nest(plain, gz, 5), 9),
 			body:      nest(plain, gz, 5),
-			flags:     FlagChunked | FlagCodingsCapped,
+			flags:     message.FlagChunked | message.FlagCodingsCapped,
 			anomalies: capped,
 		},
 	}
@@ -78,19 +80,19 @@ func TestCodingsCapped(t *testing.T) {
 				t.Fatalf("got %q, want one message", r.msgs)
 			}
 			var body []byte
-			var flags Flags
+			var flags message.Flags
 			var anomalies []string
 			if len(r.reqs) == 1 {
-				body, flags, anomalies = r.reqs[0].Body, r.reqs[0].Flags, r.reqs[0].Anomalies
+				body, flags, anomalies = r.reqs[0].Body.Bytes(), r.reqs[0].Flags, r.reqs[0].Anomalies
 			} else {
-				body, flags, anomalies = r.resps[0].Body, r.resps[0].Flags, r.resps[0].Anomalies
+				body, flags, anomalies = r.resps[0].Body.Bytes(), r.resps[0].Flags, r.resps[0].Anomalies
 			}
 			if string(body) != tt.body || flags != tt.flags || !slices.Equal(anomalies, tt.anomalies) {
 				t.Errorf("got body %s flags %v anomalies %v\nwant body %s flags %v anomalies %v",
 					sumBody(body), flags, anomalies, sumBody([]byte(tt.body)), tt.flags, tt.anomalies)
 			}
 			var want int64
-			if tt.flags.Has(FlagCodingsCapped) {
+			if tt.flags.Has(message.FlagCodingsCapped) {
 				want = 1
 			}
 			if got := p.Stats().CodingsCapped; got != want {
@@ -136,7 +138,7 @@ func TestNestedBombCut(t *testing.T) {
 			if len(r.resps) != 1 {
 				t.Fatalf("got %q", r.msgs)
 			}
-			if f := r.resps[0].Flags; !f.Has(FlagBombCut) {
+			if f := r.resps[0].AllFlags(); !f.Has(message.FlagBombCut) {
 				t.Errorf("flags %v, want bomb-cut", f)
 			}
 			if p.Stats().BombsCut != 1 {
@@ -173,11 +175,11 @@ func FuzzContentCodings(f *testing.F) {
 			t.Fatalf("layers produced %d bytes, more than %d", p.dec.work, bound)
 		}
 		for _, m := range r.resps {
-			if len(m.Body) > cfg.MaxBody {
-				t.Fatalf("body %d bytes > MaxBody", len(m.Body))
+			if len(m.Body.Bytes()) > cfg.MaxBody {
+				t.Fatalf("body %d bytes > MaxBody", len(m.Body.Bytes()))
 			}
 		}
-		if len(r.resps) == 0 || r.resps[0].Flags.Has(FlagBadFraming) || strings.ContainsAny(list, "\r\n") {
+		if len(r.resps) == 0 || r.resps[0].Flags.Has(message.FlagBadFraming) || strings.ContainsAny(list, "\r\n") {
 			return // the list held control bytes or line ends: not one field
 		}
 		m := r.resps[0]
@@ -187,11 +189,11 @@ func FuzzContentCodings(f *testing.F) {
 				n++
 			}
 		}
-		if capped := m.Flags.Has(FlagCodingsCapped); capped != (n > MaxCodings) {
+		if capped := m.Flags.Has(message.FlagCodingsCapped); capped != (n > MaxCodings) {
 			t.Fatalf("%d codings, flags %v", n, m.Flags)
 		}
-		if n > MaxCodings && len(body) <= cfg.MaxBody && string(m.Body) != body {
-			t.Fatalf("capped body changed: %s", sumBody(m.Body))
+		if n > MaxCodings && len(body) <= cfg.MaxBody && string(m.Body.Bytes()) != body {
+			t.Fatalf("capped body changed: %s", sumBody(m.Body.Bytes()))
 		}
 	})
 }

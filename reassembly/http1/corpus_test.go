@@ -21,6 +21,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/specter-dev/specter/capture/corpus"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // This file drives the parser with real captures. It holds a deliberately
@@ -30,8 +31,8 @@ import (
 
 type pcapConn struct {
 	dirs  [2]*pcapDir
-	reqs  []*Request
-	resps []*Response
+	reqs  []*message.Request
+	resps []*message.Response
 	// pending request methods, for PendingMethod; popped by final responses.
 	pending []string
 }
@@ -45,12 +46,12 @@ type pcapDir struct {
 	other   int
 }
 
-func (d *pcapDir) Request(r *Request) {
+func (d *pcapDir) Request(r *message.Request) {
 	d.c.reqs = append(d.c.reqs, r)
 	d.c.pending = append(d.c.pending, r.Method)
 }
 
-func (d *pcapDir) Response(r *Response) {
+func (d *pcapDir) Response(r *message.Response) {
 	d.c.resps = append(d.c.resps, r)
 	if r.StatusCode >= 200 && len(d.c.pending) > 0 {
 		d.c.pending = d.c.pending[1:]
@@ -335,12 +336,12 @@ func TestCorpusDecoding(t *testing.T) {
 					if !strings.Contains(ce, tc.coding) {
 						continue
 					}
-					if r.Flags.Has(FlagDecodeError) || r.Flags.Has(FlagIncomplete) {
+					if r.AllFlags().Has(message.FlagDecodeError) || r.AllFlags().Has(message.FlagIncomplete) {
 						t.Errorf("%d response, %q: flags %v", r.StatusCode, ce, r.Flags)
 						continue
 					}
 					// (20 bytes is what gzip makes of an empty body.)
-					if len(r.Body) == 0 && r.WireSize > 32 {
+					if len(r.Body.Bytes()) == 0 && r.WireSize > 32 {
 						t.Errorf("%q: empty body from %d bytes", ce, r.WireSize)
 					}
 					decoded++
@@ -413,11 +414,11 @@ func goldenSummary(res *pcapResult) string {
 		fmt.Fprintf(&b, "conn %d\n", i)
 		for _, r := range c.reqs {
 			fmt.Fprintf(&b, "  req  %s target=%s host=%s fields=%d body=%d/%s wire=%d flags=%s\n",
-				r.Method, digest(r.Target), digest(r.Host), len(r.Header), len(r.Body), digest(r.Body), r.WireSize, r.Flags)
+				r.Method, digest(r.Target), digest(r.Authority), len(r.Header), len(r.Body.Bytes()), digest(r.Body.Bytes()), r.WireSize, r.AllFlags())
 		}
 		for _, r := range c.resps {
 			fmt.Fprintf(&b, "  resp %d fields=%d body=%d/%s wire=%d flags=%s\n",
-				r.StatusCode, len(r.Header), len(r.Body), digest(r.Body), r.WireSize, r.Flags)
+				r.StatusCode, len(r.Header), len(r.Body.Bytes()), digest(r.Body.Bytes()), r.WireSize, r.AllFlags())
 		}
 	}
 	return b.String()

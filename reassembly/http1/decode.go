@@ -11,6 +11,8 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // maxZstdWindow caps the zstd window (and so the decoder's memory); RFC 8878
@@ -77,28 +79,28 @@ func (c *capReader) Read(b []byte) (int, error) {
 }
 
 // decode undoes p.codings on raw. A body that was complete on the wire and
-// fails to decode is returned raw with FlagDecodeError; one that was cut
+// fails to decode is returned raw with message.FlagDecodeError; one that was cut
 // (MaxBody, gap, end of stream) keeps what decoded.
-func (p *Parser) decode(raw []byte, flags Flags) ([]byte, Flags) {
+func (p *Parser) decode(raw []byte, flags message.Flags) ([]byte, message.Flags) {
 	out, truncated, bomb, err := p.dec.run(raw, p.codings, p.cfg.MaxBody, p.cfg.MaxDecoded)
 	if errors.Is(err, errLayerCap) {
 		// An inner layer expanded past MaxDecoded: a bomb, however little
 		// the outer ones made of it.
-		return out, flags | FlagBombCut
+		return out, flags | message.FlagBombCut
 	}
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
 		p.stats.WindowTooLarge++
 	}
-	whole := flags&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0
+	whole := flags&(message.FlagBodyTruncated|message.FlagGap|message.FlagIncomplete) == 0
 	if err != nil && (whole || len(out) == 0) {
 		p.lastErr = errAt(p.off, err)
-		return raw, flags | FlagDecodeError
+		return raw, flags | message.FlagDecodeError
 	}
 	if truncated {
-		flags |= FlagBodyTruncated
+		flags |= message.FlagBodyTruncated
 	}
 	if bomb {
-		flags |= FlagBombCut
+		flags |= message.FlagBombCut
 	}
 	return out, flags
 }

@@ -2,38 +2,14 @@ package http1
 
 import (
 	"net/http"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
-)
 
-func TestFields(t *testing.T) {
-	tests := []struct {
-		name string
-		raw  string
-		h    http.Header
-		want []Field
-	}{
-		{"names as sent, in order", "api_key: k\r\nHost: h\r\nx-Trace: 1\r\napi_key: k2\r\n\r\n", nil,
-			[]Field{{"api_key", "k"}, {"Host", "h"}, {"x-Trace", "1"}, {"api_key", "k2"}}},
-		{"obs-fold joins", "X-Long: one\n  two\n\tthree\nX-Empty:\n two\n\n", nil,
-			[]Field{{"X-Long", "one two three"}, {"X-Empty", "two"}}},
-		{"stops at a line that is not a field", "a: 1\nbad line\nb: 2\n", nil, []Field{{"a", "1"}}},
-		{"stops at an invalid name", "a: 1\nb c: 2\n", nil, []Field{{"a", "1"}}},
-		{"a fold first is not a field", " x\na: 1\n", nil, nil},
-		{"trailers after, sorted", "Transfer-Encoding: chunked\r\n\r\n",
-			http.Header{"Transfer-Encoding": {"chunked"}, "X-Sum": {"99"}, "X-A": {"1", "2"}},
-			[]Field{{"Transfer-Encoding", "chunked"}, {"X-A", "1"}, {"X-A", "2"}, {"X-Sum", "99"}}},
-		{"raw names match the canonical map", "content-type: a/b\n\n", http.Header{"Content-Type": {"a/b"}},
-			[]Field{{"content-type", "a/b"}}},
-		{"no raw head: the map, sorted", "", http.Header{"B": {"2"}, "A": {"1"}}, []Field{{"A", "1"}, {"B", "2"}}},
-	}
-	for _, tt := range tests {
-		if got := Fields(tt.raw, tt.h); !slices.Equal(got, tt.want) {
-			t.Errorf("%s: Fields = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
+	"github.com/specter-dev/specter/reassembly/message"
+)
 
 // The parser keeps the header section as sent, whole or cut short by the
 // end of the stream, while Header stays canonical for inference.
@@ -42,14 +18,14 @@ func TestRawHeader(t *testing.T) {
 		name  string
 		in    string
 		close bool
-		want  []Field
+		want  []message.Field
 	}{
 		{"request", "GET / HTTP/1.1\r\napi_key: k\r\nhost: h\r\nX-B: 1\r\nx-a: 2\r\n\r\n", false,
-			[]Field{{"api_key", "k"}, {"host", "h"}, {"X-B", "1"}, {"x-a", "2"}}},
+			[]message.Field{{Name: "api_key", Value: "k"}, {Name: "host", Value: "h"}, {Name: "X-B", Value: "1"}, {Name: "x-a", Value: "2"}}},
 		{"response", "HTTP/1.1 204 No Content\r\nx-b: 1\r\nServer: s\r\n\r\n", false,
-			[]Field{{"x-b", "1"}, {"Server", "s"}}},
+			[]message.Field{{Name: "x-b", Value: "1"}, {Name: "Server", Value: "s"}}},
 		{"head cut by the end of the stream", "GET / HTTP/1.1\r\nx-z: 1\r\napi_key: k\r\nx-cut", true,
-			[]Field{{"x-z", "1"}, {"api_key", "k"}}},
+			[]message.Field{{Name: "x-z", Value: "1"}, {Name: "api_key", Value: "k"}}},
 	}
 	for _, tt := range tests {
 		r := &rec{}
@@ -68,25 +44,52 @@ func TestRawHeader(t *testing.T) {
 		default:
 			t.Fatalf("%s: got %d requests and %d responses", tt.name, len(r.reqs), len(r.resps))
 		}
-		if got := Fields(raw, h); !slices.Equal(got, tt.want) {
+		if got := message.Fields(raw, h); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: fields %q, want %q", tt.name, got, tt.want)
 		}
 		for _, f := range tt.want {
-			if k := CanonicalKey(f.Name); h[k] == nil {
+			if k := message.CanonicalKey(f.Name); h[k] == nil {
 				t.Errorf("%s: Header lacks canonical %q: %v", tt.name, k, h)
 			}
 		}
 	}
 }
 
-func FuzzFields(f *testing.F) {
-	f.Add("a: 1\r\n b\r\nB: 2\r\n\r\n")
-	f.Add("api_key: k\n\n")
-	f.Fuzz(func(t *testing.T, raw string) {
-		for _, fl := range Fields(raw, http.Header{"Z-Trailer": {"1"}}) {
-			if fl.Name == "" {
-				t.Fatalf("Fields(%q): a field without a name", raw)
+// Trailer fields are kept apart in Trailer and merged into Header; the
+// scheme and authority of an absolute-form target are the request's.
+func TestTrailerSchemeAuthority(t *testing.T) {
+	tests := []struct {
+		name, in                 string
+		scheme, authority        string
+		trailer                  http.Header
+		headerName, headerValues string
+	}{
+		{"chunked with a trailer", "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nX-Sum: 1\r\n\r\n3\r\nabc\r\n0\r\nx-sum: 2\r\nX-Late: z\r\n\r\n",
+			"", "h", http.Header{"X-Sum": {"2"}, "X-Late": {"z"}}, "X-Sum", "1,2"},
+		{"no trailer", "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+			"", "h", nil, "Host", "h"},
+		{"absolute-form https", "GET HTTPS://api.example.com:8443/v1?q=1 HTTP/1.1\r\nHost: other\r\n\r\n",
+			"https", "other", nil, "Host", "other"},
+		{"absolute-form http, no Host", "GET http://u@api.example.com/v1 HTTP/1.1\r\n\r\n",
+			"http", "api.example.com", nil, "", ""},
+	}
+	for _, tt := range tests {
+		r := &rec{}
+		NewParser(nil, r).Feed([]byte(tt.in), time.Unix(1, 0))
+		if len(r.reqs) != 1 {
+			t.Fatalf("%s: %d requests", tt.name, len(r.reqs))
+		}
+		q := r.reqs[0]
+		if q.Scheme != tt.scheme || q.Authority != tt.authority {
+			t.Errorf("%s: scheme %q authority %q, want %q %q", tt.name, q.Scheme, q.Authority, tt.scheme, tt.authority)
+		}
+		if !reflect.DeepEqual(q.Trailer, tt.trailer) {
+			t.Errorf("%s: Trailer %v, want %v", tt.name, q.Trailer, tt.trailer)
+		}
+		if tt.headerName != "" {
+			if got := strings.Join(q.Header[tt.headerName], ","); got != tt.headerValues {
+				t.Errorf("%s: Header[%s] = %q, want %q", tt.name, tt.headerName, got, tt.headerValues)
 			}
 		}
-	})
+	}
 }

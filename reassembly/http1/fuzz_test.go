@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // checker is a Handler that checks the invariants every delivered message
@@ -38,11 +40,11 @@ func (c *checker) check(body []byte, h http.Header, wire int64) {
 	}
 }
 
-func (c *checker) Request(r *Request) {
-	c.check(r.Body, r.Header, r.WireSize)
+func (c *checker) Request(r *message.Request) {
+	c.check(r.Body.Bytes(), r.Header, r.WireSize)
 	c.meth = append(c.meth, r.Method)
 }
-func (c *checker) Response(r *Response) { c.check(r.Body, r.Header, r.WireSize) }
+func (c *checker) Response(r *message.Response) { c.check(r.Body.Bytes(), r.Header, r.WireSize) }
 func (c *checker) PendingMethod() string {
 	if len(c.meth) == 0 {
 		return ""
@@ -128,8 +130,8 @@ func FuzzNetHTTP(f *testing.F) {
 		if got.Method != want.Method || got.Target != want.RequestURI || got.Proto != want.Proto {
 			t.Fatalf("start line: got %q %q %q, want %q %q %q", got.Method, got.Target, got.Proto, want.Method, want.RequestURI, want.Proto)
 		}
-		if !bytes.Equal(got.Body, body) || got.Flags != 0 {
-			t.Fatalf("body: got %q flags %v, want %q", got.Body, got.Flags, body)
+		if !bytes.Equal(got.Body.Bytes(), body) || got.Flags != 0 {
+			t.Fatalf("body: got %q flags %v, want %q", got.Body.Bytes(), got.Flags, body)
 		}
 		h := got.Header.Clone()
 		if hv := h["Host"]; len(hv) > 0 {
@@ -254,8 +256,8 @@ func FuzzNetHTTPResponse(f *testing.F) {
 		if got.StatusCode != want.StatusCode || got.Proto != want.Proto {
 			t.Fatalf("status line: got %q %d, want %q %d", got.Proto, got.StatusCode, want.Proto, want.StatusCode)
 		}
-		if !bytes.Equal(got.Body, body) || got.Flags != 0 {
-			t.Fatalf("body: got %q flags %v, want %q", got.Body, got.Flags, body)
+		if !bytes.Equal(got.Body.Bytes(), body) || got.Flags != 0 {
+			t.Fatalf("body: got %q flags %v, want %q", got.Body.Bytes(), got.Flags, body)
 		}
 		trim := func(vs []string) []string {
 			out := make([]string, len(vs))

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // maxMethod caps the length of a request method.
@@ -129,14 +131,14 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 		}
 		if ok {
 			// The Request and its header values share one allocation.
-			r, strs := newMessage[Request](nf)
+			r, strs := newMessage[message.Request](nf)
 			err := fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
 			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
 			}
 			p.role = roleRequest
-			*r = Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr, RawHeader: rest}
+			*r = message.Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr, RawHeader: rest}
 			p.req = r
 			p.httpSeen()
 			if err != nil {
@@ -153,14 +155,14 @@ func (p *Parser) parseHead(hb []byte, ts time.Time) {
 			code, ok = parseStatusLine(first)
 		}
 		if ok {
-			r, strs := newMessage[Response](nf)
+			r, strs := newMessage[message.Response](nf)
 			err := fieldsErr(p.parseFields(rest, hdr, strs, valid), valid)
 			if err != nil && !p.msgInSync {
 				p.fail(err)
 				return
 			}
 			p.role = roleResponse
-			*r = Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr, RawHeader: rest}
+			*r = message.Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr, RawHeader: rest}
 			p.resp = r
 			p.httpSeen()
 			if err != nil {
@@ -191,7 +193,7 @@ func fieldsErr(err error, valid bool) error {
 func (p *Parser) badHead(err error, ts time.Time) {
 	if r := p.req; r != nil {
 		if h := r.Header["Host"]; len(h) > 0 {
-			r.Host = h[0]
+			r.Authority = h[0]
 		}
 		splitTarget(r)
 	}
@@ -223,15 +225,15 @@ func (p *Parser) partialHead() {
 	hdr := http.Header{}
 	if m, t, ok := parseRequestLine(first); ok && p.role != roleResponse {
 		_ = p.parseFields(rest, hdr, nil, false) // keep the fields before a bad one
-		p.req = &Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr, RawHeader: rest}
+		p.req = &message.Request{Method: first[:m], Target: first[m+1 : t], Proto: first[t+1:], Header: hdr, RawHeader: rest}
 		if h := hdr["Host"]; len(h) > 0 {
-			p.req.Host = h[0]
+			p.req.Authority = h[0]
 		}
 		splitTarget(p.req)
 		p.httpSeen()
 	} else if code, ok := parseStatusLine(first); ok && p.role != roleRequest {
 		_ = p.parseFields(rest, hdr, nil, false)
-		p.resp = &Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr, RawHeader: rest}
+		p.resp = &message.Response{Proto: first[:8], StatusCode: code, Reason: reasonPhrase(first), Header: hdr, RawHeader: rest}
 		p.httpSeen()
 	}
 }
@@ -243,9 +245,9 @@ func (p *Parser) httpSeen() {
 	}
 }
 
-func (p *Parser) frameRequest(r *Request, ts time.Time) {
+func (p *Parser) frameRequest(r *message.Request, ts time.Time) {
 	if p.seen&seenHost != 0 {
-		r.Host = r.Header["Host"][0]
+		r.Authority = r.Header["Host"][0]
 	}
 	splitTarget(r)
 	p.afterCONNECT = r.Method == "CONNECT" // a refused CONNECT may be followed by requests
@@ -264,7 +266,7 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 			p.badFraming(AnomalyTransferEncodingHTTP10, ErrTransferEncoding, ts)
 			return
 		}
-		p.flags |= FlagChunked
+		p.flags |= message.FlagChunked
 		p.st = stChunkSize
 		return
 	}
@@ -280,7 +282,7 @@ func (p *Parser) frameRequest(r *Request, ts time.Time) {
 	p.finish(ts) // a request without a length has no body
 }
 
-func (p *Parser) frameResponse(r *Response, ts time.Time) {
+func (p *Parser) frameResponse(r *message.Response, ts time.Time) {
 	if r.StatusCode < 200 {
 		// Interim responses have no body; 101 hands the connection over.
 		p.tunnel = r.StatusCode == 101
@@ -308,7 +310,7 @@ func (p *Parser) frameResponse(r *Response, ts time.Time) {
 			return
 		}
 		if chunked {
-			p.flags |= FlagChunked
+			p.flags |= message.FlagChunked
 			p.st = stChunkSize
 		} else {
 			p.st = stBodyClose // not chunked last: the body runs to the close
@@ -348,14 +350,14 @@ func (p *Parser) anomaly(a string) {
 // badFraming delivers a message whose body length cannot be determined,
 // head only and flagged, and gives up the framing of the direction: the
 // body's bytes, whatever they are, are searched for the next start line
-// like after any parse error, and the handler, told by FlagBadFraming,
+// like after any parse error, and the handler, told by message.FlagBadFraming,
 // must not take what is found for the next message in order.
 func (p *Parser) badFraming(anomaly string, err error, ts time.Time) {
 	p.stats.ParseErrors++
 	p.stats.BadFraming++
 	p.lastErr = errAt(p.off, err)
 	p.anomaly(anomaly)
-	p.flags |= FlagBadFraming
+	p.flags |= message.FlagBadFraming
 	clear(p.codings) // there is no body to decode
 	p.codings = p.codings[:0]
 	p.finish(ts)
@@ -388,15 +390,15 @@ func (p *Parser) contentCodings(h http.Header) {
 }
 
 // addCoding appends one coding to undo; past MaxCodings the message is
-// flagged FlagCodingsCapped and no more are kept (the body will not be
+// flagged message.FlagCodingsCapped and no more are kept (the body will not be
 // decoded at all). It reports whether there is room for more.
 func (p *Parser) addCoding(c string) bool {
 	if len(p.codings) < MaxCodings {
 		p.codings = append(p.codings, c)
 		return true
 	}
-	if !p.flags.Has(FlagCodingsCapped) {
-		p.flags |= FlagCodingsCapped
+	if !p.flags.Has(message.FlagCodingsCapped) {
+		p.flags |= message.FlagCodingsCapped
 		p.stats.CodingsCapped++
 		p.anomaly(AnomalyTooManyCodings)
 	}
@@ -437,7 +439,7 @@ func forEachElem(v string, f func(string) bool) {
 		} else {
 			e, v = v, ""
 		}
-		if e = trimOWS(e); e != "" && !f(e) {
+		if e = message.TrimOWS(e); e != "" && !f(e) {
 			return
 		}
 	}
@@ -557,7 +559,7 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 			if lastKey == "" {
 				return ErrHeaderLine
 			}
-			v := trimOWS(ln)
+			v := message.TrimOWS(ln)
 			if !checked && !validValue(v) {
 				return ErrHeaderLine
 			}
@@ -573,11 +575,11 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 		if colon <= 0 {
 			return ErrHeaderLine
 		}
-		valid, canonical := scanName(ln[:colon])
+		valid, canonical := message.ScanName(ln[:colon])
 		if !valid {
 			return ErrHeaderLine
 		}
-		v := trimOWS(ln[colon+1:])
+		v := message.TrimOWS(ln[colon+1:])
 		if !checked && !validValue(v) {
 			return ErrHeaderLine
 		}
@@ -623,7 +625,7 @@ func (p *Parser) parseFields(s string, hdr http.Header, strs []string, checked b
 // canonicalKey returns the canonical form of a header name, through a small
 // per-parser cache so that the common names cost no allocation.
 func (p *Parser) canonicalKey(name string) string {
-	if isCanonical(name) {
+	if message.IsCanonical(name) {
 		return name // most senders already write Content-Type, not content-type
 	}
 	if k, ok := p.keyMap[name]; ok {
@@ -642,20 +644,21 @@ func (p *Parser) canonicalKey(name string) string {
 }
 
 // splitTarget fills Path, RawQuery and (for absolute-form and
-// authority-form targets) Host.
-func splitTarget(r *Request) {
+// authority-form targets) Authority, and Scheme for absolute-form ones.
+func splitTarget(r *message.Request) {
 	t := r.Target
 	switch {
 	case t == "*":
 		r.Path = t
 		return
 	case r.Method == "CONNECT" && t != "" && t[0] != '/':
-		if r.Host == "" {
-			r.Host = t
+		if r.Authority == "" {
+			r.Authority = t
 		}
 		return
 	case len(t) > 0 && t[0] != '/':
 		if i := schemeEnd(t); i > 0 {
+			r.Scheme = schemes[i-len("://")-len("http")]
 			rest := t[i:]
 			j := strings.IndexAny(rest, "/?#")
 			if j < 0 {
@@ -665,8 +668,8 @@ func splitTarget(r *Request) {
 			if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 				auth = auth[at+1:]
 			}
-			if r.Host == "" {
-				r.Host = auth
+			if r.Authority == "" {
+				r.Authority = auth
 			}
 			t = rest[j:]
 			if t == "" || t[0] != '/' {
@@ -685,6 +688,9 @@ func splitTarget(r *Request) {
 	}
 }
 
+// schemes are the Schemes of absolute-form targets, by length past "http".
+var schemes = [...]string{"http", "https"}
+
 // schemeEnd returns the length of an "http://" or "https://" prefix of t
 // (any case), or 0.
 func schemeEnd(t string) int {
@@ -701,7 +707,7 @@ func schemeEnd(t string) int {
 func parseRequestLine[T string | []byte](ln T) (m, t int, ok bool) {
 	i := 0
 	for i < len(ln) && ln[i] != ' ' {
-		if !isTchar(ln[i]) || i >= maxMethod {
+		if !message.IsTokenChar(ln[i]) || i >= maxMethod {
 			return 0, 0, false
 		}
 		i++
@@ -773,19 +779,17 @@ func reasonPhrase(ln string) string {
 	return ""
 }
 
+// nextLine splits the first line (without its CR LF or LF) off s.
+func nextLine(s string) (line, rest string) {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return trimCR(s[:i]), s[i+1:]
+	}
+	return trimCR(s), ""
+}
+
 func trimCR[T string | []byte](s T) T {
 	if n := len(s); n > 0 && s[n-1] == '\r' {
 		return s[:n-1]
-	}
-	return s
-}
-
-func trimOWS(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
 	}
 	return s
 }
@@ -797,67 +801,6 @@ func validValue(v string) bool {
 		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
 		}
-	}
-	return true
-}
-
-// tchars marks the RFC 9110 token characters.
-var tchars = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-func isTchar(c byte) bool { return tchars[c] }
-
-// CanonicalKey is textproto.CanonicalMIMEHeaderKey (and
-// http.CanonicalHeaderKey) without its per-byte checks for names that are
-// already canonical, as the parser's are: such names are returned as they
-// are, which is what CanonicalMIMEHeaderKey returns for them.
-func CanonicalKey(name string) string {
-	if isCanonical(name) {
-		return name
-	}
-	return textproto.CanonicalMIMEHeaderKey(name)
-}
-
-// scanName reports whether a field name is a valid token and, if so,
-// whether it is canonical (see isCanonical), in one pass.
-func scanName(name string) (valid, canonical bool) {
-	canonical = true
-	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !tchars[c] {
-			return false, false
-		}
-		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
-			canonical = false
-		}
-		upper = c == '-'
-	}
-	return name != "", canonical
-}
-
-// isCanonical reports whether the token name is already in canonical MIME
-// form: upper case after '-' and at the start, lower case elsewhere.
-func isCanonical(name string) bool {
-	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case upper && 'a' <= c && c <= 'z', !upper && 'A' <= c && c <= 'Z':
-			return false
-		}
-		upper = c == '-'
 	}
 	return true
 }
@@ -938,7 +881,7 @@ type smallBlock[M any] struct {
 }
 
 // newMessage allocates a message with the backing for n header values.
-func newMessage[M Request | Response](n int) (*M, []string) {
+func newMessage[M message.Request | message.Response](n int) (*M, []string) {
 	if n <= smallFields {
 		b := &smallBlock[M]{}
 		return &b.m, b.strs[:n]

@@ -14,57 +14,23 @@
 // commits to a candidate only once its whole start line is valid. A
 // message whose own framing is invalid (Content-Length, Transfer-Encoding,
 // header section, chunks) is still delivered, as far as it can be, flagged
-// FlagBadFraming with its Anomalies: a caller that pairs messages by
+// message.FlagBadFraming with its Anomalies: a caller that pairs messages by
 // position must know that what the parser finds after it may not be the
 // next message.
+// Messages are delivered as package message's Request and Response, which
+// hold HTTP semantics only; what is HTTP/1 framing (chunked coding,
+// Content-Length, the Anomaly strings) is this package's.
 // Content codings are undone once per message, streaming through pooled
 // decoders under Config.MaxDecoded.
 package http1
 
-import (
-	"net/http"
-	"time"
-)
-
-// Flags describe what happened to a message on its way through the parser.
-type Flags uint16
-
-const (
-	// FlagBodyTruncated: the body was longer than Config.MaxBody; Body holds
-	// its first MaxBody bytes (after content decoding).
-	FlagBodyTruncated Flags = 1 << iota
-	// FlagGap: bytes of this message were lost in capture.
-	FlagGap
-	// FlagDecodeError: the Content-Encoding could not be decoded; Body holds
-	// the raw (encoded) bytes.
-	FlagDecodeError
-	// FlagBombCut: decoding stopped at Config.MaxDecoded bytes: the body
-	// expands further than we are willing to hold (a decompression bomb or
-	// just a large document).
-	FlagBombCut
-	// FlagIncomplete: the stream ended before the message did.
-	FlagIncomplete
-	// FlagChunked: the body was sent with chunked transfer coding.
-	FlagChunked
-	// FlagBadFraming: the message's framing (Content-Length or
-	// Transfer-Encoding) was invalid, so its body length is unknown (RFC
-	// 9112 section 6.3). The message is delivered with its head and no
-	// body, and what follows it in the same direction cannot be framed:
-	// the parser searches for the next start line, but a message found
-	// that way is not known to be the next one (Anomalies says why).
-	FlagBadFraming
-	// FlagCodingsCapped: the message listed more than MaxCodings content
-	// and transfer codings; Body holds the encoded bytes, undecoded.
-	FlagCodingsCapped
-)
-
 // Anomalies name what was wrong with a message's framing or codings, in
-// Request.Anomalies and Response.Anomalies. They are stable strings, meant
+// the Anomalies of message.Request and message.Response. They are stable strings, meant
 // to be reported (and matched) as they are.
 const (
 	// AnomalyInvalidContentLength: a Content-Length that is not a decimal
 	// number (negative, empty, not digits) or too large to be real (more
-	// than 18 digits). Framing error (FlagBadFraming).
+	// than 18 digits). Framing error (message.FlagBadFraming).
 	AnomalyInvalidContentLength = "invalid-content-length"
 	// AnomalyConflictingContentLength: Content-Length fields or list
 	// elements with different values. Framing error.
@@ -94,9 +60,9 @@ const (
 	AnomalyHeaderTooLarge = "header-section-too-large"
 	// AnomalyMalformedChunk: a chunked body with an invalid chunk-size
 	// line, one past 4 KiB or chunk data not followed by CRLF. Framing
-	// error: the message is delivered as far as it went (FlagIncomplete).
+	// error: the message is delivered as far as it went (message.FlagIncomplete).
 	AnomalyMalformedChunk = "malformed-chunk"
-	// AnomalyTooManyCodings: more than MaxCodings codings (FlagCodingsCapped).
+	// AnomalyTooManyCodings: more than MaxCodings codings (message.FlagCodingsCapped).
 	AnomalyTooManyCodings = "too-many-codings"
 )
 
@@ -105,58 +71,8 @@ const (
 // layer costs a decompressor's tables and a pass over the data, so a long
 // list is a cheap way to make a passive observer spend seconds and
 // gigabytes on one small message. Past it the body is kept undecoded and
-// flagged FlagCodingsCapped.
+// flagged message.FlagCodingsCapped.
 const MaxCodings = 4
-
-// Has reports whether all bits of g are set in f.
-func (f Flags) Has(g Flags) bool { return f&g == g }
-
-// Request is one parsed HTTP request.
-type Request struct {
-	Method string
-	// Target is the request-target exactly as sent (origin-form, absolute-form,
-	// authority-form or "*").
-	Target string
-	// Path and RawQuery are split from Target; Path is not unescaped.
-	Path, RawQuery string
-	Proto          string // "HTTP/1.1"
-	// Host is the Host header, or the authority of an absolute-form target.
-	Host string
-	// Header holds the header fields, names canonicalized; trailer fields
-	// of a chunked body are merged into it.
-	Header http.Header
-	// RawHeader is the header section as sent (the field lines after the
-	// start line), names as written and in wire order; Fields reads it. It
-	// shares its bytes with Header's values.
-	RawHeader string
-	// Body is the body after transfer and content decoding, cut at the cap.
-	Body []byte
-	// WireSize is the body's size on the wire after de-chunking and before
-	// content decoding (what Content-Length would say).
-	WireSize int64
-	// Start and End are the capture times of the message's first and last
-	// bytes.
-	Start, End time.Time
-	Flags      Flags
-	// Anomalies lists what was wrong with the message's framing or
-	// codings (the Anomaly constants), nil when nothing was.
-	Anomalies []string
-}
-
-// Response is one parsed HTTP response. Interim (1xx) responses are delivered
-// as Responses too; the caller pairs them with the request they precede.
-type Response struct {
-	Proto      string
-	StatusCode int
-	Reason     string
-	Header     http.Header
-	RawHeader  string // as in Request
-	Body       []byte
-	WireSize   int64
-	Start, End time.Time
-	Flags      Flags
-	Anomalies  []string // as Request.Anomalies
-}
 
 // Protocol is what a stream turned out to carry.
 type Protocol uint8
@@ -184,12 +100,12 @@ func (p Protocol) String() string {
 // from DefaultConfig().
 type Config struct {
 	// MaxBody caps the body kept per message (after decoding). Longer bodies
-	// are cut and flagged FlagBodyTruncated; the rest is counted, not kept.
+	// are cut and flagged message.FlagBodyTruncated; the rest is counted, not kept.
 	// The encoded body is kept up to MaxBody too, so a compressed body cut
 	// there decodes as far as its kept part goes.
 	MaxBody int
 	// MaxDecoded caps how many bytes content decoding may produce; past it
-	// decoding stops and the message is flagged FlagBombCut.
+	// decoding stops and the message is flagged message.FlagBombCut.
 	MaxDecoded int
 	// MaxHeaderBytes caps the start line plus header section. A longer one is
 	// a parse error and the parser resynchronizes.

@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Handler receives what a Parser finds. Its methods are called synchronously
 // from Feed, Gap and Close; they must not call back into the Parser.
 type Handler interface {
 	// Request receives a complete (or flagged incomplete) request.
-	Request(r *Request)
+	Request(r *message.Request)
 	// Response receives a complete response, interim 1xx ones included.
-	Response(r *Response)
+	Response(r *message.Response)
 	// PendingMethod returns the method of the oldest request on this
 	// connection still waiting for its final response ("" if none known).
 	// The response parser calls it when a final response's headers are
@@ -35,13 +37,13 @@ type Stats struct {
 	Resyncs             int64 // times the parser lost framing and searched for a new message
 	SkippedBytes        int64 // bytes skipped while searching for a message start
 	Gaps                int64 // Gap calls
-	Truncated           int64 // messages flagged FlagBodyTruncated
-	Incomplete          int64 // messages flagged FlagIncomplete
-	BombsCut            int64 // messages flagged FlagBombCut
-	DecodeErrors        int64 // messages flagged FlagDecodeError
-	BadFraming          int64 // messages flagged FlagBadFraming (also counted in ParseErrors)
+	Truncated           int64 // messages flagged message.FlagBodyTruncated
+	Incomplete          int64 // messages flagged message.FlagIncomplete
+	BombsCut            int64 // messages flagged message.FlagBombCut
+	DecodeErrors        int64 // messages flagged message.FlagDecodeError
+	BadFraming          int64 // messages flagged message.FlagBadFraming (also counted in ParseErrors)
 	SmugglingShape      int64 // messages with both Content-Length and Transfer-Encoding
-	CodingsCapped       int64 // messages flagged FlagCodingsCapped (body left encoded)
+	CodingsCapped       int64 // messages flagged message.FlagCodingsCapped (body left encoded)
 
 	// Bounds hit, each also counted where its consequence is (ParseErrors,
 	// Incomplete, DecodeErrors, ...).
@@ -136,10 +138,10 @@ type Parser struct {
 	keyMap map[string]string
 
 	// The message being parsed.
-	req      *Request
-	resp     *Response
+	req      *message.Request
+	resp     *message.Response
 	start    time.Time
-	flags    Flags
+	flags    message.Flags
 	body     []byte
 	bodyHint int
 	wire     int64
@@ -265,9 +267,9 @@ func (p *Parser) feed(data []byte, ts time.Time) {
 // Gap reports that lost bytes (a negative count: unknown) are missing
 // before the next Feed. Inside a body whose remaining length is known and
 // not overrun, and inside a close-delimited body, the message survives,
-// flagged FlagGap; its kept body stops at the gap. Anywhere else the message
+// flagged message.FlagGap; its kept body stops at the gap. Anywhere else the message
 // under way, if its start line was seen, is delivered flagged
-// FlagGap|FlagIncomplete and the parser resynchronizes on the next start
+// message.FlagGap|message.FlagIncomplete and the parser resynchronizes on the next start
 // line.
 func (p *Parser) Gap(lost int, ts time.Time) {
 	if p.st == stDone || lost == 0 {
@@ -286,7 +288,7 @@ func (p *Parser) Gap(lost int, ts time.Time) {
 		return
 	case stBody:
 		if lost >= 0 && int64(lost) <= p.remain {
-			p.flags |= FlagGap
+			p.flags |= message.FlagGap
 			p.bodyStop = true
 			p.wire += int64(lost)
 			p.remain -= int64(lost)
@@ -296,7 +298,7 @@ func (p *Parser) Gap(lost int, ts time.Time) {
 			return
 		}
 	case stBodyClose:
-		p.flags |= FlagGap
+		p.flags |= message.FlagGap
 		p.bodyStop = true
 		if lost > 0 {
 			p.wire += int64(lost)
@@ -306,14 +308,14 @@ func (p *Parser) Gap(lost int, ts time.Time) {
 		p.partialHead()
 	}
 	if p.req != nil || p.resp != nil {
-		p.flags |= FlagGap | FlagIncomplete
+		p.flags |= message.FlagGap | message.FlagIncomplete
 		p.finish(ts)
 	}
 	p.enterSync()
 }
 
 // Close ends the stream: a close-delimited body is complete, any other
-// partial message is delivered flagged FlagIncomplete.
+// partial message is delivered flagged message.FlagIncomplete.
 func (p *Parser) Close(ts time.Time) {
 	switch p.st {
 	case stDone:
@@ -327,7 +329,7 @@ func (p *Parser) Close(ts time.Time) {
 		fallthrough
 	default:
 		if p.req != nil || p.resp != nil {
-			p.flags |= FlagIncomplete
+			p.flags |= message.FlagIncomplete
 			p.finish(ts)
 		}
 	}
@@ -424,7 +426,7 @@ func (p *Parser) keep(b []byte) {
 	room := p.cfg.MaxBody - len(p.body)
 	if len(b) > room {
 		b = b[:room]
-		p.flags |= FlagBodyTruncated
+		p.flags |= message.FlagBodyTruncated
 		p.bodyStop = true
 	}
 	if len(b) == 0 {
@@ -527,11 +529,11 @@ func (p *Parser) chunkSize(data []byte, ts time.Time) int {
 
 // deliverBroken handles a framing error inside a body (a malformed chunk,
 // a trailer section too large): the message so far is delivered flagged
-// FlagIncomplete and FlagBadFraming, since where its body ends, and so
+// message.FlagIncomplete and message.FlagBadFraming, since where its body ends, and so
 // where the next message starts, is not known, and the parser
 // resynchronizes.
 func (p *Parser) deliverBroken(err error, ts time.Time) {
-	p.flags |= FlagIncomplete | FlagBadFraming
+	p.flags |= message.FlagIncomplete | message.FlagBadFraming
 	p.stats.BadFraming++
 	if err == ErrHeaderTooLarge {
 		p.stats.HeadersTooLarge++
@@ -562,27 +564,37 @@ func (p *Parser) trailer(data []byte, ts time.Time) int {
 	}
 	n := end - old
 	if end > 1 {
-		hdr := p.msgHeader()
 		// A bad trailer does not undo the message.
-		if err := p.parseFields(string(p.buf[1:end]), hdr, nil, false); err == ErrTooManyHeaders {
+		tr := http.Header{}
+		if err := p.parseFields(string(p.buf[1:end]), tr, nil, false); err == ErrTooManyHeaders {
 			p.stats.TooManyFields++
 		}
+		p.setTrailer(tr)
 	}
 	p.buf = p.buf[:0]
 	p.finish(ts)
 	return n
 }
 
-// msgHeader returns the header map of the message being parsed. Trailer
-// fields are merged into it, as net/http does for declared trailers.
-func (p *Parser) msgHeader() http.Header {
-	if p.req != nil {
-		return p.req.Header
+// setTrailer records the trailer fields of the message being parsed, and
+// merges them into its header, as net/http does for declared trailers:
+// readers of Header see them without knowing where they came from.
+func (p *Parser) setTrailer(tr http.Header) {
+	if len(tr) == 0 {
+		return
 	}
-	if p.resp != nil {
-		return p.resp.Header
+	var hdr http.Header
+	switch {
+	case p.req != nil:
+		p.req.Trailer, hdr = tr, p.req.Header
+	case p.resp != nil:
+		p.resp.Trailer, hdr = tr, p.resp.Header
+	default:
+		return
 	}
-	return http.Header{}
+	for k, vs := range tr {
+		hdr[k] = append(hdr[k], vs...)
+	}
 }
 
 // finish decodes and delivers the current message, then gets ready for the
@@ -590,32 +602,38 @@ func (p *Parser) msgHeader() http.Header {
 func (p *Parser) finish(ts time.Time) {
 	req, resp := p.req, p.resp
 	p.req, p.resp = nil, nil
-	body := p.body
-	flags := p.flags
-	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 && !flags.Has(FlagCodingsCapped) {
+	raw := p.body
+	body, flags := raw, p.flags
+	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 && !flags.Has(message.FlagCodingsCapped) {
 		body, flags = p.decode(body, flags)
 	}
-	if flags.Has(FlagBodyTruncated) {
+	var b *message.Body
+	if len(body) > 0 || len(raw) > 0 {
+		// What decoding added is the body's; the message keeps what the
+		// framing said.
+		b = message.NewBody(body, flags&^p.flags)
+	}
+	if flags.Has(message.FlagBodyTruncated) {
 		p.stats.Truncated++
 	}
-	if flags.Has(FlagIncomplete) {
+	if flags.Has(message.FlagIncomplete) {
 		p.stats.Incomplete++
 	}
-	if flags.Has(FlagBombCut) {
+	if flags.Has(message.FlagBombCut) {
 		p.stats.BombsCut++
 	}
-	if flags.Has(FlagDecodeError) {
+	if flags.Has(message.FlagDecodeError) {
 		p.stats.DecodeErrors++
 	}
 	tunnel := p.tunnel
 	switch {
 	case req != nil:
-		req.Body, req.WireSize, req.Flags, req.Start, req.End = body, p.wire, flags, p.start, ts
+		req.Body, req.WireSize, req.Flags, req.Start, req.End = b, p.wire, p.flags, p.start, ts
 		req.Anomalies = p.anomalies
 		p.stats.Requests++
 		p.h.Request(req)
 	case resp != nil:
-		resp.Body, resp.WireSize, resp.Flags, resp.Start, resp.End = body, p.wire, flags, p.start, ts
+		resp.Body, resp.WireSize, resp.Flags, resp.Start, resp.End = b, p.wire, p.flags, p.start, ts
 		resp.Anomalies = p.anomalies
 		p.stats.Responses++
 		p.h.Response(resp)
@@ -638,23 +656,4 @@ func (p *Parser) finish(ts time.Time) {
 
 func errAt(off int64, err error) error {
 	return fmt.Errorf("http1: stream offset %d: %w", off, err)
-}
-
-var flagNames = [...]string{"truncated", "gap", "decode-error", "bomb-cut", "incomplete", "chunked", "bad-framing", "codings-capped"}
-
-// String lists the set flags, separated by '|'.
-func (f Flags) String() string {
-	var b []byte
-	for i, n := range flagNames {
-		if f&(1<<i) != 0 {
-			if len(b) > 0 {
-				b = append(b, '|')
-			}
-			b = append(b, n...)
-		}
-	}
-	if f>>len(flagNames) != 0 {
-		b = fmt.Appendf(b, "|%#x", uint16(f>>len(flagNames)<<len(flagNames)))
-	}
-	return string(b)
 }

@@ -18,23 +18,25 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // rec records what a Parser delivers.
 type rec struct {
 	msgs    []string // summaries, in order
-	reqs    []*Request
-	resps   []*Response
+	reqs    []*message.Request
+	resps   []*message.Response
 	protos  []Protocol
 	pending []string // answers for PendingMethod, consumed in order
 }
 
-func (r *rec) Request(q *Request) {
+func (r *rec) Request(q *message.Request) {
 	r.reqs = append(r.reqs, q)
 	r.msgs = append(r.msgs, sumReq(q))
 }
 
-func (r *rec) Response(s *Response) {
+func (r *rec) Response(s *message.Response) {
 	r.resps = append(r.resps, s)
 	r.msgs = append(r.msgs, sumResp(s))
 }
@@ -70,14 +72,14 @@ func sumBody(b []byte) string {
 	return fmt.Sprintf("%q", b)
 }
 
-func sumReq(q *Request) string {
+func sumReq(q *message.Request) string {
 	return fmt.Sprintf("REQ %s %s %s path=%s q=%s host=%s body=%s wire=%d flags=%s",
-		q.Method, q.Target, q.Proto, q.Path, q.RawQuery, q.Host, sumBody(q.Body), q.WireSize, q.Flags) + sumAnomalies(q.Anomalies)
+		q.Method, q.Target, q.Proto, q.Path, q.RawQuery, q.Authority, sumBody(q.Body.Bytes()), q.WireSize, q.AllFlags()) + sumAnomalies(q.Anomalies)
 }
 
-func sumResp(s *Response) string {
+func sumResp(s *message.Response) string {
 	return fmt.Sprintf("RESP %s %d %q body=%s wire=%d flags=%s",
-		s.Proto, s.StatusCode, s.Reason, sumBody(s.Body), s.WireSize, s.Flags) + sumAnomalies(s.Anomalies)
+		s.Proto, s.StatusCode, s.Reason, sumBody(s.Body.Bytes()), s.WireSize, s.AllFlags()) + sumAnomalies(s.Anomalies)
 }
 
 func sumAnomalies(a []string) string {
@@ -846,8 +848,8 @@ func TestBomb(t *testing.T) {
 		t.Fatalf("got %q", r.msgs)
 	}
 	resp := r.resps[0]
-	if !resp.Flags.Has(FlagBombCut) || len(resp.Body) != cfg.MaxDecoded {
-		t.Errorf("flags %v, body %d bytes; want bomb-cut and %d", resp.Flags, len(resp.Body), cfg.MaxDecoded)
+	if !resp.AllFlags().Has(message.FlagBombCut) || len(resp.Body.Bytes()) != cfg.MaxDecoded {
+		t.Errorf("flags %v, body %d bytes; want bomb-cut and %d", resp.Flags, len(resp.Body.Bytes()), cfg.MaxDecoded)
 	}
 	if p.Stats().BombsCut != 1 {
 		t.Errorf("BombsCut = %d", p.Stats().BombsCut)
@@ -860,8 +862,8 @@ func TestBomb(t *testing.T) {
 	// With the default MaxBody below MaxDecoded, the body is cut at MaxBody.
 	r = &rec{}
 	NewParser(nil, r).Feed(in, time.Unix(1, 0))
-	if f := r.resps[0].Flags; !f.Has(FlagBombCut|FlagBodyTruncated) || len(r.resps[0].Body) != DefaultConfig().MaxBody {
-		t.Errorf("default config: flags %v, body %d", f, len(r.resps[0].Body))
+	if f := r.resps[0].AllFlags(); !f.Has(message.FlagBombCut|message.FlagBodyTruncated) || len(r.resps[0].Body.Bytes()) != DefaultConfig().MaxBody {
+		t.Errorf("default config: flags %v, body %d", f, len(r.resps[0].Body.Bytes()))
 	}
 }
 
@@ -892,19 +894,19 @@ func TestRawCutKeepsDecoded(t *testing.T) {
 				t.Fatalf("got %q", r.msgs)
 			}
 			resp := r.resps[0]
-			if resp.WireSize != int64(len(z)) || !resp.Flags.Has(FlagBodyTruncated) {
+			if resp.WireSize != int64(len(z)) || !resp.AllFlags().Has(message.FlagBodyTruncated) {
 				t.Errorf("wire %d flags %v; want %d, truncated", resp.WireSize, resp.Flags, len(z))
 			}
-			if resp.Flags.Has(FlagDecodeError) {
+			if resp.AllFlags().Has(message.FlagDecodeError) {
 				// Some decoders emit nothing before they see more input;
 				// then the raw prefix is what there is.
-				if !strings.HasPrefix(z, string(resp.Body)) {
+				if !strings.HasPrefix(z, string(resp.Body.Bytes())) {
 					t.Errorf("decode error but body is not the raw prefix")
 				}
 				return
 			}
-			if len(resp.Body) == 0 || !strings.HasPrefix(plain, string(resp.Body)) {
-				t.Errorf("body %s is not a prefix of the plain text", sumBody(resp.Body))
+			if len(resp.Body.Bytes()) == 0 || !strings.HasPrefix(plain, string(resp.Body.Bytes())) {
+				t.Errorf("body %s is not a prefix of the plain text", sumBody(resp.Body.Bytes()))
 			}
 		})
 	}
@@ -963,8 +965,8 @@ func TestConcurrentDecoding(t *testing.T) {
 				r := &rec{}
 				NewParser(nil, r).Feed(in, time.Unix(1, 0))
 				for _, resp := range r.resps {
-					if string(resp.Body) != plain || resp.Flags != 0 {
-						bad = fmt.Sprintf("body %s flags %v", sumBody(resp.Body), resp.Flags)
+					if string(resp.Body.Bytes()) != plain || resp.Flags != 0 {
+						bad = fmt.Sprintf("body %s flags %v", sumBody(resp.Body.Bytes()), resp.Flags)
 					}
 				}
 				if len(r.resps) != 6 {

@@ -94,7 +94,7 @@ func TestAfterSOCKSReply(t *testing.T) {
 	p.Feed([]byte("\x00\x5a\xdf\xb2\x0a\xb4\x9c\xf9"), ts)
 	p.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), ts)
 	p.Close(ts)
-	if len(r.resps) != 1 || string(r.resps[0].Body) != "ok" {
+	if len(r.resps) != 1 || string(r.resps[0].Body.Bytes()) != "ok" {
 		t.Fatalf("got %q", r.msgs)
 	}
 }

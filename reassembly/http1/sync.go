@@ -3,6 +3,8 @@ package http1
 import (
 	"bytes"
 	"time"
+
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 type verdict uint8
@@ -108,7 +110,7 @@ func (p *Parser) midLine(line, rest []byte) int {
 				continue
 			}
 			m := t
-			for m > 0 && isTchar(line[m-1]) && t-m < maxMethod {
+			for m > 0 && message.IsTokenChar(line[m-1]) && t-m < maxMethod {
 				m--
 			}
 			start = m + knownMethodSuffix(line[m:t])
@@ -310,7 +312,7 @@ func requestPrefix(c []byte) (ok, more bool) {
 		if b == ' ' {
 			return i > 0, false
 		}
-		if !isTchar(b) || i >= maxMethod {
+		if !message.IsTokenChar(b) || i >= maxMethod {
 			return false, false
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // The same API traffic as reassembly/http1's benchmark (~300-byte
@@ -103,10 +104,10 @@ func http2Traffic(b testing.TB, n int, grpc bool) (client, server []byte) {
 
 type h1nop struct{ n int }
 
-func (h *h1nop) Request(*http1.Request)    {}
-func (h *h1nop) Response(*http1.Response)  { h.n++ }
-func (h *h1nop) PendingMethod() string     { return "GET" }
-func (h *h1nop) Protocol(p http1.Protocol) {}
+func (h *h1nop) Request(*message.Request)   {}
+func (h *h1nop) Response(*message.Response) { h.n++ }
+func (h *h1nop) PendingMethod() string      { return "GET" }
+func (h *h1nop) Protocol(p http1.Protocol)  {}
 
 const benchExchanges = 200
 

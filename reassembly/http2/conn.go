@@ -63,6 +63,9 @@ type Conn struct {
 	prefaceSeen bool
 	stats       Stats
 	lastErr     error
+	// held counts the bytes the open streams keep (fields, bodies, gRPC
+	// messages), for Buffered.
+	held int
 }
 
 // NewConn returns a Conn delivering to h. cfg is copied; nil means
@@ -155,6 +158,34 @@ func (c *Conn) Close(ts time.Time) {
 	for i := range c.sides {
 		c.sides[i].st = stDone
 	}
+	c.Shed()
+}
+
+// Buffered returns about how many bytes the Conn holds: the fields,
+// bodies and gRPC messages of its open streams, partial frames, header
+// blocks and HPACK tables. A caller keeping a memory budget over many
+// connections reads it after each Feed.
+func (c *Conn) Buffered() int {
+	n := c.held
+	for i := range c.sides {
+		s := &c.sides[i]
+		n += cap(s.buf) + cap(s.blk.data) + cap(s.fields)*64
+		if s.dec != nil {
+			n += int(s.allowTable)
+		}
+		if s.w != nil {
+			n += int(s.w.size)
+		}
+	}
+	return n
+}
+
+// Shed delivers every open stream now, as Close does, without ending the
+// connection: frames that come later for those streams are skipped (their
+// ids are not above the highest opened), while framing and the HPACK
+// tables carry on, so later streams decode as before. It is how a caller
+// gives back what Buffered counts when over its memory budget.
+func (c *Conn) Shed() {
 	ids := make([]uint32, 0, len(c.streams))
 	for id := range c.streams {
 		ids = append(ids, id)
@@ -213,6 +244,7 @@ func (c *Conn) Upgrade(client int, r UpgradeRequest) {
 		m.Flags |= FlagBodyTruncated
 	}
 	st.x.Request = m
+	c.hold(st, len(m.Body)+fieldsSize(m.Header))
 }
 
 // stream returns the stream id, creating it when open is set and the
@@ -259,7 +291,24 @@ func (c *Conn) streamFor(id uint32, headers bool) *stream {
 }
 
 type stream struct {
-	x Exchange
+	x    Exchange
+	held int // bytes its messages keep (see Conn.held)
+}
+
+// hold counts n more bytes kept by st.
+func (c *Conn) hold(st *stream, n int) {
+	st.held += n
+	c.held += n
+}
+
+// fieldsSize is what fields keep, counted as SETTINGS_MAX_HEADER_LIST_SIZE
+// counts them.
+func fieldsSize(fields []Field) int {
+	n := 0
+	for _, f := range fields {
+		n += len(f.Name) + len(f.Value) + 32
+	}
+	return n
 }
 
 // message returns the stream's message sent by side s, creating it.
@@ -292,6 +341,7 @@ func (c *Conn) maybeDeliver(st *stream) {
 
 func (c *Conn) deliver(st *stream) {
 	delete(c.streams, st.x.StreamID)
+	c.held -= st.held
 	for i := range c.sides {
 		// A DATA frame under way on the other side must not write into
 		// a delivered message: the rest of it is skipped.
@@ -656,6 +706,7 @@ func (s *side) data(data []byte, ts time.Time) int {
 	n := min(body, len(data))
 	if n > 0 && s.dataMsg != nil {
 		m := s.dataMsg
+		before := len(m.Body) + m.grpc.kept
 		m.BodySize += int64(n)
 		if keep := s.c.cfg.MaxBody - len(m.Body); keep > 0 {
 			m.Body = append(m.Body, data[:min(n, keep)]...)
@@ -664,6 +715,7 @@ func (s *side) data(data []byte, ts time.Time) int {
 			m.Flags |= FlagBodyTruncated
 		}
 		m.grpc.feed(data[:n], s.c.cfg)
+		s.c.hold(s.dataSt, len(m.Body)+m.grpc.kept-before)
 	}
 	if n == body {
 		// The padding is skipped like any frame tail.
@@ -826,6 +878,7 @@ func (s *side) endBlock(ts time.Time) {
 		m := &Message{Start: ts, End: ts, ended: true, Flags: flags}
 		m.setHeader(fields)
 		st.x.Request = m
+		s.c.hold(st, fieldsSize(fields))
 		return
 	}
 	// Learn the roles from the pseudo-header fields.
@@ -852,6 +905,7 @@ func (s *side) endBlock(ts time.Time) {
 	}
 	m.End = ts
 	m.Flags |= flags
+	s.c.hold(st, fieldsSize(fields))
 	switch {
 	case !m.headers:
 		if code := statusOf(fields); code >= 100 && code < 200 {

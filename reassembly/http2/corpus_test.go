@@ -1,7 +1,6 @@
 package http2_test
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -71,22 +70,10 @@ type method struct {
 }
 
 func TestCorpusCounts(t *testing.T) {
-	dir := corpus.Dir(t, "corpus/h2-tls")
-	tsv, err := os.ReadFile(filepath.Join(dir, "counts-http2.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
-		cols := strings.Split(line, "\t")
-		if i == 0 || len(cols) < 8 {
-			continue // the header
-		}
-		name := cols[0]
-		if strings.Contains(cols[7], "keylog") || strings.HasPrefix(name, "ja4/") {
-			continue // TLS: not cleartext HTTP/2
-		}
-		num := func(i int) int { n, _ := strconv.Atoi(cols[i]); return n }
-		want := counts{int64(num(2)), int64(num(3)), num(4), num(5), num(6)}
+	dir, rows := corpus.HTTP2Counts(t)
+	for _, row := range rows {
+		name := row.File
+		want := counts{int64(row.Frames), int64(row.HeadersFrames), row.Requests, row.Responses, row.GRPCMessages}
 		t.Run(name, func(t *testing.T) {
 			var got counts
 			var methods []method

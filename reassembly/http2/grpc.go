@@ -74,7 +74,11 @@ type grpcFramer struct {
 	wasLost bool
 	atFrame bool
 	bad     bool // bytes that cannot be gRPC framing (flag byte > 1)
+	kept    int  // bytes msgs keep, for Conn.Buffered
 }
+
+// grpcMessageSize is what a GRPCMessage costs besides its Data.
+const grpcMessageSize = 48
 
 func (g *grpcFramer) frameStart() { g.atFrame = true }
 
@@ -114,6 +118,7 @@ func (g *grpcFramer) feed(p []byte, cfg Config) {
 			if len(g.msgs) < cfg.MaxGRPCMessages {
 				g.msgs = append(g.msgs, GRPCMessage{Compressed: g.prefix[0] == 1, Length: l, Truncated: l > 0})
 				g.cur = len(g.msgs) - 1
+				g.kept += grpcMessageSize
 			}
 			g.remain = l
 			if l == 0 {
@@ -124,7 +129,9 @@ func (g *grpcFramer) feed(p []byte, cfg Config) {
 		if g.cur >= 0 {
 			m := &g.msgs[g.cur]
 			if keep := cfg.MaxGRPCMessage - len(m.Data); keep > 0 {
-				m.Data = append(m.Data, p[:min(n, keep)]...)
+				k := min(n, keep)
+				m.Data = append(m.Data, p[:k]...)
+				g.kept += k
 			}
 		}
 		g.remain -= uint32(n)

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
@@ -34,10 +35,10 @@ func benchSession(b *testing.B, version, suite uint16, n int) ([]chunk, []byte, 
 
 type nopHandler struct{}
 
-func (nopHandler) Request(*http1.Request)   {}
-func (nopHandler) Response(*http1.Response) {}
-func (nopHandler) PendingMethod() string    { return "" }
-func (nopHandler) Protocol(http1.Protocol)  {}
+func (nopHandler) Request(*message.Request)   {}
+func (nopHandler) Response(*message.Response) {}
+func (nopHandler) PendingMethod() string      { return "" }
+func (nopHandler) Protocol(http1.Protocol)    {}
 
 // parseHandler feeds decrypted bytes to HTTP/1 parsers, as the pipeline
 // will.

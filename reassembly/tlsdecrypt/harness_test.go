@@ -12,6 +12,7 @@ import (
 
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 	"golang.org/x/net/http2/hpack"
 )
@@ -238,10 +239,10 @@ func countRequests(t testing.TB, pc *plainConn) int {
 
 type h1Count struct{ n int }
 
-func (h *h1Count) Request(*http1.Request)   { h.n++ }
-func (h *h1Count) Response(*http1.Response) {}
-func (h *h1Count) PendingMethod() string    { return "" }
-func (h *h1Count) Protocol(http1.Protocol)  {}
+func (h *h1Count) Request(*message.Request)   { h.n++ }
+func (h *h1Count) Response(*message.Response) {}
+func (h *h1Count) PendingMethod() string      { return "" }
+func (h *h1Count) Protocol(http1.Protocol)    {}
 
 // countH2 walks HTTP/2 frames, decoding header blocks (HEADERS and their
 // CONTINUATIONs) in order to keep the HPACK table right, and counts the

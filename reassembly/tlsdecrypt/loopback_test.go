@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
@@ -158,15 +159,15 @@ func requestsSent() []sentRequest {
 // h1Requests parses HTTP/1 requests out of plaintext.
 type h1Requests struct{ got []sentRequest }
 
-func (h *h1Requests) Request(r *http1.Request) {
-	if r.Flags&(http1.FlagGap|http1.FlagIncomplete) != 0 {
+func (h *h1Requests) Request(r *message.Request) {
+	if r.Flags&(message.FlagGap|message.FlagIncomplete) != 0 {
 		return // flagged as damaged: not an exchange to compare
 	}
-	h.got = append(h.got, sentRequest{r.Method, r.Target, string(r.Body)})
+	h.got = append(h.got, sentRequest{r.Method, r.Target, string(r.Body.Bytes())})
 }
-func (h *h1Requests) Response(*http1.Response) {}
-func (h *h1Requests) PendingMethod() string    { return "" }
-func (h *h1Requests) Protocol(http1.Protocol)  {}
+func (h *h1Requests) Response(*message.Response) {}
+func (h *h1Requests) PendingMethod() string      { return "" }
+func (h *h1Requests) Protocol(http1.Protocol)    {}
 
 func parseH1(b []byte) []sentRequest {
 	h := &h1Requests{}

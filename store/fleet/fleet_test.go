@@ -18,7 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/store"
 	"github.com/specter-dev/specter/store/fleet/fleettest"
 )
@@ -76,8 +76,8 @@ func traffic(n int, host string, t0 time.Time) []*reassembly.Exchange {
 		rh := http.Header{"Content-Type": {"application/json"}}
 		xs = append(xs, &reassembly.Exchange{
 			Flow:     reassembly.Flow{Client: netip.MustParseAddrPort("10.1.0.1:40000"), Server: netip.MustParseAddrPort("10.1.0.2:80")},
-			Request:  &http1.Request{Method: method, Target: target, Path: path, RawQuery: q, Proto: "HTTP/1.1", Host: host, Header: http.Header{}, Start: at, End: at},
-			Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: body, WireSize: int64(len(body)), Start: at.Add(time.Millisecond), End: at.Add(2 * time.Millisecond)},
+			Request:  &message.Request{Method: method, Target: target, Path: path, RawQuery: q, Proto: "HTTP/1.1", Authority: host, Header: http.Header{}, Start: at, End: at},
+			Response: &message.Response{Proto: "HTTP/1.1", StatusCode: status, Header: rh, Body: message.NewBody(body, 0), WireSize: int64(len(body)), Start: at.Add(time.Millisecond), End: at.Add(2 * time.Millisecond)},
 		})
 	}
 	return xs

@@ -12,7 +12,7 @@ import (
 
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/store"
 )
 
@@ -47,9 +47,9 @@ func (r request) exchange() *reassembly.Exchange {
 	}
 	return &reassembly.Exchange{
 		Flow: reassembly.Flow{Client: netip.MustParseAddrPort("10.1.0.1:50000"), Server: netip.MustParseAddrPort("10.1.0.2:80")},
-		Request: &http1.Request{Method: r.method, Target: r.target, Path: path, RawQuery: query, Proto: "HTTP/1.1",
-			Host: r.host, Header: h, Start: r.at, End: r.at},
-		Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: r.status, Header: rh, Body: []byte(r.body),
+		Request: &message.Request{Method: r.method, Target: r.target, Path: path, RawQuery: query, Proto: "HTTP/1.1",
+			Authority: r.host, Header: h, Start: r.at, End: r.at},
+		Response: &message.Response{Proto: "HTTP/1.1", StatusCode: r.status, Header: rh, Body: message.NewBody([]byte(r.body), 0),
 			WireSize: int64(len(r.body)), Start: r.at.Add(2 * time.Millisecond), End: r.at.Add(4 * time.Millisecond)},
 	}
 }

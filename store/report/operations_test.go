@@ -17,7 +17,7 @@ import (
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/operations"
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // rpcExchange is one JSON POST with its JSON answer.
@@ -35,9 +35,9 @@ func postExchange(at time.Time, host, path, ct string, hdr http.Header, reqBody,
 	rh := http.Header{"Content-Type": {ct}}
 	return &reassembly.Exchange{
 		Flow: reassembly.Flow{Client: netip.MustParseAddrPort("10.1.0.1:50000"), Server: netip.MustParseAddrPort("10.1.0.3:80")},
-		Request: &http1.Request{Method: "POST", Target: path, Path: path, Proto: "HTTP/1.1", Host: host, Header: h,
-			Body: []byte(reqBody), Start: at, End: at},
-		Response: &http1.Response{Proto: "HTTP/1.1", StatusCode: 200, Header: rh, Body: []byte(respBody),
+		Request: &message.Request{Method: "POST", Target: path, Path: path, Proto: "HTTP/1.1", Authority: host, Header: h,
+			Body: message.NewBody([]byte(reqBody), 0), Start: at, End: at},
+		Response: &message.Response{Proto: "HTTP/1.1", StatusCode: 200, Header: rh, Body: message.NewBody([]byte(respBody), 0),
 			WireSize: int64(len(respBody)), Start: at.Add(time.Millisecond), End: at.Add(2 * time.Millisecond)},
 	}
 }

@@ -20,6 +20,8 @@ const module = "github.com/specter-dev/specter"
 // longest prefix naming it (a directory and everything below it).
 var layers = [][]string{
 	{"capture", "bpf"},
+	// The protocol-neutral HTTP message, below the parsers that make it.
+	{"reassembly/message"},
 	{"reassembly"},
 	{"infer"},
 	{"store"},
@@ -98,6 +100,8 @@ func TestViolations(t *testing.T) {
 			m("capture/live"): {m("capture"), m("reassembly")},
 		}, 1},
 		{"bpf into reassembly", map[string][]string{m("bpf"): {m("reassembly")}}, 1},
+		{"message into a parser", map[string][]string{m("reassembly/message"): {m("reassembly/http1")}}, 1},
+		{"parser into message", map[string][]string{m("reassembly/http1"): {m("reassembly/message")}}, 0},
 		{"infer into store", map[string][]string{m("infer/diff"): {m("store")}}, 1},
 		{"store into the pipeline", map[string][]string{m("store"): {m("cmd/internal/pipeline")}}, 1},
 		{"pipeline into a command", map[string][]string{m("cmd/internal/pipeline"): {m("cmd/specter")}}, 1},

@@ -65,7 +65,7 @@ func (c *collector) summary() []string {
 			s = x.Request.Method + " " + x.Request.Target
 		}
 		if x.Response != nil {
-			s += fmt.Sprintf(" %d %s", x.Response.StatusCode, x.Response.Body)
+			s += fmt.Sprintf(" %d %s", x.Response.StatusCode, x.Response.Body.Bytes())
 		} else {
 			s += " -"
 		}

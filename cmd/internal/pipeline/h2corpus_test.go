@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,22 +44,10 @@ var h2CorpusDiffs = map[string]struct {
 // its 33 requests with their paths; and every gRPC call whose :path was
 // not an HPACK entry from before the capture is named.
 func TestHTTP2CorpusThroughFiles(t *testing.T) {
-	dir := corpus.Dir(t, "corpus/h2-tls")
-	tsv, err := os.ReadFile(filepath.Join(dir, "counts-http2.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
-		cols := strings.Split(line, "\t")
-		if i == 0 || len(cols) < 8 {
-			continue
-		}
-		name := cols[0]
-		if strings.Contains(cols[7], "keylog") || strings.HasPrefix(name, "ja4/") {
-			continue // TLS: not cleartext HTTP/2
-		}
-		num := func(i int) int { n, _ := strconv.Atoi(cols[i]); return n }
-		want := h2Counts{num(4), num(5), num(6)}
+	dir, rows := corpus.HTTP2Counts(t)
+	for _, row := range rows {
+		name := row.File
+		want := h2Counts{row.Requests, row.Responses, row.GRPCMessages}
 		t.Run(name, func(t *testing.T) {
 			var mu sync.Mutex
 			var xs []*reassembly.Exchange
