@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -531,5 +532,52 @@ func TestKeylogNghttpd(t *testing.T) {
 				t.Errorf("tls_http2 %d, services %+v: want one HTTP/2 connection by ALPN h2", s.Reassembly.TLSHTTP2, s.TLSServices)
 			}
 		})
+	}
+}
+
+// TestOpenKeylogs: a missing key log is an error for the verbs that read
+// files, and followed until it appears for capture; a malformed line is
+// reported by file and line without its secret, and the others are used.
+func TestOpenKeylogs(t *testing.T) {
+	dir := t.TempDir()
+	cr := strings.Repeat("ab", 32)
+	secret := strings.Repeat("5e", 48)
+	good := "CLIENT_RANDOM " + cr + " " + secret + "\n"
+	missing := filepath.Join(dir, "later.keys")
+	var stderr strings.Builder
+	if _, err := openKeylogs(context.Background(), &stderr, []string{missing}, false); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing key log, not following: error %v, want one naming the file", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr.Reset()
+	dec, err := openKeylogs(ctx, &stderr, []string{missing}, true)
+	if err != nil {
+		t.Fatalf("following a key log not written yet: %v", err)
+	}
+	if err := os.WriteFile(missing, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for dec.Keys().Stats().Sessions == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := dec.Keys().Stats().Sessions; n != 1 {
+		t.Errorf("followed key log: %d sessions, want 1", n)
+	}
+
+	bad := filepath.Join(dir, "bad.keys")
+	os.WriteFile(bad, []byte("CLIENT_RANDOM "+cr+" "+secret[:90]+"zz\n"+strings.Replace(good, "ab", "cd", 1)), 0o600)
+	stderr.Reset()
+	dec, err = openKeylogs(context.Background(), &stderr, []string{bad}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := stderr.String(); !strings.Contains(msg, bad+": line 1") || strings.Contains(msg, secret[:16]) {
+		t.Errorf("warning %q: want the file and line, never the secret", msg)
+	}
+	if n := dec.Keys().Stats().Sessions; n != 1 {
+		t.Errorf("%d sessions from the good line, want 1", n)
 	}
 }
