@@ -81,7 +81,7 @@ var tlsRequests = []tlsRequest{
 // recordTLS runs tlsRequests on one keep-alive connection of Go's HTTPS
 // client to httptest's TLS server (HTTP/2 when h2), and returns each
 // recorded connection and the client's key log.
-func recordTLS(t *testing.T, h2 bool, maxVersion uint16) ([][]tlsChunk, []byte) {
+func recordTLS(t testing.TB, h2 bool, maxVersion uint16) ([][]tlsChunk, []byte) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -134,7 +134,7 @@ func recordTLS(t *testing.T, h2 bool, maxVersion uint16) ([][]tlsChunk, []byte) 
 
 // replayTLS feeds recorded connections through a pipeline as TCP
 // segments and returns its exchanges, statistics and TLS services.
-func replayTLS(t *testing.T, conns [][]tlsChunk, dec *tlsdecrypt.Decryptor) ([]*reassembly.Exchange, reassembly.Stats, []reassembly.TLSService) {
+func replayTLS(t testing.TB, conns [][]tlsChunk, dec *tlsdecrypt.Decryptor) ([]*reassembly.Exchange, reassembly.Stats, []reassembly.TLSService) {
 	cfg := reassembly.DefaultConfig()
 	cfg.Workers = 1
 	cfg.TLS = dec
