@@ -77,6 +77,8 @@ type captureSummary struct {
 	Decode     *decodeSummary    `json:"decode,omitempty"`
 	Reassembly reassembly.Stats  `json:"reassembly"`
 	Errors     []string          `json:"errors,omitempty"`
+	// TLSServices is what TLS handshakes told, by server name (live).
+	TLSServices []reassembly.TLSService `json:"tls_services,omitempty"`
 }
 
 func newCaptureCmd() *cobra.Command {
@@ -360,6 +362,7 @@ func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFl
 	ls := &pipeline.Live{Src: src, Config: cfg, Emit: inv.Emit, Tick: time.Second}
 	var runErr error
 	sum.Reassembly, runErr = ls.Run(ctx, ctr)
+	sum.TLSServices = ls.TLSServices()
 	st := src.Stats()
 	ds := ls.DecodeStats()
 	sum.Decode = &decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}
