@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
-	"io"
 	"sync"
 )
 
@@ -64,12 +63,13 @@ func labelInfo(label string, n int) string {
 	return string(info)
 }
 
-// The HkdfLabels of a traffic secret's key and IV: AES-128 keys are 16
-// bytes, the others 32, IVs 12.
+// The HkdfLabels of a traffic secret's key and IV (AES-128 keys are 16
+// bytes, the others 32, IVs 12), each followed by HKDF-Expand's counter
+// byte 0x01: what HMAC hashes for the first output block.
 var (
-	infoKey16 = labelInfo("key", 16)
-	infoKey32 = labelInfo("key", 32)
-	infoIV    = labelInfo("iv", 12)
+	infoKey16 = []byte(labelInfo("key", 16) + "\x01")
+	infoKey32 = []byte(labelInfo("key", 32) + "\x01")
+	infoIV    = []byte(labelInfo("iv", 12) + "\x01")
 )
 
 // keys13 returns the record protection for a TLS 1.3 traffic secret.
@@ -87,17 +87,18 @@ func keys13(s suite, secret []byte) (*halfConn, error) {
 	}
 	m := getMAC(s.sha384)
 	defer macPool[b2i(s.sha384)].Put(m)
-	var key, iv [64]byte
-	m.expand1(key[:0], secret, info)
-	m.expand1(iv[:0], secret, infoIV)
+	key := m.expand1(m.key[:0], secret, info)
+	iv := m.expand1(m.iv[:0], secret, infoIV)
 	return newHalfConn(s, key[:s.keyLen()], iv[:12], secret)
 }
 
 // mac computes HMAC (RFC 2104) with keys no longer than the hash's block,
-// reusing its two hash states.
+// reusing its two hash states and its buffers (a pooled value: nothing of
+// a derivation is allocated).
 type mac struct {
 	inner, outer hash.Hash
 	pad          [128]byte
+	sum, key, iv [64]byte
 }
 
 var macPool = [2]sync.Pool{
@@ -115,15 +116,13 @@ func b2i(b bool) int {
 func getMAC(sha384 bool) *mac { return macPool[b2i(sha384)].Get().(*mac) }
 
 // expand1 appends HKDF-Expand(secret, info)'s first block to dst: HMAC of
-// info || 0x01 keyed with secret (at most a block long: traffic secrets
-// are one hash output).
-func (m *mac) expand1(dst, secret []byte, info string) []byte {
+// info1 (the info and the counter byte 0x01) keyed with secret (at most a
+// block long: traffic secrets are one hash output).
+func (m *mac) expand1(dst, secret, info1 []byte) []byte {
 	m.inner.Reset()
 	m.inner.Write(m.keyPad(secret, 0x36))
-	io.WriteString(m.inner, info)
-	m.inner.Write([]byte{1})
-	var sum [64]byte
-	in := m.inner.Sum(sum[:0])
+	m.inner.Write(info1)
+	in := m.inner.Sum(m.sum[:0])
 	m.outer.Reset()
 	m.outer.Write(m.keyPad(secret, 0x5c))
 	m.outer.Write(in)
@@ -149,6 +148,10 @@ type halfConn struct {
 	iv     [12]byte
 	secret []byte // TLS 1.3 traffic secret, for KeyUpdate
 	seq    uint64 // of the next record expected
+	// nonce and aad are open's, here so that they are not allocated for
+	// each record (slices handed to an interface method escape).
+	nonce [12]byte
+	aad   [13]byte
 }
 
 func newHalfConn(s suite, key, iv, secret []byte) (*halfConn, error) {
@@ -177,8 +180,7 @@ var errOpen = errors.New("record authentication failed")
 // number seq, into dst. It returns the plaintext and its content type
 // (TLS 1.3: the inner type, padding removed).
 func (h *halfConn) open(dst, hdr, payload []byte, seq uint64) ([]byte, uint8, error) {
-	var nonce [12]byte
-	var aad [13]byte
+	nonce, aad := &h.nonce, &h.aad
 	ov := h.aead.Overhead()
 	s := h.suite
 	switch {
@@ -186,8 +188,8 @@ func (h *halfConn) open(dst, hdr, payload []byte, seq uint64) ([]byte, uint8, er
 		if len(payload) < ov+1 {
 			return nil, 0, errOpen
 		}
-		nonce = h.iv
-		xorSeq(&nonce, seq)
+		*nonce = h.iv
+		xorSeq(nonce, seq)
 		out, err := h.aead.Open(dst, nonce[:], payload, hdr)
 		if err != nil {
 			return nil, 0, errOpen
@@ -209,8 +211,8 @@ func (h *halfConn) open(dst, hdr, payload []byte, seq uint64) ([]byte, uint8, er
 			copy(nonce[:4], h.iv[:4])
 			copy(nonce[4:], payload[:ex])
 		} else {
-			nonce = h.iv
-			xorSeq(&nonce, seq)
+			*nonce = h.iv
+			xorSeq(nonce, seq)
 		}
 		binary.BigEndian.PutUint64(aad[:8], seq)
 		aad[8], aad[9], aad[10] = hdr[0], hdr[1], hdr[2]

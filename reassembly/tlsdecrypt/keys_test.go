@@ -19,7 +19,8 @@ func TestExpand1(t *testing.T) {
 		h      func() hash.Hash
 	}{{false, sha256.New}, {true, sha512.New384}} {
 		size := tc.h().Size()
-		for _, info := range []string{infoKey16, infoKey32, infoIV, labelInfo("traffic upd", size)} {
+		for _, info1 := range [][]byte{infoKey16, infoKey32, infoIV, []byte(labelInfo("traffic upd", size) + "\x01")} {
+			info := string(info1[:len(info1)-1])
 			for n := size; n >= 1; n -= 7 {
 				secret := bytes.Repeat([]byte{byte(n)}, n)
 				want, err := hkdf.Expand(tc.h, secret, info, size)
@@ -27,7 +28,7 @@ func TestExpand1(t *testing.T) {
 					t.Fatal(err)
 				}
 				m := getMAC(tc.sha384)
-				got := m.expand1(nil, secret, info)
+				got := m.expand1(nil, secret, info1)
 				macPool[b2i(tc.sha384)].Put(m)
 				if !bytes.Equal(got, want) {
 					t.Errorf("sha384=%v info %q secret %d bytes: %x, want %x", tc.sha384, info, n, got, want)
