@@ -21,6 +21,14 @@ type TLSInfo struct {
 	Suite   uint16 `json:"suite,omitempty"`
 }
 
+// tlsJSON is an exchange's TLSInfo in its JSON form, names spelled out.
+type tlsJSON struct {
+	SNI     string `json:"sni,omitempty"`
+	ALPN    string `json:"alpn,omitempty"`
+	Version string `json:"version"`
+	Suite   string `json:"suite"`
+}
+
 // tlsEngine takes a connection whose first bytes were a TLS record. It
 // reads the handshake with the pipeline's Decryptor (Config.TLS) and, when
 // the key log holds the connection's secrets, hands the plaintext to the

@@ -379,6 +379,16 @@ func checkDecrypted(t *testing.T, clear []seenExchange, sent int, dir, tlsPcap, 
 	if got := decryptedExchanges(t, "--keylog", keylog, tlsPcap); !slices.Equal(got, clear) {
 		t.Errorf("decrypted with --keylog:\n%+v\nwant (in clear):\n%+v", got, clear)
 	}
+	// Each decrypted exchange says what TLS it came through, never a key.
+	out, _, _ := run(t, "exchanges", "--raw", "--keylog", keylog, tlsPcap)
+	for ln := range strings.Lines(out) {
+		var x struct {
+			TLS *struct{ SNI, Version, Suite string }
+		}
+		if err := json.Unmarshal([]byte(ln), &x); err != nil || x.TLS == nil || x.TLS.SNI != "localhost" || !strings.HasPrefix(x.TLS.Version, "TLS 1.") || x.TLS.Suite == "" {
+			t.Errorf("exchange without its TLS (err %v): %s", err, ln)
+		}
+	}
 	s := analyzeSummary(t, "--keylog", keylog, tlsPcap)
 	if tl := s.Reassembly.TLS; tl.Seen != conns || tl.Decrypted != conns || len(tl.Failed) != 0 || s.KeyLog.Secrets == 0 {
 		t.Errorf("with keys: tls %+v, keylog %+v", tl, s.KeyLog)
