@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
+	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
@@ -160,5 +166,60 @@ func TestTLSServicesInventory(t *testing.T) {
 	// the list of endpoints has it.
 	if !strings.Contains(out, "www.google.com  GET") {
 		t.Errorf("endpoints --db: no endpoint of www.google.com:\n%s", out)
+	}
+}
+
+// TestTLSMetrics reads the TLS counters as capture --metrics serves them,
+// after a run over a corpus capture with one decrypted connection and
+// one of an unsupported suite.
+func TestTLSMetrics(t *testing.T) {
+	files := []string{"snet/tls1.3_curl_google.pcap", "snet/TLS1_3_TLS_AES_128_CCM_SHA256.pcap"}
+	keys := []string{"snet/log.txt", "snet/TLS1_3_TLS_AES_128_CCM_SHA256.txt"}
+	var paths []string
+	for i := range files {
+		paths = append(paths, filepath.Join(tlsCorpus, keys[i]))
+		if _, err := os.Stat(filepath.Join(tlsCorpus, files[i])); err != nil {
+			t.Skipf("shared TLS corpus not available: %v", err)
+		}
+	}
+	dec, err := openKeylogs(context.Background(), io.Discard, paths, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := reassembly.DefaultConfig()
+	cfg.TLS = dec
+	for _, f := range files {
+		src := &pipeline.Files{Paths: []string{filepath.Join(tlsCorpus, f)}, Config: cfg, Emit: func(*reassembly.Exchange) {}}
+		if _, err := src.Run(context.Background(), &pipeline.Counters{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newTLSCollector(dec))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				if l.GetValue() != "" {
+					key += "," + l.GetName() + "=" + l.GetValue()
+				}
+			}
+			got[key] = m.GetCounter().GetValue()
+		}
+	}
+	for k, v := range map[string]float64{
+		"specter_tls_connections_total,state=seen":                                       2,
+		"specter_tls_connections_total,state=with_keys":                                  2,
+		"specter_tls_connections_total,state=decrypted":                                  1,
+		"specter_tls_failed_total,reason=unsupported_suite,suite=TLS_AES_128_CCM_SHA256": 1,
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }
