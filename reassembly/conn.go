@@ -91,9 +91,10 @@ type half struct {
 
 	// head holds this direction's bytes so far while the connection's
 	// protocol is undecided (see maxHead); headGap says bytes before it
-	// were lost or dropped, headDone that it is no longer kept.
+	// were lost or dropped, headDone that the search is over.
 	head              []byte
 	headGap, headDone bool
+	probed            int // bytes judged for HTTP/2 frames (see maxProbe)
 }
 
 func newConn(w *shard, id uint64, seg *segment) *conn {
@@ -302,7 +303,7 @@ func (h *half) gap(lost int, ts time.Time) {
 	}
 	h.parser.Gap(lost, ts)
 	h.resynced = true
-	h.head, h.headGap = h.head[:0], true
+	h.head, h.headGap = nil, true // what it held is not followed by the next bytes
 }
 
 // feed hands data of this direction to the engine, or to the http1 parser

@@ -25,25 +25,39 @@ type budgeted interface {
 }
 
 // maxHead caps the first bytes of each direction that a connection keeps
-// until its protocol is known, so that an engine started late still gets
-// every byte, and so that a capture starting mid-connection can be
-// recognized as HTTP/2 by its frame headers (http2.Sniff). Past it, or
-// once the connection is known to carry HTTP/1, the head is dropped; an
-// engine started after that gets the bytes it missed as a gap.
-const maxHead = 4 << 10
+// until its protocol is known, so that an engine started by the other
+// direction still gets every byte (a server's SETTINGS sent before the
+// client's preface), and so that a capture starting mid-connection can be
+// recognized as HTTP/2 by its frame headers (http2.Sniff needs one header
+// and a little more). Past it, or once the connection is known to carry
+// HTTP/1, the head is dropped; an engine started after that gets the
+// bytes it missed as a gap. It is counted under MaxBufferedBytes: 1 KiB a
+// direction keeps 16384 undecided connections within 32 MiB.
+const maxHead = 1 << 10
+
+// maxProbe bounds the bytes of a direction searched for HTTP/2 frame
+// headers before its protocol is known, as http1 bounds its search for a
+// message: past it the connection is not taken for HTTP/2 by its frames.
+const maxProbe = 64 << 10
 
 // keepHead records data, fed to direction h before any engine, while the
 // connection's protocol is undecided. A Feed is judged (detect) before it
-// is kept, so a first segment longer than maxHead still counts.
+// is kept, so a segment longer than maxHead still counts; past maxHead the
+// head starts afresh at the next Feed, flagged as missing what came
+// before.
 func (h *half) keepHead(data []byte) {
 	if h.headDone {
 		return
 	}
-	if h.c.proto == http1.ProtoHTTP1 || h.c.proto == http1.ProtoTunnel || len(h.head)+len(data) > maxHead {
+	h.probed += len(data)
+	switch {
+	case h.c.proto == http1.ProtoHTTP1 || h.c.proto == http1.ProtoTunnel || h.probed > maxProbe:
 		h.head, h.headDone, h.headGap = nil, true, true
-		return
+	case len(h.head)+len(data) > maxHead:
+		h.head, h.headGap = nil, true
+	default:
+		h.head = append(h.head, data...)
 	}
-	h.head = append(h.head, data...)
 }
 
 // startEngine hands the connection to e: the http1 parsers stop and, when

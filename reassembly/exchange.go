@@ -38,6 +38,9 @@ const (
 	// from before the capture; they are left out of the headers (a
 	// request whose :method or :path was one is left out whole).
 	FlagUnknownFields
+	// FlagPushed: an HTTP/2 server push: the request is the server's
+	// PUSH_PROMISE, not one the client sent.
+	FlagPushed
 )
 
 // Has reports whether all bits of g are set in f.

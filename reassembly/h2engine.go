@@ -80,6 +80,9 @@ func (e *h2Engine) Exchange(s *http2.Exchange) {
 	if s.Flags.Has(http2.FlagUnknownFields) {
 		x.Flags |= FlagUnknownFields
 	}
+	if s.Pushed {
+		x.Flags |= FlagPushed
+	}
 	if rq := s.Request; rq != nil && rq.Method != "" && rq.Path != "" {
 		x.Request = e.request(rq, !s.Upgraded)
 		if !s.Upgraded {

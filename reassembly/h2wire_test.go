@@ -3,6 +3,7 @@ package reassembly_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -126,6 +127,9 @@ func TestHTTP2Wired(t *testing.T) {
 		name string
 		run  func(t *testing.T, c *tcpConv)
 		want []h2Want
+		// desyncs: the capture starts inside a frame, so framing is
+		// searched for (counted in H2Desyncs).
+		desyncs bool
 	}{{
 		name: "prior knowledge, one segment each",
 		run: func(t *testing.T, c *tcpConv) {
@@ -166,6 +170,23 @@ func TestHTTP2Wired(t *testing.T) {
 			c.send(time.Millisecond, false, sv.headers(5, true, ":status", "204").take())
 		},
 		want: []h2Want{{method: "PUT", path: "/blob", status: 204, stream: 5}},
+	}, {
+		name: "server push",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, get...).take())
+			sv.settings()
+			sv.hb.Reset()
+			for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "h"}, {":path", "/style.css"}} {
+				sv.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			}
+			if err := sv.fr.WritePushPromise(xhttp2.PushPromiseParam{StreamID: 1, PromiseID: 2, BlockFragment: sv.hb.Bytes(), EndHeaders: true}); err != nil {
+				t.Fatal(err)
+			}
+			c.send(time.Millisecond, false, sv.headers(1, false, ok...).data(1, true, "hello").headers(2, false, ":status", "200").data(2, true, "css").take())
+		},
+		want: []h2Want{{method: "GET", path: "/a?x=1", status: 200, stream: 1, body: "hello"}, {method: "GET", path: "/style.css", status: 200, stream: 2, body: "css"}},
 	}, {
 		name: "server speaks first",
 		run: func(t *testing.T, c *tcpConv) {
@@ -228,7 +249,8 @@ func TestHTTP2Wired(t *testing.T) {
 			c.send(time.Millisecond, true, cl.headers(5, true, ":method", "GET", ":scheme", "http", ":authority", "h", ":path", "/after").take())
 			c.send(time.Millisecond, false, sv.headers(5, true, ":status", "200").take())
 		},
-		want: []h2Want{{method: "GET", path: "/after", status: 200, stream: 5}},
+		want:    []h2Want{{method: "GET", path: "/after", status: 200, stream: 5}},
+		desyncs: true,
 	}, {
 		name: "mid-connection gRPC",
 		run: func(t *testing.T, c *tcpConv) {
@@ -253,6 +275,12 @@ func TestHTTP2Wired(t *testing.T) {
 				if x.Flow.Server.Port() != 80 {
 					t.Errorf("server %v, client %v: direction wrong", x.Flow.Server, x.Flow.Client)
 				}
+				if x.GRPC != nil && x.Response != nil && (x.Response.Trailer.Get("Grpc-Status") != "0" || x.Response.Header.Get("Grpc-Status") != "0") {
+					t.Errorf("gRPC trailers %v, header %v: grpc-status must be in both (trailers merge into Header)", x.Response.Trailer, x.Response.Header)
+				}
+				if pushed := x.StreamID != 0 && x.StreamID%2 == 0; pushed != x.Flags.Has(reassembly.FlagPushed) {
+					t.Errorf("stream %d flags %v", x.StreamID, x.Flags.Names())
+				}
 				got = append(got, h2Got(x))
 			}
 			slices.SortFunc(got, func(a, b h2Want) int { return int(a.stream) - int(b.stream) })
@@ -264,7 +292,7 @@ func TestHTTP2Wired(t *testing.T) {
 					t.Errorf("exchange %d: got %+v, want %+v", i, got[i], tt.want[i])
 				}
 			}
-			if st.ConnsHTTP2 != 1 || st.H2Desyncs != 0 || st.ParseErrors != 0 {
+			if st.ConnsHTTP2 != 1 || (st.H2Desyncs != 0) != tt.desyncs || st.ParseErrors != 0 {
 				t.Errorf("stats %+v", st)
 			}
 		})
@@ -404,6 +432,80 @@ func TestHTTP2HostileCounted(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("the stream after the attack was lost: %d exchanges, stats %+v", len(*out), st)
+			}
+		})
+	}
+}
+
+// The HTTP/2 parser's counters reach reassembly's Stats: streams,
+// evictions under HTTP2.MaxStreams, desyncs after lost bytes, and HPACK
+// references to entries from before the capture (the request left out,
+// never given a made-up path).
+func TestHTTP2CountersReachStats(t *testing.T) {
+	req := func(path string) []string {
+		return []string{":method", "GET", ":scheme", "http", ":authority", "h", ":path", path}
+	}
+	tests := []struct {
+		name  string
+		cfg   func(*reassembly.Config)
+		run   func(t *testing.T, c *tcpConv)
+		check func(st reassembly.Stats, xs []*reassembly.Exchange) bool
+	}{{
+		name: "streams evicted",
+		cfg:  func(c *reassembly.Config) { c.HTTP2.MaxStreams = 2 },
+		run: func(t *testing.T, c *tcpConv) {
+			cl := newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().take())
+			for id := uint32(1); id <= 9; id += 2 { // five requests, no answer
+				c.send(time.Millisecond, true, cl.headers(id, true, req(fmt.Sprint("/s", id))...).take())
+			}
+		},
+		check: func(st reassembly.Stats, xs []*reassembly.Exchange) bool {
+			return st.H2StreamsEvicted == 3 && st.H2Streams == 5 && len(xs) == 5 && st.UnmatchedRequests == 5
+		},
+	}, {
+		name: "desync after lost bytes",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			c.handshake(0)
+			c.send(time.Millisecond, true, cl.preface().headers(1, true, req("/one")...).take())
+			lost := sv.settings().headers(1, false, ":status", "200").data(1, false, strings.Repeat("x", 500)).take()
+			c.sseq += uint32(len(lost)) // never captured
+			c.send(time.Millisecond, false, sv.data(1, true, "end").headers(3, true, ":status", "204").take())
+			c.send(time.Millisecond, true, cl.headers(3, true, req("/two")...).take())
+		},
+		check: func(st reassembly.Stats, xs []*reassembly.Exchange) bool { return st.H2Desyncs > 0 && st.Gaps > 0 },
+	}, {
+		name: "HPACK entries from before the capture",
+		run: func(t *testing.T, c *tcpConv) {
+			cl, sv := newH2(t), newH2(t)
+			cl.headers(1, true, req("/indexed")...).take() // before the capture: fills the encoder's table
+			c.send(0, true, cl.headers(3, true, req("/indexed")...).take())
+			c.send(time.Millisecond, false, sv.headers(3, true, ":status", "200").take())
+		},
+		check: func(st reassembly.Stats, xs []*reassembly.Exchange) bool {
+			if st.H2UnknownFields == 0 || st.H2Unnamed != 1 || len(xs) != 1 {
+				return false
+			}
+			x := xs[0]
+			return x.Request == nil && x.Response != nil && x.Flags.Has(reassembly.FlagUnknownFields|reassembly.FlagUnmatchedResponse)
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := reassembly.DefaultConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			w, out := newWire(t, cfg)
+			tt.run(t, w.conn(40000))
+			st := w.p.Close()
+			if !tt.check(st, *out) {
+				for _, x := range *out {
+					t.Logf("exchange %+v", h2Got(x))
+				}
+				t.Errorf("stats %+v", st)
 			}
 		})
 	}

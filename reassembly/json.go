@@ -94,6 +94,7 @@ var exchangeFlagNames = []struct {
 	{FlagGap, "gap"},
 	{FlagTruncated, "truncated"},
 	{FlagUnknownFields, "unknown_fields"},
+	{FlagPushed, "pushed"},
 }
 
 var messageFlagNames = []struct {

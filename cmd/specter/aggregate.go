@@ -72,7 +72,7 @@ provenance. It runs until interrupted.`,
 			ctx := cmd.Context()
 			db, err := store.Open(ctx, dbPath, store.Options{Config: cfg})
 			if err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			defer db.Close()
 			stderr := cmd.ErrOrStderr()
@@ -89,14 +89,14 @@ provenance. It runs until interrupted.`,
 			nc, err := nats.Connect(from, append([]nats.Option{nats.Name("specter aggregate"),
 				nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}, nopts...)...)
 			if err != nil {
-				return &exitError{code: exitFatal, err: fmt.Errorf("connecting to %s: %w", from, err)}
+				return fatalError(fmt.Errorf("connecting to %s: %w", from, err))
 			}
 			defer nc.Close()
 			fmt.Fprintf(stderr, "aggregating the deltas of %s into %s\n", from, dbPath)
 			err = fleet.Aggregate(ctx, nc, db, o, &st)
 			fmt.Fprintf(stderr, "applied %d deltas, skipped %d duplicates, rejected %d\n", st.Applied.Load(), st.Duplicates.Load(), st.Rejected.Load())
 			if err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			return nil
 		},
@@ -215,7 +215,7 @@ func listStored[T any](cmd *cobra.Command, dbPath string, asJSON bool, list func
 	defer db.Close()
 	items, err := list(db, cmd.Context())
 	if err != nil {
-		return &exitError{code: exitFatal, err: err}
+		return fatalError(err)
 	}
 	if asJSON {
 		if items == nil {

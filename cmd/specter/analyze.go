@@ -2,75 +2,38 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/infer/redact"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/har"
+	"github.com/specter-dev/specter/store"
 )
 
-// runWithProgress runs the pipeline, with a progress line on stderr when it
-// is a terminal, and writes each input error to stderr. A named input that
-// does not exist is an error before anything is read.
-func runWithProgress(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange)) (summary, error) {
-	return runWithProgressOf(cmd, paths, cfg, emit, new(progress))
-}
-
-// runWithProgressOf is runWithProgress reporting into prog, which the
-// caller may read as the run goes.
-func runWithProgressOf(cmd *cobra.Command, paths []string, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
-	if err := checkInputs(paths); err != nil {
-		return summary{}, err
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
-		go func() { progressLine(f, prog, stop); close(done) }()
-	} else {
-		close(done)
-	}
-	sum, err := runFiles(cmd.Context(), paths, cmd.InOrStdin(), cfg, emit, prog)
-	close(stop)
-	<-done
-	reportInputErrors(cmd.ErrOrStderr(), sum)
-	return sum, err
-}
-
-// outcome maps a run's result to the error execute turns into an exit code:
-// fatal errors exit 2, input errors with results exit 1. Packets of a link
-// type the decoder cannot read do not count as read.
-func outcome(sum summary, err error) error {
-	read := sum.Packets - sum.Decode.UnsupportedLink
-	if err != nil {
-		if read == 0 {
-			return &exitError{code: exitFatal, err: err}
-		}
-		return &exitError{code: exitPartial, err: err}
-	}
-	if len(sum.Errors) > 0 {
-		if read == 0 {
-			return &exitError{code: exitFatal, err: fmt.Errorf("no packets could be read: %s", sum.Errors[0])}
-		}
-		return &exitError{code: exitPartial, err: fmt.Errorf("%d input error(s); results are partial", len(sum.Errors))}
-	}
-	return nil
+// analyzeOptions are analyze's resolved flags.
+type analyzeOptions struct {
+	Inputs     inputOptions
+	Infer      inferFlags
+	Specs      specFlags
+	specs      []*diff.Spec // Specs loaded
+	DBPath     string
+	Checkpoint checkpointFlags
+	Publish    publishFlags
+	JSON       bool
+	Endpoints  bool
 }
 
 func newAnalyzeCmd() *cobra.Command {
+	opts := &analyzeOptions{}
 	var pf pipelineFlags
-	var inf inferFlags
-	var sf specFlags
-	var ck checkpointFlags
-	var pub publishFlags
-	var asJSON, endpoints bool
-	var dbPath string
 	var rFiles []string
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE|DIR|- ... [FILTER EXPRESSION]",
@@ -105,124 +68,133 @@ I/O error; what --db had committed before is kept), 128+N when signal N
   specter analyze --json captures/ > summary.json
   tcpdump -i eth0 -w - | specter analyze -`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, filter, err := splitFilter(args, rFiles)
-			if err != nil {
+			if err := opts.resolve(args, rFiles, &pf); err != nil {
 				return err
 			}
-			args = files
-			if filter != nil {
-				cmd.SetContext(withFrameFilter(cmd.Context(), filter))
-			}
-			// --spec here checks the traffic; it is no prior for the
-			// inventory, which must keep what the traffic shows (a
-			// /users/me that the spec's /users/{userId} would swallow is
-			// a finding, not a match).
-			if err := checkInputs(args); err != nil {
-				return err
-			}
-			chk, err := sf.checker()
-			if err != nil {
-				return err
-			}
-			if pub.url != "" && dbPath == "" && endpoints {
-				return usageError("--publish without --db keeps no inventory to list: drop --endpoints or add --db")
-			}
-			finishPub, err := pub.start(cmd, &dbPath)
-			if err != nil {
-				return err
-			}
-			ck.publish = pub.checkpoint
-			var sum summary
-			var m *infer.Model
-			switch {
-			case dbPath != "":
-				var ferr error
-				rec := chk
-				if rec == nil {
-					// Without a spec the wire anomalies are still
-					// recorded, for diff --db.
-					rec = newAsyncChecker(diff.NewChecker(nil, checkerOptions()))
-				}
-				sum, err, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, rec)
-				ferr = finishPub(ferr)
-				if ferr != nil {
-					return ferr
-				}
-			case endpoints:
-				if m, err = inf.model(); err != nil {
-					return err
-				}
-				sum, err = runWithProgress(cmd, args, pf.config(), withChecker(m.Observe, chk))
-			default:
-				sum, err = runWithProgress(cmd, args, pf.config(), withChecker(func(*reassembly.Exchange) {}, chk))
-			}
-			var eps []infer.EndpointSummary
-			switch {
-			case m != nil:
-				if eps = m.Endpoints(); eps == nil {
-					eps = []infer.EndpointSummary{}
-				}
-			case endpoints:
-				stored, lerr := storedEndpoints(cmd, dbPath, "")
-				if lerr != nil {
-					return lerr
-				}
-				eps = stored
-			}
-			var rep *diff.Report
-			var attachErr error
-			if chk != nil {
-				r := chk.Report()
-				rep = &r
-				attachErr = sf.attachments(cmd.ErrOrStderr(), r.Specs, r.Unchecked)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				v := analyzeJSON{summary: sum}
-				if endpoints {
-					v.Endpoints = &eps
-				}
-				if rep != nil {
-					if rep.Findings == nil {
-						rep.Findings = []diff.Finding{}
-					}
-					v.Report = rep
-				}
-				if e := enc.Encode(v); e != nil {
-					return e
-				}
-			} else if sum.Packets == 0 && len(sum.Errors) > 0 {
-				// Nothing was read: the errors (on stderr) are the
-				// whole answer, not a table of zeros.
-			} else {
-				printSummary(out, sum)
-				if endpoints {
-					fmt.Fprintln(out)
-					printEndpoints(out, eps)
-				}
-				if rep != nil {
-					printFindingsSummary(out, rep.Findings)
-				}
-			}
-			if err := outcome(sum, err); err != nil {
-				return err
-			}
-			return attachErr
+			return runAnalyze(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	pf.register(cmd)
 	registerKeylog(cmd)
-	registerOutput(cmd, &asJSON)
-	cmd.Flags().BoolVar(&endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
-	registerDB(cmd, &dbPath, "add what is learned to the inventory in this database")
+	registerOutput(cmd, &opts.JSON)
+	cmd.Flags().BoolVar(&opts.Endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
+	registerDB(cmd, &opts.DBPath, "add what is learned to the inventory in this database")
 	cmd.Flags().StringArrayVarP(&rFiles, "read", "r", nil, "read this capture file (repeatable); the arguments are then the filter expression, as with tcpdump -r")
-	inf.registerConfig(cmd)
-	sf.register(cmd)
-	ck.register(cmd)
-	pub.register(cmd)
+	opts.Infer.registerConfig(cmd)
+	opts.Specs.register(cmd)
+	opts.Checkpoint.register(cmd)
+	opts.Publish.register(cmd)
 	return cmd
+}
+
+// resolve fills the options from the arguments and flags: the inputs and
+// the filter expression, the specs. Its errors are usage errors.
+func (o *analyzeOptions) resolve(args, rFiles []string, pf *pipelineFlags) error {
+	files, filter, err := splitFilter(args, rFiles)
+	if err != nil {
+		return err
+	}
+	o.Inputs = inputOptions{Paths: files, Filter: filter, Reassembly: pf.config()}
+	if err := checkInputs(files); err != nil {
+		return err
+	}
+	if o.specs, err = o.Specs.loadAny(); err != nil {
+		return err
+	}
+	if o.Publish.url != "" && o.DBPath == "" && o.Endpoints {
+		return usageError("--publish without --db keeps no inventory to list: drop --endpoints or add --db")
+	}
+	return nil
+}
+
+// runAnalyze reads the inputs into the sink stack (the database with
+// --db, an inventory in memory for --endpoints, the checker with --spec)
+// and prints the summary.
+func runAnalyze(ctx context.Context, ios ioStreams, opts *analyzeOptions) error {
+	finishPub, err := opts.Publish.start(ios.ErrOut, &opts.DBPath)
+	if err != nil {
+		return err
+	}
+	opts.Checkpoint.publish = opts.Publish.checkpoint
+	// --spec here checks the traffic; it is no prior for the inventory,
+	// which must keep what the traffic shows (a /users/me that the spec's
+	// /users/{userId} would swallow is a finding, not a match).
+	res, err := consumeFiles(ctx, ios, opts.Inputs, sinkOptions{
+		inf: &opts.Infer, sf: &opts.Specs, specs: opts.specs, dbPath: opts.DBPath,
+		run:             store.RunInfo{Inputs: opts.Inputs.Paths, Version: version},
+		checkpointEvery: opts.Checkpoint.every, checkpointInterval: opts.Checkpoint.interval,
+		publish: opts.Checkpoint.publish, keepModel: opts.Endpoints,
+		// Without a spec the wire anomalies are still recorded, for diff --db.
+		alwaysCheck: opts.DBPath != "",
+	})
+	if err = finishPub(err); err != nil {
+		return err
+	}
+	var eps *[]infer.EndpointSummary
+	if opts.Endpoints {
+		if eps, err = analyzedEndpoints(ctx, opts.DBPath, res.Sink.Model()); err != nil {
+			return err
+		}
+	}
+	var rep *diff.Report
+	var attachErr error
+	if opts.Specs.any() {
+		r := res.Sink.Checker().Report()
+		rep = &r
+		attachErr = opts.Specs.attachments(ios.ErrOut, r.Specs, r.Unchecked)
+	}
+	if err := printAnalyze(ios.Out, opts.JSON, res.Summary, eps, rep); err != nil {
+		return err
+	}
+	if err := outcome(res.Summary, res.RunErr); err != nil {
+		return err
+	}
+	return attachErr
+}
+
+// analyzedEndpoints are analyze --endpoints': the model's, or the stored
+// inventory with --db.
+func analyzedEndpoints(ctx context.Context, dbPath string, m *infer.Model) (*[]infer.EndpointSummary, error) {
+	if m == nil {
+		eps, err := storedEndpoints(ctx, dbPath, "")
+		return &eps, err
+	}
+	eps := m.Endpoints()
+	if eps == nil {
+		eps = []infer.EndpointSummary{}
+	}
+	return &eps, nil
+}
+
+// printAnalyze prints the summary, the endpoints (when not nil) and the
+// findings report (when not nil), as a table or JSON.
+func printAnalyze(out io.Writer, asJSON bool, sum summary, eps *[]infer.EndpointSummary, rep *diff.Report) error {
+	switch {
+	case asJSON:
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		v := analyzeJSON{summary: sum, Endpoints: eps}
+		if rep != nil {
+			if rep.Findings == nil {
+				rep.Findings = []diff.Finding{}
+			}
+			v.Report = rep
+		}
+		return enc.Encode(v)
+	case sum.Packets == 0 && len(sum.Errors) > 0:
+		// Nothing was read: the errors (on stderr) are the whole answer,
+		// not a table of zeros.
+	default:
+		printSummary(out, sum)
+		if eps != nil {
+			fmt.Fprintln(out)
+			printEndpoints(out, *eps)
+		}
+		if rep != nil {
+			printFindingsSummary(out, rep.Findings)
+		}
+	}
+	return nil
 }
 
 // analyzeJSON is what analyze --json prints: the summary, with
@@ -286,10 +258,17 @@ func printSummary(w io.Writer, s summary) {
 	tw.Flush()
 }
 
+// exchangesOptions are exchanges' resolved flags.
+type exchangesOptions struct {
+	Inputs inputOptions
+	Format string // jsonl or har
+	Output string // "" or "-": standard output
+	Raw    bool
+}
+
 func newExchangesCmd() *cobra.Command {
+	opts := &exchangesOptions{}
 	var pf pipelineFlags
-	var format, output string
-	var raw bool
 	cmd := &cobra.Command{
 		Use:   "exchanges [flags] FILE|DIR|- ...",
 		Short: "Write every HTTP exchange in the captures as JSON lines or HAR",
@@ -308,60 +287,91 @@ created with mode 0600.`,
   specter exchanges --format har -o out.har capture.pcapng`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
-			if err != nil {
-				return err
-			}
-			defer closeOut()
-			if raw {
-				fmt.Fprintln(cmd.ErrOrStderr(), "specter: warning: --raw: the output holds credentials and personal data in clear")
-			}
-			var emit func(*reassembly.Exchange)
-			var finish func() error
-			var writeErr error
-			switch format {
-			case "jsonl":
-				bw := bufio.NewWriterSize(w, 64<<10)
-				enc := json.NewEncoder(bw)
-				enc.SetEscapeHTML(false)
-				emit = func(x *reassembly.Exchange) {
-					if writeErr == nil {
-						writeErr = enc.Encode(x)
-					}
-				}
-				finish = bw.Flush
-			case "har":
-				hw, err := har.NewWriter(w, "specter", version)
-				if err != nil {
-					return err
-				}
-				emit = func(x *reassembly.Exchange) {
-					if writeErr == nil {
-						writeErr = hw.Write(x)
-					}
-				}
-				finish = hw.Close
-			default:
-				return usageError("unknown --format %q (want jsonl or har)", format)
-			}
-			if !raw {
-				write := emit
-				emit = func(x *reassembly.Exchange) { write(redact.Exchange(x)) }
-			}
-			sum, err := runWithProgress(cmd, args, pf.config(), emit)
-			if e := finish(); writeErr == nil {
-				writeErr = e
-			}
-			if writeErr != nil {
-				return &exitError{code: exitFatal, err: fmt.Errorf("writing exchanges: %w", writeErr)}
-			}
-			return outcome(sum, err)
+			opts.Inputs = inputOptions{Paths: args, Reassembly: pf.config()}
+			return runExchanges(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	pf.register(cmd)
 	registerKeylog(cmd)
-	cmd.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl or har")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
-	cmd.Flags().BoolVar(&raw, "raw", false, "do not redact: write credentials and sensitive values as captured")
+	cmd.Flags().StringVar(&opts.Format, "format", "jsonl", "output format: jsonl or har")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().BoolVar(&opts.Raw, "raw", false, "do not redact: write credentials and sensitive values as captured")
 	return cmd
+}
+
+// runExchanges writes the exchanges of the inputs.
+func runExchanges(ctx context.Context, ios ioStreams, opts *exchangesOptions) error {
+	w, closeOut, err := outputFile(ios.Out, opts.Output)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	if opts.Raw {
+		fmt.Fprintln(ios.ErrOut, "specter: warning: --raw: the output holds credentials and personal data in clear")
+	}
+	ew, err := newExchangeWriter(w, opts.Format, !opts.Raw)
+	if err != nil {
+		return err
+	}
+	res, err := consumeFiles(ctx, ios, opts.Inputs, sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, writers: []pipeline.Sink{ew}})
+	if err != nil {
+		return err
+	}
+	return outcome(res.Summary, res.RunErr)
+}
+
+// exchangeWriter is the sink writing exchanges as JSON lines or HAR,
+// redacted unless raw. Its first error stops the writing; Close returns it.
+type exchangeWriter struct {
+	write  func(*reassembly.Exchange) error
+	close  func() error
+	redact bool
+	err    error
+}
+
+// newExchangeWriter returns a writer of format (jsonl or har) to w.
+func newExchangeWriter(w io.Writer, format string, redacted bool) (*exchangeWriter, error) {
+	ew := &exchangeWriter{redact: redacted}
+	switch format {
+	case "jsonl":
+		bw := bufio.NewWriterSize(w, 64<<10)
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		ew.write = func(x *reassembly.Exchange) error { return enc.Encode(x) }
+		ew.close = bw.Flush
+	case "har":
+		hw, err := har.NewWriter(w, "specter", version)
+		if err != nil {
+			return nil, err
+		}
+		ew.write, ew.close = hw.Write, hw.Close
+	default:
+		return nil, usageError("unknown --format %q (want jsonl or har)", format)
+	}
+	return ew, nil
+}
+
+// Observe writes x.
+func (ew *exchangeWriter) Observe(x *reassembly.Exchange) {
+	if ew.err != nil {
+		return
+	}
+	if ew.redact {
+		x = redact.Exchange(x)
+	}
+	ew.err = ew.write(x)
+}
+
+// Flush does nothing: the output is flushed once, by Close.
+func (ew *exchangeWriter) Flush() error { return nil }
+
+// Close ends the output and returns the first error of the writing.
+func (ew *exchangeWriter) Close() error {
+	if e := ew.close(); ew.err == nil {
+		ew.err = e
+	}
+	if ew.err != nil {
+		return fmt.Errorf("writing exchanges: %w", ew.err)
+	}
+	return nil
 }

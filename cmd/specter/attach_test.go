@@ -98,7 +98,7 @@ func TestSinkAttachments(t *testing.T) {
 	spec := unattachedSpec(t, t.TempDir())
 	var ctr counters
 	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{specs: []string{spec}},
-		flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+		keepModel: true, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/specter-dev/specter/bpf"
@@ -81,11 +82,19 @@ type captureSummary struct {
 	TLSServices []reassembly.TLSService `json:"tls_services,omitempty"`
 }
 
+// captureOptions are capture's resolved flags and filter expression.
+type captureOptions struct {
+	captureFlags
+	Filter     string // the tcpdump expression applied in the kernel (-i)
+	Reassembly reassembly.Config
+	Infer      inferFlags
+	Specs      specFlags
+}
+
 func newCaptureCmd() *cobra.Command {
-	var cf captureFlags
+	opts := &captureOptions{}
+	cf := &opts.captureFlags
 	var pf pipelineFlags
-	var inf inferFlags
-	var sf specFlags
 	cmd := &cobra.Command{
 		Use:   "capture (-i IFACE [-i IFACE...] | --ebpf) [flags] [FILTER...]",
 		Short: "Capture live traffic (a mirror port, or this host's processes with eBPF) into the inventory",
@@ -118,43 +127,10 @@ sensitive data at each flush.`,
   specter capture --ebpf --comm nginx --db specter.db --metrics :9464
   specter capture --ebpf --check`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cf.ebpf && cf.check {
-				r := bpf.Check()
-				fmt.Fprint(cmd.OutOrStdout(), r.String())
-				if r.Err() != nil {
-					return &exitError{code: exitPartial}
-				}
-				return nil
-			}
-			switch {
-			case cf.ebpf && len(cf.ifaces) > 0:
-				return usageError("-i and --ebpf are exclusive")
-			case !cf.ebpf && len(cf.ifaces) == 0:
-				return usageError("capture needs -i IFACE or --ebpf")
-			case cf.ebpf && len(args) > 0:
-				return usageError("--ebpf takes no filter expression (use --pid, --cgroup, --comm)")
-			case !cf.ebpf && (cf.pid != 0 || cf.cgroup != "" || cf.comm != ""):
-				return usageError("--pid, --cgroup and --comm need --ebpf")
-			case cf.ringMB < 0 || cf.ringMB > 4096:
-				return usageError("--ring-mb must be within 0..4096")
-			case cf.flushEvery <= 0:
-				return usageError("--flush-every must be positive")
-			}
-			if os.Getenv("GOGC") == "" {
-				// A sensor's live heap is a few MB (the inventory and the
-				// connections' state) beside 5 MB of dependencies'
-				// pointer tables that every collection scans: at the
-				// default pace it collects several times a second,
-				// about 1 µs of CPU per exchange on a busy host. Under
-				// main's 256 MiB soft limit a lazier pace costs tens of
-				// MB, no more.
-				debug.SetGCPercent(800)
-			}
-			finishPub, err := cf.pub.start(cmd, &cf.dbPath)
-			if err != nil {
+			if err := opts.resolve(args, &pf); err != nil {
 				return err
 			}
-			return finishPub(runCapture(cmd, args, &cf, &pf, &inf, &sf))
+			return runCapture(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	// Stopping by a signal is how a capture ends: exit status 0.
@@ -184,81 +160,186 @@ sensitive data at each flush.`,
 	// As for analyze, --spec is what the traffic is checked against, not a
 	// prior for the inventory (which must keep /users/me apart from the
 	// declared /users/{userId} to report it).
-	inf.registerConfig(cmd)
-	sf.register(cmd)
+	opts.Infer.registerConfig(cmd)
+	opts.Specs.register(cmd)
 	cf.pub.register(cmd)
 	return cmd
 }
 
-// runCapture runs a capture until it ends and prints its summary.
-func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelineFlags, inf *inferFlags, sf *specFlags) error {
-	parent := cmd.Context()
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	if cf.duration > 0 {
-		var c2 context.CancelFunc
-		ctx, c2 = context.WithTimeout(ctx, cf.duration)
-		defer c2()
+// resolve checks the flags against each other (--ebpf --check takes no
+// others). Its errors are usage errors.
+func (o *captureOptions) resolve(args []string, pf *pipelineFlags) error {
+	switch cf := &o.captureFlags; {
+	case cf.ebpf && cf.check:
+		return nil
+	case cf.ebpf && len(cf.ifaces) > 0:
+		return usageError("-i and --ebpf are exclusive")
+	case !cf.ebpf && len(cf.ifaces) == 0:
+		return usageError("capture needs -i IFACE or --ebpf")
+	case cf.ebpf && len(args) > 0:
+		return usageError("--ebpf takes no filter expression (use --pid, --cgroup, --comm)")
+	case !cf.ebpf && (cf.pid != 0 || cf.cgroup != "" || cf.comm != ""):
+		return usageError("--pid, --cgroup and --comm need --ebpf")
+	case cf.ringMB < 0 || cf.ringMB > 4096:
+		return usageError("--ring-mb must be within 0..4096")
+	case cf.flushEvery <= 0:
+		return usageError("--flush-every must be positive")
 	}
+	o.Filter = strings.Join(args, " ")
+	o.Reassembly = pf.config()
+	return nil
+}
+
+// runCapture reports what the host supports with --ebpf --check, else
+// captures (publishing with --publish) until the capture ends.
+func runCapture(ctx context.Context, ios ioStreams, opts *captureOptions) error {
+	if opts.ebpf && opts.check {
+		r := bpf.Check()
+		fmt.Fprint(ios.Out, r.String())
+		if r.Err() != nil {
+			return partialError(nil) // the report says what is missing
+		}
+		return nil
+	}
+	if os.Getenv("GOGC") == "" {
+		// A sensor's live heap is a few MB (the inventory and the
+		// connections' state) beside 5 MB of dependencies' pointer tables
+		// that every collection scans: at the default pace it collects
+		// several times a second, about 1 µs of CPU per exchange on a busy
+		// host. Under main's 256 MiB soft limit a lazier pace costs tens
+		// of MB, no more.
+		debug.SetGCPercent(800)
+	}
+	finishPub, err := opts.pub.start(ios.ErrOut, &opts.dbPath)
+	if err != nil {
+		return err
+	}
+	return finishPub(captureUntilEnd(ctx, ios, opts))
+}
+
+// captureUntilEnd runs a capture until it ends (a signal, --duration,
+// --max-packets) and prints its summary.
+func captureUntilEnd(ctx context.Context, ios ioStreams, opts *captureOptions) error {
+	parent := ctx
+	ctx, cancel := captureContext(parent, opts.duration)
+	defer cancel()
 	var ctr counters
-	events, err := openEvents(cf.events, cmd.OutOrStdout())
+	events, err := openEvents(opts.events, ios.Out)
 	if err != nil {
 		return err
 	}
 	defer events.Close()
-	source := "live"
-	if cf.ebpf {
-		source = "ebpf"
-	}
 	// The source first: without the privileges or the interface there is
 	// nothing to record, not even a run.
-	var src *live.Source
-	var tr *bpf.Tracer
-	closeSource := func() {
-		if src != nil {
-			src.Close()
-		}
-		if tr != nil {
-			tr.Close()
-		}
-	}
-	if cf.ebpf {
-		// The tracer would close itself when ctx ends, dropping what its
-		// ring buffer holds: runEBPF closes it once that is read.
-		tr, err = bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS, RingSize: cf.ringMB << 20})
-	} else {
-		src, err = openLive(ctx, args, cf)
-	}
+	src, err := openCapture(ctx, opts)
 	if err != nil {
-		return &exitError{code: exitFatal, err: err}
+		return fatalError(err)
 	}
-	var stopMetrics func()
-	if cf.metrics != "" {
-		extra := cf.pub.collectors()
-		if dec := decryptorFrom(ctx); dec != nil {
-			extra = append(extra, newTLSCollector(dec))
-		}
-		addr, stop, err := serveMetrics(cf.metrics, &ctr, extra...)
-		if err != nil {
-			closeSource()
-			return usageError("--metrics %s: %v", cf.metrics, err)
-		}
-		stopMetrics = stop
-		defer stop()
-		fmt.Fprintf(cmd.ErrOrStderr(), "metrics on http://%s/metrics\n", addr)
-	}
-	inv, err := openSink(parent, sinkOptions{
-		inf: inf, sf: sf, dbPath: cf.dbPath, source: source, ifaces: cf.ifaces,
-		flushEvery: cf.flushEvery, events: events, ctr: &ctr, stderr: cmd.ErrOrStderr(),
-		publish: cf.pub.checkpoint,
-	})
+	stopMetrics, err := startMetrics(ios.ErrOut, &opts.captureFlags, &ctr, tlsCollectors(ctx)...)
 	if err != nil {
-		closeSource()
+		src.close()
 		return err
 	}
+	defer stopMetrics()
+	inv, err := openSink(parent, captureSinkOptions(&opts.captureFlags, &opts.Infer, &opts.Specs, events, &ctr, ios.ErrOut))
+	if err != nil {
+		src.close()
+		return err
+	}
+	defer reloadOnHUP(ctx, inv)()
+	statusDone := startStatus(ctx, ios.ErrOut, &ctr, opts.maxPackets, cancel)
+	start := time.Now()
+	sum, runErr := src.run(ctx, ios.ErrOut, inv, &ctr)
+	cancel()
+	<-statusDone
+	sum.Seconds = time.Since(start).Seconds()
+	if runErr != nil {
+		sum.Errors = append(sum.Errors, runErr.Error())
+	}
+	// The final write must happen even though the signal cancelled ctx.
+	inv.tlsServices = sum.TLSServices
+	runID, ierr := inv.Finish(context.WithoutCancel(parent), runTotals(sum, runErr, &ctr))
+	stopMetrics()
+	attachErr := finishSummary(&sum, inv, runID, ierr, events, &ctr, &opts.Specs, ios.ErrOut)
+	if err := writeCaptureSummary(ios, opts, sum); err != nil {
+		return err
+	}
+	switch {
+	case ierr != nil:
+		return fatalError(ierr)
+	case runErr != nil:
+		return partialError(runErr)
+	}
+	return attachErr
+}
+
+// captureContext is the capture's context: cancelled when it is to stop.
+func captureContext(parent context.Context, duration time.Duration) (context.Context, context.CancelFunc) {
+	if duration > 0 {
+		return context.WithTimeout(parent, duration)
+	}
+	return context.WithCancel(parent)
+}
+
+// captureSource is what a capture reads: interfaces (src) or the eBPF
+// tracer (tr).
+type captureSource struct {
+	src  *live.Source
+	tr   *bpf.Tracer
+	opts *captureOptions
+}
+
+// openCapture opens the interfaces, or the tracer with --ebpf.
+func openCapture(ctx context.Context, opts *captureOptions) (captureSource, error) {
+	s := captureSource{opts: opts}
+	var err error
+	if cf := &opts.captureFlags; cf.ebpf {
+		// The tracer would close itself when ctx ends, dropping what its
+		// ring buffer holds: runEBPF closes it once that is read.
+		s.tr, err = bpf.Open(context.WithoutCancel(ctx), bpf.Options{PID: uint32(cf.pid), Cgroup: cf.cgroup, Comm: cf.comm, NoTLS: cf.noTLS, RingSize: cf.ringMB << 20})
+	} else {
+		s.src, err = openLive(ctx, opts.Filter, cf)
+	}
+	return s, err
+}
+
+// run reads until ctx ends or the source fails, handing the exchanges to
+// inv, and closes the source.
+func (s captureSource) run(ctx context.Context, log io.Writer, inv *sinkStack, ctr *counters) (captureSummary, error) {
+	if s.tr != nil {
+		return runEBPF(ctx, log, s.tr, &s.opts.captureFlags, s.opts.Reassembly, inv, ctr)
+	}
+	return runLive(ctx, log, s.src, &s.opts.captureFlags, s.opts.Reassembly, inv, ctr)
+}
+
+// close closes a source that is not to run.
+func (s captureSource) close() {
+	if s.tr != nil {
+		s.tr.Close()
+	} else {
+		s.src.Close()
+	}
+}
+
+// startMetrics serves the counters with --metrics, and returns what stops
+// it (it may be called more than once).
+func startMetrics(stderr io.Writer, cf *captureFlags, ctr *counters, extra ...prometheus.Collector) (func(), error) {
+	if cf.metrics == "" {
+		return func() {}, nil
+	}
+	addr, stop, err := serveMetrics(cf.metrics, ctr, append(cf.pub.collectors(), extra...)...)
+	if err != nil {
+		return nil, usageError("--metrics %s: %v", cf.metrics, err)
+	}
+	fmt.Fprintf(stderr, "metrics on http://%s/metrics\n", addr)
+	return stop, nil
+}
+
+// reloadOnHUP reloads inv's config and specs on each SIGHUP while ctx
+// lasts, and returns what stops listening.
+func reloadOnHUP(ctx context.Context, inv *sinkStack) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {
@@ -269,28 +350,12 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 			}
 		}
 	}()
-	statusDone := startStatus(ctx, cmd.ErrOrStderr(), &ctr, cf.maxPackets, cancel)
+	return func() { signal.Stop(hup) }
+}
 
-	start := time.Now()
-	var sum captureSummary
-	var runErr error
-	if cf.ebpf {
-		sum, runErr = runEBPF(ctx, cmd.ErrOrStderr(), tr, cf, pf, inv, &ctr)
-	} else {
-		sum, runErr = runLive(ctx, cmd.ErrOrStderr(), src, cf, pf, inv, &ctr)
-	}
-	cancel()
-	<-statusDone
-	sum.Seconds = time.Since(start).Seconds()
-	if runErr != nil {
-		sum.Errors = append(sum.Errors, runErr.Error())
-	}
-	totals := runTotals(sum, runErr)
-	// The final write must happen even though the signal cancelled ctx.
-	runID, ierr := inv.Finish(context.WithoutCancel(parent), totals)
-	if stopMetrics != nil {
-		stopMetrics()
-	}
+// finishSummary completes a capture's summary with what the finished sink
+// stack knows, and returns the specs' attachment error.
+func finishSummary(sum *captureSummary, inv *sinkStack, runID int64, ierr error, events *eventLog, ctr *counters, sf *specFlags, stderr io.Writer) error {
 	sum.Run = runID
 	sum.Endpoints = ctr.Endpoints.Load()
 	sum.Findings = ctr.Findings.Load()
@@ -298,38 +363,50 @@ func runCapture(cmd *cobra.Command, args []string, cf *captureFlags, pf *pipelin
 	sum.Specs, sum.Unchecked = inv.Attachments()
 	var attachErr error
 	if sum.Specs != nil {
-		attachErr = sf.attachments(cmd.ErrOrStderr(), sum.Specs, sum.Unchecked)
+		attachErr = sf.attachments(stderr, sum.Specs, sum.Unchecked)
 	}
 	sum.Events = events.Count()
 	if ierr != nil {
 		sum.Errors = append(sum.Errors, ierr.Error())
 	}
-	out := cmd.OutOrStdout()
-	if cf.events == "-" {
-		// Standard output carries the events: keep it JSON lines.
-		out = cmd.ErrOrStderr()
-	}
-	if cf.asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return err
-		}
-	} else {
-		printCaptureSummary(out, sum)
-	}
-	if ierr != nil {
-		return &exitError{code: exitFatal, err: ierr}
-	}
-	if runErr != nil {
-		return &exitError{code: exitPartial, err: runErr}
-	}
 	return attachErr
 }
 
+// writeCaptureSummary prints the summary, on standard error when standard
+// output carries the events (it stays JSON lines).
+func writeCaptureSummary(ios ioStreams, opts *captureOptions, sum captureSummary) error {
+	out := ios.Out
+	if opts.events == "-" {
+		out = ios.ErrOut
+	}
+	if opts.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	printCaptureSummary(out, sum)
+	return nil
+}
+
+// captureSinkOptions are the sink stack of a capture: the inventory in
+// memory or (--db) in a run of the database named after its interfaces,
+// flushed every --flush-every.
+func captureSinkOptions(cf *captureFlags, inf *inferFlags, sf *specFlags, events *eventLog, ctr *counters, stderr io.Writer) sinkOptions {
+	iface := strings.Join(cf.ifaces, ",")
+	if cf.ebpf {
+		iface = "ebpf"
+	}
+	return sinkOptions{
+		inf: inf, sf: sf, dbPath: cf.dbPath, run: store.RunInfo{Interface: iface, Version: version},
+		checkpointInterval: cf.flushEvery, keepModel: true,
+		flushEvery: cf.flushEvery, events: events, ctr: ctr, stderr: stderr,
+		publish: cf.pub.checkpoint,
+	}
+}
+
 // runTotals turns a capture's summary into the store's run totals.
-func runTotals(sum captureSummary, runErr error) store.RunTotals {
-	t := store.RunTotals{Packets: sum.Packets, Bytes: sum.Bytes, Drops: sum.BoundDrops + sum.KernelDrops, Complete: runErr == nil}
+func runTotals(sum captureSummary, runErr error, ctr *counters) store.RunTotals {
+	t := store.RunTotals{Packets: sum.Packets, Bytes: sum.Bytes, Drops: ctr.Drops(), Complete: runErr == nil}
 	if runErr != nil {
 		t.Error = runErr.Error()
 	}
@@ -337,10 +414,10 @@ func runTotals(sum captureSummary, runErr error) store.RunTotals {
 }
 
 // openLive opens the interfaces.
-func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Source, error) {
+func openLive(ctx context.Context, filter string, cf *captureFlags) (*live.Source, error) {
 	src, err := live.Open(ctx, live.Options{
 		Interfaces:  cf.ifaces,
-		Filter:      strings.Join(args, " "),
+		Filter:      filter,
 		RingSizeMB:  cf.ringMB,
 		Promisc:     cf.promisc,
 		Workers:     cf.workers,
@@ -354,11 +431,12 @@ func openLive(ctx context.Context, args []string, cf *captureFlags) (*live.Sourc
 }
 
 // runLive captures from src until ctx ends or the source fails.
-func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, cfg reassembly.Config, inv *sinkStack, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
-	cfg := pf.config()
-	cfg.TLS = decryptorFrom(ctx)
+	if cfg.TLS == nil {
+		cfg.TLS = decryptorFrom(ctx)
+	}
 	ls := &pipeline.Live{Src: src, Config: cfg, Emit: inv.Emit, Tick: time.Second}
 	var runErr error
 	sum.Reassembly, runErr = ls.Run(ctx, ctr)
@@ -381,7 +459,7 @@ type ebpfSource interface {
 }
 
 // runEBPF reads tr until ctx ends or the tracer fails, and closes it.
-func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags, pf *pipelineFlags, inv *liveSink, ctr *counters) (captureSummary, error) {
+func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags, cfg reassembly.Config, inv *sinkStack, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "ebpf"}
 	tls := "libssl: " + strings.Join(tr.LibSSL(), ", ")
 	if len(tr.LibSSL()) == 0 {
@@ -391,7 +469,7 @@ func runEBPF(ctx context.Context, log io.Writer, tr ebpfSource, cf *captureFlags
 	// Without a process filter both ends of a connection within this host
 	// are traced: the exchange is kept from the server's socket only.
 	es := &pipeline.EBPF{Tracer: tr, Emit: inv.EmitBatch, Options: pipeline.EBPFOptions{
-		Reassembly:  pf.config(),
+		Reassembly:  cfg,
 		SkipClients: cf.pid == 0 && cf.cgroup == "" && cf.comm == "",
 		Batch:       exchangeBatch,
 	}}

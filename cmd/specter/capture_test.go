@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/specter-dev/specter/bpf"
 	"github.com/specter-dev/specter/bpf/bpftest"
 	"github.com/specter-dev/specter/capture/corpus"
 	"github.com/specter-dev/specter/capture/live/vethtest"
@@ -329,13 +328,7 @@ func TestCaptureEventsMetrics(t *testing.T) {
 // traces the servers with --ebpf --pid, and checks that the inventory has
 // their endpoints attributed to the server's process name.
 func TestCaptureEBPF(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("eBPF tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root")
-	}
-	if err := bpf.Check().Err(); err != nil {
-		t.Skipf("this host cannot trace: %v", err)
-	}
-	bpftest.Python(t) // skips without python3
+	requireEBPF(t)
 	bin := buildSpecter(t)
 	dir := t.TempDir()
 	for _, d := range []string{"api/v1/items", "api/v1/secure"} {
@@ -525,7 +518,7 @@ func TestEventLog(t *testing.T) {
 
 func TestAnnounce(t *testing.T) {
 	var buf bytes.Buffer
-	v := &liveSink{seen: map[string]map[string]bool{}, opts: sinkOptions{events: &eventLog{w: &buf, keys: map[string]bool{}}}}
+	v := &sinkStack{seen: map[string]map[string]bool{}, opts: sinkOptions{events: &eventLog{w: &buf, keys: map[string]bool{}}}}
 	ep := func(tmpl string, sens ...string) infer.EndpointSummary {
 		return infer.EndpointSummary{Service: "s", Method: "GET", Template: tmpl, Sensitive: sens}
 	}

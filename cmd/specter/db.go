@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/store"
 )
@@ -38,27 +36,27 @@ func dbOrFiles(dbPath *string) cobra.PositionalArgs {
 func openStored(ctx context.Context, path string, cfg infer.Config) (*store.DB, error) {
 	db, err := store.OpenReadOnly(ctx, path, cfg)
 	if err != nil {
-		return nil, &exitError{code: exitFatal, err: err}
+		return nil, fatalError(err)
 	}
 	return db, nil
 }
 
-// inventory returns the model of the captures in args, or of the database
-// at dbPath (only service host when host is set) when it is not empty.
-func inventory(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *inferFlags, dbPath, host string) (*infer.Model, summary, error, error) {
+// inventory returns the model of the inputs, or of the database at dbPath
+// (only service host when host is set) when it is not empty, with the
+// run's summary and input error over files.
+func inventory(ctx context.Context, ios ioStreams, in inputOptions, inf *inferFlags, dbPath, host string) (*infer.Model, summary, error, error) {
 	if dbPath == "" {
-		m, err := inf.model()
+		res, err := consumeFiles(ctx, ios, in, sinkOptions{inf: inf, sf: &specFlags{}, keepModel: true})
 		if err != nil {
 			return nil, summary{}, nil, err
 		}
-		sum, runErr := inferFromFiles(cmd, args, pf, m)
-		return m, sum, runErr, nil
+		return res.Sink.Model(), res.Summary, res.RunErr, nil
 	}
 	cfg, err := inf.inferConfig()
 	if err != nil {
 		return nil, summary{}, nil, err
 	}
-	db, err := openStored(cmd.Context(), dbPath, cfg)
+	db, err := openStored(ctx, dbPath, cfg)
 	if err != nil {
 		return nil, summary{}, nil, err
 	}
@@ -67,9 +65,9 @@ func inventory(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *inferF
 	if host != "" {
 		hosts = []string{host}
 	}
-	m, err := db.Model(cmd.Context(), hosts...)
+	m, err := db.Model(ctx, hosts...)
 	if err != nil {
-		return nil, summary{}, nil, &exitError{code: exitFatal, err: err}
+		return nil, summary{}, nil, fatalError(err)
 	}
 	if err := inf.addSpecs(m); err != nil {
 		return nil, summary{}, nil, err
@@ -78,15 +76,15 @@ func inventory(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *inferF
 }
 
 // storedEndpoints lists the endpoint rows of a database.
-func storedEndpoints(cmd *cobra.Command, dbPath, host string) ([]infer.EndpointSummary, error) {
-	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+func storedEndpoints(ctx context.Context, dbPath, host string) ([]infer.EndpointSummary, error) {
+	db, err := openStored(ctx, dbPath, infer.Config{})
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	eps, err := db.Endpoints(cmd.Context(), host)
+	eps, err := db.Endpoints(ctx, host)
 	if err != nil {
-		return nil, &exitError{code: exitFatal, err: err}
+		return nil, fatalError(err)
 	}
 	return eps, nil
 }
@@ -101,57 +99,4 @@ type checkpointFlags struct {
 func (f *checkpointFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.every, "checkpoint-every", 200000, "with --db, commit what was learned every this many exchanges")
 	cmd.Flags().DurationVar(&f.interval, "checkpoint-interval", 30*time.Second, "with --db, commit what was learned at least this often")
-}
-
-// analyzeIntoDB runs the captures into the database at dbPath as one run.
-// The run is recorded complete only when every input was read.
-func analyzeIntoDB(cmd *cobra.Command, args []string, pf *pipelineFlags, inf *inferFlags, ck *checkpointFlags, dbPath string, chk *asyncChecker) (summary, error, error) {
-	cfg, err := inf.inferConfig()
-	if err != nil {
-		return summary{}, nil, err
-	}
-	priors, err := inf.model()
-	if err != nil {
-		return summary{}, nil, err
-	}
-	ctx := cmd.Context()
-	db, err := store.Open(ctx, dbPath, store.Options{Config: cfg})
-	if err != nil {
-		return summary{}, nil, &exitError{code: exitFatal, err: err}
-	}
-	defer db.Close()
-	var prog progress
-	in, err := db.BeginRun(ctx, store.RunInfo{Inputs: args, Version: version},
-		store.IngestOptions{Every: ck.every, Interval: ck.interval, Priors: priors,
-			Progress: func() (uint64, uint64) { return prog.Packets.Load(), prog.Bytes.Load() },
-			Publish:  ck.publish})
-	if err != nil {
-		return summary{}, nil, &exitError{code: exitFatal, err: err}
-	}
-	sum, runErr := runWithProgressOf(cmd, args, pf.config(), withChecker(in.Observe, chk), &prog)
-	r := sum.Reassembly
-	t := store.RunTotals{
-		Packets:  sum.Packets,
-		Bytes:    sum.Bytes,
-		Drops:    pipeline.ReassemblyDrops(r) + sum.Decode.FragmentsDropped,
-		Errors:   uint64(len(sum.Errors)),
-		Complete: runErr == nil && len(sum.Errors) == 0,
-	}
-	switch {
-	case runErr != nil:
-		t.Error = runErr.Error()
-	case len(sum.Errors) > 0:
-		t.Error = fmt.Sprintf("%d input error(s), first: %s", len(sum.Errors), sum.Errors[0])
-	}
-	if chk != nil {
-		in.SetFindings(chk.Findings())
-	}
-	// An interrupt cancelled ctx; what was read is still committed.
-	if err := in.Finish(context.WithoutCancel(ctx), t); err != nil {
-		return sum, runErr, &exitError{code: exitFatal, err: err}
-	}
-	if err := db.AddTLSServices(context.WithoutCancel(ctx), sum.TLSServices); err != nil {
-		return sum, runErr, &exitError{code: exitFatal, err: err}
-	}
-	return sum, runErr, nil
 }

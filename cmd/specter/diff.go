@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -11,14 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
 )
-
-// exitFindings is the exit status when --fail-on kinds were found.
-const exitFindings = 3
 
 // specFlags are the declared-spec options of diff and analyze.
 type specFlags struct {
@@ -118,20 +115,19 @@ func (f *specFlags) attachments(w io.Writer, as []diff.Attachment, unchecked []s
 	if len(svcs) > 0 {
 		seen = "the traffic's services are " + strings.Join(slices.Sorted(maps.Keys(svcs)), ", ")
 	}
-	return &exitError{code: exitFatal, err: fmt.Errorf("%d spec(s) attached to no service, so they checked nothing: %s; %s (match the servers, attach with --spec-host HOST=FILE, or --allow-unattached)",
-		len(bad), strings.Join(names, "; "), seen)}
+	return fatalError(fmt.Errorf("%d spec(s) attached to no service, so they checked nothing: %s; %s (match the servers, attach with --spec-host HOST=FILE, or --allow-unattached)",
+		len(bad), strings.Join(names, "; "), seen))
 }
 
-// checker returns a checker for the declared specs, or nil without --spec.
-func (f *specFlags) checker() (*asyncChecker, error) {
-	if len(f.specs) == 0 && len(f.specHosts) == 0 {
+// any reports whether specs are declared (--spec or --spec-host).
+func (f *specFlags) any() bool { return len(f.specs) > 0 || len(f.specHosts) > 0 }
+
+// loadAny loads the specs when any are declared, else returns nil.
+func (f *specFlags) loadAny() ([]*diff.Spec, error) {
+	if !f.any() {
 		return nil, nil
 	}
-	specs, err := f.load()
-	if err != nil {
-		return nil, err
-	}
-	return newAsyncChecker(diff.NewChecker(specs, checkerOptions())), nil
+	return f.load()
 }
 
 // checkerOptions are the options of the spec checkers of diff, analyze and
@@ -144,45 +140,6 @@ func checkerOptions() diff.Options {
 // exchangeAnomalies hands the checker what reassembly flagged on the wire
 // (bad framing, the request-smuggling shape, capped codings).
 func exchangeAnomalies(x *reassembly.Exchange) []string { return x.Anomalies }
-
-// asyncQueue bounds the exchanges waiting for the checker; when it is full
-// the pipeline waits (backpressure), so memory stays bounded.
-const asyncQueue = 512
-
-// asyncChecker runs a diff.Checker on its own goroutine, so that checking
-// overlaps reassembly instead of adding to the pipeline's merge step. The
-// pipeline does not touch an exchange after emitting it, so it can be
-// handed over.
-type asyncChecker struct {
-	c *diff.Checker
-	a *pipeline.Async
-}
-
-func newAsyncChecker(c *diff.Checker) *asyncChecker {
-	return &asyncChecker{c: c, a: pipeline.NewAsync(pipeline.SinkFunc(c.Check), asyncQueue)}
-}
-
-// Check queues an exchange.
-func (a *asyncChecker) Check(x *reassembly.Exchange) { a.a.Observe(x) }
-
-// Findings waits for the queued exchanges and returns the findings. No
-// Check may follow.
-func (a *asyncChecker) Findings() []diff.Finding { return a.Report().Findings }
-
-// Report waits for the queued exchanges and returns the findings with the
-// specs' attachments. No Check may follow.
-func (a *asyncChecker) Report() diff.Report {
-	_ = a.a.Close() // a SinkFunc's Close cannot fail
-	return a.c.Report()
-}
-
-// withChecker chains the checker (when there is one) after emit.
-func withChecker(emit func(*reassembly.Exchange), c *asyncChecker) func(*reassembly.Exchange) {
-	if c == nil {
-		return emit
-	}
-	return func(x *reassembly.Exchange) { emit(x); c.Check(x) }
-}
 
 // printFindingsSummary is what analyze --spec prints after its summary:
 // the count per kind, then the findings table.
@@ -199,11 +156,25 @@ func printFindingsSummary(w io.Writer, fs []diff.Finding) {
 	_ = diff.WriteReportWidth(w, diff.Report{Findings: fs}, "table", version, terminalWidth(w))
 }
 
+// diffOptions are diff's resolved flags.
+type diffOptions struct {
+	Inputs   inputOptions
+	Specs    specFlags
+	GraphQL  graphqlFlags
+	gqls     []*diff.GraphQLSchema // GraphQL loaded
+	Format   string
+	Output   string
+	FailOn   string
+	fail     []diff.Kind // FailOn parsed
+	Baseline string
+	known    []diff.Finding // the baseline's findings
+	DBPath   string
+	Host     string
+}
+
 func newDiffCmd() *cobra.Command {
+	opts := &diffOptions{}
 	var pf pipelineFlags
-	var sf specFlags
-	var gf graphqlFlags
-	var format, output, failOn, baseline, dbPath, host string
 	cmd := &cobra.Command{
 		Use:   "diff [--spec SPEC] [flags] FILE|DIR|- ...",
 		Short: "Compare the traffic in captures with the declared OpenAPI specs",
@@ -245,143 +216,169 @@ of a --fail-on kind remain after --baseline.`,
   specter diff --spec api.yaml --db specter.db --format markdown
   specter diff --graphql-schema schema.graphql capture.pcap
   specter diff capture.pcap    # anomalies, scans and introspection only`,
-		Args: dbOrFiles(&dbPath),
+		Args: dbOrFiles(&opts.DBPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			specless := len(sf.specs) == 0 && len(sf.specHosts) == 0 && len(gf.paths) == 0
-			gqls, err := gf.load()
-			if err != nil {
+			opts.Inputs = inputOptions{Paths: args, Reassembly: pf.config()}
+			if err := opts.resolve(); err != nil {
 				return err
 			}
-			var fail []diff.Kind
-			for _, k := range strings.Split(failOn, ",") {
-				if strings.TrimSpace(k) == "" {
-					continue
-				}
-				kind, ok := diff.ParseKind(k)
-				if !ok {
-					return usageError("--fail-on: unknown kind %q", k)
-				}
-				fail = append(fail, kind)
-			}
-			okFormat := false
-			for _, f := range diff.Formats() {
-				okFormat = okFormat || f == format
-			}
-			if !okFormat {
-				return usageError("unknown --format %q (want %s)", format, strings.Join(diff.Formats(), ", "))
-			}
-			var known []diff.Finding
-			if baseline != "" {
-				f, err := os.Open(baseline)
-				if err != nil {
-					return usageError("%v", err)
-				}
-				rep, err := diff.ReadReport(f)
-				f.Close()
-				if err != nil {
-					return usageError("--baseline %s: %v", baseline, err)
-				}
-				known = rep.Findings
-			}
-			var rep diff.Report
-			var sum summary
-			var runErr error
-			var seen []string // the services of the traffic or inventory, for --host
-			var seenNote string
-			if dbPath != "" {
-				stored, services, err := storedReport(cmd, &sf, dbPath, gqls)
-				if err != nil {
-					return err
-				}
-				rep, seen = stored, services
-			} else {
-				chk, err := sf.checker()
-				if err != nil {
-					return err
-				}
-				if chk == nil {
-					// No spec: the checker still turns wire anomalies
-					// into findings, and counts the services.
-					chk = newAsyncChecker(diff.NewChecker(nil, checkerOptions()))
-				}
-				var gm *graphqlModel
-				if len(gqls) > 0 || specless {
-					// Without a spec the scans and introspection
-					// queries come from an inventory of the traffic.
-					gm = &graphqlModel{m: infer.NewModel(infer.Config{})}
-				}
-				sum, runErr = runWithProgress(cmd, args, pf.config(), gm.observe(chk.Check))
-				if runErr != nil && sum.Packets == 0 {
-					return outcome(sum, runErr)
-				}
-				rep = chk.Report()
-				seen = slices.Collect(maps.Keys(chk.c.Traffic()))
-				if n := chk.c.Stats().DroppedServices; n > 0 {
-					seenNote = fmt.Sprintf("%d exchanges of services past the checker's bound were not checked", n)
-				}
-				if gm != nil {
-					rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(gm.m, gqls))
-				}
-				if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
-					// With a spec the checker's undeclared traffic
-					// tells the scans.
-					rep.Findings = diff.Merge(rep.Findings, diff.Scans(gm.m))
-				}
-			}
-			if specless {
-				fmt.Fprintln(cmd.ErrOrStderr(), "specter: no --spec, --spec-host or --graphql-schema: reporting only wire anomalies, path scans and GraphQL introspection queries")
-			}
-			if err := unknownHost(host, seen, seenNote); err != nil {
-				return err
-			}
-			rep.Findings = onlyService(rep.Findings, host)
-			all := len(rep.Findings)
-			rep.Findings = diff.Suppress(rep.Findings, known)
-			if baseline != "" {
-				rep.Baseline = &diff.Baseline{File: baseline, Suppressed: all - len(rep.Findings)}
-				fmt.Fprintf(cmd.ErrOrStderr(), "specter: %s\n", rep.Baseline)
-			}
-			fs := rep.Findings
-			attachErr := sf.attachments(cmd.ErrOrStderr(), rep.Specs, rep.Unchecked)
-			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
-			if err != nil {
-				return err
-			}
-			defer closeOut()
-			if err := diff.WriteReportWidth(w, rep, format, version, terminalWidth(w)); err != nil {
-				return &exitError{code: exitFatal, err: fmt.Errorf("writing report: %w", err)}
-			}
-			if err := outcome(sum, runErr); err != nil {
-				return err
-			}
-			if attachErr != nil {
-				return attachErr
-			}
-			n := 0
-			for _, f := range fs {
-				for _, k := range fail {
-					if f.Kind == k {
-						n++
-					}
-				}
-			}
-			if n > 0 {
-				return &exitError{code: exitFindings, err: fmt.Errorf("%d finding(s) of kind %s", n, failOn)}
-			}
-			return nil
+			return runDiff(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	pf.register(cmd)
 	registerKeylog(cmd)
-	sf.register(cmd)
-	gf.register(cmd)
-	registerDB(cmd, &dbPath, "report over the inventory stored in this database instead of captures")
-	cmd.Flags().StringVar(&format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
-	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit with status 3 when findings of these kinds (comma-separated) remain")
-	cmd.Flags().StringVar(&host, "host", "", "report only the findings of this service")
-	cmd.Flags().StringVar(&baseline, "baseline", "", "a previous --format json report: its findings (by fingerprint) are not reported")
+	opts.Specs.register(cmd)
+	opts.GraphQL.register(cmd)
+	registerDB(cmd, &opts.DBPath, "report over the inventory stored in this database instead of captures")
+	cmd.Flags().StringVar(&opts.Format, "format", "table", "report format: "+strings.Join(diff.Formats(), ", "))
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of standard output")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "", "exit with status 3 when findings of these kinds (comma-separated) remain")
+	cmd.Flags().StringVar(&opts.Host, "host", "", "report only the findings of this service")
+	cmd.Flags().StringVar(&opts.Baseline, "baseline", "", "a previous --format json report: its findings (by fingerprint) are not reported")
 	return cmd
+}
+
+// resolve loads the GraphQL schemas and the baseline and checks --fail-on
+// and --format. Its errors are usage errors.
+func (o *diffOptions) resolve() error {
+	var err error
+	if o.gqls, err = o.GraphQL.load(); err != nil {
+		return err
+	}
+	o.fail = nil
+	for _, k := range strings.Split(o.FailOn, ",") {
+		if strings.TrimSpace(k) == "" {
+			continue
+		}
+		kind, ok := diff.ParseKind(k)
+		if !ok {
+			return usageError("--fail-on: unknown kind %q", k)
+		}
+		o.fail = append(o.fail, kind)
+	}
+	if !slices.Contains(diff.Formats(), o.Format) {
+		return usageError("unknown --format %q (want %s)", o.Format, strings.Join(diff.Formats(), ", "))
+	}
+	if o.Baseline != "" {
+		f, err := os.Open(o.Baseline)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		rep, err := diff.ReadReport(f)
+		f.Close()
+		if err != nil {
+			return usageError("--baseline %s: %v", o.Baseline, err)
+		}
+		o.known = rep.Findings
+	}
+	return nil
+}
+
+// specless reports whether diff has nothing declared to check against.
+func (o *diffOptions) specless() bool { return !o.Specs.any() && len(o.GraphQL.paths) == 0 }
+
+// runDiff writes the findings of the inputs (or the database) against the
+// declared specs and schemas.
+func runDiff(ctx context.Context, ios ioStreams, opts *diffOptions) error {
+	var rep diff.Report
+	var res filesResult
+	var seen []string // the services of the traffic or inventory, for --host
+	var seenNote string
+	var err error
+	if opts.DBPath != "" {
+		rep, seen, err = storedReport(ctx, &opts.Specs, opts.DBPath, opts.gqls)
+	} else {
+		rep, seen, seenNote, res, err = filesReport(ctx, ios, opts)
+	}
+	if err != nil {
+		return err
+	}
+	if res.RunErr != nil && res.Summary.Packets == 0 {
+		return outcome(res.Summary, res.RunErr)
+	}
+	if opts.specless() {
+		fmt.Fprintln(ios.ErrOut, "specter: no --spec, --spec-host or --graphql-schema: reporting only wire anomalies, path scans and GraphQL introspection queries")
+	}
+	if err := unknownHost(opts.Host, seen, seenNote); err != nil {
+		return err
+	}
+	rep.Findings = onlyService(rep.Findings, opts.Host)
+	all := len(rep.Findings)
+	rep.Findings = diff.Suppress(rep.Findings, opts.known)
+	if opts.Baseline != "" {
+		rep.Baseline = &diff.Baseline{File: opts.Baseline, Suppressed: all - len(rep.Findings)}
+		fmt.Fprintf(ios.ErrOut, "specter: %s\n", rep.Baseline)
+	}
+	attachErr := opts.Specs.attachments(ios.ErrOut, rep.Specs, rep.Unchecked)
+	if err := writeDiff(ios.Out, opts.Output, opts.Format, rep); err != nil {
+		return err
+	}
+	if err := outcome(res.Summary, res.RunErr); err != nil {
+		return err
+	}
+	if attachErr != nil {
+		return attachErr
+	}
+	return failOn(rep.Findings, opts.fail, opts.FailOn)
+}
+
+// filesReport checks the inputs' exchanges: the findings, the services
+// seen (with a note on those past the checker's bound), and the run.
+func filesReport(ctx context.Context, ios ioStreams, opts *diffOptions) (diff.Report, []string, string, filesResult, error) {
+	// Without a spec the checker still turns wire anomalies into findings
+	// and counts the services; the scans and introspection queries come
+	// from an inventory of the traffic.
+	res, err := consumeFiles(ctx, ios, opts.Inputs, sinkOptions{inf: &inferFlags{}, sf: &opts.Specs,
+		alwaysCheck: true, keepModel: len(opts.gqls) > 0 || opts.specless()})
+	if err != nil || res.RunErr != nil && res.Summary.Packets == 0 {
+		return diff.Report{}, nil, "", res, err
+	}
+	chk, m := res.Sink.Checker(), res.Sink.Model()
+	rep := chk.Report()
+	seen := slices.Collect(maps.Keys(chk.Traffic()))
+	var note string
+	if n := chk.Stats().DroppedServices; n > 0 {
+		note = fmt.Sprintf("%d exchanges of services past the checker's bound were not checked", n)
+	}
+	if m != nil {
+		rep.Findings = diff.Merge(rep.Findings, diff.GraphQLFindings(m, opts.gqls))
+	}
+	if !opts.Specs.any() {
+		// With a spec the checker's undeclared traffic tells the scans.
+		rep.Findings = diff.Merge(rep.Findings, diff.Scans(m))
+	}
+	return rep, seen, note, res, nil
+}
+
+// writeDiff writes the report to output (standard output for "" or "-").
+func writeDiff(stdout io.Writer, output, format string, rep diff.Report) error {
+	w, closeOut, err := outputFile(stdout, output)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	if err := diff.WriteReportWidth(w, rep, format, version, terminalWidth(w)); err != nil {
+		return fatalError(fmt.Errorf("writing report: %w", err))
+	}
+	return nil
+}
+
+// failOn returns the findings error when fs holds any of the kinds of
+// fail (--fail-on spec, as given, for the message); a kind named twice
+// counts twice, as it always has.
+func failOn(fs []diff.Finding, fail []diff.Kind, spec string) error {
+	n := 0
+	for _, f := range fs {
+		for _, k := range fail {
+			if f.Kind == k {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return findingsError(fmt.Errorf("%d finding(s) of kind %s", n, spec))
+	}
+	return nil
 }
 
 // storedReport is diff over a database, with the services of the stored
@@ -391,7 +388,7 @@ of a --fail-on kind remain after --baseline.`,
 // inventory; GraphQL findings against the schemas (without one, the
 // introspection queries). Without any spec or schema only the findings
 // that need none are reported: anomalies, scans and introspection.
-func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema) (diff.Report, []string, error) {
+func storedReport(ctx context.Context, sf *specFlags, dbPath string, gqls []*diff.GraphQLSchema) (diff.Report, []string, error) {
 	withSpecs := len(sf.specs) > 0 || len(sf.specHosts) > 0
 	var specs []*diff.Spec
 	if withSpecs {
@@ -400,18 +397,18 @@ func storedReport(cmd *cobra.Command, sf *specFlags, dbPath string, gqls []*diff
 			return diff.Report{}, nil, err
 		}
 	}
-	db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+	db, err := openStored(ctx, dbPath, infer.Config{})
 	if err != nil {
 		return diff.Report{}, nil, err
 	}
 	defer db.Close()
-	m, err := db.Model(cmd.Context())
+	m, err := db.Model(ctx)
 	if err != nil {
-		return diff.Report{}, nil, &exitError{code: exitFatal, err: err}
+		return diff.Report{}, nil, fatalError(err)
 	}
-	recorded, err := db.Findings(cmd.Context())
+	recorded, err := db.Findings(ctx)
 	if err != nil {
-		return diff.Report{}, nil, &exitError{code: exitFatal, err: err}
+		return diff.Report{}, nil, fatalError(err)
 	}
 	var perExchange []diff.Finding
 	for _, f := range recorded {

@@ -130,20 +130,20 @@ func (f *fakeTracer) Close() error     { return nil }
 // runSynthEBPF runs n exchanges of synthetic traffic through runEBPF into a
 // sink (in memory, or into the database at dbPath) and returns the summary
 // and the counters.
-func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string, specs ...string) (captureSummary, *counters, *liveSink) {
+func runSynthEBPF(tb testing.TB, t *synthTraffic, n int, dbPath string, specs ...string) (captureSummary, *counters, *sinkStack) {
 	var ctr counters
-	inv, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{specs: specs}, dbPath: dbPath,
-		source: "ebpf", flushEvery: 10 * time.Second, ctr: &ctr, stderr: io.Discard})
+	cf := &captureFlags{ebpf: true, dbPath: dbPath, flushEvery: 10 * time.Second}
+	inv, err := openSink(context.Background(), captureSinkOptions(cf, &inferFlags{}, &specFlags{specs: specs}, nil, &ctr, io.Discard))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	pf := &pipelineFlags{maxConns: reassembly.DefaultConfig().MaxConnections}
 	src := &fakeTracer{t: t, n: n * t.chunksPer()}
-	sum, err := runEBPF(context.Background(), io.Discard, src, &captureFlags{}, pf, inv, &ctr)
+	sum, err := runEBPF(context.Background(), io.Discard, src, &captureFlags{}, pf.config(), inv, &ctr)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := inv.Finish(context.Background(), runTotals(sum, nil)); err != nil {
+	if _, err := inv.Finish(context.Background(), runTotals(sum, nil, &ctr)); err != nil {
 		tb.Fatal(err)
 	}
 	return sum, &ctr, inv

@@ -11,7 +11,74 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
+
+	"github.com/specter-dev/specter/store"
 )
+
+// usageError is a usage error (exit 2): a bad flag, argument or input
+// name, refused before anything is read.
+func usageError(format string, a ...any) error {
+	return &exitError{code: exitFatal, err: fmt.Errorf(format, a...)}
+}
+
+// fatalError is an error after which nothing could be done (exit 2): a
+// database that cannot be opened, a report that cannot be written.
+func fatalError(err error) error { return &exitError{code: exitFatal, err: err} }
+
+// partialError is an error in some inputs, the results being those of the
+// others (exit 1).
+func partialError(err error) error { return &exitError{code: exitPartial, err: err} }
+
+// findingsError reports findings of a --fail-on kind (exit 3).
+func findingsError(err error) error { return &exitError{code: exitFindings, err: err} }
+
+// exitStatus classifies how the command ran ended, and is the one place
+// that does: it returns the exit code and what to say on stderr ("" for
+// nothing). In order: a signal that stopped a verb not meant to run until
+// one (128+N: the command has flushed what it read, the status tells the
+// shell the run did not go to its end); success; a write failure (disk or
+// quota full, I/O error: exit 4, whatever else went wrong, since results
+// are missing where they were asked to go); the code an exitError carries;
+// any other error, which is fatal.
+func exitStatus(ctx context.Context, ran *cobra.Command, err error) (int, string) {
+	if sig, ok := interrupted(ctx); ok && (ran == nil || ran.Annotations[untilSignal] == "") {
+		return 128 + int(sig), signalCause{sig}.Error()
+	}
+	if err == nil {
+		return exitOK, ""
+	}
+	if store.IsWriteFailure(err) {
+		return exitWrite, fmt.Sprintf("writing failed (disk full or I/O error), what was committed before is kept: %v", err)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err == nil {
+			return ee.code, ""
+		}
+		return ee.code, ee.err.Error()
+	}
+	return exitFatal, err.Error()
+}
+
+// outcome maps a run's result to the error execute turns into an exit code:
+// fatal errors exit 2, input errors with results exit 1. Packets of a link
+// type the decoder cannot read do not count as read.
+func outcome(sum summary, err error) error {
+	read := sum.Packets - sum.Decode.UnsupportedLink
+	if err != nil {
+		if read == 0 {
+			return fatalError(err)
+		}
+		return partialError(err)
+	}
+	if len(sum.Errors) > 0 {
+		if read == 0 {
+			return fatalError(fmt.Errorf("no packets could be read: %s", sum.Errors[0]))
+		}
+		return partialError(fmt.Errorf("%d input error(s); results are partial", len(sum.Errors)))
+	}
+	return nil
+}
 
 // signalCause is the cause a context is cancelled with when a signal
 // (SIGINT, SIGTERM) asks the process to stop: the command then flushes

@@ -37,7 +37,8 @@ after PATH. Every service that saw the path is explained; --host picks one.`,
 			if strings.ContainsAny(path, "{}") {
 				return usageError("PATH %q is a template; explain takes a concrete path as observed (/users/42)", path)
 			}
-			m, sum, runErr, err := inventory(cmd, args[2:], &pf, &inf, dbPath, host)
+			in := inputOptions{Paths: args[2:], Reassembly: pf.config()}
+			m, sum, runErr, err := inventory(cmd.Context(), streamsOf(cmd), in, &inf, dbPath, host)
 			if err != nil {
 				return err
 			}
@@ -46,7 +47,7 @@ after PATH. Every service that saw the path is explained; --host picks one.`,
 			}
 			found := m.Explain(host, path)
 			if len(found) == 0 {
-				return &exitError{code: exitPartial, err: fmt.Errorf("no service observed %s", path)}
+				return partialError(fmt.Errorf("no service observed %s", path))
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -56,7 +57,7 @@ after PATH. Every service that saw the path is explained; --host picks one.`,
 					return err
 				}
 			} else if err := printExplanations(out, method, found); err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			return outcome(sum, runErr)
 		},

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,16 +81,21 @@ func (f *inferFlags) addSpecs(m *infer.Model) error {
 	return nil
 }
 
-// inferFromFiles runs the captures through the pipeline into the model.
-func inferFromFiles(cmd *cobra.Command, paths []string, pf *pipelineFlags, m *infer.Model) (summary, error) {
-	return runWithProgress(cmd, paths, pf.config(), m.Observe)
+// exportOptions are export's resolved flags.
+type exportOptions struct {
+	Inputs   inputOptions
+	Infer    inferFlags
+	Host     string
+	Format   string // yaml or json
+	OpenAPI  string // 3.0 or 3.1
+	Output   string
+	Examples bool
+	DBPath   string
 }
 
 func newExportCmd() *cobra.Command {
+	opts := &exportOptions{}
 	var pf pipelineFlags
-	var inf inferFlags
-	var host, format, version, output, dbPath string
-	var examples bool
 	cmd := &cobra.Command{
 		Use:   "export [flags] FILE|DIR|- ...  |  export --db PATH [flags]",
 		Short: "Infer the API from captures and write it as an OpenAPI document",
@@ -102,59 +109,82 @@ a database written by "specter analyze --db" instead of from captures.`,
   specter export --db specter.db --host api.example.com
   specter export --host api.example.com --format json --openapi 3.1 captures/
   specter export --prior declared.yaml --config specter.yaml capture.pcap`,
-		Args: dbOrFiles(&dbPath),
+		Args: dbOrFiles(&opts.DBPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "yaml" && format != "json" {
-				return usageError("unknown --format %q (want yaml or json)", format)
-			}
-			if version != "3.0" && version != "3.1" {
-				return usageError("unknown --openapi %q (want 3.0 or 3.1)", version)
-			}
-			m, sum, runErr, err := inventory(cmd, args, &pf, &inf, dbPath, host)
-			if err != nil {
+			opts.Inputs = inputOptions{Paths: args, Reassembly: pf.config()}
+			if err := opts.resolve(); err != nil {
 				return err
 			}
-			if runErr != nil && sum.Packets == 0 {
-				return outcome(sum, runErr)
-			}
-			opts := infer.ExportOptions{Version: version, Examples: examples}
-			var doc *openapi3.T
-			if host != "" {
-				doc, err = m.OpenAPI(host, opts)
-			} else {
-				doc, err = m.OpenAPIAll(opts)
-			}
-			if err != nil {
-				return &exitError{code: exitFatal, err: err}
-			}
-			w, closeOut, err := outputFile(cmd.OutOrStdout(), output)
-			if err != nil {
-				return err
-			}
-			defer closeOut()
-			if err := infer.Write(w, doc, format); err != nil {
-				return &exitError{code: exitFatal, err: err}
-			}
-			return outcome(sum, runErr)
+			return runExport(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	pf.register(cmd)
 	registerKeylog(cmd)
-	inf.register(cmd)
-	cmd.Flags().StringVar(&host, "host", "", "export only this service (Host header, or address:port)")
-	cmd.Flags().StringVar(&format, "format", "yaml", "yaml or json")
-	cmd.Flags().StringVar(&version, "openapi", "3.0", "OpenAPI version: 3.0 or 3.1")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
-	cmd.Flags().BoolVar(&examples, "examples", false, "include redacted body examples")
-	registerDB(cmd, &dbPath, "read the inventory from this database instead of captures")
+	opts.Infer.register(cmd)
+	cmd.Flags().StringVar(&opts.Host, "host", "", "export only this service (Host header, or address:port)")
+	cmd.Flags().StringVar(&opts.Format, "format", "yaml", "yaml or json")
+	cmd.Flags().StringVar(&opts.OpenAPI, "openapi", "3.0", "OpenAPI version: 3.0 or 3.1")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().BoolVar(&opts.Examples, "examples", false, "include redacted body examples")
+	registerDB(cmd, &opts.DBPath, "read the inventory from this database instead of captures")
 	return cmd
 }
 
+// resolve checks --format and --openapi.
+func (o *exportOptions) resolve() error {
+	if o.Format != "yaml" && o.Format != "json" {
+		return usageError("unknown --format %q (want yaml or json)", o.Format)
+	}
+	if o.OpenAPI != "3.0" && o.OpenAPI != "3.1" {
+		return usageError("unknown --openapi %q (want 3.0 or 3.1)", o.OpenAPI)
+	}
+	return nil
+}
+
+// runExport writes the inventory of the inputs (or the database) as an
+// OpenAPI document.
+func runExport(ctx context.Context, ios ioStreams, opts *exportOptions) error {
+	m, sum, runErr, err := inventory(ctx, ios, opts.Inputs, &opts.Infer, opts.DBPath, opts.Host)
+	if err != nil {
+		return err
+	}
+	if runErr != nil && sum.Packets == 0 {
+		return outcome(sum, runErr)
+	}
+	eo := infer.ExportOptions{Version: opts.OpenAPI, Examples: opts.Examples}
+	var doc *openapi3.T
+	if opts.Host != "" {
+		doc, err = m.OpenAPI(opts.Host, eo)
+	} else {
+		doc, err = m.OpenAPIAll(eo)
+	}
+	if err != nil {
+		return fatalError(err)
+	}
+	w, closeOut, err := outputFile(ios.Out, opts.Output)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	if err := infer.Write(w, doc, opts.Format); err != nil {
+		return fatalError(err)
+	}
+	return outcome(sum, runErr)
+}
+
+// lookupOptions are the resolved flags of the verbs that read an
+// inventory, from captures or --db, and list or look up its endpoints.
+type lookupOptions struct {
+	Inputs inputOptions
+	Infer  inferFlags
+	Host   string // only this service
+	DBPath string
+	JSON   bool
+}
+
 func newEndpointsCmd() *cobra.Command {
+	opts := &lookupOptions{}
 	var pf pipelineFlags
-	var inf inferFlags
-	var host, dbPath string
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "endpoints [flags] FILE|DIR|- ...  |  endpoints --db PATH [flags]",
 		Short: "List the API endpoints seen in captures",
@@ -167,68 +197,75 @@ given).`,
 		Example: `  specter endpoints capture.pcap
   specter endpoints --db specter.db --host api.example.com
   specter endpoints --json --host api.example.com captures/ | jq '.[].template'`,
-		Args: dbOrFiles(&dbPath),
+		Args: dbOrFiles(&opts.DBPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var eps []infer.EndpointSummary
-			var sum summary
-			var runErr error
-			if dbPath != "" && inf.config == "" && len(inf.specs) == 0 {
-				var err error
-				if eps, err = storedEndpoints(cmd, dbPath, host); err != nil {
-					return err
-				}
-			} else {
-				var m *infer.Model
-				var err error
-				m, sum, runErr, err = inventory(cmd, args, &pf, &inf, dbPath, host)
-				if err != nil {
-					return err
-				}
-				if runErr != nil && sum.Packets == 0 {
-					return outcome(sum, runErr)
-				}
-				eps = m.Endpoints()
-				noteScans(cmd.ErrOrStderr(), m)
-			}
-			if host != "" {
-				kept := eps[:0]
-				for _, e := range eps {
-					if e.Service == host {
-						kept = append(kept, e)
-					}
-				}
-				eps = kept
-			}
-			if host != "" && len(eps) == 0 {
-				// A mistyped --host must not read as "this service has no
-				// endpoints"; show and export refuse it the same way.
-				return &exitError{code: exitPartial, err: fmt.Errorf("no service %q in the inventory", host)}
-			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if eps == nil {
-					eps = []infer.EndpointSummary{}
-				}
-				if err := enc.Encode(eps); err != nil {
-					return err
-				}
-			} else {
-				printEndpoints(cmd.OutOrStdout(), eps)
-				if err := printTLSServices(cmd, dbPath, host, sum); err != nil {
-					return err
-				}
-			}
-			return outcome(sum, runErr)
+			opts.Inputs = inputOptions{Paths: args, Reassembly: pf.config()}
+			return runEndpoints(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
 	pf.register(cmd)
 	registerKeylog(cmd)
-	inf.register(cmd)
-	cmd.Flags().StringVar(&host, "host", "", "only this service")
-	registerOutput(cmd, &asJSON)
-	registerDB(cmd, &dbPath, "list the inventory stored in this database instead of reading captures")
+	opts.Infer.register(cmd)
+	cmd.Flags().StringVar(&opts.Host, "host", "", "only this service")
+	registerOutput(cmd, &opts.JSON)
+	registerDB(cmd, &opts.DBPath, "list the inventory stored in this database instead of reading captures")
 	return cmd
+}
+
+// runEndpoints lists the endpoints of the inputs (or the database).
+func runEndpoints(ctx context.Context, ios ioStreams, opts *lookupOptions) error {
+	var eps []infer.EndpointSummary
+	var sum summary
+	var runErr error
+	if opts.DBPath != "" && opts.Infer.config == "" && len(opts.Infer.specs) == 0 {
+		var err error
+		if eps, err = storedEndpoints(ctx, opts.DBPath, opts.Host); err != nil {
+			return err
+		}
+	} else {
+		m, s, rerr, err := inventory(ctx, ios, opts.Inputs, &opts.Infer, opts.DBPath, opts.Host)
+		if err != nil {
+			return err
+		}
+		if sum, runErr = s, rerr; runErr != nil && sum.Packets == 0 {
+			return outcome(sum, runErr)
+		}
+		eps = m.Endpoints()
+		noteScans(ios.ErrOut, m)
+	}
+	if opts.Host != "" {
+		eps = slices.DeleteFunc(eps, func(e infer.EndpointSummary) bool { return e.Service != opts.Host })
+		if len(eps) == 0 {
+			// A mistyped --host must not read as "this service has no
+			// endpoints"; show and export refuse it the same way.
+			return partialError(fmt.Errorf("no service %q in the inventory", opts.Host))
+		}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		if eps == nil {
+			eps = []infer.EndpointSummary{}
+		}
+		if err := enc.Encode(eps); err != nil {
+			return err
+		}
+	} else {
+		printEndpoints(ios.Out, eps)
+		if err := printTLSServices(ctx, ios.Out, opts.DBPath, opts.Host, sum); err != nil {
+			return err
+		}
+	}
+	return outcome(sum, runErr)
+}
+
+// statusCounts returns "status×count" per status, in status order.
+func statusCounts(statuses map[int]uint64) []string {
+	var st []string
+	for _, c := range slices.Sorted(maps.Keys(statuses)) {
+		st = append(st, fmt.Sprintf("%d×%d", c, statuses[c]))
+	}
+	return st
 }
 
 func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
@@ -244,15 +281,7 @@ func printEndpoints(w io.Writer, eps []infer.EndpointSummary) {
 	}
 	fmt.Fprintln(tw, head)
 	for _, e := range eps {
-		codes := make([]int, 0, len(e.Statuses))
-		for c := range e.Statuses {
-			codes = append(codes, c)
-		}
-		sort.Ints(codes)
-		var st []string
-		for _, c := range codes {
-			st = append(st, fmt.Sprintf("%d×%d", c, e.Statuses[c]))
-		}
+		st := statusCounts(e.Statuses)
 		auth := strings.Join(e.Auth, ",")
 		if e.Unauthenticated2xx {
 			auth += " (2xx without credentials!)"

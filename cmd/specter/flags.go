@@ -47,7 +47,7 @@ func registerOutput(cmd *cobra.Command, asJSON *bool) {
 		c.SetOut(w)
 		err = run(c, args)
 		if cerr := closeOut(); cerr != nil && err == nil {
-			err = &exitError{code: exitFatal, err: fmt.Errorf("writing %s: %w", f.output, cerr)}
+			err = fatalError(fmt.Errorf("writing %s: %w", f.output, cerr))
 		}
 		return err
 	}

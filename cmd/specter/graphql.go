@@ -5,9 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
-	"github.com/specter-dev/specter/reassembly"
 )
 
 // graphqlFlags are diff's declared GraphQL schemas.
@@ -37,24 +35,4 @@ func (f *graphqlFlags) load() ([]*diff.GraphQLSchema, error) {
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-// graphqlModel is the inventory diff builds beside the checker when GraphQL
-// schemas are given: the operations behind each endpoint come from it.
-type graphqlModel struct {
-	m *infer.Model
-}
-
-// observe returns emit with the model observing each exchange first (the
-// checker may take the exchange over once emit has it).
-func (g *graphqlModel) observe(emit func(*reassembly.Exchange)) func(*reassembly.Exchange) {
-	if g == nil {
-		return emit
-	}
-	return func(x *reassembly.Exchange) {
-		g.m.Observe(x)
-		if emit != nil {
-			emit(x)
-		}
-	}
 }

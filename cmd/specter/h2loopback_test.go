@@ -264,6 +264,7 @@ func TestHTTP2RealStacksOnLoopback(t *testing.T) {
 		{method: "GET", path: "/up.txt", count: 1, statuses: ok1},
 	}
 
+	full := exchangesOf(t, pcap)
 	t.Run("endpoints", func(t *testing.T) {
 		var eps []infer.EndpointSummary
 		if err := json.Unmarshal([]byte(mustRun(t, "endpoints", "--format", "json", pcap)), &eps); err != nil {
@@ -294,7 +295,46 @@ func TestHTTP2RealStacksOnLoopback(t *testing.T) {
 		}
 	})
 
-	full := exchangesOf(t, pcap)
+	t.Run("openapi", func(t *testing.T) {
+		// HTTP/2 REST traffic goes through the same inference as HTTP/1:
+		// the JSON body nghttpd served gets its schema.
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Responses map[string]struct {
+					Content map[string]struct {
+						Schema struct {
+							Properties map[string]any `json:"properties"`
+						} `json:"schema"`
+					} `json:"content"`
+				} `json:"responses"`
+			} `json:"paths"`
+		}
+		out := mustRun(t, "export", "--format", "json", "--host", fmt.Sprintf("127.0.0.1:%d", web), pcap)
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		r, ok := doc.Paths["/b.json"]["get"].Responses["200"]
+		if !ok {
+			t.Fatalf("no GET /b.json 200 in the OpenAPI document:\n%s", out)
+		}
+		c, ok := r.Content["application/json"]
+		if !ok || c.Schema.Properties["id"] == nil || c.Schema.Properties["name"] == nil {
+			t.Errorf("GET /b.json 200 content %+v, want the application/json schema with id and name", r.Content)
+		}
+	})
+
+	t.Run("summary", func(t *testing.T) {
+		var s summary
+		if err := json.Unmarshal([]byte(mustRun(t, "analyze", "--json", pcap)), &s); err != nil {
+			t.Fatal(err)
+		}
+		r := s.Reassembly
+		// Every stream is an exchange; the servers' port probes by this
+		// test are HTTP/2 connections without streams.
+		if r.ConnsHTTP2 < 4 || r.H2Streams != uint64(len(full)) || r.Exchanges != uint64(len(full)) || r.H2Desyncs != 0 || r.H2Unnamed != 0 {
+			t.Errorf("summary: %+v, %d exchanges", r, len(full))
+		}
+	})
 	t.Run("exchanges", func(t *testing.T) {
 		for _, c := range calls {
 			got := map[int]uint64{}

@@ -32,5 +32,5 @@ func unknownHost(host string, services []string, note string) error {
 	if note != "" {
 		seen += "; " + note
 	}
-	return &exitError{code: exitPartial, err: fmt.Errorf("--host %q: no such service; %s", host, seen)}
+	return partialError(fmt.Errorf("--host %q: no such service; %s", host, seen))
 }

@@ -95,6 +95,14 @@ func decryptorFrom(ctx context.Context) *tlsdecrypt.Decryptor {
 	return d
 }
 
+// tlsCollectors returns the metrics of the Decryptor in ctx, if any.
+func tlsCollectors(ctx context.Context) []prometheus.Collector {
+	if dec := decryptorFrom(ctx); dec != nil {
+		return []prometheus.Collector{newTLSCollector(dec)}
+	}
+	return nil
+}
+
 // tlsRows adds the TLS lines of a run's summary.
 func tlsRows(row func(k string, v any), r reassembly.Stats) {
 	t := r.TLS
@@ -172,7 +180,7 @@ func (c *tlsCollector) Collect(ch chan<- prometheus.Metric) {
 // printTLSServices lists, after the endpoints, the services TLS
 // handshakes named (by SNI, with or without keys): those of the captures
 // read, or, with --db alone, those stored. With host, only that name's.
-func printTLSServices(cmd *cobra.Command, dbPath, host string, sum summary) error {
+func printTLSServices(ctx context.Context, w io.Writer, dbPath, host string, sum summary) error {
 	var svcs []store.TLSService
 	if len(sum.Files) > 0 {
 		for _, s := range sum.TLSServices {
@@ -183,13 +191,13 @@ func printTLSServices(cmd *cobra.Command, dbPath, host string, sum summary) erro
 			svcs = append(svcs, st)
 		}
 	} else if dbPath != "" {
-		db, err := openStored(cmd.Context(), dbPath, infer.Config{})
+		db, err := openStored(ctx, dbPath, infer.Config{})
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		if svcs, _, err = db.TLSServices(cmd.Context()); err != nil {
-			return &exitError{code: exitFatal, err: err}
+		if svcs, _, err = db.TLSServices(ctx); err != nil {
+			return fatalError(err)
 		}
 	}
 	if host != "" {
@@ -198,7 +206,6 @@ func printTLSServices(cmd *cobra.Command, dbPath, host string, sum summary) erro
 	if len(svcs) == 0 {
 		return nil
 	}
-	w := cmd.OutOrStdout()
 	fmt.Fprintln(w, "\nTLS services (from the handshakes, with or without keys):")
 	tw := newTable(w)
 	fmt.Fprintln(tw, "SNI\tSERVER\tALPN\tVERSIONS\tCONNECTIONS\tDECRYPTED")

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,6 @@ import (
 	xterm "golang.org/x/term"
 
 	"github.com/specter-dev/specter/reassembly"
-	"github.com/specter-dev/specter/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,6 +25,8 @@ const (
 	exitOK      = 0 // success
 	exitPartial = 1 // errors in the input, but results were produced
 	exitFatal   = 2 // usage error or nothing could be done
+	// exitFindings: diff found findings of a --fail-on kind.
+	exitFindings = 3
 	// exitWrite: writing the results failed (disk or quota full, I/O
 	// error). What was committed to a database before is kept; the run
 	// is incomplete. It wins over every other code: the results are not
@@ -34,10 +34,12 @@ const (
 	exitWrite = 4
 )
 
-// exitError carries an exit code out of a command.
+// exitError carries an exit code out of a command: usageError,
+// fatalError, partialError and findingsError make them, exitStatus reads
+// them.
 type exitError struct {
 	code int
-	err  error
+	err  error // nil: nothing to say on stderr
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -70,28 +72,11 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	ran, err := root.ExecuteContextC(ctx)
-	if sig, ok := interrupted(ctx); ok && (ran == nil || ran.Annotations[untilSignal] == "") {
-		// The command has flushed what it read; a signal's exit status
-		// tells the shell the run did not go to its end.
-		fmt.Fprintf(stderr, "specter: %v\n", signalCause{sig})
-		return 128 + int(sig)
+	code, msg := exitStatus(ctx, ran, err)
+	if msg != "" {
+		fmt.Fprintf(stderr, "specter: %s\n", msg)
 	}
-	if err == nil {
-		return exitOK
-	}
-	if store.IsWriteFailure(err) {
-		fmt.Fprintf(stderr, "specter: writing failed (disk full or I/O error), what was committed before is kept: %v\n", err)
-		return exitWrite
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "specter: %v\n", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintf(stderr, "specter: %v\n", err)
-	return exitFatal
+	return code
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -192,10 +177,6 @@ func (f *pipelineFlags) config() reassembly.Config {
 	}
 	c.HTTP.Decode = !f.noDecode
 	return c
-}
-
-func usageError(format string, a ...any) error {
-	return &exitError{code: exitFatal, err: fmt.Errorf(format, a...)}
 }
 
 func term(f *os.File) bool { return xterm.IsTerminal(int(f.Fd())) }

@@ -52,18 +52,18 @@ inventory. The IN databases are only read.`,
 			}
 			out, err := store.Open(ctx, args[0], store.Options{Config: cfg})
 			if err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			defer out.Close()
 			for _, in := range args[1:] {
 				src, err := store.OpenReadOnly(ctx, in, cfg)
 				if err != nil {
-					return &exitError{code: exitFatal, err: err}
+					return fatalError(err)
 				}
 				err = out.MergeFrom(ctx, src)
 				src.Close()
 				if err != nil {
-					return &exitError{code: exitFatal, err: err}
+					return fatalError(err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "merged %s\n", in)
 			}

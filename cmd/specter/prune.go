@@ -45,12 +45,12 @@ so later traffic still revises them. Durations take the units of Go
 			}
 			db, err := store.Open(ctx, dbPath, store.Options{})
 			if err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			defer db.Close()
 			st, err := db.Prune(ctx, time.Now().Add(-age))
 			if err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)

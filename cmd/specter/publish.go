@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -121,7 +122,7 @@ func defaultStateDir() (string, error) {
 // start opens the publisher when --publish is set, pointing *dbPath at an
 // in-memory database when it is empty, and returns what ends it: it waits
 // (up to --publish-timeout) for the spool to be sent and reports on stderr.
-func (f *publishFlags) start(cmd *cobra.Command, dbPath *string) (finish func(error) error, err error) {
+func (f *publishFlags) start(stderr io.Writer, dbPath *string) (finish func(error) error, err error) {
 	if f.url == "" {
 		return func(err error) error { return err }, nil
 	}
@@ -144,12 +145,11 @@ func (f *publishFlags) start(cmd *cobra.Command, dbPath *string) (finish func(er
 		}
 	}
 	host, _ := os.Hostname()
-	stderr := cmd.ErrOrStderr()
 	p, err := fleet.NewPublisher(fleet.PublisherOptions{URL: f.url, NATS: opts, StateDir: dir, SensorID: f.sensorID,
 		Hostname: host, Version: version, SpoolLimit: f.spoolMB << 20,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "specter: "+format+"\n", args...) }})
 	if err != nil {
-		return nil, &exitError{code: exitFatal, err: err}
+		return nil, fatalError(err)
 	}
 	if *dbPath == "" {
 		*dbPath = store.Memory

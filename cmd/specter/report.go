@@ -54,20 +54,17 @@ written, 2 on usage errors or when nothing could be read.`,
 			if dbPath == "" {
 				tmp, err := os.MkdirTemp("", "specter-report-")
 				if err != nil {
-					return &exitError{code: exitFatal, err: err}
+					return fatalError(err)
 				}
 				defer os.RemoveAll(tmp)
 				dbPath = filepath.Join(tmp, "report.db")
-				chk, err := sf.checker()
+				res, err := consumeFiles(ctx, streamsOf(cmd), inputOptions{Paths: args, Reassembly: pf.config()}, sinkOptions{
+					inf: &inf, sf: &sf, dbPath: dbPath, run: store.RunInfo{Inputs: args, Version: version},
+					checkpointEvery: 200000, checkpointInterval: 30 * time.Second})
 				if err != nil {
 					return err
 				}
-				ck := checkpointFlags{every: 200000, interval: 30 * time.Second}
-				var ferr error
-				sum, runErr, ferr = analyzeIntoDB(cmd, args, &pf, &inf, &ck, dbPath, chk)
-				if ferr != nil {
-					return ferr
-				}
+				sum, runErr = res.Summary, res.RunErr
 				if runErr != nil && sum.Packets == 0 {
 					return outcome(sum, runErr)
 				}
@@ -83,7 +80,7 @@ written, 2 on usage errors or when nothing could be read.`,
 			defer db.Close()
 			d, err := reportData(ctx, db, specs, title)
 			if err != nil {
-				return &exitError{code: exitFatal, err: err}
+				return fatalError(err)
 			}
 			if err := writeReport(cmd, output, d, report.Options{Version: version, HaveSpecs: len(specs) > 0}); err != nil {
 				return err
@@ -127,7 +124,7 @@ func writeReport(cmd *cobra.Command, path string, d *report.Data, opts report.Op
 	if path == "-" {
 		w := bufio.NewWriter(cmd.OutOrStdout())
 		if err := report.Render(w, d, opts); err != nil {
-			return &exitError{code: exitFatal, err: err}
+			return fatalError(err)
 		}
 		return w.Flush()
 	}
@@ -151,7 +148,7 @@ func writeReport(cmd *cobra.Command, path string, d *report.Data, opts report.Op
 		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return &exitError{code: exitFatal, err: fmt.Errorf("writing %s: %w", path, err)}
+		return fatalError(fmt.Errorf("writing %s: %w", path, err))
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %d services, %d endpoints, %d findings\n", path, d.Summary.Services, d.Summary.Endpoints, len(d.Findings))
 	return nil

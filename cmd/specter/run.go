@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/capture"
-	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
@@ -51,14 +50,37 @@ type decodeSummary struct {
 // progress is read by the progress line while a run goes on.
 type progress = pipeline.Progress
 
-// runFiles reads every capture in paths, in order, through the decoder and
-// the reassembly pipeline, calling emit for each exchange. Errors in one
-// file are recorded and the run goes on with the next: what was decoded up
-// to the error still counts. The error returned is fatal (nothing could be
-// read at all) or the context's.
-func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassembly.Config, emit func(*reassembly.Exchange), prog *progress) (summary, error) {
+// runWithProgress runs the inputs, calling emit for each exchange, with a
+// progress line on the standard error when it is a terminal, and writes
+// each input error there. A named input that does not exist is an error
+// before anything is read.
+func runWithProgress(ctx context.Context, ios ioStreams, in inputOptions, emit func(*reassembly.Exchange), ctr *counters) (summary, error) {
+	if err := checkInputs(in.Paths); err != nil {
+		return summary{}, err
+	}
+	prog := new(progress)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	if f := ios.errTerminal(); f != nil {
+		go func() { progressLine(f, prog, stop); close(done) }()
+	} else {
+		close(done)
+	}
+	sum, err := runFiles(ctx, in, ios.In, emit, prog, ctr)
+	close(stop)
+	<-done
+	reportInputErrors(ios.ErrOut, sum)
+	return sum, err
+}
+
+// runFiles reads every capture of in, in order, through the decoder and
+// the reassembly pipeline, calling emit for each exchange and keeping ctr
+// current. Errors in one file are recorded and the run goes on with the
+// next: what was decoded up to the error still counts. The error returned
+// is fatal (nothing could be read at all) or the context's.
+func runFiles(ctx context.Context, in inputOptions, stdin io.Reader, emit func(*reassembly.Exchange), prog *progress, ctr *counters) (summary, error) {
 	var sum summary
-	files, err := capture.Expand(paths)
+	files, err := capture.Expand(in.Paths)
 	if err != nil {
 		return sum, err
 	}
@@ -66,7 +88,7 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 		return sum, errors.New("no capture files found in the given paths")
 	}
 	sum.Files = files
-	filter, _ := ctx.Value(frameFilterKey{}).(*live.FrameFilter)
+	filter := in.Filter
 	if filter != nil {
 		sum.Filter = filter.String()
 	}
@@ -74,10 +96,12 @@ func runFiles(ctx context.Context, paths []string, stdin io.Reader, cfg reassemb
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
 	start := time.Now()
-	cfg.TLS = decryptorFrom(ctx) // nil without --keylog: Files makes one for the pcapng keys
+	cfg := in.Reassembly
+	if cfg.TLS == nil {
+		cfg.TLS = decryptorFrom(ctx) // nil without --keylog: Files makes one for the pcapng keys
+	}
 	src := &pipeline.Files{Paths: files, Stdin: interruptible(readCtx, stdin), Config: cfg, Emit: emit, Progress: prog, Filter: filter}
-	var ctr pipeline.Counters
-	sum.Reassembly, err = src.Run(ctx, &ctr)
+	sum.Reassembly, err = src.Run(ctx, ctr)
 	fs := src.Stats()
 	sum.Packets, sum.Bytes, sum.Errors, sum.Filtered = fs.Packets, fs.Bytes, fs.Errors, fs.Filtered
 	sum.KeyLog, sum.TLSServices = fs.KeyLog, fs.TLSServices
@@ -136,15 +160,6 @@ func humanBytes(n int64) string {
 }
 
 func isTerminal(f *os.File) bool { return term(f) }
-
-// frameFilterKey keys the BPF filter of a run (analyze's expression) in the
-// command's context, so that the verbs without one pass nothing.
-type frameFilterKey struct{}
-
-// withFrameFilter returns ctx carrying f for runFiles.
-func withFrameFilter(ctx context.Context, f *live.FrameFilter) context.Context {
-	return context.WithValue(ctx, frameFilterKey{}, f)
-}
 
 // interruptible returns a reader of r whose Read returns when ctx is done,
 // even while r blocks (a pipe whose writer keeps it open). The copying

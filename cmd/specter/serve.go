@@ -102,7 +102,7 @@ trusted network. The metrics of capture (--metrics) stay separate.`,
 			case <-ctx.Done():
 			case err := <-done:
 				if !errors.Is(err, http.ErrServerClosed) {
-					return &exitError{code: exitFatal, err: err}
+					return fatalError(err)
 				}
 			}
 			shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

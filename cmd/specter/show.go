@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -16,11 +16,15 @@ import (
 	"github.com/specter-dev/specter/infer"
 )
 
+// showOptions are show's resolved flags and arguments.
+type showOptions struct {
+	Method, Path string
+	lookupOptions
+}
+
 func newShowCmd() *cobra.Command {
+	opts := &showOptions{}
 	var pf pipelineFlags
-	var inf inferFlags
-	var host, dbPath string
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show [flags] METHOD PATH [FILE|DIR|- ...]",
 		Short: "Show one endpoint in detail: parameters, schemas, statuses, latency, examples",
@@ -34,98 +38,110 @@ When several services have a matching endpoint, each is shown; --host picks
 one.`,
 		Example: `  specter show --db specter.db GET /users/42
   specter show --host api.example.com POST '/orders/{orderId}/items' capture.pcap`,
-		Args: methodPathArgs("show", &dbPath),
+		Args: methodPathArgs("show", &opts.DBPath),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			method, path := strings.ToUpper(args[0]), args[1]
-			if !strings.HasPrefix(path, "/") {
-				return usageError("PATH %q must start with /", path)
+			opts.Method, opts.Path = strings.ToUpper(args[0]), args[1]
+			if !strings.HasPrefix(opts.Path, "/") {
+				return usageError("PATH %q must start with /", opts.Path)
 			}
-			var m *infer.Model
-			var found []infer.EndpointSummary
-			var sum summary
-			var runErr error
-			if dbPath != "" {
-				// The summary rows find the endpoints; only their services'
-				// state is decoded.
-				cfg, err := inf.inferConfig()
-				if err != nil {
-					return err
-				}
-				db, err := openStored(cmd.Context(), dbPath, cfg)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				var names []string // nil: every service
-				if inf.config == "" && len(inf.specs) == 0 {
-					eps, err := db.Endpoints(cmd.Context(), host)
-					if err != nil {
-						return &exitError{code: exitFatal, err: err}
-					}
-					names = []string{}
-					for _, e := range findEndpoints(eps, method, path, host) {
-						names = append(names, e.Service)
-					}
-					if len(names) == 0 {
-						return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
-					}
-				} else if host != "" {
-					names = []string{host}
-				}
-				if m, err = db.Model(cmd.Context(), names...); err != nil {
-					return &exitError{code: exitFatal, err: err}
-				}
-				if err := inf.addSpecs(m); err != nil {
-					return err
-				}
-			} else {
-				var err error
-				m, sum, runErr, err = inventory(cmd, args[2:], &pf, &inf, "", host)
-				if err != nil {
-					return err
-				}
-				if runErr != nil && sum.Packets == 0 {
-					return outcome(sum, runErr)
-				}
-			}
-			found = findEndpoints(m.Endpoints(), method, path, host)
-			if len(found) == 0 {
-				return &exitError{code: exitPartial, err: fmt.Errorf("no endpoint %s %s in the inventory", method, path)}
-			}
-			var details []endpointDetail
-			for _, e := range found {
-				d := endpointDetail{Endpoint: e}
-				doc, err := m.OpenAPI(e.Service, infer.ExportOptions{Examples: true})
-				if err != nil {
-					return &exitError{code: exitFatal, err: err}
-				}
-				if pi := doc.Paths.Value(e.Template); pi != nil {
-					d.Operation = pi.GetOperation(e.Method)
-				}
-				details = append(details, d)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(details); err != nil {
-					return err
-				}
-			} else {
-				for i, d := range details {
-					if i > 0 {
-						fmt.Fprintln(out)
-					}
-					if err := printDetail(out, d); err != nil {
-						return &exitError{code: exitFatal, err: err}
-					}
-				}
-			}
-			return outcome(sum, runErr)
+			opts.Inputs = inputOptions{Paths: args[2:], Reassembly: pf.config()}
+			return runShow(cmd.Context(), streamsOf(cmd), opts)
 		},
 	}
-	registerLookupFlags(cmd, &pf, &inf, &host, &asJSON, &dbPath)
+	registerLookupFlags(cmd, &pf, &opts.Infer, &opts.Host, &opts.JSON, &opts.DBPath)
 	return cmd
+}
+
+// runShow prints the endpoints of the inventory matching the method and
+// path, with their operations.
+func runShow(ctx context.Context, ios ioStreams, opts *showOptions) error {
+	var m *infer.Model
+	var sum summary
+	var runErr error
+	var err error
+	if opts.DBPath != "" {
+		m, err = showStored(ctx, opts)
+	} else {
+		m, sum, runErr, err = inventory(ctx, ios, opts.Inputs, &opts.Infer, "", opts.Host)
+	}
+	if err != nil {
+		return err
+	}
+	if runErr != nil && sum.Packets == 0 {
+		return outcome(sum, runErr)
+	}
+	found := findEndpoints(m.Endpoints(), opts.Method, opts.Path, opts.Host)
+	if len(found) == 0 {
+		return partialError(fmt.Errorf("no endpoint %s %s in the inventory", opts.Method, opts.Path))
+	}
+	var details []endpointDetail
+	for _, e := range found {
+		d := endpointDetail{Endpoint: e}
+		doc, err := m.OpenAPI(e.Service, infer.ExportOptions{Examples: true})
+		if err != nil {
+			return fatalError(err)
+		}
+		if pi := doc.Paths.Value(e.Template); pi != nil {
+			d.Operation = pi.GetOperation(e.Method)
+		}
+		details = append(details, d)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(details); err != nil {
+			return err
+		}
+	} else {
+		for i, d := range details {
+			if i > 0 {
+				fmt.Fprintln(ios.Out)
+			}
+			if err := printDetail(ios.Out, d); err != nil {
+				return fatalError(err)
+			}
+		}
+	}
+	return outcome(sum, runErr)
+}
+
+// showStored returns the model of the services of the database that have
+// an endpoint matching opts: the summary rows find them, and only their
+// state is decoded.
+func showStored(ctx context.Context, opts *showOptions) (*infer.Model, error) {
+	cfg, err := opts.Infer.inferConfig()
+	if err != nil {
+		return nil, err
+	}
+	db, err := openStored(ctx, opts.DBPath, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var names []string // nil: every service
+	if opts.Infer.config == "" && len(opts.Infer.specs) == 0 {
+		eps, err := db.Endpoints(ctx, opts.Host)
+		if err != nil {
+			return nil, fatalError(err)
+		}
+		names = []string{}
+		for _, e := range findEndpoints(eps, opts.Method, opts.Path, opts.Host) {
+			names = append(names, e.Service)
+		}
+		if len(names) == 0 {
+			return nil, partialError(fmt.Errorf("no endpoint %s %s in the inventory", opts.Method, opts.Path))
+		}
+	} else if opts.Host != "" {
+		names = []string{opts.Host}
+	}
+	m, err := db.Model(ctx, names...)
+	if err != nil {
+		return nil, fatalError(err)
+	}
+	if err := opts.Infer.addSpecs(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // endpointDetail is what show prints for one endpoint.
@@ -205,15 +221,7 @@ func printDetail(w io.Writer, d endpointDetail) error {
 	row("requests", e.Count)
 	row("first seen", e.FirstSeen.UTC().Format("2006-01-02T15:04:05Z07:00"))
 	row("last seen", e.LastSeen.UTC().Format("2006-01-02T15:04:05Z07:00"))
-	codes := make([]int, 0, len(e.Statuses))
-	for c := range e.Statuses {
-		codes = append(codes, c)
-	}
-	sort.Ints(codes)
-	var st []string
-	for _, c := range codes {
-		st = append(st, fmt.Sprintf("%d×%d", c, e.Statuses[c]))
-	}
+	st := statusCounts(e.Statuses)
 	row("statuses", strings.Join(st, " "))
 	row("latency", fmt.Sprintf("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms", e.Latency.P50, e.Latency.P90, e.Latency.P99))
 	row("auth", dash(strings.Join(e.Auth, ", ")))

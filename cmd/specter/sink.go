@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/infer"
 	"github.com/specter-dev/specter/infer/diff"
 	"github.com/specter-dev/specter/reassembly"
@@ -40,29 +42,52 @@ const (
 	findingsScan = time.Second
 )
 
-// sinkOptions configure an inventory.
+// sinkOptions configure the sink stack: the resolved options of every verb
+// that consumes exchanges, whatever their source (files, -i, --ebpf).
 type sinkOptions struct {
-	inf        *inferFlags
-	sf         *specFlags
-	dbPath     string
-	source     string // "live" or "ebpf"
-	ifaces     []string
+	inf    *inferFlags
+	sf     *specFlags
+	dbPath string
+	// run describes the store's run with --db (inputs, or the interfaces).
+	run store.RunInfo
+	// checkpointEvery and checkpointInterval steer the store's commits
+	// with --db (0: no count-based commits).
+	checkpointEvery    int
+	checkpointInterval time.Duration
+	// keepModel keeps an in-memory inventory without --db.
+	keepModel bool
+	// alwaysCheck runs a checker without any spec too: the wire anomalies
+	// become findings (analyze --db records them for diff --db).
+	alwaysCheck bool
+	// flushEvery is the period of the live flushes (checkpoint, endpoint
+	// and sensitive-data events); 0 for a run over files, which flushes
+	// once, at the end. It is also how often the checker's findings are
+	// looked at for events.
 	flushEvery time.Duration
-	events     *eventLog
-	ctr        *counters
-	stderr     io.Writer
+	// specs are sf's, already loaded for the first checker (nil: load
+	// them); a reload loads them again.
+	specs []*diff.Spec
+	// writers also receive every exchange (exchanges' JSONL or HAR); they
+	// are closed by Finish.
+	writers []pipeline.Sink
+	events  *eventLog
+	ctr     *counters
+	stderr  io.Writer
 	// publish, with --publish, sends each checkpoint's delta.
 	publish func(context.Context, []byte) error
 }
 
-// inventory is where a live capture's exchanges go: inference (into the
-// database with --db, in memory without), the spec checker, and the events.
-// It runs on its own goroutine, which owns all of its state, so the
-// periodic writes and reloads never race with the exchanges.
-type liveSink struct {
+// sinkStack is the sink stack every consumer of exchanges goes through:
+// inference (into the database with --db, in memory without), the
+// writers, the spec checker, and the events. It runs on its own goroutine,
+// which owns all of its state, so the periodic writes and reloads never
+// race with the exchanges.
+type sinkStack struct {
 	opts sinkOptions
-	ctx  context.Context // never cancelled: the last writes must happen
-	ch   chan *reassembly.Exchange
+	// tlsServices, set before Finish, are stored with the run (--db).
+	tlsServices []reassembly.TLSService
+	ctx         context.Context // never cancelled: the last writes must happen
+	ch          chan *reassembly.Exchange
 	// batches carries EmitBatch's exchanges; spare the emptied slices
 	// back to the emitter.
 	batches chan []*reassembly.Exchange
@@ -86,22 +111,37 @@ type liveSink struct {
 	// the last reload), set by Finish.
 	attach    []diff.Attachment
 	unchecked []string
+	// final is the last checker, closed by Finish.
+	final *diff.Checker
 }
 
+// live reports whether the stack flushes periodically (a capture).
+func (v *sinkStack) live() bool { return v.opts.flushEvery > 0 }
+
+// Model returns the in-memory inventory (nil with --db or without
+// keepModel); complete after Finish.
+func (v *sinkStack) Model() *infer.Model { return v.m }
+
+// Checker returns the last checker, nil without one; valid after Finish.
+func (v *sinkStack) Checker() *diff.Checker { return v.final }
+
 // FindingsByKind returns the findings per kind; valid after Finish.
-func (v *liveSink) FindingsByKind() map[string]uint64 { return v.byKind }
+func (v *sinkStack) FindingsByKind() map[string]uint64 { return v.byKind }
 
 // Attachments returns which services each spec was attached to, and the
 // services no spec is attached to; valid after Finish, nil without specs.
-func (v *liveSink) Attachments() ([]diff.Attachment, []string) { return v.attach, v.unchecked }
+func (v *sinkStack) Attachments() ([]diff.Attachment, []string) { return v.attach, v.unchecked }
 
 // openSink loads the config and specs, opens the database and starts
 // a run in it (with --db), and starts the inventory's goroutine.
-func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
+func openSink(ctx context.Context, opts sinkOptions) (*sinkStack, error) {
 	if opts.stderr == nil {
 		opts.stderr = os.Stderr
 	}
-	v := &liveSink{
+	if opts.ctr == nil {
+		opts.ctr = new(counters)
+	}
+	v := &sinkStack{
 		opts: opts, ctx: context.WithoutCancel(ctx),
 		ch:      make(chan *reassembly.Exchange, exchangeQueue),
 		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch),
@@ -122,67 +162,75 @@ func openSink(ctx context.Context, opts sinkOptions) (*liveSink, error) {
 			chk.Close()
 			return nil, err
 		}
-		// What the database already holds is not news.
-		if eps, err := v.db.Endpoints(v.ctx, ""); err == nil {
-			v.announce(eps, false)
-			opts.ctr.Endpoints.Store(uint64(len(eps)))
+		if v.live() {
+			v.announceStored()
 		}
-	} else if v.m, err = opts.inf.model(); err != nil {
-		chk.Close()
-		return nil, err
+	} else if opts.keepModel {
+		if v.m, err = opts.inf.model(); err != nil {
+			chk.Close()
+			return nil, err
+		}
 	}
 	v.chk = chk
 	go v.run()
 	return v, nil
 }
 
+// announceStored records what the database already holds: it is not news.
+func (v *sinkStack) announceStored() {
+	if eps, err := v.db.Endpoints(v.ctx, ""); err == nil {
+		v.announce(eps, false)
+		v.opts.ctr.Endpoints.Store(uint64(len(eps)))
+	}
+}
+
 // openRun opens the database with cfg and begins a run in it.
-func (v *liveSink) openRun(cfg infer.Config) error {
+func (v *sinkStack) openRun(cfg infer.Config) error {
 	priors, err := v.opts.inf.model()
 	if err != nil {
 		return err
 	}
 	db, err := store.Open(v.ctx, v.opts.dbPath, store.Options{Config: cfg})
 	if err != nil {
-		return &exitError{code: exitFatal, err: err}
+		return fatalError(err)
 	}
-	iface := strings.Join(v.opts.ifaces, ",")
-	if v.opts.source == "ebpf" {
-		iface = "ebpf"
-	}
-	in, err := db.BeginRun(v.ctx, store.RunInfo{Interface: iface, Version: version},
-		store.IngestOptions{Interval: v.opts.flushEvery, Priors: priors,
+	in, err := db.BeginRun(v.ctx, v.opts.run,
+		store.IngestOptions{Every: v.opts.checkpointEvery, Interval: v.opts.checkpointInterval, Priors: priors,
 			Progress: func() (uint64, uint64) { t := v.sinceBase(); return t.Packets, t.Bytes },
 			Publish:  v.opts.publish})
 	if err != nil {
 		db.Close()
-		return &exitError{code: exitFatal, err: err}
+		return fatalError(err)
 	}
 	v.db, v.in, v.runID = db, in, in.ID()
 	return nil
 }
 
 // newChecker returns a checker for the declared specs, nil without any.
-func (v *liveSink) newChecker() (*liveChecker, error) {
+func (v *sinkStack) newChecker() (*liveChecker, error) {
 	sf := v.opts.sf
-	if len(sf.specs) == 0 && len(sf.specHosts) == 0 {
+	if len(sf.specs) == 0 && len(sf.specHosts) == 0 && !v.opts.alwaysCheck {
 		return nil, nil
 	}
-	specs, err := sf.load()
-	if err != nil {
-		return nil, err
+	specs := v.opts.specs
+	v.opts.specs = nil // a reload reads them again
+	if specs == nil {
+		var err error
+		if specs, err = sf.load(); err != nil {
+			return nil, err
+		}
 	}
-	return newLiveChecker(diff.NewChecker(specs, checkerOptions()), v.opts.events, v.opts.ctr, v.recycle), nil
+	return newLiveChecker(diff.NewChecker(specs, checkerOptions()), v.opts.flushEvery, v.opts.events, v.opts.ctr, v.recycle), nil
 }
 
 // Emit hands an exchange over: the pipeline's callback. It blocks while
 // the queue is full.
-func (v *liveSink) Emit(x *reassembly.Exchange) { v.ch <- x }
+func (v *sinkStack) Emit(x *reassembly.Exchange) { v.ch <- x }
 
 // EmitBatch hands exchanges over (at most exchangeBatch, for the bound on
 // the queue) and returns an empty slice for the next batch. It blocks while
 // the queue is full.
-func (v *liveSink) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
+func (v *sinkStack) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
 	v.batches <- xs
 	select {
 	case s := <-v.spare:
@@ -193,17 +241,21 @@ func (v *liveSink) EmitBatch(xs []*reassembly.Exchange) []*reassembly.Exchange {
 }
 
 // Reload asks for the config and specs to be read again (SIGHUP).
-func (v *liveSink) Reload() {
+func (v *sinkStack) Reload() {
 	select {
 	case v.reload <- struct{}{}:
 	default: // one is pending already
 	}
 }
 
-func (v *liveSink) run() {
+func (v *sinkStack) run() {
 	defer close(v.done)
-	t := time.NewTicker(v.opts.flushEvery)
-	defer t.Stop()
+	var tick <-chan time.Time // nil over files: one flush, at the end
+	if v.live() {
+		t := time.NewTicker(v.opts.flushEvery)
+		defer t.Stop()
+		tick = t.C
+	}
 	ch, batches := v.ch, v.batches
 	for ch != nil || batches != nil {
 		select {
@@ -226,7 +278,7 @@ func (v *liveSink) run() {
 			} else {
 				v.recycle(xs)
 			}
-		case <-t.C:
+		case <-tick:
 			v.flush()
 		case <-v.reload:
 			v.doReload()
@@ -235,25 +287,28 @@ func (v *liveSink) run() {
 }
 
 // observe learns from x and checks it.
-func (v *liveSink) observe(x *reassembly.Exchange) {
+func (v *sinkStack) observe(x *reassembly.Exchange) {
 	v.learn(x)
 	if v.chk != nil {
 		v.chk.Check(x)
 	}
 }
 
-// learn adds x to the inventory.
-func (v *liveSink) learn(x *reassembly.Exchange) {
+// learn adds x to the inventory and hands it to the writers.
+func (v *sinkStack) learn(x *reassembly.Exchange) {
 	if v.in != nil {
 		v.in.Observe(x)
-	} else {
+	} else if v.m != nil {
 		v.m.Observe(x)
+	}
+	for _, w := range v.opts.writers {
+		w.Observe(x)
 	}
 }
 
 // recycle keeps a batch's slice for EmitBatch to return; any goroutine
 // may call it.
-func (v *liveSink) recycle(xs []*reassembly.Exchange) {
+func (v *sinkStack) recycle(xs []*reassembly.Exchange) {
 	clear(xs)
 	select {
 	case v.spare <- xs[:0]:
@@ -263,9 +318,10 @@ func (v *liveSink) recycle(xs []*reassembly.Exchange) {
 
 // flush writes what was learned to the database and announces the
 // endpoints and sensitive data not seen before.
-func (v *liveSink) flush() {
+func (v *sinkStack) flush() {
 	var eps []infer.EndpointSummary
-	if v.in != nil {
+	switch {
+	case v.in != nil:
 		if v.chk != nil {
 			v.in.SetFindings(v.chk.snapshot())
 		}
@@ -278,14 +334,16 @@ func (v *liveSink) flush() {
 			v.warn(err)
 			return
 		}
-	} else {
+	case v.m != nil:
 		eps = v.m.Endpoints()
+	default:
+		return // no inventory kept: nothing to announce
 	}
 	v.opts.ctr.Endpoints.Store(uint64(len(eps)))
 	v.announce(eps, true)
 }
 
-func (v *liveSink) warn(err error) {
+func (v *sinkStack) warn(err error) {
 	fmt.Fprintf(v.opts.stderr, "specter: %v\n", err)
 	if len(v.errs) < 16 {
 		v.errs = append(v.errs, err.Error())
@@ -294,7 +352,7 @@ func (v *liveSink) warn(err error) {
 
 // announce records the endpoints and their sensitive kinds, writing events
 // for those not seen before when emit is set.
-func (v *liveSink) announce(eps []infer.EndpointSummary, emit bool) {
+func (v *sinkStack) announce(eps []infer.EndpointSummary, emit bool) {
 	now := time.Now().UTC()
 	for _, e := range eps {
 		key := e.Service + " " + e.Method + " " + e.Template
@@ -339,7 +397,7 @@ func processNames(ps []infer.ProcessSummary) []string {
 // database, so with --db the run is finished and a new one begun; the
 // checker is replaced (findings already announced are not again). On an
 // error the old config and specs stay.
-func (v *liveSink) doReload() {
+func (v *sinkStack) doReload() {
 	cfg, err := v.opts.inf.inferConfig()
 	if err == nil {
 		_, err = v.opts.inf.model() // the specs load
@@ -375,7 +433,7 @@ func (v *liveSink) doReload() {
 			v.in, v.db = nil, nil
 			v.m, _ = v.opts.inf.model()
 		}
-	} else {
+	} else if v.m != nil {
 		m, err := v.opts.inf.model()
 		if err != nil {
 			v.warn(err)
@@ -389,7 +447,7 @@ func (v *liveSink) doReload() {
 }
 
 // sinceBase is the counters' totals less what earlier runs recorded.
-func (v *liveSink) sinceBase() store.RunTotals {
+func (v *sinkStack) sinceBase() store.RunTotals {
 	c := v.opts.ctr
 	return store.RunTotals{
 		Packets: c.Packets.Load() - v.base.Packets,
@@ -401,7 +459,7 @@ func (v *liveSink) sinceBase() store.RunTotals {
 // Finish waits for the queued exchanges, checks the last of them, writes
 // the inventory and finishes the run with t (cumulative totals). It
 // returns the run id (0 without --db). No Emit may follow.
-func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
+func (v *sinkStack) Finish(ctx context.Context, t store.RunTotals) (int64, error) {
 	v.once.Do(func() {
 		close(v.ch)
 		close(v.batches)
@@ -413,9 +471,15 @@ func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error)
 		v.byKind = v.chk.byKind
 		final = v.chk.snapshot()
 		// The checker's goroutine is done: its state is ours to read.
+		v.final = v.chk.c
 		v.attach = v.chk.c.Attachments()
 		v.unchecked = v.chk.c.Unchecked()
 		v.chk = nil
+	}
+	// A writer's failure does not keep the inventory from being written.
+	errs := make([]error, 0, len(v.opts.writers)+1)
+	for _, w := range v.opts.writers {
+		errs = append(errs, w.Close())
 	}
 	var err error
 	if v.in != nil {
@@ -430,20 +494,25 @@ func (v *liveSink) Finish(ctx context.Context, t store.RunTotals) (int64, error)
 		}
 		err = v.in.Finish(ctx, t)
 		if err == nil {
+			err = v.db.AddTLSServices(ctx, v.tlsServices)
+		}
+		if err == nil && v.live() {
 			v.flushStored(ctx)
 		}
 		v.db.Close()
 	} else {
-		v.flush()
+		if v.live() {
+			v.flush()
+		}
 		if v.opts.dbPath != "" && len(v.errs) > 0 {
 			err = fmt.Errorf("the database could not be written: %s", v.errs[0])
 		}
 	}
-	return v.runID, err
+	return v.runID, errors.Join(append(errs, err)...)
 }
 
 // flushStored announces what the final checkpoint stored.
-func (v *liveSink) flushStored(ctx context.Context) {
+func (v *sinkStack) flushStored(ctx context.Context) {
 	eps, err := v.db.Endpoints(ctx, "")
 	if err != nil {
 		v.warn(err)
@@ -473,20 +542,29 @@ type liveChecker struct {
 	done    chan struct{}
 	events  *eventLog
 	ctr     *counters
+	// scanning is whether the findings are looked at once a second, not
+	// only at the end (a capture).
+	scanning bool
 }
 
-func newLiveChecker(c *diff.Checker, events *eventLog, ctr *counters, recycle func([]*reassembly.Exchange)) *liveChecker {
+// newLiveChecker starts c; with live set it looks at the findings every
+// findingsScan, else once, when closed.
+func newLiveChecker(c *diff.Checker, live time.Duration, events *eventLog, ctr *counters, recycle func([]*reassembly.Exchange)) *liveChecker {
 	l := &liveChecker{c: c, ch: make(chan *reassembly.Exchange, exchangeQueue),
 		batches: make(chan []*reassembly.Exchange, exchangeQueue/exchangeBatch), recycle: recycle,
-		done: make(chan struct{}), events: events, ctr: ctr}
+		done: make(chan struct{}), events: events, ctr: ctr, scanning: live > 0}
 	go l.run()
 	return l
 }
 
 func (l *liveChecker) run() {
 	defer close(l.done)
-	t := time.NewTicker(findingsScan)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if l.scanning {
+		t := time.NewTicker(findingsScan)
+		defer t.Stop()
+		tick = t.C
+	}
 	dirty := false
 	ch, batches := l.ch, l.batches
 	for {
@@ -508,7 +586,7 @@ func (l *liveChecker) run() {
 			}
 			l.recycle(xs)
 			dirty = true
-		case <-t.C:
+		case <-tick:
 			if dirty {
 				l.scan()
 				dirty = false
@@ -692,7 +770,7 @@ func serveMetrics(addr string, ctr *counters, extra ...prometheus.Collector) (st
 		{"packets", "Frames (live) or eBPF records read.", &ctr.Packets, false},
 		{"bytes", "Bytes of the frames or eBPF records read.", &ctr.Bytes, false},
 		{"kernel_drops", "Frames or eBPF records the kernel dropped because a ring was full.", &ctr.KernelDrops, false},
-		{"bound_drops", "Connections evicted, gaps forced, pipelined requests and fragments dropped by specter's own bounds.", &ctr.BoundDrops, false},
+		{"bound_drops", "Connections evicted or shed for memory, gaps forced, pipelined requests and fragments dropped by specter's own bounds.", &ctr.BoundDrops, false},
 		{"exchanges", "HTTP exchanges reassembled.", &ctr.Exchanges, false},
 		{"endpoints", "Endpoints in the inventory at the last flush.", &ctr.Endpoints, true},
 		{"findings", "Distinct findings against the declared specs.", &ctr.Findings, true},

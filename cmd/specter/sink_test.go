@@ -47,8 +47,8 @@ func TestSinkStore(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "s.db")
 			var ctr counters
 			ctr.Packets.Store(10)
-			v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, dbPath: db,
-				source: "ebpf", flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+			cf := &captureFlags{ebpf: true, dbPath: db, flushEvery: time.Hour}
+			v, err := openSink(context.Background(), captureSinkOptions(cf, &inferFlags{}, &specFlags{}, nil, &ctr, io.Discard))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func BenchmarkSink(b *testing.B) {
 		xs[i] = sinkExchange(i, "nginx")
 	}
 	var ctr counters
-	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+	v, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{}, sf: &specFlags{}, keepModel: true, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSinkOpenErrors(t *testing.T) {
 	for _, specs := range [][]string{nil, {spec}} {
 		var ctr counters
 		_, err := openSink(context.Background(), sinkOptions{inf: &inferFlags{specs: specs}, sf: &specFlags{specs: specs},
-			dbPath: filepath.Join(t.TempDir(), "missing-dir", "x.db"), flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
+			dbPath: filepath.Join(t.TempDir(), "missing-dir", "x.db"), keepModel: true, flushEvery: time.Hour, ctr: &ctr, stderr: io.Discard})
 		if err == nil {
 			t.Errorf("specs %v: a database in a missing directory opened", specs)
 		}

@@ -57,6 +57,9 @@ func FuzzConn(f *testing.F) {
 		if len(c.streams) != 0 {
 			t.Fatal("streams left after Close")
 		}
+		if c.held != 0 {
+			t.Fatalf("%d bytes counted as held with no stream open", c.held)
+		}
 		for i := range c.sides {
 			if len(c.sides[i].buf) > syncWindow+len(data) || cap(c.sides[i].blk.data) > cfg.MaxHeaderBlock+cfg.MaxFrame {
 				t.Fatalf("side %d holds %d/%d bytes", i, len(c.sides[i].buf), cap(c.sides[i].blk.data))

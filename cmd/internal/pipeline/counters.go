@@ -24,9 +24,12 @@ type Counters struct {
 func (c *Counters) Drops() uint64 { return c.KernelDrops.Load() + c.BoundDrops.Load() }
 
 // ReassemblyDrops is what reassembly's own bounds dropped: connections
-// evicted by MaxConnections, gaps forced by the buffer bounds, and
-// pipelined requests given up by MaxPending. A source adds its own kinds
-// (fragments dropped by the decoder, eBPF chunks truncated or untied).
+// evicted by MaxConnections, connections that shed their HTTP state for
+// MaxBufferedBytes, gaps forced by the buffer bounds, and pipelined
+// requests given up by MaxPending. A source adds its own kinds (fragments
+// dropped by the decoder, eBPF chunks truncated or untied). It is the one
+// sum of them: the status line, the summaries, /metrics and the store's
+// run totals all read it through Counters.BoundDrops.
 func ReassemblyDrops(s reassembly.Stats) uint64 {
-	return s.EvictedConns + s.GapsByBound + s.PendingOverflow
+	return s.EvictedConns + s.Shed + s.GapsByBound + s.PendingOverflow
 }

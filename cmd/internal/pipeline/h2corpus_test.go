@@ -86,8 +86,11 @@ func TestHTTP2CorpusThroughFiles(t *testing.T) {
 			if st.ConnsHTTP2 == 0 {
 				t.Errorf("no HTTP/2 connection recognized: %+v", st)
 			}
-			if strings.Contains(name, "midconn") && named < 30 {
-				t.Errorf("mid-connection cut: %d requests with a path, want at least 30 of 33", named)
+			if strings.Contains(name, "midconn") {
+				if named < 30 {
+					t.Errorf("mid-connection cut: %d requests with a path, want at least 30 of 33", named)
+				}
+				t.Logf("mid-connection cut: %d of 33 requests with their path (stats %+v)", named, st)
 			}
 			if d, ok := h2CorpusDiffs[name]; ok {
 				if got != d.got {
