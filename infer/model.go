@@ -142,8 +142,9 @@ func NewModel(cfg Config) *Model {
 }
 
 // ServiceName returns the service an exchange belongs to: the Host header
-// (lower-cased, without a trailing dot or a default port :80/:443), else the
-// server's address:port.
+// (lower-cased, without a trailing dot or a default port :80/:443), else
+// the TLS server name (SNI) of a decrypted exchange, else the server's
+// address:port.
 func ServiceName(x *reassembly.Exchange) string {
 	h := ""
 	if x.Request != nil {
@@ -155,6 +156,9 @@ func ServiceName(x *reassembly.Exchange) string {
 
 // serviceName is ServiceName given hostName's result for x.
 func serviceName(x *reassembly.Exchange, name string, ok bool) string {
+	if !ok && x.TLS != nil {
+		name, ok = hostName(x.TLS.SNI)
+	}
 	if ok {
 		return name
 	}

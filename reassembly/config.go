@@ -6,6 +6,7 @@ import (
 
 	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
 // Config bounds the reassembler. Every limit says what happens when it is
@@ -60,6 +61,11 @@ type Config struct {
 	// header blocks, HPACK tables, bodies); zero fields take
 	// http2.DefaultConfig's, but MaxBody defaults to HTTP.MaxBody.
 	HTTP2 http2.Config
+	// TLS decrypts TLS connections with the keys of its key log, and
+	// reads the handshake of every one (SNI, ALPN, version) with or
+	// without them. Nil: a Decryptor with no keys that holds no records,
+	// for the handshakes alone.
+	TLS *tlsdecrypt.Decryptor
 }
 
 // DefaultConfig returns the limits Specter uses unless told otherwise: about
@@ -130,5 +136,8 @@ func (c *Config) normalize() {
 	}
 	if c.HTTP2 == (http2.Config{}) {
 		c.HTTP2 = defaultHTTP2(c.HTTP.MaxBody)
+	}
+	if c.TLS == nil {
+		c.TLS = tlsdecrypt.New(nil, tlsdecrypt.Config{MaxPending: -1})
 	}
 }

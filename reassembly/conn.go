@@ -430,7 +430,7 @@ func (h *half) Response(r *message.Response) {
 		c.w.ctr.unmatchedResp.Add(1)
 	}
 	if r.StatusCode == 101 {
-		if isH2CUpgrade(x.Request, r) {
+		if c.eng == nil && isH2CUpgrade(x.Request, r) { // h2c is cleartext only (RFC 9113, 3.1)
 			// The request (when seen) becomes stream 1 of the HTTP/2
 			// connection, emitted with its HTTP/2 response.
 			c.tunnel()
@@ -543,7 +543,9 @@ func (c *conn) shed(ts time.Time) {
 
 // tunnel stops HTTP parsing on both directions after an upgrade.
 func (c *conn) tunnel() {
-	c.proto = http1.ProtoTunnel
+	if c.eng == nil {
+		c.proto = http1.ProtoTunnel // inside TLS, the connection stays TLS
+	}
 	for i := range c.half {
 		c.half[i].parser.Tunnel()
 	}
@@ -558,6 +560,9 @@ func (c *conn) emitUnmatchedRequest(p *pendingRequest) {
 func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 	x.Flow = Flow{Client: client, Server: server, Zone: c.zone}
 	x.ConnID = c.id
+	if e, ok := c.eng.(*tlsEngine); ok {
+		x.TLS = e.info()
+	}
 	var f message.Flags
 	if x.Request != nil {
 		f |= x.Request.AllFlags()

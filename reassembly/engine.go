@@ -100,6 +100,11 @@ func (c *conn) detect(h *half, data []byte, ts time.Time) bool {
 		c.startEngine(newH2Engine(c, nil), ts, true, h, data)
 		return true
 	}
+	if h.parser.Protocol() == http1.ProtoTLS {
+		c.proto = http1.ProtoTLS
+		c.startEngine(newTLSEngine(c, h, data), ts, true, h, data)
+		return true
+	}
 	return false
 }
 

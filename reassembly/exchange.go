@@ -72,7 +72,9 @@ type Exchange struct {
 	GRPC     *http2.GRPC
 	Request  *message.Request
 	Response *message.Response
-	Flags    Flags
+	// TLS is set when the exchange was decrypted from a TLS connection.
+	TLS   *TLSInfo
+	Flags Flags
 	// Anomalies lists what is suspicious about the exchange's wire form:
 	// the request's and the response's Anomalies (package http1's (invalid or
 	// conflicting framing, Content-Length with Transfer-Encoding, too many

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/specter-dev/specter/reassembly/message"
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
 // exchangeJSON is the stable JSON form of an Exchange: one object per line
@@ -27,6 +28,7 @@ type exchangeJSON struct {
 	// StreamID and GRPC: HTTP/2 only.
 	StreamID uint32        `json:"stream_id,omitempty"`
 	GRPC     *grpcJSON     `json:"grpc,omitempty"`
+	TLS      *tlsJSON      `json:"tls,omitempty"` // decrypted from TLS
 	Request  *requestJSON  `json:"request,omitempty"`
 	Response *responseJSON `json:"response,omitempty"`
 }
@@ -156,6 +158,9 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 	if g := x.GRPC; g != nil {
 		j.GRPC = &grpcJSON{Method: g.Method, Kind: g.Kind.String(), Status: g.Status, StatusMessage: g.StatusMessage,
 			RequestMessages: g.RequestCount, ResponseMessages: g.ResponseCount, FramingLost: g.FramingLost}
+	}
+	if t := x.TLS; t != nil {
+		j.TLS = &tlsJSON{SNI: t.SNI, ALPN: t.ALPN, Version: tlsdecrypt.VersionName(t.Version), Suite: tlsdecrypt.SuiteName(t.Suite)}
 	}
 	if z := x.Flow.Zone; z.VLAN != 0 {
 		j.VLAN = append(j.VLAN, z.VLAN)

@@ -215,10 +215,25 @@ func (p *Pipeline) Close() Stats {
 // any goroutine.
 func (p *Pipeline) Stats() Stats {
 	var s Stats
+	var tables []*tlsTable
 	for _, w := range p.workers {
 		w.ctr.addTo(&s)
+		tables = append(tables, &w.tls)
 	}
+	s.TLS = p.cfg.TLS.Stats()
+	_, s.TLSServicesDropped = mergeTLS(tables)
 	return s
+}
+
+// TLSServices returns the TLS services of the connections closed so far
+// (all of them after Close), sorted by server name.
+func (p *Pipeline) TLSServices() []TLSService {
+	var tables []*tlsTable
+	for _, w := range p.workers {
+		tables = append(tables, &w.tls)
+	}
+	svc, _ := mergeTLS(tables)
+	return svc
 }
 
 // shardHash is symmetric: both directions of a flow land on one worker.

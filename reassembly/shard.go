@@ -25,6 +25,8 @@ type shard struct {
 	// mem is the HTTP state the connections hold (conn.mem summed);
 	// memBudget is this shard's share of MaxBufferedBytes.
 	mem, memBudget int64
+
+	tls tlsTable // the TLS services of the connections closed so far
 }
 
 // account updates c's share of the shard's memory after its parsers or

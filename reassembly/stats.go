@@ -1,6 +1,10 @@
 package reassembly
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
+)
 
 // Stats counts what the reassembler did. All fields are totals over the run.
 type Stats struct {
@@ -10,7 +14,7 @@ type Stats struct {
 	Connections     uint64 `json:"connections"`       // TCP connections seen
 	ConnsHTTP1      uint64 `json:"conns_http1"`       // ... that carried HTTP/1
 	ConnsHTTP2      uint64 `json:"conns_http2"`       // ... carrying HTTP/2 (preface, frames mid-connection, or h2c upgrade)
-	ConnsTLS        uint64 `json:"conns_tls"`         // ... recognized as TLS (not parsed)
+	ConnsTLS        uint64 `json:"conns_tls"`         // ... recognized as TLS (decrypted when keys are known: see TLS)
 	ConnsTunnel     uint64 `json:"conns_tunnel"`      // ... upgraded (101) or CONNECTed after HTTP/1
 	ConnsOther      uint64 `json:"conns_other"`       // ... carrying something else
 	ConnsEmpty      uint64 `json:"conns_empty"`       // ... with no payload at all
@@ -65,6 +69,16 @@ type Stats struct {
 	H2FramesTooLarge uint64 `json:"h2_frames_too_large"` // non-DATA frames past their bound, skipped
 	H2StreamsEvicted uint64 `json:"h2_streams_evicted"`  // streams delivered early by HTTP2.MaxStreams
 	H2Resets         uint64 `json:"h2_resets"`           // RST_STREAM frames
+
+	// TLS connections (ConnsTLS) whose plaintext went to the HTTP/1
+	// parsers or to the HTTP/2 engine, by ALPN; TLS, the Decryptor's
+	// counters (connections seen, with keys, decrypted, failed by reason;
+	// records); TLSServicesDropped, connections to server names past the
+	// TLS services table's bound (4096 a worker), not listed there.
+	TLSHTTP1           uint64           `json:"tls_http1"`
+	TLSHTTP2           uint64           `json:"tls_http2"`
+	TLS                tlsdecrypt.Stats `json:"tls"`
+	TLSServicesDropped uint64           `json:"tls_services_dropped"`
 }
 
 // counters is the live, atomically updated form of Stats, one per worker.
@@ -86,6 +100,7 @@ type counters struct {
 	h2HPACKRecovered, h2UnknownFields, h2Unnamed            atomic.Uint64
 	h2BlocksTooLarge, h2FramesTooLarge, h2StreamsEvicted    atomic.Uint64
 	h2Resets                                                atomic.Uint64
+	tlsH1, tlsH2                                            atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -141,4 +156,6 @@ func (c *counters) addTo(s *Stats) {
 	s.H2FramesTooLarge += c.h2FramesTooLarge.Load()
 	s.H2StreamsEvicted += c.h2StreamsEvicted.Load()
 	s.H2Resets += c.h2Resets.Load()
+	s.TLSHTTP1 += c.tlsH1.Load()
+	s.TLSHTTP2 += c.tlsH2.Load()
 }

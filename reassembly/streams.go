@@ -122,7 +122,15 @@ func (s *Streams) CloseAll(now time.Time) {
 func (s *Streams) Stats() Stats {
 	var st Stats
 	s.ctr.addTo(&st)
+	st.TLS = s.cfg.TLS.Stats()
+	_, st.TLSServicesDropped = mergeTLS([]*tlsTable{&s.tls})
 	return st
+}
+
+// TLSServices returns the TLS services of the sockets closed so far.
+func (s *Streams) TLSServices() []TLSService {
+	svc, _ := mergeTLS([]*tlsTable{&s.tls})
+	return svc
 }
 
 func (s *Streams) get(id uint64, meta StreamMeta, ts time.Time) *streamConn {

@@ -37,7 +37,16 @@ type TrafficWindow struct {
 type serviceCache struct {
 	host   string
 	server netip.AddrPort
+	sni    string // names the service when Host does not
 	name   string
+}
+
+// tlsName is the SNI of a decrypted exchange.
+func tlsName(x *reassembly.Exchange) string {
+	if x.TLS == nil {
+		return ""
+	}
+	return x.TLS.SNI
 }
 
 type windowKey struct {
@@ -54,8 +63,8 @@ func (in *Ingest) countWindow(x *reassembly.Exchange, before infer.Stats, when t
 		return
 	}
 	// Exchanges come in runs of one host: the last name is reused.
-	if c := &in.lastName; x.Request.Authority != c.host || x.Flow.Server != c.server || c.name == "" {
-		c.host, c.server, c.name = x.Request.Authority, x.Flow.Server, infer.ServiceName(x)
+	if c := &in.lastName; x.Request.Authority != c.host || x.Flow.Server != c.server || tlsName(x) != c.sni || c.name == "" {
+		c.host, c.server, c.sni, c.name = x.Request.Authority, x.Flow.Server, tlsName(x), infer.ServiceName(x)
 	}
 	k := windowKey{in.lastName.name, when.Unix() / 60}
 	// And mostly within one minute: the last counter is reused.

@@ -79,6 +79,7 @@ I/O error; what --db had committed before is kept), 128+N when signal N
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	registerOutput(cmd, &opts.JSON)
 	cmd.Flags().BoolVar(&opts.Endpoints, "endpoints", false, "also print the endpoints (inferred in memory, or the stored inventory with --db); with --json under \"endpoints\"")
 	registerDB(cmd, &opts.DBPath, "add what is learned to the inventory in this database")
@@ -236,7 +237,8 @@ func printSummary(w io.Writer, s summary) {
 	row("connections", r.Connections)
 	row("  http/1", r.ConnsHTTP1)
 	row("  http/2", r.ConnsHTTP2)
-	row("  tls (not parsed)", r.ConnsTLS)
+	row("  tls", r.ConnsTLS)
+	tlsRows(row, r)
 	row("  upgraded/tunnelled", r.ConnsTunnel)
 	row("  other", r.ConnsOther)
 	row("exchanges", r.Exchanges)
@@ -303,6 +305,7 @@ created with mode 0600.`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	cmd.Flags().StringVar(&opts.Format, "format", "jsonl", "output format: jsonl or har")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().BoolVar(&opts.Raw, "raw", false, "do not redact: write credentials and sensitive values as captured")

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/specter-dev/specter/bpf"
@@ -77,6 +78,8 @@ type captureSummary struct {
 	Decode     *decodeSummary    `json:"decode,omitempty"`
 	Reassembly reassembly.Stats  `json:"reassembly"`
 	Errors     []string          `json:"errors,omitempty"`
+	// TLSServices is what TLS handshakes told, by server name (live).
+	TLSServices []reassembly.TLSService `json:"tls_services,omitempty"`
 }
 
 // captureOptions are capture's resolved flags and filter expression.
@@ -153,6 +156,7 @@ sensitive data at each flush.`,
 	f.Uint64Var(&cf.maxPackets, "max-packets", 0, "stop after about this many packets or eBPF records (0: no limit)")
 	registerOutput(cmd, &cf.asJSON)
 	pf.register(cmd)
+	registerKeylog(cmd)
 	// As for analyze, --spec is what the traffic is checked against, not a
 	// prior for the inventory (which must keep /users/me apart from the
 	// declared /users/{userId} to report it).
@@ -231,7 +235,7 @@ func captureUntilEnd(ctx context.Context, ios ioStreams, opts *captureOptions) e
 	if err != nil {
 		return fatalError(err)
 	}
-	stopMetrics, err := startMetrics(ios.ErrOut, &opts.captureFlags, &ctr)
+	stopMetrics, err := startMetrics(ios.ErrOut, &opts.captureFlags, &ctr, tlsCollectors(ctx)...)
 	if err != nil {
 		src.close()
 		return err
@@ -253,6 +257,7 @@ func captureUntilEnd(ctx context.Context, ios ioStreams, opts *captureOptions) e
 		sum.Errors = append(sum.Errors, runErr.Error())
 	}
 	// The final write must happen even though the signal cancelled ctx.
+	inv.tlsServices = sum.TLSServices
 	runID, ierr := inv.Finish(context.WithoutCancel(parent), runTotals(sum, runErr, &ctr))
 	stopMetrics()
 	attachErr := finishSummary(&sum, inv, runID, ierr, events, &ctr, &opts.Specs, ios.ErrOut)
@@ -318,11 +323,11 @@ func (s captureSource) close() {
 
 // startMetrics serves the counters with --metrics, and returns what stops
 // it (it may be called more than once).
-func startMetrics(stderr io.Writer, cf *captureFlags, ctr *counters) (func(), error) {
+func startMetrics(stderr io.Writer, cf *captureFlags, ctr *counters, extra ...prometheus.Collector) (func(), error) {
 	if cf.metrics == "" {
 		return func() {}, nil
 	}
-	addr, stop, err := serveMetrics(cf.metrics, ctr, cf.pub.collectors()...)
+	addr, stop, err := serveMetrics(cf.metrics, ctr, append(cf.pub.collectors(), extra...)...)
 	if err != nil {
 		return nil, usageError("--metrics %s: %v", cf.metrics, err)
 	}
@@ -429,9 +434,13 @@ func openLive(ctx context.Context, filter string, cf *captureFlags) (*live.Sourc
 func runLive(ctx context.Context, log io.Writer, src *live.Source, cf *captureFlags, cfg reassembly.Config, inv *sinkStack, ctr *counters) (captureSummary, error) {
 	sum := captureSummary{Source: "live", Interfaces: cf.ifaces}
 	fmt.Fprintf(log, "specter: capturing on %s\n", strings.Join(cf.ifaces, ", "))
+	if cfg.TLS == nil {
+		cfg.TLS = decryptorFrom(ctx)
+	}
 	ls := &pipeline.Live{Src: src, Config: cfg, Emit: inv.Emit, Tick: time.Second}
 	var runErr error
 	sum.Reassembly, runErr = ls.Run(ctx, ctr)
+	sum.TLSServices = ls.TLSServices()
 	st := src.Stats()
 	ds := ls.DecodeStats()
 	sum.Decode = &decodeSummary{TCP: ds.TCP, NonTCP: ds.NonTCP, Errors: ds.Errors, Fragments: ds.Fragments, Reassembled: ds.Reassembled, FragmentsDropped: ds.FragmentsDropped}

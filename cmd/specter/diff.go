@@ -238,6 +238,7 @@ of a --fail-on kind remain after --baseline.`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	opts.Specs.register(cmd)
 	opts.GraphQL.register(cmd)
 	opts.Protos.register(cmd, "declared gRPC API, a FileDescriptorSet (protoc --descriptor_set_out, buf build -o; repeatable); checked against the gRPC methods of the traffic")

@@ -138,6 +138,7 @@ files follow one another, each after a "// ==> NAME.proto <==" line.`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	opts.Infer.register(cmd)
 	cmd.Flags().StringVar(&opts.Host, "host", "", "export only this service (Host header, or address:port)")
 	cmd.Flags().StringVar(&opts.Format, "format", "yaml", "yaml or json (OpenAPI), or proto (a .proto per gRPC service)")
@@ -237,6 +238,7 @@ given).`,
 		},
 	}
 	pf.register(cmd)
+	registerKeylog(cmd)
 	opts.Infer.register(cmd)
 	cmd.Flags().StringVar(&opts.Host, "host", "", "only this service")
 	registerOutput(cmd, &opts.JSON)
@@ -294,6 +296,9 @@ func runEndpoints(ctx context.Context, ios ioStreams, opts *lookupOptions) error
 				fmt.Fprintln(ios.Out)
 			}
 			printGRPCMethods(ios.Out, grpcs)
+		}
+		if err := printTLSServices(ctx, ios.Out, opts.DBPath, opts.Host, sum); err != nil {
+			return err
 		}
 	}
 	return outcome(sum, runErr)

@@ -11,6 +11,7 @@ import (
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/cmd/internal/pipeline"
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
 // summary is what one run over capture files did; `specter analyze` prints it.
@@ -26,6 +27,10 @@ type summary struct {
 	Seconds    float64           `json:"seconds"`
 	MBPerSec   float64           `json:"mb_per_sec"`
 	Extra      map[string]uint64 `json:"extra,omitempty"`
+	// KeyLog counts the TLS secrets read (--keylog, pcapng blocks);
+	// TLSServices is what TLS handshakes told, by server name.
+	KeyLog      tlsdecrypt.KeyLogStats  `json:"keylog"`
+	TLSServices []reassembly.TLSService `json:"tls_services,omitempty"`
 }
 
 type decodeSummary struct {
@@ -91,10 +96,15 @@ func runFiles(ctx context.Context, in inputOptions, stdin io.Reader, emit func(*
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
 	start := time.Now()
-	src := &pipeline.Files{Paths: files, Stdin: interruptible(readCtx, stdin), Config: in.Reassembly, Emit: emit, Progress: prog, Filter: filter}
+	cfg := in.Reassembly
+	if cfg.TLS == nil {
+		cfg.TLS = decryptorFrom(ctx) // nil without --keylog: Files makes one for the pcapng keys
+	}
+	src := &pipeline.Files{Paths: files, Stdin: interruptible(readCtx, stdin), Config: cfg, Emit: emit, Progress: prog, Filter: filter}
 	sum.Reassembly, err = src.Run(ctx, ctr)
 	fs := src.Stats()
 	sum.Packets, sum.Bytes, sum.Errors, sum.Filtered = fs.Packets, fs.Bytes, fs.Errors, fs.Filtered
+	sum.KeyLog, sum.TLSServices = fs.KeyLog, fs.TLSServices
 	ds := fs.Decode
 	sum.Decode.CorruptRecords, sum.Decode.SkippedBytes = fs.CorruptRecords, fs.SkippedBytes
 	sum.Decode.TCP, sum.Decode.NonTCP, sum.Decode.Errors, sum.Decode.UnsupportedLink = ds.TCP, ds.NonTCP, ds.Errors, ds.UnsupportedLink

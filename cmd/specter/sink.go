@@ -84,8 +84,10 @@ type sinkOptions struct {
 // race with the exchanges.
 type sinkStack struct {
 	opts sinkOptions
-	ctx  context.Context // never cancelled: the last writes must happen
-	ch   chan *reassembly.Exchange
+	// tlsServices, set before Finish, are stored with the run (--db).
+	tlsServices []reassembly.TLSService
+	ctx         context.Context // never cancelled: the last writes must happen
+	ch          chan *reassembly.Exchange
 	// batches carries EmitBatch's exchanges; spare the emptied slices
 	// back to the emitter.
 	batches chan []*reassembly.Exchange
@@ -491,6 +493,9 @@ func (v *sinkStack) Finish(ctx context.Context, t store.RunTotals) (int64, error
 			t.Complete, t.Error = false, strings.Join(v.errs, "; ")
 		}
 		err = v.in.Finish(ctx, t)
+		if err == nil {
+			err = v.db.AddTLSServices(ctx, v.tlsServices)
+		}
 		if err == nil && v.live() {
 			v.flushStored(ctx)
 		}

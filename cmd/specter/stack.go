@@ -50,6 +50,7 @@ func consumeFiles(ctx context.Context, ios ioStreams, in inputOptions, so sinkOp
 	}
 	sum, runErr := runWithProgress(ctx, ios, in, v.Emit, ctr)
 	res := filesResult{Sink: v, Summary: sum, RunErr: runErr, Counters: ctr}
+	v.tlsServices = sum.TLSServices
 	// An interrupt cancelled ctx; what was read is still written.
 	if _, err := v.Finish(context.WithoutCancel(ctx), fileTotals(sum, runErr, ctr)); err != nil {
 		return res, fatalError(err)

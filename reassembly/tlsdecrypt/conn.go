@@ -3,6 +3,7 @@ package tlsdecrypt
 import (
 	"crypto/tls"
 	"sync"
+	"sync/atomic"
 )
 
 // Dir is the direction of a connection's bytes.
@@ -29,12 +30,19 @@ const (
 )
 
 // maxPlaintext is the longest record plaintext (RFC 8446, 5.4: 2^14 and
-// the inner content type; TLS 1.2 AEAD records are no longer), the size of
-// the buffers records are decrypted into.
+// the inner content type; TLS 1.2 AEAD records are no longer).
 const maxPlaintext = 1<<14 + 256
 
-// scratchPool recycles the decryption buffers of closed connections.
-var scratchPool = sync.Pool{New: func() any { return new([maxPlaintext]byte) }}
+// outBufs are the buffers records are decrypted into, one per direction:
+// each record is opened in place at the end of what its direction
+// collected in the current Feed, so its plaintext is not copied again.
+// They are taken from outPool for one Feed (or Close) and given back
+// after it, so an idle connection holds none.
+type outBufs [2][]byte
+
+var outPool = sync.Pool{New: func() any {
+	return &outBufs{make([]byte, 0, maxOut+maxPlaintext), make([]byte, 0, maxOut+maxPlaintext)}
+}}
 
 // Record content types.
 const (
@@ -76,8 +84,15 @@ type Config struct {
 	// MaxPending bounds the ciphertext bytes a connection holds while its
 	// keys are not in the key log yet (a key log still being written).
 	// Past it the connection is given up (ReasonPendingOverflow).
-	// Default 1 MiB.
+	// Default 1 MiB; negative: records never wait (keys that are not in
+	// the key log when a record arrives will not come), they are skipped
+	// at once.
 	MaxPending int
+	// MaxPendingTotal bounds the ciphertext bytes all the Decryptor's
+	// connections hold waiting for keys. A connection whose record would
+	// pass it is given up like one past MaxPending, and counted in
+	// Stats.PendingTotalHits too. Default 64 MiB.
+	MaxPendingTotal int
 	// Window is how many sequence numbers past the expected one are tried
 	// after a gap or a record that fails to decrypt. Default 64.
 	Window int
@@ -96,16 +111,20 @@ type Config struct {
 // Decryptor makes Conns that share a KeyLog and counters. It is safe for
 // concurrent use; each Conn is not.
 type Decryptor struct {
-	keys *KeyLog
-	cfg  Config
-	st   stats
+	keys    *KeyLog
+	cfg     Config
+	st      stats
+	pending atomic.Int64 // bytes all Conns hold waiting for keys
 }
 
 // New returns a Decryptor that takes keys from keys (which may be added to
 // while it runs).
 func New(keys *KeyLog, cfg Config) *Decryptor {
-	if cfg.MaxPending <= 0 {
+	if cfg.MaxPending == 0 {
 		cfg.MaxPending = 1 << 20
+	}
+	if cfg.MaxPendingTotal <= 0 {
+		cfg.MaxPendingTotal = 64 << 20
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = 64
@@ -121,6 +140,10 @@ func New(keys *KeyLog, cfg Config) *Decryptor {
 	}
 	return &Decryptor{keys: keys, cfg: cfg}
 }
+
+// Keys returns the KeyLog the Decryptor takes keys from: secrets added to
+// it (a followed file, a Decryption Secrets Block) are used at once.
+func (d *Decryptor) Keys() *KeyLog { return d.keys }
 
 // Stats returns the counters of the connections closed so far.
 func (d *Decryptor) Stats() Stats { return d.st.snapshot() }
@@ -184,6 +207,7 @@ type Conn struct {
 	pending      []pendingRec
 	pendingBytes int
 	overflow     bool
+	missedKeys   bool // records were skipped for want of keys
 
 	protected    int // protected records seen
 	skipped      int
@@ -200,10 +224,10 @@ type Conn struct {
 	earlySkipped int
 	inflateFails int
 
-	scratch []byte
 	// out collects the plaintext of the records of one Feed, handed to
-	// the Handler in one piece, as the same traffic in clear would be.
-	out [2][]byte
+	// the Handler in one piece, as the same traffic in clear would be;
+	// nil between Feeds (see outBufs).
+	out *outBufs
 }
 
 // maxOut bounds the plaintext collected before it is handed over.
@@ -211,10 +235,31 @@ const maxOut = 64 << 10
 
 // flush hands the collected plaintext of d to the Handler.
 func (c *Conn) flush(d Dir) {
-	if len(c.out[d]) > 0 {
+	if c.out != nil && len(c.out[d]) > 0 {
 		c.h.Data(d, c.out[d])
 		c.out[d] = c.out[d][:0]
 	}
+}
+
+// buffers returns the decryption buffers, taking them from the pool.
+func (c *Conn) buffers() *outBufs {
+	if c.out == nil {
+		c.out = outPool.Get().(*outBufs)
+	}
+	return c.out
+}
+
+// release hands everything collected over and gives the buffers back.
+func (c *Conn) release() {
+	if c.out == nil {
+		return
+	}
+	c.flush(FromClient)
+	c.flush(FromServer)
+	if cap(c.out[0]) == maxOut+maxPlaintext && cap(c.out[1]) == maxOut+maxPlaintext {
+		outPool.Put(c.out)
+	}
+	c.out = nil
 }
 
 // lost reports a hole after the plaintext before it.
@@ -246,8 +291,7 @@ func (c *Conn) Feed(d Dir, data []byte) {
 	s := &c.side[d]
 	// Records of both directions may be opened (keys arriving free the
 	// other's pending ones): hand both over at the end.
-	defer c.flush(FromServer)
-	defer c.flush(FromClient)
+	defer c.release()
 	if d == FromClient && !c.tlsSeen && c.ch == nil {
 		if data = c.sslv2Hello(data); data == nil {
 			return
@@ -556,16 +600,25 @@ func (c *Conn) lookupKeys() bool {
 
 // queue holds a protected record until its keys arrive.
 func (c *Conn) queue(d Dir, hdr, body []byte) {
-	if c.overflow {
+	if c.overflow || c.d.cfg.MaxPending < 0 {
 		c.skipped++
+		c.missedKeys = true
 		return
 	}
 	size := len(hdr) + len(body)
-	if c.pendingBytes+size > c.d.cfg.MaxPending {
+	total := c.d.pending.Add(int64(size)) > int64(c.d.cfg.MaxPendingTotal)
+	if total || c.pendingBytes+size > c.d.cfg.MaxPending {
+		c.d.pending.Add(-int64(size))
 		c.overflow = true
 		c.skipped += len(c.pending) + 1
-		c.d.st.add(func(s *Stats) { s.PendingDropped += uint64(c.pendingBytes + size) })
-		c.pending, c.pendingBytes = nil, 0
+		dropped := uint64(c.pendingBytes + size)
+		c.d.st.add(func(s *Stats) {
+			s.PendingDropped += dropped
+			if total {
+				s.PendingTotalHits++
+			}
+		})
+		c.dropPending()
 		return
 	}
 	rec := make([]byte, 0, size)
@@ -574,10 +627,16 @@ func (c *Conn) queue(d Dir, hdr, body []byte) {
 	c.pendingBytes += size
 }
 
+// dropPending forgets the records waiting for keys.
+func (c *Conn) dropPending() {
+	c.d.pending.Add(-int64(c.pendingBytes))
+	c.pending, c.pendingBytes = nil, 0
+}
+
 // drain decrypts the records that waited for keys.
 func (c *Conn) drain() {
 	p := c.pending
-	c.pending, c.pendingBytes = nil, 0
+	c.dropPending()
 	for _, r := range p {
 		if c.side[r.dir].hc == nil {
 			c.skipped++
@@ -637,8 +696,13 @@ func (c *Conn) opened(d Dir, plain []byte, typ uint8) {
 	case recApplicationData:
 		c.plainBytes += len(plain)
 		if len(plain) > 0 {
-			c.out[d] = append(c.out[d], plain...)
-			if len(c.out[d]) >= maxOut {
+			o := c.buffers()
+			if n := len(o[d]); cap(o[d]) >= n+len(plain) && &o[d][:n+1][n] == &plain[0] {
+				o[d] = o[d][:n+len(plain)] // opened in place
+			} else {
+				o[d] = append(o[d], plain...)
+			}
+			if len(o[d]) >= maxOut {
 				c.flush(d)
 			}
 		}
@@ -698,7 +762,7 @@ func (c *Conn) open(d Dir, hdr, body []byte) ([]byte, uint8, bool) {
 			w = min(w, s.lostBytes/(recordHeader+1+16)+1)
 		}
 	}
-	if plain, typ, ok := c.try(s.hc, hdr, body, w); ok {
+	if plain, typ, ok := c.try(d, s.hc, hdr, body, w); ok {
 		return plain, typ, true
 	}
 	if !c.tls13 {
@@ -720,7 +784,7 @@ func (c *Conn) open(d Dir, hdr, body []byte) ([]byte, uint8, bool) {
 	}
 	save := nx.seq
 	nx.seq = 0
-	plain, typ, ok := c.try(nx, hdr, body, w)
+	plain, typ, ok := c.try(d, nx, hdr, body, w)
 	if !ok {
 		nx.seq = save
 		return nil, 0, false
@@ -734,16 +798,15 @@ func (c *Conn) open(d Dir, hdr, body []byte) ([]byte, uint8, bool) {
 	return plain, typ, true
 }
 
-// try opens the record at sequence numbers hc.seq to hc.seq+w, advancing
-// hc.seq past the one that works.
-func (c *Conn) try(hc *halfConn, hdr, body []byte, w int) ([]byte, uint8, bool) {
-	if c.scratch == nil {
-		c.scratch = scratchPool.Get().(*[maxPlaintext]byte)[:0]
-	}
+// try opens the record of direction d at sequence numbers hc.seq to
+// hc.seq+w, advancing hc.seq past the one that works. The plaintext is
+// opened at the end of d's collected output (see outBufs).
+func (c *Conn) try(d Dir, hc *halfConn, hdr, body []byte, w int) ([]byte, uint8, bool) {
+	o := c.buffers()
+	dst := o[d][len(o[d]):]
 	for i := 0; i <= w; i++ {
-		plain, typ, err := hc.open(c.scratch[:0], hdr, body, hc.seq+uint64(i))
+		plain, typ, err := hc.open(dst, hdr, body, hc.seq+uint64(i))
 		if err == nil {
-			c.scratch = plain[:0]
 			hc.seq += uint64(i) + 1
 			if i > 0 {
 				c.resyncs++
@@ -769,14 +832,8 @@ func (c *Conn) Close() {
 			c.keysSeen = k.master != nil || k.chts != nil || k.cts0 != nil
 		}
 	}
-	c.flush(FromClient)
-	c.flush(FromServer)
-	c.out = [2][]byte{}
+	c.release()
 	c.closed = true
-	if c.scratch != nil {
-		scratchPool.Put((*[maxPlaintext]byte)(c.scratch[:maxPlaintext]))
-		c.scratch = nil
-	}
 	for i := range c.side {
 		if c.side[i].inflate != nil {
 			c.side[i].inflate.close()
@@ -825,10 +882,12 @@ func (c *Conn) Close() {
 			st.HandshakeOnly++
 		case c.noHello && c.decrypted == 0:
 			fail(ReasonNoHandshake)
+		case !c.keysSeen || c.missedKeys && c.decrypted == 0 && !c.overflow:
+			// Given up waiting or not, the keys never came (or came
+			// after every record, to a Decryptor that does not wait).
+			fail(ReasonNoKey)
 		case c.overflow:
 			fail(ReasonPendingOverflow)
-		case !c.keysSeen:
-			fail(ReasonNoKey)
 		case c.gapFails > 0:
 			fail(ReasonGap)
 		case c.authFails > 0 || c.decrypted == 0:
@@ -837,7 +896,7 @@ func (c *Conn) Close() {
 			st.Decrypted++
 		}
 	})
-	c.pending = nil
+	c.dropPending()
 }
 
 // sslv2Hello reads a ClientHello in the SSL 2.0 compatible format (RFC
@@ -919,7 +978,7 @@ func (c *Conn) midStart(d Dir, hdr, body []byte) bool {
 				if err != nil {
 					continue
 				}
-				plain, typ, ok := c.try(hc, hdr, body, w)
+				plain, typ, ok := c.try(d, hc, hdr, body, w)
 				if !ok {
 					continue
 				}

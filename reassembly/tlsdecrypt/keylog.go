@@ -3,12 +3,14 @@ package tlsdecrypt
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // Key log labels (NSS key log format). Other labels (EXPORTER_SECRET,
@@ -65,6 +67,7 @@ type KeyLogStats struct {
 	Sessions  uint64 `json:"sessions"`   // client randoms held
 	Dropped   uint64 `json:"dropped"`    // secrets dropped because MaxSessions was reached
 	DSBBlocks uint64 `json:"dsb_blocks"` // pcapng Decryption Secrets Blocks added
+	Reopened  uint64 `json:"reopened"`   // followed files read again from their start (truncated or replaced)
 }
 
 // KeyLog holds session secrets by client random. It is safe for concurrent
@@ -296,52 +299,125 @@ func (k *KeyLog) add(label string, cr [32]byte, secret []byte) {
 	k.gen++
 }
 
+// DefaultMaxPollBytes bounds what one File.Poll reads when
+// File.MaxPollBytes is 0: some 20,000 key log lines.
+const DefaultMaxPollBytes = 4 << 20
+
 // File follows a key log file that may still be growing: each Poll reads
 // what was appended since the last one. A line being written (no newline
-// yet) is read once it is complete. A file that shrank (rotated or
-// truncated) is read again from its start.
+// yet) is read once it is complete. A file that shrank or was replaced
+// (rotated: another inode at the path) is read again from its start.
 type File struct {
+	// MaxPollBytes bounds the bytes one Poll reads (DefaultMaxPollBytes
+	// when 0), so a huge backlog is taken in steps; Backlog tells what is
+	// left.
+	MaxPollBytes int64
+
 	k      *KeyLog
 	path   string
 	off    int64
+	last   os.FileInfo // at the last read, to skip unchanged files
+	size   int64       // at the last Poll
 	parser lineParser
 }
 
 // Follow returns a File adding the secrets of the key log at path to k. It
-// does not read it: call Poll.
+// does not read it: call Poll or Watch.
 func (k *KeyLog) Follow(path string) *File {
 	return &File{k: k, path: path, parser: lineParser{k: k, source: path}}
 }
 
-// Poll reads what was appended to the file since the last Poll. The error
-// is an I/O error, or names the first malformed line met so far (wrapping
-// ErrMalformed; the other lines are used).
+// Poll reads what was appended to the file since the last Poll, up to
+// MaxPollBytes. A file whose size and modification time are those of the
+// last Poll is not opened. The error is an I/O error, or names the first
+// malformed line met so far (wrapping ErrMalformed; the other lines are
+// used).
 func (f *File) Poll() error {
+	st, err := os.Stat(f.path)
+	if err != nil {
+		return fmt.Errorf("key log: %w", err)
+	}
+	f.size = st.Size()
+	if f.last != nil && os.SameFile(f.last, st) && st.Size() == f.off && st.ModTime().Equal(f.last.ModTime()) {
+		return f.parserErr()
+	}
+	if st.Size() < f.off || f.last != nil && !os.SameFile(f.last, st) {
+		f.off = 0
+		f.parser = lineParser{k: f.k, source: f.path, first: f.parser.first}
+		f.k.mu.Lock()
+		f.k.stats.Reopened++
+		f.k.mu.Unlock()
+	}
 	fh, err := os.Open(f.path)
 	if err != nil {
 		return fmt.Errorf("key log: %w", err)
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
+	if st, err = fh.Stat(); err != nil {
 		return fmt.Errorf("key log: %w", err)
 	}
-	if st.Size() < f.off {
-		f.off = 0
-		f.parser = lineParser{k: f.k, source: f.path, first: f.parser.first}
-	}
+	f.last, f.size = st, st.Size()
 	if _, err := fh.Seek(f.off, io.SeekStart); err != nil {
 		return fmt.Errorf("key log: %w", err)
 	}
-	n, err := f.parser.feed(fh, false)
+	limit := f.MaxPollBytes
+	if limit <= 0 {
+		limit = DefaultMaxPollBytes
+	}
+	n, err := f.parser.feed(io.LimitReader(fh, limit), false)
 	f.off += n
 	if err != nil {
 		return err
 	}
+	return f.parserErr()
+}
+
+func (f *File) parserErr() error {
 	if f.parser.first != nil {
 		return f.parser.first
 	}
 	return nil
+}
+
+// Backlog is how many bytes of the file the last Poll left unread (a
+// backlog past MaxPollBytes, or a line still being written).
+func (f *File) Backlog() int64 { return max(f.size-f.off, 0) }
+
+// Watch polls the file every interval until ctx is done, at once again
+// while a backlog past MaxPollBytes remains, and a last time when ctx
+// ends. onErr (which may be nil) receives each Poll error that differs
+// from the previous one: a file missing at first and created later is
+// reported once, then followed.
+func (f *File) Watch(ctx context.Context, interval time.Duration, onErr func(error)) {
+	var last string
+	poll := func() {
+		for {
+			off := f.off
+			err := f.Poll()
+			if msg := fmt.Sprint(err); err != nil && msg != last && onErr != nil {
+				onErr(err)
+			}
+			last = fmt.Sprint(err)
+			limit := f.MaxPollBytes
+			if limit <= 0 {
+				limit = DefaultMaxPollBytes
+			}
+			if err != nil && !errors.Is(err, ErrMalformed) || f.Backlog() < limit || f.off == off || ctx.Err() != nil {
+				return
+			}
+		}
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		poll()
+		select {
+		case <-ctx.Done():
+			poll()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // recent13 returns up to n of the most recently added sessions that have

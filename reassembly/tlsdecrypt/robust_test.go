@@ -88,10 +88,32 @@ func TestKeys(t *testing.T) {
 			}
 		})
 		t.Run(name+"/pending-bound", func(t *testing.T) {
-			dec := tlsdecrypt.New(tlsdecrypt.NewKeyLog(0), tlsdecrypt.Config{MaxPending: 1000})
-			replay(dec, chunks)
+			// The keys come after the bound was passed: a pending
+			// overflow; had they never come, no key.
+			keys := tlsdecrypt.NewKeyLog(0)
+			dec := tlsdecrypt.New(keys, tlsdecrypt.Config{MaxPending: 1000})
+			_, c := feedConn(dec, chunks)
+			keys.Read(bytes.NewReader(keylog), "late")
+			c.Close()
 			if st := dec.Stats(); st.Failed[tlsdecrypt.ReasonPendingOverflow] != 1 || st.PendingDropped == 0 {
 				t.Errorf("stats %+v, want a pending overflow", st)
+			}
+			dec = tlsdecrypt.New(tlsdecrypt.NewKeyLog(0), tlsdecrypt.Config{MaxPending: 1000})
+			replay(dec, chunks)
+			if st := dec.Stats(); st.Failed[tlsdecrypt.ReasonNoKey] != 1 || st.PendingDropped == 0 {
+				t.Errorf("stats %+v, want no key (the keys never came)", st)
+			}
+		})
+		t.Run(name+"/no-wait", func(t *testing.T) {
+			// Records never wait: keys read after them are not used, and
+			// nothing is held.
+			keys := tlsdecrypt.NewKeyLog(0)
+			dec := tlsdecrypt.New(keys, tlsdecrypt.Config{MaxPending: -1})
+			h, c := feedConn(dec, chunks)
+			keys.Read(bytes.NewReader(keylog), "late")
+			c.Close()
+			if st := dec.Stats(); h.plain[0].Len() != 0 || st.PendingDropped != 0 || st.RecordsSkipped == 0 || st.Failed[tlsdecrypt.ReasonNoKey] != 1 {
+				t.Errorf("stats %+v, %d plaintext bytes: want records skipped, none held", st, h.plain[0].Len())
 			}
 		})
 		t.Run(name+"/gap", func(t *testing.T) {

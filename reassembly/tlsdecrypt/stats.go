@@ -62,6 +62,10 @@ type Stats struct {
 	PlaintextBytes   uint64 `json:"plaintext_bytes"` // application data delivered
 	Resyncs          uint64 `json:"resyncs"`         // times decryption found its place again after a gap or a lost record
 	PendingDropped   uint64 `json:"pending_dropped"` // bytes of ciphertext dropped waiting for keys
+	// PendingTotalHits counts connections given up because all
+	// connections together held Config.MaxPendingTotal bytes waiting for
+	// keys.
+	PendingTotalHits uint64 `json:"pending_total_hits"`
 	// EarlyDataSkipped counts TLS 1.3 0-RTT records: the early traffic
 	// secret is not used, so they are holes in the client's plaintext.
 	EarlyDataSkipped uint64 `json:"early_data_skipped"`

@@ -14,6 +14,7 @@ import (
 	"github.com/specter-dev/specter/capture"
 	"github.com/specter-dev/specter/capture/live"
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
 // Progress is what a progress line or a checkpoint reads while Files runs.
@@ -39,6 +40,12 @@ type FileStats struct {
 	Errors []string
 	// Filtered counts the frames Files.Filter rejected (among Packets).
 	Filtered uint64
+	// KeyLog counts the TLS secrets the run's key log holds (from
+	// --keylog files and the pcapng Decryption Secrets Blocks met).
+	KeyLog tlsdecrypt.KeyLogStats
+	// TLSServices lists what the TLS connections' handshakes told, by
+	// server name.
+	TLSServices []reassembly.TLSService
 }
 
 // Files is the capture-file source: every file of Paths in order ("-" is
@@ -69,7 +76,14 @@ func (s *Files) Run(ctx context.Context, ctr *Counters) (reassembly.Stats, error
 	*st = FileStats{}
 	prog := s.Progress
 	dec := capture.NewDecoder(capture.DecoderOptions{})
-	pipe := reassembly.New(s.Config, s.Emit)
+	cfg := s.Config
+	if cfg.TLS == nil {
+		// Decryption Secrets Blocks may come anywhere in a pcapng file:
+		// TLS records wait for their keys, within the Decryptor's bounds.
+		cfg.TLS = tlsdecrypt.New(tlsdecrypt.NewKeyLog(0), tlsdecrypt.Config{})
+	}
+	keys := cfg.TLS.Keys()
+	pipe := reassembly.New(cfg, s.Emit)
 	if prog != nil {
 		prog.Pipeline.Store(pipe)
 	}
@@ -126,6 +140,10 @@ func (s *Files) Run(ctx context.Context, ctr *Counters) (reassembly.Stats, error
 			}
 			st.Packets++
 			st.Bytes += uint64(len(f.Data))
+			// Blocks before this frame were read with it.
+			for _, ds := range r.Secrets() {
+				st.addSecrets(keys, r.Name(), ds)
+			}
 			if s.Filter != nil {
 				ok, err := s.Filter.Match(f)
 				if err != nil && !filterErrs[err.Error()] {
@@ -170,6 +188,8 @@ func (s *Files) Run(ctx context.Context, ctr *Counters) (reassembly.Stats, error
 	}
 	// Whatever happened, what is buffered is flushed.
 	rs := pipe.Close()
+	st.KeyLog = keys.Stats()
+	st.TLSServices = pipe.TLSServices()
 	st.Decode = dec.Stats()
 	ctr.Packets.Store(st.Packets)
 	ctr.Bytes.Store(st.Bytes)
@@ -179,4 +199,18 @@ func (s *Files) Run(ctx context.Context, ctr *Counters) (reassembly.Stats, error
 		return rs, fmt.Errorf("interrupted: %w", ctxErr)
 	}
 	return rs, nil
+}
+
+// addSecrets adds a pcapng Decryption Secrets Block's TLS key log to keys.
+// Malformed lines are skipped; the first of each block is reported, by
+// file, block offset and line (never the secret). Blocks of other secrets
+// types (WireGuard, SSH, ...) are not used.
+func (st *FileStats) addSecrets(keys *tlsdecrypt.KeyLog, file string, ds capture.DecryptionSecret) {
+	if ds.Type != capture.SecretsTLSKeyLog {
+		return
+	}
+	src := fmt.Sprintf("%s: decryption secrets block at offset %d", file, ds.Offset)
+	if err := keys.AddDSB(ds.Data, src); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	}
 }

@@ -32,6 +32,7 @@ type Live struct {
 	Tick time.Duration
 
 	dec *capture.Decoder
+	tls []reassembly.TLSService
 }
 
 // Run implements Source.
@@ -53,11 +54,16 @@ func (l *Live) Run(ctx context.Context, ctr *Counters) (reassembly.Stats, error)
 	// Flushes the connections still open: their exchanges reach the
 	// sink before Run returns.
 	rs := pipe.Close()
+	l.tls = pipe.TLSServices()
 	l.Src.Close()
 	refresh()
 	ctr.BoundDrops.Add(l.dec.Stats().FragmentsDropped)
 	return rs, err
 }
+
+// TLSServices returns what the TLS handshakes of the last Run told, by
+// server name.
+func (l *Live) TLSServices() []reassembly.TLSService { return l.tls }
 
 // DecodeStats returns the decoder's statistics of the last Run.
 func (l *Live) DecodeStats() capture.DecodeStats {
