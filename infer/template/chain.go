@@ -1,6 +1,8 @@
 package template
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -291,19 +293,44 @@ func (w *walker) setMembers(words []*cand, siblings int) []*cand {
 	return out
 }
 
-// run decides the templates. A first walk, on a scratch walker that
-// emits nothing the caller sees, records the places that may hold value
-// sets (see valueSets); the walk that counts then decides every place
-// with the whole tree's evidence.
+// run decides the templates. The first walk records the places that
+// may hold value sets (see valueSets) and the words alikeWords made
+// values; when it found any, the walk is done again with that evidence,
+// so that every place decides with the whole tree's, whatever was
+// walked first.
 func (w *walker) run(root *Node) {
 	w.coll, w.collVal = w.collectionWords(root)
+	// The endpoints of priors are emitted already: kept for the second
+	// walk as they were (its emits merge into them in place).
+	nPrior := len(w.out)
+	saved := make([]Endpoint, nPrior)
+	for i, e := range w.out {
+		saved[i] = e
+		saved[i].Ops = make(map[string][]int, len(e.Ops))
+		for m, ids := range e.Ops {
+			saved[i].Ops[m] = slices.Clone(ids)
+		}
+	}
+	savedKeys := maps.Clone(w.byKey)
 	var places []setPlace
-	pre := walker{static: w.static, claimed: w.claimed, byKey: map[string]int{}, lin: map[*Node][]uint16{},
-		coll: w.coll, collVal: w.collVal, places: &places, alikeSeen: map[string]bool{}}
-	pre.walk([]*Node{root}, nil, 0, nil)
-	w.valueSet = valueSets(places)
-	if len(pre.alikeSeen) > 0 {
-		w.alikeVal = pre.alikeSeen
+	w.places, w.alikeSeen = &places, map[string]bool{}
+	w.walk([]*Node{root}, nil, 0, nil)
+	vs, alike := valueSets(places), w.alikeSeen
+	w.places, w.alikeSeen = nil, nil
+	if vs == nil && len(alike) == 0 {
+		return
+	}
+	w.valueSet = vs
+	if len(alike) > 0 {
+		w.alikeVal = alike
+	}
+	w.out = append(w.out[:0], saved...)
+	w.byKey = savedKeys
+	clear(w.lin)
+	if w.why != nil {
+		clear(w.why)
+		clear(w.expl)
+		clear(w.segs)
 	}
 	w.walk([]*Node{root}, nil, 0, nil)
 }
