@@ -334,3 +334,101 @@ func (w *walker) run(root *Node) {
 	}
 	w.walk([]*Node{root}, nil, 0, nil)
 }
+
+// Self-recurrent words: a set of words that reappears below its own
+// members, right below or through one route word
+// (/pair/{de|en|fr}/{de|en|fr}, /from/{de|en|fr}/to/{de|en|fr}), is a set
+// of values taken twice: routes do not recur below themselves.
+
+// minSelfWords is how many words must recur below each other.
+const minSelfWords = 3
+
+// selfRecurrent returns the static words of a position that recur below
+// each other (see above) and the set of them: at least minSelfWords
+// words each followed, one or two levels down, by others of the set,
+// minSelfWords of them in all, nearly all the position, with the same
+// methods below each. It records, for a route word in between, that the
+// set is decided as values below it.
+func (w *walker) selfRecurrent(statics []*cand) ([]*cand, map[string]bool) {
+	if len(statics) < minSelfWords {
+		return nil, nil
+	}
+	words := map[string]bool{}
+	for _, c := range statics {
+		if c.overflow || c.ext != "" || c.shape != ShapeWord || w.static[c.key] {
+			return nil, nil
+		}
+		words[c.key] = true
+	}
+	var self []*cand
+	found := map[string]bool{}
+	via := map[*cand][]*cand{} // the route words in between, per member
+	for _, c := range statics {
+		hit := false
+		for _, k := range children(c.nodes) {
+			if words[k.key] {
+				hit = true
+				found[k.key] = true
+				continue
+			}
+			if k.overflow || k.shape != ShapeWord {
+				continue
+			}
+			below := false
+			for _, kk := range children(k.nodes) {
+				if words[kk.key] {
+					below = true
+					found[kk.key] = true
+				}
+			}
+			if below {
+				hit = true
+				via[c] = append(via[c], k)
+			}
+		}
+		if hit {
+			self = append(self, c)
+		}
+	}
+	if len(self) < minSelfWords || len(found) < minSelfWords || len(self)*5 < len(statics)*4 {
+		return nil, nil
+	}
+	var ms string
+	for i, c := range self {
+		m := strings.Join(sortedKeys(subtreeMethods(c.nodes, 8)), ",")
+		if i > 0 && m != ms {
+			return nil, nil
+		}
+		ms = m
+	}
+	set := map[string]bool{}
+	for _, c := range self {
+		set[c.key] = true
+	}
+	for _, c := range self {
+		for _, k := range via[c] {
+			for _, n := range k.nodes {
+				if w.keysAt == nil {
+					w.keysAt = map[*Node]map[string]bool{}
+				}
+				w.keysAt[n] = set
+			}
+		}
+	}
+	return self, set
+}
+
+// selfDirect reports whether the set recurs right below its members,
+// so that the position below them takes its values.
+func (w *walker) selfDirect(self []*cand, set map[string]bool) bool {
+	n := 0
+	for _, c := range self {
+		for _, k := range children(c.nodes) {
+			if set[k.key] {
+				n++
+				break
+			}
+		}
+	}
+	return n*2 > len(self)
+}

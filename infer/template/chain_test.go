@@ -64,7 +64,17 @@ var (
 	editorKinds = []string{"all-kinds", "human", "robot", "group-robot"}
 	pageKinds   = []string{"primary", "secondary", "all-pages"}
 	periods     = []string{"hourly", "weekly"}
+	langs       = []string{"nl", "sv", "it", "pt-PT", "fi"}
 )
+
+// postChain turns the GETs of chainPaths into POSTs.
+func postChain(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "POST" + strings.TrimPrefix(l, "GET")
+	}
+	return out
+}
 
 // chainCases are the cases of the chain rules (alike siblings, value
 // sets recurring under several routes), checked by TestEndpoints and
@@ -99,6 +109,17 @@ var chainCases = []struct {
 			"GET /clusters/{cluster:string}/pods/{podName:string}",
 			"GET /clusters/{cluster:string}/services/{serviceName:string}",
 			"GET /clusters/{cluster:string}/volumes/{volumeName:string}",
+		},
+	},
+	{
+		name: "words recurring below each other are values taken twice",
+		in: cat(
+			postChain(chainPaths(11, "/convert/from", 30, langs, []string{"to"}, langs)),
+			chainPaths(12, "/pairs", 20, langs, langs),
+		),
+		want: []string{
+			"GET /pairs/{pairType:string}/{type:string}",
+			"POST /convert/from/{fromType:string}/to/{toType:string}",
 		},
 	},
 	{

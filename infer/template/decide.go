@@ -93,6 +93,10 @@ type walker struct {
 	// alikeVal holds those of the first walk: values wherever they
 	// occur, so that subtrees holding different ones route alike.
 	alikeSeen, alikeVal map[string]bool
+	// keysAt holds, per trie node of a route word between a set of
+	// self-recurrent words and their recurrence (/from/{lang}/to/{lang}),
+	// the words to decide as values below it (see selfRecurrent).
+	keysAt map[*Node]map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -493,6 +497,9 @@ type group struct {
 	twins   bool // twin words (see twinWords)
 	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
 	chain   bool // words followed by one recurrent enum (see enumChain)
+	// self holds, for words that recur below themselves (see
+	// selfRecurrent), the set to decide as values right below.
+	self map[string]bool
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -550,6 +557,21 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			statics = slices.DeleteFunc(statics, func(c *cand) bool { return in[c] })
 		}
 	}
+	if len(groups) == 0 {
+		if self, set := w.selfRecurrent(statics); self != nil {
+			in := map[*cand]bool{}
+			for _, c := range self {
+				in[c] = true
+				w.note(c, RuleSelfSet, "one of the words here that recur below each other, one or two levels down: values of one set")
+			}
+			g := &group{members: self}
+			if w.selfDirect(self, set) {
+				g.self = set
+			}
+			groups = append(groups, g)
+			statics = slices.DeleteFunc(statics, func(c *cand) bool { return in[c] })
+		}
+	}
 	w.notePlace(statics, prefix)
 	prev := lastLiteral(prefix)
 	for _, c := range statics {
@@ -561,6 +583,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		keys := enums[c.key]
 		if keys == nil {
 			keys = w.coll[c.key]
+		}
+		if keys == nil {
+			keys = w.keysAt[c.nodes[0]]
 		}
 		w.walk(c.nodes, append(prefix, seg), depth+1, keys)
 	}
@@ -592,6 +617,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		var keys map[string]bool
 		if g.chain {
 			keys = chainKeys
+		}
+		if g.self != nil {
+			keys = g.self
 		}
 		w.walk(merged, append(prefix, seg), depth+1, keys)
 	}

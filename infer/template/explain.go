@@ -23,6 +23,7 @@ const (
 	RuleCollection = "collection"   // words following one route word across the tree
 	RuleAlike      = "alike"        // sibling words followed by the same further words
 	RuleValueSet   = "value-set"    // a word set recurring under several routes
+	RuleSelfSet    = "self-set"     // words recurring below each other
 	RulePrior      = "prior"        // a declared template (Options.Priors)
 	RuleUnobserved = "not-observed" // the path is not in the trie
 )
