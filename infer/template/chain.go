@@ -340,6 +340,11 @@ func (w *walker) run(root *Node) {
 // (/pair/{de|en|fr}/{de|en|fr}, /from/{de|en|fr}/to/{de|en|fr}), is a set
 // of values taken twice: routes do not recur below themselves.
 
+// selfMark marks a set of self-recurrent words passed down as the
+// values of a position, so that Explain names the rule; no candidate
+// has this key (overflow keys are a NUL and a shape name).
+const selfMark = "\x00self"
+
 // minSelfWords is how many words must recur below each other.
 const minSelfWords = 3
 
@@ -401,7 +406,7 @@ func (w *walker) selfRecurrent(statics []*cand) ([]*cand, map[string]bool) {
 		}
 		ms = m
 	}
-	set := map[string]bool{}
+	set := map[string]bool{selfMark: true}
 	for _, c := range self {
 		set[c.key] = true
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"testing"
 )
 
 // slugs returns n distinct rare compound values (vexo-lumi-qtra), drawn
@@ -193,4 +194,44 @@ var chainCases = []struct {
 
 func init() {
 	endpointCases = append(endpointCases, chainCases...)
+}
+
+// TestExplainChain: Explain names the chain rules, per segment, for a
+// path of a chain of few-valued parameters and of a self-recurrent set.
+func TestExplainChain(t *testing.T) {
+	var chain, self []string
+	for _, c := range chainCases {
+		switch {
+		case strings.HasPrefix(c.name, "a chain"):
+			chain = c.in
+		case strings.HasPrefix(c.name, "words recurring"):
+			self = c.in
+		}
+	}
+	tests := []struct {
+		name  string
+		in    []string
+		path  string
+		rules []string
+	}{
+		{"chain", chain, strings.TrimPrefix(chain[0], "GET "),
+			[]string{RuleWord, RuleWord, RuleWord, RuleManyRare, RuleAlike, RuleAlike, RuleValueSet, RuleManyRare, RuleRareLeaves}},
+		{"self-recurrent", self, strings.TrimPrefix(self[0], "POST "),
+			[]string{RuleWord, RuleWord, RuleSelfSet, RuleWord, RuleSelfSet}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ex := build(t, tc.in).Explain(Options{}, tc.path)
+			var got []string
+			for _, e := range ex {
+				got = append(got, e.Rule)
+				if e.Why == "" {
+					t.Errorf("%q: no evidence given", e.Value)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tc.rules, " ") {
+				t.Errorf("rules %v, want %v", got, tc.rules)
+			}
+		})
+	}
 }

@@ -785,7 +785,9 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				w.note(c, RuleEmpty, "the empty segment of a trailing slash")
 			case enumKeys[c.key]:
 				strong = append(strong, c) // decided one level up
-				if w.coll[parent][c.key] {
+				if enumKeys[selfMark] {
+					w.note(c, RuleSelfSet, "one of a word set that also precedes this position, recurring below its own members: values taken twice")
+				} else if w.coll[parent][c.key] {
 					w.note(c, RuleCollection, "one of the words that follow "+parent+" wherever it occurs in the tree, some with values below: a collection's values")
 				} else {
 					w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
@@ -809,7 +811,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			in := map[*cand]bool{}
 			for _, c := range set {
 				in[c] = true
-				w.note(c, RuleValueSet, "one of a word set that recurs, each followed by values, under several different routes: a parameter's values")
+				if w.valueSet[c.key] {
+					w.note(c, RuleValueSet, "one of a word set that recurs, each followed by values, under several different routes: a parameter's values")
+				} else {
+					w.note(c, RuleAlike, "one of the words that route alike (followed by the same further words, with the same methods and depth below) where the whole tree's evidence is gathered, here with values below")
+				}
 			}
 			strong = append(strong, set...)
 			words = slices.DeleteFunc(words, func(c *cand) bool { return in[c] })
