@@ -437,3 +437,45 @@ func (w *walker) selfDirect(self []*cand, set map[string]bool) bool {
 	}
 	return n*2 > len(self)
 }
+
+// minValueRun is how many rare words followed by values make a
+// parameter with no route word below them (see rareValueRun).
+const minValueRun = 4
+
+// rareValueRun reports whether pop, rare compound words (see
+// rareRoutedWords), are values followed by further values
+// (/{year}/{month}/{day} of free-form values): at least minValueRun
+// of them, every value at the position, each followed only by values,
+// with the same methods and depth below. A route taking a parameter
+// (/topics/private-messages/{username}) sits beside routes that do not.
+func (w *walker) rareValueRun(pop []*cand, siblings int) bool {
+	if len(pop) < minValueRun || len(pop) != siblings {
+		return false
+	}
+	for _, c := range pop {
+		if len(w.methods(c.nodes)) > 0 || !w.valuesOnly(c) {
+			return false
+		}
+	}
+	return sameRoutes(pop)
+}
+
+// rareRunWith reports whether names and words together are a run of
+// rare values followed by values (see rareValueRun): every value at
+// the position, each seen at most twice, the words compound.
+func (w *walker) rareRunWith(names, words []*cand, siblings int) bool {
+	if len(words) == 0 {
+		return false
+	}
+	for _, c := range names {
+		if c.overflow || c.count > 2 {
+			return false
+		}
+	}
+	for _, c := range words {
+		if c.overflow || c.count > 2 || !isCompound(c.stem) {
+			return false
+		}
+	}
+	return w.rareValueRun(append(slices.Clone(names), words...), siblings)
+}

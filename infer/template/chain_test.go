@@ -124,6 +124,34 @@ var chainCases = []struct {
 		},
 	},
 	{
+		// Few rare values, each followed by further values: no route
+		// word below them, too few for numbers alone.
+		name: "a run of rare values followed by values",
+		in: func() []string {
+			vs, next := slugs(13, 4), slugs(14, 5)
+			vs = append(vs, "core-ledger-539")
+			var out []string
+			for i, v := range vs {
+				out = append(out, fmt.Sprintf("GET /daily/top/%s/%s/2024-0%d-1%d", v, next[i], i+1, i))
+			}
+			return out
+		}(),
+		want: []string{"GET /daily/top/{topName:string}/{name:string}/{date:string/date}"},
+	},
+	{
+		// A rare route taking a parameter beside a frequent route.
+		name: "a rare route followed by values beside routes stays static",
+		in: cat(
+			seq("GET /topics/private-messages/%s", "mira42", "olaf77", "tess-19"),
+			[]string{"GET /topics/latest x6", "GET /topics/top x4"},
+		),
+		want: []string{
+			"GET /topics/latest",
+			"GET /topics/private-messages/{privateMessageName:string}",
+			"GET /topics/top",
+		},
+	},
+	{
 		// Collections followed by ids, under one route only: the same
 		// shape below is no evidence they are values.
 		name: "static collections of ids stay distinct",

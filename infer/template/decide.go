@@ -883,6 +883,9 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				}
 				joined = append(joined, c)
 			}
+			if w.rareRunWith(g.members, words, len(members)) {
+				joined = words
+			}
 			// Many rare compound words that are nearly all the position
 			// join by numbers alone, as in rareRoutedWords: their
 			// subtrees are too sparse to compare.
@@ -1134,7 +1137,7 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	// to compare one by one (each combination below seen once); the few
 	// leading to a route of their own (ml-lab/hooks) are values as well,
 	// and so are they when followed straight by values (/{start}/{end}).
-	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 {
+	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 || w.rareValueRun(pop, siblings) {
 		kept = pop
 	}
 	pop = kept
