@@ -275,18 +275,25 @@ func valueSets(places []setPlace) map[string]bool {
 // setMembers returns the words among cands that are values of a known
 // value set here, or values elsewhere because they routed alike: two or
 // more of them, each followed only by values, nearly all the position's
-// words.
+// words. Other plain words followed by values beside them, with the
+// same methods and depth below, join them (a value the set's other
+// places never saw), as long as the known ones are at least half.
 func (w *walker) setMembers(words []*cand, siblings int) []*cand {
-	if len(w.valueSet) == 0 || len(words) < 2 {
+	if len(w.valueSet) == 0 && len(w.alikeVal) == 0 || len(words) < 2 {
 		return nil
 	}
 	var out []*cand
+	known := 0
 	for _, c := range words {
-		if (w.valueSet[c.key] || w.alikeVal[c.key]) && !c.overflow && c.ext == "" && len(w.methods(c.nodes)) == 0 && w.valuesOnly(c) {
-			out = append(out, c)
+		if c.overflow || c.ext != "" || c.shape != ShapeWord || len(w.methods(c.nodes)) > 0 || !w.valuesOnly(c) {
+			continue
 		}
+		if w.valueSet[c.key] || w.alikeVal[c.key] {
+			known++
+		}
+		out = append(out, c)
 	}
-	if len(out) < 2 || len(out)*5 < siblings*4 {
+	if known < 2 || known*2 < len(out) || len(out)*5 < siblings*4 || !sameRoutes(out) {
 		return nil
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })

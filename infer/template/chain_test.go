@@ -124,6 +124,21 @@ var chainCases = []struct {
 		},
 	},
 	{
+		// The editor kinds route alike under /sum; under /art they are
+		// followed by values, with a kind /sum never saw.
+		name: "words known as values elsewhere, and a peer routing like them",
+		in: cat(
+			chainPaths(15, "/sum", 40, nil, editorKinds, pageKinds, periods, nil, nil),
+			chainPaths(16, "/art", 30, nil, append([]string{"bot-farm"}, editorKinds...), nil),
+		),
+		want: []string{
+			"GET /art/{artName:string}/{type:string}/{name:string}",
+			// Under one route only, the periods are as often collections.
+			"GET /sum/{sumName:string}/{type:string}/{type2:string}/hourly/{hourlyName:string}/{name:string}",
+			"GET /sum/{sumName:string}/{type:string}/{type2:string}/weekly/{weeklyName:string}/{name:string}",
+		},
+	},
+	{
 		// Few rare values, each followed by further values: no route
 		// word below them, too few for numbers alone.
 		name: "a run of rare values followed by values",

@@ -811,9 +811,12 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			in := map[*cand]bool{}
 			for _, c := range set {
 				in[c] = true
-				if w.valueSet[c.key] {
+				switch {
+				case w.valueSet[c.key]:
 					w.note(c, RuleValueSet, "one of a word set that recurs, each followed by values, under several different routes: a parameter's values")
-				} else {
+				case !w.alikeVal[c.key]:
+					w.note(c, RuleJoined, "a word followed by values beside words known as values elsewhere in the tree, routing like them")
+				default:
 					w.note(c, RuleAlike, "one of the words that route alike (followed by the same further words, with the same methods and depth below) where the whole tree's evidence is gathered, here with values below")
 				}
 			}
