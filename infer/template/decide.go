@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,8 +65,7 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 		w.static[s] = true
 	}
 	w.priors(t.Root, opts.Priors)
-	w.coll, w.collVal = w.collectionWords(t.Root)
-	w.walk([]*Node{t.Root}, nil, 0, nil)
+	w.run(t.Root)
 	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
 	return w.out
 }
@@ -85,6 +85,18 @@ type walker struct {
 	// collVal holds the words of all of coll: values wherever they follow
 	// their route word, so subtrees holding different ones route alike.
 	collVal map[string]bool
+	// places, when set, collects the places that may hold value sets;
+	// valueSet holds the words of the sets found (see valueSets).
+	places   *[]setPlace
+	valueSet map[string]bool
+	// alikeSeen, when set, collects the words alikeWords made values;
+	// alikeVal holds those of the first walk: values wherever they
+	// occur, so that subtrees holding different ones route alike.
+	alikeSeen, alikeVal map[string]bool
+	// keysAt holds, per trie node of a route word between a set of
+	// self-recurrent words and their recurrence (/from/{lang}/to/{lang}),
+	// the words to decide as values below it (see selfRecurrent).
+	keysAt map[*Node]map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -485,6 +497,9 @@ type group struct {
 	twins   bool // twin words (see twinWords)
 	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
 	chain   bool // words followed by one recurrent enum (see enumChain)
+	// self holds, for words that recur below themselves (see
+	// selfRecurrent), the set to decide as values right below.
+	self map[string]bool
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -528,6 +543,36 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			statics = kept
 		}
 	}
+	if len(groups) == 0 {
+		if alike := w.alikeWords(statics); alike != nil {
+			in := map[*cand]bool{}
+			for _, c := range alike {
+				in[c] = true
+				if w.alikeSeen != nil {
+					w.alikeSeen[c.key] = true
+				}
+				w.note(c, RuleAlike, "one of the words here that are each followed by the same further words, with the same methods and depth below: values routing alike")
+			}
+			groups = append(groups, &group{members: alike})
+			statics = slices.DeleteFunc(statics, func(c *cand) bool { return in[c] })
+		}
+	}
+	if len(groups) == 0 {
+		if self, set := w.selfRecurrent(statics); self != nil {
+			in := map[*cand]bool{}
+			for _, c := range self {
+				in[c] = true
+				w.note(c, RuleSelfSet, "one of the words here that recur below each other, one or two levels down: values of one set")
+			}
+			g := &group{members: self}
+			if w.selfDirect(self, set) {
+				g.self = set
+			}
+			groups = append(groups, g)
+			statics = slices.DeleteFunc(statics, func(c *cand) bool { return in[c] })
+		}
+	}
+	w.notePlace(statics, prefix)
 	prev := lastLiteral(prefix)
 	for _, c := range statics {
 		for i, n := range c.nodes {
@@ -538,6 +583,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		keys := enums[c.key]
 		if keys == nil {
 			keys = w.coll[c.key]
+		}
+		if keys == nil {
+			keys = w.keysAt[c.nodes[0]]
 		}
 		w.walk(c.nodes, append(prefix, seg), depth+1, keys)
 	}
@@ -569,6 +617,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		var keys map[string]bool
 		if g.chain {
 			keys = chainKeys
+		}
+		if g.self != nil {
+			keys = g.self
 		}
 		w.walk(merged, append(prefix, seg), depth+1, keys)
 	}
@@ -734,7 +785,9 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 				w.note(c, RuleEmpty, "the empty segment of a trailing slash")
 			case enumKeys[c.key]:
 				strong = append(strong, c) // decided one level up
-				if w.coll[parent][c.key] {
+				if enumKeys[selfMark] {
+					w.note(c, RuleSelfSet, "one of a word set that also precedes this position, recurring below its own members: values taken twice")
+				} else if w.coll[parent][c.key] {
 					w.note(c, RuleCollection, "one of the words that follow "+parent+" wherever it occurs in the tree, some with values below: a collection's values")
 				} else {
 					w.note(c, RuleRecurrent, "one of a word set that recurs under several sibling routes with values below")
@@ -754,6 +807,22 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 		}
 		words, weak = numberedFamilies(words, weak)
+		if set := w.setMembers(words, len(members)); set != nil {
+			in := map[*cand]bool{}
+			for _, c := range set {
+				in[c] = true
+				switch {
+				case w.valueSet[c.key]:
+					w.note(c, RuleValueSet, "one of a word set that recurs, each followed by values, under several different routes: a parameter's values")
+				case !w.alikeVal[c.key]:
+					w.note(c, RuleJoined, "a word followed by values beside words known as values elsewhere in the tree, routing like them")
+				default:
+					w.note(c, RuleAlike, "one of the words that route alike (followed by the same further words, with the same methods and depth below) where the whole tree's evidence is gathered, here with values below")
+				}
+			}
+			strong = append(strong, set...)
+			words = slices.DeleteFunc(words, func(c *cand) bool { return in[c] })
+		}
 		for _, c := range weak {
 			if c.shape == ShapeWord {
 				w.note(c, RuleNumbered, "one of three or more numbered names made of the same letters")
@@ -816,6 +885,9 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 					continue
 				}
 				joined = append(joined, c)
+			}
+			if w.rareRunWith(g.members, words, len(members)) {
+				joined = words
 			}
 			// Many rare compound words that are nearly all the position
 			// join by numbers alone, as in rareRoutedWords: their
@@ -1066,8 +1138,9 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 	// is evidence enough (a route is hit again and again; here nearly
 	// every request brings a new word), and their subtrees are too sparse
 	// to compare one by one (each combination below seen once); the few
-	// leading to a route of their own (ml-lab/hooks) are values as well.
-	if len(kept) >= manyRare && len(pop)*5 >= siblings*4 {
+	// leading to a route of their own (ml-lab/hooks) are values as well,
+	// and so are they when followed straight by values (/{start}/{end}).
+	if len(pop) >= manyRare && len(pop)*5 >= siblings*4 || w.rareValueRun(pop, siblings) {
 		kept = pop
 	}
 	pop = kept
@@ -1383,7 +1456,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		switch {
 		case c.overflow || c.shape.Variable():
 			varNodes = append(varNodes, c.nodes...)
-		case w.collVal[c.key]:
+		case w.knownValue(c.key):
 			// A collection's value (see collectionWords).
 			varNodes = append(varNodes, c.nodes...)
 		case c.shape == ShapeWord && c.count <= 2:
@@ -1405,7 +1478,7 @@ func (w *walker) compatible(wn, gn []*Node, depth int, top bool) bool {
 		// A rare word is a value where g has values: any rare word among a
 		// population of words, a compound one (heidi-docs) beside names.
 		rare := c.shape == ShapeWord && c.count <= 2
-		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0) || w.collVal[c.key]
+		valueLike := c.overflow || c.shape.Variable() || rare && (wordPop || isCompound(c.stem) && len(varNodes) > 0) || w.knownValue(c.key)
 		if ok && w.compatible(c.nodes, gcand.nodes, depth-1, false) {
 			continue // a route word of g, or a value g saw too
 		}

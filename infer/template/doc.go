@@ -87,7 +87,18 @@
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
-//  6. Declared templates (Options.Priors, e.g. from a spec) claim the paths
+//  6. Chains of few-valued parameters (chain.go): words of one position
+//     each followed only by the same further words, with the same
+//     methods and depth below (/{project}/{user|bot}/{content|all}/...),
+//     route alike and are values; a word set followed by values that
+//     recurs under three or more different routes
+//     (/new/{p}/{daily|monthly}/..., /sum/{p}/{t}/{daily|monthly}/...)
+//     is a parameter's value set wherever it recurs; words that recur
+//     below each other (/from/{de|en|fr}/to/{de|en|fr}) are values
+//     taken twice. The first two need the whole tree: a first walk
+//     gathers them and, when it found any, a second walk decides with
+//     them (alike words then count as values when comparing subtrees).
+//  7. Declared templates (Options.Priors, e.g. from a spec) claim the paths
 //     they match first, literal segments before parameters; configured
 //     static values (Options.Static) are never parameters.
 //

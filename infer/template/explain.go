@@ -21,6 +21,9 @@ const (
 	RuleRecurrent  = "recurrent"    // a word set recurring under sibling routes
 	RuleEnumChain  = "enum-chain"   // words all followed by one recurrent enum
 	RuleCollection = "collection"   // words following one route word across the tree
+	RuleAlike      = "alike"        // sibling words followed by the same further words
+	RuleValueSet   = "value-set"    // a word set recurring under several routes
+	RuleSelfSet    = "self-set"     // words recurring below each other
 	RulePrior      = "prior"        // a declared template (Options.Priors)
 	RuleUnobserved = "not-observed" // the path is not in the trie
 )
@@ -131,8 +134,7 @@ func (t *Trie) Explain(opts Options, path string) (string, []Explanation) {
 		}
 		return w.priorTemplate, out
 	}
-	w.coll, w.collVal = w.collectionWords(t.Root)
-	w.walk([]*Node{t.Root}, nil, 0, nil)
+	w.run(t.Root)
 	tmpl := render(w.segs)
 	if i, ok := w.byKey[normKey(w.segs)]; ok {
 		tmpl = w.out[i].Path // the name the emitted endpoint kept
