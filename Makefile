@@ -48,7 +48,8 @@ deps-h2:
 	fi
 
 # The real servers cmd/internal/realserver drives with their own clients,
-# and tcpdump to capture them: tcpdump from Debian, Gitea and Mailpit (with
+# tcpdump to capture them and tshark to read their ground truth (its
+# editcap also injects TLS keys in tlsdecrypt's DSB tests), from Debian; Gitea and Mailpit (with
 # its UI and its Playwright e2e suite, run in Debian's Chromium) built from
 # the Go module proxy and npm into the user cache, each only when missing. Without them
 # those tests skip with a reason.
@@ -60,7 +61,11 @@ GITEA_BIN     ?= $(HOME)/.cache/specter/gitea-$(GITEA_VERSION)/gitea
 MAILPIT_VERSION ?= 1.33.1
 MAILPIT_DIR     ?= $(HOME)/.cache/specter/mailpit-$(MAILPIT_VERSION)
 deps-realserver:
-	@dpkg -s tcpdump >/dev/null 2>&1 || { echo "installing tcpdump"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null; }
+	@missing=""; for p in tcpdump tshark; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	@if [ ! -x $(GITEA_BIN) ]; then \
 	  echo "building Gitea $(GITEA_VERSION) from the Go module proxy (minutes, once)"; \
 	  src=$$($(GO) mod download -json code.gitea.io/gitea@v$(GITEA_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
