@@ -249,7 +249,8 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		return
 	}
 	nodes := svc.Trie.Stats.Nodes
-	node := svc.Trie.Insert(m.redSegs)
+	rejected := x.Response != nil && template.RejectedStatus(x.Response.StatusCode)
+	node := svc.Trie.InsertRejected(m.redSegs, rejected)
 	m.costBytes += int64(svc.Trie.Stats.Nodes-nodes) * costNode
 	id, ok := node.Ops[method]
 	if !ok {

@@ -79,6 +79,8 @@ type walker struct {
 	// taken at each parameter position on the way: parameter types are
 	// decided per operation from the values that led to it.
 	lin map[*Node][]uint16
+	// pev holds what each parameter took at its position (see noteParam).
+	pev map[*Param]*paramEvidence
 	// coll holds, per route word, the words below it that are one
 	// parameter wherever it occurs (see collectionWords).
 	coll map[string]map[string]bool
@@ -138,47 +140,6 @@ func (w *walker) emit(segs []Segment, nodes []*Node, prior bool) {
 	w.out = append(w.out, Endpoint{Path: render(cp), Segments: cp, Ops: ops, Count: count, Prior: prior, MethodParams: w.methodParams(cp, nodes, prior)})
 }
 
-// methodParams types the parameters of segs per method from the lineage
-// of the nodes where that method was seen.
-func (w *walker) methodParams(segs []Segment, nodes []*Node, prior bool) map[string][]Param {
-	var params []*Param
-	for _, s := range segs {
-		if s.Param != nil {
-			params = append(params, s.Param)
-		}
-	}
-	if len(params) == 0 || prior {
-		return nil
-	}
-	// Votes per method and position, by shape: one per request that ended
-	// at a node (a value combination).
-	votes := map[string][][numShapes + 1]int{}
-	for _, n := range nodes {
-		lin := w.lin[n]
-		if len(lin) != len(params) {
-			continue
-		}
-		for m := range n.Ops {
-			if votes[m] == nil {
-				votes[m] = make([][numShapes + 1]int, len(params))
-			}
-			for i, b := range lin {
-				votes[m][i][shapeVote(b)] += int(max(1, n.Count-childCount(n)))
-			}
-		}
-	}
-	out := map[string][]Param{}
-	for m, vs := range votes {
-		ps := make([]Param, len(params))
-		for i, p := range params {
-			ps[i] = *p
-			ps[i].Type, ps[i].Format = typeOfVotes(vs[i])
-		}
-		out[m] = ps
-	}
-	return out
-}
-
 // shapeVote maps a shape set to the shape it votes for (numShapes: mixed).
 func shapeVote(b uint16) int {
 	for s := Shape(0); s < numShapes; s++ {
@@ -193,7 +154,7 @@ func shapeVote(b uint16) int {
 // wins with most votes: clients reuse values across operations (an
 // item id where a file id goes), so a few odd values do not make a uuid
 // parameter a plain string. A typed shape wins with 2/3 of the votes.
-func typeOfVotes(v [numShapes + 1]int) (typ, format string) {
+func typeOfVotes(v votes) (typ, format string) {
 	total := 0
 	for _, n := range v {
 		total += n
@@ -224,17 +185,7 @@ func typeOf(shapes uint16) (typ, format string) {
 }
 
 func childCount(n *Node) uint64 {
-	var c uint64
-	for _, ch := range n.Children {
-		c += ch.Count
-	}
-	for _, o := range n.Overflow {
-		c += o.Count
-	}
-	if c > n.Count {
-		return n.Count
-	}
-	return c
+	return min(n.Count, childSum(n, func(c *Node) uint64 { return c.Count }))
 }
 
 func dedupInts(a []int) []int {
@@ -550,7 +501,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			case g.file:
 				mask = 1 << ShapeName
 			default:
-				mask = 1 << Classify(m.stem)
+				mask = lineageMask(m.stem, Classify(m.stem))
 			}
 			for i, n := range m.nodes {
 				pl := w.lin[m.parents[i]]
@@ -559,6 +510,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			merged = append(merged, m.nodes...)
 		}
 		p := makeParam(g, prev, prefix)
+		w.noteParam(p, g)
 		seg := Segment{Param: p}
 		if !g.file {
 			seg.Suffix = g.ext

@@ -13,20 +13,7 @@ import (
 // build makes a trie from lines "METHOD /path [xN]".
 func build(t testing.TB, lines []string) *Trie {
 	t.Helper()
-	tr := NewTrie(Limits{})
-	id := 0
-	for _, l := range expand(lines) {
-		method, path, _ := strings.Cut(l, " ")
-		node := tr.Insert(SplitPath(path))
-		if node.Ops == nil {
-			node.Ops = map[string]int{}
-		}
-		if _, ok := node.Ops[method]; !ok {
-			node.Ops[method] = id
-			id++
-		}
-	}
-	return tr
+	return buildRejected(t, lines)
 }
 
 // describe renders endpoints as sorted "METHOD /template" lines, with

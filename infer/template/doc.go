@@ -103,4 +103,9 @@
 // made unique within the path; they are typed per method from the values
 // that led to that method's requests (integer/int64, string with uuid,
 // date, date-time or email format when at least two thirds of them agree).
+// Values of requests the server rejected (400, 404, 422) count only when
+// a method has no other; a method seen only with rejected values takes
+// the type of the accepted values at its position. Digits are a string
+// when a tenth or more of a position's digit values are written as no
+// integer is (a leading zero, more digits than a JSON number holds).
 package template
