@@ -706,6 +706,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 		}
 		words, weak = numberedFamilies(words, weak)
+		words, weak = w.routeVariants(words, weak)
 		for _, c := range weak {
 			if c.shape == ShapeWord {
 				w.note(c, RuleNumbered, "one of three or more numbered names made of the same letters")
@@ -850,14 +851,14 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			var keys []*cand
 			for _, c := range words {
-				if !c.overflow && c.count <= 2 && c.ext == "" && randomCase(c.stem) && w.compatible(c.nodes, gnodes, 4, true) {
+				if !c.overflow && c.count <= 2 && c.ext == "" && oddKey(c.stem) && w.compatible(c.nodes, gnodes, 4, true) {
 					keys = append(keys, c)
 				}
 			}
-			if len(keys) >= minRandomKeys {
+			if keysJoin(keys, ids) {
 				g.members = append(g.members, keys...)
 				for _, c := range keys {
-					w.note(c, RuleJoined, "one of several short keys in random case, each rare and routing like the ids beside them")
+					w.note(c, RuleJoined, "a short key spelled as no route word is (random case, a digit first or inside), rare and routing like the ids beside it")
 				}
 			}
 		}
