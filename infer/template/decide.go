@@ -65,6 +65,7 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 	}
 	w.priors(t.Root, opts.Priors)
 	w.coll, w.collVal = w.collectionWords(t.Root)
+	w.fileRoute = fileRoutes(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
 	return w.out
@@ -87,6 +88,9 @@ type walker struct {
 	// collVal holds the words of all of coll: values wherever they follow
 	// their route word, so subtrees holding different ones route alike.
 	collVal map[string]bool
+	// fileRoute holds the route words whose values are file names across
+	// the tree (see fileRoutes).
+	fileRoute map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -657,7 +661,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			exts[c.ext] = true
 		}
 	}
-	fileMode := len(exts) >= 2
+	fileMode := len(exts) >= 2 || len(exts) == 1 && w.fileRoute[parent]
 	if fileMode {
 		for _, c := range cands {
 			if isFileExt(c.ext) {

@@ -26,7 +26,10 @@
 //     or more digits). Words (users, me, recently-played) are static unless
 //     the rules below say otherwise. An extension (".json") is kept as a
 //     suffix of the parameter; when values carry several extensions they
-//     are file names and the parameter takes the whole segment. A
+//     are file names and the parameter takes the whole segment, and so
+//     wherever the route word before them occurs, one file or many
+//     (/receipts/{id}/attachments/{filename} beside invoices' .pdf and
+//     .md attachments). A
 //     custom-method verb after a value (key_8sJd2:disable) is a suffix
 //     too, one template per verb. Values are classified decoded
 //     (ann%40example.com is an e-mail address). A dotted name whose only
