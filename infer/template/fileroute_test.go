@@ -1,16 +1,9 @@
 package template
 
-import (
-	"slices"
-	"testing"
-)
+import "testing"
 
 func TestFileRoutes(t *testing.T) {
-	cases := []struct {
-		name string
-		in   []string
-		want []string
-	}{
+	endpointTable{
 		{
 			name: "a route word with several extensions elsewhere takes a file name where one was seen",
 			in: cat(
@@ -45,15 +38,5 @@ func TestFileRoutes(t *testing.T) {
 				"GET /reports/{reportName:string}.csv",
 			},
 		},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := describe(build(t, c.in).Endpoints(Options{}))
-			want := slices.Clone(c.want)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("got  %q\nwant %q", got, want)
-			}
-		})
-	}
+	}.run(t)
 }
