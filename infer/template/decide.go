@@ -207,6 +207,7 @@ func normKey(segs []Segment) string {
 	for _, s := range segs {
 		b.WriteByte('/')
 		if s.Param != nil {
+			b.WriteString(s.Literal)
 			b.WriteString("{}")
 			b.WriteString(s.Suffix)
 		} else {
@@ -226,7 +227,7 @@ func render(segs []Segment) string {
 	for _, s := range segs {
 		b.WriteByte('/')
 		if s.Param != nil {
-			b.WriteString("{" + s.Param.Name + "}" + escapeBraces(s.Suffix))
+			b.WriteString(escapeBraces(s.Literal) + "{" + s.Param.Name + "}" + escapeBraces(s.Suffix))
 		} else {
 			b.WriteString(escapeBraces(s.Literal))
 		}
@@ -360,6 +361,7 @@ type cand struct {
 	overflow       bool
 	shapes         uint16 // overflow: shapes folded in
 	file           bool   // a file name: the extension belongs to the value
+	pre            string // a literal prefix before the value (see dottedPrefixes)
 }
 
 func (w *walker) methods(nodes []*Node) map[string]bool {
@@ -436,10 +438,11 @@ func children(nodes []*Node) []*cand {
 type group struct {
 	ext     string
 	members []*cand
-	file    bool // file names: the parameter swallows the extension
-	twins   bool // twin words (see twinWords)
-	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
-	chain   bool // words followed by one recurrent enum (see enumChain)
+	file    bool   // file names: the parameter swallows the extension
+	twins   bool   // twin words (see twinWords)
+	rare    bool   // a population of rare words (see rareRoutedWords): names, not an enum
+	chain   bool   // words followed by one recurrent enum (see enumChain)
+	pre     string // the literal prefix of the members (see dottedPrefixes)
 }
 
 // walk decides the children of the virtual node made of nodes (the union of
@@ -513,9 +516,13 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			}
 			merged = append(merged, m.nodes...)
 		}
-		p := makeParam(g, prev, prefix)
+		name := prev
+		if g.pre != "" {
+			name = strings.TrimSuffix(g.pre, ".") // stream.{streamName}
+		}
+		p := makeParam(g, name, prefix)
 		w.noteParam(p, g)
-		seg := Segment{Param: p}
+		seg := Segment{Param: p, Literal: g.pre}
 		if !g.file {
 			seg.Suffix = g.ext
 		}
@@ -670,17 +677,19 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		}
 	}
 
+	dottedPrefixes(cands)
 	byExt := map[string][]*cand{}
 	for _, c := range cands {
 		e := c.ext
 		if c.file {
 			e = ""
 		}
-		byExt[e] = append(byExt[e], c)
+		byExt[groupKey(c, e)] = append(byExt[groupKey(c, e)], c)
 	}
 	inGroup := map[*cand]bool{}
-	for _, e := range sortedKeys(byExt) {
-		members := byExt[e]
+	for _, key := range sortedKeys(byExt) {
+		members := byExt[key]
+		pre, e := splitGroupKey(key)
 		var strong, weak, words []*cand
 		for _, c := range members {
 			switch {
@@ -711,6 +720,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		}
 		words, weak = numberedFamilies(words, weak)
 		words, weak = w.routeVariants(words, weak)
+		words, strong = w.collectionPeers(words, strong, enumKeys, parent)
 		for _, c := range weak {
 			if c.shape == ShapeWord {
 				w.note(c, RuleNumbered, "one of three or more numbered names made of the same letters")
@@ -719,7 +729,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		if len(strong) == 0 && len(weak) == 0 {
 			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
 				pop = w.peerWords(words, pop)
-				g := &group{ext: e, members: pop, rare: true}
+				g := &group{ext: e, members: pop, rare: true, pre: pre}
 				for _, m := range pop {
 					inGroup[m] = true
 				}
@@ -727,7 +737,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			continue
 		}
-		g := &group{ext: e, file: fileMode && e == ""}
+		g := &group{ext: e, file: fileMode && e == "" && pre == "", pre: pre}
 		g.members = append(g.members, strong...)
 		g.members = append(g.members, weak...)
 		// Folded names and words count as names here.

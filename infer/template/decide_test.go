@@ -40,7 +40,7 @@ func describe(eps []Endpoint) []string {
 				if p.Format != "" {
 					typ += "/" + p.Format
 				}
-				fmt.Fprintf(&b, "{%s:%s}%s", p.Name, typ, s.Suffix)
+				fmt.Fprintf(&b, "%s{%s:%s}%s", s.Literal, p.Name, typ, s.Suffix)
 			}
 			if len(e.Segments) == 0 {
 				b.WriteByte('/')

@@ -31,10 +31,17 @@
 //     (/receipts/{id}/attachments/{filename} beside invoices' .pdf and
 //     .md attachments). A
 //     custom-method verb after a value (key_8sJd2:disable) is a suffix
-//     too, one template per verb. Values are classified decoded
+//     too, one template per verb. A route word glued by a dot to values
+//     beside the route itself (stream, stream.mp4-hd) is a literal prefix
+//     of the parameter (stream.{streamName}). Values are classified decoded
 //     (ann%40example.com is an e-mail address). A dotted name whose only
 //     digits are a version token (oauth.v2.access) is a word; three or
-//     more numbered names of the same letters (c1, c2, c10) are names.
+//     more numbered names of the same letters (c1, c2, c10) are names; a
+//     numbered name whose letters are a route beside it, followed by the
+//     same route word (sample10 beside sample), is a route. Beside ids,
+//     rare short keys spelled as no route word is (random case jiKF, a
+//     digit first or inside: 5sz, i2qve) are ids, three of them, or one
+//     in random case beside many ids.
 //  2. A lone version-like value near the root (v1, 2.0, 1, 2010-04-01) with
 //     a subtree is a constant prefix.
 //  3. Words join a group of names (never a group of strong ids: /users/me
@@ -86,7 +93,11 @@
 //     for, so the set shows only across the tree; leaf words alone
 //     (/servers/{id}/actions/{reboot|resize}) stay routes. Subtrees
 //     holding different values of a collection route alike
-//     (/genres/{name}/images/{imageType}).
+//     (/genres/{name}/images/{imageType}). Beside two or more of a
+//     collection's values, a word asked for in that place only joins
+//     them when it routes like them with the same methods below
+//     (/items/{id}/images/logo/0); leaf routes beside addressing values
+//     stay routes.
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.

@@ -86,7 +86,7 @@ func (w *walker) explainCand(c *cand, depth int, seg Segment, siblings, values i
 			e.Value = "(folded " + strings.TrimPrefix(c.key, "\x00") + ")"
 		}
 		if seg.Param != nil {
-			e.Segment = "{" + seg.Param.Name + "}" + seg.Suffix
+			e.Segment = seg.Literal + "{" + seg.Param.Name + "}" + seg.Suffix
 			e.Values = values
 		} else {
 			e.Segment = seg.Literal
