@@ -46,6 +46,7 @@ type Stats struct {
 	DroppedBudget   uint64 `json:"dropped_budget,omitempty"`    // exchanges needing a new service or operation past Limits.MaxBytes
 	MinSampled      uint64 `json:"min_sampled,omitempty"`       // bodies observed outside the sampler by Limits.MinBodySamples
 	MinSamplersFull uint64 `json:"min_samplers_full,omitempty"` // bodies given no minimum: their service had MaxSamplers shape, status and media type counters
+	SeqRecordsCut   uint64 `json:"seq_records_cut,omitempty"`   // records of JSON sequence bodies past maxSeqRecords, not fed to schemas
 }
 
 // Service is one host's inventory.
@@ -723,12 +724,22 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 		return
 	}
 	switch {
+	case isJSONSeq(mt):
+		if b.Schema == nil {
+			b.Schema = &schema.Node{}
+		}
+		if err := m.observeJSONSeq(b.Schema, body); err != nil {
+			m.Stats.BadBodies++
+		}
 	case isJSON(mt):
 		if b.Schema == nil {
 			b.Schema = &schema.Node{}
 		}
 		if err := b.Schema.ObserveJSON(body, m.sopts); err != nil {
-			m.Stats.BadBodies++
+			// A stream sent as JSON: the schema of its records.
+			if !streamedJSON(body) || m.observeJSONSeq(b.Schema, body) != nil {
+				m.Stats.BadBodies++
+			}
 			return
 		}
 		if b.Example == "" && m.limits.MaxExampleBytes > 0 {
@@ -801,6 +812,7 @@ func (m *Model) Merge(o *Model) {
 	m.Stats.DroppedBudget += o.Stats.DroppedBudget
 	m.Stats.MinSampled += o.Stats.MinSampled
 	m.Stats.MinSamplersFull += o.Stats.MinSamplersFull
+	m.Stats.SeqRecordsCut += o.Stats.SeqRecordsCut
 	m.costKnown = false
 	for _, h := range sortedKeys(o.Priors) {
 		m.addPriors(h, o.Priors[h])
