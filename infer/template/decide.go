@@ -59,7 +59,17 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 	if t == nil || t.Root == nil {
 		return nil
 	}
-	w := walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}, lin: map[*Node][]uint16{}}
+	w := t.decideAll(opts, nil)
+	if h := w.hints(); h != nil {
+		w = t.decideAll(opts, h) // see hint.go
+	}
+	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
+	return w.out
+}
+
+// decideAll runs one pass of the decisions over the trie.
+func (t *Trie) decideAll(opts Options, hint map[string]map[string]bool) *walker {
+	w := &walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}, lin: map[*Node][]uint16{}, hint: hint}
 	for _, s := range opts.Static {
 		w.static[s] = true
 	}
@@ -67,8 +77,13 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 	w.coll, w.collVal = w.collectionWords(t.Root)
 	w.fileRoute = fileRoutes(t.Root)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
-	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
-	return w.out
+	return w
+}
+
+// paramHints returns the hints of a first pass (see hint.go), for
+// Explain to decide as Endpoints does.
+func (t *Trie) paramHints(opts Options) map[string]map[string]bool {
+	return t.decideAll(opts, nil).hints()
 }
 
 type walker struct {
@@ -91,6 +106,10 @@ type walker struct {
 	// fileRoute holds the route words whose values are file names across
 	// the tree (see fileRoutes).
 	fileRoute map[string]bool
+	// hint holds, in a second pass, the values decided after each route
+	// word in the first; valsAfter and staticAfter are the first pass's
+	// record (see hint.go).
+	hint, valsAfter, staticAfter map[string]map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -457,6 +476,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		return
 	}
 	statics, groups := w.decide(cands, depth, enumKeys, lastLiteral(prefix))
+	w.noteStatics(lastLiteral(prefix), statics)
 
 	// Recurrent word sets among the static children's children (see
 	// recurrentWords) become enum parameters one level down.
@@ -522,6 +542,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 		}
 		p := makeParam(g, name, prefix)
 		w.noteParam(p, g)
+		w.noteValues(prev, g)
 		seg := Segment{Param: p, Literal: g.pre}
 		if !g.file {
 			seg.Suffix = g.ext
@@ -727,7 +748,11 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 		}
 		if len(strong) == 0 && len(weak) == 0 {
-			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
+			pop := w.rareRoutedWords(words, len(cands))
+			if len(pop) == 0 {
+				pop = w.hinted(words, parent)
+			}
+			if len(pop) > 0 {
 				pop = w.peerWords(words, pop)
 				g := &group{ext: e, members: pop, rare: true, pre: pre}
 				for _, m := range pop {

@@ -101,7 +101,13 @@
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
-//  6. Declared templates (Options.Priors, e.g. from a spec) claim the paths
+//  6. Words decided values of a parameter after a route word in one
+//     place are values after the same route word elsewhere, when a
+//     position holds two or more of them, most of its words
+//     (/realtime/metrics/{metric}/breakdown beside the monitoring
+//     metrics'): a second pass takes the first pass's decisions as the
+//     evidence, only when some place would change.
+//  7. Declared templates (Options.Priors, e.g. from a spec) claim the paths
 //     they match first, literal segments before parameters; configured
 //     static values (Options.Static) are never parameters.
 //

@@ -133,6 +133,7 @@ func (t *Trie) Explain(opts Options, path string) (string, []Explanation) {
 	}
 	w.coll, w.collVal = w.collectionWords(t.Root)
 	w.fileRoute = fileRoutes(t.Root)
+	w.hint = t.paramHints(opts)
 	w.walk([]*Node{t.Root}, nil, 0, nil)
 	tmpl := render(w.segs)
 	if i, ok := w.byKey[normKey(w.segs)]; ok {
