@@ -85,7 +85,7 @@ type corpusGap struct {
 // knownGaps are the sets below the targets, as last measured with
 // go test ./infer -run TestCorpusScores -v.
 var knownGaps = map[string]corpusGap{
-	"brex":      {F1: 0.847, Over: 0, PTypes: 0.953},
+	"brex":      {F1: 0.895, Over: 0, PTypes: 0.955},
 	"gitea":     {F1: 0.934, Over: 0, PTypes: 0.982},
 	"jellyfin":  {F1: 0.958, Over: 0, PTypes: 0.990},
 	"twitter":   {F1: 0.959, Over: 0, PTypes: 0.955},

@@ -1028,7 +1028,7 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 		}
 		pop = append(pop, c)
 	}
-	if leaves := w.rareLeafWords(pop, siblings); leaves != nil {
+	if leaves := w.rareLeafWords(pop, siblings-prefixRoutes(w, cs)); leaves != nil {
 		for _, c := range leaves {
 			w.note(c, RuleRareLeaves, "one of the position's leaf words, each requested once with the same methods: lookups by name")
 		}

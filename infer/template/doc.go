@@ -60,7 +60,8 @@
 //     nearly all the position, are a parameter by numbers alone: their
 //     subtrees are too sparse to compare one by one. Four or more leaf
 //     words, each requested once with the same methods and alone at the
-//     position, are lookups by name (/search/{query}). Other compound
+//     position (beside sub-routes at most: /search/name/...), are lookups
+//     by name (/search/{query}). Other compound
 //     words routing like such a population and requested about as
 //     often join it, and so do, growing it until nothing changes,
 //     compound words whose route words are at least half the

@@ -48,3 +48,17 @@ func keysJoin(keys []*cand, ids int) bool {
 	}
 	return len(keys) == 1 && ids >= loneKeyIDs && randomCase(keys[0].stem)
 }
+
+// prefixRoutes counts the words of cs that only lead further (children
+// and no operation of their own, /search/name/... beside /search/{query}):
+// they are another kind of sibling than lookups by name, so they do not
+// count against a population of leaf values (see rareLeafWords).
+func prefixRoutes(w *walker, cs []*cand) int {
+	n := 0
+	for _, c := range cs {
+		if !c.overflow && c.count > 2 && hasChildren(c.nodes) && len(w.methods(c.nodes)) == 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -96,3 +96,23 @@ func TestShortKeysAndVariants(t *testing.T) {
 		},
 	}.run(t)
 }
+
+func TestLeafLookupsBesideRoutes(t *testing.T) {
+	lookups := seq("POST /company/search/%s", "auth-mobile-dbpo", "core-sdk-kpif", "ledger-portal-kwkt", "sdk-ml-qrzg", "stream-ledger-kuqz")
+	endpointTable{
+		{
+			name: "leaf words each requested once beside sub-routes are lookups by name",
+			in:   cat(lookups, seq("GET /company/search/name/%s", "api-web-695", "core-core-180", "auth-web-62")),
+			want: []string{"GET /company/search/name/{nameName:string}", "POST /company/search/{searchName:string}"},
+		},
+		{
+			name: "beside a leaf route with its own requests they stay routes",
+			in:   cat(lookups, []string{"GET /company/search/recent x5"}),
+			want: []string{
+				"GET /company/search/recent",
+				"POST /company/search/auth-mobile-dbpo", "POST /company/search/core-sdk-kpif", "POST /company/search/ledger-portal-kwkt",
+				"POST /company/search/sdk-ml-qrzg", "POST /company/search/stream-ledger-kuqz",
+			},
+		},
+	}.run(t)
+}
