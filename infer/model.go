@@ -49,6 +49,7 @@ type Stats struct {
 	MinSamplersFull uint64 `json:"min_samplers_full,omitempty"` // bodies given no minimum: their service had MaxSamplers shape, status and media type counters
 	GRPCUnnamed     uint64 `json:"grpc_unnamed,omitempty"`      // gRPC calls whose method path was not known (HPACK state from before the capture)
 	DroppedGRPC     uint64 `json:"dropped_grpc,omitempty"`      // gRPC calls past MaxGRPCServices or MaxGRPCMethods
+	SeqRecordsCut   uint64 `json:"seq_records_cut,omitempty"`   // records of JSON sequence bodies past maxSeqRecords, not fed to schemas
 }
 
 // Service is one host's inventory.
@@ -268,7 +269,8 @@ func (m *Model) Observe(x *reassembly.Exchange) {
 		return
 	}
 	nodes := svc.Trie.Stats.Nodes
-	node := svc.Trie.Insert(m.redSegs)
+	rejected := x.Response != nil && template.RejectedStatus(x.Response.StatusCode)
+	node := svc.Trie.InsertRejected(m.redSegs, rejected)
 	m.costBytes += int64(svc.Trie.Stats.Nodes-nodes) * costNode
 	id, ok := node.Ops[method]
 	if !ok {
@@ -749,12 +751,22 @@ func (m *Model) observeBody(op *Operation, b *Body, mt string, params map[string
 		return
 	}
 	switch {
+	case isJSONSeq(mt):
+		if b.Schema == nil {
+			b.Schema = &schema.Node{}
+		}
+		if err := m.observeJSONSeq(b.Schema, body); err != nil {
+			m.Stats.BadBodies++
+		}
 	case isJSON(mt):
 		if b.Schema == nil {
 			b.Schema = &schema.Node{}
 		}
 		if err := b.Schema.ObserveJSON(body, m.sopts); err != nil {
-			m.Stats.BadBodies++
+			// A stream sent as JSON: the schema of its records.
+			if !streamedJSON(body) || m.observeJSONSeq(b.Schema, body) != nil {
+				m.Stats.BadBodies++
+			}
 			return
 		}
 		if b.Example == "" && m.limits.MaxExampleBytes > 0 {
@@ -831,6 +843,7 @@ func (m *Model) Merge(o *Model) {
 	m.Stats.MinSamplersFull += o.Stats.MinSamplersFull
 	m.Stats.GRPCUnnamed += o.Stats.GRPCUnnamed
 	m.Stats.DroppedGRPC += o.Stats.DroppedGRPC
+	m.Stats.SeqRecordsCut += o.Stats.SeqRecordsCut
 	m.costKnown = false
 	for _, h := range sortedKeys(o.Priors) {
 		m.addPriors(h, o.Priors[h])

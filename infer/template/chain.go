@@ -334,6 +334,8 @@ func (w *walker) run(root *Node) {
 	w.out = append(w.out[:0], saved...)
 	w.byKey = savedKeys
 	clear(w.lin)
+	// The second walk records its own first-pass evidence (hint.go).
+	w.valsAfter, w.staticAfter = nil, nil
 	if w.why != nil {
 		clear(w.why)
 		clear(w.expl)

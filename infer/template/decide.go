@@ -60,14 +60,30 @@ func (t *Trie) Endpoints(opts Options) []Endpoint {
 	if t == nil || t.Root == nil {
 		return nil
 	}
-	w := walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}, lin: map[*Node][]uint16{}}
+	w := t.decideAll(opts, nil)
+	if h := w.hints(); h != nil {
+		w = t.decideAll(opts, h) // see hint.go
+	}
+	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
+	return w.out
+}
+
+// decideAll runs one pass of the decisions over the trie.
+func (t *Trie) decideAll(opts Options, hint map[string]map[string]bool) *walker {
+	w := &walker{static: map[string]bool{}, claimed: map[*Node]bool{}, byKey: map[string]int{}, lin: map[*Node][]uint16{}, hint: hint}
 	for _, s := range opts.Static {
 		w.static[s] = true
 	}
 	w.priors(t.Root, opts.Priors)
+	w.fileRoute = fileRoutes(t.Root)
 	w.run(t.Root)
-	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
-	return w.out
+	return w
+}
+
+// paramHints returns the hints of a first pass (see hint.go), for
+// Explain to decide as Endpoints does.
+func (t *Trie) paramHints(opts Options) map[string]map[string]bool {
+	return t.decideAll(opts, nil).hints()
 }
 
 type walker struct {
@@ -79,6 +95,8 @@ type walker struct {
 	// taken at each parameter position on the way: parameter types are
 	// decided per operation from the values that led to it.
 	lin map[*Node][]uint16
+	// pev holds what each parameter took at its position (see noteParam).
+	pev map[*Param]*paramEvidence
 	// coll holds, per route word, the words below it that are one
 	// parameter wherever it occurs (see collectionWords).
 	coll map[string]map[string]bool
@@ -97,6 +115,13 @@ type walker struct {
 	// self-recurrent words and their recurrence (/from/{lang}/to/{lang}),
 	// the words to decide as values below it (see selfRecurrent).
 	keysAt map[*Node]map[string]bool
+	// fileRoute holds the route words whose values are file names across
+	// the tree (see fileRoutes).
+	fileRoute map[string]bool
+	// hint holds, in a second pass, the values decided after each route
+	// word in the first; valsAfter and staticAfter are the first pass's
+	// record (see hint.go).
+	hint, valsAfter, staticAfter map[string]map[string]bool
 
 	// Explain only (nil otherwise): the reasons noted per candidate, the
 	// explained path's nodes with their depth, what was found per
@@ -150,47 +175,6 @@ func (w *walker) emit(segs []Segment, nodes []*Node, prior bool) {
 	w.out = append(w.out, Endpoint{Path: render(cp), Segments: cp, Ops: ops, Count: count, Prior: prior, MethodParams: w.methodParams(cp, nodes, prior)})
 }
 
-// methodParams types the parameters of segs per method from the lineage
-// of the nodes where that method was seen.
-func (w *walker) methodParams(segs []Segment, nodes []*Node, prior bool) map[string][]Param {
-	var params []*Param
-	for _, s := range segs {
-		if s.Param != nil {
-			params = append(params, s.Param)
-		}
-	}
-	if len(params) == 0 || prior {
-		return nil
-	}
-	// Votes per method and position, by shape: one per request that ended
-	// at a node (a value combination).
-	votes := map[string][][numShapes + 1]int{}
-	for _, n := range nodes {
-		lin := w.lin[n]
-		if len(lin) != len(params) {
-			continue
-		}
-		for m := range n.Ops {
-			if votes[m] == nil {
-				votes[m] = make([][numShapes + 1]int, len(params))
-			}
-			for i, b := range lin {
-				votes[m][i][shapeVote(b)] += int(max(1, n.Count-childCount(n)))
-			}
-		}
-	}
-	out := map[string][]Param{}
-	for m, vs := range votes {
-		ps := make([]Param, len(params))
-		for i, p := range params {
-			ps[i] = *p
-			ps[i].Type, ps[i].Format = typeOfVotes(vs[i])
-		}
-		out[m] = ps
-	}
-	return out
-}
-
 // shapeVote maps a shape set to the shape it votes for (numShapes: mixed).
 func shapeVote(b uint16) int {
 	for s := Shape(0); s < numShapes; s++ {
@@ -205,7 +189,7 @@ func shapeVote(b uint16) int {
 // wins with most votes: clients reuse values across operations (an
 // item id where a file id goes), so a few odd values do not make a uuid
 // parameter a plain string. A typed shape wins with 2/3 of the votes.
-func typeOfVotes(v [numShapes + 1]int) (typ, format string) {
+func typeOfVotes(v votes) (typ, format string) {
 	total := 0
 	for _, n := range v {
 		total += n
@@ -236,17 +220,7 @@ func typeOf(shapes uint16) (typ, format string) {
 }
 
 func childCount(n *Node) uint64 {
-	var c uint64
-	for _, ch := range n.Children {
-		c += ch.Count
-	}
-	for _, o := range n.Overflow {
-		c += o.Count
-	}
-	if c > n.Count {
-		return n.Count
-	}
-	return c
+	return min(n.Count, childSum(n, func(c *Node) uint64 { return c.Count }))
 }
 
 func dedupInts(a []int) []int {
@@ -264,6 +238,7 @@ func normKey(segs []Segment) string {
 	for _, s := range segs {
 		b.WriteByte('/')
 		if s.Param != nil {
+			b.WriteString(s.Literal)
 			b.WriteString("{}")
 			b.WriteString(s.Suffix)
 		} else {
@@ -283,7 +258,7 @@ func render(segs []Segment) string {
 	for _, s := range segs {
 		b.WriteByte('/')
 		if s.Param != nil {
-			b.WriteString("{" + s.Param.Name + "}" + escapeBraces(s.Suffix))
+			b.WriteString(escapeBraces(s.Literal) + "{" + s.Param.Name + "}" + escapeBraces(s.Suffix))
 		} else {
 			b.WriteString(escapeBraces(s.Literal))
 		}
@@ -417,6 +392,7 @@ type cand struct {
 	overflow       bool
 	shapes         uint16 // overflow: shapes folded in
 	file           bool   // a file name: the extension belongs to the value
+	pre            string // a literal prefix before the value (see dottedPrefixes)
 }
 
 func (w *walker) methods(nodes []*Node) map[string]bool {
@@ -493,10 +469,11 @@ func children(nodes []*Node) []*cand {
 type group struct {
 	ext     string
 	members []*cand
-	file    bool // file names: the parameter swallows the extension
-	twins   bool // twin words (see twinWords)
-	rare    bool // a population of rare words (see rareRoutedWords): names, not an enum
-	chain   bool // words followed by one recurrent enum (see enumChain)
+	file    bool   // file names: the parameter swallows the extension
+	twins   bool   // twin words (see twinWords)
+	rare    bool   // a population of rare words (see rareRoutedWords): names, not an enum
+	chain   bool   // words followed by one recurrent enum (see enumChain)
+	pre     string // the literal prefix of the members (see dottedPrefixes)
 	// self holds, for words that recur below themselves (see
 	// selfRecurrent), the set to decide as values right below.
 	self map[string]bool
@@ -572,6 +549,9 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			statics = slices.DeleteFunc(statics, func(c *cand) bool { return in[c] })
 		}
 	}
+	// Only the words that stay literal after the chain rules are the
+	// first pass's statics (hint.go).
+	w.noteStatics(lastLiteral(prefix), statics)
 	w.notePlace(statics, prefix)
 	prev := lastLiteral(prefix)
 	for _, c := range statics {
@@ -598,7 +578,7 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			case g.file:
 				mask = 1 << ShapeName
 			default:
-				mask = 1 << Classify(m.stem)
+				mask = lineageMask(m.stem, Classify(m.stem))
 			}
 			for i, n := range m.nodes {
 				pl := w.lin[m.parents[i]]
@@ -606,8 +586,14 @@ func (w *walker) walk(nodes []*Node, prefix []Segment, depth int, enumKeys map[s
 			}
 			merged = append(merged, m.nodes...)
 		}
-		p := makeParam(g, prev, prefix)
-		seg := Segment{Param: p}
+		name := prev
+		if g.pre != "" {
+			name = strings.TrimSuffix(g.pre, ".") // stream.{streamName}
+		}
+		p := makeParam(g, name, prefix)
+		w.noteParam(p, g)
+		w.noteValues(prev, g)
+		seg := Segment{Param: p, Literal: g.pre}
 		if !g.file {
 			seg.Suffix = g.ext
 		}
@@ -756,7 +742,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			exts[c.ext] = true
 		}
 	}
-	fileMode := len(exts) >= 2
+	fileMode := len(exts) >= 2 || len(exts) == 1 && w.fileRoute[parent]
 	if fileMode {
 		for _, c := range cands {
 			if isFileExt(c.ext) {
@@ -765,17 +751,19 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 		}
 	}
 
+	dottedPrefixes(cands)
 	byExt := map[string][]*cand{}
 	for _, c := range cands {
 		e := c.ext
 		if c.file {
 			e = ""
 		}
-		byExt[e] = append(byExt[e], c)
+		byExt[groupKey(c, e)] = append(byExt[groupKey(c, e)], c)
 	}
 	inGroup := map[*cand]bool{}
-	for _, e := range sortedKeys(byExt) {
-		members := byExt[e]
+	for _, key := range sortedKeys(byExt) {
+		members := byExt[key]
+		pre, e := splitGroupKey(key)
 		var strong, weak, words []*cand
 		for _, c := range members {
 			switch {
@@ -823,15 +811,21 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			strong = append(strong, set...)
 			words = slices.DeleteFunc(words, func(c *cand) bool { return in[c] })
 		}
+		words, weak = w.routeVariants(words, weak)
+		words, strong = w.collectionPeers(words, strong, enumKeys, parent)
 		for _, c := range weak {
 			if c.shape == ShapeWord {
 				w.note(c, RuleNumbered, "one of three or more numbered names made of the same letters")
 			}
 		}
 		if len(strong) == 0 && len(weak) == 0 {
-			if pop := w.rareRoutedWords(words, len(cands)); len(pop) > 0 {
+			pop := w.rareRoutedWords(words, len(cands))
+			if len(pop) == 0 {
+				pop = w.hinted(words, parent)
+			}
+			if len(pop) > 0 {
 				pop = w.peerWords(words, pop)
-				g := &group{ext: e, members: pop, rare: true}
+				g := &group{ext: e, members: pop, rare: true, pre: pre}
 				for _, m := range pop {
 					inGroup[m] = true
 				}
@@ -839,7 +833,7 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			continue
 		}
-		g := &group{ext: e, file: fileMode && e == ""}
+		g := &group{ext: e, file: fileMode && e == "" && pre == "", pre: pre}
 		g.members = append(g.members, strong...)
 		g.members = append(g.members, weak...)
 		// Folded names and words count as names here.
@@ -970,14 +964,14 @@ func (w *walker) decide(cands []*cand, depth int, enumKeys map[string]bool, pare
 			}
 			var keys []*cand
 			for _, c := range words {
-				if !c.overflow && c.count <= 2 && c.ext == "" && randomCase(c.stem) && w.compatible(c.nodes, gnodes, 4, true) {
+				if !c.overflow && c.count <= 2 && c.ext == "" && oddKey(c.stem) && w.compatible(c.nodes, gnodes, 4, true) {
 					keys = append(keys, c)
 				}
 			}
-			if len(keys) >= minRandomKeys {
+			if keysJoin(keys, ids) {
 				g.members = append(g.members, keys...)
 				for _, c := range keys {
-					w.note(c, RuleJoined, "one of several short keys in random case, each rare and routing like the ids beside them")
+					w.note(c, RuleJoined, "a short key spelled as no route word is (random case, a digit first or inside), rare and routing like the ids beside it")
 				}
 			}
 		}
@@ -1108,7 +1102,7 @@ func (w *walker) rareRoutedWords(cs []*cand, siblings int) []*cand {
 		}
 		pop = append(pop, c)
 	}
-	if leaves := w.rareLeafWords(pop, siblings); leaves != nil {
+	if leaves := w.rareLeafWords(pop, siblings-prefixRoutes(w, cs)); leaves != nil {
 		for _, c := range leaves {
 			w.note(c, RuleRareLeaves, "one of the position's leaf words, each requested once with the same methods: lookups by name")
 		}

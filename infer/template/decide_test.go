@@ -13,20 +13,7 @@ import (
 // build makes a trie from lines "METHOD /path [xN]".
 func build(t testing.TB, lines []string) *Trie {
 	t.Helper()
-	tr := NewTrie(Limits{})
-	id := 0
-	for _, l := range expand(lines) {
-		method, path, _ := strings.Cut(l, " ")
-		node := tr.Insert(SplitPath(path))
-		if node.Ops == nil {
-			node.Ops = map[string]int{}
-		}
-		if _, ok := node.Ops[method]; !ok {
-			node.Ops[method] = id
-			id++
-		}
-	}
-	return tr
+	return buildRejected(t, lines)
 }
 
 // describe renders endpoints as sorted "METHOD /template" lines, with
@@ -53,7 +40,7 @@ func describe(eps []Endpoint) []string {
 				if p.Format != "" {
 					typ += "/" + p.Format
 				}
-				fmt.Fprintf(&b, "{%s:%s}%s", p.Name, typ, s.Suffix)
+				fmt.Fprintf(&b, "%s{%s:%s}%s", s.Literal, p.Name, typ, s.Suffix)
 			}
 			if len(e.Segments) == 0 {
 				b.WriteByte('/')

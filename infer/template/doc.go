@@ -26,12 +26,22 @@
 //     or more digits). Words (users, me, recently-played) are static unless
 //     the rules below say otherwise. An extension (".json") is kept as a
 //     suffix of the parameter; when values carry several extensions they
-//     are file names and the parameter takes the whole segment. A
+//     are file names and the parameter takes the whole segment, and so
+//     wherever the route word before them occurs, one file or many
+//     (/receipts/{id}/attachments/{filename} beside invoices' .pdf and
+//     .md attachments). A
 //     custom-method verb after a value (key_8sJd2:disable) is a suffix
-//     too, one template per verb. Values are classified decoded
+//     too, one template per verb. A route word glued by a dot to values
+//     beside the route itself (stream, stream.mp4-hd) is a literal prefix
+//     of the parameter (stream.{streamName}). Values are classified decoded
 //     (ann%40example.com is an e-mail address). A dotted name whose only
 //     digits are a version token (oauth.v2.access) is a word; three or
-//     more numbered names of the same letters (c1, c2, c10) are names.
+//     more numbered names of the same letters (c1, c2, c10) are names; a
+//     numbered name whose letters are a route beside it, followed by the
+//     same route word (sample10 beside sample), is a route. Beside ids,
+//     rare short keys spelled as no route word is (random case jiKF, a
+//     digit first or inside: 5sz, i2qve) are ids, three of them, or one
+//     in random case beside many ids.
 //  2. A lone version-like value near the root (v1, 2.0, 1, 2010-04-01) with
 //     a subtree is a constant prefix.
 //  3. Words join a group of names (never a group of strong ids: /users/me
@@ -50,7 +60,8 @@
 //     nearly all the position, are a parameter by numbers alone: their
 //     subtrees are too sparse to compare one by one. Four or more leaf
 //     words, each requested once with the same methods and alone at the
-//     position, are lookups by name (/search/{query}). Other compound
+//     position (beside sub-routes at most: /search/name/...), are lookups
+//     by name (/search/{query}). Other compound
 //     words routing like such a population and requested about as
 //     often join it, and so do, growing it until nothing changes,
 //     compound words whose route words are at least half the
@@ -83,7 +94,11 @@
 //     for, so the set shows only across the tree; leaf words alone
 //     (/servers/{id}/actions/{reboot|resize}) stay routes. Subtrees
 //     holding different values of a collection route alike
-//     (/genres/{name}/images/{imageType}).
+//     (/genres/{name}/images/{imageType}). Beside two or more of a
+//     collection's values, a word asked for in that place only joins
+//     them when it routes like them with the same methods below
+//     (/items/{id}/images/logo/0); leaf routes beside addressing values
+//     stay routes.
 //  5. Inside a collection (below a route word), words that nearly all
 //     route through the same word to values
 //     (/namespaces/{default|kube-system}/pods/{pod}) are a parameter.
@@ -98,7 +113,13 @@
 //     taken twice. The first two need the whole tree: a first walk
 //     gathers them and, when it found any, a second walk decides with
 //     them (alike words then count as values when comparing subtrees).
-//  7. Declared templates (Options.Priors, e.g. from a spec) claim the paths
+//  7. Words decided values of a parameter after a route word in one
+//     place are values after the same route word elsewhere, when a
+//     position holds two or more of them, most of its words
+//     (/realtime/metrics/{metric}/breakdown beside the monitoring
+//     metrics'): a second pass takes the first pass's decisions as the
+//     evidence, only when some place would change.
+//  8. Declared templates (Options.Priors, e.g. from a spec) claim the paths
 //     they match first, literal segments before parameters; configured
 //     static values (Options.Static) are never parameters.
 //
@@ -114,4 +135,9 @@
 // made unique within the path; they are typed per method from the values
 // that led to that method's requests (integer/int64, string with uuid,
 // date, date-time or email format when at least two thirds of them agree).
+// Values of requests the server rejected (400, 404, 422) count only when
+// a method has no other; a method seen only with rejected values takes
+// the type of the accepted values at its position. Digits are a string
+// when a tenth or more of a position's digit values are written as no
+// integer is (a leading zero, more digits than a JSON number holds).
 package template

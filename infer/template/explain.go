@@ -89,7 +89,7 @@ func (w *walker) explainCand(c *cand, depth int, seg Segment, siblings, values i
 			e.Value = "(folded " + strings.TrimPrefix(c.key, "\x00") + ")"
 		}
 		if seg.Param != nil {
-			e.Segment = "{" + seg.Param.Name + "}" + seg.Suffix
+			e.Segment = seg.Literal + "{" + seg.Param.Name + "}" + seg.Suffix
 			e.Values = values
 		} else {
 			e.Segment = seg.Literal
@@ -134,6 +134,8 @@ func (t *Trie) Explain(opts Options, path string) (string, []Explanation) {
 		}
 		return w.priorTemplate, out
 	}
+	w.fileRoute = fileRoutes(t.Root)
+	w.hint = t.paramHints(opts)
 	w.run(t.Root)
 	tmpl := render(w.segs)
 	if i, ok := w.byKey[normKey(w.segs)]; ok {

@@ -65,6 +65,10 @@ type Node struct {
 	Overflow map[string]*Node `json:"o,omitempty"`
 	// Folded counts the paths routed to Overflow.
 	Folded uint64 `json:"folded,omitempty"`
+	// Rejected counts, of Count, the requests the server rejected (see
+	// InsertRejected): their values are weak evidence of a parameter's
+	// type.
+	Rejected uint64 `json:"rej,omitempty"`
 }
 
 // Stats counts what the limits dropped or folded, for reporting.
@@ -113,7 +117,16 @@ func AppendSplitPath(dst []string, p string) []string {
 
 // Insert records one path ending with method and returns the node it ends
 // at. The caller attaches its operation id to node.Ops.
-func (t *Trie) Insert(segs []string) *Node {
+func (t *Trie) Insert(segs []string) *Node { return t.InsertRejected(segs, false) }
+
+// InsertRejected is Insert for a request the server answered or not as
+// one with a bad value (400, 404, 422: see RejectedStatus): rejected ones
+// are counted in the nodes' Rejected too.
+func (t *Trie) InsertRejected(segs []string, rejected bool) *Node {
+	var rej uint64
+	if rejected {
+		rej = 1
+	}
 	if t.Root == nil {
 		t.Root = &Node{}
 		t.Limits = t.Limits.withDefaults()
@@ -125,6 +138,7 @@ func (t *Trie) Insert(segs []string) *Node {
 	}
 	n := t.Root
 	n.Count++
+	n.Rejected += rej
 	for _, s := range segs {
 		if len(s) > t.Limits.MaxSegment {
 			s = s[:t.Limits.MaxSegment]
@@ -137,6 +151,7 @@ func (t *Trie) Insert(segs []string) *Node {
 		}
 		n = c
 		n.Count++
+		n.Rejected += rej
 	}
 	return n
 }
@@ -234,6 +249,7 @@ func (t *Trie) Merge(o *Trie, ops OpMerger) {
 
 func (t *Trie) mergeNode(d, s *Node, ops OpMerger) {
 	d.Count += s.Count
+	d.Rejected += s.Rejected
 	d.Folded += s.Folded
 	t.Stats.Folded += s.Folded
 	for _, m := range sortedKeys(s.Ops) {
