@@ -74,8 +74,8 @@ func (f Flags) String() string {
 // Request is one HTTP request.
 type Request struct {
 	Method string
-	// Scheme is "http" or "https" when the request says so (an
-	// absolute-form target, HTTP/2's :scheme), "" otherwise.
+	// Scheme is the URI scheme, lower case, when the request says it (an
+	// absolute-form target, HTTP/2's :scheme, a HAR URL), "" otherwise.
 	Scheme string
 	// Authority is the Host header, or the authority of an absolute-form
 	// or authority-form target (HTTP/2's :authority).
