@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/specter-dev/specter/reassembly/http1"
+	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // Config bounds the reassembler. Every limit says what happens when it is
@@ -110,5 +111,14 @@ func (c *Config) normalize() {
 	}
 	if c.HTTP.MaxBody <= 0 && c.HTTP.MaxHeaderBytes <= 0 {
 		c.HTTP = d.HTTP
+	}
+	if c.HTTP.Decoding == nil {
+		// One for all the parsers of a pipeline: it counts what decoding
+		// the bodies finds, whoever reads them.
+		maxDecoded := c.HTTP.MaxDecoded
+		if maxDecoded <= 0 {
+			maxDecoded = d.HTTP.MaxDecoded
+		}
+		c.HTTP.Decoding = message.NewDecoding(c.HTTP.MaxBody, maxDecoded)
 	}
 }

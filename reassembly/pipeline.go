@@ -218,6 +218,7 @@ func (p *Pipeline) Stats() Stats {
 	for _, w := range p.workers {
 		w.ctr.addTo(&s)
 	}
+	s.addDecoding(p.cfg.HTTP.Decoding.Stats())
 	return s
 }
 

@@ -124,6 +124,7 @@ func (s *Streams) CloseAll(now time.Time) {
 func (s *Streams) Stats() Stats {
 	var st Stats
 	s.ctr.addTo(&st)
+	st.addDecoding(s.cfg.HTTP.Decoding.Stats())
 	return st
 }
 

@@ -188,7 +188,7 @@ func entry(x *reassembly.Exchange) harEntry {
 		StartedDateTime: r.Start.UTC().Format(time.RFC3339Nano),
 		ServerIPAddress: x.Flow.Server.Addr().String(),
 		Connection:      fmt.Sprint(x.ConnID),
-		Flags:           x.Flags.Names(),
+		Flags:           x.AllFlags().Names(),
 		Anomalies:       x.Anomalies,
 	}
 	e.Request = request{
