@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/specter-dev/specter/reassembly/message"
@@ -608,7 +607,7 @@ func (p *Parser) finish(ts time.Time) {
 		if p.cfg.Decode && len(p.codings) > 0 && !p.flags.Has(message.FlagCodingsCapped) {
 			// Decoded when first read, if ever: the parser only keeps
 			// the bytes and what to undo.
-			b = p.cfg.Decoding.Body(raw, slices.Clone(p.codings), p.flags)
+			b = p.cfg.Decoding.Body(raw, p.codings, p.flags)
 		} else {
 			b = message.NewBody(raw, 0)
 		}

@@ -20,15 +20,22 @@ const MaxCodings = 4
 // called on nil (an empty body) and from several goroutines at once: the
 // sinks of a pipeline share exchanges.
 type Body struct {
-	raw     []byte
-	codings []string // in the order they were applied; nil: nothing to undo
-	wire    Flags    // the message's flags, as far as decoding cares
-	dec     *Decoding
+	raw   []byte
+	flags Flags // what decoding found: given to NewBody, or set by decode
+	lazy  *lazy // nil: nothing to undo
+}
 
-	once  sync.Once
-	out   []byte
-	flags Flags
-	err   error
+// lazy is the state of a body with content codings to undo, apart so
+// that the common body, with none, stays small.
+type lazy struct {
+	codings  [MaxCodings]string // in the order they were applied
+	ncodings int
+	wire     Flags // the message's flags, as far as decoding cares
+	dec      *Decoding
+
+	once sync.Once
+	out  []byte
+	err  error
 }
 
 // NewBody returns a body holding b, already decoded, with the flags its
@@ -45,11 +52,11 @@ func (b *Body) Bytes() []byte {
 	if b == nil {
 		return nil
 	}
-	if b.codings == nil {
+	if b.lazy == nil {
 		return b.raw
 	}
-	b.once.Do(b.decode)
-	return b.out
+	b.lazy.once.Do(b.decode)
+	return b.lazy.out
 }
 
 // Flags returns what decoding the body found: FlagDecodeError, FlagBombCut
@@ -59,21 +66,20 @@ func (b *Body) Flags() Flags {
 	if b == nil {
 		return 0
 	}
-	if b.codings == nil {
-		return b.flags
+	if b.lazy != nil {
+		b.lazy.once.Do(b.decode)
 	}
-	b.once.Do(b.decode)
 	return b.flags
 }
 
 // Err returns why the content codings could not be undone (with
 // FlagDecodeError), or nil. It decodes the body if that was not done yet.
 func (b *Body) Err() error {
-	if b == nil || b.codings == nil {
+	if b == nil || b.lazy == nil {
 		return nil
 	}
-	b.once.Do(b.decode)
-	return b.err
+	b.lazy.once.Do(b.decode)
+	return b.lazy.err
 }
 
 // Raw returns the body as it came, before content decoding (after
@@ -88,10 +94,10 @@ func (b *Body) Raw() []byte {
 // Codings returns the content codings the body was sent with, in the
 // order they were applied (nil for none, or for a body given decoded).
 func (b *Body) Codings() []string {
-	if b == nil {
+	if b == nil || b.lazy == nil {
 		return nil
 	}
-	return b.codings
+	return b.lazy.codings[:b.lazy.ncodings]
 }
 
 // Decoding makes the bodies of the messages of one parser or pipeline and
@@ -111,7 +117,10 @@ func NewDecoding(maxBody, maxDecoded int) *Decoding {
 }
 
 // Body returns the body raw sent with codings (in the order they were
-// applied, at most MaxCodings), to be undone when it is first read. wire
+// applied, at most MaxCodings; codings is not kept), to be undone when it
+// is first read. A longer list is left undone and flagged
+// FlagDecodeError (the parsers flag the message FlagCodingsCapped before
+// that). wire
 // are the message's flags: a body cut on the wire (FlagBodyTruncated,
 // FlagGap, FlagIncomplete) that fails to decode keeps what did decode. With
 // no codings, raw is the body.
@@ -119,7 +128,14 @@ func (d *Decoding) Body(raw []byte, codings []string, wire Flags) *Body {
 	if len(codings) == 0 || len(raw) == 0 {
 		return NewBody(raw, 0)
 	}
-	return &Body{raw: raw, codings: codings, wire: wire & (FlagBodyTruncated | FlagGap | FlagIncomplete), dec: d}
+	if len(codings) > MaxCodings {
+		// Left encoded, as a parser leaves it (FlagCodingsCapped).
+		d.errors.Add(1)
+		return NewBody(raw, FlagDecodeError)
+	}
+	lz := &lazy{wire: wire & (FlagBodyTruncated | FlagGap | FlagIncomplete), dec: d}
+	lz.ncodings = copy(lz.codings[:], codings)
+	return &Body{raw: raw, lazy: lz}
 }
 
 // DecodeStats counts what reading bodies found. A body no one reads is

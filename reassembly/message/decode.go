@@ -80,17 +80,18 @@ func (c *capReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// decode undoes b.codings on b.raw into b.out and b.flags. A body that was
+// decode undoes the body's codings on b.raw into b.lazy.out and b.flags. A body that was
 // complete on the wire and fails to decode keeps its raw bytes, flagged
 // FlagDecodeError; one that was cut (MaxBody, gap, end of stream) keeps
 // what decoded.
 func (b *Body) decode() {
-	d := b.dec
+	lz := b.lazy
+	d := lz.dec
 	dc, _ := decoderPool.Get().(*decoder)
 	if dc == nil {
 		dc = new(decoder)
 	}
-	out, truncated, bomb, err := dc.run(b.raw, b.codings, d.maxBody, d.maxDecoded)
+	out, truncated, bomb, err := dc.run(b.raw, lz.codings[:lz.ncodings], d.maxBody, d.maxDecoded)
 	d.work.Add(int64(dc.work))
 	decoderPool.Put(dc)
 	d.decoded.Add(1)
@@ -101,11 +102,11 @@ func (b *Body) decode() {
 	case errors.Is(err, errLayerCap):
 		// An inner layer expanded past MaxDecoded: a bomb, however little
 		// the outer ones made of it.
-		b.out, b.flags = out, FlagBombCut
-	case err != nil && (b.wire&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0 || len(out) == 0):
-		b.out, b.flags, b.err = b.raw, FlagDecodeError, err
+		lz.out, b.flags = out, FlagBombCut
+	case err != nil && (lz.wire&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0 || len(out) == 0):
+		lz.out, b.flags, lz.err = b.raw, FlagDecodeError, err
 	default:
-		b.out = out
+		lz.out = out
 		if truncated {
 			b.flags |= FlagBodyTruncated
 		}
@@ -119,7 +120,7 @@ func (b *Body) decode() {
 	case b.flags.Has(FlagBombCut):
 		d.bombs.Add(1)
 	}
-	if b.flags.Has(FlagBodyTruncated) && !b.wire.Has(FlagBodyTruncated) {
+	if b.flags.Has(FlagBodyTruncated) && !lz.wire.Has(FlagBodyTruncated) {
 		d.truncated.Add(1)
 	}
 }
