@@ -602,7 +602,7 @@ func (p *Parser) setTrailer(tr http.Header) {
 func (p *Parser) finish(ts time.Time) {
 	req, resp := p.req, p.resp
 	p.req, p.resp = nil, nil
-	var b *message.Body
+	var b message.Body
 	if raw := p.body; len(raw) > 0 {
 		if p.cfg.Decode && len(p.codings) > 0 && !p.flags.Has(message.FlagCodingsCapped) {
 			// Decoded when first read, if ever: the parser only keeps

@@ -16,12 +16,14 @@ const MaxCodings = 4
 // Body is a message's body: the bytes as they came after transfer decoding
 // (de-chunked), cut at the parser's MaxBody, and their content codings,
 // undone the first time Bytes or Flags asks and never again. A consumer
-// that never reads a body never pays for inflating it. All methods may be
-// called on nil (an empty body) and from several goroutines at once: the
-// sinks of a pipeline share exchanges.
+// that never reads a body never pays for inflating it. The zero Body is
+// empty. A Body is a small value: copies (of a message, say) share the
+// decoding, done once for all of them. All methods may be called on nil
+// and from several goroutines at once: the sinks of a pipeline share
+// exchanges.
 type Body struct {
 	raw   []byte
-	flags Flags // what decoding found: given to NewBody, or set by decode
+	flags Flags // what decoding found, for a body given decoded (NewBody)
 	lazy  *lazy // nil: nothing to undo
 }
 
@@ -33,16 +35,17 @@ type lazy struct {
 	wire     Flags // the message's flags, as far as decoding cares
 	dec      *Decoding
 
-	once sync.Once
-	out  []byte
-	err  error
+	once  sync.Once
+	out   []byte
+	flags Flags
+	err   error
 }
 
 // NewBody returns a body holding b, already decoded, with the flags its
 // decoding found (FlagDecodeError, FlagBombCut, FlagBodyTruncated; 0 for
 // a body that had no content coding).
-func NewBody(b []byte, f Flags) *Body {
-	return &Body{raw: b, flags: f}
+func NewBody(b []byte, f Flags) Body {
+	return Body{raw: b, flags: f}
 }
 
 // Bytes returns the body with its content codings undone, cut at MaxBody;
@@ -68,6 +71,7 @@ func (b *Body) Flags() Flags {
 	}
 	if b.lazy != nil {
 		b.lazy.once.Do(b.decode)
+		return b.lazy.flags
 	}
 	return b.flags
 }
@@ -124,7 +128,7 @@ func NewDecoding(maxBody, maxDecoded int) *Decoding {
 // are the message's flags: a body cut on the wire (FlagBodyTruncated,
 // FlagGap, FlagIncomplete) that fails to decode keeps what did decode. With
 // no codings, raw is the body.
-func (d *Decoding) Body(raw []byte, codings []string, wire Flags) *Body {
+func (d *Decoding) Body(raw []byte, codings []string, wire Flags) Body {
 	if len(codings) == 0 || len(raw) == 0 {
 		return NewBody(raw, 0)
 	}
@@ -135,7 +139,7 @@ func (d *Decoding) Body(raw []byte, codings []string, wire Flags) *Body {
 	}
 	lz := &lazy{wire: wire & (FlagBodyTruncated | FlagGap | FlagIncomplete), dec: d}
 	lz.ncodings = copy(lz.codings[:], codings)
-	return &Body{raw: raw, lazy: lz}
+	return Body{raw: raw, lazy: lz}
 }
 
 // DecodeStats counts what reading bodies found. A body no one reads is

@@ -80,7 +80,8 @@ func (c *capReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// decode undoes the body's codings on b.raw into b.lazy.out and b.flags. A body that was
+// decode undoes the body's codings on b.raw into b.lazy's out and
+// flags, which every copy of b shares. A body that was
 // complete on the wire and fails to decode keeps its raw bytes, flagged
 // FlagDecodeError; one that was cut (MaxBody, gap, end of stream) keeps
 // what decoded.
@@ -102,25 +103,25 @@ func (b *Body) decode() {
 	case errors.Is(err, errLayerCap):
 		// An inner layer expanded past MaxDecoded: a bomb, however little
 		// the outer ones made of it.
-		lz.out, b.flags = out, FlagBombCut
+		lz.out, lz.flags = out, FlagBombCut
 	case err != nil && (lz.wire&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0 || len(out) == 0):
-		lz.out, b.flags, lz.err = b.raw, FlagDecodeError, err
+		lz.out, lz.flags, lz.err = b.raw, FlagDecodeError, err
 	default:
 		lz.out = out
 		if truncated {
-			b.flags |= FlagBodyTruncated
+			lz.flags |= FlagBodyTruncated
 		}
 		if bomb {
-			b.flags |= FlagBombCut
+			lz.flags |= FlagBombCut
 		}
 	}
 	switch {
-	case b.flags.Has(FlagDecodeError):
+	case lz.flags.Has(FlagDecodeError):
 		d.errors.Add(1)
-	case b.flags.Has(FlagBombCut):
+	case lz.flags.Has(FlagBombCut):
 		d.bombs.Add(1)
 	}
-	if b.flags.Has(FlagBodyTruncated) && !lz.wire.Has(FlagBodyTruncated) {
+	if lz.flags.Has(FlagBodyTruncated) && !lz.wire.Has(FlagBodyTruncated) {
 		d.truncated.Add(1)
 	}
 }

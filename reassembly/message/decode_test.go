@@ -180,3 +180,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// Copies of a body (of a message copied to be redacted, say) share its
+// decoding: whichever reads first, all see the bytes and flags.
+func TestBodyCopiesShareDecoding(t *testing.T) {
+	d := NewDecoding(1<<10, 1<<20)
+	a := d.Body([]byte("not gzip"), []string{"gzip"}, 0)
+	b := a
+	if b.Flags() != FlagDecodeError {
+		t.Fatalf("copy: flags %v", b.Flags())
+	}
+	if a.Flags() != FlagDecodeError || string(a.Bytes()) != "not gzip" {
+		t.Errorf("original after the copy decoded: flags %v bytes %q", a.Flags(), a.Bytes())
+	}
+	if n := d.Stats().Decoded; n != 1 {
+		t.Errorf("decoded %d times, want once", n)
+	}
+}
