@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/specter-dev/specter/capture/corpus"
-	"github.com/specter-dev/specter/infer/harload"
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/har"
 )
 
 func wireBytes(xs []*reassembly.Exchange) int64 {
@@ -67,7 +67,7 @@ func BenchmarkObserveCorpus(b *testing.B) {
 	hars, _ := filepath.Glob(filepath.Join(dir, "*", "traffic.har"))
 	var xs []*reassembly.Exchange
 	for _, h := range hars {
-		x, err := harload.ReadFile(h)
+		x, err := har.ReadFile(h)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func BenchmarkObserveCorpus(b *testing.B) {
 // spotify set.
 func BenchmarkExport(b *testing.B) {
 	dir := corpus.Dir(b, "corpus/traffic")
-	xs, err := harload.ReadFile(filepath.Join(dir, "spotify", "traffic.har"))
+	xs, err := har.ReadFile(filepath.Join(dir, "spotify", "traffic.har"))
 	if err != nil {
 		b.Skip(err)
 	}

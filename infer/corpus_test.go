@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/specter-dev/specter/capture/corpus"
-	"github.com/specter-dev/specter/infer/harload"
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/har"
 )
 
 // scoreReport is the part of specbench-score --json this test reads.
@@ -122,7 +122,7 @@ func loadSet(t *testing.T, dir string) []*reassembly.Exchange {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		xs, err := harload.ReadFile(p)
+		xs, err := har.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,3 +32,26 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(truth.Exchanges))*float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
 }
+
+// BenchmarkSpeedCapture runs the pipeline over the real-shaped capture
+// ../shared/bench/speed-capture.sh builds, named by $SPECTER_SPEED_PCAP
+// (its 40 MB file is the one to profile allocations per exchange on).
+func BenchmarkSpeedCapture(b *testing.B) {
+	path := os.Getenv("SPECTER_SPEED_PCAP")
+	if path == "" {
+		b.Skip("SPECTER_SPEED_PCAP unset: build a capture with ../shared/bench/speed-capture.sh DIR 40 and name it")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Skip("speed capture absent:", err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(st.Size())
+	n := 0
+	for b.Loop() {
+		p := reassembly.New(reassembly.DefaultConfig(), func(*reassembly.Exchange) { n++ })
+		feed(b, p, path)
+		p.Close()
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "exchanges/op")
+}

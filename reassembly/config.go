@@ -6,6 +6,7 @@ import (
 
 	"github.com/specter-dev/specter/reassembly/http1"
 	"github.com/specter-dev/specter/reassembly/http2"
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
@@ -139,5 +140,14 @@ func (c *Config) normalize() {
 	}
 	if c.TLS == nil {
 		c.TLS = tlsdecrypt.New(nil, tlsdecrypt.Config{MaxPending: -1})
+	}
+	if c.HTTP.Decoding == nil {
+		// One for all the parsers of a pipeline: it counts what decoding
+		// the bodies finds, whoever reads them.
+		maxDecoded := c.HTTP.MaxDecoded
+		if maxDecoded <= 0 {
+			maxDecoded = d.HTTP.MaxDecoded
+		}
+		c.HTTP.Decoding = message.NewDecoding(c.HTTP.MaxBody, maxDecoded)
 	}
 }

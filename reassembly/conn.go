@@ -280,7 +280,6 @@ func (c *conn) finish() {
 		c.w.ctr.chunkLinesTooLong.Add(uint64(st.ChunkLinesTooLong))
 		c.w.ctr.longStartLines.Add(uint64(st.LongStartLines))
 		c.w.ctr.probeLimit.Add(uint64(st.ProbeLimit))
-		c.w.ctr.windowTooLarge.Add(uint64(st.WindowTooLarge))
 	}
 }
 
@@ -516,7 +515,7 @@ func (h *half) Protocol(p http1.Protocol) {
 
 // requestSize estimates what a waiting request holds.
 func requestSize(r *message.Request) int64 {
-	return int64(len(r.Body.Bytes())+len(r.Target)) + 512
+	return int64(len(r.Body.Raw())+len(r.Target)) + 512
 }
 
 // shed drops what the connection holds, for the memory budget: messages in
@@ -564,12 +563,14 @@ func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 		x.TLS = e.info()
 	}
 	var f message.Flags
+	// The messages' own flags only: what decoding a body finds is known
+	// when a sink reads it (Exchange.AllFlags), and counted then.
 	if x.Request != nil {
-		f |= x.Request.AllFlags()
+		f |= x.Request.Flags
 		x.Proto = x.Request.Proto
 	}
 	if x.Response != nil {
-		f |= x.Response.AllFlags()
+		f |= x.Response.Flags
 		if x.Proto == "" {
 			x.Proto = x.Response.Proto
 		}
@@ -580,12 +581,6 @@ func (c *conn) emit(x *Exchange, client, server netip.AddrPort) {
 	if f&message.FlagBodyTruncated != 0 {
 		x.Flags |= FlagTruncated
 		c.w.ctr.truncated.Add(1)
-	}
-	if f&message.FlagBombCut != 0 {
-		c.w.ctr.bombs.Add(1)
-	}
-	if f&message.FlagDecodeError != 0 {
-		c.w.ctr.decodeErrors.Add(1)
 	}
 	if x.Request != nil && len(x.Request.Anomalies) > 0 || x.Response != nil && len(x.Response.Anomalies) > 0 {
 		var a []string

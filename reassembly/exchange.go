@@ -32,7 +32,8 @@ const (
 	FlagUnmatchedResponse
 	// FlagGap: bytes of the request or the response were lost in capture.
 	FlagGap
-	// FlagTruncated: the request or response body was cut at the cap.
+	// FlagTruncated: the request or response body was cut at the cap on
+	// the wire; AllFlags adds it for a body cut by decoding.
 	FlagTruncated
 	// FlagUnknownFields: HTTP/2 header fields referred to HPACK entries
 	// from before the capture; they are left out of the headers (a
@@ -81,6 +82,18 @@ type Exchange struct {
 	// codings)), then AnomalyUnpairedAfterBadFraming when it applies. Nil
 	// for a well-formed exchange. Read only: it may share the messages'.
 	Anomalies []string
+}
+
+// AllFlags returns the exchange's Flags with FlagTruncated when decoding
+// the request's or the response's body cut it at the cap: it decodes
+// both bodies if that was not done yet.
+func (x *Exchange) AllFlags() Flags {
+	f := x.Flags
+	if x.Request != nil && x.Request.Body.Flags().Has(message.FlagBodyTruncated) ||
+		x.Response != nil && x.Response.Body.Flags().Has(message.FlagBodyTruncated) {
+		f |= FlagTruncated
+	}
+	return f
 }
 
 // AnomalyUnpairedAfterBadFraming: the exchange holds a request or a

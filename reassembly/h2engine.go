@@ -66,7 +66,6 @@ func (e *h2Engine) close(ts time.Time) {
 	ctr.h2Resets.Add(uint64(st.Resets))
 	ds := e.dec.Stats()
 	ctr.codingsCapped.Add(uint64(ds.CodingsCapped))
-	ctr.windowTooLarge.Add(uint64(ds.WindowTooLarge))
 }
 
 // Exchange implements http2.Handler: it turns a stream into an Exchange.

@@ -149,7 +149,7 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		Conn:      x.ConnID,
 		Client:    x.Flow.Client.String(),
 		Server:    x.Flow.Server.String(),
-		Flags:     x.Flags.Names(),
+		Flags:     x.AllFlags().Names(),
 		Anomalies: x.Anomalies,
 		Interim:   x.Interim,
 		Process:   x.Process,

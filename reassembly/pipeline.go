@@ -1,7 +1,6 @@
 package reassembly
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"hash/fnv"
 	"net/netip"
@@ -222,6 +221,7 @@ func (p *Pipeline) Stats() Stats {
 	}
 	s.TLS = p.cfg.TLS.Stats()
 	_, s.TLSServicesDropped = mergeTLS(tables)
+	s.addDecoding(p.cfg.HTTP.Decoding.Stats())
 	return s
 }
 
@@ -301,7 +301,7 @@ func (p *Pipeline) merge() {
 	for remaining > 0 {
 		o := <-p.outputs
 		for _, it := range o.items {
-			heap.Push(&h, it)
+			h.push(it)
 		}
 		if o.watermark.After(marks[o.worker]) {
 			marks[o.worker] = o.watermark
@@ -323,7 +323,7 @@ func (p *Pipeline) merge() {
 			}
 		}
 		for h.Len() > 0 && (remaining == 0 || h[0].clock.Before(low)) {
-			deliver(heap.Pop(&h).(item))
+			deliver(h.pop())
 		}
 	}
 }
@@ -351,12 +351,43 @@ func (h itemHeap) Less(i, j int) bool {
 	return a.seq < b.seq
 }
 func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itemHeap) Push(x any)   { *h = append(*h, x.(item)) }
-func (h *itemHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = item{}
-	*h = old[:len(old)-1]
+
+// push and pop are container/heap's Push and Pop, typed: an item boxed in
+// an interface would cost an allocation per exchange.
+func (h *itemHeap) push(it item) {
+	*h = append(*h, it)
+	s := *h
+	for j := len(s) - 1; j > 0; {
+		i := (j - 1) / 2
+		if !s.Less(j, i) {
+			break
+		}
+		s.Swap(i, j)
+		j = i
+	}
+}
+
+func (h *itemHeap) pop() item {
+	s := *h
+	n := len(s) - 1
+	s.Swap(0, n)
+	for i := 0; ; {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if j2 := j + 1; j2 < n && s.Less(j2, j) {
+			j = j2
+		}
+		if !s.Less(j, i) {
+			break
+		}
+		s.Swap(i, j)
+		i = j
+	}
+	it := s[n]
+	s[n] = item{}
+	*h = s[:n]
 	return it
 }
 

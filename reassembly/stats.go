@@ -3,6 +3,7 @@ package reassembly
 import (
 	"sync/atomic"
 
+	"github.com/specter-dev/specter/reassembly/message"
 	"github.com/specter-dev/specter/reassembly/tlsdecrypt"
 )
 
@@ -37,15 +38,20 @@ type Stats struct {
 	ParseErrors  uint64 `json:"parse_errors"`  // HTTP parse errors (each followed by a resync)
 	Resyncs      uint64 `json:"resyncs"`       // times a parser found its way back
 	SkippedBytes uint64 `json:"skipped_bytes"` // bytes skipped while resynchronizing
-	BombsCut     uint64 `json:"bombs_cut"`     // bodies whose decoding hit the cap
-	DecodeErrors uint64 `json:"decode_errors"` // bodies whose Content-Encoding failed
-	Truncated    uint64 `json:"truncated"`     // bodies cut at the body cap
+	// Bodies are decoded when first read (see message.Body): BombsCut,
+	// DecodeErrors, WindowTooLarge and the part of Truncated that
+	// decoding cuts count the bodies read so far, not those no sink
+	// asked for.
+	BombsCut     uint64 `json:"bombs_cut"`      // bodies whose decoding hit the cap
+	DecodeErrors uint64 `json:"decode_errors"`  // bodies whose Content-Encoding failed
+	Truncated    uint64 `json:"truncated"`      // exchanges cut at the body cap on the wire, and bodies cut by decoding
+	Decoded      uint64 `json:"bodies_decoded"` // bodies whose content codings were undone (or tried) when read
 
 	BadFraming     uint64 `json:"bad_framing"`                // messages with invalid Content-Length/Transfer-Encoding (in ParseErrors too)
 	SmugglingShape uint64 `json:"smuggling_shape"`            // messages with both Content-Length and Transfer-Encoding
 	Unpaired       uint64 `json:"unpaired_after_bad_framing"` // messages left unpaired after bad framing (in Unmatched* too)
 	Anomalous      uint64 `json:"anomalous_exchanges"`        // exchanges with Anomalies
-	CodingsCapped  uint64 `json:"codings_capped"`             // bodies left encoded: more than http1.MaxCodings codings
+	CodingsCapped  uint64 `json:"codings_capped"`             // bodies left encoded: more than message.MaxCodings codings
 
 	// Bounds of the HTTP/1 parser hit (see http1.Stats).
 	HeadersTooLarge   uint64 `json:"headers_too_large"`     // header or trailer sections past MaxHeaderBytes
@@ -83,24 +89,24 @@ type Stats struct {
 
 // counters is the live, atomically updated form of Stats, one per worker.
 type counters struct {
-	segments, bytes                                         atomic.Uint64
-	connections, http1, http2, tls, tunnel, other, empty    atomic.Uint64
-	evicted, shed                                           atomic.Uint64
-	exchanges, requests, responses, interim                 atomic.Uint64
-	unmatchedReq, unmatchedResp, pendingOverflow            atomic.Uint64
-	gaps, gapBytes, gapsByBound                             atomic.Uint64
-	parseErrors, resyncs, skippedBytes, bombs, decodeErrors atomic.Uint64
-	truncated                                               atomic.Uint64
-	badFraming, smugglingShape, unpaired, anomalous         atomic.Uint64
-	codingsCapped, halfOpen, halfOpenEvicted                atomic.Uint64
-	headersTooLarge, tooManyFields, chunkLinesTooLong       atomic.Uint64
-	longStartLines, probeLimit, windowTooLarge              atomic.Uint64
-	interimDropped                                          atomic.Uint64
-	h2Frames, h2Streams, h2Desyncs, h2HPACKErrors           atomic.Uint64
-	h2HPACKRecovered, h2UnknownFields, h2Unnamed            atomic.Uint64
-	h2BlocksTooLarge, h2FramesTooLarge, h2StreamsEvicted    atomic.Uint64
-	h2Resets                                                atomic.Uint64
-	tlsH1, tlsH2                                            atomic.Uint64
+	segments, bytes                                      atomic.Uint64
+	connections, http1, http2, tls, tunnel, other, empty atomic.Uint64
+	evicted, shed                                        atomic.Uint64
+	exchanges, requests, responses, interim              atomic.Uint64
+	unmatchedReq, unmatchedResp, pendingOverflow         atomic.Uint64
+	gaps, gapBytes, gapsByBound                          atomic.Uint64
+	parseErrors, resyncs, skippedBytes                   atomic.Uint64
+	truncated                                            atomic.Uint64
+	badFraming, smugglingShape, unpaired, anomalous      atomic.Uint64
+	codingsCapped, halfOpen, halfOpenEvicted             atomic.Uint64
+	headersTooLarge, tooManyFields, chunkLinesTooLong    atomic.Uint64
+	longStartLines, probeLimit                           atomic.Uint64
+	interimDropped                                       atomic.Uint64
+	h2Frames, h2Streams, h2Desyncs, h2HPACKErrors        atomic.Uint64
+	h2HPACKRecovered, h2UnknownFields, h2Unnamed         atomic.Uint64
+	h2BlocksTooLarge, h2FramesTooLarge, h2StreamsEvicted atomic.Uint64
+	h2Resets                                             atomic.Uint64
+	tlsH1, tlsH2                                         atomic.Uint64
 }
 
 func (c *counters) addTo(s *Stats) {
@@ -128,8 +134,6 @@ func (c *counters) addTo(s *Stats) {
 	s.ParseErrors += c.parseErrors.Load()
 	s.Resyncs += c.resyncs.Load()
 	s.SkippedBytes += c.skippedBytes.Load()
-	s.BombsCut += c.bombs.Load()
-	s.DecodeErrors += c.decodeErrors.Load()
 	s.Truncated += c.truncated.Load()
 	s.BadFraming += c.badFraming.Load()
 	s.SmugglingShape += c.smugglingShape.Load()
@@ -143,7 +147,6 @@ func (c *counters) addTo(s *Stats) {
 	s.ChunkLinesTooLong += c.chunkLinesTooLong.Load()
 	s.LongStartLines += c.longStartLines.Load()
 	s.ProbeLimit += c.probeLimit.Load()
-	s.WindowTooLarge += c.windowTooLarge.Load()
 	s.InterimDropped += c.interimDropped.Load()
 	s.H2Frames += c.h2Frames.Load()
 	s.H2Streams += c.h2Streams.Load()
@@ -158,4 +161,13 @@ func (c *counters) addTo(s *Stats) {
 	s.H2Resets += c.h2Resets.Load()
 	s.TLSHTTP1 += c.tlsH1.Load()
 	s.TLSHTTP2 += c.tlsH2.Load()
+}
+
+// addDecoding adds what decoding the bodies read so far found.
+func (s *Stats) addDecoding(d message.DecodeStats) {
+	s.Decoded += uint64(d.Decoded)
+	s.BombsCut += uint64(d.BombsCut)
+	s.DecodeErrors += uint64(d.Errors)
+	s.Truncated += uint64(d.Truncated)
+	s.WindowTooLarge += uint64(d.WindowTooLarge)
 }

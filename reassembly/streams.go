@@ -124,6 +124,7 @@ func (s *Streams) Stats() Stats {
 	s.ctr.addTo(&st)
 	st.TLS = s.cfg.TLS.Stats()
 	_, st.TLSServicesDropped = mergeTLS([]*tlsTable{&s.tls})
+	st.addDecoding(s.cfg.HTTP.Decoding.Stats())
 	return st
 }
 

@@ -249,7 +249,9 @@ func printSummary(w io.Writer, s summary) {
 	row("gaps (lost segments)", fmt.Sprintf("%d (%d bytes)", r.Gaps, r.GapBytes))
 	row("drops by bound", fmt.Sprintf("%d connections evicted, %d shed for memory, %d gaps forced, %d pipelined requests, %d ip fragments",
 		r.EvictedConns, r.Shed, r.GapsByBound, r.PendingOverflow, s.Decode.FragmentsDropped))
-	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d", r.Truncated, r.BombsCut, r.DecodeErrors))
+	// Bodies are decoded only when read: bombs and decode errors are
+	// those of the bodies decoded.
+	row("bodies truncated/bombs cut/decode errors", fmt.Sprintf("%d/%d/%d (%d bodies decoded)", r.Truncated, r.BombsCut, r.DecodeErrors, r.Decoded))
 	row("half-open flows (forgotten by bound)", fmt.Sprintf("%d (%d)", r.HalfOpen, r.HalfOpenEvicted))
 	row("bad framing/CL+TE/unpaired after", fmt.Sprintf("%d/%d/%d", r.BadFraming, r.SmugglingShape, r.Unpaired))
 	row("exchanges with anomalies", r.Anomalous)

@@ -92,7 +92,7 @@ func target(r *message.Request, path, query string) string {
 // a body of nothing but short secrets, and it is then cut.
 func bodyCap(n int) int { return 2*n + 4096 }
 
-func body(in *message.Body) *message.Body {
+func body(in message.Body) message.Body {
 	b, f := in.Bytes(), in.Flags()
 	if len(b) == 0 {
 		return in

@@ -1,6 +1,8 @@
-// Package har writes exchanges as an HTTP Archive (HAR 1.2), streaming: one
-// entry at a time, so a capture of any size becomes a HAR file in bounded
-// memory.
+// Package har writes exchanges as an HTTP Archive (HAR 1.2) and reads HAR
+// files (Specter's and those of browsers and proxies) back into exchanges,
+// with one set of types for both. Writing streams, one entry at a time, so
+// a capture of any size becomes a HAR file in bounded memory; reading
+// holds the document.
 package har
 
 import (
@@ -45,7 +47,12 @@ func NewWriter(w io.Writer, creator, version string) (*Writer, error) {
 func (hw *Writer) Skipped() int { return hw.skipped }
 
 // Write appends one exchange. A request that never got its response is
-// written with status 0, as browsers record aborted requests.
+// written with status 0, as browsers record aborted requests. Read gives
+// back what HAR holds of it: method, URL (so path, query and authority),
+// protocol, header fields as sent, bodies, times to the nanosecond and
+// anomalies; not the flow's ports (only the server's address), the
+// connection, the exchange's flags other than an unmatched request, nor
+// the messages' flags.
 func (hw *Writer) Write(x *reassembly.Exchange) error {
 	if hw.err != nil {
 		return hw.err
@@ -91,8 +98,11 @@ type content struct {
 }
 
 type postData struct {
-	MimeType string      `json:"mimeType"`
-	Text     string      `json:"text"`
+	MimeType string `json:"mimeType"`
+	Text     string `json:"text"`
+	// Encoding is "base64" for a binary body: HAR 1.2 has it only for
+	// response content, but without it such a body cannot be read back.
+	Encoding string      `json:"encoding,omitempty"`
 	Params   []nameValue `json:"params,omitempty"`
 }
 
@@ -158,10 +168,19 @@ func ms(d time.Duration) float64 {
 func entry(x *reassembly.Exchange) harEntry {
 	r := x.Request
 	host := r.Authority
-	if host == "" {
-		host = x.Flow.Server.String()
+	if host == "" || strings.ContainsAny(host, "/?#@\\ \t\r\n") {
+		// An authority that would change the URL's path (a hostile Host
+		// header) is left to the headers, which keep it.
+		host = ""
+		if x.Flow.Server.IsValid() {
+			host = x.Flow.Server.String()
+		}
 	}
-	u := "http://" + host + r.Path
+	scheme := r.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	u := scheme + "://" + host + r.Path
 	if r.RawQuery != "" {
 		u += "?" + r.RawQuery
 	}
@@ -169,7 +188,7 @@ func entry(x *reassembly.Exchange) harEntry {
 		StartedDateTime: r.Start.UTC().Format(time.RFC3339Nano),
 		ServerIPAddress: x.Flow.Server.Addr().String(),
 		Connection:      fmt.Sprint(x.ConnID),
-		Flags:           x.Flags.Names(),
+		Flags:           x.AllFlags().Names(),
 		Anomalies:       x.Anomalies,
 	}
 	e.Request = request{
@@ -183,7 +202,8 @@ func entry(x *reassembly.Exchange) harEntry {
 		BodySize:    r.WireSize,
 	}
 	if len(r.Body.Bytes()) > 0 || r.WireSize > 0 {
-		e.Request.PostData = &postData{MimeType: r.Header.Get("Content-Type"), Text: text(r.Body.Bytes())}
+		e.Request.PostData = &postData{MimeType: r.Header.Get("Content-Type")}
+		e.Request.PostData.Text, e.Request.PostData.Encoding = text(r.Body.Bytes())
 	}
 	e.Response = response{Cookies: []nameValue{}, Headers: []nameValue{}, HeadersSize: -1, BodySize: -1}
 	if s := x.Response; s != nil {
@@ -198,25 +218,22 @@ func entry(x *reassembly.Exchange) harEntry {
 			BodySize:    s.WireSize,
 			Content:     content{Size: int64(len(s.Body.Bytes())), MimeType: s.Header.Get("Content-Type")},
 		}
-		if utf8.Valid(s.Body.Bytes()) {
-			e.Response.Content.Text = string(s.Body.Bytes())
-		} else {
-			e.Response.Content.Text = base64.StdEncoding.EncodeToString(s.Body.Bytes())
-			e.Response.Content.Encoding = "base64"
-		}
+		e.Response.Content.Text, e.Response.Content.Encoding = text(s.Body.Bytes())
 		e.Timings = timings{Send: ms(r.End.Sub(r.Start)), Wait: ms(s.Start.Sub(r.End)), Receive: ms(s.End.Sub(s.Start))}
-		e.Time = e.Timings.Send + e.Timings.Wait + e.Timings.Receive
+	} else {
+		e.Timings = timings{Send: ms(r.End.Sub(r.Start))}
 	}
+	e.Time = e.Timings.Send + e.Timings.Wait + e.Timings.Receive
 	return e
 }
 
-// text returns a body as HAR postData text; binary bodies are base64, as HAR
-// 1.2 has no encoding field for postData.
-func text(b []byte) string {
+// text returns a body as HAR text and its encoding: binary bodies are
+// base64.
+func text(b []byte) (string, string) {
 	if utf8.Valid(b) {
-		return string(b)
+		return string(b), ""
 	}
-	return base64.StdEncoding.EncodeToString(b)
+	return base64.StdEncoding.EncodeToString(b), "base64"
 }
 
 func cookies(cs []*http.Cookie) []nameValue {

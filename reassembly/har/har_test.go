@@ -26,19 +26,7 @@ func TestWriter(t *testing.T) {
 			Anomalies: []string{reassembly.AnomalyUnpairedAfterBadFraming}},
 		{Flow: flow, Response: &message.Response{StatusCode: 500}, Flags: reassembly.FlagUnmatchedResponse},
 	}
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, "specter", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range xs {
-		if err := w.Write(x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	buf, w := writeAll(t, xs)
 	if w.Skipped() != 1 {
 		t.Errorf("skipped %d, want the response without request", w.Skipped())
 	}
@@ -99,17 +87,7 @@ func TestHeaderFields(t *testing.T) {
 		Response: &message.Response{StatusCode: 200, Proto: "HTTP/1.1", RawHeader: "transfer-encoding: chunked\r\n\r\n",
 			Header: http.Header{"Transfer-Encoding": {"chunked"}, "X-Sum": {"9"}}},
 	}
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, "specter", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(x); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	buf, _ := writeAll(t, []*reassembly.Exchange{x})
 	var doc struct {
 		Log struct {
 			Entries []struct {

@@ -10,13 +10,29 @@ import (
 	"github.com/specter-dev/specter/reassembly/message"
 )
 
-// nop is a Handler that drops what it gets.
-type nop struct{ n int }
+// nop is a Handler that drops what it gets, reading the bodies first when
+// read is set (as a consumer that looks at every body does).
+type nop struct {
+	n, bytes int
+	read     bool
+}
 
-func (h *nop) Request(*message.Request)   { h.n++ }
-func (h *nop) Response(*message.Response) { h.n++ }
-func (h *nop) PendingMethod() string      { return "GET" }
-func (h *nop) Protocol(Protocol)          {}
+func (h *nop) Request(r *message.Request) {
+	h.n++
+	if h.read {
+		h.bytes += len(r.Body.Bytes())
+	}
+}
+
+func (h *nop) Response(r *message.Response) {
+	h.n++
+	if h.read {
+		h.bytes += len(r.Body.Bytes())
+	}
+}
+
+func (h *nop) PendingMethod() string { return "GET" }
+func (h *nop) Protocol(Protocol)     {}
 
 // apiTraffic returns n keep-alive requests and their responses, shaped like
 // JSON API traffic: ~300-byte requests, ~1.5 KB JSON responses.
@@ -45,10 +61,14 @@ func apiTraffic(n int) (reqs, resps []byte) {
 }
 
 func benchStream(b *testing.B, data []byte, seg int, msgs int) {
+	benchStreamRead(b, data, seg, msgs, false)
+}
+
+func benchStreamRead(b *testing.B, data []byte, seg int, msgs int, read bool) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	ts := time.Unix(1, 0)
-	h := &nop{}
+	h := &nop{read: read}
 	for b.Loop() {
 		p := NewParser(nil, h)
 		for i := 0; i < len(data); i += seg {
@@ -83,6 +103,8 @@ func BenchmarkGzipResponses(b *testing.B) {
 		all = append(all, one...)
 	}
 	b.Run("seg1460", func(b *testing.B) { benchStream(b, all, 1460, 200) })
+	// Every body read: what decoding costs when a consumer asks for it.
+	b.Run("seg1460-read", func(b *testing.B) { benchStreamRead(b, all, 1460, 200, true) })
 }
 
 func BenchmarkResync(b *testing.B) {

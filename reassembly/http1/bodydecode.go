@@ -6,19 +6,19 @@ import (
 	"github.com/specter-dev/specter/reassembly/message"
 )
 
-// DecodeBody undoes the Content-Encoding of h on a body that was framed
-// elsewhere (an HTTP/2 message), exactly as the parser does for its own
-// messages: the same codings, bounds (MaxBody, MaxDecoded, MaxCodings),
-// pooled decompressors and Stats. flags says how complete raw was on the
-// wire (FlagBodyTruncated, FlagGap, FlagIncomplete). It returns the body,
-// whose Flags are what decoding found, the message's flags (with
-// FlagCodingsCapped when it applies) and the anomalies; nil for an empty
-// raw. With Config.Decode off, or no coding, the body is raw. The parser
-// must not be fed while this runs; one that is never fed can serve as a
-// decoder alone.
-func (p *Parser) DecodeBody(h http.Header, raw []byte, flags message.Flags) (*message.Body, message.Flags, []string) {
+// DecodeBody makes the body of a message framed elsewhere (an HTTP/2
+// message) as the parser makes its own: the Content-Encoding of h is
+// undone when the body is first read, through the parser's Decoding,
+// with the same codings and bounds (MaxBody, MaxDecoded, MaxCodings).
+// flags says how complete raw was on the wire (FlagBodyTruncated,
+// FlagGap, FlagIncomplete). It returns the body, the message's flags
+// (with FlagCodingsCapped when it applies) and the anomalies; an empty
+// body for an empty raw. With Config.Decode off, or no coding, the body
+// is raw. The parser must not be fed while this runs; one that is never
+// fed can serve as a decoder alone.
+func (p *Parser) DecodeBody(h http.Header, raw []byte, flags message.Flags) (message.Body, message.Flags, []string) {
 	if len(raw) == 0 {
-		return nil, flags, nil
+		return message.Body{}, flags, nil
 	}
 	if len(h["Content-Encoding"]) == 0 {
 		return message.NewBody(raw, 0), flags, nil
@@ -28,18 +28,12 @@ func (p *Parser) DecodeBody(h http.Header, raw []byte, flags message.Flags) (*me
 	p.codings = p.codings[:0]
 	p.contentCodings(h)
 	flags = p.flags
-	body, decoded := raw, flags
+	b := message.NewBody(raw, 0)
 	if p.cfg.Decode && len(p.codings) > 0 && !flags.Has(message.FlagCodingsCapped) {
-		body, decoded = p.decode(raw, flags)
-		if decoded.Has(message.FlagDecodeError) {
-			p.stats.DecodeErrors++
-		}
-		if decoded.Has(message.FlagBombCut) {
-			p.stats.BombsCut++
-		}
+		b = p.cfg.Decoding.Body(raw, p.codings, flags)
 	}
 	a := p.anomalies
 	clear(p.codings)
 	p.codings, p.anomalies, p.flags = p.codings[:0], nil, saved
-	return message.NewBody(body, decoded&^flags), flags, a
+	return b, flags, a
 }

@@ -19,7 +19,7 @@ func nest(s string, enc func(string) string, n int) string {
 	return s
 }
 
-// Long coding lists cost a decoder per layer: past MaxCodings the body is
+// Long coding lists cost a decoder per layer: past message.MaxCodings the body is
 // left as it came, flagged and counted.
 func TestCodingsCapped(t *testing.T) {
 	plain := `{"ok":true}`
@@ -32,8 +32,8 @@ func TestCodingsCapped(t *testing.T) {
 		anomalies []string
 	}{
 		{
-			name: "MaxCodings layers decode",
-			in:   respCE(strings.Repeat("gzip, ", MaxCodings-1)+"gzip", nest(plain, gz, MaxCodings)),
+			name: "message.MaxCodings layers decode",
+			in:   respCE(strings.Repeat("gzip, ", message.MaxCodings-1)+"gzip", nest(plain, gz, message.MaxCodings)),
 			body: plain,
 		},
 		{
@@ -42,9 +42,9 @@ func TestCodingsCapped(t *testing.T) {
 			body: plain,
 		},
 		{
-			name:      "one more than MaxCodings is left encoded",
-			in:        respCE(strings.Repeat("gzip,", MaxCodings)+"gzip", nest(plain, gz, MaxCodings+1)),
-			body:      nest(plain, gz, MaxCodings+1),
+			name:      "one more than message.MaxCodings is left encoded",
+			in:        respCE(strings.Repeat("gzip,", message.MaxCodings)+"gzip", nest(plain, gz, message.MaxCodings+1)),
+			body:      nest(plain, gz, message.MaxCodings+1),
 			flags:     message.FlagCodingsCapped,
 			anomalies: capped,
 		},
@@ -141,11 +141,12 @@ func TestNestedBombCut(t *testing.T) {
 			if f := r.resps[0].AllFlags(); !f.Has(message.FlagBombCut) {
 				t.Errorf("flags %v, want bomb-cut", f)
 			}
-			if p.Stats().BombsCut != 1 {
-				t.Errorf("BombsCut = %d, want 1", p.Stats().BombsCut)
+			st := p.Decoding().Stats()
+			if st.BombsCut != 1 {
+				t.Errorf("BombsCut = %d, want 1", st.BombsCut)
 			}
-			if p.dec.work > 2*cfg.MaxDecoded+1 {
-				t.Errorf("layers produced %d bytes, more than 2*MaxDecoded", p.dec.work)
+			if st.Work > 2*int64(cfg.MaxDecoded)+1 {
+				t.Errorf("layers produced %d bytes, more than 2*MaxDecoded", st.Work)
 			}
 		})
 	}
@@ -153,8 +154,8 @@ func TestNestedBombCut(t *testing.T) {
 
 // FuzzContentCodings parses a response with an arbitrary Content-Encoding
 // list and body: the body stays within MaxBody, a list longer than
-// MaxCodings leaves it undecoded and flagged, and decoding never makes
-// its layers produce more than MaxCodings*MaxDecoded bytes, however the
+// message.MaxCodings leaves it undecoded and flagged, and decoding never makes
+// its layers produce more than message.MaxCodings*MaxDecoded bytes, however the
 // layers nest.
 func FuzzContentCodings(f *testing.F) {
 	plain := strings.Repeat(jsonBody, 10)
@@ -171,13 +172,13 @@ func FuzzContentCodings(f *testing.F) {
 		r := &rec{}
 		p := NewParser(&cfg, r)
 		p.Feed([]byte(respCE(list, body)), time.Unix(1, 0))
-		if bound := MaxCodings*cfg.MaxDecoded + 1; p.dec.work > bound {
-			t.Fatalf("layers produced %d bytes, more than %d", p.dec.work, bound)
-		}
 		for _, m := range r.resps {
 			if len(m.Body.Bytes()) > cfg.MaxBody {
 				t.Fatalf("body %d bytes > MaxBody", len(m.Body.Bytes()))
 			}
+		}
+		if bound := int64(message.MaxCodings*cfg.MaxDecoded) + 1; p.Decoding().Stats().Work > bound {
+			t.Fatalf("layers produced %d bytes, more than %d", p.Decoding().Stats().Work, bound)
 		}
 		if len(r.resps) == 0 || r.resps[0].Flags.Has(message.FlagBadFraming) || strings.ContainsAny(list, "\r\n") {
 			return // the list held control bytes or line ends: not one field
@@ -189,10 +190,10 @@ func FuzzContentCodings(f *testing.F) {
 				n++
 			}
 		}
-		if capped := m.Flags.Has(message.FlagCodingsCapped); capped != (n > MaxCodings) {
+		if capped := m.Flags.Has(message.FlagCodingsCapped); capped != (n > message.MaxCodings) {
 			t.Fatalf("%d codings, flags %v", n, m.Flags)
 		}
-		if n > MaxCodings && len(body) <= cfg.MaxBody && string(m.Body.Bytes()) != body {
+		if n > message.MaxCodings && len(body) <= cfg.MaxBody && string(m.Body.Bytes()) != body {
 			t.Fatalf("capped body changed: %s", sumBody(m.Body.Bytes()))
 		}
 	})

@@ -197,30 +197,6 @@ func FuzzSplit(f *testing.F) {
 	})
 }
 
-// FuzzDecode runs arbitrary bytes through the content decoders, alone and
-// layered: no panic, output within the limits, flags consistent.
-func FuzzDecode(f *testing.F) {
-	codings := [][]string{{"gzip"}, {"deflate"}, {"br"}, {"zstd"}, {"gzip", "gzip"}, {"deflate", "br"}, {"zstd", "identity", "x-gzip"}}
-	plain := strings.Repeat(jsonBody, 20)
-	for i, c := range []string{gz(plain), zl(plain), br(plain), zs(plain), gz(gz(plain)), br(zl(plain)), gz(zs(plain))} {
-		f.Add([]byte(c), uint8(i))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte, which uint8) {
-		var d decoder
-		const keep, limit = 100, 300
-		out, truncated, bomb, _ := d.run(raw, codings[int(which)%len(codings)], keep, limit)
-		if len(out) > keep {
-			t.Fatalf("kept %d bytes > %d", len(out), keep)
-		}
-		if bomb && !truncated {
-			t.Fatalf("bomb without truncation")
-		}
-		if truncated && len(out) != keep {
-			t.Fatalf("truncated with %d bytes kept, want %d", len(out), keep)
-		}
-	})
-}
-
 // FuzzNetHTTPResponse is FuzzNetHTTP for responses: one that
 // http.ReadResponse reads completely, framed by Content-Length, must come
 // out the same.

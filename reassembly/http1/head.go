@@ -377,7 +377,7 @@ func (p *Parser) setLength(n int64, ts time.Time) {
 }
 
 // contentCodings appends the Content-Encoding codings, in the order they
-// were applied, to p.codings, at most MaxCodings of them (see addCoding).
+// were applied, to p.codings, at most message.MaxCodings of them (see addCoding).
 func (p *Parser) contentCodings(h http.Header) {
 	for _, v := range h["Content-Encoding"] {
 		forEachElem(v, func(c string) bool {
@@ -389,11 +389,11 @@ func (p *Parser) contentCodings(h http.Header) {
 	}
 }
 
-// addCoding appends one coding to undo; past MaxCodings the message is
+// addCoding appends one coding to undo; past message.MaxCodings the message is
 // flagged message.FlagCodingsCapped and no more are kept (the body will not be
 // decoded at all). It reports whether there is room for more.
 func (p *Parser) addCoding(c string) bool {
-	if len(p.codings) < MaxCodings {
+	if len(p.codings) < message.MaxCodings {
 		p.codings = append(p.codings, c)
 		return true
 	}

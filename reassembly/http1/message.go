@@ -20,9 +20,11 @@
 // Messages are delivered as package message's Request and Response, which
 // hold HTTP semantics only; what is HTTP/1 framing (chunked coding,
 // Content-Length, the Anomaly strings) is this package's.
-// Content codings are undone once per message, streaming through pooled
-// decoders under Config.MaxDecoded.
+// Content codings are undone by package message when a body is first read,
+// under Config.MaxDecoded (see message.Decoding).
 package http1
+
+import "github.com/specter-dev/specter/reassembly/message"
 
 // Anomalies name what was wrong with a message's framing or codings, in
 // the Anomalies of message.Request and message.Response. They are stable strings, meant
@@ -66,14 +68,6 @@ const (
 	AnomalyTooManyCodings = "too-many-codings"
 )
 
-// MaxCodings caps the content and transfer codings (chunked and identity
-// aside) undone for one message. Real senders apply one, rarely two; each
-// layer costs a decompressor's tables and a pass over the data, so a long
-// list is a cheap way to make a passive observer spend seconds and
-// gigabytes on one small message. Past it the body is kept undecoded and
-// flagged message.FlagCodingsCapped.
-const MaxCodings = 4
-
 // Protocol is what a stream turned out to carry.
 type Protocol uint8
 
@@ -112,6 +106,10 @@ type Config struct {
 	MaxHeaderBytes int
 	// Decode turns Content-Encoding decoding (gzip, deflate, br, zstd) on.
 	Decode bool
+	// Decoding makes the bodies, decoded when first read, and counts what
+	// decoding finds; one may serve many parsers. Nil: the parser makes
+	// its own from MaxBody and MaxDecoded.
+	Decoding *message.Decoding
 }
 
 // DefaultConfig returns what Specter uses unless told otherwise.

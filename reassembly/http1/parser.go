@@ -37,22 +37,21 @@ type Stats struct {
 	Resyncs             int64 // times the parser lost framing and searched for a new message
 	SkippedBytes        int64 // bytes skipped while searching for a message start
 	Gaps                int64 // Gap calls
-	Truncated           int64 // messages flagged message.FlagBodyTruncated
+	Truncated           int64 // messages flagged message.FlagBodyTruncated (cut on the wire; Config.Decoding counts what decoding cuts)
 	Incomplete          int64 // messages flagged message.FlagIncomplete
-	BombsCut            int64 // messages flagged message.FlagBombCut
-	DecodeErrors        int64 // messages flagged message.FlagDecodeError
 	BadFraming          int64 // messages flagged message.FlagBadFraming (also counted in ParseErrors)
 	SmugglingShape      int64 // messages with both Content-Length and Transfer-Encoding
 	CodingsCapped       int64 // messages flagged message.FlagCodingsCapped (body left encoded)
 
 	// Bounds hit, each also counted where its consequence is (ParseErrors,
-	// Incomplete, DecodeErrors, ...).
+	// Incomplete, ...). What decoding bodies finds (bombs, decode errors,
+	// zstd windows too large) is counted by Config.Decoding as they are
+	// read.
 	HeadersTooLarge   int64 // header or trailer sections past MaxHeaderBytes
 	TooManyFields     int64 // header or trailer sections past maxHeaderFields (trailer fields past it are dropped)
 	ChunkLinesTooLong int64 // chunk-size lines past maxChunkLine
 	LongStartLines    int64 // candidate start lines past maxCandidate, skipped while searching
 	ProbeLimit        int64 // streams given up as not HTTP/1 after maxProbe bytes without a message
-	WindowTooLarge    int64 // zstd bodies whose window exceeds maxZstdWindow (left encoded)
 }
 
 // Errors a Parser records (see Parser.Err). They are wrapped with the
@@ -154,7 +153,6 @@ type Parser struct {
 
 	sl        startLine // start line validated by sync
 	seen      uint8     // framing fields seen in the header (seenCL...)
-	dec       decoder
 	stats     Stats
 	lastErr   error
 	stopProto Protocol // why the parser stopped, if not closed
@@ -177,6 +175,9 @@ func NewParser(cfg *Config, h Handler) *Parser {
 			c.MaxHeaderBytes = d.MaxHeaderBytes
 		}
 	}
+	if c.Decoding == nil {
+		c.Decoding = message.NewDecoding(c.MaxBody, c.MaxDecoded)
+	}
 	return &Parser{cfg: c, h: h, streamStart: true, lineStart: true}
 }
 
@@ -185,8 +186,13 @@ func NewParser(cfg *Config, h Handler) *Parser {
 // caller can keep a memory budget over many parsers.
 func (p *Parser) Buffered() int { return cap(p.buf) + cap(p.body) + cap(p.line) }
 
-// Stats returns the parser's counters.
+// Stats returns the parser's counters. What decoding bodies finds is
+// counted by Decoding, as they are read.
 func (p *Parser) Stats() Stats { return p.stats }
+
+// Decoding returns what makes the parser's bodies (Config.Decoding, or
+// the parser's own).
+func (p *Parser) Decoding() *message.Decoding { return p.cfg.Decoding }
 
 // Err returns the last parse error, or nil. Errors do not stop the parser:
 // it resynchronizes and counts them in Stats.
@@ -602,38 +608,32 @@ func (p *Parser) setTrailer(tr http.Header) {
 func (p *Parser) finish(ts time.Time) {
 	req, resp := p.req, p.resp
 	p.req, p.resp = nil, nil
-	raw := p.body
-	body, flags := raw, p.flags
-	if p.cfg.Decode && len(p.codings) > 0 && len(body) > 0 && !flags.Has(message.FlagCodingsCapped) {
-		body, flags = p.decode(body, flags)
+	var b message.Body
+	if raw := p.body; len(raw) > 0 {
+		if p.cfg.Decode && len(p.codings) > 0 && !p.flags.Has(message.FlagCodingsCapped) {
+			// Decoded when first read, if ever: the parser only keeps
+			// the bytes and what to undo.
+			b = p.cfg.Decoding.Body(raw, p.codings, p.flags)
+		} else {
+			b = message.NewBody(raw, 0)
+		}
 	}
-	var b *message.Body
-	if len(body) > 0 || len(raw) > 0 {
-		// What decoding added is the body's; the message keeps what the
-		// framing said.
-		b = message.NewBody(body, flags&^p.flags)
-	}
+	flags := p.flags
 	if flags.Has(message.FlagBodyTruncated) {
 		p.stats.Truncated++
 	}
 	if flags.Has(message.FlagIncomplete) {
 		p.stats.Incomplete++
 	}
-	if flags.Has(message.FlagBombCut) {
-		p.stats.BombsCut++
-	}
-	if flags.Has(message.FlagDecodeError) {
-		p.stats.DecodeErrors++
-	}
 	tunnel := p.tunnel
 	switch {
 	case req != nil:
-		req.Body, req.WireSize, req.Flags, req.Start, req.End = b, p.wire, p.flags, p.start, ts
+		req.Body, req.WireSize, req.Flags, req.Start, req.End = b, p.wire, flags, p.start, ts
 		req.Anomalies = p.anomalies
 		p.stats.Requests++
 		p.h.Request(req)
 	case resp != nil:
-		resp.Body, resp.WireSize, resp.Flags, resp.Start, resp.End = b, p.wire, p.flags, p.start, ts
+		resp.Body, resp.WireSize, resp.Flags, resp.Start, resp.End = b, p.wire, flags, p.start, ts
 		resp.Anomalies = p.anomalies
 		p.stats.Responses++
 		p.h.Response(resp)

@@ -74,8 +74,8 @@ func (f Flags) String() string {
 // Request is one HTTP request.
 type Request struct {
 	Method string
-	// Scheme is "http" or "https" when the request says so (an
-	// absolute-form target, HTTP/2's :scheme), "" otherwise.
+	// Scheme is the URI scheme, lower case, when the request says it (an
+	// absolute-form target, HTTP/2's :scheme, a HAR URL), "" otherwise.
 	Scheme string
 	// Authority is the Host header, or the authority of an absolute-form
 	// or authority-form target (HTTP/2's :authority).
@@ -100,8 +100,8 @@ type Request struct {
 	// HTTP/2's trailing HEADERS), names canonicalized; nil when none.
 	Trailer http.Header
 	// Body is the body after transfer decoding; its content codings are
-	// undone when it is read. Nil when the message had none.
-	Body *Body
+	// undone when it is read. Empty when the message had none.
+	Body Body
 	// WireSize is the body's size on the wire after transfer decoding and
 	// before content decoding (what Content-Length would say).
 	WireSize int64
@@ -128,7 +128,7 @@ type Response struct {
 	Header     http.Header
 	RawHeader  string      // as in Request
 	Trailer    http.Header // as in Request
-	Body       *Body       // as in Request
+	Body       Body        // as in Request
 	WireSize   int64
 	Start, End time.Time
 	Flags      Flags

@@ -16,8 +16,8 @@ import (
 
 	"github.com/specter-dev/specter/capture/corpus"
 	"github.com/specter-dev/specter/infer/diff"
-	"github.com/specter-dev/specter/infer/harload"
 	"github.com/specter-dev/specter/reassembly"
+	"github.com/specter-dev/specter/reassembly/har"
 )
 
 // corpusSets are the corpus traffic sets the browser test reads (the
@@ -46,11 +46,11 @@ func corpusInput(t *testing.T) (Input, []string) {
 	traffic := corpus.Dir(t, "corpus/traffic")
 	for _, set := range corpusSets {
 		dir := filepath.Join(traffic, set)
-		har := filepath.Join(dir, "traffic.har")
-		if _, err := os.Stat(har); err != nil {
+		harPath := filepath.Join(dir, "traffic.har")
+		if _, err := os.Stat(harPath); err != nil {
 			t.Skipf("shared corpus traffic absent (%v)", err)
 		}
-		got, err := harload.ReadFile(har)
+		got, err := har.ReadFile(harPath)
 		if err != nil {
 			t.Fatal(err)
 		}

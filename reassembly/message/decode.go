@@ -1,4 +1,4 @@
-package http1
+package message
 
 import (
 	"bytes"
@@ -11,8 +11,6 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/specter-dev/specter/reassembly/message"
 )
 
 // maxZstdWindow caps the zstd window (and so the decoder's memory); RFC 8878
@@ -39,14 +37,18 @@ var errUnsupported = errors.New("unsupported content coding")
 // errLayerCap ends an inner layer that produced more than its cap.
 var errLayerCap = errors.New("inner coding layer exceeds MaxDecoded")
 
-// decoder holds what a parser reuses between decodes.
+// decoderPool holds decoders between bodies: bodies are decoded from any
+// goroutine, so the state of a decode cannot be a parser's.
+var decoderPool sync.Pool // *decoder
+
+// decoder holds what one decode needs beyond the pooled decompressors.
 type decoder struct {
 	src     bytes.Reader
 	scratch []byte // sink for output past MaxBody, allocated when needed
 	one     [1]byte
 	release []func()
 	caps    [MaxCodings]capReader
-	work    int // bytes the last run had its layers produce, for tests
+	work    int // bytes the last run had its layers produce (Stats.Work)
 }
 
 // capReader cuts the output of an inner coding layer (one whose output is
@@ -78,31 +80,50 @@ func (c *capReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// decode undoes p.codings on raw. A body that was complete on the wire and
-// fails to decode is returned raw with message.FlagDecodeError; one that was cut
-// (MaxBody, gap, end of stream) keeps what decoded.
-func (p *Parser) decode(raw []byte, flags message.Flags) ([]byte, message.Flags) {
-	out, truncated, bomb, err := p.dec.run(raw, p.codings, p.cfg.MaxBody, p.cfg.MaxDecoded)
-	if errors.Is(err, errLayerCap) {
+// decode undoes the body's codings on b.raw into b.lazy's out and
+// flags, which every copy of b shares. A body that was
+// complete on the wire and fails to decode keeps its raw bytes, flagged
+// FlagDecodeError; one that was cut (MaxBody, gap, end of stream) keeps
+// what decoded.
+func (b *Body) decode() {
+	lz := b.lazy
+	d := lz.dec
+	dc, _ := decoderPool.Get().(*decoder)
+	if dc == nil {
+		dc = new(decoder)
+	}
+	out, truncated, bomb, err := dc.run(b.raw, lz.codings[:lz.ncodings], d.maxBody, d.maxDecoded)
+	d.work.Add(int64(dc.work))
+	decoderPool.Put(dc)
+	d.decoded.Add(1)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		d.windowTooLarge.Add(1)
+	}
+	switch {
+	case errors.Is(err, errLayerCap):
 		// An inner layer expanded past MaxDecoded: a bomb, however little
 		// the outer ones made of it.
-		return out, flags | message.FlagBombCut
+		lz.out, lz.flags = out, FlagBombCut
+	case err != nil && (lz.wire&(FlagBodyTruncated|FlagGap|FlagIncomplete) == 0 || len(out) == 0):
+		lz.out, lz.flags, lz.err = b.raw, FlagDecodeError, err
+	default:
+		lz.out = out
+		if truncated {
+			lz.flags |= FlagBodyTruncated
+		}
+		if bomb {
+			lz.flags |= FlagBombCut
+		}
 	}
-	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
-		p.stats.WindowTooLarge++
+	switch {
+	case lz.flags.Has(FlagDecodeError):
+		d.errors.Add(1)
+	case lz.flags.Has(FlagBombCut):
+		d.bombs.Add(1)
 	}
-	whole := flags&(message.FlagBodyTruncated|message.FlagGap|message.FlagIncomplete) == 0
-	if err != nil && (whole || len(out) == 0) {
-		p.lastErr = errAt(p.off, err)
-		return raw, flags | message.FlagDecodeError
+	if lz.flags.Has(FlagBodyTruncated) && !lz.wire.Has(FlagBodyTruncated) {
+		d.truncated.Add(1)
 	}
-	if truncated {
-		flags |= message.FlagBodyTruncated
-	}
-	if bomb {
-		flags |= message.FlagBombCut
-	}
-	return out, flags
 }
 
 // run decodes raw through codings (listed in the order they were applied,

@@ -1,7 +1,4 @@
-// Package harload reads HTTP Archive (HAR 1.2) files into the exchanges
-// that package infer observes, so that inference can be fed and tested from
-// browser or proxy recordings as well as from captures.
-package harload
+package har
 
 import (
 	"bufio"
@@ -10,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -23,47 +21,17 @@ import (
 	"github.com/specter-dev/specter/reassembly/message"
 )
 
-// MaxBody caps the body bytes kept per message, as the capture path does
-// (http1.DefaultConfig().MaxBody); longer bodies are cut and flagged.
+// MaxBody caps the body bytes kept per message read, as the capture path
+// does (http1.DefaultConfig().MaxBody); longer bodies are cut and flagged
+// message.FlagBodyTruncated.
 const MaxBody = 256 << 10
 
-type har struct {
+// document is a HAR document as Read decodes it: the entries Write
+// writes, and those of browsers and proxies.
+type document struct {
 	Log struct {
-		Entries []entry `json:"entries"`
+		Entries []harEntry `json:"entries"`
 	} `json:"log"`
-}
-
-type nv struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-type entry struct {
-	StartedDateTime string  `json:"startedDateTime"`
-	Time            float64 `json:"time"`
-	ServerIPAddress string  `json:"serverIPAddress"`
-	Request         struct {
-		Method      string `json:"method"`
-		URL         string `json:"url"`
-		HTTPVersion string `json:"httpVersion"`
-		Headers     []nv   `json:"headers"`
-		PostData    *struct {
-			MimeType string `json:"mimeType"`
-			Text     string `json:"text"`
-			Encoding string `json:"encoding"`
-		} `json:"postData"`
-	} `json:"request"`
-	Response struct {
-		Status      int    `json:"status"`
-		StatusText  string `json:"statusText"`
-		HTTPVersion string `json:"httpVersion"`
-		Headers     []nv   `json:"headers"`
-		Content     struct {
-			MimeType string `json:"mimeType"`
-			Text     string `json:"text"`
-			Encoding string `json:"encoding"`
-		} `json:"content"`
-	} `json:"response"`
 }
 
 // ReadFile reads the HAR file at path, gzip-compressed or not (told by
@@ -71,7 +39,7 @@ type entry struct {
 func ReadFile(path string) ([]*reassembly.Exchange, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("harload: %w", err)
+		return nil, fmt.Errorf("har: %w", err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -79,28 +47,30 @@ func ReadFile(path string) ([]*reassembly.Exchange, error) {
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("harload: %s: %w", path, err)
+			return nil, fmt.Errorf("har: %s: %w", path, err)
 		}
 		defer zr.Close()
 		r = zr
 	}
 	xs, err := Read(r)
 	if err != nil {
-		return nil, fmt.Errorf("harload: %s: %w", path, err)
+		return nil, fmt.Errorf("har: %s: %w", path, err)
 	}
 	return xs, nil
 }
 
-// Read decodes a HAR document. Entries whose URL does not parse are
-// skipped; a document that is not HAR JSON is an error.
+// Read decodes a HAR document into exchanges, numbered (ConnID) in entry
+// order. Entries whose URL does not parse are skipped; a document that is
+// not HAR JSON is an error. What Write wrote reads back as the exchanges
+// it was given, as far as HAR holds them (see Write).
 func Read(r io.Reader) ([]*reassembly.Exchange, error) {
-	var h har
-	if err := json.NewDecoder(r).Decode(&h); err != nil {
+	var d document
+	if err := json.NewDecoder(r).Decode(&d); err != nil {
 		return nil, fmt.Errorf("decoding HAR: %w", err)
 	}
-	out := make([]*reassembly.Exchange, 0, len(h.Log.Entries))
-	for i := range h.Log.Entries {
-		x, err := convert(&h.Log.Entries[i], uint64(i))
+	out := make([]*reassembly.Exchange, 0, len(d.Log.Entries))
+	for i := range d.Log.Entries {
+		x, err := convert(&d.Log.Entries[i], uint64(i))
 		if err != nil {
 			continue
 		}
@@ -109,12 +79,30 @@ func Read(r io.Reader) ([]*reassembly.Exchange, error) {
 	return out, nil
 }
 
-func header(nvs []nv) http.Header {
+// fields returns the header map of nvs and, when every field can be
+// written as a field line, the raw header section holding them in order
+// with their names as sent (what message.Fields reads).
+func fields(nvs []nameValue) (http.Header, string) {
 	h := make(http.Header, len(nvs))
+	var raw strings.Builder
+	ok := true
 	for _, p := range nvs {
 		h.Add(p.Name, p.Value)
+		if valid, _ := message.ScanName(p.Name); !valid || strings.ContainsAny(p.Value, "\r\n") || p.Value != message.TrimOWS(p.Value) {
+			ok = false
+		}
+		if ok {
+			raw.WriteString(p.Name)
+			raw.WriteString(": ")
+			raw.WriteString(p.Value)
+			raw.WriteString("\r\n")
+		}
 	}
-	return h
+	if !ok || raw.Len() == 0 {
+		return h, ""
+	}
+	raw.WriteString("\r\n")
+	return h, raw.String()
 }
 
 func body(text, encoding string) ([]byte, message.Flags) {
@@ -130,14 +118,27 @@ func body(text, encoding string) ([]byte, message.Flags) {
 	return b, 0
 }
 
-func convert(e *entry, id uint64) (*reassembly.Exchange, error) {
+// duration converts HAR milliseconds, rounded to the nanosecond.
+func duration(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
+}
+
+func convert(e *harEntry, id uint64) (*reassembly.Exchange, error) {
 	u, err := url.Parse(e.Request.URL)
 	if err != nil {
 		return nil, fmt.Errorf("entry %d: url: %w", id, err)
 	}
 	start, _ := time.Parse(time.RFC3339Nano, e.StartedDateTime)
-	end := start.Add(time.Duration(e.Time * float64(time.Millisecond)))
-	reqH := header(e.Request.Headers)
+	total := duration(e.Time)
+	end := start.Add(total)
+	// The request's end and the response's start, when the timings say
+	// them and agree with the total; the whole exchange otherwise.
+	reqEnd, respStart := start, end
+	if t := e.Timings; t.Send >= 0 && t.Wait >= 0 && t.Receive >= 0 && duration(t.Send)+duration(t.Wait) <= total && t.Send+t.Wait > 0 {
+		reqEnd = start.Add(duration(t.Send))
+		respStart = reqEnd.Add(duration(t.Wait))
+	}
+	reqH, reqRaw := fields(e.Request.Headers)
 	host := reqH.Get("Host")
 	if host == "" {
 		host = u.Host
@@ -152,7 +153,13 @@ func convert(e *entry, id uint64) (*reassembly.Exchange, error) {
 	}
 	req := &message.Request{
 		Method: e.Request.Method, Target: target, Path: path, RawQuery: u.RawQuery,
-		Proto: e.Request.HTTPVersion, Authority: host, Header: reqH, Start: start, End: start,
+		Proto: e.Request.HTTPVersion, Authority: host, Header: reqH, RawHeader: reqRaw, Start: start, End: reqEnd,
+	}
+	req.Scheme = u.Scheme
+	if req.Scheme == "" {
+		// HAR URLs are absolute; one that is not is read as Write
+		// writes a request of unknown scheme.
+		req.Scheme = "http"
 	}
 	if pd := e.Request.PostData; pd != nil {
 		b, f := body(pd.Text, pd.Encoding)
@@ -161,12 +168,13 @@ func convert(e *entry, id uint64) (*reassembly.Exchange, error) {
 			req.Header.Set("Content-Type", pd.MimeType)
 		}
 	}
-	x := &reassembly.Exchange{ConnID: id, Request: req}
+	x := &reassembly.Exchange{ConnID: id, Request: req, Proto: req.Proto, Anomalies: e.Anomalies}
 	x.Flow.Server = serverAddr(e.ServerIPAddress, u)
 	if e.Response.Status > 0 {
+		h, raw := fields(e.Response.Headers)
 		resp := &message.Response{
 			Proto: e.Response.HTTPVersion, StatusCode: e.Response.Status, Reason: e.Response.StatusText,
-			Header: header(e.Response.Headers), Start: end, End: end,
+			Header: h, RawHeader: raw, Start: respStart, End: end,
 		}
 		b, f := body(e.Response.Content.Text, e.Response.Content.Encoding)
 		resp.Body, resp.Flags, resp.WireSize = message.NewBody(b, 0), f, int64(len(b))

@@ -1,4 +1,4 @@
-package harload
+package har
 
 import (
 	"bytes"
@@ -58,24 +58,6 @@ func TestRead(t *testing.T) {
 	if _, err := ReadFile("/nonexistent.har"); err == nil {
 		t.Error("missing file accepted")
 	}
-}
-
-// FuzzRead: arbitrary input never panics; every exchange has a request
-// with a path starting with "/".
-func FuzzRead(f *testing.F) {
-	f.Add(sample)
-	f.Add(`{"log":{"entries":[{"request":{"url":"x"}}]}}`)
-	f.Fuzz(func(t *testing.T, in string) {
-		xs, err := Read(strings.NewReader(in))
-		if err != nil {
-			return
-		}
-		for _, x := range xs {
-			if x.Request == nil || !strings.HasPrefix(x.Request.Path, "/") {
-				t.Fatalf("bad exchange %+v", x.Request)
-			}
-		}
-	})
 }
 
 // TestReadFileGzip: a gzip-compressed HAR reads like the plain one, and a
