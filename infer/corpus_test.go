@@ -3,11 +3,9 @@ package infer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,60 +15,6 @@ import (
 	"github.com/specter-dev/specter/reassembly"
 	"github.com/specter-dev/specter/reassembly/har"
 )
-
-// scoreReport is the part of specbench-score --json this test reads.
-type scoreReport struct {
-	Endpoints struct {
-		TP, FP, FN int
-		F1         float64 `json:"f1"`
-	} `json:"endpoints"`
-	OverMerged int `json:"over_merged_inferred"`
-	ParamTypes struct {
-		Compared int     `json:"compared"`
-		Accuracy float64 `json:"accuracy"`
-	} `json:"path_param_types"`
-	RespSpec struct {
-		Recall float64 `json:"recall"`
-	} `json:"response_props_vs_spec"`
-	Missed []struct {
-		Method, Path string
-	} `json:"missed_truth"`
-	Spurious []struct {
-		Method, Path string
-	} `json:"unmatched_inferred"`
-	OverList []string `json:"over_merged_list"`
-}
-
-// buildScorer builds the shared benchmark scorer into a temporary
-// directory, or skips.
-func buildScorer(t *testing.T) string {
-	t.Helper()
-	src := corpus.Dir(t, "bench/score")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not found")
-	}
-	bin := filepath.Join(t.TempDir(), "specbench-score")
-	cmd := exec.Command(goBin, "build", "-o", bin, ".")
-	cmd.Dir = src
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("cannot build the scorer: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func score(t *testing.T, bin, truth, inferred string) scoreReport {
-	t.Helper()
-	out, err := exec.Command(bin, "--json", truth, inferred).Output()
-	if err != nil {
-		t.Fatalf("scorer on %s: %v", inferred, err)
-	}
-	var r scoreReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("scorer output: %v", err)
-	}
-	return r
-}
 
 // corpusGap is a set's measured score where it is below the corpus
 // targets: the test checks the set does not get worse than this, so that
@@ -143,7 +87,7 @@ func TestCorpusScores(t *testing.T) {
 		t.Skip("corpus scoring is slow")
 	}
 	sets := corpusSets(t)
-	bin := buildScorer(t)
+	bin := corpus.Scorer(t)
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-20s %6s %6s %6s %5s %8s %6s %6s\n", "set", "F1", "prec", "recall", "over", "ptypes", "n", "resp")
 	tmp := t.TempDir()
@@ -173,7 +117,7 @@ func TestCorpusScores(t *testing.T) {
 		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := score(t, bin, truth, out)
+		r := corpus.ScoreSpec(t, bin, truth, out)
 		prec := float64(r.Endpoints.TP) / float64(max(1, r.Endpoints.TP+r.Endpoints.FP))
 		rec := float64(r.Endpoints.TP) / float64(max(1, r.Endpoints.TP+r.Endpoints.FN))
 		fmt.Fprintf(&table, "%-20s %6.3f %6.3f %6.3f %5d %8.3f %6d %6.3f\n", set, r.Endpoints.F1, prec, rec, r.OverMerged, r.ParamTypes.Accuracy, r.ParamTypes.Compared, r.RespSpec.Recall)

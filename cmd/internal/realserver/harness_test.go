@@ -3,7 +3,6 @@ package realserver
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -126,34 +125,13 @@ func buildGo(t *testing.T, dir, pkg, name string) string {
 	return bin
 }
 
-// scoreReport is the part of specbench-score --json the cases read.
-type scoreReport struct {
-	Endpoints struct {
-		TP, FP, FN int
-		F1         float64 `json:"f1"`
-	} `json:"endpoints"`
-	OverMerged int `json:"over_merged_inferred"`
-	ParamTypes struct {
-		Compared int     `json:"compared"`
-		Accuracy float64 `json:"accuracy"`
-	} `json:"path_param_types"`
-	Missed []struct {
-		Method, Path string
-	} `json:"missed_truth"`
-	Spurious []struct {
-		Method, Path string
-	} `json:"unmatched_inferred"`
-	OverList []string `json:"over_merged_list"`
-}
-
 // exportAndScore runs the real specter binary's export on pcap and scores
 // the document against truth with the shared benchmark's scorer (skipping
 // when ../shared is absent). It returns the report and the scorer's table.
-func exportAndScore(t *testing.T, pcap, truth string) (scoreReport, string) {
+func exportAndScore(t *testing.T, pcap, truth string) (corpus.Score, string) {
 	t.Helper()
 	root := moduleRoot(t)
-	src := corpus.Dir(t, "bench/score")
-	scorer := buildGo(t, src, ".", "specbench-score")
+	scorer := corpus.Scorer(t)
 	specter := buildGo(t, root, "./cmd/specter", "specter")
 	out := filepath.Join(t.TempDir(), "inferred.yaml")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -161,14 +139,7 @@ func exportAndScore(t *testing.T, pcap, truth string) (scoreReport, string) {
 	if b, err := exec.CommandContext(ctx, specter, "export", "-o", out, pcap).CombinedOutput(); err != nil {
 		t.Fatalf("specter export: %v\n%s", err, b)
 	}
-	js, err := exec.Command(scorer, "--json", truth, out).Output()
-	if err != nil {
-		t.Fatalf("scorer: %v", err)
-	}
-	var r scoreReport
-	if err := json.Unmarshal(js, &r); err != nil {
-		t.Fatalf("scorer output: %v", err)
-	}
+	r := corpus.ScoreSpec(t, scorer, truth, out)
 	table, _ := exec.Command(scorer, truth, out).CombinedOutput()
 	if keep := os.Getenv("SPECTER_REALSERVER_OUT"); keep != "" {
 		// For working on a case: the capture, the truth and the export.
@@ -193,7 +164,7 @@ type floor struct {
 	PTypes float64
 }
 
-func checkFloor(t *testing.T, name string, r scoreReport, f floor) {
+func checkFloor(t *testing.T, name string, r corpus.Score, f floor) {
 	t.Helper()
 	t.Logf("%s: endpoint F1 %.3f (tp %d fp %d fn %d), over-merged %d, path-param types %.3f over %d",
 		name, r.Endpoints.F1, r.Endpoints.TP, r.Endpoints.FP, r.Endpoints.FN, r.OverMerged, r.ParamTypes.Accuracy, r.ParamTypes.Compared)
