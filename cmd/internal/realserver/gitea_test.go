@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/specter-dev/specter/capture/corpus"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -140,7 +141,8 @@ func TestGitea(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Gitea server")
 	}
-	t.Parallel() // each case has its own server, port and capture
+	t.Parallel()                 // each case has its own server, port and capture
+	corpus.Dir(t, "bench/score") // the scorer: skip before starting anything without it
 	bin := giteaBinary(t)
 	port := freePort(t)
 	const admin, password = "specter-admin", "adm1n-passw0rd"

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/specter-dev/specter/capture/corpus"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +52,8 @@ func TestMailpit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Mailpit's browser suite")
 	}
-	t.Parallel() // each case has its own server, port and capture
+	t.Parallel()                 // each case has its own server, port and capture
+	corpus.Dir(t, "bench/score") // the scorer: skip before starting anything without it
 	dir := mailpitDir(t)
 	chromium := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
