@@ -135,7 +135,7 @@ func Aggregate(ctx context.Context, nc *nats.Conn, db *store.DB, o AggregatorOpt
 	if err != nil {
 		return fmt.Errorf("fleet: %w", err)
 	}
-	s, err := EnsureStream(ctx, js, o.Stream)
+	s, err := ensureStreamRetrying(ctx, js, o.Stream, o.Logf)
 	if err != nil {
 		return err
 	}
@@ -335,4 +335,33 @@ func applyBatch(ctx context.Context, db *store.DB, msgs []jetstream.Msg, o Aggre
 		}
 	}
 	return nil
+}
+
+// ensureStreamRetrying is EnsureStream for a long-running aggregator: a
+// JetStream server that does not answer in time (still starting, a
+// cluster electing its meta leader, a loaded machine) is asked again,
+// with a growing pause, until ctx is done; any other error (a stream
+// config the server refuses) is returned at once.
+func ensureStreamRetrying(ctx context.Context, js jetstream.JetStream, o StreamOptions, logf func(string, ...any)) (jetstream.Stream, error) {
+	pause := 250 * time.Millisecond
+	for {
+		s, err := EnsureStream(ctx, js, o)
+		if err == nil || ctx.Err() != nil || !transient(err) {
+			return s, err
+		}
+		logf("fleet: JetStream did not answer (%v); asking again in %v", err, pause)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// transient reports whether err is JetStream not answering in time, as
+// opposed to refusing.
+func transient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled)
 }
