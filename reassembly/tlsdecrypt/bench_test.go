@@ -73,17 +73,7 @@ func BenchmarkDecrypt(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
-				// The same traffic in clear would arrive in the same
-				// pieces: cut the plaintext where the ciphertext was cut.
-				p := newParsers()
-				var off [2]int
-				for _, ch := range chunks {
-					end := min(off[ch.dir]+len(ch.data), len(plain[ch.dir]))
-					p[ch.dir].Feed(plain[ch.dir][off[ch.dir]:end], time.Time{})
-					off[ch.dir] = end
-				}
-				p[0].Close(time.Time{})
-				p[1].Close(time.Time{})
+				parseClear(chunks, plain)
 			}
 		})
 		b.Run(tc.name+"/tls", func(b *testing.B) {
@@ -92,14 +82,7 @@ func BenchmarkDecrypt(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
-				h := &parseHandler{p: newParsers()}
-				c := dec.NewConn(h)
-				for _, ch := range chunks {
-					c.Feed(ch.dir, ch.data)
-				}
-				c.Close()
-				h.p[0].Close(time.Time{})
-				h.p[1].Close(time.Time{})
+				parseTLS(dec, chunks)
 			}
 		})
 	}
@@ -138,26 +121,11 @@ func BenchmarkDecryptCPURatio(b *testing.B) {
 			for b.Loop() {
 				t0 := threadCPU(b)
 				for range 20 {
-					p := newParsers()
-					var off [2]int
-					for _, ch := range chunks {
-						end := min(off[ch.dir]+len(ch.data), len(plain[ch.dir]))
-						p[ch.dir].Feed(plain[ch.dir][off[ch.dir]:end], time.Time{})
-						off[ch.dir] = end
-					}
-					p[0].Close(time.Time{})
-					p[1].Close(time.Time{})
+					parseClear(chunks, plain)
 				}
 				t1 := threadCPU(b)
 				for range 20 {
-					h := &parseHandler{p: newParsers()}
-					c := dec.NewConn(h)
-					for _, ch := range chunks {
-						c.Feed(ch.dir, ch.data)
-					}
-					c.Close()
-					h.p[0].Close(time.Time{})
-					h.p[1].Close(time.Time{})
+					parseTLS(dec, chunks)
 				}
 				t2 := threadCPU(b)
 				clear += t1 - t0
@@ -168,4 +136,30 @@ func BenchmarkDecryptCPURatio(b *testing.B) {
 			}
 		})
 	}
+}
+
+// parseClear parses the plaintext of a session the way the same traffic
+// in clear would arrive: in the pieces the ciphertext was cut into.
+func parseClear(chunks []chunk, plain [2][]byte) {
+	p := newParsers()
+	var off [2]int
+	for _, ch := range chunks {
+		end := min(off[ch.dir]+len(ch.data), len(plain[ch.dir]))
+		p[ch.dir].Feed(plain[ch.dir][off[ch.dir]:end], time.Time{})
+		off[ch.dir] = end
+	}
+	p[0].Close(time.Time{})
+	p[1].Close(time.Time{})
+}
+
+// parseTLS decrypts a session's records and parses the plaintext.
+func parseTLS(dec *tlsdecrypt.Decryptor, chunks []chunk) {
+	h := &parseHandler{p: newParsers()}
+	c := dec.NewConn(h)
+	for _, ch := range chunks {
+		c.Feed(ch.dir, ch.data)
+	}
+	c.Close()
+	h.p[0].Close(time.Time{})
+	h.p[1].Close(time.Time{})
 }
